@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Installs every Debian 12 package fintrace needs to build, test and
+# record its scenario captures, then builds it into build/.
+# Idempotent; run as root (or through sudo).  --no-build skips the build.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(
+	build-essential cmake pkg-config clang llvm
+	libpcap-dev libbpf-dev bpftool libelf-dev zlib1g-dev
+	uthash-dev libcriterion-dev
+	tcpdump tshark tcptrace tcpreplay jq
+	iproute2 nftables procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	if [[ $(id -u) -ne 0 ]]; then
+		SUDO=sudo
+	else
+		SUDO=
+	fi
+	echo "setup: installing ${missing[*]}" >&2
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ${1:-} != --no-build ]]; then
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j"$(nproc)" >/dev/null
+	echo "setup: built build/fintrace" >&2
+fi
