@@ -438,26 +438,97 @@ static const struct {
 };
 #define NLINKS (sizeof(links) / sizeof(links[0]))
 
-/* ---- every link type, IPv4 and IPv6 ---- */
+/* Every link type, IPv4 and IPv6. */
 
-Test(decode, ethernet_ipv4_tcp) { check_plain(DLT_EN10MB, SEG_IPV4); }
-Test(decode, ethernet_ipv6_tcp) { check_plain(DLT_EN10MB, SEG_IPV6); }
-Test(decode, sll_ipv4_tcp) { check_plain(DLT_LINUX_SLL, SEG_IPV4); }
-Test(decode, sll_ipv6_tcp) { check_plain(DLT_LINUX_SLL, SEG_IPV6); }
-Test(decode, sll2_ipv4_tcp) { check_plain(DLT_LINUX_SLL2, SEG_IPV4); }
-Test(decode, sll2_ipv6_tcp) { check_plain(DLT_LINUX_SLL2, SEG_IPV6); }
-Test(decode, raw12_ipv4_tcp) { check_plain(T_DLT_RAW_12, SEG_IPV4); }
-Test(decode, raw12_ipv6_tcp) { check_plain(T_DLT_RAW_12, SEG_IPV6); }
-Test(decode, raw14_ipv4_tcp) { check_plain(T_DLT_RAW_14, SEG_IPV4); }
-Test(decode, raw14_ipv6_tcp) { check_plain(T_DLT_RAW_14, SEG_IPV6); }
-Test(decode, linktype_raw_ipv4_tcp) { check_plain(T_LINKTYPE_RAW, SEG_IPV4); }
-Test(decode, linktype_raw_ipv6_tcp) { check_plain(T_LINKTYPE_RAW, SEG_IPV6); }
-Test(decode, dlt_ipv4_tcp) { check_plain(T_DLT_IPV4, SEG_IPV4); }
-Test(decode, dlt_ipv6_tcp) { check_plain(T_DLT_IPV6, SEG_IPV6); }
-Test(decode, null_ipv4_tcp) { check_plain(DLT_NULL, SEG_IPV4); }
-Test(decode, null_ipv6_tcp) { check_plain(DLT_NULL, SEG_IPV6); }
-Test(decode, loop_ipv4_tcp) { check_plain(DLT_LOOP, SEG_IPV4); }
-Test(decode, loop_ipv6_tcp) { check_plain(DLT_LOOP, SEG_IPV6); }
+Test(decode, ethernet_ipv4_tcp)
+{
+	check_plain(DLT_EN10MB, SEG_IPV4);
+}
+
+Test(decode, ethernet_ipv6_tcp)
+{
+	check_plain(DLT_EN10MB, SEG_IPV6);
+}
+
+Test(decode, sll_ipv4_tcp)
+{
+	check_plain(DLT_LINUX_SLL, SEG_IPV4);
+}
+
+Test(decode, sll_ipv6_tcp)
+{
+	check_plain(DLT_LINUX_SLL, SEG_IPV6);
+}
+
+Test(decode, sll2_ipv4_tcp)
+{
+	check_plain(DLT_LINUX_SLL2, SEG_IPV4);
+}
+
+Test(decode, sll2_ipv6_tcp)
+{
+	check_plain(DLT_LINUX_SLL2, SEG_IPV6);
+}
+
+Test(decode, raw12_ipv4_tcp)
+{
+	check_plain(T_DLT_RAW_12, SEG_IPV4);
+}
+
+Test(decode, raw12_ipv6_tcp)
+{
+	check_plain(T_DLT_RAW_12, SEG_IPV6);
+}
+
+Test(decode, raw14_ipv4_tcp)
+{
+	check_plain(T_DLT_RAW_14, SEG_IPV4);
+}
+
+Test(decode, raw14_ipv6_tcp)
+{
+	check_plain(T_DLT_RAW_14, SEG_IPV6);
+}
+
+Test(decode, linktype_raw_ipv4_tcp)
+{
+	check_plain(T_LINKTYPE_RAW, SEG_IPV4);
+}
+
+Test(decode, linktype_raw_ipv6_tcp)
+{
+	check_plain(T_LINKTYPE_RAW, SEG_IPV6);
+}
+
+Test(decode, dlt_ipv4_tcp)
+{
+	check_plain(T_DLT_IPV4, SEG_IPV4);
+}
+
+Test(decode, dlt_ipv6_tcp)
+{
+	check_plain(T_DLT_IPV6, SEG_IPV6);
+}
+
+Test(decode, null_ipv4_tcp)
+{
+	check_plain(DLT_NULL, SEG_IPV4);
+}
+
+Test(decode, null_ipv6_tcp)
+{
+	check_plain(DLT_NULL, SEG_IPV6);
+}
+
+Test(decode, loop_ipv4_tcp)
+{
+	check_plain(DLT_LOOP, SEG_IPV4);
+}
+
+Test(decode, loop_ipv6_tcp)
+{
+	check_plain(DLT_LOOP, SEG_IPV6);
+}
 
 Test(decode, dlt_ipv4_rejects_ipv6_packet)
 {
@@ -487,7 +558,7 @@ Test(decode, raw_unknown_ip_version_is_not_ip)
 	cr_assert_eq(decode(T_DLT_RAW_12, &f, &g), PKT_NOT_IP);
 }
 
-/* ---- loopback byte orders and address families ---- */
+/* Loopback byte orders and address families. */
 
 Test(decode, null_both_byte_orders)
 {
@@ -534,14 +605,12 @@ Test(decode, null_unknown_af_is_not_ip)
 	check(DLT_NULL, &s, PKT_NOT_IP);
 	s.af_swapped = 1;
 	check(DLT_NULL, &s, PKT_NOT_IP);
-	s.af = 0;
+	s.af = 23; /* IPX in LINKTYPE_NULL / LINKTYPE_LOOP */
 	s.af_swapped = 0;
-	s.family = SEG_IPV4;
-	s.af = 0x17; /* AF_INET6 on Windows: not used by these link types */
 	check(DLT_LOOP, &s, PKT_NOT_IP);
 }
 
-/* ---- VLAN and QinQ ---- */
+/* VLAN and QinQ. */
 
 Test(decode, vlan_single_tag)
 {
@@ -604,7 +673,7 @@ Test(decode, vlan_tagged_arp_is_not_ip)
 	check(DLT_EN10MB, &s, PKT_NOT_IP);
 }
 
-/* ---- not IP ---- */
+/* Not IP. */
 
 Test(decode, arp_is_not_ip)
 {
@@ -658,7 +727,7 @@ Test(decode, sll_pseudo_protocol_is_not_ip)
 	check(DLT_LINUX_SLL2, &s, PKT_NOT_IP);
 }
 
-/* ---- IPv4 options, IPv6 extension headers ---- */
+/* IPv4 options, IPv6 extension headers. */
 
 Test(decode, ipv4_options)
 {
@@ -708,7 +777,7 @@ Test(decode, ipv6_esp_and_no_next_header_are_not_tcp)
 	check(DLT_EN10MB, &s, PKT_NOT_TCP);
 }
 
-/* ---- fragments ---- */
+/* Fragments. */
 
 Test(decode, ipv4_first_fragment_decoded)
 {
@@ -784,7 +853,7 @@ Test(decode, ipv6_non_first_udp_fragment_is_not_tcp)
 	check(DLT_EN10MB, &s, PKT_NOT_TCP);
 }
 
-/* ---- not TCP ---- */
+/* Not TCP. */
 
 Test(decode, udp_and_icmp_are_not_tcp)
 {
@@ -817,7 +886,7 @@ Test(decode, ipv6_udp_after_extension_headers_is_not_tcp)
 	check(DLT_EN10MB, &s, PKT_NOT_TCP);
 }
 
-/* ---- malformed ---- */
+/* Malformed. */
 
 Test(decode, ipv4_bad_ihl)
 {
@@ -920,7 +989,7 @@ Test(decode, bad_checksums_still_ok)
 	}
 }
 
-/* ---- lengths: TSO, jumbograms, padding, header-only snap lengths ---- */
+/* Lengths: TSO, jumbograms, padding, header-only snap lengths. */
 
 Test(decode, ipv4_total_length_zero_uses_wire_length)
 {
@@ -1058,7 +1127,7 @@ Test(decode, truncation_at_every_byte)
 	}
 }
 
-/* ---- link types, names ---- */
+/* Link types, names. */
 
 Test(decode, unknown_link_type)
 {
@@ -1098,7 +1167,7 @@ Test(decode, status_names)
 	cr_assert_str_eq(pkt_status_name((enum pkt_status)-1), "unknown");
 }
 
-/* ---- robustness: random and mutated frames ---- */
+/* Robustness: random and mutated frames. */
 
 static uint64_t rng_next(uint64_t *st)
 {
@@ -1171,7 +1240,8 @@ Test(decode, mutated_frames)
 
 			s.payload_len = (uint16_t)(rng_next(&rng) % 64);
 			if (fam == SEG_IPV4) {
-				s.ip_opt_len = (uint8_t)(rng_next(&rng) % 3 * 4);
+				s.ip_opt_len =
+					(uint8_t)(rng_next(&rng) % 3 * 4);
 			} else {
 				s.exts[0] = T_EXT_HOP;
 				s.exts[1] = T_PROTO_AH;
