@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flow table on uthash; see flow.h. Besides the hash, every flow sits on
+ * one of three lists ordered by last packet, so expiry and eviction look
+ * only at list heads: the work per segment is O(1) however many flows are
+ * tracked.
+ */
+#include "analysis/flow.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uthash.h>
+
+enum flow_list {
+	LIST_ACTIVE = 0, /* open or closing, idle timeout applies */
+	LIST_DONE,       /* finished, waiting out the grace period */
+	LIST_PARKED,     /* silent in CLOSE_WAIT: kept until the end */
+	LIST__COUNT
+};
+
+struct flow_entry {
+	struct flow_key key;
+	struct td_flow td;
+	uint64_t id;
+	struct flow_entry *prev;
+	struct flow_entry *next;
+	uint8_t list;
+	UT_hash_handle hh;
+};
+
+struct flow_list_head {
+	struct flow_entry *head;
+	struct flow_entry *tail;
+};
+
+struct flow_table {
+	struct flow_config cfg;
+	struct flow_hooks hooks;
+	void *ctx;
+	struct flow_entry *hash;
+	struct flow_list_head lists[LIST__COUNT];
+	struct flow_stats stats;
+	uint64_t now_ns;
+	uint64_t next_sweep_ns;
+};
+
+#define SWEEP_EVERY_NS 1000000000ULL
+
+static void list_unlink(struct flow_table *t, struct flow_entry *e)
+{
+	struct flow_list_head *l = &t->lists[e->list];
+
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		l->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		l->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void list_append(struct flow_table *t, struct flow_entry *e,
+			enum flow_list which)
+{
+	struct flow_list_head *l = &t->lists[which];
+
+	e->list = (uint8_t)which;
+	e->next = NULL;
+	e->prev = l->tail;
+	if (l->tail)
+		l->tail->next = e;
+	else
+		l->head = e;
+	l->tail = e;
+}
+
+struct flow_table *flow_table_new(const struct flow_config *cfg,
+				  const struct flow_hooks *hooks, void *ctx)
+{
+	struct flow_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	t->hooks = *hooks;
+	t->ctx = ctx;
+	return t;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	struct flow_entry *e, *tmp;
+
+	if (!t)
+		return;
+	HASH_ITER(hh, t->hash, e, tmp)
+	{
+		HASH_DEL(t->hash, e);
+		free(e);
+	}
+	free(t);
+}
+
+int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key)
+{
+	size_t alen = seg->family == SEG_IPV6 ? 16 : 4;
+	int c = memcmp(seg->saddr, seg->daddr, alen);
+	int from;
+
+	if (!c)
+		c = (int)seg->sport - (int)seg->dport;
+	from = c <= 0 ? 0 : 1;
+	memset(key, 0, sizeof(*key));
+	memcpy(key->addr[from], seg->saddr, alen);
+	memcpy(key->addr[1 - from], seg->daddr, alen);
+	key->port[from] = seg->sport;
+	key->port[1 - from] = seg->dport;
+	key->family = seg->family;
+	return from;
+}
+
+static void finalise(struct flow_table *t, struct flow_entry *e,
+		     enum flow_end why, uint64_t end_ns)
+{
+	struct flow_record rec = {
+		.key = &e->key,
+		.td = &e->td,
+		.id = e->id,
+		.end = why,
+	};
+
+	rec.res = td_flow_verdict(&e->td, end_ns, t->cfg.linger_ns);
+	if (e->td.in_close_wait) {
+		t->stats.in_close_wait--;
+		/* A reused 4-tuple proves the lingering socket is gone. */
+		if (why == FLOW_END_REUSED && t->hooks.close_wait)
+			t->hooks.close_wait(t->ctx, &e->key, &e->td, -1,
+					    end_ns);
+	}
+	t->hooks.done(t->ctx, &rec);
+	t->stats.ended[why]++;
+	t->stats.tracked--;
+	list_unlink(t, e);
+	HASH_DEL(t->hash, e);
+	free(e);
+}
+
+/* Finalise what has run out of time; CLOSE_WAIT flows are parked. */
+static void sweep(struct flow_table *t, uint64_t now)
+{
+	struct flow_entry *e;
+
+	while ((e = t->lists[LIST_DONE].head) &&
+	       e->td.last_ns + t->cfg.grace_ns <= now)
+		finalise(t, e, FLOW_END_FINISHED, e->td.last_ns);
+	while ((e = t->lists[LIST_ACTIVE].head) &&
+	       e->td.last_ns + t->cfg.idle_ns <= now) {
+		if (e->td.in_close_wait) {
+			list_unlink(t, e);
+			list_append(t, e, LIST_PARKED);
+		} else {
+			finalise(t, e, FLOW_END_IDLE, e->td.last_ns);
+		}
+	}
+}
+
+static void evict_one(struct flow_table *t)
+{
+	static const enum flow_list order[] = {LIST_DONE, LIST_ACTIVE,
+					       LIST_PARKED};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		struct flow_entry *e = t->lists[order[i]].head;
+
+		if (e) {
+			finalise(t, e, FLOW_END_EVICTED, t->now_ns);
+			return;
+		}
+	}
+}
+
+static void apply(struct flow_table *t, struct flow_entry *e, unsigned ev,
+		  uint64_t now)
+{
+	if (ev & TD_EV_CW_ENTER) {
+		t->stats.in_close_wait++;
+		if (t->hooks.close_wait)
+			t->hooks.close_wait(t->ctx, &e->key, &e->td, 1, now);
+	}
+	if (ev & TD_EV_CW_LEAVE) {
+		t->stats.in_close_wait--;
+		if (t->hooks.close_wait)
+			t->hooks.close_wait(t->ctx, &e->key, &e->td, -1, now);
+	}
+	list_unlink(t, e);
+	list_append(t, e,
+		    td_flow_finished(&e->td) ? LIST_DONE : LIST_ACTIVE);
+}
+
+int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
+{
+	struct flow_key key;
+	struct flow_entry *e;
+	int from = flow_key_from_seg(seg, &key);
+	uint64_t now = seg->wall_ns;
+
+	/* Timestamps may step back across merged files: never rewind. */
+	if (now > t->now_ns)
+		t->now_ns = now;
+	if (t->now_ns >= t->next_sweep_ns) {
+		sweep(t, t->now_ns);
+		t->next_sweep_ns = t->now_ns + SWEEP_EVERY_NS;
+	}
+	t->stats.segments++;
+
+	HASH_FIND(hh, t->hash, &key, sizeof(key), e);
+	if (e && td_flow_is_new_syn(&e->td, seg, from)) {
+		finalise(t, e, FLOW_END_REUSED, e->td.last_ns);
+		e = NULL;
+	}
+	if (e) {
+		apply(t, e, td_flow_update(&e->td, seg, from), now);
+		return 0;
+	}
+
+	if (t->cfg.max_flows && t->stats.tracked >= t->cfg.max_flows)
+		evict_one(t);
+	e = malloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->key = key;
+	e->id = ++t->stats.flows;
+	e->prev = e->next = NULL;
+	e->list = LIST_ACTIVE;
+	HASH_ADD(hh, t->hash, key, sizeof(e->key), e);
+	t->stats.tracked++;
+	if (t->stats.tracked > t->stats.peak_tracked)
+		t->stats.peak_tracked = t->stats.tracked;
+	list_append(t, e, LIST_ACTIVE);
+	apply(t, e, td_flow_init(&e->td, seg, from), now);
+	return 0;
+}
+
+void flow_table_flush(struct flow_table *t, uint64_t end_ns)
+{
+	/* Finalise in order of first packet: reports read naturally. */
+	while (t->hash)
+		finalise(t, t->hash, FLOW_END_INPUT, end_ns);
+}
+
+void flow_table_foreach(const struct flow_table *t,
+			void (*fn)(void *arg, const struct flow_key *key,
+				   const struct td_flow *td, uint64_t id),
+			void *arg)
+{
+	const struct flow_entry *e;
+
+	for (e = t->hash; e; e = e->hh.next)
+		fn(arg, &e->key, &e->td, e->id);
+}
+
+const struct flow_stats *flow_table_stats(const struct flow_table *t)
+{
+	return &t->stats;
+}
+
+const char *flow_end_name(enum flow_end e)
+{
+	static const char *const names[FLOW_END__COUNT] = {
+		[FLOW_END_FINISHED] = "finished",
+		[FLOW_END_IDLE] = "idle",
+		[FLOW_END_REUSED] = "reused",
+		[FLOW_END_EVICTED] = "evicted",
+		[FLOW_END_INPUT] = "end-of-input",
+	};
+	return (unsigned)e < FLOW_END__COUNT ? names[e] : "?";
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flow table: one record per TCP connection (both directions), keyed by
+ * the 4-tuple in a canonical order, held in a uthash table.
+ *
+ * Flows are finalised and freed while the input goes on, so memory follows
+ * concurrent flows rather than total flows:
+ *  - a finished flow (RST, or both FINs ACKed) after a grace period
+ *    without packets (late retransmissions still land on it);
+ *  - an idle flow after the idle timeout, except a flow whose passive side
+ *    sits in CLOSE_WAIT: that silence is the leak being looked for, so it
+ *    stays until it closes or the input ends;
+ *  - a SYN that starts a new connection on the same 4-tuple finalises the
+ *    previous one;
+ *  - with max_flows set, the least recently seen flow is evicted (finished
+ *    flows first, CLOSE_WAIT flows last) and evictions are counted.
+ * Every finalised flow is handed to the done hook with its verdict.
+ */
+#ifndef FT_ANALYSIS_FLOW_H
+#define FT_ANALYSIS_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/segment.h"
+#include "analysis/teardown.h"
+
+/* Endpoint 0 is the lower (address, port); all padding is zero. */
+struct flow_key {
+	uint8_t addr[2][16];
+	uint16_t port[2];
+	uint8_t family;
+	uint8_t pad[3];
+};
+
+enum flow_end {
+	FLOW_END_FINISHED = 0, /* torn down, grace period over */
+	FLOW_END_IDLE,         /* no packet within the idle timeout */
+	FLOW_END_REUSED,       /* a new SYN reused the 4-tuple */
+	FLOW_END_EVICTED,      /* pushed out by --max-flows */
+	FLOW_END_INPUT,        /* still tracked when the input ended */
+	FLOW_END__COUNT
+};
+
+/* A finalised flow; valid only during the done hook (borrowed). */
+struct flow_record {
+	const struct flow_key *key;
+	const struct td_flow *td;
+	struct td_result res;
+	uint64_t id;           /* 1-based, in order of first packet */
+	enum flow_end end;
+};
+
+struct flow_hooks {
+	/* A flow was finalised (required). */
+	void (*done)(void *ctx, const struct flow_record *rec);
+	/*
+	 * The passive side of a flow entered (delta +1) or left (-1)
+	 * CLOSE_WAIT at now_ns (optional).
+	 */
+	void (*close_wait)(void *ctx, const struct flow_key *key,
+			   const struct td_flow *td, int delta,
+			   uint64_t now_ns);
+};
+
+struct flow_config {
+	uint64_t linger_ns;  /* close-wait above this is a late close */
+	uint64_t grace_ns;   /* keep a finished flow this long */
+	uint64_t idle_ns;    /* finalise a silent open flow after this */
+	uint64_t max_flows;  /* 0: unbounded */
+};
+
+struct flow_stats {
+	uint64_t flows;          /* flows created */
+	uint64_t tracked;        /* flows in the table now */
+	uint64_t peak_tracked;
+	uint64_t in_close_wait;  /* flows whose passive side is in CLOSE_WAIT */
+	uint64_t ended[FLOW_END__COUNT];
+	uint64_t segments;
+};
+
+struct flow_table;
+
+/*
+ * New empty table. cfg and hooks are copied; ctx is borrowed and passed to
+ * the hooks. Returns NULL with errno set on allocation failure.
+ */
+struct flow_table *flow_table_new(const struct flow_config *cfg,
+				  const struct flow_hooks *hooks, void *ctx);
+
+/* Free the table and every flow still in it, without calling hooks. */
+void flow_table_free(struct flow_table *t);
+
+/*
+ * Feed one segment (borrowed). Finalises flows whose time has come as the
+ * capture clock (seg->wall_ns) advances. Returns 0, or -ENOMEM.
+ */
+int flow_table_add(struct flow_table *t, const struct flow_seg *seg);
+
+/* Finalise every flow as of end_ns (end of input); the table is empty. */
+void flow_table_flush(struct flow_table *t, uint64_t end_ns);
+
+/* Build the canonical key of a segment; returns the sender's index. */
+int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key);
+
+/*
+ * Call fn for every tracked flow (live status, alerts); fn must not change
+ * the table.
+ */
+void flow_table_foreach(const struct flow_table *t,
+			void (*fn)(void *arg, const struct flow_key *key,
+				   const struct td_flow *td, uint64_t id),
+			void *arg);
+
+const struct flow_stats *flow_table_stats(const struct flow_table *t);
+
+const char *flow_end_name(enum flow_end e);
+
+#endif /* FT_ANALYSIS_FLOW_H */

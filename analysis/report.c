@@ -1,0 +1,1086 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reports: see report.h. Groups live in a uthash table keyed by side and
+ * endpoint; each keeps verdict counts, a close-wait sample, a CLOSE_WAIT
+ * timeline and its worst flows.
+ */
+#include "analysis/report.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <uthash.h>
+
+#define RPT_WORST 5
+#define NS ((uint64_t)1000000000)
+
+enum rpt_side { SIDE_SERVER = 0, SIDE_CLIENT };
+
+struct rpt_gkey {
+	uint8_t addr[16];
+	uint16_t port;
+	uint8_t family;
+	uint8_t side;
+};
+
+/* What a report keeps of a flow worth listing. */
+struct rpt_brief {
+	uint64_t id;
+	uint64_t close_wait_ns;
+	uint64_t first_frame;
+	uint64_t last_frame;
+	struct flow_key key;
+	int8_t client;
+	uint8_t verdict;
+	uint8_t at_end;
+	uint8_t roles_inferred;
+};
+
+struct rpt_group {
+	struct rpt_gkey key;
+	uint64_t flows;
+	uint64_t verdicts[TD__VERDICTS];
+	uint64_t client_leaks;   /* service: flows a client left open */
+	uint64_t cw_n;           /* close-wait values seen */
+	uint64_t cw_max;
+	uint64_t *vals;          /* reservoir of close-wait values */
+	uint32_t nvals;
+	uint64_t cw_now;         /* sockets of this side in CLOSE_WAIT now */
+	uint64_t cw_peak;
+	uint64_t cw_peak_ns;
+	uint64_t at_end;         /* still in CLOSE_WAIT at the end */
+	uint64_t oldest_at_end;
+	uint32_t *tl;            /* max in CLOSE_WAIT per timeline bucket */
+	uint64_t tl_width;
+	int tl_last;
+	struct rpt_brief worst[RPT_WORST];
+	unsigned nworst;
+	struct rpt_gkey peer;    /* client host: the service it talked to */
+	uint8_t peer_many;
+	UT_hash_handle hh;
+};
+
+struct rpt {
+	struct rpt_config cfg;
+	struct rpt_group *groups;
+	struct rpt_brief *worst;
+	unsigned nworst;
+	uint64_t origin_ns;
+	uint64_t tl_width;
+	uint64_t verdicts[TD__VERDICTS];
+	uint64_t flows;
+	uint64_t rng;
+	int header_done;
+	int write_error;
+};
+
+static int severity(unsigned verdict)
+{
+	switch (verdict) {
+	case TD_NEVER_CLOSED:
+		return 2;
+	case TD_LATE_CLOSE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+struct rpt *rpt_new(const struct rpt_config *cfg)
+{
+	struct rpt *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->cfg = *cfg;
+	if (r->cfg.top) {
+		r->worst = calloc(r->cfg.top, sizeof(*r->worst));
+		if (!r->worst) {
+			free(r);
+			return NULL;
+		}
+	}
+	r->tl_width = NS;
+	r->rng = 0x9e3779b97f4a7c15ULL;
+	return r;
+}
+
+void rpt_free(struct rpt *r)
+{
+	struct rpt_group *g, *tmp;
+
+	if (!r)
+		return;
+	HASH_ITER(hh, r->groups, g, tmp)
+	{
+		HASH_DEL(r->groups, g);
+		free(g->vals);
+		free(g->tl);
+		free(g);
+	}
+	free(r->worst);
+	free(r);
+}
+
+void rpt_set_origin(struct rpt *r, uint64_t wall_ns)
+{
+	r->origin_ns = wall_ns;
+}
+
+uint64_t rpt_verdict_count(const struct rpt *r, enum td_verdict v)
+{
+	return (unsigned)v < TD__VERDICTS ? r->verdicts[v] : 0;
+}
+
+/* ---- formatting ---- */
+
+char *rpt_fmt_iso(char *buf, size_t n, uint64_t wall_ns)
+{
+	time_t sec = (time_t)(wall_ns / NS);
+	struct tm tm;
+	char day[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, n, "%s.%09" PRIu64 "Z", day, wall_ns % NS);
+	return buf;
+}
+
+char *rpt_fmt_duration(char *buf, size_t n, uint64_t ns)
+{
+	uint64_t s = ns / NS;
+
+	if (ns < 1000000)
+		snprintf(buf, n, "%" PRIu64 "us", ns / 1000);
+	else if (ns < NS)
+		snprintf(buf, n, "%" PRIu64 "ms", ns / 1000000);
+	else if (s < 60 && !(ns % NS))
+		snprintf(buf, n, "%" PRIu64 "s", s);
+	else if (s < 60)
+		snprintf(buf, n, "%" PRIu64 ".%03" PRIu64 "s", s,
+			 (ns % NS) / 1000000);
+	else if (s < 3600)
+		snprintf(buf, n, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else
+		snprintf(buf, n, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
+			 (s % 3600) / 60);
+	return buf;
+}
+
+static char *fmt_addr(char *buf, size_t n, const uint8_t *addr,
+		      uint8_t family)
+{
+	if (!inet_ntop(family == SEG_IPV6 ? AF_INET6 : AF_INET, addr, buf,
+		       (socklen_t)n))
+		snprintf(buf, n, "?");
+	return buf;
+}
+
+char *rpt_fmt_endpoint(char *buf, size_t n, const uint8_t *addr,
+		       uint8_t family, uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	fmt_addr(a, sizeof(a), addr, family);
+	if (family == SEG_IPV6)
+		snprintf(buf, n, "[%s]:%u", a, port);
+	else
+		snprintf(buf, n, "%s:%u", a, port);
+	return buf;
+}
+
+static char *fmt_gkey(char *buf, size_t n, const struct rpt_gkey *k)
+{
+	if (k->side == SIDE_CLIENT)
+		return fmt_addr(buf, n, k->addr, k->family);
+	return rpt_fmt_endpoint(buf, n, k->addr, k->family, k->port);
+}
+
+/* Seconds with ns resolution, signed: "12.000123456". */
+static char *fmt_secs(char *buf, size_t n, uint64_t a, uint64_t b)
+{
+	uint64_t d = a >= b ? a - b : b - a;
+
+	snprintf(buf, n, "%s%" PRIu64 ".%09" PRIu64, a >= b ? "" : "-",
+		 d / NS, d % NS);
+	return buf;
+}
+
+static char *fmt_num(char *buf, size_t n, uint64_t ns)
+{
+	snprintf(buf, n, "%" PRIu64 ".%09" PRIu64, ns / NS, ns % NS);
+	return buf;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void endpoint_of(const struct flow_key *k, int idx, char *buf,
+			size_t n)
+{
+	rpt_fmt_endpoint(buf, n, k->addr[idx], k->family, k->port[idx]);
+}
+
+static const char *role_name(const struct td_flow *td, int idx)
+{
+	if (idx < 0)
+		return NULL;
+	return idx == td->client ? "client" : "server";
+}
+
+/* A Wireshark display filter that selects exactly this connection. */
+static void fmt_filter(char *buf, size_t n, const struct flow_key *k,
+		       uint64_t first_frame, uint64_t last_frame)
+{
+	const char *ip = k->family == SEG_IPV6 ? "ipv6" : "ip";
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	fmt_addr(a, sizeof(a), k->addr[0], k->family);
+	fmt_addr(b, sizeof(b), k->addr[1], k->family);
+	snprintf(buf, n,
+		 "%s.addr==%s && %s.addr==%s && tcp.port==%u && "
+		 "tcp.port==%u && frame.number>=%" PRIu64
+		 " && frame.number<=%" PRIu64,
+		 ip, a, ip, b, k->port[0], k->port[1], first_frame, last_frame);
+}
+
+/* ---- per-flow lines ---- */
+
+static const char csv_header[] =
+	"id,verdict,client,server,roles,active_closer,reset_by,reset_phase,"
+	"signature,start,start_offset,end,end_offset,duration,close_wait,"
+	"close_wait_start_offset,close_wait_end_offset,in_close_wait_at_end,"
+	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
+	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
+	"first_frame,last_frame,end_reason\n";
+
+/* A time field: absolute for JSON, offset for both; "" / null if 0. */
+static void out_offset(struct rpt *r, FILE *f, const char *name,
+		       uint64_t t, int json)
+{
+	char b[48];
+
+	if (json) {
+		if (t)
+			fprintf(f, ",\"%s\":%s", name,
+				fmt_secs(b, sizeof(b), t, r->origin_ns));
+		else
+			fprintf(f, ",\"%s\":null", name);
+	} else {
+		fprintf(f, ",%s", t ? fmt_secs(b, sizeof(b), t, r->origin_ns) :
+				      "");
+	}
+}
+
+static void write_flow(struct rpt *r, const struct flow_record *rec)
+{
+	const struct td_flow *td = rec->td;
+	const struct td_result *res = &rec->res;
+	const struct td_dir *cd = &td->dir[td->client];
+	const struct td_dir *sd = &td->dir[1 - td->client];
+	int json = r->cfg.format == RPT_JSON;
+	FILE *f = r->cfg.out;
+	char cli[64], srv[64], t0[48], t1[48], b[48], flt[256];
+	const char *active = role_name(td, res->active);
+	const char *rstby = role_name(td, res->reset_by);
+	uint64_t packets = cd->packets + sd->packets;
+
+	endpoint_of(rec->key, td->client, cli, sizeof(cli));
+	endpoint_of(rec->key, 1 - td->client, srv, sizeof(srv));
+	rpt_fmt_iso(t0, sizeof(t0), td->first_ns);
+	rpt_fmt_iso(t1, sizeof(t1), td->last_ns);
+	if (!json) {
+		if (!r->header_done) {
+			fputs(csv_header, f);
+			r->header_done = 1;
+		}
+		fprintf(f, "%" PRIu64 ",%s,%s,%s,%s,%s,%s,%s,%s,%s", rec->id,
+			td_verdict_name(res->verdict), cli, srv,
+			td->roles_inferred ? "inferred" : "syn",
+			active ? active : "", rstby ? rstby : "",
+			td_phase_name(res->reset_phase),
+			td_signature_name(res->signature), t0);
+	} else {
+		fprintf(f,
+			"{\"type\":\"flow\",\"id\":%" PRIu64
+			",\"verdict\":\"%s\",\"client\":\"%s\","
+			"\"server\":\"%s\",\"roles\":\"%s\"",
+			rec->id, td_verdict_name(res->verdict), cli, srv,
+			td->roles_inferred ? "inferred" : "syn");
+		fprintf(f, ",\"active_closer\":");
+		active ? fprintf(f, "\"%s\"", active) : fprintf(f, "null");
+		fprintf(f, ",\"reset_by\":");
+		rstby ? fprintf(f, "\"%s\"", rstby) : fprintf(f, "null");
+		fprintf(f, ",\"reset_phase\":");
+		res->reset_phase ? fprintf(f, "\"%s\"",
+					   td_phase_name(res->reset_phase)) :
+				   fprintf(f, "null");
+		fprintf(f, ",\"signature\":");
+		res->signature ? fprintf(f, "\"%s\"",
+					 td_signature_name(res->signature)) :
+				 fprintf(f, "null");
+		fprintf(f, ",\"start\":\"%s\"", t0);
+	}
+	out_offset(r, f, "start_offset", td->first_ns, json);
+	if (json)
+		fprintf(f, ",\"end\":\"%s\"", t1);
+	else
+		fprintf(f, ",%s", t1);
+	out_offset(r, f, "end_offset", td->last_ns, json);
+	fmt_num(b, sizeof(b), td->last_ns - td->first_ns);
+	fprintf(f, json ? ",\"duration\":%s" : ",%s", b);
+	if (res->has_close_wait) {
+		fmt_num(b, sizeof(b), res->close_wait_ns);
+		fprintf(f, json ? ",\"close_wait\":%s" : ",%s", b);
+	} else {
+		fprintf(f, json ? ",\"close_wait\":null" : ",");
+	}
+	out_offset(r, f, "close_wait_start_offset", res->cw_start_ns, json);
+	out_offset(r, f, "close_wait_end_offset",
+		   res->has_close_wait ? res->cw_end_ns : 0, json);
+	fprintf(f, json ? ",\"in_close_wait_at_end\":%s" : ",%s",
+		res->in_close_wait_at_end ? "true" : "false");
+	if (res->has_fin_wait) {
+		fmt_num(b, sizeof(b), res->fin_wait_ns);
+		fprintf(f, json ? ",\"fin_wait\":%s" : ",%s", b);
+	} else {
+		fprintf(f, json ? ",\"fin_wait\":null" : ",");
+	}
+	out_offset(r, f, "client_fin_offset", cd->fin_ns, json);
+	out_offset(r, f, "server_fin_offset", sd->fin_ns, json);
+	out_offset(r, f, "client_rst_offset", cd->rst_ns, json);
+	out_offset(r, f, "server_rst_offset", sd->rst_ns, json);
+	fprintf(f,
+		json ? ",\"packets\":%" PRIu64 ",\"fins\":%" PRIu32
+		       ",\"rsts\":%" PRIu32 ",\"client_bytes\":%" PRIu64
+		       ",\"server_bytes\":%" PRIu64 ",\"first_frame\":%" PRIu64
+		       ",\"last_frame\":%" PRIu64 ",\"end_reason\":\"%s\""
+		     : ",%" PRIu64 ",%" PRIu32 ",%" PRIu32 ",%" PRIu64
+		       ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s",
+		packets, cd->fins + sd->fins, cd->rsts + sd->rsts, cd->bytes,
+		sd->bytes, td->first_frame, td->last_frame,
+		flow_end_name(rec->end));
+	if (json) {
+		fmt_filter(flt, sizeof(flt), rec->key, td->first_frame,
+			   td->last_frame);
+		fprintf(f, ",\"filter\":");
+		json_string(f, flt);
+		fputs("}\n", f);
+	} else {
+		fputc('\n', f);
+	}
+}
+
+/* ---- groups ---- */
+
+static struct rpt_group *group_get(struct rpt *r, const struct flow_key *k,
+				   int idx, enum rpt_side side)
+{
+	struct rpt_gkey gk;
+	struct rpt_group *g;
+
+	memset(&gk, 0, sizeof(gk));
+	memcpy(gk.addr, k->addr[idx], 16);
+	gk.family = k->family;
+	gk.side = (uint8_t)side;
+	gk.port = side == SIDE_SERVER ? k->port[idx] : 0;
+	HASH_FIND(hh, r->groups, &gk, sizeof(gk), g);
+	if (g)
+		return g;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->key = gk;
+	g->tl_width = r->tl_width;
+	g->tl_last = -1;
+	HASH_ADD(hh, r->groups, key, sizeof(g->key), g);
+	return g;
+}
+
+static void tl_compress(uint32_t *tl)
+{
+	for (int i = 0; i < RPT_TIMELINE / 2; i++)
+		tl[i] = tl[2 * i] > tl[2 * i + 1] ? tl[2 * i] : tl[2 * i + 1];
+	memset(tl + RPT_TIMELINE / 2, 0, sizeof(*tl) * RPT_TIMELINE / 2);
+}
+
+/* Bring the group's timeline to the report's bucket width. */
+static void tl_sync(const struct rpt *r, struct rpt_group *g)
+{
+	while (g->tl_width < r->tl_width) {
+		if (g->tl)
+			tl_compress(g->tl);
+		if (g->tl_last >= 0)
+			g->tl_last /= 2;
+		g->tl_width *= 2;
+	}
+}
+
+static int tl_index(struct rpt *r, uint64_t t)
+{
+	uint64_t off = t > r->origin_ns ? t - r->origin_ns : 0;
+
+	while (off / r->tl_width >= RPT_TIMELINE)
+		r->tl_width *= 2;
+	return (int)(off / r->tl_width);
+}
+
+/* Record that the group held `held` sockets in CLOSE_WAIT until t. */
+static void tl_advance(struct rpt *r, struct rpt_group *g, uint64_t t,
+		       uint64_t held)
+{
+	int idx = tl_index(r, t);
+
+	tl_sync(r, g);
+	if (!g->tl) {
+		g->tl = calloc(RPT_TIMELINE, sizeof(*g->tl));
+		if (!g->tl)
+			return;
+	}
+	for (int i = g->tl_last < 0 ? idx : g->tl_last; i <= idx; i++)
+		if (g->tl[i] < held)
+			g->tl[i] = (uint32_t)held;
+	g->tl_last = idx;
+}
+
+void rpt_close_wait(void *ctx, const struct flow_key *key,
+		    const struct td_flow *td, int delta, uint64_t now_ns)
+{
+	struct rpt *r = ctx;
+	int passive = 1 - td->active;
+	enum rpt_side side = passive == td->client ? SIDE_CLIENT : SIDE_SERVER;
+	struct rpt_group *g;
+
+	if (td->active < 0)
+		return;
+	g = group_get(r, key, passive, side);
+	if (!g)
+		return;
+	tl_advance(r, g, now_ns, g->cw_now);
+	if (delta > 0) {
+		g->cw_now++;
+		if (g->cw_now > g->cw_peak) {
+			g->cw_peak = g->cw_now;
+			g->cw_peak_ns = now_ns;
+		}
+	} else if (g->cw_now) {
+		g->cw_now--;
+	}
+	tl_advance(r, g, now_ns, g->cw_now);
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void sample_add(struct rpt *r, struct rpt_group *g, uint64_t v)
+{
+	g->cw_n++;
+	if (v > g->cw_max)
+		g->cw_max = v;
+	if (!g->vals) {
+		g->vals = malloc(RPT_EXACT_VALUES * sizeof(*g->vals));
+		if (!g->vals)
+			return;
+	}
+	if (g->nvals < RPT_EXACT_VALUES) {
+		g->vals[g->nvals++] = v;
+		return;
+	}
+	/* Reservoir sampling (Vitter's algorithm R): a uniform sample. */
+	uint64_t j = rng_next(&r->rng) % g->cw_n;
+	if (j < RPT_EXACT_VALUES)
+		g->vals[j] = v;
+}
+
+static void brief_of(const struct flow_record *rec, struct rpt_brief *b)
+{
+	b->id = rec->id;
+	b->close_wait_ns = rec->res.close_wait_ns;
+	b->first_frame = rec->td->first_frame;
+	b->last_frame = rec->td->last_frame;
+	b->key = *rec->key;
+	b->client = rec->td->client;
+	b->verdict = (uint8_t)rec->res.verdict;
+	b->at_end = rec->res.in_close_wait_at_end;
+	b->roles_inferred = rec->td->roles_inferred;
+}
+
+static int brief_worse(const struct rpt_brief *a, const struct rpt_brief *b)
+{
+	int sa = severity(a->verdict), sb = severity(b->verdict);
+
+	if (sa != sb)
+		return sa > sb;
+	if (a->close_wait_ns != b->close_wait_ns)
+		return a->close_wait_ns > b->close_wait_ns;
+	return a->id < b->id;
+}
+
+/* Keep the n worst flows in a sorted array of capacity cap. */
+static void worst_add(struct rpt_brief *arr, unsigned *n, unsigned cap,
+		      const struct rpt_brief *b)
+{
+	unsigned i;
+
+	if (!cap || !severity(b->verdict))
+		return;
+	if (*n == cap && !brief_worse(b, &arr[cap - 1]))
+		return;
+	i = *n < cap ? (*n)++ : cap - 1;
+	while (i > 0 && brief_worse(b, &arr[i - 1])) {
+		arr[i] = arr[i - 1];
+		i--;
+	}
+	arr[i] = *b;
+}
+
+void rpt_flow_done(void *ctx, const struct flow_record *rec)
+{
+	struct rpt *r = ctx;
+	const struct td_flow *td = rec->td;
+	const struct td_result *res = &rec->res;
+	int server = 1 - td->client;
+	int passive = res->active >= 0 ? 1 - res->active : -1;
+	struct rpt_group *svc, *g;
+	struct rpt_brief b;
+
+	r->flows++;
+	r->verdicts[res->verdict]++;
+	if (r->cfg.format != RPT_TEXT &&
+	    (res->verdict != TD_OPEN || r->cfg.list_open))
+		write_flow(r, rec);
+
+	svc = group_get(r, rec->key, server, SIDE_SERVER);
+	if (!svc)
+		return;
+	svc->flows++;
+	g = svc;
+	if (passive == td->client && res->has_close_wait) {
+		/* The server closed first: the client side lingers. */
+		g = group_get(r, rec->key, td->client, SIDE_CLIENT);
+		if (!g)
+			return;
+		g->flows++;
+		if (!g->peer.family) {
+			memcpy(g->peer.addr, rec->key->addr[server], 16);
+			g->peer.port = rec->key->port[server];
+			g->peer.family = rec->key->family;
+		} else if (memcmp(g->peer.addr, rec->key->addr[server], 16) ||
+			   g->peer.port != rec->key->port[server]) {
+			g->peer_many = 1;
+		}
+		if (severity(res->verdict))
+			svc->client_leaks++;
+		else
+			svc->verdicts[res->verdict]++;
+	}
+	g->verdicts[res->verdict]++;
+	if (res->has_close_wait)
+		sample_add(r, g, res->close_wait_ns);
+	if (res->in_close_wait_at_end) {
+		g->at_end++;
+		if (res->close_wait_ns > g->oldest_at_end)
+			g->oldest_at_end = res->close_wait_ns;
+	}
+	brief_of(rec, &b);
+	worst_add(g->worst, &g->nworst, RPT_WORST, &b);
+	worst_add(r->worst, &r->nworst, r->cfg.top, &b);
+}
+
+/* ---- summaries ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of the (sorted) sample. */
+static uint64_t pct(const struct rpt_group *g, unsigned p)
+{
+	uint64_t rank;
+
+	if (!g->nvals)
+		return 0;
+	rank = ((uint64_t)p * g->nvals + 99) / 100;
+	if (rank < 1)
+		rank = 1;
+	return g->vals[rank - 1];
+}
+
+/* Least-squares slope of the timeline, in sockets per hour. */
+static double growth_per_hour(const struct rpt *r, const struct rpt_group *g,
+			      int nb)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, slope;
+
+	if (!g->tl || nb < 2)
+		return 0;
+	for (int i = 0; i < nb; i++) {
+		sx += i;
+		sy += g->tl[i];
+		sxx += (double)i * i;
+		sxy += (double)i * g->tl[i];
+	}
+	slope = (nb * sxy - sx * sy) / (nb * sxx - sx * sx);
+	return slope * 3600.0 * (double)NS / (double)r->tl_width;
+}
+
+static int group_worse(const struct rpt_group *a, const struct rpt_group *b)
+{
+	if (a->verdicts[TD_NEVER_CLOSED] != b->verdicts[TD_NEVER_CLOSED])
+		return a->verdicts[TD_NEVER_CLOSED] >
+		       b->verdicts[TD_NEVER_CLOSED];
+	if (a->verdicts[TD_LATE_CLOSE] != b->verdicts[TD_LATE_CLOSE])
+		return a->verdicts[TD_LATE_CLOSE] > b->verdicts[TD_LATE_CLOSE];
+	if (a->cw_max != b->cw_max)
+		return a->cw_max > b->cw_max;
+	return a->flows > b->flows;
+}
+
+static int group_cmp(const void *pa, const void *pb)
+{
+	const struct rpt_group *a = *(struct rpt_group *const *)pa;
+	const struct rpt_group *b = *(struct rpt_group *const *)pb;
+
+	if (group_worse(a, b))
+		return -1;
+	if (group_worse(b, a))
+		return 1;
+	return 0;
+}
+
+/* All groups, worst first, with samples sorted and timelines synced. */
+static struct rpt_group **sorted_groups(struct rpt *r, size_t *n,
+					uint64_t end_ns)
+{
+	size_t count = HASH_COUNT(r->groups), i = 0;
+	struct rpt_group **arr, *g;
+
+	*n = 0;
+	arr = calloc(count ? count : 1, sizeof(*arr));
+	if (!arr)
+		return NULL;
+	if (end_ns)
+		tl_index(r, end_ns);
+	for (g = r->groups; g; g = g->hh.next) {
+		if (g->vals)
+			qsort(g->vals, g->nvals, sizeof(*g->vals), cmp_u64);
+		if (g->tl && end_ns)
+			tl_advance(r, g, end_ns, g->cw_now);
+		tl_sync(r, g);
+		arr[i++] = g;
+	}
+	qsort(arr, count, sizeof(*arr), group_cmp);
+	*n = count;
+	return arr;
+}
+
+static void headline(const struct rpt *r, struct rpt_group **gs, size_t n,
+		     char *buf, size_t len)
+{
+	const struct rpt_group *g = n ? gs[0] : NULL;
+	char who[64], peer[64], d1[32], d2[32], lg[32];
+	uint64_t nc, late, total;
+
+	rpt_fmt_duration(lg, sizeof(lg), r->cfg.linger_ns);
+	if (!g || (!g->verdicts[TD_NEVER_CLOSED] &&
+		   !g->verdicts[TD_LATE_CLOSE])) {
+		snprintf(buf, len,
+			 "no leak: every passive side closed within %s "
+			 "(%" PRIu64 " flows, %" PRIu64 " clean, %" PRIu64
+			 " reset, %" PRIu64 " still open)",
+			 lg, r->flows, r->verdicts[TD_CLEAN],
+			 r->verdicts[TD_RESET], r->verdicts[TD_OPEN]);
+		return;
+	}
+	nc = g->verdicts[TD_NEVER_CLOSED];
+	late = g->verdicts[TD_LATE_CLOSE];
+	total = g->flows;
+	fmt_gkey(who, sizeof(who), &g->key);
+	if (g->key.side == SIDE_CLIENT) {
+		char svc[160];
+
+		rpt_fmt_endpoint(peer, sizeof(peer), g->peer.addr,
+				 g->peer.family, g->peer.port);
+		snprintf(svc, sizeof(svc), "%s%s",
+			 g->peer_many ? "several services, e.g. " : "", peer);
+		if (nc)
+			snprintf(buf, len,
+				 "client %s never closed %" PRIu64 " of %" PRIu64
+				 " connections after the server (%s) closed; "
+				 "oldest in CLOSE_WAIT %s at end of capture",
+				 who, nc, total, svc,
+				 rpt_fmt_duration(d1, sizeof(d1),
+						  g->oldest_at_end));
+		else
+			snprintf(buf, len,
+				 "client %s closed %" PRIu64 " of %" PRIu64
+				 " connections late after the server (%s) "
+				 "closed: up to %s in CLOSE_WAIT (threshold %s)",
+				 who, late, total, svc,
+				 rpt_fmt_duration(d1, sizeof(d1), g->cw_max),
+				 lg);
+		return;
+	}
+	if (nc) {
+		int k = snprintf(buf, len,
+				 "server %s never closed %" PRIu64 " of %" PRIu64
+				 " connections after the client closed; oldest "
+				 "in CLOSE_WAIT %s at end of capture",
+				 who, nc, total,
+				 rpt_fmt_duration(d1, sizeof(d1),
+						  g->oldest_at_end));
+		if (late && k > 0 && (size_t)k < len)
+			snprintf(buf + k, len - (size_t)k,
+				 "; %" PRIu64 " more closed late (up to %s)",
+				 late,
+				 rpt_fmt_duration(d2, sizeof(d2), g->cw_max));
+	} else {
+		snprintf(buf, len,
+			 "server %s closed %" PRIu64 " of %" PRIu64
+			 " connections late: up to %s in CLOSE_WAIT after "
+			 "the client closed (threshold %s)",
+			 who, late, total,
+			 rpt_fmt_duration(d1, sizeof(d1), g->cw_max), lg);
+	}
+}
+
+static int timeline_buckets(const struct rpt *r, uint64_t end_ns)
+{
+	uint64_t off = end_ns > r->origin_ns ? end_ns - r->origin_ns : 0;
+	int nb = (int)(off / r->tl_width) + 1;
+
+	return nb > RPT_TIMELINE ? RPT_TIMELINE : nb;
+}
+
+static void sparkline(FILE *f, const struct rpt_group *g, int nb)
+{
+	static const char *const bars[] = {"▁", "▂", "▃", "▄",
+					   "▅", "▆", "▇", "█"};
+	uint32_t max = 0;
+
+	for (int i = 0; i < nb; i++)
+		if (g->tl[i] > max)
+			max = g->tl[i];
+	for (int i = 0; i < nb; i++)
+		fputs(max ? bars[(uint64_t)g->tl[i] * 7 / max] : bars[0], f);
+}
+
+static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
+			enum rpt_side side, int nb)
+{
+	FILE *f = r->cfg.out;
+	int shown[TD__VERDICTS] = {0}, any = 0;
+	char name[64], a[16], b[16], c[16], d[16];
+
+	for (size_t i = 0; i < n; i++) {
+		if (gs[i]->key.side != side || !gs[i]->flows)
+			continue;
+		any = 1;
+		for (int v = 0; v < TD__VERDICTS; v++)
+			if (gs[i]->verdicts[v])
+				shown[v] = 1;
+	}
+	if (!any)
+		return;
+	fprintf(f, "\n%s\n",
+		side == SIDE_SERVER ?
+			"SERVICES (server ip:port; close-wait of the server)" :
+			"CLIENT HOSTS (the server closed first; close-wait of "
+			"the client)");
+	fprintf(f, "%-28s %6s", side == SIDE_SERVER ? "service" : "client",
+		"flows");
+	for (int v = 0; v < TD__VERDICTS; v++)
+		if (shown[v])
+			fprintf(f, " %*s", (int)strlen(td_verdict_name(v)),
+				td_verdict_name(v));
+	fprintf(f, "  %8s %8s %8s %8s %6s %5s %9s\n", "cw p50", "p90", "p99",
+		"max", "at-end", "peak", "growth/h");
+	for (size_t i = 0; i < n; i++) {
+		const struct rpt_group *g = gs[i];
+
+		if (g->key.side != side || !g->flows)
+			continue;
+		fprintf(f, "%-28s %6" PRIu64, fmt_gkey(name, sizeof(name),
+						       &g->key),
+			g->flows);
+		for (int v = 0; v < TD__VERDICTS; v++)
+			if (shown[v])
+				fprintf(f, " %*" PRIu64,
+					(int)strlen(td_verdict_name(v)),
+					g->verdicts[v]);
+		if (g->cw_n)
+			fprintf(f, "  %8s %8s %8s %8s",
+				rpt_fmt_duration(a, sizeof(a), pct(g, 50)),
+				rpt_fmt_duration(b, sizeof(b), pct(g, 90)),
+				rpt_fmt_duration(c, sizeof(c), pct(g, 99)),
+				rpt_fmt_duration(d, sizeof(d), g->cw_max));
+		else
+			fprintf(f, "  %8s %8s %8s %8s", "-", "-", "-", "-");
+		fprintf(f, " %6" PRIu64 " %5" PRIu64 " %+9.0f\n", g->at_end,
+			g->cw_peak, growth_per_hour(r, g, nb));
+		if (side == SIDE_SERVER && g->client_leaks)
+			fprintf(f,
+				"    + %" PRIu64 " connections that clients "
+				"left in CLOSE_WAIT (see CLIENT HOSTS)\n",
+				g->client_leaks);
+		if (g->tl && g->cw_peak) {
+			fputs("    CLOSE_WAIT over the capture: ", f);
+			sparkline(f, g, nb);
+			fputc('\n', f);
+		}
+	}
+}
+
+static void text_worst(struct rpt *r)
+{
+	FILE *f = r->cfg.out;
+	char cli[64], srv[64], cw[32], flt[256];
+
+	if (!r->nworst)
+		return;
+	fprintf(f, "\nWORST FLOWS (frame numbers as in Wireshark)\n");
+	for (unsigned i = 0; i < r->nworst; i++) {
+		const struct rpt_brief *b = &r->worst[i];
+
+		endpoint_of(&b->key, b->client, cli, sizeof(cli));
+		endpoint_of(&b->key, 1 - b->client, srv, sizeof(srv));
+		fprintf(f,
+			"  #%-5" PRIu64 " %-12s %s -> %s  close-wait %s%s  "
+			"frames %" PRIu64 "-%" PRIu64 "%s\n",
+			b->id, td_verdict_name(b->verdict), cli, srv,
+			rpt_fmt_duration(cw, sizeof(cw), b->close_wait_ns),
+			b->at_end ? " (still in CLOSE_WAIT at end)" : "",
+			b->first_frame, b->last_frame,
+			b->roles_inferred ? "  roles inferred" : "");
+		fmt_filter(flt, sizeof(flt), &b->key, b->first_frame,
+			   b->last_frame);
+		fprintf(f, "         %s\n", flt);
+	}
+}
+
+static void text_report(struct rpt *r, const struct rpt_facts *x,
+			struct rpt_group **gs, size_t n, const char *head,
+			int nb)
+{
+	FILE *f = r->cfg.out;
+	char t0[48], dur[32], lg[32];
+	const struct flow_stats *fs = x->flows;
+
+	fprintf(f, "fintrace %s:", r->cfg.mode ? r->cfg.mode : "read");
+	for (size_t i = 0; i < x->ninputs; i++)
+		fprintf(f, " %s", x->inputs[i]);
+	fputc('\n', f);
+	if (x->first_ns)
+		fprintf(f, "capture  %s, %s, %" PRIu64 " frames, %" PRIu64
+			   " TCP segments\n",
+			rpt_fmt_iso(t0, sizeof(t0), x->first_ns),
+			rpt_fmt_duration(dur, sizeof(dur),
+					 x->last_ns - x->first_ns),
+			x->packets, x->tcp_segments);
+	else
+		fprintf(f, "capture  no packets\n");
+	fprintf(f, "linger   %s (a passive side in CLOSE_WAIT longer is "
+		   "a late close)\n",
+		rpt_fmt_duration(lg, sizeof(lg), r->cfg.linger_ns));
+	fprintf(f, "\n%s\n", head);
+	text_groups(r, gs, n, SIDE_SERVER, nb);
+	text_groups(r, gs, n, SIDE_CLIENT, nb);
+	text_worst(r);
+	fprintf(f, "\nflows    %" PRIu64, r->flows);
+	for (int v = 0; v < TD__VERDICTS; v++)
+		if (r->verdicts[v])
+			fprintf(f, ", %" PRIu64 " %s", r->verdicts[v],
+				td_verdict_name(v));
+	if (fs)
+		fprintf(f, "; peak tracked %" PRIu64 ", evicted %" PRIu64
+			   ", 4-tuples reused %" PRIu64,
+			fs->peak_tracked, fs->ended[FLOW_END_EVICTED],
+			fs->ended[FLOW_END_REUSED]);
+	fprintf(f, "\nskipped ");
+	int any = 0;
+	for (size_t i = 0; i < x->nskipped; i++)
+		if (x->skipped[i].value) {
+			fprintf(f, "%s %s %" PRIu64, any ? "," : "",
+				x->skipped[i].name, x->skipped[i].value);
+			any = 1;
+		}
+	if (!any)
+		fprintf(f, " none");
+	if (x->snapped)
+		fprintf(f, "; %" PRIu64 " segments cut by the snap length "
+			   "(headers decoded)",
+			x->snapped);
+	if (x->drops)
+		fprintf(f, "; %" PRIu64 " packets dropped by the capture: a "
+			   "missing FIN or RST can change a verdict",
+			x->drops);
+	fputc('\n', f);
+	if (x->error)
+		fprintf(f, "input    stopped early: %s\n", x->error);
+}
+
+static void json_verdicts(FILE *f, const uint64_t *v)
+{
+	fputs("{", f);
+	for (int i = 0; i < TD__VERDICTS; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "",
+			td_verdict_name(i), v[i]);
+	fputs("}", f);
+}
+
+static void json_groups(struct rpt *r, struct rpt_group **gs, size_t n,
+			int nb)
+{
+	FILE *f = r->cfg.out;
+	char name[64], b[48];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct rpt_group *g = gs[i];
+
+		if (!g->flows)
+			continue;
+		fprintf(f, "{\"type\":\"service\",\"side\":\"%s\",",
+			g->key.side == SIDE_SERVER ? "server" : "client");
+		fprintf(f, "\"%s\":\"%s\",\"flows\":%" PRIu64 ",\"verdicts\":",
+			g->key.side == SIDE_SERVER ? "service" : "host",
+			fmt_gkey(name, sizeof(name), &g->key), g->flows);
+		json_verdicts(f, g->verdicts);
+		if (g->key.side == SIDE_CLIENT)
+			fprintf(f, ",\"toward\":\"%s\",\"toward_many\":%s",
+				rpt_fmt_endpoint(name, sizeof(name),
+						 g->peer.addr, g->peer.family,
+						 g->peer.port),
+				g->peer_many ? "true" : "false");
+		else
+			fprintf(f, ",\"client_leaks\":%" PRIu64,
+				g->client_leaks);
+		fprintf(f, ",\"close_wait\":{\"count\":%" PRIu64, g->cw_n);
+		if (g->cw_n) {
+			fprintf(f, ",\"p50\":%s", fmt_num(b, 48, pct(g, 50)));
+			fprintf(f, ",\"p90\":%s", fmt_num(b, 48, pct(g, 90)));
+			fprintf(f, ",\"p99\":%s", fmt_num(b, 48, pct(g, 99)));
+			fprintf(f, ",\"max\":%s", fmt_num(b, 48, g->cw_max));
+			fprintf(f, ",\"sampled\":%s",
+				g->cw_n > g->nvals ? "true" : "false");
+		}
+		fprintf(f, "},\"in_close_wait_at_end\":%" PRIu64
+			   ",\"oldest_at_end\":%s,\"peak_close_wait\":%" PRIu64,
+			g->at_end, fmt_num(b, 48, g->oldest_at_end),
+			g->cw_peak);
+		if (g->cw_peak)
+			fprintf(f, ",\"peak_offset\":%s",
+				fmt_secs(b, 48, g->cw_peak_ns, r->origin_ns));
+		else
+			fprintf(f, ",\"peak_offset\":null");
+		fprintf(f, ",\"growth_per_hour\":%.1f",
+			growth_per_hour(r, g, nb));
+		fprintf(f, ",\"timeline_bucket\":%s,\"timeline\":[",
+			fmt_num(b, 48, r->tl_width));
+		for (int t = 0; g->tl && t < nb; t++)
+			fprintf(f, "%s%" PRIu32, t ? "," : "", g->tl[t]);
+		fprintf(f, "],\"worst_flows\":[");
+		for (unsigned w = 0; w < g->nworst; w++)
+			fprintf(f, "%s%" PRIu64, w ? "," : "", g->worst[w].id);
+		fputs("]}\n", f);
+	}
+}
+
+static void json_summary(struct rpt *r, const struct rpt_facts *x,
+			 const char *head)
+{
+	FILE *f = r->cfg.out;
+	const struct flow_stats *fs = x->flows;
+	char b[48];
+
+	fprintf(f, "{\"type\":\"summary\",\"version\":\"%s\",\"mode\":\"%s\","
+		   "\"inputs\":[",
+		FT_VERSION, r->cfg.mode ? r->cfg.mode : "read");
+	for (size_t i = 0; i < x->ninputs; i++) {
+		if (i)
+			fputc(',', f);
+		json_string(f, x->inputs[i]);
+	}
+	fprintf(f, "],\"linger\":%s", fmt_num(b, 48, r->cfg.linger_ns));
+	if (x->first_ns) {
+		fprintf(f, ",\"start\":\"%s\"", rpt_fmt_iso(b, 48, x->first_ns));
+		fprintf(f, ",\"end\":\"%s\"", rpt_fmt_iso(b, 48, x->last_ns));
+		fprintf(f, ",\"duration\":%s",
+			fmt_num(b, 48, x->last_ns - x->first_ns));
+	} else {
+		fprintf(f, ",\"start\":null,\"end\":null,\"duration\":0");
+	}
+	fprintf(f, ",\"packets\":%" PRIu64 ",\"tcp_segments\":%" PRIu64
+		   ",\"snapped\":%" PRIu64 ",\"drops\":%" PRIu64 ",\"skipped\":{",
+		x->packets, x->tcp_segments, x->snapped, x->drops);
+	for (size_t i = 0; i < x->nskipped; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "",
+			x->skipped[i].name, x->skipped[i].value);
+	fprintf(f, "},\"flows\":%" PRIu64 ",\"verdicts\":", r->flows);
+	json_verdicts(f, r->verdicts);
+	if (fs) {
+		fprintf(f, ",\"peak_tracked\":%" PRIu64, fs->peak_tracked);
+		fprintf(f, ",\"evicted\":%" PRIu64,
+			fs->ended[FLOW_END_EVICTED]);
+		fprintf(f, ",\"reused\":%" PRIu64, fs->ended[FLOW_END_REUSED]);
+		fprintf(f, ",\"idle_expired\":%" PRIu64,
+			fs->ended[FLOW_END_IDLE]);
+	}
+	fprintf(f, ",\"headline\":");
+	json_string(f, head);
+	fprintf(f, ",\"error\":");
+	if (x->error)
+		json_string(f, x->error);
+	else
+		fputs("null", f);
+	fputs("}\n", f);
+}
+
+int rpt_finish(struct rpt *r, const struct rpt_facts *x)
+{
+	struct rpt_group **gs;
+	size_t n;
+	char head[512];
+	int nb;
+
+	gs = sorted_groups(r, &n, x->last_ns);
+	if (!gs)
+		return -ENOMEM;
+	nb = timeline_buckets(r, x->last_ns);
+	headline(r, gs, n, head, sizeof(head));
+	if (r->cfg.format == RPT_TEXT) {
+		text_report(r, x, gs, n, head, nb);
+	} else if (r->cfg.format == RPT_JSON) {
+		json_groups(r, gs, n, nb);
+		json_summary(r, x, head);
+	} else if (!r->header_done) {
+		fputs(csv_header, r->cfg.out);
+	}
+	free(gs);
+	if (fflush(r->cfg.out) || ferror(r->cfg.out))
+		return -EIO;
+	return 0;
+}

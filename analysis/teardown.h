@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Teardown state machine of one TCP connection as seen on the wire.
+ *
+ * A struct td_flow accumulates what both endpoints did (SYN, data, FIN,
+ * the ACK of each FIN, RST) from segments fed in capture order, and
+ * td_flow_verdict() turns that into the verdict of DESIGN.md: who closed
+ * first (the active closer), how long the other side stayed in CLOSE_WAIT
+ * (RFC 9293, 3.6: from the moment it ACKs the peer's FIN until its
+ * application calls close()), and whether that is a leak.
+ *
+ * Endpoints are numbered 0 and 1 by the caller (the flow key's order); every
+ * function takes the index of the endpoint that sent the segment. No I/O,
+ * no allocation: the caller owns the struct.
+ */
+#ifndef FT_ANALYSIS_TEARDOWN_H
+#define FT_ANALYSIS_TEARDOWN_H
+
+#include <stdint.h>
+
+#include "analysis/segment.h"
+
+enum td_verdict {
+	TD_OPEN = 0,
+	TD_CLEAN,
+	TD_LATE_CLOSE,
+	TD_NEVER_CLOSED,
+	TD_HALF_CLOSE,
+	TD_RESET,
+	TD_FIN_UNACKED,
+	TD_SIMULTANEOUS,
+	TD_REFUSED,
+	TD__VERDICTS
+};
+
+/* When a RST was sent, relative to the FINs. */
+enum td_phase {
+	TD_PHASE_NONE = 0,
+	TD_PHASE_BEFORE_FIN,    /* no FIN seen before the RST */
+	TD_PHASE_AFTER_FIN,     /* sent after the active closer's FIN */
+	TD_PHASE_ANSWERING_FIN, /* the active closer answered the late FIN */
+	TD__PHASES
+};
+
+/* Named patterns worth pointing out in a record. */
+enum td_signature {
+	TD_SIG_NONE = 0,
+	/* passive side's late FIN answered by RST: the active closer's
+	 * FIN_WAIT2 had already timed out (Linux tcp_fin_timeout) */
+	TD_SIG_LATE_FIN_RST,
+	/* the active closer reset the connection while its peer sat in
+	 * CLOSE_WAIT (it gave up waiting, or its socket was gone) */
+	TD_SIG_RST_IN_CLOSE_WAIT,
+	/* the FIN was retransmitted: the peer did not ACK it in time */
+	TD_SIG_FIN_RETRANSMITTED,
+	TD__SIGNATURES
+};
+
+/* What one endpoint sent. Times are wall-clock ns; 0 means "not seen". */
+struct td_dir {
+	uint64_t fin_ns;      /* first FIN from this endpoint */
+	uint64_t fin_ack_ns;  /* when the peer first ACKed that FIN */
+	uint64_t rst_ns;      /* first RST from this endpoint */
+	uint64_t data_after_peer_fin_ns; /* last new data after peer's FIN */
+	uint64_t fin_frame;
+	uint64_t rst_frame;
+	uint64_t bytes;       /* payload bytes, retransmissions included */
+	uint32_t packets;
+	uint32_t fins;        /* FIN segments, retransmissions included */
+	uint32_t rsts;        /* RST segments */
+	uint32_t fin_seq;     /* sequence number the FIN occupies */
+	uint32_t nxt;         /* highest sequence end sent so far */
+	uint32_t max_ack;     /* highest ACK sent so far */
+	uint8_t has_nxt;
+	uint8_t has_ack;
+	uint8_t has_fin;
+	uint8_t fin_acked;
+	uint8_t has_rst;
+	uint8_t sent_syn;     /* a SYN without ACK */
+	uint8_t sent_synack;
+};
+
+struct td_flow {
+	struct td_dir dir[2];
+	uint64_t first_ns;
+	uint64_t last_ns;
+	uint64_t first_frame;
+	uint64_t last_frame;
+	uint64_t cw_start_ns; /* passive side entered CLOSE_WAIT */
+	uint32_t syn_isn;     /* client's initial sequence number */
+	int8_t client;        /* endpoint index of the client */
+	int8_t active;        /* endpoint index of the first FIN, or -1 */
+	uint8_t roles_inferred;
+	uint8_t simultaneous;
+	uint8_t in_close_wait; /* passive side is in CLOSE_WAIT now */
+};
+
+/* Bits returned by td_flow_update(): what this segment changed. */
+#define TD_EV_CW_ENTER 0x01  /* passive side entered CLOSE_WAIT */
+#define TD_EV_CW_LEAVE 0x02  /* passive side left CLOSE_WAIT */
+#define TD_EV_FINISHED 0x04  /* the flow is over (RST, or both FINs ACKed) */
+
+struct td_result {
+	enum td_verdict verdict;
+	enum td_phase reset_phase;
+	enum td_signature signature;
+	int active;           /* endpoint index of the active closer, or -1 */
+	int reset_by;         /* endpoint index of the first RST, or -1 */
+	uint64_t cw_start_ns; /* 0 when there is no close-wait */
+	uint64_t cw_end_ns;   /* the passive side's close, or the end time */
+	uint64_t close_wait_ns;
+	uint64_t fin_wait_ns; /* active closer's wait for the peer's FIN */
+	uint8_t has_close_wait;
+	uint8_t has_fin_wait;
+	uint8_t in_close_wait_at_end;
+};
+
+/*
+ * Start a flow from its first segment, sent by endpoint `from`; roles are
+ * taken from a SYN or SYN-ACK, otherwise inferred from the ports: the
+ * endpoint with the ephemeral (higher) port is the client. Then applies
+ * the segment as td_flow_update() would and returns its TD_EV_* bits.
+ */
+unsigned td_flow_init(struct td_flow *f, const struct flow_seg *seg,
+		      int from);
+
+/* Apply one segment from endpoint `from` (0 or 1); returns TD_EV_* bits. */
+unsigned td_flow_update(struct td_flow *f, const struct flow_seg *seg,
+			int from);
+
+/*
+ * 1 when a SYN from `from` starts a new connection on the same 4-tuple
+ * (the previous one ended, or this SYN's ISN differs from the one seen),
+ * 0 when it belongs to this flow (e.g. a retransmitted SYN).
+ */
+int td_flow_is_new_syn(const struct td_flow *f, const struct flow_seg *seg,
+		       int from);
+
+/* 1 when the flow is over: a RST was seen, or both FINs were ACKed. */
+int td_flow_finished(const struct td_flow *f);
+
+/*
+ * The verdict of the flow as of end_ns (the end of the capture, or the
+ * time the flow was finalised), with linger threshold linger_ns.
+ */
+struct td_result td_flow_verdict(const struct td_flow *f, uint64_t end_ns,
+				 uint64_t linger_ns);
+
+/* Stable names: "never-closed", "before-fin", "late-fin-rst"... */
+const char *td_verdict_name(enum td_verdict v);
+const char *td_phase_name(enum td_phase p);
+const char *td_signature_name(enum td_signature s);
+
+/* Parse a verdict name; returns the verdict or -1. */
+int td_verdict_parse(const char *name);
+
+#endif /* FT_ANALYSIS_TEARDOWN_H */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet sources on libpcap: saved captures (pcap and pcapng, nanosecond
+ * timestamps kept, several files merged in timestamp order, "-" for
+ * standard input) behind one iterator.
+ *
+ * A filter expression, as tcpdump takes it, is compiled for each input's
+ * link type and applied in user space, so frame numbers still count every
+ * frame of the input and match what Wireshark shows.
+ */
+#ifndef FT_CAPTURE_SOURCE_H
+#define FT_CAPTURE_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FT_ERRBUF_SIZE 256
+
+/* One frame; data is borrowed and valid until the next src_next(). */
+struct src_packet {
+	const uint8_t *data;
+	uint32_t caplen;
+	uint32_t wirelen;
+	uint64_t wall_ns;
+	uint64_t frame;     /* 1-based, across the merged inputs */
+	int dlt;            /* link type of the input it came from */
+	unsigned input;     /* index of that input */
+};
+
+struct src_stats {
+	uint64_t frames;    /* frames read, filtered or not */
+	uint64_t filtered;  /* frames the filter expression rejected */
+	uint64_t backwards; /* frames whose time went back within one input */
+};
+
+struct src_reader;
+
+/*
+ * Open every path (borrowed; "-" is standard input) and compile filter
+ * (may be NULL). Returns NULL on failure with the one-line cause in err
+ * (FT_ERRBUF_SIZE bytes, naming the file) and errno set.
+ */
+struct src_reader *src_open_files(const char *const *paths, size_t n,
+				  const char *filter, char *err);
+
+/*
+ * Next frame in timestamp order. Returns 1 with *pkt filled, 0 at the end
+ * of every input, or -EIO with the cause in err (naming the file) when an
+ * input is damaged; frames read before stay valid.
+ */
+int src_next(struct src_reader *r, struct src_packet *pkt, char *err);
+
+/* Fraction of the input bytes read so far (0..1), or -1 when unknown. */
+double src_progress(const struct src_reader *r);
+
+const struct src_stats *src_get_stats(const struct src_reader *r);
+
+/* Close every input; NULL is a no-op. */
+void src_free(struct src_reader *r);
+
+#endif /* FT_CAPTURE_SOURCE_H */

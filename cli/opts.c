@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Option parsing for the packet modes; see opts.h.
+ */
+#include "cli/opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/teardown.h"
+
+#define NS ((uint64_t)1000000000)
+
+const struct ft_opts ft_opts_defaults = {
+	.format = RPT_TEXT,
+	.linger_ns = 5 * NS,
+	.idle_ns = 300 * NS,
+	.grace_ns = 5 * NS,
+	.top = 10,
+	.progress = -1,
+	.interval_ns = 5 * NS,
+	.snaplen = 128,
+	.buffer_mb = 64,
+};
+
+enum {
+	O_FORMAT = 0x100,
+	O_LINGER,
+	O_IDLE,
+	O_GRACE,
+	O_MAX_FLOWS,
+	O_TOP,
+	O_FAIL_ON,
+	O_ALL,
+	O_PROGRESS,
+	O_NO_PROGRESS,
+	O_VERSION,
+	O_DURATION,
+	O_INTERVAL,
+	O_SNAPLEN,
+	O_BUFFER,
+	O_PROMISC,
+};
+
+static const struct option long_opts[] = {
+	{"format", required_argument, NULL, O_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	{"filter", required_argument, NULL, 'f'},
+	{"linger", required_argument, NULL, O_LINGER},
+	{"idle-timeout", required_argument, NULL, O_IDLE},
+	{"grace", required_argument, NULL, O_GRACE},
+	{"max-flows", required_argument, NULL, O_MAX_FLOWS},
+	{"top", required_argument, NULL, O_TOP},
+	{"fail-on", required_argument, NULL, O_FAIL_ON},
+	{"all", no_argument, NULL, O_ALL},
+	{"progress", no_argument, NULL, O_PROGRESS},
+	{"no-progress", no_argument, NULL, O_NO_PROGRESS},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, O_VERSION},
+	/* live */
+	{"interface", required_argument, NULL, 'i'},
+	{"write", required_argument, NULL, 'w'},
+	{"user", required_argument, NULL, 'Z'},
+	{"duration", required_argument, NULL, O_DURATION},
+	{"count", required_argument, NULL, 'c'},
+	{"interval", required_argument, NULL, O_INTERVAL},
+	{"snaplen", required_argument, NULL, O_SNAPLEN},
+	{"buffer-size", required_argument, NULL, O_BUFFER},
+	{"promisc", no_argument, NULL, O_PROMISC},
+	{NULL, 0, NULL, 0},
+};
+
+static const char usage_read[] =
+	"usage: fintrace read [options] FILE... [-- FILTER]\n"
+	"Reads pcap/pcapng captures (\"-\" is standard input; several files\n"
+	"are merged in time order) and tells, per TCP connection and per\n"
+	"service, which side never called close() and how long its socket\n"
+	"stayed in CLOSE_WAIT.\n"
+	"\n"
+	"  -f, --filter EXPR      pcap filter expression (as tcpdump takes it;\n"
+	"                         also accepted after --)\n"
+	"      --format FMT       text (default), json (JSON Lines) or csv\n"
+	"  -o, --output FILE      write the report to FILE\n"
+	"      --linger DUR       close-wait above DUR is a late close (5s)\n"
+	"      --idle-timeout DUR finalise a silent open flow after DUR (5m);\n"
+	"                         flows in CLOSE_WAIT are kept to the end\n"
+	"      --grace DUR        keep a finished flow DUR for stray packets "
+	"(5s)\n"
+	"      --max-flows N      track at most N flows, evicting the least\n"
+	"                         recently seen (counted); 0 = no bound\n"
+	"      --top N            worst flows listed in text (10)\n"
+	"      --fail-on LIST     exit 3 if a flow has one of these verdicts\n"
+	"      --all              also list flows with verdict open (json/csv)\n"
+	"      --progress, --no-progress\n"
+	"                         progress on stderr (default: on a terminal)\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"Durations: 500ms, 5s, 2m, 1h. Verdicts: clean, late-close,\n"
+	"never-closed, half-close, reset, fin-unacked, simultaneous, refused,\n"
+	"open. Exit: 0 analysed, 1 usage, 2 input error, 3 --fail-on hit.\n";
+
+static const char usage_live[] =
+	"usage: fintrace live -i IFACE [options] [FILTER]\n"
+	"Captures TCP on IFACE (\"any\" for all) and reports lingering\n"
+	"sockets while it runs; Ctrl-C ends with the full report.\n"
+	"\n"
+	"  -i, --interface IFACE  interface to capture on (required)\n"
+	"  -w, --write FILE       also write every captured packet to FILE\n"
+	"  -Z, --user USER        drop root for USER once the capture is open\n"
+	"      --duration DUR     stop after DUR\n"
+	"  -c, --count N          stop after N packets\n"
+	"      --interval DUR     periodic status every DUR (5s)\n"
+	"      --snaplen N        bytes kept per packet (128: headers)\n"
+	"      --buffer-size MB   kernel capture buffer (64)\n"
+	"      --promisc          promiscuous mode\n"
+	"      --format FMT       text (default), json or csv\n"
+	"  -o, --output FILE      write the report to FILE\n"
+	"      --linger DUR       alert and late close above DUR (5s)\n"
+	"      --idle-timeout DUR, --grace DUR, --max-flows N, --top N,\n"
+	"      --fail-on LIST, --all   as for fintrace read\n"
+	"  -h, --help             this text\n";
+
+const char *opts_usage(enum opts_mode mode)
+{
+	return mode == OPTS_LIVE ? usage_live : usage_read;
+}
+
+int opts_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		double mult;
+	} units[] = {
+		{"ns", 1},   {"us", 1e3},  {"ms", 1e6},      {"s", 1e9},
+		{"", 1e9},   {"m", 60e9},  {"min", 60e9},    {"h", 3600e9},
+		{"d", 86400e9},
+	};
+	char *end;
+	double v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		v *= units[i].mult;
+		if (v > 1e19)
+			return -EINVAL;
+		*ns = (uint64_t)(v + 0.5);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int opts_parse_verdicts(const char *s, unsigned *mask)
+{
+	char buf[256], *save = NULL, *tok;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int v = td_verdict_parse(tok);
+
+		if (v < 0)
+			return -EINVAL;
+		*mask |= 1u << v;
+	}
+	return *mask ? 0 : -EINVAL;
+}
+
+static int join_words(char **w, int n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		int k = snprintf(buf + used, len - used, "%s%s", i ? " " : "",
+				 w[i]);
+		if (k < 0 || (size_t)k >= len - used)
+			return -EINVAL;
+		used += (size_t)k;
+	}
+	return 0;
+}
+
+#define BAD(...)                                                  \
+	do {                                                      \
+		snprintf(err, FT_OPTS_ERRBUF, __VA_ARGS__);       \
+		return -EINVAL;                                   \
+	} while (0)
+
+int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
+	       char *err)
+{
+	const char *shortopts = mode == OPTS_LIVE ? "o:f:hi:w:Z:c:" : "o:f:h";
+	int dashdash = argc, c;
+	uint64_t v;
+
+	*o = ft_opts_defaults;
+	err[0] = '\0';
+	/* Words after "--" are a filter expression, never options. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			dashdash = i;
+			break;
+		}
+	optind = 0; /* full re-initialisation (glibc), for repeated calls */
+	opterr = 0;
+	while ((c = getopt_long(dashdash, argv, shortopts, long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case O_FORMAT:
+			if (!strcmp(optarg, "text"))
+				o->format = RPT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				o->format = RPT_JSON;
+			else if (!strcmp(optarg, "csv"))
+				o->format = RPT_CSV;
+			else
+				BAD("--format: \"%s\" is not text, json or csv",
+				    optarg);
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'f':
+			o->filter = optarg;
+			break;
+		case O_LINGER:
+		case O_IDLE:
+		case O_GRACE:
+		case O_DURATION:
+		case O_INTERVAL: {
+			uint64_t *dst = c == O_LINGER	? &o->linger_ns :
+					c == O_IDLE	? &o->idle_ns :
+					c == O_GRACE	? &o->grace_ns :
+					c == O_DURATION ? &o->duration_ns :
+							  &o->interval_ns;
+			if (opts_parse_duration(optarg, dst))
+				BAD("%s: \"%s\" is not a duration (e.g. 500ms, "
+				    "5s, 2m)",
+				    argv[optind - 1], optarg);
+			if ((c == O_IDLE || c == O_INTERVAL) && !*dst)
+				BAD("%s must be above zero", argv[optind - 1]);
+			break;
+		}
+		case O_MAX_FLOWS:
+			if (parse_u64(optarg, UINT64_MAX / 2, &o->max_flows))
+				BAD("--max-flows: \"%s\" is not a count",
+				    optarg);
+			break;
+		case O_TOP:
+			if (parse_u64(optarg, 100000, &v))
+				BAD("--top: \"%s\" is not a count up to 100000",
+				    optarg);
+			o->top = (unsigned)v;
+			break;
+		case O_FAIL_ON:
+			if (opts_parse_verdicts(optarg, &o->fail_on))
+				BAD("--fail-on: \"%s\" is not a list of "
+				    "verdicts",
+				    optarg);
+			break;
+		case O_ALL:
+			o->list_open = 1;
+			break;
+		case O_PROGRESS:
+			o->progress = 1;
+			break;
+		case O_NO_PROGRESS:
+			o->progress = 0;
+			break;
+		case 'h':
+			o->help = 1;
+			break;
+		case O_VERSION:
+			o->version = 1;
+			break;
+		case 'i':
+			o->iface = optarg;
+			break;
+		case 'w':
+			o->write_file = optarg;
+			break;
+		case 'Z':
+			o->user = optarg;
+			break;
+		case 'c':
+			if (parse_u64(optarg, UINT64_MAX, &o->count) ||
+			    !o->count)
+				BAD("--count: \"%s\" is not a positive count",
+				    optarg);
+			break;
+		case O_SNAPLEN:
+			if (parse_u64(optarg, 262144, &v) || v < 64)
+				BAD("--snaplen: \"%s\" is not 64..262144",
+				    optarg);
+			o->snaplen = (unsigned)v;
+			break;
+		case O_BUFFER:
+			if (parse_u64(optarg, 4096, &v) || !v)
+				BAD("--buffer-size: \"%s\" is not 1..4096 MB",
+				    optarg);
+			o->buffer_mb = (unsigned)v;
+			break;
+		case O_PROMISC:
+			o->promisc = 1;
+			break;
+		case '?':
+		default:
+			if (optopt && optopt < 0x100)
+				BAD("unknown or incomplete option -%c",
+				    optopt);
+			BAD("unknown or incomplete option %s",
+			    argv[optind - 1]);
+		}
+		if (mode == OPTS_READ &&
+		    (c == 'i' || c == 'w' || c == 'Z' || c == 'c' ||
+		     c >= O_DURATION))
+			BAD("%s is an option of fintrace live",
+			    argv[optind - 1]);
+	}
+	if (o->help || o->version)
+		return 0;
+	o->args = argv + optind;
+	o->nargs = dashdash - optind;
+	if (mode == OPTS_LIVE) {
+		/* All positional words form the filter expression. */
+		if (!o->iface)
+			BAD("-i IFACE is required");
+		if (dashdash < argc) {
+			if (o->nargs)
+				BAD("unexpected argument \"%s\"", o->args[0]);
+			o->args = argv + dashdash + 1;
+			o->nargs = argc - dashdash - 1;
+		}
+		if (o->nargs && o->filter)
+			BAD("a filter given both with -f and as arguments");
+		if (o->nargs) {
+			if (join_words(o->args, o->nargs, o->filter_buf,
+				       sizeof(o->filter_buf)))
+				BAD("filter expression too long");
+			o->filter = o->filter_buf;
+		}
+		o->nargs = 0;
+		return 0;
+	}
+	if (dashdash < argc - 1) {
+		if (o->filter)
+			BAD("a filter given both with -f and after --");
+		if (join_words(argv + dashdash + 1, argc - dashdash - 1,
+			       o->filter_buf, sizeof(o->filter_buf)))
+			BAD("filter expression too long");
+		o->filter = o->filter_buf;
+	}
+	if (!o->nargs)
+		BAD("no capture file given (use - for standard input)");
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line options of the packet modes (read, live): one struct filled
+ * by opts_parse() from a const defaults struct. The parser never exits and
+ * never prints; it returns -EINVAL with the message in err.
+ */
+#ifndef FT_CLI_OPTS_H
+#define FT_CLI_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis/report.h"
+
+#define FT_OPTS_ERRBUF 256
+
+struct ft_opts {
+	enum rpt_format format;
+	const char *output;       /* -o FILE, NULL for standard output */
+	const char *filter;       /* pcap filter expression, or NULL */
+	uint64_t linger_ns;
+	uint64_t idle_ns;
+	uint64_t grace_ns;
+	uint64_t max_flows;       /* 0: unbounded */
+	unsigned top;             /* worst flows listed */
+	unsigned fail_on;         /* bit per td_verdict */
+	int list_open;
+	int progress;             /* -1 auto (a terminal), 0 off, 1 on */
+	int help;
+	int version;
+	/* live */
+	const char *iface;
+	const char *write_file;   /* -w FILE */
+	const char *user;         /* -Z USER */
+	uint64_t duration_ns;
+	uint64_t count;
+	uint64_t interval_ns;
+	unsigned snaplen;
+	unsigned buffer_mb;
+	int promisc;
+	/* positional arguments (borrowed from argv) */
+	char **args;
+	int nargs;
+	char filter_buf[1024];    /* filter joined from positional words */
+};
+
+extern const struct ft_opts ft_opts_defaults;
+
+/* Which options a mode takes. */
+enum opts_mode { OPTS_READ = 0, OPTS_LIVE };
+
+/*
+ * Parse argv (argv[0] is the sub-command) into *o, starting from the
+ * defaults. Returns 0, or -EINVAL with a one-line message in err
+ * (FT_OPTS_ERRBUF bytes).
+ */
+int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
+	       char *err);
+
+/*
+ * Parse a duration: "500ms", "5s", "2m", "1h", "1.5s", "250us", "10ns";
+ * a bare number is seconds. Returns 0 or -EINVAL.
+ */
+int opts_parse_duration(const char *s, uint64_t *ns);
+
+/* Parse "never-closed,late-close" into a verdict bit mask. */
+int opts_parse_verdicts(const char *s, unsigned *mask);
+
+/* The usage text of a mode. */
+const char *opts_usage(enum opts_mode mode);
+
+#endif /* FT_CLI_OPTS_H */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Report output stream; see output.h. The FILE is a cookie stream over a
+ * plain descriptor so that the errno of a failed write is kept: stdio
+ * forgets it, and "No space left on device" is worth telling the user.
+ */
+#include "cli/output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/source.h"
+
+static ssize_t cookie_write(void *c, const char *buf, size_t n)
+{
+	struct out_file *o = c;
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = write(o->fd, buf + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!o->write_errno)
+				o->write_errno = w < 0 ? errno : EIO;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	return (ssize_t)n;
+}
+
+static int cookie_close(void *c)
+{
+	struct out_file *o = c;
+
+	if (o->is_stdout)
+		return 0;
+	if (close(o->fd) && !o->write_errno)
+		o->write_errno = errno;
+	return 0;
+}
+
+int out_open(struct out_file *o, const char *path, char *err)
+{
+	static const cookie_io_functions_t io = {
+		.write = cookie_write,
+		.close = cookie_close,
+	};
+
+	memset(o, 0, sizeof(*o));
+	if (!path || !strcmp(path, "-")) {
+		o->fd = STDOUT_FILENO;
+		o->name = "standard output";
+		o->is_stdout = 1;
+	} else {
+		o->name = path;
+		o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0644);
+		if (o->fd < 0) {
+			int e = errno;
+
+			snprintf(err, FT_ERRBUF_SIZE, "%s: cannot write: %s",
+				 path, strerror(e));
+			return -e;
+		}
+	}
+	o->fp = fopencookie(o, "w", io);
+	if (!o->fp) {
+		if (!o->is_stdout)
+			close(o->fd);
+		snprintf(err, FT_ERRBUF_SIZE, "%s: out of memory", o->name);
+		return -ENOMEM;
+	}
+	setvbuf(o->fp, NULL, _IOFBF, 1 << 16);
+	return 0;
+}
+
+int out_close(struct out_file *o, char *err)
+{
+	int e;
+
+	if (!o->fp || o->closed)
+		return 0;
+	o->closed = 1;
+	fflush(o->fp);
+	fclose(o->fp);
+	e = o->write_errno;
+	if (!e)
+		return 0;
+	if (e == EPIPE)
+		o->quiet_epipe = 1;
+	else if (err)
+		snprintf(err, FT_ERRBUF_SIZE, "%s: write error: %s", o->name,
+			 strerror(e));
+	return -e;
+}
