@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flow table: both directions in one record, port reuse, finalising on
+ * grace and idle timeouts, CLOSE_WAIT flows kept, --max-flows eviction.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "analysis/flow.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+#define T0 (1700000000ULL * SEC)
+
+struct sink {
+	unsigned n;
+	struct {
+		uint64_t id;
+		enum td_verdict verdict;
+		enum flow_end end;
+		uint64_t close_wait_ns;
+		uint16_t client_port;
+	} rec[64];
+	int cw_delta;
+};
+
+static void on_done(void *ctx, const struct flow_record *r)
+{
+	struct sink *s = ctx;
+
+	cr_assert_lt(s->n, 64);
+	s->rec[s->n].id = r->id;
+	s->rec[s->n].verdict = r->res.verdict;
+	s->rec[s->n].end = r->end;
+	s->rec[s->n].close_wait_ns = r->res.close_wait_ns;
+	s->rec[s->n].client_port = r->key->port[r->td->client];
+	s->n++;
+}
+
+static void on_cw(void *ctx, const struct flow_key *k,
+		  const struct td_flow *td, int delta, uint64_t now)
+{
+	struct sink *s = ctx;
+
+	(void)k;
+	(void)td;
+	(void)now;
+	s->cw_delta += delta;
+}
+
+static struct flow_table *table(struct sink *s, uint64_t max_flows)
+{
+	struct flow_config cfg = {
+		.linger_ns = 5 * SEC,
+		.grace_ns = 2 * SEC,
+		.idle_ns = 60 * SEC,
+		.max_flows = max_flows,
+	};
+	struct flow_hooks hooks = {.done = on_done, .close_wait = on_cw};
+	struct flow_table *t;
+
+	memset(s, 0, sizeof(*s));
+	t = flow_table_new(&cfg, &hooks, s);
+	cr_assert_not_null(t);
+	return t;
+}
+
+/* A segment of client 10.0.0.1:cport <-> server 10.0.0.2:9100. */
+static void seg(struct flow_table *t, uint16_t cport, int from_client,
+		uint8_t flags, uint32_t seq, uint32_t ack, uint64_t t_ms)
+{
+	struct flow_seg s;
+	uint8_t c[4] = {10, 0, 0, 1}, sv[4] = {10, 0, 0, 2};
+
+	memset(&s, 0, sizeof(s));
+	s.wall_ns = T0 + t_ms * MS;
+	s.family = SEG_IPV4;
+	memcpy(from_client ? s.saddr : s.daddr, c, 4);
+	memcpy(from_client ? s.daddr : s.saddr, sv, 4);
+	s.sport = from_client ? cport : 9100;
+	s.dport = from_client ? 9100 : cport;
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags;
+	cr_assert_eq(flow_table_add(t, &s), 0);
+}
+
+/* Handshake and client close; the server ACKs the FIN (CLOSE_WAIT). */
+static void open_and_client_fin(struct flow_table *t, uint16_t cport,
+				uint32_t cisn, uint64_t t_ms)
+{
+	seg(t, cport, 1, SEG_SYN, cisn, 0, t_ms);
+	seg(t, cport, 0, SEG_SYN | SEG_ACK, 500, cisn + 1, t_ms + 1);
+	seg(t, cport, 1, SEG_ACK, cisn + 1, 501, t_ms + 2);
+	seg(t, cport, 1, SEG_FIN | SEG_ACK, cisn + 1, 501, t_ms + 3);
+	seg(t, cport, 0, SEG_ACK, 501, cisn + 2, t_ms + 4);
+}
+
+Test(flow, both_directions_one_record)
+{
+	struct sink s;
+	struct flow_table *t = table(&s, 0);
+
+	open_and_client_fin(t, 40000, 1000, 0);
+	cr_assert_eq(flow_table_stats(t)->tracked, 1);
+	cr_assert_eq(flow_table_stats(t)->in_close_wait, 1);
+	cr_assert_eq(s.cw_delta, 1);
+	flow_table_flush(t, T0 + 10 * SEC);
+	cr_assert_eq(s.n, 1);
+	cr_assert_eq(s.rec[0].verdict, TD_NEVER_CLOSED);
+	cr_assert_eq(s.rec[0].end, FLOW_END_INPUT);
+	cr_assert_eq(s.rec[0].client_port, 40000);
+	cr_assert_eq(flow_table_stats(t)->tracked, 0);
+	flow_table_free(t);
+}
+
+Test(flow, finished_flow_freed_after_grace)
+{
+	struct sink s;
+	struct flow_table *t = table(&s, 0);
+
+	open_and_client_fin(t, 40000, 1000, 0);
+	seg(t, 40000, 0, SEG_FIN | SEG_ACK, 501, 1002, 10);
+	seg(t, 40000, 1, SEG_ACK, 1002, 502, 11);
+	cr_assert_eq(s.cw_delta, 0);
+	/* Another flow's packets move the capture clock past the grace. */
+	seg(t, 40001, 1, SEG_SYN, 1, 0, 1500);
+	cr_assert_eq(s.n, 0);
+	seg(t, 40001, 1, SEG_SYN, 1, 0, 3100); /* swept once a second */
+	cr_assert_eq(s.n, 1);
+	cr_assert_eq(s.rec[0].verdict, TD_CLEAN);
+	cr_assert_eq(s.rec[0].end, FLOW_END_FINISHED);
+	cr_assert_eq(flow_table_stats(t)->tracked, 1);
+	flow_table_flush(t, T0 + 4 * SEC);
+	flow_table_free(t);
+}
+
+Test(flow, port_reuse_starts_new_flow)
+{
+	struct sink s;
+	struct flow_table *t = table(&s, 0);
+
+	open_and_client_fin(t, 40000, 1000, 0);
+	seg(t, 40000, 0, SEG_FIN | SEG_ACK, 501, 1002, 10);
+	seg(t, 40000, 1, SEG_ACK, 1002, 502, 11);
+	/* Same 4-tuple, new ISN, within the grace period. */
+	seg(t, 40000, 1, SEG_SYN, 90000, 0, 100);
+	cr_assert_eq(s.n, 1);
+	cr_assert_eq(s.rec[0].end, FLOW_END_REUSED);
+	cr_assert_eq(s.rec[0].verdict, TD_CLEAN);
+	cr_assert_eq(flow_table_stats(t)->flows, 2);
+	/* A retransmission of the new SYN stays in the new flow. */
+	seg(t, 40000, 1, SEG_SYN, 90000, 0, 1100);
+	cr_assert_eq(flow_table_stats(t)->flows, 2);
+	flow_table_flush(t, T0 + 2 * SEC);
+	cr_assert_eq(s.n, 2);
+	cr_assert_eq(s.rec[1].id, 2);
+	cr_assert_eq(s.rec[1].verdict, TD_OPEN);
+	flow_table_free(t);
+}
+
+Test(flow, idle_open_flow_finalised_close_wait_kept)
+{
+	struct sink s;
+	struct flow_table *t = table(&s, 0);
+
+	/* Flow A: open, then silent. Flow B: in CLOSE_WAIT, then silent. */
+	seg(t, 40000, 1, SEG_SYN, 1, 0, 0);
+	open_and_client_fin(t, 40001, 1000, 0);
+	seg(t, 40002, 1, SEG_SYN, 1, 0, 61000);
+	cr_assert_eq(s.n, 1);
+	cr_assert_eq(s.rec[0].client_port, 40000);
+	cr_assert_eq(s.rec[0].end, FLOW_END_IDLE);
+	cr_assert_eq(flow_table_stats(t)->in_close_wait, 1);
+	/* The lingering socket finally closes, 2 minutes later. */
+	seg(t, 40001, 0, SEG_FIN | SEG_ACK, 501, 1002, 120004);
+	seg(t, 40001, 1, SEG_ACK, 1002, 502, 120005);
+	flow_table_flush(t, T0 + 121 * SEC);
+	cr_assert_eq(s.n, 3);
+	cr_assert_eq(s.rec[1].verdict, TD_LATE_CLOSE);
+	cr_assert_eq(s.rec[1].close_wait_ns, 120000 * MS);
+	cr_assert_eq(s.cw_delta, 0);
+	flow_table_free(t);
+}
+
+Test(flow, max_flows_evicts_least_recent)
+{
+	struct sink s;
+	struct flow_table *t = table(&s, 3);
+
+	for (uint16_t p = 0; p < 10; p++)
+		seg(t, (uint16_t)(40000 + p), 1, SEG_SYN, 1, 0, p);
+	cr_assert_eq(flow_table_stats(t)->tracked, 3);
+	cr_assert_eq(flow_table_stats(t)->ended[FLOW_END_EVICTED], 7);
+	cr_assert_eq(s.n, 7);
+	for (unsigned i = 0; i < 7; i++) {
+		cr_assert_eq(s.rec[i].client_port, 40000 + i);
+		cr_assert_eq(s.rec[i].end, FLOW_END_EVICTED);
+	}
+	flow_table_flush(t, T0 + SEC);
+	cr_assert_eq(s.n, 10);
+	flow_table_free(t);
+}
+
+Test(flow, eviction_prefers_finished_flows)
+{
+	struct sink s;
+	struct flow_table *t = table(&s, 2);
+
+	open_and_client_fin(t, 40000, 1000, 0);      /* in CLOSE_WAIT */
+	seg(t, 40001, 1, SEG_SYN, 1, 0, 10);
+	seg(t, 40001, 0, SEG_RST | SEG_ACK, 0, 2, 11); /* finished */
+	seg(t, 40002, 1, SEG_SYN, 1, 0, 20);           /* evicts 40001 */
+	cr_assert_eq(s.n, 1);
+	cr_assert_eq(s.rec[0].client_port, 40001);
+	cr_assert_eq(s.rec[0].verdict, TD_REFUSED);
+	flow_table_flush(t, T0 + SEC);
+	flow_table_free(t);
+}
+
+Test(flow, ipv6_and_key_canonical)
+{
+	struct flow_seg a, b;
+	struct flow_key ka, kb;
+
+	memset(&a, 0, sizeof(a));
+	a.family = SEG_IPV6;
+	a.saddr[0] = 0xfd;
+	a.saddr[15] = 2;
+	a.daddr[0] = 0xfd;
+	a.daddr[15] = 1;
+	a.sport = 9100;
+	a.dport = 50000;
+	b = a;
+	memcpy(b.saddr, a.daddr, 16);
+	memcpy(b.daddr, a.saddr, 16);
+	b.sport = a.dport;
+	b.dport = a.sport;
+	cr_assert_eq(flow_key_from_seg(&a, &ka), 1);
+	cr_assert_eq(flow_key_from_seg(&b, &kb), 0);
+	cr_assert_eq(memcmp(&ka, &kb, sizeof(ka)), 0);
+	cr_assert_eq(ka.port[0], 50000);
+}
+
+Test(flow, free_with_flows_inside)
+{
+	struct sink s;
+	struct flow_table *t = table(&s, 0);
+
+	for (uint16_t p = 0; p < 100; p++)
+		open_and_client_fin(t, (uint16_t)(30000 + p), p * 7u, p);
+	cr_assert_eq(flow_table_stats(t)->tracked, 100);
+	flow_table_free(t); /* leak-checked under ASan */
+	flow_table_free(NULL);
+}

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line parsing of the packet modes: defaults, every option's
+ * checks, durations, verdict lists and the filter after "--".
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "analysis/teardown.h"
+#include "cli/opts.h"
+
+#define SEC 1000000000ULL
+
+static int parse(enum opts_mode m, struct ft_opts *o, char *err, int argc,
+		 char **argv)
+{
+	return opts_parse(argc, argv, m, o, err);
+}
+
+#define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
+#define ARGC(...) ((int)(sizeof((char *[]){__VA_ARGS__}) / sizeof(char *)))
+#define PARSE(mode, o, err, ...) \
+	parse(mode, o, err, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+Test(opts, defaults)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "a.pcap"), 0);
+	cr_assert_eq(o.format, RPT_TEXT);
+	cr_assert_eq(o.linger_ns, 5 * SEC);
+	cr_assert_eq(o.max_flows, 0);
+	cr_assert_eq(o.nargs, 1);
+	cr_assert_str_eq(o.args[0], "a.pcap");
+	cr_assert_null(o.filter);
+}
+
+Test(opts, read_options_and_files_in_any_order)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "a.pcap", "--format",
+			   "json", "b.pcapng", "--linger", "500ms",
+			   "--max-flows", "1000", "-o", "out.json",
+			   "--fail-on", "never-closed,late-close"),
+		     0, "%s", err);
+	cr_assert_eq(o.format, RPT_JSON);
+	cr_assert_eq(o.linger_ns, 500000000ULL);
+	cr_assert_eq(o.max_flows, 1000);
+	cr_assert_str_eq(o.output, "out.json");
+	cr_assert_eq(o.fail_on, (1u << TD_NEVER_CLOSED) | (1u << TD_LATE_CLOSE));
+	cr_assert_eq(o.nargs, 2);
+	cr_assert_str_eq(o.args[1], "b.pcapng");
+}
+
+Test(opts, filter_after_dashdash)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "a.pcap", "--", "tcp",
+			   "port", "9100"),
+		     0, "%s", err);
+	cr_assert_eq(o.nargs, 1);
+	cr_assert_str_eq(o.filter, "tcp port 9100");
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "-f", "tcp", "a.pcap",
+			    "--", "port", "1"),
+		      0);
+}
+
+Test(opts, errors_are_one_line)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read"), 0);
+	cr_assert(strstr(err, "no capture file"));
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--format", "xml",
+			    "a"),
+		      0);
+	cr_assert(strstr(err, "xml"));
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--linger", "5x",
+			    "a"),
+		      0);
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--linger", "-1s",
+			    "a"),
+		      0);
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--max-flows",
+			    "12abc", "a"),
+		      0);
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--max-flows",
+			    "-5", "a"),
+		      0);
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--fail-on", "leaky",
+			    "a"),
+		      0);
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--bogus", "a"), 0);
+	cr_assert(strstr(err, "--bogus"), "%s", err);
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "-i", "eth0", "a"),
+		      0);
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--duration", "5s",
+			    "a"),
+		      0);
+	cr_assert(strstr(err, "live"), "%s", err);
+	cr_assert_null(strchr(err, '\n'));
+}
+
+Test(opts, durations)
+{
+	uint64_t ns;
+
+	cr_assert_eq(opts_parse_duration("500ms", &ns), 0);
+	cr_assert_eq(ns, 500000000ULL);
+	cr_assert_eq(opts_parse_duration("5s", &ns), 0);
+	cr_assert_eq(ns, 5 * SEC);
+	cr_assert_eq(opts_parse_duration("2m", &ns), 0);
+	cr_assert_eq(ns, 120 * SEC);
+	cr_assert_eq(opts_parse_duration("1h", &ns), 0);
+	cr_assert_eq(ns, 3600 * SEC);
+	cr_assert_eq(opts_parse_duration("1.5s", &ns), 0);
+	cr_assert_eq(ns, 1500000000ULL);
+	cr_assert_eq(opts_parse_duration("7", &ns), 0);
+	cr_assert_eq(ns, 7 * SEC);
+	cr_assert_eq(opts_parse_duration("250us", &ns), 0);
+	cr_assert_eq(ns, 250000ULL);
+	cr_assert_neq(opts_parse_duration("", &ns), 0);
+	cr_assert_neq(opts_parse_duration("s", &ns), 0);
+	cr_assert_neq(opts_parse_duration("5 s", &ns), 0);
+	cr_assert_neq(opts_parse_duration("1e30s", &ns), 0);
+	cr_assert_neq(opts_parse_duration("5sec", &ns), 0);
+}
+
+Test(opts, live_filter_words_and_required_interface)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "veth0", "-w",
+			   "x.pcap", "--duration", "30s", "tcp", "port",
+			   "9100"),
+		     0, "%s", err);
+	cr_assert_str_eq(o.iface, "veth0");
+	cr_assert_str_eq(o.write_file, "x.pcap");
+	cr_assert_eq(o.duration_ns, 30 * SEC);
+	cr_assert_str_eq(o.filter, "tcp port 9100");
+	cr_assert_neq(PARSE(OPTS_LIVE, &o, err, "live", "tcp"), 0);
+	cr_assert(strstr(err, "-i"));
+	cr_assert_neq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "x", "-c",
+			    "0"),
+		      0);
+}
+
+Test(opts, repeated_calls_start_fresh)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "--all", "x"), 0);
+	cr_assert(o.list_open);
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "y"), 0);
+	cr_assert_not(o.list_open);
+	cr_assert_str_eq(o.args[0], "y");
+}
