@@ -1,0 +1,201 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# expected.sh CAPTURE [DESCRIPTION...]
+#
+# Prints the expected-verdict file of a capture on stdout, derived from the
+# capture alone with tshark (fields per frame) and awk, independently of
+# fintrace: one line per TCP flow, in order of the flow's first packet:
+#
+#   client server roles verdict active_closer reset_by close_wait
+#
+# The rules (linger threshold 5 s) are those of README.md "Expected files":
+# the active closer sent the first FIN; the passive side is in close-wait
+# from its first packet whose ACK covers that FIN (ack >= FIN seq + payload
+# + 1, modulo 2^32) until its first FIN or RST; for a passive side that
+# never closed, until the capture's last frame (of any protocol).
+# close_wait is printed in seconds, truncated to microseconds.
+# A SYN (without ACK) on the 4-tuple of a flow that already ended (RST,
+# or both FINs) starts a new flow.
+set -euo pipefail
+
+if (($# < 1)) || [[ ! -r $1 ]]; then
+	echo "usage: expected.sh CAPTURE [DESCRIPTION...]" >&2
+	exit 1
+fi
+cap=$1
+shift
+desc="$*"
+
+fields=(-e frame.number -e frame.time_epoch -e ip.src -e ip.dst
+	-e ipv6.src -e ipv6.dst -e tcp.srcport -e tcp.dstport -e tcp.flags
+	-e tcp.seq_raw -e tcp.ack_raw -e tcp.len)
+
+tshark -n -r "$cap" -o tcp.desegment_tcp_streams:FALSE \
+	-o tcp.analyze_sequence_numbers:FALSE -T fields -E separator=/t \
+	-E occurrence=f "${fields[@]}" 2>/dev/null |
+	awk -F '\t' -v cap="$(basename "$cap")" -v desc="$desc" '
+function hexval(s,    i, v, d) {
+	s = tolower(s)
+	sub(/^0x/, "", s)
+	v = 0
+	for (i = 1; i <= length(s); i++) {
+		d = index("0123456789abcdef", substr(s, i, 1)) - 1
+		v = v * 16 + d
+	}
+	return v
+}
+function flag(v, bit) {
+	return int(v / bit) % 2
+}
+# 1 when a >= b in 32-bit sequence space (RFC 9293, 3.4).
+function seq_ge(a, b,    d) {
+	d = (a - b) % 4294967296
+	if (d < 0)
+		d += 4294967296
+	return d < 2147483648
+}
+function endpoint(addr, port) {
+	return (addr ~ /:/) ? "[" addr "]:" port : addr ":" port
+}
+# Capture time in ns since the first frame (exact in a double).
+function rel_ns(t,    p, sec, frac) {
+	p = index(t, ".")
+	if (p == 0) {
+		sec = t
+		frac = ""
+	} else {
+		sec = substr(t, 1, p - 1)
+		frac = substr(t, p + 1)
+	}
+	frac = substr(frac "000000000", 1, 9)
+	if (!have_base) {
+		base = sec
+		have_base = 1
+	}
+	return (sec - base) * 1000000000 + frac
+}
+function secs(ns) {
+	return sprintf("%d.%06d", int(ns / 1000000000),
+		       int((ns % 1000000000) / 1000))
+}
+function label(f, s) {
+	if (s == 0)
+		return "-"
+	return s == client[f] ? "client" : "server"
+}
+function ended(f) {
+	return rst_t[f, 1] != "" || rst_t[f, 2] != "" ||
+	       (fin_t[f, 1] != "" && fin_t[f, 2] != "")
+}
+{
+	now = rel_ns($2)
+	last = now
+	if ($7 == "")
+		next				# not TCP
+	src = endpoint($3 != "" ? $3 : $5, $7)
+	dst = endpoint($4 != "" ? $4 : $6, $8)
+	fl = hexval($9)
+	fin = flag(fl, 1); syn = flag(fl, 2); rst = flag(fl, 4)
+	ack = flag(fl, 16)
+	seq = $10 + 0; an = $11 + 0; len = $12 + 0
+	key = (src < dst) ? src SUBSEP dst : dst SUBSEP src
+
+	f = cur[key]
+	if (f == "" || (syn && !ack && ended(f))) {
+		f = ++nflows
+		cur[key] = f
+		ep[f, 1] = src; ep[f, 2] = dst
+		port[f, 1] = $7 + 0; port[f, 2] = $8 + 0
+		client[f] = 0
+	}
+	s = (src == ep[f, 1]) ? 1 : 2
+	o = 3 - s
+
+	if (syn && !ack && client[f] == 0)
+		client[f] = s
+	if (syn && ack)
+		synack[f] = 1
+	# The ACK field first: a FIN+ACK that covers the peer FIN acks it.
+	if (ack && fin_t[f, o] != "" && ack_t[f, o] == "" &&
+	    seq_ge(an, fin_end[f, o]))
+		ack_t[f, o] = now
+	if (len > 0 && ack_t[f, o] != "")
+		data_after_fin[f, s] = 1
+	if (fin && fin_t[f, s] == "") {
+		fin_t[f, s] = now
+		fin_end[f, s] = (seq + len + 1) % 4294967296
+		if (first_fin[f] == "")
+			first_fin[f] = s
+		else if (ack_t[f, o] == "")
+			simul[f] = 1		# sent before acking the peer FIN
+	}
+	if (rst && rst_t[f, s] == "") {
+		rst_t[f, s] = now
+		if (first_rst[f] == "")
+			first_rst[f] = s
+	}
+}
+END {
+	print "# " cap ": expected verdict per TCP flow, derived from the"
+	print "# capture by pcaps/expected.sh (tshark fields + awk), not by"
+	print "# fintrace. Linger threshold 5 s; close_wait in seconds."
+	if (desc != "")
+		print "# " desc
+	print "# client server roles verdict active_closer reset_by close_wait"
+	for (f = 1; f <= nflows; f++) {
+		roles = "syn"
+		if (client[f] == 0) {
+			roles = "inferred"
+			client[f] = (port[f, 2] > port[f, 1]) ? 2 : 1
+		}
+		c = client[f]
+		sv = 3 - c
+		a = (first_fin[f] == "") ? 0 : first_fin[f]
+		r = (first_rst[f] == "") ? 0 : first_rst[f]
+		cw = "-"
+		if (roles == "syn" && !synack[f] && rst_t[f, sv] != "") {
+			verdict = "refused"
+			a = 0
+		} else if (a == 0) {
+			verdict = (r != 0) ? "reset" : "open"
+		} else if (simul[f]) {
+			verdict = "simultaneous"
+		} else if (ack_t[f, a] == "") {
+			verdict = (r != 0) ? "reset" : "fin-unacked"
+		} else {
+			p = 3 - a
+			start = ack_t[f, a]
+			end = fin_t[f, p]
+			by_rst = 0
+			if (rst_t[f, p] != "" && (end == "" || rst_t[f, p] < end)) {
+				end = rst_t[f, p]
+				by_rst = 1
+			}
+			if (end != "") {
+				cw = secs(end - start)
+				if (data_after_fin[f, p] && !by_rst)
+					verdict = "half-close"
+				else if (end - start > 5000000000)
+					verdict = "late-close"
+				else if (by_rst)
+					verdict = "reset"
+				else if (ack_t[f, p] == "")
+					verdict = (r != 0) ? "reset" : "fin-unacked"
+				else
+					verdict = "clean"
+				if (verdict == "fin-unacked")
+					cw = "-"
+			} else if (r != 0) {
+				verdict = "reset"
+			} else if (data_after_fin[f, p]) {
+				verdict = "half-close"
+			} else {
+				verdict = "never-closed"
+				cw = secs(last - start)
+			}
+		}
+		printf "%s %s %s %s %s %s %s\n", ep[f, c], ep[f, sv], roles,
+		       verdict, label(f, a), label(f, r), cw
+	}
+}'
