@@ -420,7 +420,8 @@ ftrec_scn_half_close() {
 	ftrec_settle
 }
 
-# 10. Both sides close 1 s after establishment while an nft rule in each
+# 10. The server closes 1 s after establishment and the client 50 ms later
+# (so the server is the active closer), while an nft rule in each
 # namespace drops incoming FINs (after any capture point: taps see packets
 # before netfilter's input hook). 0.5 s later the rules are lifted and the
 # retransmitted FINs cross: neither FIN was ACKed before the other was
@@ -437,7 +438,7 @@ ftrec_scn_simultaneous_close() {
 		--reply 200 --close-first=1 --exit-after 10 || return 1
 	srv=$FTREC_LAST_PID
 	ftrec_peer "$nc" simultaneous-close-client client \
-		-c "$(ftrec_hostport "$s" 9100)" --send 300 --close-after 1000 \
+		-c "$(ftrec_hostport "$s" 9100)" --send 300 --close-after 1050 \
 		--exit-after 10 || return 1
 	cli=$FTREC_LAST_PID
 	ftrec_wait_ok "$cli" 10 client || return 1
