@@ -1,0 +1,149 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Smoke test of the benchmark tools (ctest bench_smoke): ftgen writes
+# valid, deterministic captures with the packet count its truth claims and
+# consistent sequence numbers and checksums (as tcpdump and tshark see
+# them); fintrace, when given, finds the verdicts of the truth; and
+# bench/run.sh in a reduced quick mode prints its tables. Under 30 s.
+#
+#   smoke.sh --ftgen PATH --rusage PATH [--fintrace PATH]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+ftgen=
+rusage=
+fintrace=
+while (($#)); do
+	case $1 in
+	--ftgen) ftgen=$2; shift ;;
+	--rusage) rusage=$2; shift ;;
+	--fintrace) fintrace=$2; shift ;;
+	*) echo "smoke.sh: unknown argument '$1'" >&2; exit 1 ;;
+	esac
+	shift
+done
+[[ -x $ftgen && -x $rusage ]] || {
+	echo "usage: smoke.sh --ftgen PATH --rusage PATH [--fintrace PATH]" >&2
+	exit 1
+}
+
+tmp=$(mktemp -d /tmp/ftbench-smoke.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() {
+	echo "ok: $*"
+	passed=$((passed + 1))
+}
+
+fail() {
+	echo "FAIL: $*"
+	failed=$((failed + 1))
+}
+
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+summary_field() {
+	sed -n 's/.*"type":"summary".*"'"$2"'":\([0-9]*\).*/\1/p' "$1"
+}
+
+all_mix=clean=20,late-close=10,never-closed=10,half-close=10,reset=10
+all_mix+=,fin-unacked=10,simultaneous=10,refused=10,open=10
+cap=$tmp/all.pcap
+"$ftgen" --flows 2000 --concurrency 300 --mix "$all_mix" -o "$cap" \
+	--truth "$tmp/all.truth"
+want=$(summary_field "$tmp/all.truth" packets)
+flows=$(summary_field "$tmp/all.truth" flows)
+
+# The file is a valid capture with as many packets as the truth says.
+got=$(tcpdump -nn -r "$cap" 2>/dev/null | wc -l)
+check "tcpdump reads $got of $want packets" test "$got" -eq "$want"
+got=$(tshark -r "$cap" -T fields -e frame.number 2>/dev/null | wc -l)
+check "tshark reads $got of $want packets" test "$got" -eq "$want"
+check "ns pcap magic" test "$(od -An -tx1 -N4 "$cap" | tr -d ' ')" = 4d3cb2a1
+
+# Checksums are right and tshark sees no sequence or ACK anomaly besides
+# the FIN retransmissions of fin-unacked flows.
+bad=$(tshark -r "$cap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+	-Y 'tcp.checksum.status != 1 || ip.checksum.status == 0 ||
+	    (tcp.analysis.flags && !tcp.analysis.retransmission)' \
+	2>/dev/null | wc -l)
+check "no bad checksum or TCP anomaly ($bad)" test "$bad" -eq 0
+convs=$(tshark -r "$cap" -q -z conv,tcp 2>/dev/null | grep -c '<->' || true)
+check "tshark sees $convs of $flows conversations" test "$convs" -eq "$flows"
+
+# Same seed, same bytes; another seed, other bytes.
+"$ftgen" --flows 2000 --concurrency 300 --mix "$all_mix" -o "$tmp/again.pcap" \
+	--truth /dev/null
+check "same seed gives identical bytes" cmp -s "$cap" "$tmp/again.pcap"
+"$ftgen" --flows 2000 --concurrency 300 --mix "$all_mix" --seed 2 \
+	-o "$tmp/other.pcap" --truth /dev/null
+check "another seed gives other bytes" \
+	bash -c "! cmp -s '$cap' '$tmp/other.pcap'"
+
+# Microsecond pcap, IPv6 only, a short snap length, standard output.
+"$ftgen" --flows 200 --precision micro --ipv6 1 --snaplen 96 \
+	--truth "$tmp/v6.truth" -o - >"$tmp/v6.pcap"
+check "us pcap magic" test "$(od -An -tx1 -N4 "$tmp/v6.pcap" | tr -d ' ')" = d4c3b2a1
+got=$(tcpdump -nn -r "$tmp/v6.pcap" ip6 2>/dev/null | wc -l)
+check "IPv6-only us capture has $got packets" \
+	test "$got" -eq "$(summary_field "$tmp/v6.truth" packets)"
+
+# Bad options are refused with exit status 1.
+for bad_opt in "--flows 0" "--flows 12x" "--ipv6 1.5" "--mix bogus=1" \
+	"--mix clean=0" "--snaplen 999999" "--linger-late 7.x" "stray"; do
+	set +e
+	# shellcheck disable=SC2086
+	"$ftgen" $bad_opt -o /dev/null 2>/dev/null
+	rc=$?
+	set -e
+	check "ftgen $bad_opt exits 1" test "$rc" -eq 1
+done
+
+# fintrace finds exactly the verdicts of the truth.
+if [[ -n $fintrace ]]; then
+	if "$fintrace" read --format json -o "$tmp/all.json" "$cap" 2>"$tmp/ft.err"; then
+		ok "fintrace reads the capture"
+		if command -v jq >/dev/null; then
+			a=$(grep '"type":"summary"' "$tmp/all.truth" | jq -cS .verdicts)
+			b=$(grep '"type":"summary"' "$tmp/all.json" | jq -cS .verdicts)
+			check "fintrace verdicts match the truth ($b)" test "$a" = "$b"
+		fi
+	else
+		fail "fintrace read failed: $(head -c 200 "$tmp/ft.err")"
+	fi
+fi
+
+# The harness, reduced: one run of each tool on a tiny capture.
+args=(--quick --packets 20000 --runs 1 --mem-flows 5000
+	--flat-flows 20000,5000 --flat-concurrency 500 --workdir "$tmp/bench"
+	--ftgen "$ftgen" --rusage "$rusage")
+[[ -n $fintrace ]] && args+=(--fintrace "$fintrace")
+if "$here/run.sh" "${args[@]}" >"$tmp/report.md" 2>"$tmp/run.err"; then
+	ok "run.sh --quick exits 0"
+else
+	fail "run.sh --quick failed: $(tail -3 "$tmp/run.err")"
+fi
+check "report has the machine facts" grep -q '^| CPU | ' "$tmp/report.md"
+check "report has the comparison table" \
+	grep -q '^| tool | command | median wall (s)' "$tmp/report.md"
+for tool in tcpdump tshark tcptrace ${fintrace:+fintrace}; do
+	check "report has a measured $tool row" \
+		grep -Eq "^\| $tool \| .* \| [0-9]+\.[0-9]{3} \|" "$tmp/report.md"
+done
+if [[ -n $fintrace ]]; then
+	check "report has the memory table" grep -q "^| flows in capture |" "$tmp/report.md"
+	check "report has the flatness ratio" grep -q '^RSS ratio' "$tmp/report.md"
+fi
+if ((failed)); then
+	echo "--- report"
+	cat "$tmp/report.md"
+fi
+
+echo "smoke: $passed passed, $failed failed"
+((failed == 0))
