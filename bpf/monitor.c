@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel monitor loop: tracer -> tracker, plus sock_diag seeding and
+ * timewait sampling, plus /proc owner lookup. See monitor.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bpf/monitor.h"
+#include "bpf/owner.h"
+#include "bpf/sockdiag.h"
+
+#define MON_TW_DEFAULT_NS 1000000000ull
+#define MON_OWNER_DEFAULT_NS 200000000ull
+#define MON_OWNER_BATCH 4096
+#define MON_NETNS_MAX 256
+#define MON_DRAIN_ROUNDS 1000
+
+struct tw_vec {
+	struct ks_tw *v;
+	size_t n, cap;
+};
+
+struct mon {
+	struct mon_opts o;
+	struct trc *trc;
+	struct ks_table *ks;
+	uint64_t start_ns;
+	uint64_t next_tw_ns;
+	uint64_t next_owner_ns;
+	uint64_t seeded;
+	char reduced[FT_ERRBUF_SIZE];
+};
+
+uint64_t mon_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int on_event(void *ctx, const struct trc_event *te)
+{
+	struct mon *m = ctx;
+	struct ks_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.mono_ns = te->mono_ns;
+	ev.cookie = te->cookie;
+	ev.ino = te->ino;
+	ev.netns = te->netns;
+	ev.pid = te->pid;
+	ev.unread = te->unread;
+	memcpy(ev.laddr, te->saddr, 16);
+	memcpy(ev.raddr, te->daddr, 16);
+	ev.lport = te->sport;
+	ev.rport = te->dport;
+	ev.family = te->family;
+	ev.kind = te->kind; /* enum trc_kind and enum ks_kind agree */
+	ev.oldstate = te->oldstate;
+	ev.newstate = te->newstate;
+	ev.in_task = te->in_task;
+	ev.rst = te->rst;   /* enum trc_rst and enum ks_rst agree */
+	memcpy(ev.comm, te->comm, KS_COMM_LEN);
+	ev.comm[KS_COMM_LEN - 1] = '\0';
+	ks_feed(m->ks, &ev);
+	return 0;
+}
+
+/* The user-space half of the filters, for dumped sockets. */
+static int pass_filters(const struct trc_opts *f, const struct sdg_sock *s)
+{
+	if (f->family && f->family != s->family)
+		return 0;
+	if (f->port && s->sport != f->port && s->dport != f->port)
+		return 0;
+	if (f->lport && s->sport != f->lport)
+		return 0;
+	if (f->rport && s->dport != f->rport)
+		return 0;
+	if (f->netns && s->netns != f->netns)
+		return 0;
+	return 1;
+}
+
+struct seed_ctx {
+	struct mon *m;
+	struct ks_seed *v;
+	size_t n, cap;
+};
+
+static int seed_cb(void *ctx, const struct sdg_sock *s)
+{
+	struct seed_ctx *c = ctx;
+	struct ks_seed *nv, *sd;
+
+	if (!pass_filters(&c->m->o.trc, s))
+		return 0;
+	if (s->state != KS_TCP_CLOSE_WAIT && s->state != KS_TCP_FIN_WAIT2)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+
+		nv = realloc(c->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		c->cap = cap;
+	}
+	sd = &c->v[c->n++];
+	memset(sd, 0, sizeof(*sd));
+	sd->cookie = s->cookie;
+	sd->ino = s->ino;
+	sd->netns = s->netns;
+	sd->family = s->family;
+	sd->state = s->state;
+	sd->timewait = s->timewait;
+	memcpy(sd->laddr, s->saddr, 16);
+	memcpy(sd->raddr, s->daddr, 16);
+	sd->lport = s->sport;
+	sd->rport = s->dport;
+	return 0;
+}
+
+/* With a pid filter, keep only seeds that process holds. */
+static void seed_filter_pid(struct seed_ctx *c, uint32_t pid)
+{
+	struct own_result *res;
+	size_t i, j, k = 0;
+
+	res = calloc(c->n + 1, sizeof(*res));
+	if (!res)
+		return;
+	for (i = 0; i < c->n; i++)
+		res[i].ino = c->v[i].ino;
+	own_lookup(res, c->n);
+	for (i = 0; i < c->n; i++) {
+		int keep = 0;
+
+		for (j = 0; j < c->n && c->v[i].ino; j++)
+			if (res[j].ino == c->v[i].ino && res[j].pid == pid)
+				keep = 1;
+		if (keep)
+			c->v[k++] = c->v[i];
+	}
+	c->n = k;
+	free(res);
+}
+
+static void seed(struct mon *m)
+{
+	struct seed_ctx c = { .m = m };
+	char err[FT_ERRBUF_SIZE];
+	uint32_t states = 1u << KS_TCP_CLOSE_WAIT | 1u << KS_TCP_FIN_WAIT2 |
+			  1u << KS_TCP_TIME_WAIT;
+	uint32_t only = m->o.trc.netns;
+	size_t i;
+
+	if (sdg_dump_all(states, m->o.trc.family, only ? &only : NULL,
+			 only ? 1 : 0, seed_cb, &c, err) < 0) {
+		snprintf(m->reduced + strlen(m->reduced),
+			 sizeof(m->reduced) - strlen(m->reduced),
+			 "%sno start-up dump (%s)", m->reduced[0] ? "; " : "",
+			 err);
+	}
+	if (m->o.trc.pid)
+		seed_filter_pid(&c, m->o.trc.pid);
+	for (i = 0; i < c.n; i++)
+		if (ks_seed(m->ks, &c.v[i]) == 0)
+			m->seeded++;
+	free(c.v);
+}
+
+static int tw_cb(void *ctx, const struct sdg_sock *s)
+{
+	struct tw_vec *tv = ctx;
+	struct ks_tw *nv;
+
+	if (!s->timewait)
+		return 0;
+	if (tv->n == tv->cap) {
+		size_t cap = tv->cap ? tv->cap * 2 : 256;
+
+		nv = realloc(tv->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		tv->v = nv;
+		tv->cap = cap;
+	}
+	tv->v[tv->n].cookie = s->cookie;
+	tv->v[tv->n].netns = s->netns;
+	tv->v[tv->n].expires_ms = s->expires_ms;
+	tv->v[tv->n].substate = s->state;
+	tv->n++;
+	return 0;
+}
+
+static void sample_timewait(struct mon *m)
+{
+	uint32_t netns[MON_NETNS_MAX];
+	struct tw_vec tv = { 0 };
+	char err[FT_ERRBUF_SIZE];
+	size_t n;
+	uint64_t now;
+
+	n = ks_tw_netns(m->ks, netns, MON_NETNS_MAX);
+	if (!n)
+		return;
+	now = mon_now_ns();
+	if (sdg_dump_all(1u << KS_TCP_TIME_WAIT | 1u << KS_TCP_FIN_WAIT2, 0,
+			 netns, n, tw_cb, &tv, err) == 0)
+		ks_tw_sample(m->ks, now, tv.v, tv.n);
+	free(tv.v);
+}
+
+static void resolve_owners(struct mon *m)
+{
+	uint64_t inos[MON_OWNER_BATCH];
+	struct own_result *res;
+	size_t n, i;
+
+	n = ks_owner_wanted(m->ks, inos, MON_OWNER_BATCH);
+	if (!n)
+		return;
+	res = calloc(n, sizeof(*res));
+	if (!res)
+		return;
+	for (i = 0; i < n; i++)
+		res[i].ino = inos[i];
+	if (own_lookup(res, n) >= 0)
+		for (i = 0; i < n; i++)
+			ks_set_owner(m->ks, res[i].ino, res[i].pid,
+				     res[i].comm);
+	free(res);
+}
+
+struct mon *mon_new(const struct mon_opts *o, char *err)
+{
+	struct ks_opts ko;
+	struct mon *m;
+	int saved;
+
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(err, FT_ERRBUF_SIZE, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (o)
+		m->o = *o;
+	if (!m->o.tw_sample_ns)
+		m->o.tw_sample_ns = MON_TW_DEFAULT_NS;
+	if (!m->o.owner_scan_ns)
+		m->o.owner_scan_ns = MON_OWNER_DEFAULT_NS;
+
+	m->trc = trc_new(&m->o.trc, on_event, m, err);
+	if (!m->trc)
+		goto fail;
+	snprintf(m->reduced, sizeof(m->reduced), "%s", trc_reduced(m->trc));
+	/* the clock starts once the hooks are attached: nothing is missed */
+	m->start_ns = mon_now_ns();
+	memset(&ko, 0, sizeof(ko));
+	ko.linger_ns = m->o.linger_ns;
+	ko.start_ns = m->start_ns;
+	ko.keep_clean = m->o.keep_clean;
+	ko.on_alert = m->o.on_alert;
+	ko.ctx = m->o.ctx;
+	m->ks = ks_new(&ko);
+	if (!m->ks) {
+		snprintf(err, FT_ERRBUF_SIZE, "out of memory");
+		errno = ENOMEM;
+		goto fail;
+	}
+	if (!m->o.no_seed)
+		seed(m);
+	ks_tick(m->ks, m->start_ns);
+	m->next_tw_ns = m->start_ns + m->o.tw_sample_ns;
+	m->next_owner_ns = m->start_ns;
+	return m;
+fail:
+	saved = errno;
+	mon_free(m);
+	errno = saved;
+	return NULL;
+}
+
+void mon_free(struct mon *m)
+{
+	if (!m)
+		return;
+	trc_free(m->trc);
+	ks_free(m->ks);
+	free(m);
+}
+
+static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t x = a < b ? a : b;
+
+	return x < c ? x : c;
+}
+
+int mon_step(struct mon *m, int max_wait_ms)
+{
+	uint64_t now = mon_now_ns(), until, wait_ns;
+	int ret;
+
+	until = now + (uint64_t)(max_wait_ms < 0 ? 0 : max_wait_ms) * 1000000ull;
+	until = min3(until, ks_next_alert_ns(m->ks), m->next_tw_ns);
+	wait_ns = until > now ? until - now : 0;
+	ret = trc_poll(m->trc, (int)((wait_ns + 999999) / 1000000));
+	if (ret < 0)
+		return ret;
+	now = mon_now_ns();
+	if (now >= m->next_owner_ns) {
+		resolve_owners(m);
+		m->next_owner_ns = now + m->o.owner_scan_ns;
+	}
+	if (now >= m->next_tw_ns) {
+		sample_timewait(m);
+		m->next_tw_ns = now + m->o.tw_sample_ns;
+	}
+	ks_tick(m->ks, now);
+	return 0;
+}
+
+void mon_finish(struct mon *m)
+{
+	uint64_t now;
+	int i;
+
+	for (i = 0; i < MON_DRAIN_ROUNDS; i++)
+		if (trc_poll(m->trc, 0) <= 0)
+			break;
+	resolve_owners(m);
+	sample_timewait(m);
+	now = mon_now_ns();
+	ks_tick(m->ks, now);
+	ks_finish(m->ks, now);
+}
+
+struct ks_table *mon_table(struct mon *m)
+{
+	return m->ks;
+}
+
+uint64_t mon_start_ns(const struct mon *m)
+{
+	return m->start_ns;
+}
+
+uint64_t mon_lost(const struct mon *m)
+{
+	return trc_lost(m->trc);
+}
+
+uint64_t mon_received(const struct mon *m)
+{
+	return trc_received(m->trc);
+}
+
+uint64_t mon_seeded(const struct mon *m)
+{
+	return m->seeded;
+}
+
+const char *mon_reduced(const struct mon *m)
+{
+	return m->reduced;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `fintrace kernel` loop without its user interface: the tracer feeds
+ * a ks_table (analysis/ksock.h); sockets already lingering when tracing
+ * began are seeded from sock_diag; timewait sockets are sampled through
+ * sock_diag; owners of sockets in CLOSE_WAIT are looked up in /proc.
+ * Tests drive it directly; cli/cmd_kernel.c adds options and output.
+ */
+#ifndef FT_BPF_MONITOR_H
+#define FT_BPF_MONITOR_H
+
+#include <stdint.h>
+
+#include "analysis/ksock.h"
+#include "bpf/tracer.h"
+
+struct mon_opts {
+	struct trc_opts trc;    /* kernel filters, ring buffer size */
+	uint64_t linger_ns;     /* 0: 5 s */
+	uint64_t tw_sample_ns;  /* timewait sampling period; 0: 1 s */
+	uint64_t owner_scan_ns; /* least time between /proc scans; 0: 200 ms */
+	int no_seed;            /* 1: no start-up dump */
+	int keep_clean;         /* see ks_opts */
+	ks_alert_fn on_alert;   /* may be NULL; called from mon_step() */
+	void *ctx;              /* borrowed */
+};
+
+struct mon;
+
+/*
+ * Load and attach the tracer, then seed. NULL with errno and err
+ * (FT_ERRBUF_SIZE, caller's) set when BPF is unusable (see trc_new()).
+ * Caller frees with mon_free().
+ */
+struct mon *mon_new(const struct mon_opts *o, char *err);
+
+/* Detach and free everything. NULL is a no-op. */
+void mon_free(struct mon *m);
+
+/*
+ * One round: wait up to max_wait_ms for kernel events (less when an alert
+ * or a sample is due), feed them, look up owners, sample timewait sockets,
+ * fire due alerts. Returns 0 or -errno (ring buffer failure).
+ */
+int mon_step(struct mon *m, int max_wait_ms);
+
+/*
+ * End of tracing: read what is left in the ring buffer, refresh owners and
+ * timewait sockets, settle every verdict (ks_finish()). Call once.
+ */
+void mon_finish(struct mon *m);
+
+/* The tracker (borrowed, owned by m). */
+struct ks_table *mon_table(struct mon *m);
+
+/* Tracing start, CLOCK_MONOTONIC ns (same clock as the kernel events). */
+uint64_t mon_start_ns(const struct mon *m);
+
+/* Now, CLOCK_MONOTONIC ns. */
+uint64_t mon_now_ns(void);
+
+/* Kernel records lost (ring buffer full) and records received. */
+uint64_t mon_lost(const struct mon *m);
+uint64_t mon_received(const struct mon *m);
+
+/* Sockets seeded from the start-up dump. */
+uint64_t mon_seeded(const struct mon *m);
+
+/* What is missing compared to the full feature set; "" when nothing. */
+const char *mon_reduced(const struct mon *m);
+
+#endif /* FT_BPF_MONITOR_H */

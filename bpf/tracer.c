@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: MIT
+/*
+ * User half of the kernel tracer: skeleton life cycle, optional hooks,
+ * ring-buffer reading and the lost-record counter. See tracer.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/tracer.h"
+#include "tracer.skel.h"
+
+#define TRC_TRACEFS "/sys/kernel/tracing"
+#define TRC_TRACEFS_MAGIC 0x74726163
+#define TRC_DEFAULT_RINGBUF (256u * 1024u)
+
+struct trc {
+	struct tracer_bpf *skel;
+	struct ring_buffer *rb;
+	trc_event_fn fn;
+	void *ctx;
+	unsigned features;
+	uint64_t received;
+	int mounted_tracefs;
+	int ncpus;
+	char reduced[FT_ERRBUF_SIZE];
+};
+
+/* The log level, set once at start-up (STYLE 9). */
+static int trc_verbose;
+
+void trc_set_verbose(int verbose)
+{
+	trc_verbose = verbose;
+}
+
+/* libbpf's messages, demoted: shown only when verbose. */
+static int trc_libbpf_print(enum libbpf_print_level level, const char *fmt,
+			    va_list ap)
+{
+	if (!trc_verbose || (level == LIBBPF_DEBUG && trc_verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void reduced_add(struct trc *t, const char *what)
+{
+	size_t n = strlen(t->reduced);
+
+	snprintf(t->reduced + n, sizeof(t->reduced) - n, "%s%s",
+		 n ? "; " : "", what);
+}
+
+/*
+ * vlen of the prototype of the tracepoint's BTF handler typedef
+ * (btf_trace_NAME), counting the leading context pointer; -1 when the
+ * tracepoint does not exist.
+ */
+static int tp_arity(const struct btf *vmlinux, const char *name)
+{
+	char tname[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(vmlinux, tname, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(vmlinux, id);
+	if (!t)
+		return -1;
+	t = btf__type_by_id(vmlinux, t->type);
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(vmlinux, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t);
+}
+
+/* 1 when tracefs is usable at TRC_TRACEFS, mounting it if needed. */
+static int tracefs_ready(struct trc *t)
+{
+	struct statfs sf;
+
+	if (statfs(TRC_TRACEFS, &sf) == 0 && sf.f_type == TRC_TRACEFS_MAGIC)
+		return 1;
+	if (mount("nodev", TRC_TRACEFS, "tracefs", 0, NULL) != 0)
+		return 0;
+	t->mounted_tracefs = 1;
+	return 1;
+}
+
+static uint32_t ringbuf_size(uint32_t want)
+{
+	uint32_t page = (uint32_t)sysconf(_SC_PAGESIZE), sz = page;
+
+	if (!want)
+		return TRC_DEFAULT_RINGBUF;
+	while (sz < want && sz < (1u << 30))
+		sz <<= 1;
+	return sz;
+}
+
+static int trc_on_sample(void *ctx, void *data, size_t size)
+{
+	struct trc *t = ctx;
+
+	if (size < sizeof(struct trc_event))
+		return 0;
+	t->received++;
+	return t->fn ? t->fn(t->ctx, data) : 0;
+}
+
+static void set_rodata(struct tracer_bpf *skel, const struct trc_opts *o)
+{
+	skel->rodata->targ_port = o->port;
+	skel->rodata->targ_lport = o->lport;
+	skel->rodata->targ_rport = o->rport;
+	skel->rodata->targ_family = o->family;
+	skel->rodata->targ_tgid = o->pid;
+	skel->rodata->targ_netns = o->netns;
+}
+
+/* Autoload only the optional programs whose tracepoint fits. */
+static void choose_programs(struct trc *t, const struct trc_opts *o)
+{
+	struct tracer_bpf *skel = t->skel;
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+
+	/* (ctx, sk, skb, reason) */
+	if (!vmlinux || tp_arity(vmlinux, "tcp_send_reset") != 4) {
+		bpf_program__set_autoload(skel->progs.handle_send_reset, false);
+		reduced_add(t, "no tcp_send_reset hook (who reset is partial)");
+	}
+	if (!vmlinux || tp_arity(vmlinux, "tcp_receive_reset") != 2) {
+		bpf_program__set_autoload(skel->progs.handle_receive_reset,
+					  false);
+		reduced_add(t, "no tcp_receive_reset hook");
+	}
+	if (!vmlinux || tp_arity(vmlinux, "tcp_destroy_sock") != 2) {
+		bpf_program__set_autoload(skel->progs.handle_destroy_sock,
+					  false);
+		reduced_add(t, "no tcp_destroy_sock hook");
+	}
+	if (o->no_accept) {
+		bpf_program__set_autoload(skel->progs.handle_accept4, false);
+		bpf_program__set_autoload(skel->progs.handle_accept, false);
+	}
+	btf__free(vmlinux);
+}
+
+/* Attach one optional program; returns 1 when it attached. */
+static int attach_optional(struct bpf_program *prog, struct bpf_link **link)
+{
+	if (!bpf_program__autoload(prog))
+		return 0;
+	*link = bpf_program__attach(prog);
+	if (!*link) {
+		*link = NULL;
+		return 0;
+	}
+	return 1;
+}
+
+struct trc *trc_new(const struct trc_opts *o, trc_event_fn fn, void *ctx,
+		    char *err)
+{
+	static const struct trc_opts defaults;
+	struct trc *t = NULL;
+	int ret, saved;
+
+	if (!o)
+		o = &defaults;
+	err[0] = '\0';
+	libbpf_set_print(trc_libbpf_print);
+	if (geteuid() != 0) {
+		snprintf(err, FT_ERRBUF_SIZE,
+			 "BPF tracing needs root (CAP_BPF and CAP_PERFMON)");
+		errno = EPERM;
+		return NULL;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(err, FT_ERRBUF_SIZE,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			 "CO-RE programs cannot load");
+		errno = ENOENT;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, FT_ERRBUF_SIZE, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->fn = fn;
+	t->ctx = ctx;
+	t->ncpus = libbpf_num_possible_cpus();
+	if (t->ncpus <= 0) {
+		ret = t->ncpus ? t->ncpus : -EINVAL;
+		snprintf(err, FT_ERRBUF_SIZE, "cannot count possible CPUs");
+		goto fail;
+	}
+
+	t->skel = tracer_bpf__open();
+	if (!t->skel) {
+		ret = -errno;
+		snprintf(err, FT_ERRBUF_SIZE, "cannot open the BPF object: %s",
+			 strerror(-ret));
+		goto fail;
+	}
+	set_rodata(t->skel, o);
+	ret = bpf_map__set_max_entries(t->skel->maps.events,
+				       ringbuf_size(o->ringbuf_bytes));
+	if (ret) {
+		snprintf(err, FT_ERRBUF_SIZE, "cannot size the ring buffer: %s",
+			 strerror(-ret));
+		goto fail;
+	}
+	choose_programs(t, o);
+
+	ret = tracer_bpf__load(t->skel);
+	if (ret) {
+		if (ret == -EPERM)
+			snprintf(err, FT_ERRBUF_SIZE,
+				 "loading BPF programs was refused (EPERM): "
+				 "needs CAP_BPF and CAP_PERFMON, or BPF is "
+				 "locked down");
+		else if (ret == -EINVAL || ret == -EACCES)
+			snprintf(err, FT_ERRBUF_SIZE,
+				 "the kernel's verifier rejected the BPF "
+				 "programs (%s); FT_DEBUG=1 shows its log",
+				 strerror(-ret));
+		else
+			snprintf(err, FT_ERRBUF_SIZE,
+				 "cannot load the BPF programs: %s",
+				 strerror(-ret));
+		goto fail;
+	}
+
+	t->skel->links.handle_set_state =
+		bpf_program__attach(t->skel->progs.handle_set_state);
+	if (!t->skel->links.handle_set_state) {
+		ret = -errno;
+		t->skel->links.handle_set_state = NULL;
+		snprintf(err, FT_ERRBUF_SIZE,
+			 "cannot attach to tp_btf/inet_sock_set_state: %s",
+			 strerror(-ret));
+		goto fail;
+	}
+	t->features |= TRC_F_STATE;
+	if (attach_optional(t->skel->progs.handle_send_reset,
+			    &t->skel->links.handle_send_reset))
+		t->features |= TRC_F_RST_SENT;
+	else if (bpf_program__autoload(t->skel->progs.handle_send_reset))
+		reduced_add(t, "tcp_send_reset did not attach");
+	if (attach_optional(t->skel->progs.handle_receive_reset,
+			    &t->skel->links.handle_receive_reset))
+		t->features |= TRC_F_RST_RECV;
+	else if (bpf_program__autoload(t->skel->progs.handle_receive_reset))
+		reduced_add(t, "tcp_receive_reset did not attach");
+	if (attach_optional(t->skel->progs.handle_destroy_sock,
+			    &t->skel->links.handle_destroy_sock))
+		t->features |= TRC_F_DESTROY;
+	else if (bpf_program__autoload(t->skel->progs.handle_destroy_sock))
+		reduced_add(t, "tcp_destroy_sock did not attach");
+	if (!o->no_accept) {
+		if (tracefs_ready(t) &&
+		    attach_optional(t->skel->progs.handle_accept4,
+				    &t->skel->links.handle_accept4) &&
+		    attach_optional(t->skel->progs.handle_accept,
+				    &t->skel->links.handle_accept))
+			t->features |= TRC_F_ACCEPT;
+		else
+			reduced_add(t, "no accept() hook (tracefs or syscall "
+				       "tracepoints unavailable): owners of "
+				       "accepted sockets come from /proc only");
+	}
+
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events),
+				 trc_on_sample, t, NULL);
+	if (!t->rb) {
+		ret = -errno;
+		snprintf(err, FT_ERRBUF_SIZE, "cannot map the ring buffer: %s",
+			 strerror(-ret));
+		goto fail;
+	}
+	return t;
+
+fail:
+	saved = ret < 0 ? -ret : EINVAL;
+	trc_free(t);
+	errno = saved;
+	return NULL;
+}
+
+void trc_free(struct trc *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	tracer_bpf__destroy(t->skel);
+	if (t->mounted_tracefs)
+		umount2(TRC_TRACEFS, MNT_DETACH);
+	free(t);
+}
+
+int trc_poll(struct trc *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	if (n == -EINTR)
+		return 0;
+	return n;
+}
+
+unsigned trc_features(const struct trc *t)
+{
+	return t->features;
+}
+
+const char *trc_reduced(const struct trc *t)
+{
+	return t->reduced;
+}
+
+uint64_t trc_lost(const struct trc *t)
+{
+	uint64_t *vals, sum = 0;
+	uint32_t key = 0;
+	int i;
+
+	vals = calloc((size_t)t->ncpus, sizeof(*vals));
+	if (!vals)
+		return 0;
+	if (bpf_map__lookup_elem(t->skel->maps.lost, &key, sizeof(key), vals,
+				 (size_t)t->ncpus * sizeof(*vals), 0) == 0)
+		for (i = 0; i < t->ncpus; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
+}
+
+uint64_t trc_received(const struct trc *t)
+{
+	return t->received;
+}

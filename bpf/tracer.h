@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loader and reader of tracer.bpf.c: opens the skeleton, sets the
+ * const volatile filters, loads, attaches, and hands each ring-buffer
+ * record to a callback. The state-change hook is required; the reset,
+ * destroy and accept hooks are optional and their absence is reported as
+ * reduced features, not as an error. Links are file descriptors: nothing
+ * stays attached once trc_free() ran or the process exited.
+ */
+#ifndef FT_BPF_TRACER_H
+#define FT_BPF_TRACER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/event.h"
+
+#ifndef FT_ERRBUF_SIZE
+#define FT_ERRBUF_SIZE 256
+#endif
+
+/* Filters and sizes; zero means "no filter" / "default". */
+struct trc_opts {
+	uint16_t port;          /* local or remote port */
+	uint16_t lport;         /* local port */
+	uint16_t rport;         /* remote port */
+	uint8_t family;         /* 0 (both), 4 or 6 */
+	uint32_t pid;           /* sockets this process connected/accepted/closed */
+	uint32_t netns;         /* network namespace inode */
+	uint32_t ringbuf_bytes; /* rounded up to a power of two >= page size;
+				   0 = 256 KiB */
+	int no_accept;          /* 1: do not hook accept() (no tracefs use) */
+};
+
+/* Hooks that attached. */
+enum trc_feature {
+	TRC_F_STATE = 1 << 0,
+	TRC_F_RST_SENT = 1 << 1,
+	TRC_F_RST_RECV = 1 << 2,
+	TRC_F_DESTROY = 1 << 3,
+	TRC_F_ACCEPT = 1 << 4,
+};
+
+struct trc;
+
+/*
+ * Called once per record, in trc_poll()'s thread. ev is borrowed: it points
+ * into the ring buffer and is valid only during the call. A negative return
+ * stops the current trc_poll() call, which returns it.
+ */
+typedef int (*trc_event_fn)(void *ctx, const struct trc_event *ev);
+
+/*
+ * Open, configure, load and attach. Returns NULL with errno set and a one-
+ * line reason in err (FT_ERRBUF_SIZE bytes, caller's) when BPF cannot be
+ * used: EPERM not root, ENOENT no kernel BTF, EINVAL/EACCES verifier
+ * rejection, others from libbpf. o may be NULL for defaults. fn/ctx are
+ * borrowed. Caller frees with trc_free().
+ */
+struct trc *trc_new(const struct trc_opts *o, trc_event_fn fn, void *ctx,
+		    char *err);
+
+/* Release everything: links, programs, maps. trc_free(NULL) is a no-op. */
+void trc_free(struct trc *t);
+
+/*
+ * Wait up to timeout_ms (-1: forever, 0: do not wait) for records and
+ * deliver them. Returns the number delivered, 0 on timeout or signal, a
+ * callback's negative value, or -errno.
+ */
+int trc_poll(struct trc *t, int timeout_ms);
+
+/* TRC_F_* bits of the hooks that attached. */
+unsigned trc_features(const struct trc *t);
+
+/*
+ * Human-readable list of what is missing ("no reset hooks; no accept hook:
+ * tracefs unavailable"), or "" when everything attached. Borrowed, valid
+ * until trc_free().
+ */
+const char *trc_reduced(const struct trc *t);
+
+/* Records the kernel could not queue (ring buffer full), all CPUs. */
+uint64_t trc_lost(const struct trc *t);
+
+/* Records delivered so far. */
+uint64_t trc_received(const struct trc *t);
+
+/* 1: print libbpf's warnings and debug messages on stderr. Call once. */
+void trc_set_verbose(int verbose);
+
+#endif /* FT_BPF_TRACER_H */
