@@ -39,6 +39,7 @@ struct rpt_brief {
 	uint8_t verdict;
 	uint8_t at_end;
 	uint8_t roles_inferred;
+	uint8_t lossy;
 };
 
 struct rpt_group {
@@ -77,6 +78,10 @@ struct rpt {
 	uint64_t rng;
 	int header_done;
 	int write_error;
+	uint64_t drops;          /* capture drops reported so far */
+	uint64_t drop_first_ns;  /* first and last time drops grew */
+	uint64_t drop_last_ns;
+	uint64_t lossy_flows;
 };
 
 static int severity(unsigned verdict)
@@ -130,6 +135,22 @@ void rpt_free(struct rpt *r)
 void rpt_set_origin(struct rpt *r, uint64_t wall_ns)
 {
 	r->origin_ns = wall_ns;
+}
+
+void rpt_note_drops(struct rpt *r, uint64_t drops, uint64_t now_ns)
+{
+	if (drops <= r->drops)
+		return;
+	r->drops = drops;
+	if (!r->drop_first_ns)
+		r->drop_first_ns = now_ns;
+	r->drop_last_ns = now_ns;
+}
+
+static int flow_lossy(const struct rpt *r, const struct td_flow *td)
+{
+	return r->drop_first_ns && r->drop_first_ns <= td->last_ns + 1 &&
+	       r->drop_last_ns >= td->first_ns;
 }
 
 uint64_t rpt_verdict_count(const struct rpt *r, enum td_verdict v)
@@ -268,7 +289,7 @@ static const char csv_header[] =
 	"close_wait_start_offset,close_wait_end_offset,in_close_wait_at_end,"
 	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
 	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
-	"first_frame,last_frame,end_reason\n";
+	"first_frame,last_frame,end_reason,lossy\n";
 
 /* A time field: absolute for JSON, offset for both; "" / null if 0. */
 static void out_offset(struct rpt *r, FILE *f, const char *name,
@@ -376,6 +397,8 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 		packets, cd->fins + sd->fins, cd->rsts + sd->rsts, cd->bytes,
 		sd->bytes, td->first_frame, td->last_frame,
 		flow_end_name(rec->end));
+	fprintf(f, json ? ",\"lossy\":%s" : ",%s",
+		flow_lossy(r, td) ? "true" : "false");
 	if (json) {
 		fmt_filter(flt, sizeof(flt), rec->key, td->first_frame,
 			   td->last_frame);
@@ -567,6 +590,8 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 
 	r->flows++;
 	r->verdicts[res->verdict]++;
+	if (flow_lossy(r, td))
+		r->lossy_flows++;
 	if (r->cfg.format != RPT_TEXT &&
 	    (res->verdict != TD_OPEN || r->cfg.list_open))
 		write_flow(r, rec);
@@ -604,6 +629,7 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 			g->oldest_at_end = res->close_wait_ns;
 	}
 	brief_of(rec, &b);
+	b.lossy = (uint8_t)flow_lossy(r, td);
 	worst_add(g->worst, &g->nworst, RPT_WORST, &b);
 	worst_add(r->worst, &r->nworst, r->cfg.top, &b);
 }
@@ -870,12 +896,15 @@ static void text_worst(struct rpt *r)
 		endpoint_of(&b->key, 1 - b->client, srv, sizeof(srv));
 		fprintf(f,
 			"  #%-5" PRIu64 " %-12s %s -> %s  close-wait %s%s  "
-			"frames %" PRIu64 "-%" PRIu64 "%s\n",
+			"frames %" PRIu64 "-%" PRIu64 "%s%s\n",
 			b->id, td_verdict_name(b->verdict), cli, srv,
 			rpt_fmt_duration(cw, sizeof(cw), b->close_wait_ns),
 			b->at_end ? " (still in CLOSE_WAIT at end)" : "",
 			b->first_frame, b->last_frame,
-			b->roles_inferred ? "  roles inferred" : "");
+			b->roles_inferred ? "  roles inferred" : "",
+			b->lossy ? "  (packets were dropped during this "
+				   "flow: the verdict may be wrong)" :
+				   "");
 		fmt_filter(flt, sizeof(flt), &b->key, b->first_frame,
 			   b->last_frame);
 		fprintf(f, "         %s\n", flt);
@@ -936,8 +965,9 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 			x->snapped);
 	if (x->drops)
 		fprintf(f, "; %" PRIu64 " packets dropped by the capture: a "
-			   "missing FIN or RST can change a verdict",
-			x->drops);
+			   "missing FIN or RST can change a verdict (%" PRIu64
+			   " flows marked lossy)",
+			x->drops, r->lossy_flows);
 	fputc('\n', f);
 	if (x->error)
 		fprintf(f, "input    stopped early: %s\n", x->error);
@@ -1049,6 +1079,7 @@ static void json_summary(struct rpt *r, const struct rpt_facts *x,
 		fprintf(f, ",\"idle_expired\":%" PRIu64,
 			fs->ended[FLOW_END_IDLE]);
 	}
+	fprintf(f, ",\"lossy_flows\":%" PRIu64, r->lossy_flows);
 	fprintf(f, ",\"headline\":");
 	json_string(f, head);
 	fprintf(f, ",\"error\":");

@@ -69,6 +69,13 @@ void rpt_free(struct rpt *r);
  */
 void rpt_set_origin(struct rpt *r, uint64_t wall_ns);
 
+/*
+ * The capture has dropped `drops` packets in total as of now_ns (live
+ * mode). Flows whose lifetime overlaps a period with drops are marked
+ * "lossy": a missing FIN or RST could change their verdict.
+ */
+void rpt_note_drops(struct rpt *r, uint64_t drops, uint64_t now_ns);
+
 /* flow_hooks.done / flow_hooks.close_wait: pass r as ctx. */
 void rpt_flow_done(void *r, const struct flow_record *rec);
 void rpt_close_wait(void *r, const struct flow_key *key,

@@ -67,9 +67,7 @@ int cmd_read(int argc, char **argv)
 			     o.filter, err);
 	if (!src) {
 		fprintf(stderr, "fintrace read: %s\n", err);
-		status = errno == EINVAL && strstr(err, "filter") ?
-				 FT_EXIT_USAGE :
-				 FT_EXIT_INPUT;
+		status = FT_EXIT_INPUT;
 		goto out;
 	}
 	if (out_open(&out, o.output, err)) {

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fintrace executable end to end: JSON Lines that parse with every
+ * documented field, CSV, exit statuses, one-line errors that name the
+ * file, partial reports after a damaged input, merged and piped inputs.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FINTRACE BUILD_DIR "/cli/fintrace"
+
+static char tmpdir[256];
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ft-cli-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* Run a shell command; returns its exit status. */
+static int run(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	cr_assert_neq(st, -1);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Read a whole small file into a static buffer. */
+static const char *slurp(const char *name)
+{
+	static char buf[1 << 20];
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+TestSuite(cli, .init = setup, .fini = teardown);
+
+/* The documented fields (README "JSON output"), in order. */
+static const char flow_keys[] =
+	"[\"type\",\"id\",\"verdict\",\"client\",\"server\",\"roles\","
+	"\"active_closer\",\"reset_by\",\"reset_phase\",\"signature\","
+	"\"start\",\"start_offset\",\"end\",\"end_offset\",\"duration\","
+	"\"close_wait\",\"close_wait_start_offset\",\"close_wait_end_offset\","
+	"\"in_close_wait_at_end\",\"fin_wait\",\"client_fin_offset\","
+	"\"server_fin_offset\",\"client_rst_offset\",\"server_rst_offset\","
+	"\"packets\",\"fins\",\"rsts\",\"client_bytes\",\"server_bytes\","
+	"\"first_frame\",\"last_frame\",\"end_reason\",\"lossy\",\"filter\"]";
+
+static const char service_keys[] =
+	"[\"type\",\"side\",\"service\",\"flows\",\"verdicts\","
+	"\"client_leaks\",\"close_wait\",\"in_close_wait_at_end\","
+	"\"oldest_at_end\",\"peak_close_wait\",\"peak_offset\","
+	"\"growth_per_hour\",\"timeline_bucket\",\"timeline\","
+	"\"worst_flows\"]";
+
+static const char summary_keys[] =
+	"[\"type\",\"version\",\"mode\",\"inputs\",\"linger\",\"start\","
+	"\"end\",\"duration\",\"packets\",\"tcp_segments\",\"snapped\","
+	"\"drops\",\"skipped\",\"flows\",\"verdicts\",\"peak_tracked\","
+	"\"evicted\",\"reused\",\"idle_expired\",\"lossy_flows\",\"headline\",\"error\"]";
+
+Test(cli, json_lines_parse_with_documented_fields)
+{
+	int rc = run("set -e; for f in %s/*.pcap %s/*.pcapng; do "
+		     "[ -e \"$f\" ] || continue; "
+		     "%s read --format json --all \"$f\" > %s/out.json; "
+		     /* every line is one JSON object */
+		     "jq -e -c . %s/out.json > /dev/null; "
+		     "jq -e -s --argjson fk '%s' --argjson sk '%s' "
+		     "--argjson mk '%s' "
+		     "'(map(select(.type==\"flow\") | keys_unsorted == $fk) "
+		     "| all) and "
+		     "(map(select(.type==\"service\" and .side==\"server\") | "
+		     "keys_unsorted == $sk) | all) and "
+		     "(map(select(.type==\"summary\")) | length == 1) and "
+		     "(last | .type == \"summary\" and keys_unsorted == $mk) and "
+		     "((map(select(.type==\"flow\")) | length) == "
+		     "last.flows) and "
+		     "(map(select(.type==\"flow\") | .verdict) | "
+		     "all(IN(\"clean\",\"late-close\",\"never-closed\","
+		     "\"half-close\",\"reset\",\"fin-unacked\",\"simultaneous\","
+		     "\"refused\",\"open\")))' %s/out.json > /dev/null "
+		     "|| { echo \"bad JSON for $f\" >&2; exit 1; }; done",
+		     PCAP_DIR, PCAP_DIR, FINTRACE, tmpdir, tmpdir, flow_keys,
+		     service_keys, summary_keys, tmpdir);
+
+	cr_assert_eq(rc, 0);
+}
+
+Test(cli, json_times_absolute_and_offsets)
+{
+	cr_assert_eq(run("%s read --format json %s/server-late-close.pcap > "
+			 "%s/o.json",
+			 FINTRACE, PCAP_DIR, tmpdir),
+		     0);
+	cr_assert_eq(run("jq -e -s 'map(select(.type==\"flow\"))[0] | "
+			 "(.start | test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}"
+			 "\\\\.[0-9]{9}Z$\")) and .close_wait > 5 and "
+			 ".verdict == \"late-close\" and "
+			 "(.close_wait_end_offset - .close_wait_start_offset - "
+			 ".close_wait | fabs) < 1e-6' %s/o.json > /dev/null",
+			 tmpdir),
+		     0);
+}
+
+Test(cli, csv_one_row_per_flow)
+{
+	cr_assert_eq(run("%s read --format csv --all %s/demo-print-server.pcap "
+			 "> %s/o.csv && %s read --format json --all "
+			 "%s/demo-print-server.pcap | jq -s 'map(select(.type"
+			 "==\"flow\")) | length' > %s/n",
+			 FINTRACE, PCAP_DIR, tmpdir, FINTRACE, PCAP_DIR,
+			 tmpdir),
+		     0);
+	int flows = atoi(slurp("n"));
+	const char *csv = slurp("o.csv");
+
+	cr_assert_gt(flows, 10);
+	cr_assert_eq(strncmp(csv, "id,verdict,client,server,", 25), 0);
+	cr_assert_eq(lines(csv), flows + 1);
+}
+
+Test(cli, demo_headline_names_the_leak)
+{
+	cr_assert_eq(run("%s read %s/demo-print-server.pcap > %s/o.txt",
+			 FINTRACE, PCAP_DIR, tmpdir),
+		     0);
+	const char *t = slurp("o.txt");
+
+	cr_assert(strstr(t, "server 10.77.0.2:9100 never closed "), "%s", t);
+	cr_assert(strstr(t, "connections after the client closed"), "%s", t);
+	cr_assert(strstr(t, "WORST FLOWS"));
+	cr_assert(strstr(t, "frame.number>="));
+}
+
+Test(cli, fail_on_exit_status)
+{
+	cr_assert_eq(run("%s read --fail-on never-closed "
+			 "%s/server-never-closes.pcap > /dev/null",
+			 FINTRACE, PCAP_DIR),
+		     3);
+	cr_assert_eq(run("%s read --fail-on never-closed "
+			 "%s/clean-client-close.pcap > /dev/null",
+			 FINTRACE, PCAP_DIR),
+		     0);
+}
+
+Test(cli, missing_file_one_line_exit_2)
+{
+	cr_assert_eq(run("%s read /nonexistent/x.pcap > %s/out 2> %s/err",
+			 FINTRACE, tmpdir, tmpdir),
+		     2);
+	const char *e = slurp("err");
+
+	cr_assert_eq(lines(e), 1, "%s", e);
+	cr_assert(strstr(e, "/nonexistent/x.pcap"));
+	cr_assert(strstr(e, "No such file"));
+}
+
+Test(cli, not_a_capture_exit_2)
+{
+	cr_assert_eq(run("%s read %s/test_cli.c > /dev/null 2> %s/err",
+			 FINTRACE, SRC_DIR "/tests", tmpdir),
+		     2);
+	const char *e = slurp("err");
+
+	cr_assert_eq(lines(e), 1, "%s", e);
+	cr_assert(strstr(e, "test_cli.c"));
+}
+
+Test(cli, bad_filter_exit_2)
+{
+	cr_assert_eq(run("%s read %s/refused.pcap -- 'tcp port 99999' "
+			 "> /dev/null 2> %s/err",
+			 FINTRACE, PCAP_DIR, tmpdir),
+		     2);
+	const char *e = slurp("err");
+
+	cr_assert_eq(lines(e), 1, "%s", e);
+	cr_assert(strstr(e, "refused.pcap"));
+	cr_assert(strstr(e, "filter"));
+}
+
+Test(cli, truncated_capture_still_reported)
+{
+	/* Cut the demo capture in the middle of a record. */
+	cr_assert_eq(run("head -c 3001 %s/demo-print-server.pcap > "
+			 "%s/cut.pcap",
+			 PCAP_DIR, tmpdir),
+		     0);
+	cr_assert_eq(run("%s read --format json %s/cut.pcap > %s/out "
+			 "2> %s/err",
+			 FINTRACE, tmpdir, tmpdir, tmpdir),
+		     2);
+	cr_assert_eq(lines(slurp("err")), 1);
+	cr_assert(strstr(slurp("err"), "cut.pcap"));
+	cr_assert_eq(run("jq -e -s 'last | .type == \"summary\" and "
+			 ".error != null and .flows > 0' %s/out > /dev/null",
+			 tmpdir),
+		     0);
+}
+
+Test(cli, usage_error_exit_1)
+{
+	cr_assert_eq(run("%s read --format xml x 2> /dev/null", FINTRACE), 1);
+	cr_assert_eq(run("%s 2> /dev/null", FINTRACE), 1);
+	cr_assert_eq(run("%s frobnicate 2> /dev/null", FINTRACE), 1);
+	cr_assert_eq(run("%s read --help > /dev/null", FINTRACE), 0);
+}
+
+Test(cli, full_disk_is_an_error)
+{
+	cr_assert_eq(run("%s read %s/demo-print-server.pcap -o /dev/full "
+			 "2> %s/err",
+			 FINTRACE, PCAP_DIR, tmpdir),
+		     2);
+	cr_assert(strstr(slurp("err"), "No space left"));
+}
+
+Test(cli, stdin_and_split_files_give_same_verdicts)
+{
+	const char *demo = PCAP_DIR "/demo-print-server.pcap";
+
+	cr_assert_eq(run("%s read --format csv --all %s | cut -d, -f2-9 | "
+			 "sort > %s/whole",
+			 FINTRACE, demo, tmpdir),
+		     0);
+	cr_assert_eq(run("cat %s | %s read --format csv --all - | "
+			 "cut -d, -f2-9 | sort > %s/stdin",
+			 demo, FINTRACE, tmpdir),
+		     0);
+	/* Rotated capture: two halves, given in the wrong order. */
+	cr_assert_eq(run("editcap -r %s %s/a.pcap 1-400 && "
+			 "editcap %s %s/b.pcap 1-400 && "
+			 "%s read --format csv --all %s/b.pcap %s/a.pcap | "
+			 "cut -d, -f2-9 | sort > %s/split",
+			 demo, tmpdir, demo, tmpdir, FINTRACE, tmpdir, tmpdir,
+			 tmpdir),
+		     0);
+	cr_assert_eq(run("cmp -s %s/whole %s/stdin", tmpdir, tmpdir), 0);
+	cr_assert_eq(run("cmp -s %s/whole %s/split", tmpdir, tmpdir), 0);
+}
+
+Test(cli, filter_expression_selects_flows)
+{
+	cr_assert_eq(run("%s read --format json %s/demo-print-server.pcap "
+			 "-f 'tcp port 631' | jq -e -s '(map(select(.type=="
+			 "\"flow\")) | length > 0 and all(.server | "
+			 "endswith(\":631\"))) and (last.skipped.filtered > 0)' "
+			 "> /dev/null",
+			 FINTRACE, PCAP_DIR),
+		     0);
+}
