@@ -60,6 +60,7 @@
 #define GEN_LINKTYPE_ETHERNET 1U
 #define GEN_PORT_LO 32768U
 #define GEN_PORT_HI 60999U
+#define GEN_PORT_SPAN (GEN_PORT_HI - GEN_PORT_LO)
 #define GEN_NREQ 16
 #define GEN_NRESP 40
 #define GEN_MAX_CLIENTS 4000000ULL
@@ -401,10 +402,11 @@ static void gen_http_request(uint8_t *buf, uint32_t len, int i)
 			 "Connection: keep-alive\r\n"
 			 "Cookie: session=",
 			 1000 + i, i);
+	static const char hex[] = "0123456789abcdef";
 	uint32_t p;
 
 	for (p = (uint32_t)n; p < len - 4; p++)
-		buf[p] = (uint8_t)"0123456789abcdef"[(p * 7 + (uint32_t)i) & 15];
+		buf[p] = (uint8_t)hex[(p * 7 + (uint32_t)i) & 15];
 	memcpy(buf + len - 4, "\r\n\r\n", 4);
 }
 
@@ -869,9 +871,30 @@ static uint64_t gen_seg_time(const struct gen_flow *f, uint32_t i)
 	return f->resp_t0_ns + (uint64_t)i * f->seg_gap_ns;
 }
 
-static uint64_t gen_ack_time(const struct gen_flow *f, uint32_t j)
+/* Time of the next response segment, UINT64_MAX when all are sent. */
+static uint64_t gen_next_seg_ns(const struct gen_flow *f)
 {
-	return gen_seg_time(f, gen_ack_seg(f, j)) + f->rtt_ns;
+	return f->seg_i < f->seg_k ? gen_seg_time(f, f->seg_i) : UINT64_MAX;
+}
+
+/* Time of the client's next delayed ACK, UINT64_MAX when all are sent. */
+static uint64_t gen_next_ack_ns(const struct gen_flow *f)
+{
+	if (f->ack_j >= f->ack_n)
+		return UINT64_MAX;
+	return gen_seg_time(f, gen_ack_seg(f, f->ack_j)) + f->rtt_ns;
+}
+
+/*
+ * Simultaneous close: how long after the first FIN the second one shows.
+ * A client FIN seen after the server's was sent within one RTT; a server
+ * FIN seen after the client's was already queued, microseconds later.
+ */
+static uint64_t gen_sim_delay_ns(struct gen_rng *r, const struct gen_flow *f)
+{
+	if (f->active == SIDE_S)
+		return f->rtt_ns / 10 + rng_below(r, f->rtt_ns / 10 * 8);
+	return GEN_US + rng_below(r, 20 * GEN_US);
 }
 
 /* Teardown per verdict, the first packet of it at t. */
@@ -983,13 +1006,14 @@ static void gen_step(struct gen *g, struct gen_flow *f)
 		uint32_t mss = gen_seg_payload(f->fam);
 		uint64_t ts, ta;
 
-		ts = f->seg_i < f->seg_k ? gen_seg_time(f, f->seg_i) : UINT64_MAX;
-		ta = f->ack_j < f->ack_n ? gen_ack_time(f, f->ack_j)
-					 : UINT64_MAX;
+		ts = gen_next_seg_ns(f);
+		ta = gen_next_ack_ns(f);
 		if (ts <= ta) {
-			uint32_t off = f->seg_i * mss;
-			uint32_t len = rs->len - off < mss ? rs->len - off : mss;
+			uint32_t off = f->seg_i * mss, len = rs->len - off;
 			uint8_t fl = GEN_ACK;
+
+			if (len > mss)
+				len = mss;
 
 			if (++f->seg_i == f->seg_k)
 				fl |= GEN_PSH;
@@ -1006,9 +1030,8 @@ static void gen_step(struct gen *g, struct gen_flow *f)
 			gen_ts_seg(g, f, SIDE_C, GEN_ACK, nxt[SIDE_C],
 				   f->resp_seq0 + acked);
 		}
-		ts = f->seg_i < f->seg_k ? gen_seg_time(f, f->seg_i) : UINT64_MAX;
-		ta = f->ack_j < f->ack_n ? gen_ack_time(f, f->ack_j)
-					 : UINT64_MAX;
+		ts = gen_next_seg_ns(f);
+		ta = gen_next_ack_ns(f);
 		if (ts != UINT64_MAX || ta != UINT64_MAX)
 			f->t_ns = ts < ta ? ts : ta;
 		else
@@ -1047,10 +1070,7 @@ static void gen_step(struct gen *g, struct gen_flow *f)
 		} else if (f->verdict == GV_SIMULTANEOUS) {
 			/* The peer's FIN was already on its way. */
 			f->phase = PH_SIM_FIN2;
-			f->t_ns += a == SIDE_S
-					   ? f->rtt_ns / 10 +
-						     rng_below(r, f->rtt_ns / 10 * 8)
-					   : 1 * GEN_US + rng_below(r, 20 * GEN_US);
+			f->t_ns += gen_sim_delay_ns(r, f);
 		} else if (f->combined) {
 			f->phase = PH_PFIN;
 			f->t_ns += gen_react_ns(f, p);
@@ -1221,12 +1241,13 @@ static void gen_print_truth(struct gen *g)
 	fputs("}\n", fp);
 	for (s = 0; s < o->services * 2; s++) {
 		const struct gen_svc_stats *st = &g->stats[s];
+		uint32_t svc = (uint32_t)(s / 2);
 		char ep[64];
 
 		if (!st->flows)
 			continue;
-		gen_endpoint(ep, sizeof(ep), s & 1 ? 6 : 4, 1,
-			     (uint32_t)(s / 2), gen_svc_port((uint32_t)(s / 2)));
+		gen_endpoint(ep, sizeof(ep), s & 1 ? 6 : 4, 1, svc,
+			     gen_svc_port(svc));
 		fprintf(fp,
 			"{\"type\":\"service\",\"service\":\"%s\","
 			"\"flows\":%" PRIu64 ",\"close_wait_max_ns\":%" PRIu64
@@ -1701,10 +1722,10 @@ static int gen_setup(struct gen *g, char *err)
 		snprintf(err, GEN_ERRBUF_SIZE, "out of memory");
 		return -ENOMEM;
 	}
+	/* Each client host starts its ephemeral ports somewhere random. */
 	for (i = 0; i < o->clients; i++)
 		g->ports[i] = (uint16_t)(GEN_PORT_LO +
-					 rng_below(&g->rng, GEN_PORT_HI -
-								    GEN_PORT_LO));
+					 rng_below(&g->rng, GEN_PORT_SPAN));
 	ret = gen_templates(g);
 	if (ret)
 		snprintf(err, GEN_ERRBUF_SIZE, "out of memory");
