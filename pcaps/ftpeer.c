@@ -42,18 +42,18 @@
 #include <unistd.h>
 
 #define PEER_ERRBUF_SIZE 256
-#define PEER_HOST_SIZE 128	/* numeric host, IPv6 with %scope */
+#define PEER_HOST_SIZE 128 /* numeric host, IPv6 with %scope */
 #define PEER_SERV_SIZE 8
 #define PEER_ADDRSTR_SIZE (PEER_HOST_SIZE + PEER_SERV_SIZE + 4)
-#define PEER_MAX_CONNS 4096	/* connections per process */
-#define PEER_MAX_PATTERN 64	/* entries in an --on-eof list */
+#define PEER_MAX_CONNS 4096 /* connections per process */
+#define PEER_MAX_PATTERN 64 /* entries in an --on-eof list */
 #define PEER_MAX_BYTES (1ULL << 30)
 #define PEER_MAX_SECS 86400ULL
 #define PEER_IOBUF_SIZE 16384
-#define PEER_CHUNK_MS 100	/* keep-sending: one chunk per period */
-#define PEER_READS_PER_WAKE 16	/* bounded work per descriptor per wake */
-#define PEER_POLL_MAX_MS 1000	/* re-check the clock at least this often */
-#define PEER_NEVER UINT64_MAX	/* "no deadline" */
+#define PEER_CHUNK_MS 100      /* keep-sending: one chunk per period */
+#define PEER_READS_PER_WAKE 16 /* bounded work per descriptor per wake */
+#define PEER_POLL_MAX_MS 1000  /* re-check the clock at least this often */
+#define PEER_NEVER UINT64_MAX  /* "no deadline" */
 
 /* Exit statuses (documented in --help). */
 #define PEER_EXIT_OK 0
@@ -66,38 +66,38 @@ enum peer_mode { PEER_SERVER, PEER_CLIENT };
 
 /* What a connection does once it has read the peer's FIN (EOF). */
 enum peer_eof {
-	PEER_EOF_CLOSE,		/* close() at once: a clean passive close */
-	PEER_EOF_NEVER,		/* keep the fd open until the process ends */
-	PEER_EOF_LATE,		/* close() after a delay */
-	PEER_EOF_ABORT,		/* close() with SO_LINGER {1, 0}: a RST */
-	PEER_EOF_KEEP_SENDING,	/* keep sending for a while, then close() */
+	PEER_EOF_CLOSE,	       /* close() at once: a clean passive close */
+	PEER_EOF_NEVER,	       /* keep the fd open until the process ends */
+	PEER_EOF_LATE,	       /* close() after a delay */
+	PEER_EOF_ABORT,	       /* close() with SO_LINGER {1, 0}: a RST */
+	PEER_EOF_KEEP_SENDING, /* keep sending for a while, then close() */
 };
 
 struct peer_eof_action {
 	enum peer_eof kind;
-	uint64_t ms;		/* delay of LATE and KEEP_SENDING */
+	uint64_t ms; /* delay of LATE and KEEP_SENDING */
 };
 
 /* Command line; defaults in peer_opts_default. */
 struct peer_opts {
 	enum peer_mode mode;
-	struct sockaddr_storage addr;	/* -l or -c */
+	struct sockaddr_storage addr; /* -l or -c */
 	socklen_t addr_len;
-	struct sockaddr_storage bind_addr;	/* -b, client only */
+	struct sockaddr_storage bind_addr; /* -b, client only */
 	socklen_t bind_len;
-	unsigned conns;			/* -n; server: 0 = no limit */
-	uint64_t interval_ms;		/* client: between connect()s */
-	uint64_t send_bytes;		/* sent once established */
-	uint64_t send_every_ms;		/* repeat the send; 0 = once */
-	uint64_t reply_bytes;		/* sent once, after the first data */
-	uint64_t chunk_bytes;		/* keep-sending chunk */
-	int read_data;			/* 0: never read (--no-read) */
-	int shutdown_wr;		/* shutdown(SHUT_WR) after the send */
-	uint64_t close_after_ms;	/* active close; PEER_NEVER = none */
-	int abort_close;		/* every close() uses SO_LINGER {1, 0} */
+	unsigned conns;		 /* -n; server: 0 = no limit */
+	uint64_t interval_ms;	 /* client: between connect()s */
+	uint64_t send_bytes;	 /* sent once established */
+	uint64_t send_every_ms;	 /* repeat the send; 0 = once */
+	uint64_t reply_bytes;	 /* sent once, after the first data */
+	uint64_t chunk_bytes;	 /* keep-sending chunk */
+	int read_data;		 /* 0: never read (--no-read) */
+	int shutdown_wr;	 /* shutdown(SHUT_WR) after the send */
+	uint64_t close_after_ms; /* active close; PEER_NEVER = none */
+	int abort_close;	 /* every close() uses SO_LINGER {1, 0} */
 	struct peer_eof_action on_eof[PEER_MAX_PATTERN];
 	unsigned on_eof_count;
-	uint64_t hold_ms;		/* PEER_NEVER = not given */
+	uint64_t hold_ms; /* PEER_NEVER = not given */
 	uint64_t exit_after_ms;
 	uint64_t connect_timeout_ms;
 	int expect_refused;
@@ -112,7 +112,7 @@ static const struct peer_opts peer_opts_default = {
 	.chunk_bytes = 1000,
 	.read_data = 1,
 	.close_after_ms = PEER_NEVER,
-	.on_eof = { { PEER_EOF_CLOSE, 0 } },
+	.on_eof = {{PEER_EOF_CLOSE, 0}},
 	.on_eof_count = 1,
 	.hold_ms = PEER_NEVER,
 	.exit_after_ms = 60000,
@@ -121,28 +121,28 @@ static const struct peer_opts peer_opts_default = {
 
 enum peer_conn_state {
 	PEER_CONN_UNUSED = 0,
-	PEER_CONN_CONNECTING,	/* client: non-blocking connect() pending */
-	PEER_CONN_OPEN,		/* established, timers and I/O active */
-	PEER_CONN_LEFT_OPEN,	/* --on-eof never: fd kept, nothing more */
-	PEER_CONN_CLOSED,	/* fd closed (by us, or after a reset) */
+	PEER_CONN_CONNECTING, /* client: non-blocking connect() pending */
+	PEER_CONN_OPEN,	      /* established, timers and I/O active */
+	PEER_CONN_LEFT_OPEN,  /* --on-eof never: fd kept, nothing more */
+	PEER_CONN_CLOSED,     /* fd closed (by us, or after a reset) */
 };
 
 struct peer_conn {
 	int fd;
-	unsigned id;			/* 1-based, in connect/accept order */
+	unsigned id; /* 1-based, in connect/accept order */
 	enum peer_conn_state state;
 	char local[PEER_ADDRSTR_SIZE];
 	char peer[PEER_ADDRSTR_SIZE];
-	uint64_t start_ms;		/* connect() or accept() */
-	uint64_t tx_left;		/* bytes queued for sending */
-	uint64_t tx_batch;		/* bytes of the batch being sent */
+	uint64_t start_ms; /* connect() or accept() */
+	uint64_t tx_left;  /* bytes queued for sending */
+	uint64_t tx_batch; /* bytes of the batch being sent */
 	uint64_t tx_total;
 	uint64_t rx_total;
-	uint64_t next_send_ms;		/* --send-every */
-	uint64_t close_at_ms;		/* --close-after */
-	uint64_t eof_at_ms;		/* end of late / keep-sending */
-	uint64_t next_chunk_ms;		/* keep-sending */
-	struct peer_eof_action eof;	/* this connection's --on-eof */
+	uint64_t next_send_ms;	    /* --send-every */
+	uint64_t close_at_ms;	    /* --close-after */
+	uint64_t eof_at_ms;	    /* end of late / keep-sending */
+	uint64_t next_chunk_ms;	    /* keep-sending */
+	struct peer_eof_action eof; /* this connection's --on-eof */
 	int eof_seen;
 	int wr_shut;
 	int replied;
@@ -151,12 +151,12 @@ struct peer_conn {
 /* Everything the loop needs; no other mutable state exists. */
 struct peer_ctx {
 	const struct peer_opts *opts;
-	const char *role;		/* "server" or "client" */
-	struct peer_conn *conns;	/* cap entries, used so far: count */
+	const char *role;	 /* "server" or "client" */
+	struct peer_conn *conns; /* cap entries, used so far: count */
 	unsigned cap;
 	unsigned count;
 	int listen_fd;
-	uint64_t deadline_ms;		/* --exit-after */
+	uint64_t deadline_ms; /* --exit-after */
 	uint64_t next_connect_ms;
 	uint64_t idle_since_ms;
 	unsigned refused;
@@ -164,7 +164,7 @@ struct peer_ctx {
 	unsigned established;
 	char *iobuf;
 	struct pollfd *pfds;
-	struct peer_conn **pconns;	/* pfds[i] belongs to pconns[i] */
+	struct peer_conn **pconns; /* pfds[i] belongs to pconns[i] */
 };
 
 static void peer_on_signal(int sig)
@@ -183,9 +183,9 @@ static uint64_t peer_mono_ms(void)
 
 static uint64_t peer_add_ms(uint64_t t, uint64_t ms)
 {
-	return (t == PEER_NEVER || ms == PEER_NEVER || ms > PEER_NEVER - t) ?
-		       PEER_NEVER :
-		       t + ms;
+	return (t == PEER_NEVER || ms == PEER_NEVER || ms > PEER_NEVER - t)
+		       ? PEER_NEVER
+		       : t + ms;
 }
 
 static const char *peer_errname(int err)
@@ -225,9 +225,8 @@ static void peer_addr_format(const struct sockaddr_storage *ss, char *buf,
 {
 	char host[PEER_HOST_SIZE];
 	char serv[PEER_SERV_SIZE];
-	socklen_t sl = ss->ss_family == AF_INET6 ?
-			       sizeof(struct sockaddr_in6) :
-			       sizeof(struct sockaddr_in);
+	socklen_t sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						 : sizeof(struct sockaddr_in);
 
 	if ((ss->ss_family != AF_INET && ss->ss_family != AF_INET6) ||
 	    getnameinfo((const struct sockaddr *)ss, sl, host, sizeof(host),
@@ -250,7 +249,7 @@ static int peer_addr_parse(const char *text, int need_port,
 	char host[PEER_HOST_SIZE];
 	const char *port = NULL;
 	const char *colon = strrchr(text, ':');
-	struct addrinfo hints = { 0 }, *res = NULL;
+	struct addrinfo hints = {0}, *res = NULL;
 	size_t hl;
 
 	if (text[0] == '[') {
@@ -265,10 +264,10 @@ static int peer_addr_parse(const char *text, int need_port,
 			return -EINVAL;
 		text++;
 	} else if (colon && colon == strchr(text, ':')) {
-		hl = (size_t)(colon - text);	/* exactly one ':' */
+		hl = (size_t)(colon - text); /* exactly one ':' */
 		port = colon + 1;
 	} else {
-		hl = strlen(text);		/* IPv4, or IPv6 without port */
+		hl = strlen(text); /* IPv4, or IPv6 without port */
 	}
 	if (hl == 0 || hl >= sizeof(host) || (need_port && !port) ||
 	    (port && *port == '\0'))
@@ -350,8 +349,7 @@ static int peer_parse_secs(const char *s, uint64_t *ms)
  * never, abort, late=SECS, keep-sending=SECS. Returns 0 or -EINVAL (with
  * the reason in err).
  */
-static int peer_parse_eof_list(const char *text, struct peer_opts *o,
-			       char *err)
+static int peer_parse_eof_list(const char *text, struct peer_opts *o, char *err)
 {
 	char buf[1024];
 	char *item, *save = NULL;
@@ -364,7 +362,7 @@ static int peer_parse_eof_list(const char *text, struct peer_opts *o,
 	strcpy(buf, text);
 	for (item = strtok_r(buf, ",", &save); item;
 	     item = strtok_r(NULL, ",", &save)) {
-		struct peer_eof_action a = { PEER_EOF_CLOSE, 0 };
+		struct peer_eof_action a = {PEER_EOF_CLOSE, 0};
 		int rc = 0;
 
 		if (n == PEER_MAX_PATTERN) {
@@ -411,6 +409,7 @@ enum {
 	OPT_CHUNK,
 	OPT_READ,
 	OPT_NO_READ,
+	OPT_NO_READ_THEN_CLOSE,
 	OPT_SHUTDOWN_WR,
 	OPT_CLOSE_AFTER,
 	OPT_CLOSE_FIRST,
@@ -423,29 +422,30 @@ enum {
 };
 
 static const struct option peer_long_opts[] = {
-	{ "listen", required_argument, NULL, 'l' },
-	{ "connect", required_argument, NULL, 'c' },
-	{ "bind", required_argument, NULL, 'b' },
-	{ "conns", required_argument, NULL, 'n' },
-	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "send", required_argument, NULL, OPT_SEND },
-	{ "send-every", required_argument, NULL, OPT_SEND_EVERY },
-	{ "reply", required_argument, NULL, OPT_REPLY },
-	{ "chunk", required_argument, NULL, OPT_CHUNK },
-	{ "read", no_argument, NULL, OPT_READ },
-	{ "no-read", no_argument, NULL, OPT_NO_READ },
-	{ "shutdown-wr", no_argument, NULL, OPT_SHUTDOWN_WR },
-	{ "close-after", required_argument, NULL, OPT_CLOSE_AFTER },
-	{ "close-first", optional_argument, NULL, OPT_CLOSE_FIRST },
-	{ "abort", no_argument, NULL, OPT_ABORT },
-	{ "on-eof", required_argument, NULL, OPT_ON_EOF },
-	{ "hold", required_argument, NULL, OPT_HOLD },
-	{ "exit-after", required_argument, NULL, OPT_EXIT_AFTER },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
-	{ "expect-refused", no_argument, NULL, OPT_EXPECT_REFUSED },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	{"listen", required_argument, NULL, 'l'},
+	{"connect", required_argument, NULL, 'c'},
+	{"bind", required_argument, NULL, 'b'},
+	{"conns", required_argument, NULL, 'n'},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"send", required_argument, NULL, OPT_SEND},
+	{"send-every", required_argument, NULL, OPT_SEND_EVERY},
+	{"reply", required_argument, NULL, OPT_REPLY},
+	{"chunk", required_argument, NULL, OPT_CHUNK},
+	{"read", no_argument, NULL, OPT_READ},
+	{"no-read", no_argument, NULL, OPT_NO_READ},
+	{"no-read-then-close", optional_argument, NULL, OPT_NO_READ_THEN_CLOSE},
+	{"shutdown-wr", no_argument, NULL, OPT_SHUTDOWN_WR},
+	{"close-after", required_argument, NULL, OPT_CLOSE_AFTER},
+	{"close-first", optional_argument, NULL, OPT_CLOSE_FIRST},
+	{"abort", no_argument, NULL, OPT_ABORT},
+	{"on-eof", required_argument, NULL, OPT_ON_EOF},
+	{"hold", required_argument, NULL, OPT_HOLD},
+	{"exit-after", required_argument, NULL, OPT_EXIT_AFTER},
+	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+	{"expect-refused", no_argument, NULL, OPT_EXPECT_REFUSED},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 /*
@@ -553,10 +553,14 @@ static int peer_opts_parse(int argc, char **argv, struct peer_opts *o,
 			rc = peer_parse_u64(optarg, 0, PEER_MAX_SECS * 1000,
 					    &o->close_after_ms);
 			break;
+		case OPT_NO_READ_THEN_CLOSE:
+			o->read_data = 0;
+			/* fall through */
 		case OPT_CLOSE_FIRST:
 			o->close_after_ms = 0;
 			if (optarg)
-				rc = peer_parse_secs(optarg, &o->close_after_ms);
+				rc = peer_parse_secs(optarg,
+						     &o->close_after_ms);
 			break;
 		case OPT_ABORT:
 			o->abort_close = 1;
@@ -609,8 +613,8 @@ static int peer_opts_parse(int argc, char **argv, struct peer_opts *o,
 	}
 
 	if (!have_addr)
-		bad = o->mode == PEER_SERVER ? "server needs -l ADDR:PORT" :
-					       "client needs -c ADDR:PORT";
+		bad = o->mode == PEER_SERVER ? "server needs -l ADDR:PORT"
+					     : "client needs -c ADDR:PORT";
 	else if (o->mode == PEER_SERVER &&
 		 (have_bind || have_interval || o->expect_refused))
 		bad = "-b, --interval and --expect-refused are client options";
@@ -625,6 +629,8 @@ static int peer_opts_parse(int argc, char **argv, struct peer_opts *o,
 	return 0;
 }
 
+/* The help text is laid out as it prints. */
+/* clang-format off */
 static void peer_usage(FILE *f)
 {
 	fputs(
@@ -640,7 +646,7 @@ static void peer_usage(FILE *f)
 "Roles:\n"
 "  -l, --listen ADDR:PORT  server: listen here (SO_REUSEADDR, v6-only)\n"
 "  -c, --connect ADDR:PORT client: connect here\n"
-"  -b, --bind ADDR         client: source address (port chosen by kernel)\n"
+"  -b, --bind ADDR[:PORT]  client: source address (default port: any)\n"
 "  -n, --conns N           connections to make or accept (default 1;\n"
 "                          server 0 = accept until the process ends)\n"
 "      --interval MS       client: delay between connect()s (default 1000)\n"
@@ -660,6 +666,7 @@ static void peer_usage(FILE *f)
 "                          seen, so only --close-after/--close-first close\n"
 "      --close-after MS    close() MS after establishment: active close\n"
 "      --close-first[=SECS]  the same in seconds (default 0: at once)\n"
+"      --no-read-then-close[=SECS]  --no-read --close-first[=SECS]\n"
 "      --abort             every close() uses SO_LINGER {1,0}: RST, no FIN\n"
 "      --on-eof LIST       what to do after reading the peer's FIN (EOF):\n"
 "                            close          close() at once (default)\n"
@@ -688,9 +695,11 @@ static void peer_usage(FILE *f)
 "\n"
 "Events (-v), CLOCK_REALTIME stamped, line buffered:\n"
 "  SEC.NSEC ROLE EVENT [conn=N local=ADDR:PORT peer=ADDR:PORT] [KEY=VALUE..]\n"
-"  EVENT: listen, connect, established, accept, refused, error, sent,\n"
-"  shutdown-wr, eof (action=...), close (reason=...), abort (reason=...),\n"
-"  reset (err=...), exit (reason=done|hold|exit-after|signal).\n"
+"  EVENT: listen, unlisten (-n reached), connect, established, accept,\n"
+"  refused, error, sent, shutdown-wr, eof (action=...), close (reason=...),\n"
+"  abort (reason=...), reset (err=...),\n"
+"  exit (reason=done|hold|exit-after|signal, status=...).\n"
+"  Scripts wait for e.g. ' established conn=1 ' or ' close conn=2 '.\n"
 "\n"
 "Exit status: 0 success (a reset the options asked for is success),\n"
 "1 usage error, 2 failure: socket setup, connect error or timeout, an\n"
@@ -698,6 +707,7 @@ static void peer_usage(FILE *f)
 "or --exit-after reached while connections still had work to do.\n",
 	      f);
 }
+/* clang-format on */
 
 /* Print one event line (only with -v). c may be NULL. */
 static void peer_event(const struct peer_ctx *ctx, const struct peer_conn *c,
@@ -767,7 +777,7 @@ static void peer_conn_close(struct peer_ctx *ctx, struct peer_conn *c,
 	int rst = abort || ctx->opts->abort_close;
 
 	if (rst) {
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
 		if (setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
 			rst = 0;
@@ -781,12 +791,11 @@ static void peer_conn_close(struct peer_ctx *ctx, struct peer_conn *c,
 }
 
 /* The socket failed (RST received, write to a reset peer ...). */
-static void peer_conn_reset(struct peer_ctx *ctx, struct peer_conn *c,
-			    int err)
+static void peer_conn_reset(struct peer_ctx *ctx, struct peer_conn *c, int err)
 {
-	peer_event(ctx, c, "reset", "err=%s errno=%d rx=%" PRIu64
-		   " tx=%" PRIu64, peer_errname(err), err, c->rx_total,
-		   c->tx_total);
+	peer_event(ctx, c, "reset",
+		   "err=%s errno=%d rx=%" PRIu64 " tx=%" PRIu64,
+		   peer_errname(err), err, c->rx_total, c->tx_total);
 	close(c->fd);
 	c->fd = -1;
 	c->state = PEER_CONN_CLOSED;
@@ -804,8 +813,8 @@ static void peer_conn_opened(struct peer_ctx *ctx, struct peer_conn *c,
 	c->close_at_ms = peer_add_ms(now, o->close_after_ms);
 	c->tx_left = o->send_bytes;
 	c->tx_batch = o->send_bytes;
-	c->next_send_ms = o->send_every_ms ? now + o->send_every_ms :
-					     PEER_NEVER;
+	c->next_send_ms =
+		o->send_every_ms ? now + o->send_every_ms : PEER_NEVER;
 	c->eof_at_ms = PEER_NEVER;
 	c->next_chunk_ms = PEER_NEVER;
 	ctx->established++;
@@ -970,8 +979,7 @@ static void peer_conn_eof(struct peer_ctx *ctx, struct peer_conn *c,
 	c->eof_seen = 1;
 	c->next_send_ms = PEER_NEVER;
 	peer_eof_format(&c->eof, act, sizeof(act));
-	peer_event(ctx, c, "eof", "rx=%" PRIu64 " action=%s", c->rx_total,
-		   act);
+	peer_event(ctx, c, "eof", "rx=%" PRIu64 " action=%s", c->rx_total, act);
 	switch (c->eof.kind) {
 	case PEER_EOF_CLOSE:
 		peer_conn_close(ctx, c, 0, "eof");
@@ -1025,9 +1033,8 @@ static void peer_conn_write(struct peer_ctx *ctx, struct peer_conn *c)
 	int i;
 
 	for (i = 0; i < PEER_READS_PER_WAKE && c->tx_left; i++) {
-		size_t want = c->tx_left < PEER_IOBUF_SIZE ?
-				      (size_t)c->tx_left :
-				      PEER_IOBUF_SIZE;
+		size_t want = c->tx_left < PEER_IOBUF_SIZE ? (size_t)c->tx_left
+							   : PEER_IOBUF_SIZE;
 		ssize_t n = send(c->fd, ctx->iobuf, want, MSG_NOSIGNAL);
 
 		if (n < 0) {
@@ -1075,21 +1082,20 @@ static void peer_conn_timers(struct peer_ctx *ctx, struct peer_conn *c,
 	}
 	if (now >= c->eof_at_ms) {
 		peer_conn_close(ctx, c, 0,
-				c->eof.kind == PEER_EOF_LATE ? "late" :
-							       "keep-sending");
+				c->eof.kind == PEER_EOF_LATE ? "late"
+							     : "keep-sending");
 		return;
 	}
 	if (now >= c->next_send_ms) {
 		c->tx_left += o->send_bytes;
 		c->tx_batch += o->send_bytes;
-		c->next_send_ms = peer_add_ms(c->next_send_ms,
-					      o->send_every_ms);
+		c->next_send_ms =
+			peer_add_ms(c->next_send_ms, o->send_every_ms);
 	}
 	if (now >= c->next_chunk_ms) {
 		c->tx_left += o->chunk_bytes;
 		c->tx_batch += o->chunk_bytes;
-		c->next_chunk_ms = peer_add_ms(c->next_chunk_ms,
-					       PEER_CHUNK_MS);
+		c->next_chunk_ms = peer_add_ms(c->next_chunk_ms, PEER_CHUNK_MS);
 	}
 	/*
 	 * Data queued by a timer or the establishment goes out at once, and
@@ -1171,7 +1177,7 @@ static void peer_conn_handle(struct peer_ctx *ctx, struct peer_conn *c,
 	    !c->eof_seen)
 		peer_conn_read(ctx, c, now);
 	else if ((revents & POLLHUP) && !c->eof_seen)
-		peer_conn_eof(ctx, c, now);	/* not reading: hang-up */
+		peer_conn_eof(ctx, c, now); /* not reading: hang-up */
 	if (c->state == PEER_CONN_OPEN && c->tx_left && !c->wr_shut)
 		peer_conn_write(ctx, c);
 }
@@ -1314,10 +1320,9 @@ static int peer_run(struct peer_ctx *ctx, const char **reason, int *pending)
 			ctx->pconns[nfds++] = c;
 		}
 
-		timeout = next <= now ? 0 :
-			  next - now > PEER_POLL_MAX_MS ?
-					PEER_POLL_MAX_MS :
-					(int)(next - now);
+		timeout = next <= now			  ? 0
+			  : next - now > PEER_POLL_MAX_MS ? PEER_POLL_MAX_MS
+							  : (int)(next - now);
 		n = poll(ctx->pfds, nfds, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1347,8 +1352,8 @@ static int peer_run(struct peer_ctx *ctx, const char **reason, int *pending)
 int main(int argc, char **argv)
 {
 	struct peer_opts opts;
-	struct peer_ctx ctx = { 0 };
-	struct sigaction sa = { 0 };
+	struct peer_ctx ctx = {0};
+	struct sigaction sa = {0};
 	char err[PEER_ERRBUF_SIZE];
 	const char *reason = "error";
 	unsigned i, left_open = 0;
@@ -1401,10 +1406,9 @@ int main(int argc, char **argv)
 	if (pending)
 		status = PEER_EXIT_FAIL;
 	if (opts.mode == PEER_CLIENT) {
-		if (opts.expect_refused ?
-			    (ctx.established || ctx.failed ||
-			     ctx.refused != ctx.count) :
-			    (ctx.failed || ctx.refused))
+		if (opts.expect_refused ? (ctx.established || ctx.failed ||
+					   ctx.refused != ctx.count)
+					: (ctx.failed || ctx.refused))
 			status = PEER_EXIT_FAIL;
 	}
 	peer_event(&ctx, NULL, "exit",
