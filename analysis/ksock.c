@@ -586,6 +586,8 @@ static void on_state(struct ks_table *t, struct entry *e,
 		c = clock_of(prev);
 		s->t[c] += now - s->state_ns;
 	}
+	s->state = next;
+	s->state_ns = now;
 	if (prev == KS_TCP_CLOSE_WAIT && next != KS_TCP_CLOSE_WAIT) {
 		if (ev->in_task) {
 			s->closer_pid = ev->pid;
@@ -593,8 +595,6 @@ static void on_state(struct ks_table *t, struct entry *e,
 		}
 		leave_cw(t, e, now);
 	}
-	s->state = next;
-	s->state_ns = now;
 
 	switch (next) {
 	case KS_TCP_SYN_SENT:

@@ -169,9 +169,12 @@ static void seed(struct mon *m)
 	}
 	if (m->o.trc.pid)
 		seed_filter_pid(&c, m->o.trc.pid);
-	for (i = 0; i < c.n; i++)
-		if (ks_seed(m->ks, &c.v[i]) == 0)
-			m->seeded++;
+	for (i = 0; i < c.n; i++) {
+		if (ks_seed(m->ks, &c.v[i]) != 0)
+			continue;
+		m->seeded++;
+		trc_track(m->trc, c.v[i].cookie);
+	}
 	free(c.v);
 }
 

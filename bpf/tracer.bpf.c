@@ -52,15 +52,17 @@ struct {
 } lost SEC(".maps");
 
 /*
- * With a pid filter: cookies of the sockets that process connected,
- * accepted or closed, so that their later softirq-context changes pass.
+ * With a filter: cookies of the sockets that matched it once. The kernel
+ * clears a socket's local port when it reaches CLOSE, and a pid is known
+ * only in task context, so later records of a socket pass through here.
+ * User space adds the sockets it seeds; entries go at tcp_destroy_sock.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, __u8);
-} owned SEC(".maps");
+} tracked SEC(".maps");
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -153,21 +155,33 @@ static __always_inline int pass_sock(const struct sock *sk)
 	return 1;
 }
 
+static __always_inline int have_filter(void)
+{
+	return targ_port || targ_lport || targ_rport || targ_tgid;
+}
+
 /*
- * Pid filter: a socket passes once the process acted on it in task
- * context; later changes (softirq) pass through the `owned` map.
+ * All filters. A socket that matched once is remembered in `tracked` and
+ * passes from then on; with a pid filter it matches when that process
+ * acts on it in task context (connect, accept, close).
  */
-static __always_inline int pass_pid(__u64 cookie, int in_task)
+static __always_inline int pass(const struct sock *sk, __u64 cookie,
+				int in_task)
 {
 	__u8 one = 1;
+	int match;
 
-	if (!targ_tgid)
+	if (!have_filter())
+		return pass_sock(sk);
+	if (bpf_map_lookup_elem(&tracked, &cookie))
 		return 1;
-	if (in_task && (bpf_get_current_pid_tgid() >> 32) == targ_tgid) {
-		bpf_map_update_elem(&owned, &cookie, &one, BPF_ANY);
-		return 1;
-	}
-	return bpf_map_lookup_elem(&owned, &cookie) != NULL;
+	match = pass_sock(sk);
+	if (match && targ_tgid)
+		match = in_task &&
+			(bpf_get_current_pid_tgid() >> 32) == targ_tgid;
+	if (match)
+		bpf_map_update_elem(&tracked, &cookie, &one, BPF_ANY);
+	return match;
 }
 
 static __always_inline int owned_by_task(const struct sock *sk)
@@ -187,13 +201,9 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 	if (newstate == TCP_LISTEN ||
 	    (oldstate == TCP_LISTEN && newstate == TCP_CLOSE))
 		return 0;
-	if (!pass_sock(sk))
-		return 0;
 	cookie = bpf_get_socket_cookie(sk);
-	if (!pass_pid(cookie, owned_by_task(sk)))
+	if (!pass(sk, cookie, owned_by_task(sk)))
 		return 0;
-	if (targ_tgid && newstate == TCP_CLOSE)
-		bpf_map_delete_elem(&owned, &cookie);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -257,13 +267,13 @@ static __always_inline int emit_sock(const struct sock *sk, __u8 kind,
 	full = is_full_sock_state(state);
 	if (full && BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	if (state == TCP_LISTEN || !pass_sock(sk))
+	if (state == TCP_LISTEN)
 		return 0;
 	cookie = bpf_get_socket_cookie((void *)sk);
-	if (!pass_pid(cookie, full && owned_by_task(sk)))
+	if (!pass(sk, cookie, full && owned_by_task(sk)))
 		return 0;
-	if (targ_tgid && kind == TRC_EV_DESTROY)
-		bpf_map_delete_elem(&owned, &cookie);
+	if (have_filter() && kind == TRC_EV_DESTROY)
+		bpf_map_delete_elem(&tracked, &cookie);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -316,7 +326,6 @@ static __always_inline int handle_accept_ret(long fd)
 	struct sock *sk;
 	struct trc_event *e;
 	__u64 cookie, id;
-	__u8 one = 1;
 
 	if (fd < 0)
 		return 0;
@@ -330,15 +339,10 @@ static __always_inline int handle_accept_ret(long fd)
 	sk = BPF_CORE_READ(so, sk);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	if (!pass_sock(sk))
-		return 0;
 	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	id = bpf_get_current_pid_tgid();
-	if (targ_tgid) {
-		if ((id >> 32) != targ_tgid)
-			return 0;
-		bpf_map_update_elem(&owned, &cookie, &one, BPF_ANY);
-	}
+	if (!pass(sk, cookie, 1))
+		return 0;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

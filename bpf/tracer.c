@@ -351,6 +351,14 @@ uint64_t trc_lost(const struct trc *t)
 	return sum;
 }
 
+int trc_track(struct trc *t, uint64_t cookie)
+{
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(t->skel->maps.tracked, &cookie,
+				    sizeof(cookie), &one, sizeof(one), BPF_ANY);
+}
+
 uint64_t trc_received(const struct trc *t)
 {
 	return t->received;

@@ -83,6 +83,13 @@ const char *trc_reduced(const struct trc *t);
 /* Records the kernel could not queue (ring buffer full), all CPUs. */
 uint64_t trc_lost(const struct trc *t);
 
+/*
+ * Let the kernel filters pass every later record of the socket with this
+ * cookie (a socket found by a dump, which the filters matched in user
+ * space). 0 or -errno.
+ */
+int trc_track(struct trc *t, uint64_t cookie);
+
 /* Records delivered so far. */
 uint64_t trc_received(const struct trc *t);
 
