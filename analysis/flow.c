@@ -11,7 +11,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * uthash's default (Jenkins) hash shows up in profiles; the key is five
+ * aligned 64-bit words, so a multiply-xorshift mix over them is both
+ * faster and well spread. Only this file's table uses it.
+ */
+static inline unsigned flow_key_hash(const void *key)
+{
+	const unsigned char *p = key;
+	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
+
+	for (int i = 0; i < 5; i++) {
+		memcpy(&w, p + 8 * i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return (unsigned)(h ^ (h >> 29));
+}
+
+#define HASH_FUNCTION(keyptr, keylen, hashv)                                \
+	do {                                                                \
+		(void)(keylen);                                             \
+		(hashv) = flow_key_hash(keyptr);                            \
+	} while (0)
+
 #include <uthash.h>
+
+_Static_assert(sizeof(struct flow_key) == 40, "flow_key is five words");
 
 enum flow_list {
 	LIST_ACTIVE = 0, /* open or closing, idle timeout applies */
@@ -261,6 +288,14 @@ void flow_table_foreach(const struct flow_table *t,
 
 	for (e = t->hash; e; e = e->hh.next)
 		fn(arg, &e->key, &e->td, e->id);
+}
+
+uint64_t flow_table_id(const struct flow_table *t, const struct flow_key *key)
+{
+	const struct flow_entry *e;
+
+	HASH_FIND(hh, t->hash, key, sizeof(*key), e);
+	return e ? e->id : 0;
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t)

@@ -69,6 +69,7 @@ struct rpt_group {
 struct rpt {
 	struct rpt_config cfg;
 	struct rpt_group *groups;
+	struct rpt_group *last_group; /* most flows repeat the last service */
 	struct rpt_brief *worst;
 	unsigned nworst;
 	uint64_t origin_ns;
@@ -82,6 +83,8 @@ struct rpt {
 	uint64_t drop_first_ns;  /* first and last time drops grew */
 	uint64_t drop_last_ns;
 	uint64_t lossy_flows;
+	uint64_t iso_sec;        /* cache of the calendar part of times */
+	char iso_day[32];
 };
 
 static int severity(unsigned verdict)
@@ -289,24 +292,158 @@ static const char csv_header[] =
 	"close_wait_start_offset,close_wait_end_offset,in_close_wait_at_end,"
 	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
 	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
-	"first_frame,last_frame,end_reason,lossy\n";
+	"first_frame,last_frame,end_reason,lossy,filter\n";
 
-/* A time field: absolute for JSON, offset for both; "" / null if 0. */
-static void out_offset(struct rpt *r, FILE *f, const char *name,
-		       uint64_t t, int json)
+/*
+ * One output line, built in memory and written with one fwrite: the same
+ * calls make a JSON object ("name":value) or a CSV row (value), so both
+ * formats list the same fields in the same order. printf is avoided on
+ * this path: it runs once per flow.
+ */
+struct line {
+	char buf[2048];
+	size_t n;
+	int json;
+	int fields;
+};
+
+static void ln_raw(struct line *l, const char *s, size_t len)
 {
-	char b[48];
+	if (l->n + len >= sizeof(l->buf))
+		len = sizeof(l->buf) - 1 - l->n;
+	memcpy(l->buf + l->n, s, len);
+	l->n += len;
+}
 
-	if (json) {
-		if (t)
-			fprintf(f, ",\"%s\":%s", name,
-				fmt_secs(b, sizeof(b), t, r->origin_ns));
-		else
-			fprintf(f, ",\"%s\":null", name);
-	} else {
-		fprintf(f, ",%s", t ? fmt_secs(b, sizeof(b), t, r->origin_ns) :
-				      "");
+static void ln_cstr(struct line *l, const char *s)
+{
+	ln_raw(l, s, strlen(s));
+}
+
+static void ln_key(struct line *l, const char *name)
+{
+	if (l->fields++)
+		ln_raw(l, ",", 1);
+	if (l->json) {
+		ln_raw(l, "\"", 1);
+		ln_cstr(l, name);
+		ln_raw(l, "\":", 2);
 	}
+}
+
+static void ln_digits(struct line *l, uint64_t v, int width)
+{
+	char d[24];
+	int i = 24;
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+		width--;
+	} while (v || width > 0);
+	ln_raw(l, d + i, (size_t)(24 - i));
+}
+
+static void ln_null(struct line *l, const char *name)
+{
+	ln_key(l, name);
+	if (l->json)
+		ln_raw(l, "null", 4);
+}
+
+/* A string field; s == NULL or "" is null in JSON, empty in CSV. */
+static void ln_str(struct line *l, const char *name, const char *s)
+{
+	if (!s || !*s) {
+		ln_null(l, name);
+		return;
+	}
+	ln_key(l, name);
+	if (l->json) {
+		ln_raw(l, "\"", 1);
+		for (const unsigned char *p = (const unsigned char *)s; *p;
+		     p++) {
+			char esc[8];
+
+			if (*p == '"' || *p == '\\') {
+				esc[0] = '\\';
+				esc[1] = (char)*p;
+				ln_raw(l, esc, 2);
+			} else if (*p < 0x20) {
+				snprintf(esc, sizeof(esc), "\\u%04x", *p);
+				ln_raw(l, esc, 6);
+			} else {
+				ln_raw(l, (const char *)p, 1);
+			}
+		}
+		ln_raw(l, "\"", 1);
+	} else if (strpbrk(s, ",\"\n")) {
+		ln_raw(l, "\"", 1);
+		for (const char *p = s; *p; p++)
+			ln_raw(l, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+		ln_raw(l, "\"", 1);
+	} else {
+		ln_cstr(l, s);
+	}
+}
+
+static void ln_u64(struct line *l, const char *name, uint64_t v)
+{
+	ln_key(l, name);
+	ln_digits(l, v, 1);
+}
+
+static void ln_bool(struct line *l, const char *name, int v)
+{
+	ln_key(l, name);
+	ln_cstr(l, v ? "true" : "false");
+}
+
+/* Nanoseconds as seconds with nine decimals; negative when neg. */
+static void ln_secs(struct line *l, const char *name, uint64_t ns, int neg)
+{
+	ln_key(l, name);
+	if (neg)
+		ln_raw(l, "-", 1);
+	ln_digits(l, ns / NS, 1);
+	ln_raw(l, ".", 1);
+	ln_digits(l, ns % NS, 9);
+}
+
+/* Offset of wall time t from the capture start; null when t is 0. */
+static void ln_off(struct line *l, const char *name, uint64_t t,
+		   uint64_t origin)
+{
+	if (!t)
+		ln_null(l, name);
+	else if (t >= origin)
+		ln_secs(l, name, t - origin, 0);
+	else
+		ln_secs(l, name, origin - t, 1);
+}
+
+/* Absolute UTC time; the calendar part is cached per second. */
+static void ln_iso(struct rpt *r, struct line *l, const char *name,
+		   uint64_t t)
+{
+	char buf[48];
+
+	if (t / NS != r->iso_sec || !r->iso_day[0]) {
+		time_t sec = (time_t)(t / NS);
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		strftime(r->iso_day, sizeof(r->iso_day), "%Y-%m-%dT%H:%M:%S.",
+			 &tm);
+		r->iso_sec = t / NS;
+	}
+	snprintf(buf, sizeof(buf), "%s", r->iso_day);
+	ln_key(l, name);
+	if (l->json)
+		ln_raw(l, "\"", 1);
+	ln_cstr(l, buf);
+	ln_digits(l, t % NS, 9);
+	ln_raw(l, l->json ? "Z\"" : "Z", l->json ? 2 : 1);
 }
 
 static void write_flow(struct rpt *r, const struct flow_record *rec)
@@ -315,99 +452,66 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	const struct td_result *res = &rec->res;
 	const struct td_dir *cd = &td->dir[td->client];
 	const struct td_dir *sd = &td->dir[1 - td->client];
-	int json = r->cfg.format == RPT_JSON;
-	FILE *f = r->cfg.out;
-	char cli[64], srv[64], t0[48], t1[48], b[48], flt[256];
-	const char *active = role_name(td, res->active);
-	const char *rstby = role_name(td, res->reset_by);
-	uint64_t packets = cd->packets + sd->packets;
+	uint64_t o = r->origin_ns;
+	struct line l;
+	char ep[64], flt[256];
 
-	endpoint_of(rec->key, td->client, cli, sizeof(cli));
-	endpoint_of(rec->key, 1 - td->client, srv, sizeof(srv));
-	rpt_fmt_iso(t0, sizeof(t0), td->first_ns);
-	rpt_fmt_iso(t1, sizeof(t1), td->last_ns);
-	if (!json) {
-		if (!r->header_done) {
-			fputs(csv_header, f);
-			r->header_done = 1;
-		}
-		fprintf(f, "%" PRIu64 ",%s,%s,%s,%s,%s,%s,%s,%s,%s", rec->id,
-			td_verdict_name(res->verdict), cli, srv,
-			td->roles_inferred ? "inferred" : "syn",
-			active ? active : "", rstby ? rstby : "",
-			td_phase_name(res->reset_phase),
-			td_signature_name(res->signature), t0);
-	} else {
-		fprintf(f,
-			"{\"type\":\"flow\",\"id\":%" PRIu64
-			",\"verdict\":\"%s\",\"client\":\"%s\","
-			"\"server\":\"%s\",\"roles\":\"%s\"",
-			rec->id, td_verdict_name(res->verdict), cli, srv,
-			td->roles_inferred ? "inferred" : "syn");
-		fprintf(f, ",\"active_closer\":");
-		active ? fprintf(f, "\"%s\"", active) : fprintf(f, "null");
-		fprintf(f, ",\"reset_by\":");
-		rstby ? fprintf(f, "\"%s\"", rstby) : fprintf(f, "null");
-		fprintf(f, ",\"reset_phase\":");
-		res->reset_phase ? fprintf(f, "\"%s\"",
-					   td_phase_name(res->reset_phase)) :
-				   fprintf(f, "null");
-		fprintf(f, ",\"signature\":");
-		res->signature ? fprintf(f, "\"%s\"",
-					 td_signature_name(res->signature)) :
-				 fprintf(f, "null");
-		fprintf(f, ",\"start\":\"%s\"", t0);
+	l.n = 0;
+	l.fields = 0;
+	l.json = r->cfg.format == RPT_JSON;
+	if (l.json) {
+		ln_raw(&l, "{", 1);
+		ln_str(&l, "type", "flow");
+	} else if (!r->header_done) {
+		fputs(csv_header, r->cfg.out);
+		r->header_done = 1;
 	}
-	out_offset(r, f, "start_offset", td->first_ns, json);
-	if (json)
-		fprintf(f, ",\"end\":\"%s\"", t1);
+	ln_u64(&l, "id", rec->id);
+	ln_str(&l, "verdict", td_verdict_name(res->verdict));
+	endpoint_of(rec->key, td->client, ep, sizeof(ep));
+	ln_str(&l, "client", ep);
+	endpoint_of(rec->key, 1 - td->client, ep, sizeof(ep));
+	ln_str(&l, "server", ep);
+	ln_str(&l, "roles", td->roles_inferred ? "inferred" : "syn");
+	ln_str(&l, "active_closer", role_name(td, res->active));
+	ln_str(&l, "reset_by", role_name(td, res->reset_by));
+	ln_str(&l, "reset_phase", td_phase_name(res->reset_phase));
+	ln_str(&l, "signature", td_signature_name(res->signature));
+	ln_iso(r, &l, "start", td->first_ns);
+	ln_off(&l, "start_offset", td->first_ns, o);
+	ln_iso(r, &l, "end", td->last_ns);
+	ln_off(&l, "end_offset", td->last_ns, o);
+	ln_secs(&l, "duration", td->last_ns - td->first_ns, 0);
+	if (res->has_close_wait)
+		ln_secs(&l, "close_wait", res->close_wait_ns, 0);
 	else
-		fprintf(f, ",%s", t1);
-	out_offset(r, f, "end_offset", td->last_ns, json);
-	fmt_num(b, sizeof(b), td->last_ns - td->first_ns);
-	fprintf(f, json ? ",\"duration\":%s" : ",%s", b);
-	if (res->has_close_wait) {
-		fmt_num(b, sizeof(b), res->close_wait_ns);
-		fprintf(f, json ? ",\"close_wait\":%s" : ",%s", b);
-	} else {
-		fprintf(f, json ? ",\"close_wait\":null" : ",");
-	}
-	out_offset(r, f, "close_wait_start_offset", res->cw_start_ns, json);
-	out_offset(r, f, "close_wait_end_offset",
-		   res->has_close_wait ? res->cw_end_ns : 0, json);
-	fprintf(f, json ? ",\"in_close_wait_at_end\":%s" : ",%s",
-		res->in_close_wait_at_end ? "true" : "false");
-	if (res->has_fin_wait) {
-		fmt_num(b, sizeof(b), res->fin_wait_ns);
-		fprintf(f, json ? ",\"fin_wait\":%s" : ",%s", b);
-	} else {
-		fprintf(f, json ? ",\"fin_wait\":null" : ",");
-	}
-	out_offset(r, f, "client_fin_offset", cd->fin_ns, json);
-	out_offset(r, f, "server_fin_offset", sd->fin_ns, json);
-	out_offset(r, f, "client_rst_offset", cd->rst_ns, json);
-	out_offset(r, f, "server_rst_offset", sd->rst_ns, json);
-	fprintf(f,
-		json ? ",\"packets\":%" PRIu64 ",\"fins\":%" PRIu32
-		       ",\"rsts\":%" PRIu32 ",\"client_bytes\":%" PRIu64
-		       ",\"server_bytes\":%" PRIu64 ",\"first_frame\":%" PRIu64
-		       ",\"last_frame\":%" PRIu64 ",\"end_reason\":\"%s\""
-		     : ",%" PRIu64 ",%" PRIu32 ",%" PRIu32 ",%" PRIu64
-		       ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s",
-		packets, cd->fins + sd->fins, cd->rsts + sd->rsts, cd->bytes,
-		sd->bytes, td->first_frame, td->last_frame,
-		flow_end_name(rec->end));
-	fprintf(f, json ? ",\"lossy\":%s" : ",%s",
-		flow_lossy(r, td) ? "true" : "false");
-	if (json) {
-		fmt_filter(flt, sizeof(flt), rec->key, td->first_frame,
-			   td->last_frame);
-		fprintf(f, ",\"filter\":");
-		json_string(f, flt);
-		fputs("}\n", f);
-	} else {
-		fputc('\n', f);
-	}
+		ln_null(&l, "close_wait");
+	ln_off(&l, "close_wait_start_offset", res->cw_start_ns, o);
+	ln_off(&l, "close_wait_end_offset",
+	       res->has_close_wait ? res->cw_end_ns : 0, o);
+	ln_bool(&l, "in_close_wait_at_end", res->in_close_wait_at_end);
+	if (res->has_fin_wait)
+		ln_secs(&l, "fin_wait", res->fin_wait_ns, 0);
+	else
+		ln_null(&l, "fin_wait");
+	ln_off(&l, "client_fin_offset", cd->fin_ns, o);
+	ln_off(&l, "server_fin_offset", sd->fin_ns, o);
+	ln_off(&l, "client_rst_offset", cd->rst_ns, o);
+	ln_off(&l, "server_rst_offset", sd->rst_ns, o);
+	ln_u64(&l, "packets", (uint64_t)cd->packets + sd->packets);
+	ln_u64(&l, "fins", (uint64_t)cd->fins + sd->fins);
+	ln_u64(&l, "rsts", (uint64_t)cd->rsts + sd->rsts);
+	ln_u64(&l, "client_bytes", cd->bytes);
+	ln_u64(&l, "server_bytes", sd->bytes);
+	ln_u64(&l, "first_frame", td->first_frame);
+	ln_u64(&l, "last_frame", td->last_frame);
+	ln_str(&l, "end_reason", flow_end_name(rec->end));
+	ln_bool(&l, "lossy", flow_lossy(r, td));
+	fmt_filter(flt, sizeof(flt), rec->key, td->first_frame,
+		   td->last_frame);
+	ln_str(&l, "filter", flt);
+	ln_raw(&l, l.json ? "}\n" : "\n", l.json ? 2 : 1);
+	fwrite(l.buf, 1, l.n, r->cfg.out);
 }
 
 /* ---- groups ---- */
@@ -423,9 +527,13 @@ static struct rpt_group *group_get(struct rpt *r, const struct flow_key *k,
 	gk.family = k->family;
 	gk.side = (uint8_t)side;
 	gk.port = side == SIDE_SERVER ? k->port[idx] : 0;
+	if (r->last_group && !memcmp(&r->last_group->key, &gk, sizeof(gk)))
+		return r->last_group;
 	HASH_FIND(hh, r->groups, &gk, sizeof(gk), g);
-	if (g)
+	if (g) {
+		r->last_group = g;
 		return g;
+	}
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
