@@ -112,6 +112,12 @@ void flow_table_foreach(const struct flow_table *t,
 				   const struct td_flow *td, uint64_t id),
 			void *arg);
 
+/*
+ * The id of the flow tracked under key, or 0 when none is. O(1); safe to
+ * call from the hooks (the flow is still in the table during them).
+ */
+uint64_t flow_table_id(const struct flow_table *t, const struct flow_key *key);
+
 const struct flow_stats *flow_table_stats(const struct flow_table *t);
 
 const char *flow_end_name(enum flow_end e);

@@ -7,6 +7,26 @@
 #include <errno.h>
 #include <string.h>
 
+/* The flow table's hooks: the report first, then the watcher if any. */
+static void pl_done(void *ctx, const struct flow_record *rec)
+{
+	struct pipeline *pl = ctx;
+
+	rpt_flow_done(pl->rpt, rec);
+	if (pl->watch.done)
+		pl->watch.done(pl->watch_ctx, rec);
+}
+
+static void pl_close_wait(void *ctx, const struct flow_key *key,
+			  const struct td_flow *td, int delta, uint64_t now_ns)
+{
+	struct pipeline *pl = ctx;
+
+	rpt_close_wait(pl->rpt, key, td, delta, now_ns);
+	if (pl->watch.close_wait)
+		pl->watch.close_wait(pl->watch_ctx, key, td, delta, now_ns);
+}
+
 int pipeline_init(struct pipeline *pl, const struct ft_opts *o, FILE *out,
 		  const char *mode)
 {
@@ -25,8 +45,8 @@ int pipeline_init(struct pipeline *pl, const struct ft_opts *o, FILE *out,
 		.max_flows = o->max_flows,
 	};
 	struct flow_hooks hooks = {
-		.done = rpt_flow_done,
-		.close_wait = rpt_close_wait,
+		.done = pl_done,
+		.close_wait = pl_close_wait,
 	};
 
 	memset(pl, 0, sizeof(*pl));
@@ -36,10 +56,17 @@ int pipeline_init(struct pipeline *pl, const struct ft_opts *o, FILE *out,
 	pl->rpt = rpt_new(&rc);
 	if (!pl->rpt)
 		return -ENOMEM;
-	pl->flows = flow_table_new(&fc, &hooks, pl->rpt);
+	pl->flows = flow_table_new(&fc, &hooks, pl);
 	if (!pl->flows)
 		return -ENOMEM;
 	return 0;
+}
+
+void pipeline_watch(struct pipeline *pl, const struct flow_hooks *watch,
+		    void *ctx)
+{
+	pl->watch = *watch;
+	pl->watch_ctx = ctx;
 }
 
 int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,

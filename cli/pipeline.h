@@ -29,14 +29,26 @@ struct pipeline {
 	/* borrowed */
 	FILE *out;
 	const char *mode;
+	/* optional observer of the flow table (pipeline_watch) */
+	struct flow_hooks watch;
+	void *watch_ctx;
 };
 
 /*
- * Set up for the options o (borrowed) writing to out (borrowed).
- * Returns 0 or -ENOMEM.
+ * Set up for the options o (borrowed) writing to out (borrowed). The flow
+ * table's hooks refer to pl: it must stay at the same address until
+ * pipeline_free(). Returns 0 or -ENOMEM.
  */
 int pipeline_init(struct pipeline *pl, const struct ft_opts *o, FILE *out,
 		  const char *mode);
+
+/*
+ * Also call watch->done and watch->close_wait (each may be NULL) with ctx
+ * (borrowed), after the report has seen the same event; live mode uses
+ * it for its alerts. Call after pipeline_init(), before the first frame.
+ */
+void pipeline_watch(struct pipeline *pl, const struct flow_hooks *watch,
+		    void *ctx);
 
 /* Feed one frame (borrowed). Returns 0 or -ENOMEM. */
 int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
