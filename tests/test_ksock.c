@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel-side tracker (analysis/ksock.h) on hand-built kernel events: the
+ * sequences below are the ones the BPF tracer reports for each scenario
+ * (state changes, resets after an abort's CLOSE, a timewait sock taking
+ * over after FIN_WAIT2).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/ksock.h"
+
+#define S(x) ((uint64_t)(x) * 1000000000ull)
+#define MS(x) ((uint64_t)(x) * 1000000ull)
+
+#define NETNS_A 4026531840u
+#define NETNS_B 4026532999u
+
+static struct ks_event ev(uint64_t t, uint64_t cookie, uint8_t kind,
+			  uint8_t from, uint8_t to)
+{
+	struct ks_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.mono_ns = t;
+	e.cookie = cookie;
+	e.netns = NETNS_A;
+	e.family = 4;
+	e.laddr[0] = 127;
+	e.laddr[3] = 1;
+	e.raddr[0] = 127;
+	e.raddr[3] = 1;
+	e.lport = 8080;
+	e.rport = 40000;
+	e.kind = kind;
+	e.oldstate = from;
+	e.newstate = to;
+	return e;
+}
+
+static void feed(struct ks_table *t, struct ks_event e)
+{
+	cr_assert_eq(ks_feed(t, &e), 0);
+}
+
+static void task(struct ks_event *e, uint32_t pid, const char *comm)
+{
+	e->in_task = 1;
+	e->pid = pid;
+	snprintf(e->comm, sizeof(e->comm), "%s", comm);
+}
+
+/* Server socket up to ESTABLISHED, accepted by pid. */
+static void server_up(struct ks_table *t, uint64_t at, uint64_t cookie,
+		      uint32_t pid, const char *comm)
+{
+	struct ks_event e;
+
+	feed(t, ev(at, cookie, KS_EV_STATE, KS_TCP_LISTEN, KS_TCP_SYN_RECV));
+	feed(t, ev(at + 1000, cookie, KS_EV_STATE, KS_TCP_SYN_RECV,
+		   KS_TCP_ESTABLISHED));
+	e = ev(at + 2000, cookie, KS_EV_ACCEPT, KS_TCP_ESTABLISHED,
+	       KS_TCP_ESTABLISHED);
+	e.ino = 1000 + cookie;
+	task(&e, pid, comm);
+	feed(t, e);
+}
+
+static void peer_fin(struct ks_table *t, uint64_t at, uint64_t cookie)
+{
+	struct ks_event e = ev(at, cookie, KS_EV_STATE, KS_TCP_ESTABLISHED,
+			       KS_TCP_CLOSE_WAIT);
+
+	e.unread = 1; /* the FIN */
+	e.ino = 1000 + cookie;
+	feed(t, e);
+}
+
+static void app_close(struct ks_table *t, uint64_t at, uint64_t cookie,
+		      uint32_t pid)
+{
+	struct ks_event e = ev(at, cookie, KS_EV_STATE, KS_TCP_CLOSE_WAIT,
+			       KS_TCP_LAST_ACK);
+
+	task(&e, pid, "srv");
+	feed(t, e);
+	e = ev(at + MS(1), cookie, KS_EV_STATE, KS_TCP_LAST_ACK, KS_TCP_CLOSE);
+	e.lport = 0; /* the kernel clears it at CLOSE */
+	feed(t, e);
+}
+
+struct alerts {
+	int linger, closed;
+	uint64_t last_cw;
+};
+
+static void count_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
+			uint64_t now)
+{
+	struct alerts *a = ctx;
+
+	if (what == KS_ALERT_LINGER)
+		a->linger++;
+	else
+		a->closed++;
+	a->last_cw = ks_close_wait(s, now);
+}
+
+static struct ks_table *table(int keep, struct alerts *a)
+{
+	struct ks_opts o = {
+		.linger_ns = S(5),
+		.start_ns = S(100),
+		.keep_clean = keep,
+		.on_alert = a ? count_alert : NULL,
+		.ctx = a,
+	};
+	struct ks_table *t = ks_new(&o);
+
+	cr_assert_not_null(t);
+	return t;
+}
+
+static const struct ks_sock *only_sock(struct ks_table *t)
+{
+	const struct ks_sock **v;
+	const struct ks_sock *s;
+	long n = ks_list(t, &v);
+
+	cr_assert_eq(n, 1, "listed %ld sockets", n);
+	s = v[0];
+	free(v);
+	return s;
+}
+
+static struct ks_agg group(struct ks_table *t, enum ks_group g, uint32_t pid,
+			   uint64_t now)
+{
+	struct ks_agg *v, a;
+	long n = ks_groups(t, g, now, &v), i;
+
+	cr_assert_geq(n, 0);
+	for (i = 0; i < n; i++)
+		if (g != KS_BY_PROCESS || v[i].pid == pid)
+			break;
+	cr_assert_lt(i, n, "no group for pid %u", pid);
+	a = v[i];
+	free(v);
+	return a;
+}
+
+static int has_process(struct ks_table *t, uint32_t pid)
+{
+	struct ks_agg *v;
+	long n = ks_groups(t, KS_BY_PROCESS, 0, &v), i;
+	int hit = 0;
+
+	for (i = 0; i < n; i++)
+		hit |= v[i].pid == pid;
+	free(v);
+	return hit;
+}
+
+Test(ksock, never_closed_names_the_owner)
+{
+	struct ks_table *t = table(0, NULL);
+	const struct ks_sock *s;
+	struct ks_totals tot;
+	struct ks_agg p;
+	int i;
+
+	for (i = 1; i <= 3; i++) {
+		server_up(t, S(101), (uint64_t)i, 4242, "leaky");
+		peer_fin(t, S(102), (uint64_t)i);
+	}
+	ks_finish(t, S(110));
+	ks_totals(t, S(110), &tot);
+	cr_assert_eq(tot.in_close_wait, 3);
+	cr_assert_eq(tot.verdicts[KS_V_NEVER_CLOSED], 3);
+	cr_assert_eq(tot.oldest_cw_ns, S(8));
+	p = group(t, KS_BY_PROCESS, 4242, S(110));
+	cr_assert_str_eq(p.comm, "leaky");
+	cr_assert_eq(p.cw_now, 3);
+	cr_assert_eq(p.never_closed, 3);
+	cr_assert_eq(p.cw_max, S(8));
+
+	ks_free(t);
+	t = table(0, NULL);
+	server_up(t, S(101), 9, 4242, "leaky");
+	peer_fin(t, S(102), 9);
+	ks_finish(t, S(110));
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, KS_V_NEVER_CLOSED);
+	cr_assert_eq(s->passive, KS_SIDE_LOCAL);
+	cr_assert_eq(s->owner_pid, 4242);
+	cr_assert_eq(s->owner_src, KS_SRC_ACCEPT);
+	cr_assert_eq(s->role, KS_ROLE_SERVER);
+	cr_assert_eq(ks_close_wait(s, S(110)), S(8));
+	ks_free(t);
+}
+
+Test(ksock, late_close_alerts_then_reports_final_close_wait)
+{
+	struct alerts a = { 0 };
+	struct ks_table *t = table(0, &a);
+	const struct ks_sock *s;
+
+	server_up(t, S(101), 7, 10, "srv");
+	peer_fin(t, S(102), 7);
+	cr_assert_eq(ks_next_alert_ns(t), S(107));
+	ks_tick(t, S(106));
+	cr_assert_eq(a.linger, 0);
+	ks_tick(t, S(107));
+	cr_assert_eq(a.linger, 1);
+	cr_assert_eq(a.last_cw, S(5));
+	cr_assert_eq(ks_next_alert_ns(t), UINT64_MAX);
+	app_close(t, S(109) + MS(250), 7, 10);
+	cr_assert_eq(a.closed, 1);
+	cr_assert_eq(a.last_cw, S(7) + MS(250));
+	ks_finish(t, S(110));
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, KS_V_LATE_CLOSE);
+	cr_assert_eq(s->close_wait_ns, S(7) + MS(250));
+	cr_assert_eq(s->closer_pid, 10);
+	cr_assert_eq(ks_time_in(s, KS_T_LAST_ACK, S(110)), MS(1));
+	ks_free(t);
+}
+
+Test(ksock, crossing_between_ticks_still_alerts_before_close)
+{
+	struct alerts a = { 0 };
+	struct ks_table *t = table(0, &a);
+
+	server_up(t, S(101), 7, 10, "srv");
+	peer_fin(t, S(102), 7);
+	app_close(t, S(108), 7, 10);
+	cr_assert_eq(a.linger, 1);
+	cr_assert_eq(a.closed, 1);
+	ks_free(t);
+}
+
+Test(ksock, clean_close_is_counted_and_forgotten)
+{
+	struct ks_table *t = table(0, NULL);
+	const struct ks_sock **v;
+	struct ks_totals tot;
+
+	server_up(t, S(101), 3, 10, "srv");
+	peer_fin(t, S(102), 3);
+	app_close(t, S(102) + MS(20), 3, 10);
+	ks_totals(t, S(103), &tot);
+	cr_assert_eq(tot.verdicts[KS_V_CLEAN], 1);
+	cr_assert_eq(tot.tracked, 0);
+	cr_assert_eq(ks_list(t, &v), 0);
+	free(v);
+	cr_assert_eq(group(t, KS_BY_SERVICE, 0, S(103)).cw_max, MS(20));
+	ks_free(t);
+}
+
+Test(ksock, abort_and_unread_data_are_told_apart)
+{
+	struct ks_table *t = table(0, NULL);
+	const struct ks_sock **v;
+	struct ks_event e;
+	long n, i;
+	int seen = 0;
+
+	/* SO_LINGER 0: CLOSE in task context, then the RST (disconnect) */
+	server_up(t, S(101), 1, 10, "srv");
+	e = ev(S(102), 1, KS_EV_STATE, KS_TCP_ESTABLISHED, KS_TCP_CLOSE);
+	task(&e, 10, "srv");
+	feed(t, e);
+	e = ev(S(102) + 10, 1, KS_EV_RST_SENT, KS_TCP_CLOSE, KS_TCP_CLOSE);
+	e.rst = KS_RST_ABORT;
+	task(&e, 10, "srv");
+	feed(t, e);
+	/* close() with 5 unread bytes */
+	server_up(t, S(101), 2, 10, "srv");
+	e = ev(S(102), 2, KS_EV_STATE, KS_TCP_ESTABLISHED, KS_TCP_CLOSE);
+	e.unread = 5;
+	task(&e, 10, "srv");
+	feed(t, e);
+	e = ev(S(102) + 10, 2, KS_EV_RST_SENT, KS_TCP_CLOSE, KS_TCP_CLOSE);
+	e.rst = KS_RST_UNREAD;
+	e.unread = 5;
+	feed(t, e);
+
+	n = ks_list(t, &v);
+	cr_assert_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(v[i]->verdict, KS_V_RESET);
+		cr_assert_eq(v[i]->rst_by, KS_SIDE_LOCAL);
+		cr_assert_eq(v[i]->rst_phase, KS_PHASE_BEFORE_FIN);
+		if (v[i]->cookie == 1) {
+			cr_assert_eq(v[i]->rst_cause, KS_RST_ABORT);
+			cr_assert_eq(v[i]->unread, 0);
+		} else {
+			cr_assert_eq(v[i]->rst_cause, KS_RST_UNREAD);
+			cr_assert_eq(v[i]->unread, 5);
+		}
+		seen |= 1 << v[i]->cookie;
+	}
+	cr_assert_eq(seen, 6);
+	free(v);
+	ks_free(t);
+}
+
+Test(ksock, peer_reset_and_reset_answering_a_late_fin)
+{
+	struct ks_table *t = table(0, NULL);
+	const struct ks_sock *s;
+	struct ks_event e;
+
+	server_up(t, S(101), 1, 10, "srv");
+	feed(t, ev(S(102), 1, KS_EV_RST_RECV, KS_TCP_ESTABLISHED,
+		   KS_TCP_ESTABLISHED));
+	feed(t, ev(S(102), 1, KS_EV_STATE, KS_TCP_ESTABLISHED, KS_TCP_CLOSE));
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, KS_V_RESET);
+	cr_assert_eq(s->rst_by, KS_SIDE_REMOTE);
+	ks_free(t);
+
+	t = table(0, NULL);
+	server_up(t, S(101), 2, 10, "srv");
+	peer_fin(t, S(102), 2);
+	e = ev(S(170), 2, KS_EV_STATE, KS_TCP_CLOSE_WAIT, KS_TCP_LAST_ACK);
+	task(&e, 10, "srv");
+	feed(t, e);
+	feed(t, ev(S(170) + MS(1), 2, KS_EV_RST_RECV, KS_TCP_LAST_ACK,
+		   KS_TCP_LAST_ACK));
+	feed(t, ev(S(170) + MS(1), 2, KS_EV_STATE, KS_TCP_LAST_ACK,
+		   KS_TCP_CLOSE));
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, KS_V_RESET);
+	cr_assert_eq(s->rst_phase, KS_PHASE_LATE_FIN);
+	cr_assert_not_null(s->signature);
+	cr_assert_eq(group(t, KS_BY_PROCESS, 10, S(171)).late_close, 1);
+	ks_free(t);
+}
+
+Test(ksock, refused_connect)
+{
+	struct ks_table *t = table(0, NULL);
+	const struct ks_sock *s;
+	struct ks_event e;
+
+	e = ev(S(101), 5, KS_EV_STATE, KS_TCP_CLOSE, KS_TCP_SYN_SENT);
+	e.lport = 0;
+	task(&e, 77, "curl");
+	feed(t, e);
+	feed(t, ev(S(101) + 50, 5, KS_EV_RST_RECV, KS_TCP_SYN_SENT,
+		   KS_TCP_SYN_SENT));
+	feed(t, ev(S(101) + 60, 5, KS_EV_STATE, KS_TCP_SYN_SENT, KS_TCP_CLOSE));
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, KS_V_REFUSED);
+	cr_assert_eq(s->role, KS_ROLE_CLIENT);
+	cr_assert_eq(s->owner_pid, 77);
+	cr_assert_eq(s->owner_src, KS_SRC_CONNECT);
+	ks_free(t);
+}
+
+Test(ksock, same_tuple_in_two_namespaces_never_merges)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_event e;
+	struct ks_totals tot;
+	struct ks_agg *v;
+	long n;
+	int ns;
+
+	for (ns = 0; ns < 2; ns++) {
+		e = ev(S(101), 42, KS_EV_STATE, KS_TCP_ESTABLISHED,
+		       KS_TCP_CLOSE_WAIT);
+		e.netns = ns ? NETNS_B : NETNS_A;
+		feed(t, e);
+	}
+	/* only the one in NETNS_B closes */
+	e = ev(S(103), 42, KS_EV_STATE, KS_TCP_CLOSE_WAIT, KS_TCP_LAST_ACK);
+	e.netns = NETNS_B;
+	feed(t, e);
+	ks_finish(t, S(110));
+	ks_totals(t, S(110), &tot);
+	cr_assert_eq(tot.sockets, 2);
+	cr_assert_eq(tot.in_close_wait, 1);
+	n = ks_groups(t, KS_BY_SERVICE, S(110), &v);
+	cr_assert_eq(n, 2);
+	cr_assert_neq(v[0].netns, v[1].netns);
+	cr_assert_eq(v[0].netns, NETNS_A);
+	cr_assert_eq(v[0].cw_now, 1);
+	cr_assert_eq(v[1].cw_now, 0);
+	free(v);
+	ks_free(t);
+}
+
+Test(ksock, seeded_socket_is_pre_existing_with_a_lower_bound)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_seed sd;
+	const struct ks_sock *s;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.cookie = 99;
+	sd.ino = 555;
+	sd.netns = NETNS_A;
+	sd.family = 4;
+	sd.state = KS_TCP_CLOSE_WAIT;
+	sd.lport = 8080;
+	sd.rport = 50000;
+	cr_assert_eq(ks_seed(t, &sd), 0);
+	cr_assert_eq(ks_seed(t, &sd), -EEXIST);
+	ks_set_owner(t, 555, 31, "old");
+	ks_finish(t, S(112));
+	s = only_sock(t);
+	cr_assert(s->pre_existing);
+	cr_assert_eq(s->verdict, KS_V_NEVER_CLOSED);
+	cr_assert_eq(ks_close_wait(s, S(112)), S(12));
+	cr_assert_eq(s->owner_pid, 31);
+	cr_assert_eq(s->role, KS_ROLE_SERVER);
+	cr_assert(s->role_inferred);
+	ks_free(t);
+}
+
+Test(ksock, owner_from_proc_moves_the_count)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_event e;
+	uint64_t inos[4];
+
+	e = ev(S(101), 8, KS_EV_STATE, KS_TCP_ESTABLISHED, KS_TCP_CLOSE_WAIT);
+	e.ino = 777;
+	feed(t, e);
+	cr_assert_eq(group(t, KS_BY_PROCESS, 0, S(101)).cw_now, 1);
+	cr_assert_eq(ks_owner_wanted(t, inos, 4), 1);
+	cr_assert_eq(inos[0], 777);
+	ks_set_owner(t, 777, 321, "worker");
+	cr_assert_eq(ks_owner_wanted(t, inos, 4), 0);
+	cr_assert_eq(group(t, KS_BY_PROCESS, 321, S(101)).cw_now, 1);
+	cr_assert_not(has_process(t, 0), "the unknown owner keeps nothing");
+	ks_free(t);
+}
+
+Test(ksock, timewait_after_the_peer_closed_late)
+{
+	struct ks_table *t = table(1, NULL);
+	const struct ks_sock *s;
+	struct ks_event e;
+	struct ks_tw tw;
+	uint32_t netns[4];
+
+	e = ev(S(101), 4, KS_EV_STATE, KS_TCP_CLOSE, KS_TCP_SYN_SENT);
+	task(&e, 55, "client");
+	feed(t, e);
+	feed(t, ev(S(101) + 100, 4, KS_EV_STATE, KS_TCP_SYN_SENT,
+		   KS_TCP_ESTABLISHED));
+	e = ev(S(102), 4, KS_EV_STATE, KS_TCP_ESTABLISHED, KS_TCP_FIN_WAIT1);
+	task(&e, 55, "client");
+	feed(t, e);
+	feed(t, ev(S(102) + MS(1), 4, KS_EV_STATE, KS_TCP_FIN_WAIT1,
+		   KS_TCP_FIN_WAIT2));
+	/* orphan: a timewait sock in FIN_WAIT2 takes over at once */
+	feed(t, ev(S(102) + MS(1), 4, KS_EV_STATE, KS_TCP_FIN_WAIT2,
+		   KS_TCP_CLOSE));
+	cr_assert_eq(ks_tw_netns(t, netns, 4), 1);
+	cr_assert_eq(netns[0], NETNS_A);
+	memset(&tw, 0, sizeof(tw));
+	tw.cookie = 4;
+	tw.netns = NETNS_A;
+	tw.substate = KS_TCP_FIN_WAIT2;
+	tw.expires_ms = 59000;
+	ks_tw_sample(t, S(103), &tw, 1);
+	s = only_sock(t);
+	cr_assert_eq(s->state, KS_TCP_FIN_WAIT2);
+	cr_assert(!s->final);
+	/* the peer's FIN came at 110: TIME_WAIT timer then had 60 s */
+	tw.substate = KS_TCP_TIME_WAIT;
+	tw.expires_ms = 59000;
+	ks_tw_sample(t, S(111), &tw, 1);
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, KS_V_LATE_CLOSE);
+	cr_assert_eq(s->passive, KS_SIDE_REMOTE);
+	cr_assert_eq(ks_time_in(s, KS_T_FIN_WAIT2, S(111)),
+		     S(110) - S(102) - MS(1));
+	ks_tw_sample(t, S(171), NULL, 0);
+	s = only_sock(t);
+	cr_assert(!s->timewait);
+	cr_assert_eq(s->t[KS_T_TIME_WAIT], S(60));
+	ks_free(t);
+}
+
+Test(ksock, orphan_fin_wait2_that_times_out_means_the_peer_never_closed)
+{
+	struct ks_table *t = table(0, NULL);
+	const struct ks_sock *s;
+	struct ks_tw tw = { .cookie = 4, .netns = NETNS_A,
+			    .substate = KS_TCP_FIN_WAIT2,
+			    .expires_ms = 1000 };
+
+	feed(t, ev(S(102), 4, KS_EV_STATE, KS_TCP_ESTABLISHED,
+		   KS_TCP_FIN_WAIT1));
+	feed(t, ev(S(102), 4, KS_EV_STATE, KS_TCP_FIN_WAIT1,
+		   KS_TCP_FIN_WAIT2));
+	feed(t, ev(S(102), 4, KS_EV_STATE, KS_TCP_FIN_WAIT2, KS_TCP_CLOSE));
+	ks_tw_sample(t, S(103), &tw, 1);
+	ks_tw_sample(t, S(105), NULL, 0);
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, KS_V_NEVER_CLOSED);
+	cr_assert_eq(s->passive, KS_SIDE_REMOTE);
+	cr_assert_eq(s->t[KS_T_FIN_WAIT2], S(2));
+	cr_assert_eq(group(t, KS_BY_PROCESS, 0, S(105)).never_closed, 0);
+	ks_free(t);
+}
+
+Test(ksock, percentiles_and_growth)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_agg a;
+	uint64_t i;
+
+	for (i = 1; i <= 10; i++) {
+		server_up(t, S(100), i, 10, "srv");
+		peer_fin(t, S(100), i);
+	}
+	for (i = 1; i <= 10; i++)
+		app_close(t, S(100) + S(i), i, 10);
+	a = group(t, KS_BY_SERVICE, 0, S(120));
+	cr_assert_eq(a.cw_samples, 10);
+	cr_assert_eq(a.cw_p50, S(5));
+	cr_assert_eq(a.cw_p90, S(9));
+	cr_assert_eq(a.cw_p99, S(10));
+	cr_assert_eq(a.cw_max, S(10));
+	cr_assert_eq(a.cw_peak, 10);
+	cr_assert_eq(a.verdicts[KS_V_LATE_CLOSE], 5);
+	cr_assert_eq(a.verdicts[KS_V_CLEAN], 5);
+	ks_free(t);
+
+	/* one more socket in CLOSE_WAIT every second: +3600 per hour */
+	t = table(0, NULL);
+	ks_tick(t, S(100));
+	for (i = 1; i <= 20; i++) {
+		server_up(t, S(100) + S(i), i, 10, "srv");
+		peer_fin(t, S(100) + S(i), i);
+		ks_tick(t, S(100) + S(i));
+	}
+	a = group(t, KS_BY_PROCESS, 10, S(120));
+	cr_assert_float_eq(a.growth_per_hour, 3600.0, 1.0);
+	cr_assert_eq(a.cw_now, 20);
+	ks_free(t);
+}
+
+Test(ksock, names_are_the_project_vocabulary)
+{
+	cr_assert_str_eq(ks_verdict_name(KS_V_NEVER_CLOSED), "never-closed");
+	cr_assert_str_eq(ks_verdict_name(KS_V_LATE_CLOSE), "late-close");
+	cr_assert_str_eq(ks_verdict_name(KS_V_FIN_UNACKED), "fin-unacked");
+	cr_assert_str_eq(ks_phase_name(KS_PHASE_LATE_FIN), "late-fin");
+	cr_assert_str_eq(ks_state_name(KS_TCP_CLOSE_WAIT), "CLOSE_WAIT");
+	cr_assert_str_eq(ks_state_name(200), "UNKNOWN");
+	cr_assert_str_eq(ks_clock_name(KS_T_TIME_WAIT), "time_wait");
+}
+
+Test(ksock, unknown_ends_are_ignored)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_totals tot;
+
+	feed(t, ev(S(101), 1, KS_EV_DESTROY, KS_TCP_CLOSE, KS_TCP_CLOSE));
+	feed(t, ev(S(101), 2, KS_EV_STATE, KS_TCP_LAST_ACK, KS_TCP_CLOSE));
+	feed(t, ev(S(101), 0, KS_EV_STATE, KS_TCP_ESTABLISHED,
+		   KS_TCP_CLOSE_WAIT));
+	ks_totals(t, S(101), &tot);
+	cr_assert_eq(tot.sockets, 0);
+	cr_assert_eq(tot.events, 3);
+	ks_free(NULL);
+	ks_free(t);
+}
