@@ -49,6 +49,7 @@ struct rpt_group {
 	uint64_t client_leaks;   /* service: flows a client left open */
 	uint64_t cw_n;           /* close-wait values seen */
 	uint64_t cw_max;
+	uint64_t late_max;       /* longest close-wait of a late close */
 	uint64_t *vals;          /* reservoir of close-wait values */
 	uint32_t nvals;
 	uint64_t cw_now;         /* sockets of this side in CLOSE_WAIT now */
@@ -179,7 +180,11 @@ char *rpt_fmt_duration(char *buf, size_t n, uint64_t ns)
 {
 	uint64_t s = ns / NS;
 
-	if (ns < 1000000)
+	if (!ns)
+		snprintf(buf, n, "0s");
+	else if (ns < 1000)
+		snprintf(buf, n, "%" PRIu64 "ns", ns);
+	else if (ns < 1000000)
 		snprintf(buf, n, "%" PRIu64 "us", ns / 1000);
 	else if (ns < NS)
 		snprintf(buf, n, "%" PRIu64 "ms", ns / 1000000);
@@ -731,6 +736,8 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 	g->verdicts[res->verdict]++;
 	if (res->has_close_wait)
 		sample_add(r, g, res->close_wait_ns);
+	if (res->verdict == TD_LATE_CLOSE && res->close_wait_ns > g->late_max)
+		g->late_max = res->close_wait_ns;
 	if (res->in_close_wait_at_end) {
 		g->at_end++;
 		if (res->close_wait_ns > g->oldest_at_end)
@@ -875,7 +882,7 @@ static void headline(const struct rpt *r, struct rpt_group **gs, size_t n,
 				 " connections late after the server (%s) "
 				 "closed: up to %s in CLOSE_WAIT (threshold %s)",
 				 who, late, total, svc,
-				 rpt_fmt_duration(d1, sizeof(d1), g->cw_max),
+				 rpt_fmt_duration(d1, sizeof(d1), g->late_max),
 				 lg);
 		return;
 	}
@@ -891,14 +898,14 @@ static void headline(const struct rpt *r, struct rpt_group **gs, size_t n,
 			snprintf(buf + k, len - (size_t)k,
 				 "; %" PRIu64 " more closed late (up to %s)",
 				 late,
-				 rpt_fmt_duration(d2, sizeof(d2), g->cw_max));
+				 rpt_fmt_duration(d2, sizeof(d2), g->late_max));
 	} else {
 		snprintf(buf, len,
 			 "server %s closed %" PRIu64 " of %" PRIu64
 			 " connections late: up to %s in CLOSE_WAIT after "
 			 "the client closed (threshold %s)",
 			 who, late, total,
-			 rpt_fmt_duration(d1, sizeof(d1), g->cw_max), lg);
+			 rpt_fmt_duration(d1, sizeof(d1), g->late_max), lg);
 	}
 }
 

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reports from hand-built flows: close-wait percentiles, the CLOSE_WAIT
+ * timeline and its growth, headlines for server- and client-side leaks,
+ * and JSON escaping of strings that come from the input.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/report.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+#define T0 (1700000000ULL * SEC)
+
+struct fixture {
+	struct rpt *r;
+	struct flow_table *t;
+	char *buf;
+	size_t len;
+	FILE *out;
+};
+
+static void fx_open(struct fixture *fx, enum rpt_format fmt)
+{
+	struct rpt_config rc = {
+		.format = fmt, .linger_ns = 5 * SEC, .top = 5, .mode = "read"};
+	struct flow_config fc = {
+		.linger_ns = 5 * SEC, .grace_ns = 2 * SEC, .idle_ns = 600 * SEC};
+	struct flow_hooks hooks = {.done = rpt_flow_done,
+				   .close_wait = rpt_close_wait};
+
+	memset(fx, 0, sizeof(*fx));
+	fx->out = open_memstream(&fx->buf, &fx->len);
+	cr_assert_not_null(fx->out);
+	rc.out = fx->out;
+	fx->r = rpt_new(&rc);
+	fx->t = flow_table_new(&fc, &hooks, fx->r);
+	rpt_set_origin(fx->r, T0);
+}
+
+static const char *fx_finish(struct fixture *fx, const char *const *inputs,
+			     size_t n, uint64_t end_ns)
+{
+	struct rpt_facts facts = {.inputs = inputs, .ninputs = n,
+				  .first_ns = T0, .last_ns = end_ns};
+
+	flow_table_flush(fx->t, end_ns);
+	facts.flows = flow_table_stats(fx->t);
+	cr_assert_eq(rpt_finish(fx->r, &facts), 0);
+	fclose(fx->out);
+	return fx->buf;
+}
+
+static void fx_free(struct fixture *fx)
+{
+	flow_table_free(fx->t);
+	rpt_free(fx->r);
+	free(fx->buf);
+}
+
+static void seg(struct flow_table *t, uint8_t client_host, uint16_t cport,
+		int from_client, uint8_t flags, uint32_t seq, uint32_t ack,
+		uint64_t t_ns)
+{
+	struct flow_seg s;
+	uint8_t c[4] = {10, 0, 1, client_host}, sv[4] = {10, 0, 0, 2};
+
+	memset(&s, 0, sizeof(s));
+	s.wall_ns = t_ns;
+	s.family = SEG_IPV4;
+	memcpy(from_client ? s.saddr : s.daddr, c, 4);
+	memcpy(from_client ? s.daddr : s.saddr, sv, 4);
+	s.sport = from_client ? cport : 9100;
+	s.dport = from_client ? 9100 : cport;
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags;
+	cr_assert_eq(flow_table_add(t, &s), 0);
+}
+
+/*
+ * A connection opened at t0 whose closer (client_closes: 1 client, 0
+ * server) sends the first FIN at t0 + 1 ms, ACKed at t0 + 2 ms.
+ */
+static void conn_open(struct flow_table *t, uint8_t host, uint16_t port,
+		      uint64_t t0, int client_closes)
+{
+	int a = client_closes;
+
+	seg(t, host, port, 1, SEG_SYN, 100, 0, t0);
+	seg(t, host, port, 0, SEG_SYN | SEG_ACK, 500, 101, t0 + 1);
+	seg(t, host, port, 1, SEG_ACK, 101, 501, t0 + 2);
+	seg(t, host, port, a, SEG_FIN | SEG_ACK, a ? 101 : 501, a ? 501 : 101,
+	    t0 + MS);
+	seg(t, host, port, !a, SEG_ACK, a ? 501 : 101, a ? 102 : 502,
+	    t0 + 2 * MS);
+}
+
+/* The passive side of that connection closes at time tc. */
+static void conn_close(struct flow_table *t, uint8_t host, uint16_t port,
+		       uint64_t tc, int client_closes)
+{
+	int a = client_closes;
+
+	seg(t, host, port, !a, SEG_FIN | SEG_ACK, a ? 501 : 101,
+	    a ? 102 : 502, tc);
+	seg(t, host, port, a, SEG_ACK, a ? 102 : 502, a ? 502 : 102,
+	    tc + MS);
+}
+
+/* Open, then close after cw_ns (never when 0); only for flows that do
+ * not overlap in time with others fed later. */
+static void conn(struct flow_table *t, uint8_t host, uint16_t port,
+		 uint64_t t0, int client_closes, uint64_t cw_ns)
+{
+	conn_open(t, host, port, t0, client_closes);
+	if (cw_ns)
+		conn_close(t, host, port, t0 + 2 * MS + cw_ns, client_closes);
+}
+
+Test(report, close_wait_percentiles_exact)
+{
+	struct fixture fx;
+	const char *out;
+
+	fx_open(&fx, RPT_JSON);
+	for (uint16_t i = 1; i <= 100; i++)
+		conn(fx.t, 1, (uint16_t)(30000 + i), T0 + i * 10 * MS, 1,
+		     i * MS);
+	out = fx_finish(&fx, NULL, 0, T0 + 10 * SEC);
+	cr_assert(strstr(out, "\"close_wait\":{\"count\":100,"
+			      "\"p50\":0.050000000,\"p90\":0.090000000,"
+			      "\"p99\":0.099000000,\"max\":0.100000000,"
+			      "\"sampled\":false}"),
+		  "%s", out);
+	cr_assert(strstr(out, "\"verdicts\":{\"open\":0,\"clean\":100,"));
+	fx_free(&fx);
+}
+
+Test(report, large_groups_are_sampled)
+{
+	struct fixture fx;
+	const char *out;
+
+	fx_open(&fx, RPT_JSON);
+	for (unsigned i = 0; i < 6000; i++)
+		conn(fx.t, (uint8_t)(i % 200), (uint16_t)(20000 + i),
+		     T0 + i * MS, 1, 1 * MS);
+	out = fx_finish(&fx, NULL, 0, T0 + 20 * SEC);
+	cr_assert(strstr(out, "\"count\":6000,\"p50\":0.001000000"), "%s",
+		  out);
+	cr_assert(strstr(out, "\"sampled\":true"));
+	fx_free(&fx);
+}
+
+Test(report, rising_leak_has_positive_growth_and_peak)
+{
+	struct fixture fx;
+	const char *out, *svc;
+
+	fx_open(&fx, RPT_JSON);
+	/* One leaked connection every second for a minute. */
+	for (uint16_t i = 0; i < 60; i++)
+		conn(fx.t, 1, (uint16_t)(30000 + i), T0 + i * SEC, 1, 0);
+	out = fx_finish(&fx, NULL, 0, T0 + 60 * SEC);
+	svc = strstr(out, "{\"type\":\"service\"");
+	cr_assert_not_null(svc, "%s", out);
+	cr_assert(strstr(svc, "\"in_close_wait_at_end\":60"));
+	cr_assert(strstr(svc, "\"peak_close_wait\":60"));
+	/* about 3600 sockets per hour */
+	double g = strtod(strstr(svc, "\"growth_per_hour\":") + 18, NULL);
+	cr_assert(g > 3000 && g < 4200, "growth %f", g);
+	cr_assert(strstr(out, "never closed 60 of 60 connections"), "%s",
+		  out);
+	fx_free(&fx);
+}
+
+Test(report, steady_state_has_no_growth)
+{
+	struct fixture fx;
+	const char *out;
+
+	fx_open(&fx, RPT_JSON);
+	/* One new connection a second, each lingering 2.5 s: flat at 2-3 */
+	for (uint16_t i = 0; i < 62; i++) {
+		if (i < 60)
+			conn_open(fx.t, 1, (uint16_t)(30000 + i),
+				  T0 + i * SEC, 1);
+		if (i >= 2)
+			conn_close(fx.t, 1, (uint16_t)(30000 + i - 2),
+				   T0 + i * SEC + 502 * MS, 1);
+	}
+	out = fx_finish(&fx, NULL, 0, T0 + 64 * SEC);
+	double g = strtod(strstr(out, "\"growth_per_hour\":") + 18, NULL);
+	cr_assert(g > -200 && g < 200, "growth %f", g);
+	cr_assert(strstr(out, "\"peak_close_wait\":3,"), "%s", out);
+	cr_assert(strstr(out, "no leak"), "%s", out);
+	fx_free(&fx);
+}
+
+Test(report, client_side_leak_headline)
+{
+	struct fixture fx;
+	const char *out;
+
+	fx_open(&fx, RPT_TEXT);
+	for (uint16_t i = 0; i < 4; i++)
+		conn(fx.t, 7, (uint16_t)(30000 + i), T0 + i * SEC, 0, 0);
+	conn(fx.t, 7, 31000, T0 + 5 * SEC, 0, MS);
+	out = fx_finish(&fx, NULL, 0, T0 + 30 * SEC);
+	cr_assert(strstr(out, "client 10.0.1.7 never closed 4 of 5 "
+			      "connections after the server (10.0.0.2:9100) "
+			      "closed"),
+		  "%s", out);
+	cr_assert(strstr(out, "CLIENT HOSTS"));
+	cr_assert(strstr(out, "+ 4 connections that clients left"));
+	fx_free(&fx);
+}
+
+Test(report, input_strings_are_escaped)
+{
+	struct fixture fx;
+	const char *inputs[] = {"evil\"name\n\\x.pcap"};
+	const char *out;
+
+	fx_open(&fx, RPT_JSON);
+	out = fx_finish(&fx, inputs, 1, T0);
+	cr_assert(strstr(out, "\"inputs\":[\"evil\\\"name\\u000a\\\\x.pcap\"]"),
+		  "%s", out);
+	fx_free(&fx);
+}
+
+Test(report, formatting_helpers)
+{
+	char b[64];
+
+	cr_assert_str_eq(rpt_fmt_duration(b, sizeof(b), 0), "0s");
+	cr_assert_str_eq(rpt_fmt_duration(b, sizeof(b), 500 * MS), "500ms");
+	cr_assert_str_eq(rpt_fmt_duration(b, sizeof(b), 5 * SEC), "5s");
+	cr_assert_str_eq(rpt_fmt_duration(b, sizeof(b), 7250 * MS), "7.250s");
+	cr_assert_str_eq(rpt_fmt_duration(b, sizeof(b), 133 * SEC), "2m13s");
+	cr_assert_str_eq(rpt_fmt_duration(b, sizeof(b), 3 * 3600 * SEC),
+			 "3h00m");
+	cr_assert_str_eq(rpt_fmt_iso(b, sizeof(b), T0 + 5),
+			 "2023-11-14T22:13:20.000000005Z");
+	uint8_t a6[16] = {0xfd, 0, 0, 0x77, [15] = 1};
+	cr_assert_str_eq(rpt_fmt_endpoint(b, sizeof(b), a6, SEG_IPV6, 80),
+			 "[fd00:77::1]:80");
+}
