@@ -1,0 +1,868 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `fintrace kernel` against the real TCP stack: forked processes (named
+ * with prctl(PR_SET_NAME)) leak, close late, abort or close with unread
+ * data on loopback, or in two network namespaces created here (ftk-*),
+ * while the tracer (bpf/monitor.h) watches; the verdicts, owners and times
+ * it reports are compared with what the test did and measured. Needs root
+ * and a kernel with BTF: skipped otherwise when run by hand, failed under
+ * CI=true.
+ */
+#include <criterion/criterion.h>
+
+#ifndef HAVE_FT_BPF
+
+Test(kernel, built_without_bpf)
+{
+	const char *ci = getenv("CI");
+
+	if (ci && !strcmp(ci, "true"))
+		cr_assert_fail("fintrace was built without the eBPF tracer "
+			"(clang, bpftool or libbpf missing)");
+	cr_skip_test("built without the eBPF tracer");
+}
+
+#else
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "analysis/ksock.h"
+#include "bpf/monitor.h"
+#include "bpf/tracer.h"
+
+#define MS(x) ((uint64_t)(x) * 1000000ull)
+#define FINTRACE BUILD_DIR "/cli/fintrace"
+
+/* ---- environment ---- */
+
+static int in_ci(void)
+{
+	const char *ci = getenv("CI");
+
+	return ci && !strcmp(ci, "true");
+}
+
+static void need_bpf(void)
+{
+	const char *why = NULL;
+
+	if (geteuid() != 0)
+		why = "needs root and BPF: run as root (CI does)";
+	else if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		why = "needs root and BPF: this kernel has no BTF";
+	if (!why)
+		return;
+	if (in_ci())
+		cr_assert_fail("%s", why);
+	cr_skip_test("%s", why);
+}
+
+static uint64_t now_ns(void)
+{
+	return mon_now_ns();
+}
+
+/* ---- sockets ---- */
+
+static int listener(int family, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = in6addr_loopback;
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(*a);
+	}
+	cr_assert_eq(bind(fd, (struct sockaddr *)&ss, len), 0, "bind: %s",
+		     strerror(errno));
+	cr_assert_eq(listen(fd, 64), 0);
+	len = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	*port = ntohs(family == AF_INET6
+			      ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			      : ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+/* Connect to 127.0.0.1:port, from local port lport when not 0. */
+static int connect_to(uint16_t port, uint16_t lport)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (lport) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		a.sin_port = htons(lport);
+		if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	a.sin_port = htons(port);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	return ntohs(a.sin_port);
+}
+
+/* Read until EOF (the peer's FIN); bounded by a 5 s receive timeout. */
+static void read_to_eof(int fd)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	char buf[256];
+	int i;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (i = 0; i < 1000; i++)
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			break;
+}
+
+/* ---- child processes ---- */
+
+enum srv_mode {
+	SRV_LEAK,   /* read to EOF, never close */
+	SRV_LATE,   /* read to EOF, close after delay_ms; report measured */
+	SRV_ABORT,  /* first conn: SO_LINGER 0 close; second: unread data */
+};
+
+struct child {
+	pid_t pid;
+	int ready;  /* read end: the child writes when it is done */
+	int hold;   /* write end: closing it lets the child exit */
+};
+
+/*
+ * Fork a server on lfd named comm. It accepts nconn connections and
+ * handles them per mode, writes a uint64_t (measured close-wait for
+ * SRV_LATE, else 0) to the ready pipe, then waits for hold to close.
+ */
+static struct child spawn_server(int lfd, const char *comm, int nconn,
+				 enum srv_mode mode, unsigned delay_ms)
+{
+	int rp[2], hp[2], conns[64], i;
+	struct child c;
+	uint64_t measured = 0, t0;
+	char b;
+
+	cr_assert_eq(pipe(rp), 0);
+	cr_assert_eq(pipe(hp), 0);
+	c.pid = fork();
+	cr_assert_geq(c.pid, 0);
+	if (c.pid == 0) {
+		close(rp[0]);
+		close(hp[1]);
+		alarm(30); /* never outlive a broken test */
+		prctl(PR_SET_NAME, comm, 0, 0, 0);
+		for (i = 0; i < nconn && i < 64; i++)
+			conns[i] = accept(lfd, NULL, NULL);
+		for (i = 0; i < nconn && i < 64; i++) {
+			if (mode == SRV_ABORT) {
+				struct linger lg = { 1, 0 };
+
+				if (i == 0) {
+					setsockopt(conns[i], SOL_SOCKET,
+						   SO_LINGER, &lg, sizeof(lg));
+				} else {
+					usleep(200000); /* data arrives */
+				}
+				close(conns[i]);
+				continue;
+			}
+			read_to_eof(conns[i]);
+			if (mode == SRV_LATE) {
+				t0 = now_ns();
+				usleep(delay_ms * 1000);
+				close(conns[i]);
+				measured = now_ns() - t0;
+			}
+		}
+		if (write(rp[1], &measured, sizeof(measured)) < 0)
+			_exit(1);
+		while (read(hp[0], &b, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(rp[1]);
+	close(hp[0]);
+	c.ready = rp[0];
+	c.hold = hp[1];
+	return c;
+}
+
+static void reap(struct child *c)
+{
+	int st;
+
+	if (c->hold >= 0)
+		close(c->hold);
+	c->hold = -1;
+	if (c->pid > 0) {
+		kill(c->pid, SIGTERM);
+		waitpid(c->pid, &st, 0);
+	}
+	c->pid = 0;
+	if (c->ready >= 0)
+		close(c->ready);
+	c->ready = -1;
+}
+
+/*
+ * Keep the monitor running (m may be NULL) until the child reports, at
+ * most 10 s. Returns the child's uint64_t.
+ */
+static uint64_t wait_child(struct mon *m, struct child *c)
+{
+	struct pollfd p = { .fd = c->ready, .events = POLLIN };
+	uint64_t v = 0, end = now_ns() + MS(10000);
+
+	while (now_ns() < end) {
+		if (m)
+			cr_assert_eq(mon_step(m, 10), 0);
+		if (poll(&p, 1, m ? 0 : 10) == 1) {
+			cr_assert_eq(read(c->ready, &v, sizeof(v)),
+				     (ssize_t)sizeof(v), "child died");
+			return v;
+		}
+	}
+	cr_assert_fail("child %d did not report within 10 s", c->pid);
+	return 0;
+}
+
+static void pump(struct mon *m, unsigned ms)
+{
+	uint64_t end = now_ns() + MS(ms);
+
+	while (now_ns() < end)
+		cr_assert_eq(mon_step(m, 10), 0);
+}
+
+struct alerts {
+	int linger, closed;
+	uint64_t closed_cw;
+	uint32_t pid;
+};
+
+static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
+		     uint64_t now)
+{
+	struct alerts *a = ctx;
+
+	if (!a)
+		return;
+	if (what == KS_ALERT_LINGER) {
+		a->linger++;
+		a->pid = s->owner_pid;
+	} else {
+		a->closed++;
+		a->closed_cw = ks_close_wait(s, now);
+	}
+}
+
+static struct mon *start(uint16_t port, uint64_t linger, struct alerts *a)
+{
+	struct mon_opts o;
+	char err[FT_ERRBUF_SIZE];
+	struct mon *m;
+
+	memset(&o, 0, sizeof(o));
+	o.trc.port = port;
+	o.linger_ns = linger;
+	o.tw_sample_ns = MS(200);
+	o.on_alert = on_alert;
+	o.ctx = a;
+	m = mon_new(&o, err);
+	cr_assert_not_null(m, "cannot start the tracer: %s", err);
+	return m;
+}
+
+static int find_agg(struct mon *m, enum ks_group g, uint32_t pid,
+		    struct ks_agg *out)
+{
+	struct ks_agg *v;
+	long n = ks_groups(mon_table(m), g, mon_now_ns(), &v), i;
+	int hit = 0;
+
+	for (i = 0; i < n; i++)
+		if (v[i].pid == pid && !hit) {
+			*out = v[i];
+			hit = 1;
+		}
+	free(v);
+	return hit;
+}
+
+/* The socket with this local and remote port (0: any), or NULL. */
+static const struct ks_sock *find_sock(struct mon *m, uint16_t lport,
+				       uint16_t rport)
+{
+	const struct ks_sock **v, *s = NULL;
+	long n = ks_list(mon_table(m), &v), i;
+
+	for (i = 0; i < n; i++)
+		if (v[i]->lport == lport && (!rport || v[i]->rport == rport)) {
+			s = v[i];
+			break;
+		}
+	free(v);
+	return s;
+}
+
+/* ---- tests ---- */
+
+Test(kernel, leaking_server_is_named_by_pid_and_command)
+{
+	struct alerts a = { 0 };
+	struct child c;
+	struct mon *m;
+	struct ks_agg p;
+	uint16_t port;
+	int lfd, fd, i;
+
+	need_bpf();
+	lfd = listener(AF_INET, &port);
+	m = start(port, MS(300), &a);
+	c = spawn_server(lfd, "ftk-leaky", 3, SRV_LEAK, 0);
+	for (i = 0; i < 3; i++) {
+		fd = connect_to(port, 0);
+		cr_assert_geq(fd, 0);
+		close(fd); /* the client's FIN */
+	}
+	wait_child(m, &c);
+	pump(m, 600);
+	mon_finish(m);
+
+	cr_assert(find_agg(m, KS_BY_PROCESS, (uint32_t)c.pid, &p),
+		  "no process entry for the server pid %d", c.pid);
+	cr_assert_str_eq(p.comm, "ftk-leaky");
+	cr_assert_eq(p.cw_now, 3, "in CLOSE_WAIT: %" PRIu64, p.cw_now);
+	cr_assert_eq(p.never_closed, 3);
+	cr_assert_geq(p.cw_max, MS(500));
+	cr_assert_eq(a.linger, 3, "alerts: %d", a.linger);
+	cr_assert_eq(a.pid, (uint32_t)c.pid);
+	cr_assert_eq(mon_lost(m), 0);
+	mon_free(m);
+	reap(&c);
+	close(lfd);
+}
+
+Test(kernel, late_close_is_measured_within_50ms)
+{
+	struct alerts a = { 0 };
+	const struct ks_sock *s;
+	struct child c;
+	struct mon *m;
+	uint64_t measured, got, diff;
+	uint16_t port, cport;
+	int lfd, fd;
+
+	need_bpf();
+	lfd = listener(AF_INET, &port);
+	m = start(port, MS(300), &a);
+	c = spawn_server(lfd, "ftk-late", 1, SRV_LATE, 700);
+	fd = connect_to(port, 0);
+	cr_assert_geq(fd, 0);
+	cport = local_port(fd);
+	close(fd);
+	measured = wait_child(m, &c);
+	pump(m, 300);
+	mon_finish(m);
+
+	s = find_sock(m, port, cport);
+	cr_assert_not_null(s, "server socket not reported");
+	cr_assert_eq(s->verdict, KS_V_LATE_CLOSE, "verdict %s",
+		     ks_verdict_name(s->verdict));
+	cr_assert_eq(s->passive, KS_SIDE_LOCAL);
+	got = s->close_wait_ns;
+	diff = got > measured ? got - measured : measured - got;
+	cr_assert_lt(diff, MS(50),
+		     "close-wait %" PRIu64 " ns, the server measured %" PRIu64,
+		     got, measured);
+	cr_assert_eq(s->closer_pid, (uint32_t)c.pid);
+	cr_assert_str_eq(s->closer_comm, "ftk-late");
+	cr_assert_eq(a.linger, 1);
+	cr_assert_eq(a.closed, 1);
+	cr_assert_eq(a.closed_cw, got);
+	/* the client's side: FIN_WAIT2 while the server lingered */
+	s = find_sock(m, cport, port);
+	cr_assert_not_null(s, "client socket not reported");
+	cr_assert_eq(s->passive, KS_SIDE_REMOTE);
+	cr_assert_geq(ks_time_in(s, KS_T_FIN_WAIT2, mon_now_ns()), MS(600));
+	mon_free(m);
+	reap(&c);
+	close(lfd);
+}
+
+Test(kernel, abort_and_close_with_unread_data_are_told_apart)
+{
+	const struct ks_sock *s;
+	struct child c;
+	struct mon *m;
+	uint16_t port, p1, p2;
+	int lfd, fd1, fd2;
+
+	need_bpf();
+	lfd = listener(AF_INET, &port);
+	m = start(port, MS(300), NULL);
+	c = spawn_server(lfd, "ftk-abort", 2, SRV_ABORT, 0);
+	fd1 = connect_to(port, 0);
+	cr_assert_geq(fd1, 0);
+	p1 = local_port(fd1);
+	usleep(20000); /* accepted in this order */
+	fd2 = connect_to(port, 0);
+	cr_assert_geq(fd2, 0);
+	p2 = local_port(fd2);
+	cr_assert_eq(write(fd2, "hello", 5), 5);
+	wait_child(m, &c);
+	pump(m, 300);
+	mon_finish(m);
+
+	s = find_sock(m, port, p1);
+	cr_assert_not_null(s);
+	cr_assert_eq(s->verdict, KS_V_RESET);
+	cr_assert_eq(s->rst_by, KS_SIDE_LOCAL);
+	cr_assert_eq(s->rst_cause, KS_RST_ABORT, "cause %s",
+		     ks_rst_name(s->rst_cause));
+	cr_assert_eq(s->unread, 0);
+	s = find_sock(m, port, p2);
+	cr_assert_not_null(s);
+	cr_assert_eq(s->verdict, KS_V_RESET);
+	cr_assert_eq(s->rst_by, KS_SIDE_LOCAL);
+	cr_assert_eq(s->rst_cause, KS_RST_UNREAD, "cause %s",
+		     ks_rst_name(s->rst_cause));
+	cr_assert_eq(s->unread, 5);
+	/* the clients saw the resets arrive */
+	s = find_sock(m, p1, port);
+	cr_assert_not_null(s);
+	cr_assert_eq(s->rst_by, KS_SIDE_REMOTE);
+	mon_free(m);
+	close(fd1);
+	close(fd2);
+	reap(&c);
+	close(lfd);
+}
+
+Test(kernel, socket_lingering_before_tracing_is_pre_existing)
+{
+	const struct ks_sock *s;
+	struct child c;
+	struct mon *m;
+	uint64_t t_fin, t_end;
+	uint16_t port, cport;
+	int lfd, fd;
+
+	need_bpf();
+	lfd = listener(AF_INET, &port);
+	c = spawn_server(lfd, "ftk-old", 1, SRV_LEAK, 0);
+	fd = connect_to(port, 0);
+	cr_assert_geq(fd, 0);
+	cport = local_port(fd);
+	close(fd);
+	wait_child(NULL, &c);
+	t_fin = now_ns();
+	usleep(300000);
+	m = start(port, MS(200), NULL);
+	cr_assert_geq(mon_seeded(m), 1);
+	pump(m, 400);
+	mon_finish(m);
+	t_end = now_ns();
+
+	s = find_sock(m, port, cport);
+	cr_assert_not_null(s, "pre-existing socket not reported");
+	cr_assert(s->pre_existing);
+	cr_assert_eq(s->verdict, KS_V_NEVER_CLOSED);
+	cr_assert_eq(s->owner_pid, (uint32_t)c.pid);
+	cr_assert_str_eq(s->owner_comm, "ftk-old");
+	cr_assert_eq(s->owner_src, KS_SRC_PROC);
+	/* "at least": the age since tracing began, never more than true */
+	cr_assert_leq(ks_close_wait(s, t_end), t_end - t_fin);
+	cr_assert_geq(ks_close_wait(s, t_end), MS(400));
+	/* the active closer's orphan FIN_WAIT2 was seeded too */
+	s = find_sock(m, cport, port);
+	cr_assert_not_null(s);
+	cr_assert(s->pre_existing);
+	cr_assert_eq(s->passive, KS_SIDE_REMOTE);
+	mon_free(m);
+	reap(&c);
+	close(lfd);
+}
+
+/* ---- namespaces ---- */
+
+static int sh(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void netns_del(const char *name)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null", name);
+	sh(cmd);
+}
+
+/*
+ * In namespace name: a server on 127.0.0.1:port and a client bound to
+ * 127.0.0.1:cport; the client closes, the server never does.
+ */
+static struct child spawn_in_netns(const char *name, uint16_t port,
+				   uint16_t cport)
+{
+	char path[64];
+	int rp[2], hp[2], nsfd, lfd, cfd, sfd, one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct child c;
+	uint64_t zero = 0;
+	char b;
+
+	cr_assert_eq(pipe(rp), 0);
+	cr_assert_eq(pipe(hp), 0);
+	c.pid = fork();
+	cr_assert_geq(c.pid, 0);
+	if (c.pid == 0) {
+		close(rp[0]);
+		close(hp[1]);
+		alarm(30);
+		prctl(PR_SET_NAME, "ftk-ns", 0, 0, 0);
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+		nsfd = open(path, O_RDONLY);
+		if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) != 0)
+			_exit(2);
+		lfd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons(port);
+		if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) ||
+		    listen(lfd, 4))
+			_exit(3);
+		cfd = connect_to(port, cport);
+		if (cfd < 0)
+			_exit(4);
+		sfd = accept(lfd, NULL, NULL);
+		close(cfd);
+		read_to_eof(sfd);
+		if (write(rp[1], &zero, sizeof(zero)) < 0)
+			_exit(5);
+		while (read(hp[0], &b, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(rp[1]);
+	close(hp[0]);
+	c.ready = rp[0];
+	c.hold = hp[1];
+	return c;
+}
+
+static uint32_t netns_ino(const char *name)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	if (stat(path, &st) != 0)
+		return 0;
+	return (uint32_t)st.st_ino;
+}
+
+Test(kernel, same_tuple_in_two_namespaces_is_kept_apart)
+{
+	char na[32], nb[32], cmd[256];
+	const struct ks_sock **v;
+	struct child ca, cb;
+	struct mon *m;
+	long n, i, hits = 0;
+	uint32_t seen[2] = { 0, 0 };
+	uint16_t port = 18000 + (uint16_t)(getpid() % 1000), cport = 45123;
+
+	need_bpf();
+	snprintf(na, sizeof(na), "ftk-a%d", (int)getpid());
+	snprintf(nb, sizeof(nb), "ftk-b%d", (int)getpid());
+	netns_del(na);
+	netns_del(nb);
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns add %s && ip netns add %s && "
+		 "ip -n %s link set lo up && ip -n %s link set lo up",
+		 na, nb, na, nb);
+	if (sh(cmd) != 0) {
+		netns_del(na);
+		netns_del(nb);
+		cr_assert_fail("cannot create network namespaces %s and %s", na, nb);
+	}
+	m = start(port, MS(300), NULL);
+	ca = spawn_in_netns(na, port, cport);
+	cb = spawn_in_netns(nb, port, cport);
+	wait_child(m, &ca);
+	wait_child(m, &cb);
+	pump(m, 300);
+	mon_finish(m);
+
+	n = ks_list(mon_table(m), &v);
+	for (i = 0; i < n; i++) {
+		if (v[i]->lport != port || v[i]->rport != cport)
+			continue;
+		cr_assert_eq(v[i]->verdict, KS_V_NEVER_CLOSED);
+		cr_assert_eq(v[i]->owner_pid,
+			     v[i]->netns == netns_ino(na) ? (uint32_t)ca.pid
+							  : (uint32_t)cb.pid);
+		if (hits < 2)
+			seen[hits] = v[i]->netns;
+		hits++;
+	}
+	free(v);
+	cr_assert_eq(hits, 2, "server sockets with the same tuple: %ld", hits);
+	cr_assert_neq(seen[0], seen[1]);
+	cr_assert(seen[0] == netns_ino(na) || seen[0] == netns_ino(nb));
+	cr_assert(seen[1] == netns_ino(na) || seen[1] == netns_ino(nb));
+	mon_free(m);
+	reap(&ca);
+	reap(&cb);
+	netns_del(na);
+	netns_del(nb);
+}
+
+/* ---- lost events ---- */
+
+static int count_cb(void *ctx, const struct trc_event *ev)
+{
+	(void)ev;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+Test(kernel, lost_events_are_counted_and_reported)
+{
+	struct trc_opts o;
+	struct trc *t;
+	char err[FT_ERRBUF_SIZE];
+	uint64_t got = 0, end;
+	uint16_t port;
+	int lfd, fd, sfd, i, done = 0;
+
+	need_bpf();
+	lfd = listener(AF_INET, &port);
+	memset(&o, 0, sizeof(o));
+	o.port = port;
+	o.ringbuf_bytes = 4096; /* one page: a few dozen records */
+	o.no_accept = 1;
+	t = trc_new(&o, count_cb, &got, err);
+	cr_assert_not_null(t, "%s", err);
+	/* a bounded burst, not read until it is over */
+	end = now_ns() + MS(5000);
+	for (i = 0; i < 200 && now_ns() < end; i++) {
+		fd = connect_to(port, 0);
+		if (fd < 0)
+			break;
+		sfd = accept(lfd, NULL, NULL);
+		close(fd);
+		if (sfd >= 0)
+			close(sfd);
+		done++;
+	}
+	cr_assert_geq(done, 100);
+	for (i = 0; i < 100 && trc_poll(t, 0) > 0; i++)
+		;
+	cr_assert_gt(trc_lost(t), 0, "nothing lost: %" PRIu64 " received",
+		     got);
+	cr_assert_gt(got, 0);
+	cr_assert_eq(trc_received(t), got);
+	trc_free(t);
+	close(lfd);
+}
+
+/* ---- the command ---- */
+
+/* Number of loaded BPF programs named like ours. */
+static int our_programs(void)
+{
+	struct bpf_prog_info info;
+	uint32_t id = 0, len;
+	int fd, n = 0, guard;
+
+	for (guard = 0; guard < 100000; guard++) {
+		if (bpf_prog_get_next_id(id, &id))
+			break;
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    !strncmp(info.name, "handle_set_stat", 15))
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
+/* Run fintrace with args; its stdout into out (n bytes). Exit status. */
+static int run_fintrace(char *const args[], char *out, size_t n,
+			uid_t as_user)
+{
+	int p[2], st;
+	size_t len = 0;
+	ssize_t r;
+	pid_t pid;
+
+	cr_assert_eq(pipe(p), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], STDOUT_FILENO);
+		close(p[0]);
+		close(p[1]);
+		if (as_user && setuid(as_user) != 0)
+			_exit(99);
+		execv(FINTRACE, args);
+		_exit(98);
+	}
+	close(p[1]);
+	while (len + 1 < n && (r = read(p[0], out + len, n - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
+{
+	static char out[65536];
+	char portarg[16], pidpat[64];
+	struct child c;
+	uint16_t port;
+	int lfd, fd, before, rc;
+	pid_t runner;
+	int rp[2];
+
+	need_bpf();
+	if (access(FINTRACE, X_OK) != 0) {
+		if (in_ci())
+			cr_assert_fail("%s was not built", FINTRACE);
+		cr_skip_test("%s was not built", FINTRACE);
+	}
+	before = our_programs();
+	lfd = listener(AF_INET, &port);
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	c = spawn_server(lfd, "ftk-cmdleak", 2, SRV_LEAK, 0);
+	/* clients after fintrace has started: the leak happens while traced */
+	cr_assert_eq(pipe(rp), 0);
+	runner = fork();
+	cr_assert_geq(runner, 0);
+	if (runner == 0) {
+		usleep(700000);
+		for (int i = 0; i < 2; i++) {
+			fd = connect_to(port, 0);
+			if (fd >= 0)
+				close(fd);
+		}
+		_exit(0);
+	}
+	{
+		char *const args[] = {
+			"fintrace", "kernel", "--duration", "2500ms",
+			"--linger", "400ms", "--port", portarg,
+			"--format", "json", "--interval", "500ms",
+			"--fail-on", "never-closed", NULL,
+		};
+
+		rc = run_fintrace(args, out, sizeof(out), 0);
+	}
+	waitpid(runner, NULL, 0);
+	cr_assert_eq(rc, 3, "exit %d (3: --fail-on hit)\n%s", rc, out);
+	snprintf(pidpat, sizeof(pidpat), "\"pid\":%d,\"comm\":\"ftk-cmdleak\"",
+		 (int)c.pid);
+	cr_assert(strstr(out, "\"type\":\"alert\",\"event\":\"linger\""),
+		  "no alert:\n%s", out);
+	cr_assert(strstr(out, pidpat), "no %s in:\n%s", pidpat, out);
+	cr_assert(strstr(out, "{\"type\":\"process\"") &&
+			  strstr(out, "\"in_close_wait_at_end\":2"),
+		  "no process line with 2 in CLOSE_WAIT:\n%s", out);
+	cr_assert(strstr(out, "\"type\":\"summary\""), "%s", out);
+	cr_assert(strstr(out, "\"lost_events\":0"), "%s", out);
+	cr_assert(strstr(out, "\"type\":\"service\""), "%s", out);
+	cr_assert_eq(our_programs(), before,
+		     "BPF programs still loaded after fintrace exited");
+	reap(&c);
+	close(lfd);
+}
+
+Test(kernel, fintrace_kernel_without_privileges_says_what_is_missing)
+{
+	static char out[4096];
+	char *const args[] = { "fintrace", "kernel", "--duration", "1s",
+			       NULL };
+	int rc;
+
+	need_bpf();
+	if (access(FINTRACE, X_OK) != 0) {
+		if (in_ci())
+			cr_assert_fail("%s was not built", FINTRACE);
+		cr_skip_test("%s was not built", FINTRACE);
+	}
+	rc = run_fintrace(args, out, sizeof(out), 65534);
+	cr_assert_eq(rc, 2, "exit %d", rc);
+}
+
+Test(kernel, library_detaches_on_free)
+{
+	struct mon *m;
+	int before;
+
+	need_bpf();
+	before = our_programs();
+	m = start(1, MS(300), NULL);
+	cr_assert_eq(our_programs(), before + 1);
+	mon_free(m);
+	cr_assert_eq(our_programs(), before);
+}
+
+#endif /* HAVE_FT_BPF */
