@@ -18,7 +18,7 @@ static const char *const required[] = {
 	"abort-linger0",      "unread-data-rst",    "half-close",
 	"simultaneous-close", "refused",            "fin-unacked",
 	"ipv6-leak",          "vlan",               "cooked-any",
-	"cooked-any-sll1",    "midstream",          "pcapng",
+	"cooked-any-v1",      "midstream",          "pcapng-leak",
 	"demo-print-server",
 };
 
