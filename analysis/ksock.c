@@ -105,6 +105,16 @@ static int clock_of(uint8_t st)
 	}
 }
 
+/* Copy a command name that may be shorter than, or fill, KS_COMM_LEN. */
+static void copy_comm(char *dst, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i < KS_COMM_LEN - 1 && src[i]; i++)
+		dst[i] = src[i];
+	dst[i] = '\0';
+}
+
 static int addr_zero(const uint8_t *a)
 {
 	static const uint8_t z[16];
@@ -262,14 +272,14 @@ static void attach_proc(struct ks_table *t, struct entry *e, uint32_t pid,
 	k.pid = pid;
 	if (e->proc && e->proc->key.pid == pid) {
 		if (comm && comm[0])
-			memcpy(e->proc->comm, comm, KS_COMM_LEN);
+			copy_comm(e->proc->comm, comm);
 		return;
 	}
 	a = agg_get(t, &k);
 	if (!a)
 		return;
 	if (comm && comm[0])
-		memcpy(a->comm, comm, KS_COMM_LEN);
+		copy_comm(a->comm, comm);
 	if (e->proc) {
 		e->proc->sockets--;
 		if (e->in_cw)
@@ -376,8 +386,7 @@ static void set_owner(struct ks_table *t, struct entry *e, uint32_t pid,
 		return;
 	s->owner_pid = pid;
 	s->owner_src = src;
-	memcpy(s->owner_comm, comm, KS_COMM_LEN);
-	s->owner_comm[KS_COMM_LEN - 1] = '\0';
+	copy_comm(s->owner_comm, comm);
 	attach_proc(t, e, pid, s->owner_comm);
 }
 
@@ -591,7 +600,7 @@ static void on_state(struct ks_table *t, struct entry *e,
 	if (prev == KS_TCP_CLOSE_WAIT && next != KS_TCP_CLOSE_WAIT) {
 		if (ev->in_task) {
 			s->closer_pid = ev->pid;
-			memcpy(s->closer_comm, ev->comm, KS_COMM_LEN);
+			copy_comm(s->closer_comm, ev->comm);
 		}
 		leave_cw(t, e, now);
 	}
@@ -616,7 +625,7 @@ static void on_state(struct ks_table *t, struct entry *e,
 			s->passive = KS_SIDE_REMOTE;
 		if (ev->in_task) {
 			s->closer_pid = ev->pid;
-			memcpy(s->closer_comm, ev->comm, KS_COMM_LEN);
+			copy_comm(s->closer_comm, ev->comm);
 		}
 		break;
 	case KS_TCP_CLOSE:
@@ -624,7 +633,7 @@ static void on_state(struct ks_table *t, struct entry *e,
 		if ((prev == KS_TCP_ESTABLISHED || prev == KS_TCP_CLOSE_WAIT) &&
 		    ev->in_task && !s->rst_by) {
 			s->closer_pid = ev->pid;
-			memcpy(s->closer_comm, ev->comm, KS_COMM_LEN);
+			copy_comm(s->closer_comm, ev->comm);
 		}
 		on_close(t, e, prev, ev, now);
 		break;
@@ -664,7 +673,7 @@ static void on_rst(struct ks_table *t, struct entry *e,
 	}
 	if (ev->in_task && ev->kind == KS_EV_RST_SENT && !s->closer_pid) {
 		s->closer_pid = ev->pid;
-		memcpy(s->closer_comm, ev->comm, KS_COMM_LEN);
+		copy_comm(s->closer_comm, ev->comm);
 	}
 	/* a RST after CLOSE (abort): the socket was reset */
 	if (s->closed && s->verdict != KS_V_RESET) {
@@ -1018,6 +1027,18 @@ void ks_finish(struct ks_table *t, uint64_t now)
 
 /* ---- reading ---- */
 
+uint64_t ks_process_close_wait(const struct ks_table *t, uint32_t pid)
+{
+	struct agg_key k;
+	struct agg *a;
+
+	memset(&k, 0, sizeof(k));
+	k.group = KS_BY_PROCESS;
+	k.pid = pid;
+	HASH_FIND(hh, t->aggs, &k, sizeof(k), a);
+	return a ? a->cw_now : 0;
+}
+
 void ks_totals(const struct ks_table *t, uint64_t now, struct ks_totals *out)
 {
 	const struct entry *e, *tmp;
@@ -1101,7 +1122,7 @@ static int fill_agg(const struct ks_table *t, const struct agg *a,
 	memset(out, 0, sizeof(*out));
 	out->group = a->key.group;
 	out->pid = a->key.pid;
-	memcpy(out->comm, a->comm, KS_COMM_LEN);
+	copy_comm(out->comm, a->comm);
 	out->netns = a->key.netns;
 	out->family = a->key.family;
 	out->role = a->key.role;
@@ -1121,7 +1142,8 @@ static int fill_agg(const struct ks_table *t, const struct agg *a,
 	v = malloc(cap * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	memcpy(v, a->cw, a->ncw * sizeof(*v));
+	if (a->ncw)
+		memcpy(v, a->cw, a->ncw * sizeof(*v));
 	n = a->ncw;
 	HASH_ITER(hh, t->socks, e, tmp) {
 		if (!e->in_cw || (e->svc != a && e->proc != a))

@@ -257,6 +257,9 @@ uint64_t ks_next_alert_ns(const struct ks_table *t);
  */
 void ks_finish(struct ks_table *t, uint64_t now_ns);
 
+/* Sockets process pid holds in CLOSE_WAIT now (0: unknown owner). */
+uint64_t ks_process_close_wait(const struct ks_table *t, uint32_t pid);
+
 /* Totals for the status line and the summary. */
 struct ks_totals {
 	uint64_t events;        /* fed */

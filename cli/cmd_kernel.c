@@ -324,6 +324,7 @@ struct kctx {
 	FILE *out;
 	uint64_t wall_off;      /* wall_ns = mono_ns + wall_off */
 	uint64_t start_ns;
+	struct mon *m;          /* borrowed, NULL until started */
 	int tty_status;         /* status line redrawn in place */
 	int status_shown;
 };
@@ -407,6 +408,10 @@ static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 	struct kctx *k = ctx;
 	char l[64], r[64], b[48], t[48], own[64], c[KS_COMM_LEN];
 	uint64_t cw = ks_close_wait(s, now);
+	uint64_t held = k->m && s->owner_pid
+				? ks_process_close_wait(mon_table(k->m),
+							s->owner_pid)
+				: 0;
 	FILE *f = k->o->format == RPT_JSON ? k->out
 		  : k->o->format == RPT_CSV ? stderr
 					    : k->out;
@@ -429,21 +434,27 @@ static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 		fprintf(f, ",\"local\":\"%s\",\"remote\":\"%s\",\"netns\":%u,"
 			   "\"cookie\":%" PRIu64 ",\"close_wait\":%s,"
 			   "\"close_wait_at_least\":%s,\"pre_existing\":%s,"
-			   "\"linger\":%s,\"state\":\"%s\"}\n",
+			   "\"linger\":%s,\"state\":\"%s\","
+			   "\"process_close_wait\":%" PRIu64 "}\n",
 			l, r, s->netns, s->cookie, secs(b, sizeof(b), cw),
 			s->pre_existing && what == KS_ALERT_LINGER ? "true"
 								   : "false",
 			s->pre_existing ? "true" : "false",
 			secs(t, sizeof(t), k->o->linger_ns),
-			ks_state_name(s->state));
+			ks_state_name(s->state), held);
 	} else if (what == KS_ALERT_LINGER) {
-		fprintf(f, "ALERT %s %s %s <- %s: in CLOSE_WAIT for %s%s%s\n",
+		fprintf(f, "ALERT %s %s %s <- %s: in CLOSE_WAIT for %s%s%s",
 			iso(k, t, sizeof(t), now), owner_text(own, sizeof(own), s),
 			l, r, s->pre_existing ? "at least " : "",
 			dur(b, sizeof(b), cw),
 			s->pre_existing ? " (already lingering when tracing "
 					  "began)"
 					: "");
+		if (held)
+			fprintf(f, "; the process holds %" PRIu64
+				   " socket%s in CLOSE_WAIT",
+				held, held == 1 ? "" : "s");
+		fputc('\n', f);
 	} else {
 		fprintf(f, "CLOSED %s %s %s <- %s: left CLOSE_WAIT after %s%s",
 			iso(k, t, sizeof(t), now), owner_text(own, sizeof(own), s),
@@ -968,6 +979,7 @@ int cmd_kernel(int argc, char **argv)
 		goto out;
 	}
 	k.start_ns = mon_start_ns(m);
+	k.m = m;
 	if (mon_reduced(m)[0])
 		fprintf(stderr, "fintrace kernel: reduced: %s\n",
 			mon_reduced(m));
