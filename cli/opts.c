@@ -22,6 +22,10 @@ const struct ft_opts ft_opts_defaults = {
 	.top = 10,
 	.progress = -1,
 	.interval_ns = 5 * NS,
+	.time_wait_ns = 60 * NS,
+	.port_lo = 32768,
+	.port_hi = 60999,
+	.tw_share = 50,
 	.snaplen = 128,
 	.buffer_mb = 64,
 };
@@ -43,6 +47,10 @@ enum {
 	O_SNAPLEN,
 	O_BUFFER,
 	O_PROMISC,
+	O_TIME_WAIT,
+	O_PEER_OS,
+	O_PORT_RANGE,
+	O_TW_SHARE,
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +66,10 @@ static const struct option long_opts[] = {
 	{"all", no_argument, NULL, O_ALL},
 	{"progress", no_argument, NULL, O_PROGRESS},
 	{"no-progress", no_argument, NULL, O_NO_PROGRESS},
+	{"time-wait", required_argument, NULL, O_TIME_WAIT},
+	{"peer-os", required_argument, NULL, O_PEER_OS},
+	{"port-range", required_argument, NULL, O_PORT_RANGE},
+	{"time-wait-share", required_argument, NULL, O_TW_SHARE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, O_VERSION},
 	/* live */
@@ -96,6 +108,15 @@ static const char usage_read[] =
 	"      --all              also list flows with verdict open (json/csv)\n"
 	"      --progress, --no-progress\n"
 	"                         progress on stderr (default: on a terminal)\n"
+	"      --time-wait DUR    active closer's TIME_WAIT (60s; 240s with\n"
+	"                         --peer-os windows)\n"
+	"      --peer-os OS       linux (default) or windows: TIME_WAIT and\n"
+	"                         ephemeral ports of the clients\n"
+	"      --port-range LO-HI clients' ephemeral ports (32768-60999;\n"
+	"                         windows 49152-65535)\n"
+	"      --time-wait-share PCT\n"
+	"                         TIME_WAIT verdict at this share of the\n"
+	"                         port range toward one service (50)\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Durations: 500ms, 5s, 2m, 1h. Verdicts: clean, late-close,\n"
@@ -120,7 +141,8 @@ static const char usage_live[] =
 	"  -o, --output FILE      write the report to FILE\n"
 	"      --linger DUR       alert and late close above DUR (5s)\n"
 	"      --idle-timeout DUR, --grace DUR, --max-flows N, --top N,\n"
-	"      --fail-on LIST, --all   as for fintrace read\n"
+	"      --fail-on LIST, --all, --time-wait DUR, --peer-os OS,\n"
+	"      --port-range LO-HI, --time-wait-share PCT   as for fintrace read\n"
 	"  -h, --help             this text\n";
 
 const char *opts_usage(enum opts_mode mode)
@@ -214,9 +236,29 @@ static int join_words(char **w, int n, char *buf, size_t len)
 		return -EINVAL;                                   \
 	} while (0)
 
+/* "LOW-HIGH" with 1 <= LOW <= HIGH <= 65535. */
+static int parse_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char a[16];
+	const char *dash = strchr(s, '-');
+	uint64_t l, h;
+
+	if (!dash || (size_t)(dash - s) >= sizeof(a))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(dash - s));
+	a[dash - s] = '\0';
+	if (parse_u64(a, 65535, &l) || parse_u64(dash + 1, 65535, &h) || !l ||
+	    l > h)
+		return -EINVAL;
+	*lo = (uint16_t)l;
+	*hi = (uint16_t)h;
+	return 0;
+}
+
 int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 	       char *err)
 {
+	int tw_set = 0, range_set = 0, windows = 0;
 	const char *shortopts = mode == OPTS_LIVE ? "o:f:hi:w:Z:c:" : "o:f:h";
 	int dashdash = argc, c;
 	uint64_t v;
@@ -331,6 +373,36 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		case O_PROMISC:
 			o->promisc = 1;
 			break;
+		case O_TIME_WAIT:
+			if (opts_parse_duration(optarg, &o->time_wait_ns) ||
+			    !o->time_wait_ns)
+				BAD("--time-wait: \"%s\" is not a duration above "
+				    "zero",
+				    optarg);
+			tw_set = 1;
+			break;
+		case O_PEER_OS:
+			if (!strcmp(optarg, "windows"))
+				windows = 1;
+			else if (!strcmp(optarg, "linux"))
+				windows = 0;
+			else
+				BAD("--peer-os: \"%s\" is not linux or windows",
+				    optarg);
+			break;
+		case O_PORT_RANGE:
+			if (parse_range(optarg, &o->port_lo, &o->port_hi))
+				BAD("--port-range: \"%s\" is not LOW-HIGH "
+				    "within 1-65535",
+				    optarg);
+			range_set = 1;
+			break;
+		case O_TW_SHARE:
+			if (parse_u64(optarg, 100, &v) || !v)
+				BAD("--time-wait-share: \"%s\" is not 1..100",
+				    optarg);
+			o->tw_share = (unsigned)v;
+			break;
 		case '?':
 		default:
 			if (optopt && optopt < 0x100)
@@ -341,12 +413,19 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		}
 		if (mode == OPTS_READ &&
 		    (c == 'i' || c == 'w' || c == 'Z' || c == 'c' ||
-		     c >= O_DURATION))
+		     (c >= O_DURATION && c <= O_PROMISC)))
 			BAD("%s is an option of fintrace live",
 			    argv[optind - 1]);
 	}
 	if (o->help || o->version)
 		return 0;
+	/* Windows: TcpTimedWaitDelay 240 s, dynamic ports 49152-65535. */
+	if (windows && !tw_set)
+		o->time_wait_ns = 240 * NS;
+	if (windows && !range_set) {
+		o->port_lo = 49152;
+		o->port_hi = 65535;
+	}
 	o->args = argv + optind;
 	o->nargs = dashdash - optind;
 	if (mode == OPTS_LIVE) {

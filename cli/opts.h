@@ -25,6 +25,11 @@ struct ft_opts {
 	unsigned top;             /* worst flows listed */
 	unsigned fail_on;         /* bit per td_verdict */
 	int list_open;
+	/* TIME_WAIT pressure */
+	uint64_t time_wait_ns;    /* 2MSL of the active closer */
+	uint16_t port_lo;         /* clients' ephemeral port range */
+	uint16_t port_hi;
+	unsigned tw_share;        /* verdict at this share of the range, % */
 	int progress;             /* -1 auto (a terminal), 0 off, 1 on */
 	int help;
 	int version;

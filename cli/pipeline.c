@@ -13,6 +13,8 @@ static void pl_done(void *ctx, const struct flow_record *rec)
 	struct pipeline *pl = ctx;
 
 	rpt_flow_done(pl->rpt, rec);
+	if (tw_flow_done(pl->tw, rec))
+		pl->tw_nomem = 1;
 	if (pl->watch.done)
 		pl->watch.done(pl->watch_ctx, rec);
 }
@@ -49,12 +51,24 @@ int pipeline_init(struct pipeline *pl, const struct ft_opts *o, FILE *out,
 		.close_wait = pl_close_wait,
 	};
 
+	struct tw_config twc = {
+		.time_wait_ns = o->time_wait_ns,
+		.port_lo = o->port_lo,
+		.port_hi = o->port_hi,
+		.share_pct = o->tw_share,
+		.horizon_ns = o->grace_ns + 2000000000ULL,
+	};
+
 	memset(pl, 0, sizeof(*pl));
+	pl->format = o->format;
 	pl->out = out;
 	pl->mode = mode;
 	pl->fail_on = o->fail_on;
 	pl->rpt = rpt_new(&rc);
 	if (!pl->rpt)
+		return -ENOMEM;
+	pl->tw = tw_new(&twc);
+	if (!pl->tw)
 		return -ENOMEM;
 	pl->flows = flow_table_new(&fc, &hooks, pl);
 	if (!pl->flows)
@@ -89,7 +103,10 @@ int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
 	pl->snapped += seg.snapped;
 	seg.wall_ns = wall_ns;
 	seg.frame = frame;
-	return flow_table_add(pl->flows, &seg);
+	if (flow_table_add(pl->flows, &seg) || pl->tw_nomem)
+		return -ENOMEM;
+	tw_segment(pl->tw, &seg);
+	return 0;
 }
 
 int pipeline_finish(struct pipeline *pl, const char *const *inputs,
@@ -98,6 +115,7 @@ int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 	struct rpt_counter skipped[PKT__COUNT + 1];
 	size_t n = 0;
 	struct rpt_facts facts;
+	int rc;
 
 	flow_table_flush(pl->flows, pl->last_ns);
 	for (int s = 1; s < PKT__COUNT; s++)
@@ -117,7 +135,18 @@ int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 	facts.drops = pl->drops;
 	facts.error = error;
 	facts.flows = flow_table_stats(pl->flows);
-	return rpt_finish(pl->rpt, &facts);
+	/* JSON: timewait lines before the services and the summary; text:
+	 * the TIME_WAIT section after the CLOSE_WAIT report. */
+	tw_finish(pl->tw);
+	if (pl->format == RPT_JSON)
+		tw_write(pl->tw, pl->out, RPT_JSON, pl->first_ns);
+	rc = rpt_finish(pl->rpt, &facts);
+	if (pl->format == RPT_TEXT) {
+		tw_write(pl->tw, pl->out, RPT_TEXT, pl->first_ns);
+		if (fflush(pl->out) || ferror(pl->out))
+			rc = rc ? rc : -EIO;
+	}
+	return rc;
 }
 
 int pipeline_failed(const struct pipeline *pl)
@@ -133,6 +162,8 @@ void pipeline_free(struct pipeline *pl)
 {
 	flow_table_free(pl->flows);
 	rpt_free(pl->rpt);
+	tw_free(pl->tw);
+	pl->tw = NULL;
 	pl->flows = NULL;
 	pl->rpt = NULL;
 }

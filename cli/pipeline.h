@@ -12,12 +12,15 @@
 
 #include "analysis/flow.h"
 #include "analysis/report.h"
+#include "analysis/timewait.h"
 #include "capture/decode.h"
 #include "cli/opts.h"
 
 struct pipeline {
 	struct flow_table *flows;
 	struct rpt *rpt;
+	struct tw *tw;               /* TIME_WAIT pressure */
+	enum rpt_format format;
 	uint64_t status[PKT__COUNT]; /* frames per decoder status */
 	uint64_t frames;
 	uint64_t snapped;
@@ -26,6 +29,7 @@ struct pipeline {
 	uint64_t filtered;           /* set by the caller */
 	uint64_t drops;              /* set by the caller (live) */
 	unsigned fail_on;
+	int tw_nomem;                /* the TIME_WAIT tracker ran out */
 	/* borrowed */
 	FILE *out;
 	const char *mode;

@@ -1263,8 +1263,11 @@ static int peer_run(struct peer_ctx *ctx, const char **reason, int *pending)
 		if (o->mode == PEER_CLIENT && ctx->count < o->conns &&
 		    now >= ctx->next_connect_ms) {
 			rc = peer_client_connect(ctx, now);
+			/* EADDRNOTAVAIL: no ephemeral port left toward the
+			 * peer (TIME_WAIT); logged, and the client goes on */
 			if (rc == -ECONNREFUSED || rc == -ETIMEDOUT ||
-			    rc == -ENETUNREACH || rc == -EHOSTUNREACH) {
+			    rc == -ENETUNREACH || rc == -EHOSTUNREACH ||
+			    rc == -EADDRNOTAVAIL) {
 				peer_client_connected(
 					ctx, &ctx->conns[ctx->count - 1], -rc,
 					now);

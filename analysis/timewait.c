@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TIME_WAIT pressure; see timewait.h.
+ *
+ * Flows are finalised a grace period after their last packet, so their
+ * TIME_WAIT intervals arrive slightly out of start order. They wait in a
+ * pending list until the capture clock is horizon_ns past their start,
+ * then are counted in start order: per (holder, service) pair a min-heap
+ * of the end times of the sockets now in TIME_WAIT gives the count at
+ * each start, hence the peak.
+ */
+#include "analysis/timewait.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <uthash.h>
+
+#define NS ((uint64_t)1000000000)
+
+struct tw_heap {
+	uint64_t *v;
+	size_t n;
+	size_t cap;
+};
+
+enum tw_side { TW_CLIENT = 0, TW_SERVER };
+
+struct tw_pkey {
+	uint8_t holder[16];  /* the host holding the sockets */
+	uint8_t service[16]; /* the server (for client holders), or 0 */
+	uint16_t port;       /* the service port, or 0 for a host total */
+	uint8_t family;
+	uint8_t side;        /* enum tw_side of the holder */
+};
+
+struct tw_pair {
+	struct tw_pkey key;
+	struct tw_heap ends;
+	uint64_t closes;
+	uint64_t peak;
+	uint64_t peak_ns;
+	uint64_t reused;
+	UT_hash_handle hh;
+};
+
+struct tw_pending {
+	uint64_t start;
+	uint64_t end;
+	struct tw_pair *pair;
+	struct tw_pair *host;  /* per-host total, client holders only */
+};
+
+/* The last TIME_WAIT interval of a 4-tuple, for reuse detection. */
+struct tw_sock {
+	struct flow_key key;
+	uint64_t start;
+	uint64_t end;
+	struct tw_pair *pair;
+	struct tw_pair *host;
+	struct tw_sock *next;  /* FIFO in order of registration */
+	uint8_t reused;
+	UT_hash_handle hh;
+};
+
+struct tw {
+	struct tw_config cfg;
+	struct tw_pair *pairs;
+	struct tw_sock *socks;
+	struct tw_sock *fifo_head;
+	struct tw_sock *fifo_tail;
+	struct tw_pending *pending;
+	size_t npending;
+	size_t cap_pending;
+	uint64_t now_ns;
+	uint64_t next_commit_ns;
+};
+
+struct tw *tw_new(const struct tw_config *cfg)
+{
+	struct tw *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	if (t->cfg.port_hi < t->cfg.port_lo) {
+		uint16_t x = t->cfg.port_lo;
+
+		t->cfg.port_lo = t->cfg.port_hi;
+		t->cfg.port_hi = x;
+	}
+	return t;
+}
+
+void tw_free(struct tw *t)
+{
+	struct tw_pair *p, *ptmp;
+	struct tw_sock *s, *stmp;
+
+	if (!t)
+		return;
+	HASH_ITER(hh, t->pairs, p, ptmp)
+	{
+		HASH_DEL(t->pairs, p);
+		free(p->ends.v);
+		free(p);
+	}
+	HASH_ITER(hh, t->socks, s, stmp)
+	{
+		HASH_DEL(t->socks, s);
+		free(s);
+	}
+	free(t->pending);
+	free(t);
+}
+
+int tw_intervals(const struct td_flow *td, const struct td_result *res,
+		 uint64_t time_wait_ns, struct tw_interval out[2])
+{
+	const struct td_dir *d = td->dir;
+	int a = res->active, p, n = 0;
+
+	/* A RST ends TIME_WAIT at once (Linux accepts it: tcp_rfc1337=0),
+	 * and a RST instead of a FIN means nobody enters it. */
+	if (d[0].has_rst || d[1].has_rst)
+		return 0;
+	if (res->verdict == TD_SIMULTANEOUS) {
+		/* Both sides pass CLOSING and both hold TIME_WAIT (3.6.1) */
+		for (int i = 0; i < 2; i++) {
+			uint64_t s;
+
+			if (!d[i].has_fin || !d[i].fin_acked ||
+			    !d[1 - i].has_fin)
+				continue;
+			s = d[i].fin_ack_ns > d[1 - i].fin_ns ? d[i].fin_ack_ns :
+								d[1 - i].fin_ns;
+			out[n++] = (struct tw_interval){s, s + time_wait_ns, i};
+		}
+		return n;
+	}
+	if (a < 0)
+		return 0;
+	p = 1 - a;
+	if (!d[a].has_fin || !d[p].has_fin)
+		return 0;
+	/* The active closer enters TIME_WAIT as it ACKs the peer's FIN. */
+	uint64_t s = d[p].fin_acked ? d[p].fin_ack_ns : d[p].fin_ns;
+	out[0] = (struct tw_interval){s, s + time_wait_ns, a};
+	return 1;
+}
+
+static int heap_push(struct tw_heap *h, uint64_t v)
+{
+	size_t i;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 16;
+		uint64_t *nv = realloc(h->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		h->v = nv;
+		h->cap = cap;
+	}
+	i = h->n++;
+	while (i && h->v[(i - 1) / 2] > v) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = v;
+	return 0;
+}
+
+static void heap_pop(struct tw_heap *h)
+{
+	uint64_t last = h->v[--h->n];
+	size_t i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+			c++;
+		if (h->v[c] >= last)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = last;
+}
+
+/* Count one interval: sockets whose TIME_WAIT ended leave first. */
+static void count(struct tw_pair *p, uint64_t start, uint64_t end)
+{
+	while (p->ends.n && p->ends.v[0] <= start)
+		heap_pop(&p->ends);
+	if (heap_push(&p->ends, end))
+		return;
+	if (p->ends.n > p->peak) {
+		p->peak = p->ends.n;
+		p->peak_ns = start;
+	}
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct tw_pending *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Count, in start order, every pending interval that began by upto. */
+static void commit(struct tw *t, uint64_t upto)
+{
+	size_t k = 0;
+
+	if (!t->npending)
+		return;
+	qsort(t->pending, t->npending, sizeof(*t->pending), cmp_pending);
+	while (k < t->npending && t->pending[k].start <= upto) {
+		const struct tw_pending *e = &t->pending[k++];
+
+		count(e->pair, e->start, e->end);
+		if (e->host)
+			count(e->host, e->start, e->end);
+	}
+	memmove(t->pending, t->pending + k,
+		(t->npending - k) * sizeof(*t->pending));
+	t->npending -= k;
+}
+
+static struct tw_pair *pair_get(struct tw *t, const struct tw_pkey *k)
+{
+	struct tw_pair *p;
+
+	HASH_FIND(hh, t->pairs, k, sizeof(*k), p);
+	if (p)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->key = *k;
+	HASH_ADD(hh, t->pairs, key, sizeof(p->key), p);
+	return p;
+}
+
+static int remember_sock(struct tw *t, const struct flow_key *key,
+			 const struct tw_pending *e)
+{
+	struct tw_sock *s;
+
+	HASH_FIND(hh, t->socks, key, sizeof(*key), s);
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		s->key = *key;
+		HASH_ADD(hh, t->socks, key, sizeof(s->key), s);
+		if (t->fifo_tail)
+			t->fifo_tail->next = s;
+		else
+			t->fifo_head = s;
+		t->fifo_tail = s;
+	}
+	s->start = e->start;
+	if (e->end > s->end)
+		s->end = e->end;
+	s->pair = e->pair;
+	s->host = e->host;
+	s->reused = 0;
+	return 0;
+}
+
+int tw_flow_done(struct tw *t, const struct flow_record *rec)
+{
+	struct tw_interval iv[2];
+	int n = tw_intervals(rec->td, &rec->res, t->cfg.time_wait_ns, iv);
+	const struct flow_key *k = rec->key;
+	int server = 1 - rec->td->client;
+
+	for (int i = 0; i < n; i++) {
+		struct tw_pkey pk;
+		struct tw_pending e = {.start = iv[i].start_ns,
+				       .end = iv[i].end_ns};
+		int holder = iv[i].holder;
+
+		memset(&pk, 0, sizeof(pk));
+		memcpy(pk.holder, k->addr[holder], 16);
+		pk.family = k->family;
+		pk.side = holder == server ? TW_SERVER : TW_CLIENT;
+		if (pk.side == TW_CLIENT) {
+			memcpy(pk.service, k->addr[server], 16);
+			pk.port = k->port[server];
+		} else {
+			pk.port = k->port[server];
+		}
+		e.pair = pair_get(t, &pk);
+		if (!e.pair)
+			return -ENOMEM;
+		e.pair->closes++;
+		if (pk.side == TW_CLIENT) {
+			memset(pk.service, 0, sizeof(pk.service));
+			pk.port = 0;
+			e.host = pair_get(t, &pk);
+			if (!e.host)
+				return -ENOMEM;
+			e.host->closes++;
+		}
+		if (t->npending == t->cap_pending) {
+			size_t cap = t->cap_pending ? 2 * t->cap_pending : 256;
+			struct tw_pending *np =
+				realloc(t->pending, cap * sizeof(*np));
+
+			if (!np)
+				return -ENOMEM;
+			t->pending = np;
+			t->cap_pending = cap;
+		}
+		t->pending[t->npending++] = e;
+		if (remember_sock(t, k, &e))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void tw_segment(struct tw *t, const struct flow_seg *seg)
+{
+	if (seg->wall_ns > t->now_ns)
+		t->now_ns = seg->wall_ns;
+	if ((seg->flags & (SEG_SYN | SEG_ACK | SEG_RST)) == SEG_SYN &&
+	    t->socks) {
+		struct flow_key key;
+		struct tw_sock *s;
+
+		flow_key_from_seg(seg, &key);
+		HASH_FIND(hh, t->socks, &key, sizeof(key), s);
+		/* One count per reuse, not per retransmitted SYN. */
+		if (s && !s->reused && seg->wall_ns >= s->start &&
+		    seg->wall_ns < s->end) {
+			s->reused = 1;
+			s->pair->reused++;
+			if (s->host)
+				s->host->reused++;
+		}
+	}
+	if (t->now_ns < t->next_commit_ns)
+		return;
+	t->next_commit_ns = t->now_ns + NS;
+	if (t->now_ns > t->cfg.horizon_ns)
+		commit(t, t->now_ns - t->cfg.horizon_ns);
+	/* Forget sockets whose TIME_WAIT is over: FIFO ~ end order. */
+	while (t->fifo_head && t->fifo_head->end < t->now_ns) {
+		struct tw_sock *s = t->fifo_head;
+
+		t->fifo_head = s->next;
+		if (!t->fifo_head)
+			t->fifo_tail = NULL;
+		HASH_DEL(t->socks, s);
+		free(s);
+	}
+}
+
+void tw_finish(struct tw *t)
+{
+	commit(t, UINT64_MAX);
+}
+
+static unsigned range_size(const struct tw *t)
+{
+	return (unsigned)t->cfg.port_hi - t->cfg.port_lo + 1;
+}
+
+static double share(const struct tw *t, const struct tw_pair *p)
+{
+	return (double)p->peak / range_size(t);
+}
+
+static int pressing(const struct tw *t, const struct tw_pair *p)
+{
+	return p->key.side == TW_CLIENT && p->key.port &&
+	       p->peak * 100 >= (uint64_t)t->cfg.share_pct * range_size(t);
+}
+
+unsigned tw_pressure_count(struct tw *t)
+{
+	unsigned n = 0;
+
+	for (struct tw_pair *p = t->pairs; p; p = p->hh.next)
+		n += (unsigned)pressing(t, p);
+	return n;
+}
+
+static char *addr_str(char *buf, size_t n, const uint8_t *a, uint8_t fam)
+{
+	if (!inet_ntop(fam == SEG_IPV6 ? AF_INET6 : AF_INET, a, buf,
+		       (socklen_t)n))
+		snprintf(buf, n, "?");
+	return buf;
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct tw_pair *x = *(struct tw_pair *const *)a;
+	const struct tw_pair *y = *(struct tw_pair *const *)b;
+
+	if (x->peak != y->peak)
+		return x->peak > y->peak ? -1 : 1;
+	return x->closes > y->closes ? -1 : x->closes < y->closes;
+}
+
+static void verdict_line(const struct tw *t, const struct tw_pair *p,
+			 char *buf, size_t n)
+{
+	char h[64], svc[80], at[48];
+
+	addr_str(h, sizeof(h), p->key.holder, p->key.family);
+	rpt_fmt_endpoint(svc, sizeof(svc), p->key.service, p->key.family,
+			 p->key.port);
+	snprintf(buf, n,
+		 "client %s held %" PRIu64 " sockets in TIME_WAIT toward %s "
+		 "at %s (%.0f%% of its ephemeral ports); it is the active "
+		 "closer, so keep connections alive or let the server close "
+		 "first",
+		 h, p->peak, svc, rpt_fmt_iso(at, sizeof(at), p->peak_ns),
+		 100.0 * share(t, p));
+}
+
+static void write_json(const struct tw *t, FILE *f, struct tw_pair **v,
+		       size_t n, uint64_t origin)
+{
+	char h[64], svc[80], at[48], line[512];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tw_pair *p = v[i];
+		uint64_t off = p->peak_ns > origin ? p->peak_ns - origin : 0;
+		int client = p->key.side == TW_CLIENT;
+
+		addr_str(h, sizeof(h), p->key.holder, p->key.family);
+		fprintf(f, "{\"type\":\"timewait\",\"holder\":\"%s\",",
+			client ? "client" : "server");
+		if (client && p->key.port)
+			fprintf(f, "\"client\":\"%s\",\"service\":\"%s\",", h,
+				rpt_fmt_endpoint(svc, sizeof(svc),
+						 p->key.service, p->key.family,
+						 p->key.port));
+		else if (client)
+			fprintf(f, "\"client\":\"%s\",\"service\":null,", h);
+		else
+			fprintf(f, "\"client\":null,\"service\":\"%s\",",
+				rpt_fmt_endpoint(svc, sizeof(svc),
+						 p->key.holder, p->key.family,
+						 p->key.port));
+		fprintf(f,
+			"\"closes\":%" PRIu64 ",\"peak\":%" PRIu64 ",",
+			p->closes, p->peak);
+		if (p->peak)
+			fprintf(f,
+				"\"peak_at\":\"%s\",\"peak_offset\":%" PRIu64
+				".%09" PRIu64 ",",
+				rpt_fmt_iso(at, sizeof(at), p->peak_ns),
+				off / NS, off % NS);
+		else
+			fprintf(f, "\"peak_at\":null,\"peak_offset\":null,");
+		fprintf(f,
+			"\"time_wait\":%" PRIu64 ".%09" PRIu64
+			",\"port_range\":[%u,%u],",
+			t->cfg.time_wait_ns / NS, t->cfg.time_wait_ns % NS,
+			t->cfg.port_lo, t->cfg.port_hi);
+		if (client && p->key.port)
+			fprintf(f, "\"share\":%.4f,", share(t, p));
+		else
+			fprintf(f, "\"share\":null,");
+		fprintf(f, "\"reused_in_time_wait\":%" PRIu64 ",\"verdict\":",
+			p->reused);
+		if (pressing(t, p)) {
+			verdict_line(t, p, line, sizeof(line));
+			fprintf(f, "\"%s\"}\n", line);
+		} else {
+			fputs("null}\n", f);
+		}
+	}
+}
+
+static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
+		       size_t n)
+{
+	char h[64], svc[80], at[48], line[512];
+	size_t shown = 0;
+
+	fprintf(f,
+		"\nTIME_WAIT (the active closer holds each 4-tuple %" PRIu64
+		"s after the last ACK; client ports %u-%u, %u per service)\n",
+		t->cfg.time_wait_ns / NS, t->cfg.port_lo, t->cfg.port_hi,
+		range_size(t));
+	for (size_t i = 0; i < n; i++)
+		if (pressing(t, v[i])) {
+			verdict_line(t, v[i], line, sizeof(line));
+			fprintf(f, "  %s\n", line);
+		}
+	fprintf(f, "  %-22s %-28s %7s %6s %6s %7s  %s\n", "holder", "toward",
+		"closes", "peak", "share", "reused", "peak at");
+	for (size_t i = 0; i < n && shown < 10; i++) {
+		const struct tw_pair *p = v[i];
+		int client = p->key.side == TW_CLIENT;
+
+		if (client && !p->key.port)
+			continue; /* host totals only in JSON */
+		shown++;
+		addr_str(h, sizeof(h), p->key.holder, p->key.family);
+		if (client)
+			rpt_fmt_endpoint(svc, sizeof(svc), p->key.service,
+					 p->key.family, p->key.port);
+		else
+			snprintf(svc, sizeof(svc), "its clients (port %u)",
+				 p->key.port);
+		fprintf(f, "  %-22s %-28s %7" PRIu64 " %6" PRIu64, h, svc,
+			p->closes, p->peak);
+		if (client)
+			fprintf(f, " %5.1f%%", 100.0 * share(t, p));
+		else
+			fprintf(f, " %6s", "-");
+		fprintf(f, " %7" PRIu64 "  %s\n", p->reused,
+			p->peak ? rpt_fmt_iso(at, sizeof(at), p->peak_ns) :
+				  "-");
+	}
+}
+
+unsigned tw_write(struct tw *t, FILE *f, enum rpt_format fmt,
+		  uint64_t origin_ns)
+{
+	size_t n = HASH_COUNT(t->pairs), i = 0;
+	struct tw_pair **v;
+
+	if (!n || fmt == RPT_CSV)
+		return tw_pressure_count(t);
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return tw_pressure_count(t);
+	for (struct tw_pair *p = t->pairs; p; p = p->hh.next)
+		v[i++] = p;
+	qsort(v, n, sizeof(*v), pair_cmp);
+	if (fmt == RPT_JSON)
+		write_json(t, f, v, n, origin_ns);
+	else
+		write_text(t, f, v, n);
+	free(v);
+	return tw_pressure_count(t);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TIME_WAIT pressure: who is about to run out of ports.
+ *
+ * The active closer of a graceful close holds its 4-tuple in TIME_WAIT for
+ * 2MSL after it ACKs the peer's FIN (RFC 9293, 3.6.1; 60 s on Linux,
+ * 240 s by default on Windows, TcpTimedWaitDelay). A client that closes
+ * first and reconnects fast runs out of ephemeral ports toward one service
+ * (the 4-tuple must be unique), and its connects fail with EADDRNOTAVAIL.
+ *
+ * This module takes finalised flows, computes each TIME_WAIT interval,
+ * and follows the number of sockets in TIME_WAIT per (client host,
+ * service) pair and per client host over capture time: peak, when, and
+ * the share of the ephemeral port range. It also counts SYNs that reuse a
+ * 4-tuple still within its TIME_WAIT interval (tcp_tw_reuse, or a peer
+ * that ignores TIME_WAIT). No I/O but the writer; memory follows the
+ * sockets in TIME_WAIT at once.
+ */
+#ifndef FT_ANALYSIS_TIMEWAIT_H
+#define FT_ANALYSIS_TIMEWAIT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "analysis/flow.h"
+#include "analysis/report.h"
+
+#define TW_LINUX_NS (60ULL * 1000000000ULL)
+#define TW_WINDOWS_NS (240ULL * 1000000000ULL)
+
+struct tw_config {
+	uint64_t time_wait_ns; /* 2MSL */
+	uint16_t port_lo;      /* ephemeral port range of the clients */
+	uint16_t port_hi;
+	unsigned share_pct;    /* verdict when the peak reaches this share */
+	/* intervals are counted in start order once the capture clock is
+	 * this far past their start (flows finalise after a grace period) */
+	uint64_t horizon_ns;
+};
+
+/* One TIME_WAIT interval of one socket. */
+struct tw_interval {
+	uint64_t start_ns;
+	uint64_t end_ns;
+	int holder;            /* endpoint index in the flow key */
+};
+
+struct tw;
+
+/* New tracker; cfg is copied. NULL with errno set on failure. */
+struct tw *tw_new(const struct tw_config *cfg);
+
+/* Free everything; NULL is a no-op. */
+void tw_free(struct tw *t);
+
+/*
+ * The TIME_WAIT intervals of a finalised flow (0, 1, or 2 for a
+ * simultaneous close) into out[2]; returns how many. Pure function.
+ */
+int tw_intervals(const struct td_flow *td, const struct td_result *res,
+		 uint64_t time_wait_ns, struct tw_interval out[2]);
+
+/* A finalised flow (flow_hooks.done). Returns 0 or -ENOMEM. */
+int tw_flow_done(struct tw *t, const struct flow_record *rec);
+
+/*
+ * A segment was seen (call for every segment, after the flow table): a
+ * SYN on a 4-tuple still in TIME_WAIT is counted as reuse; the capture
+ * clock advances and intervals old enough are counted.
+ */
+void tw_segment(struct tw *t, const struct flow_seg *seg);
+
+/* End of input: count every pending interval. */
+void tw_finish(struct tw *t);
+
+/*
+ * Write the TIME_WAIT section (text) or "timewait" lines (JSON); nothing
+ * for CSV. origin_ns is the capture start. Returns the number of pairs
+ * whose peak reached the configured share.
+ */
+unsigned tw_write(struct tw *t, FILE *f, enum rpt_format fmt,
+		  uint64_t origin_ns);
+
+/* Number of pairs whose peak share reached the configured share. */
+unsigned tw_pressure_count(struct tw *t);
+
+#endif /* FT_ANALYSIS_TIMEWAIT_H */
