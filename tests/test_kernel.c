@@ -743,9 +743,13 @@ static int our_programs(void)
 	return n;
 }
 
-/* Run fintrace with args; its stdout into out (n bytes). Exit status. */
-static int run_fintrace(char *const args[], char *out, size_t n,
-			uid_t as_user)
+/*
+ * Run the fintrace binary at path with args; its stdout (and stderr when
+ * with_stderr) into out (n bytes). As user as_user when not 0. Returns
+ * its exit status.
+ */
+static int run_fintrace(const char *path, char *const args[], char *out,
+			size_t n, uid_t as_user, int with_stderr)
 {
 	int p[2], st;
 	size_t len = 0;
@@ -757,11 +761,13 @@ static int run_fintrace(char *const args[], char *out, size_t n,
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		dup2(p[1], STDOUT_FILENO);
+		if (with_stderr)
+			dup2(p[1], STDERR_FILENO);
 		close(p[0]);
 		close(p[1]);
 		if (as_user && setuid(as_user) != 0)
 			_exit(99);
-		execv(FINTRACE, args);
+		execv(path, args);
 		_exit(98);
 	}
 	close(p[1]);
@@ -771,6 +777,15 @@ static int run_fintrace(char *const args[], char *out, size_t n,
 	close(p[0]);
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void need_fintrace(void)
+{
+	if (access(FINTRACE, X_OK) == 0)
+		return;
+	if (in_ci())
+		cr_assert_fail("%s was not built", FINTRACE);
+	cr_skip_test("%s was not built", FINTRACE);
 }
 
 Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
@@ -784,11 +799,7 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	int rp[2];
 
 	need_bpf();
-	if (access(FINTRACE, X_OK) != 0) {
-		if (in_ci())
-			cr_assert_fail("%s was not built", FINTRACE);
-		cr_skip_test("%s was not built", FINTRACE);
-	}
+	need_fintrace();
 	before = our_programs();
 	lfd = listener(AF_INET, &port);
 	snprintf(portarg, sizeof(portarg), "%u", port);
@@ -814,7 +825,7 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 			"--fail-on", "never-closed", NULL,
 		};
 
-		rc = run_fintrace(args, out, sizeof(out), 0);
+		rc = run_fintrace(FINTRACE, args, out, sizeof(out), 0, 0);
 	}
 	waitpid(runner, NULL, 0);
 	cr_assert_eq(rc, 3, "exit %d (3: --fail-on hit)\n%s", rc, out);
@@ -838,18 +849,28 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 Test(kernel, fintrace_kernel_without_privileges_says_what_is_missing)
 {
 	static char out[4096];
+	char dir[] = "/tmp/ftk-binXXXXXX", bin[64], cmd[256];
 	char *const args[] = { "fintrace", "kernel", "--duration", "1s",
 			       NULL };
 	int rc;
 
 	need_bpf();
-	if (access(FINTRACE, X_OK) != 0) {
-		if (in_ci())
-			cr_assert_fail("%s was not built", FINTRACE);
-		cr_skip_test("%s was not built", FINTRACE);
-	}
-	rc = run_fintrace(args, out, sizeof(out), 65534);
-	cr_assert_eq(rc, 2, "exit %d", rc);
+	need_fintrace();
+	/* a copy that an unprivileged user can reach, wherever the build is */
+	cr_assert_not_null(mkdtemp(dir));
+	chmod(dir, 0755);
+	snprintf(bin, sizeof(bin), "%s/fintrace", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s %s && chmod 755 %s", FINTRACE, bin,
+		 bin);
+	cr_assert_eq(sh(cmd), 0);
+	rc = run_fintrace(bin, args, out, sizeof(out), 65534, 1);
+	unlink(bin);
+	rmdir(dir);
+	cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+	cr_assert(strstr(out, "needs root"), "%s", out);
+	cr_assert(strstr(out, "fintrace live"), "%s", out);
+	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1,
+		     "not one line: %s", out);
 }
 
 Test(kernel, library_detaches_on_free)
