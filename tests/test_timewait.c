@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TIME_WAIT pressure: interval arithmetic, reuse detection, the Windows
+ * profile, and the capture of a client that ran out of ports, against what
+ * the kernel (sock_diag, through ss) and the client saw while it was
+ * recorded (pcaps/timewait-exhaustion.tw).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/timewait.h"
+#include "cli/opts.h"
+
+#define MS 1000000ULL
+#define SEC 1000000000ULL
+#define T0 (1700000000ULL * SEC)
+#define FINTRACE BUILD_DIR "/cli/fintrace"
+
+static struct flow_seg mkseg(uint16_t cport, int from_client, uint8_t flags,
+			     uint32_t seq, uint32_t ack, uint64_t t)
+{
+	struct flow_seg s;
+	uint8_t c[4] = {10, 0, 0, 1}, sv[4] = {10, 0, 0, 2};
+
+	memset(&s, 0, sizeof(s));
+	s.wall_ns = t;
+	s.family = SEG_IPV4;
+	memcpy(from_client ? s.saddr : s.daddr, c, 4);
+	memcpy(from_client ? s.daddr : s.saddr, sv, 4);
+	s.sport = from_client ? cport : 9100;
+	s.dport = from_client ? 9100 : cport;
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags;
+	return s;
+}
+
+/* Build a td_flow of a graceful close; client_first picks the closer. */
+static void close_flow(struct td_flow *f, int client_first, uint64_t t)
+{
+	struct flow_seg s = mkseg(40000, 1, SEG_SYN, 100, 0, t);
+	int a = client_first, C = 0;
+
+	/* endpoint index 0 = the client here: from = 0 for client */
+	td_flow_init(f, &s, C);
+	s = mkseg(40000, 0, SEG_SYN | SEG_ACK, 500, 101, t + 1);
+	td_flow_update(f, &s, 1);
+	s = mkseg(40000, a, SEG_FIN | SEG_ACK, a ? 101 : 501, a ? 501 : 101,
+		  t + 10 * MS);
+	td_flow_update(f, &s, a ? 0 : 1);
+	s = mkseg(40000, !a, SEG_FIN | SEG_ACK, a ? 501 : 101, a ? 102 : 502,
+		  t + 20 * MS);
+	td_flow_update(f, &s, a ? 1 : 0);
+	s = mkseg(40000, a, SEG_ACK, a ? 102 : 502, a ? 502 : 102,
+		  t + 21 * MS);
+	td_flow_update(f, &s, a ? 0 : 1);
+}
+
+Test(timewait, interval_starts_when_closer_acks_peer_fin)
+{
+	struct td_flow f;
+	struct td_result r;
+	struct tw_interval iv[2];
+
+	close_flow(&f, 1, T0);
+	r = td_flow_verdict(&f, T0 + SEC, 5 * SEC);
+	cr_assert_eq(tw_intervals(&f, &r, TW_LINUX_NS, iv), 1);
+	cr_assert_eq(iv[0].holder, 0, "the client closed first");
+	cr_assert_eq(iv[0].start_ns, T0 + 21 * MS);
+	cr_assert_eq(iv[0].end_ns, T0 + 21 * MS + 60 * SEC);
+
+	close_flow(&f, 0, T0);
+	r = td_flow_verdict(&f, T0 + SEC, 5 * SEC);
+	cr_assert_eq(tw_intervals(&f, &r, TW_WINDOWS_NS, iv), 1);
+	cr_assert_eq(iv[0].holder, 1, "the server closed first");
+	cr_assert_eq(iv[0].end_ns - iv[0].start_ns, 240 * SEC);
+}
+
+Test(timewait, no_interval_without_graceful_close)
+{
+	struct td_flow f;
+	struct td_result r;
+	struct tw_interval iv[2];
+	struct flow_seg s = mkseg(40000, 1, SEG_SYN, 100, 0, T0);
+
+	td_flow_init(&f, &s, 0);
+	s = mkseg(40000, 0, SEG_SYN | SEG_ACK, 500, 101, T0 + 1);
+	td_flow_update(&f, &s, 1);
+	s = mkseg(40000, 1, SEG_FIN | SEG_ACK, 101, 501, T0 + MS);
+	td_flow_update(&f, &s, 0);
+	s = mkseg(40000, 0, SEG_ACK, 501, 102, T0 + 2 * MS);
+	td_flow_update(&f, &s, 1);
+	/* the peer never closes: the closer sits in FIN_WAIT2 */
+	r = td_flow_verdict(&f, T0 + SEC, 5 * SEC);
+	cr_assert_eq(tw_intervals(&f, &r, TW_LINUX_NS, iv), 0);
+	/* the peer resets: no TIME_WAIT either */
+	s = mkseg(40000, 0, SEG_RST, 501, 0, T0 + 3 * MS);
+	td_flow_update(&f, &s, 1);
+	r = td_flow_verdict(&f, T0 + SEC, 5 * SEC);
+	cr_assert_eq(tw_intervals(&f, &r, TW_LINUX_NS, iv), 0);
+}
+
+Test(timewait, simultaneous_close_both_sides_hold)
+{
+	struct td_flow f;
+	struct td_result r;
+	struct tw_interval iv[2];
+	struct flow_seg s = mkseg(40000, 1, SEG_SYN, 100, 0, T0);
+
+	td_flow_init(&f, &s, 0);
+	s = mkseg(40000, 0, SEG_SYN | SEG_ACK, 500, 101, T0 + 1);
+	td_flow_update(&f, &s, 1);
+	s = mkseg(40000, 1, SEG_FIN | SEG_ACK, 101, 501, T0 + MS);
+	td_flow_update(&f, &s, 0);
+	s = mkseg(40000, 0, SEG_FIN | SEG_ACK, 501, 101, T0 + MS);
+	td_flow_update(&f, &s, 1);
+	s = mkseg(40000, 1, SEG_ACK, 102, 502, T0 + 2 * MS);
+	td_flow_update(&f, &s, 0);
+	s = mkseg(40000, 0, SEG_ACK, 502, 102, T0 + 2 * MS);
+	td_flow_update(&f, &s, 1);
+	r = td_flow_verdict(&f, T0 + SEC, 5 * SEC);
+	cr_assert_eq(r.verdict, TD_SIMULTANEOUS);
+	cr_assert_eq(tw_intervals(&f, &r, TW_LINUX_NS, iv), 2);
+}
+
+/* Feed `n` client-closed connections, one every `gap`, through a tracker */
+static char *run_tracker(struct tw_config *cfg, unsigned n, uint64_t gap,
+			 uint64_t reuse_after)
+{
+	struct tw *t = tw_new(cfg);
+	struct td_flow f;
+	struct flow_record rec;
+	struct flow_key key;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t t0 = T0 + i * gap;
+		struct flow_seg s = mkseg((uint16_t)(40000 + i), 1, SEG_SYN,
+					  100, 0, t0);
+
+		close_flow(&f, 1, t0);
+		f.client = 0;
+		flow_key_from_seg(&s, &key);
+		/* close_flow numbered the client 0; so does this key */
+		cr_assert(memcmp(key.addr[0], s.saddr, 4) == 0);
+		key.port[0] = (uint16_t)(40000 + i);
+		memset(&rec, 0, sizeof(rec));
+		rec.key = &key;
+		rec.td = &f;
+		rec.res = td_flow_verdict(&f, t0 + SEC, 5 * SEC);
+		rec.id = i + 1;
+		cr_assert_eq(tw_flow_done(t, &rec), 0);
+		tw_segment(t, &s);
+	}
+	if (reuse_after) {
+		/* The first 4-tuple again, reuse_after past its last ACK. */
+		struct flow_seg s = mkseg(40000, 1, SEG_SYN, 7777, 0,
+					  T0 + 21 * MS + reuse_after);
+		tw_segment(t, &s);
+		tw_segment(t, &s); /* a retransmission counts once */
+	}
+	tw_finish(t);
+	tw_write(t, out, RPT_JSON, T0);
+	fclose(out);
+	tw_free(t);
+	return buf;
+}
+
+Test(timewait, peak_share_and_verdict)
+{
+	struct tw_config cfg = {.time_wait_ns = TW_LINUX_NS,
+				.port_lo = 40000, .port_hi = 40099,
+				.share_pct = 50, .horizon_ns = 7 * SEC};
+	/* 300 closes, one every 0.5 s: 120 at once after 60 s */
+	char *out = run_tracker(&cfg, 300, 500 * MS, 0);
+
+	cr_assert(strstr(out, "\"service\":\"10.0.0.2:9100\",\"closes\":300,"
+			      "\"peak\":120,"),
+		  "%s", out);
+	cr_assert(strstr(out, "\"share\":1.2000"), "%s", out);
+	cr_assert(strstr(out, "held 120 sockets in TIME_WAIT toward "
+			      "10.0.0.2:9100"),
+		  "%s", out);
+	free(out);
+}
+
+Test(timewait, below_share_no_verdict)
+{
+	struct tw_config cfg = {.time_wait_ns = TW_LINUX_NS,
+				.port_lo = 32768, .port_hi = 60999,
+				.share_pct = 50, .horizon_ns = 7 * SEC};
+	char *out = run_tracker(&cfg, 50, SEC, 0);
+
+	cr_assert(strstr(out, "\"peak\":50,"), "%s", out);
+	cr_assert(strstr(out, "\"verdict\":null"), "%s", out);
+	cr_assert_null(strstr(out, "held"), "%s", out);
+	free(out);
+}
+
+Test(timewait, reuse_within_time_wait_counted_once)
+{
+	struct tw_config cfg = {.time_wait_ns = TW_LINUX_NS,
+				.port_lo = 32768, .port_hi = 60999,
+				.share_pct = 50, .horizon_ns = 7 * SEC};
+	char *in = run_tracker(&cfg, 3, SEC, 10 * SEC);
+	char *late = run_tracker(&cfg, 3, SEC, 61 * SEC);
+
+	cr_assert(strstr(in, "\"reused_in_time_wait\":1,"), "%s", in);
+	cr_assert_null(strstr(late, "\"reused_in_time_wait\":1,"), "%s", late);
+	free(in);
+	free(late);
+}
+
+Test(timewait, windows_profile)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+	char *argv[] = {"read", "--peer-os", "windows", "x.pcap", NULL};
+	char *argv2[] = {"read", "--peer-os", "windows", "--time-wait", "30s",
+			 "--port-range", "1024-5000", "x.pcap", NULL};
+
+	cr_assert_eq(opts_parse(4, argv, OPTS_READ, &o, err), 0, "%s", err);
+	cr_assert_eq(o.time_wait_ns, 240 * SEC);
+	cr_assert_eq(o.port_lo, 49152);
+	cr_assert_eq(o.port_hi, 65535);
+	cr_assert_eq(opts_parse(8, argv2, OPTS_READ, &o, err), 0, "%s", err);
+	cr_assert_eq(o.time_wait_ns, 30 * SEC, "explicit values win");
+	cr_assert_eq(o.port_lo, 1024);
+	char *bad[] = {"read", "--port-range", "5000-1024", "x", NULL};
+	cr_assert_neq(opts_parse(4, bad, OPTS_READ, &o, err), 0);
+}
+
+static long long tw_fact(const char *key)
+{
+	char line[256], k[64];
+	long long v = -1, x;
+	FILE *f = fopen(PCAP_DIR "/timewait-exhaustion.tw", "r");
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", k, &x) == 2 && !strcmp(k, key))
+			v = x;
+	fclose(f);
+	cr_assert_neq(v, -1, "no %s in the .tw file", key);
+	return v;
+}
+
+Test(timewait, capture_of_a_client_out_of_ports)
+{
+	char cmd[1024], line[4096];
+	long long kpeak = tw_fact("kernel_peak");
+	long long first_fail = tw_fact("first_eaddrnotavail_ns");
+	long long peak = -1, peak_at = -1;
+	double share = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s read --format json --port-range 40000-40199 "
+		 "%s/timewait-exhaustion.pcap | jq -r 'select(.type==\"timewait\""
+		 " and .service != null) | \"\\(.peak) \\(.share) "
+		 "\\(.peak_at | sub(\"\\\\.[0-9]+Z$\"; \"Z\") | fromdate) "
+		 "\\(.peak_at | capture(\"\\\\.(?<n>[0-9]+)Z$\").n) "
+		 "\\(.verdict)\"'",
+		 FINTRACE, PCAP_DIR);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	cr_assert_not_null(fgets(line, sizeof(line), p), "no timewait line");
+	pclose(p);
+	long long sec, nsec;
+	cr_assert_eq(sscanf(line, "%lld %lf %lld %lld", &peak, &share, &sec,
+			    &nsec),
+		     4, "%s", line);
+	peak_at = sec * 1000000000LL + nsec;
+	cr_assert(llabs(peak - kpeak) <= 3, "fintrace peak %lld, kernel %lld",
+		  peak, kpeak);
+	cr_assert(share > 0.98, "share %f", share);
+	/* connects fail once every port is taken (in TIME_WAIT, or still
+	 * closing): within 0.2 s of the share reaching 100 % */
+	cr_assert(llabs(peak_at - first_fail) < 200000000LL,
+		  "peak at %lld, first EADDRNOTAVAIL at %lld", peak_at,
+		  first_fail);
+	cr_assert(strstr(line, "client 10.77.0.1 held"), "%s", line);
+	cr_assert(strstr(line, "toward 10.77.0.2:9200"), "%s", line);
+}
