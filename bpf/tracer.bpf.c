@@ -88,10 +88,11 @@ static __always_inline void fill_common(struct trc_event *e,
 	e->oldstate = BPF_CORE_READ(sk, __sk_common.skc_state);
 	e->newstate = e->oldstate;
 	if (family == AF_INET6) {
-		BPF_CORE_READ_INTO(e->saddr, sk,
-				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(e->daddr, sk,
-				   __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		/* the destination's type sets the size read: 16 bytes */
+		BPF_CORE_READ_INTO((struct in6_addr *)e->saddr, sk,
+				   __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)e->daddr, sk,
+				   __sk_common.skc_v6_daddr);
 	} else {
 		BPF_CORE_READ_INTO((__u32 *)e->saddr, sk,
 				   __sk_common.skc_rcv_saddr);

@@ -532,6 +532,45 @@ Test(kernel, socket_lingering_before_tracing_is_pre_existing)
 	close(lfd);
 }
 
+Test(kernel, ipv6_sockets_keep_their_addresses)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6 };
+	const struct ks_sock **v;
+	struct child c;
+	struct mon *m;
+	uint16_t port;
+	long n, i, hits = 0;
+	int lfd, fd;
+
+	need_bpf();
+	lfd = listener(AF_INET6, &port);
+	m = start(port, MS(300), NULL);
+	c = spawn_server(lfd, "ftk-six", 1, SRV_LEAK, 0);
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a.sin6_addr = in6addr_loopback;
+	a.sin6_port = htons(port);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	close(fd);
+	wait_child(m, &c);
+	pump(m, 200);
+	mon_finish(m);
+	n = ks_list(mon_table(m), &v);
+	for (i = 0; i < n; i++) {
+		if (v[i]->lport != port)
+			continue;
+		cr_assert_eq(v[i]->family, 6);
+		cr_assert_arr_eq(v[i]->laddr, &in6addr_loopback, 16);
+		cr_assert_arr_eq(v[i]->raddr, &in6addr_loopback, 16);
+		cr_assert_eq(v[i]->verdict, KS_V_NEVER_CLOSED);
+		hits++;
+	}
+	free(v);
+	cr_assert_eq(hits, 1);
+	mon_free(m);
+	reap(&c);
+	close(lfd);
+}
+
 /* ---- namespaces ---- */
 
 static int sh(const char *cmd)
