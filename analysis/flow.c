@@ -8,6 +8,7 @@
 #include "analysis/flow.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,13 +17,14 @@
  * aligned 64-bit words, so a multiply-xorshift mix over them is both
  * faster and well spread. Only this file's table uses it.
  */
-static inline unsigned flow_key_hash(const void *key)
+static inline unsigned flow_key_hash(const void *key, size_t len)
 {
 	const unsigned char *p = key;
 	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
 
-	for (int i = 0; i < 5; i++) {
-		memcpy(&w, p + 8 * i, 8);
+	for (size_t i = 0; i < len; i += 8) {
+		w = 0;
+		memcpy(&w, p + i, len - i < 8 ? len - i : 8);
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
 	}
@@ -32,13 +34,24 @@ static inline unsigned flow_key_hash(const void *key)
 
 #define HASH_FUNCTION(keyptr, keylen, hashv)                                \
 	do {                                                                \
-		(void)(keylen);                                             \
-		(hashv) = flow_key_hash(keyptr);                            \
+		(hashv) = flow_key_hash(keyptr, keylen);                    \
 	} while (0)
 
 #include <uthash.h>
 
 _Static_assert(sizeof(struct flow_key) == 40, "flow_key is five words");
+
+/* A server endpoint learned from a SYN, to orient mid-stream flows. */
+struct server_ep {
+	uint8_t addr[16];
+	uint16_t port;
+	uint8_t family;
+	uint8_t pad;
+	UT_hash_handle hh;
+};
+
+/* Known servers kept at most: a SYN flood to every port stays bounded. */
+#define SERVERS_MAX 65536
 
 enum flow_list {
 	LIST_ACTIVE = 0, /* open or closing, idle timeout applies */
@@ -67,6 +80,8 @@ struct flow_table {
 	struct flow_hooks hooks;
 	void *ctx;
 	struct flow_entry *hash;
+	struct server_ep *servers;
+	unsigned nservers;
 	struct flow_list_head lists[LIST__COUNT];
 	struct flow_stats stats;
 	uint64_t now_ns;
@@ -124,10 +139,17 @@ void flow_table_free(struct flow_table *t)
 
 	if (!t)
 		return;
+	struct server_ep *sv, *stmp;
+
 	HASH_ITER(hh, t->hash, e, tmp)
 	{
 		HASH_DEL(t->hash, e);
 		free(e);
+	}
+	HASH_ITER(hh, t->servers, sv, stmp)
+	{
+		HASH_DEL(t->servers, sv);
+		free(sv);
 	}
 	free(t);
 }
@@ -228,6 +250,53 @@ static void apply(struct flow_table *t, struct flow_entry *e, unsigned ev,
 		    td_flow_finished(&e->td) ? LIST_DONE : LIST_ACTIVE);
 }
 
+static void server_key(const struct flow_key *k, int idx,
+		       struct server_ep *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	memcpy(ep->addr, k->addr[idx], 16);
+	ep->port = k->port[idx];
+	ep->family = k->family;
+}
+
+static int server_known(const struct flow_table *t, const struct flow_key *k,
+			int idx)
+{
+	struct server_ep ep, *found;
+
+	server_key(k, idx, &ep);
+	HASH_FIND(hh, t->servers, &ep, offsetof(struct server_ep, hh), found);
+	return found != NULL;
+}
+
+/*
+ * Roles: a flow that began with a SYN teaches its server endpoint; one
+ * first seen mid-stream is oriented toward an endpoint known to be a
+ * server (the one shared by many flows) before the port rule applies.
+ */
+static void learn_roles(struct flow_table *t, struct flow_entry *e)
+{
+	int server = 1 - e->td.client;
+	struct server_ep *ep;
+
+	if (e->td.roles_inferred) {
+		int k0 = server_known(t, &e->key, 0);
+		int k1 = server_known(t, &e->key, 1);
+
+		if (k0 != k1)
+			e->td.client = (int8_t)(k0 ? 1 : 0);
+		return;
+	}
+	if (t->nservers >= SERVERS_MAX || server_known(t, &e->key, server))
+		return;
+	ep = malloc(sizeof(*ep));
+	if (!ep)
+		return;
+	server_key(&e->key, server, ep);
+	HASH_ADD(hh, t->servers, addr, offsetof(struct server_ep, hh), ep);
+	t->nservers++;
+}
+
 int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 {
 	struct flow_key key;
@@ -269,6 +338,7 @@ int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 		t->stats.peak_tracked = t->stats.tracked;
 	list_append(t, e, LIST_ACTIVE);
 	apply(t, e, td_flow_init(&e->td, seg, from), now);
+	learn_roles(t, e);
 	return 0;
 }
 

@@ -253,3 +253,35 @@ Test(flow, free_with_flows_inside)
 	flow_table_free(t); /* leak-checked under ASan */
 	flow_table_free(NULL);
 }
+
+Test(flow, midstream_roles_follow_known_server)
+{
+	struct sink s;
+	struct flow_table *t = table(&s, 0);
+	struct flow_seg g;
+	uint8_t c[4] = {10, 0, 0, 1}, sv[4] = {10, 0, 0, 2};
+
+	/* A server on a high port, 50000, learnt from a SYN ... */
+	memset(&g, 0, sizeof(g));
+	g.family = SEG_IPV4;
+	g.wall_ns = T0;
+	memcpy(g.saddr, c, 4);
+	memcpy(g.daddr, sv, 4);
+	g.sport = 40000;
+	g.dport = 50000;
+	g.flags = SEG_SYN;
+	cr_assert_eq(flow_table_add(t, &g), 0);
+	/* ... then a flow first seen mid-stream, client port 40001 < 50000:
+	 * the port rule alone would call 10.0.0.2:50000 the client. */
+	memcpy(g.saddr, sv, 4);
+	memcpy(g.daddr, c, 4);
+	g.sport = 50000;
+	g.dport = 40001;
+	g.flags = SEG_ACK;
+	g.wall_ns = T0 + MS;
+	cr_assert_eq(flow_table_add(t, &g), 0);
+	flow_table_flush(t, T0 + SEC);
+	cr_assert_eq(s.n, 2);
+	cr_assert_eq(s.rec[1].client_port, 40001);
+	flow_table_free(t);
+}
