@@ -18,6 +18,12 @@
 #define MON_OWNER_BATCH 4096
 #define MON_NETNS_MAX 256
 #define MON_DRAIN_ROUNDS 1000
+/*
+ * The table is scanned for the next alert at most this often: a socket
+ * entering CLOSE_WAIT crosses the threshold no earlier than linger later.
+ */
+#define MON_SCAN_NS 20000000ull
+#define MON_TICK_NS 1000000000ull
 
 struct tw_vec {
 	struct ks_tw *v;
@@ -31,6 +37,10 @@ struct mon {
 	uint64_t start_ns;
 	uint64_t next_tw_ns;
 	uint64_t next_owner_ns;
+	uint64_t next_alert_ns;  /* cached ks_next_alert_ns() */
+	uint64_t next_scan_ns;   /* when to refresh the cache */
+	uint64_t next_tick_ns;   /* growth sampling */
+	int dirty;               /* records arrived since the last scan */
 	uint64_t seeded;
 	char reduced[FT_ERRBUF_SIZE];
 };
@@ -283,6 +293,9 @@ struct mon *mon_new(const struct mon_opts *o, char *err)
 	ks_tick(m->ks, m->start_ns);
 	m->next_tw_ns = m->start_ns + m->o.tw_sample_ns;
 	m->next_owner_ns = m->start_ns;
+	m->next_alert_ns = ks_next_alert_ns(m->ks);
+	m->next_scan_ns = m->start_ns + MON_SCAN_NS;
+	m->next_tick_ns = m->start_ns + MON_TICK_NS;
 	return m;
 fail:
 	saved = errno;
@@ -312,13 +325,29 @@ int mon_step(struct mon *m, int max_wait_ms)
 	uint64_t now = mon_now_ns(), until, wait_ns;
 	int ret;
 
+	if (now >= m->next_scan_ns) {
+		m->next_alert_ns = ks_next_alert_ns(m->ks);
+		m->next_scan_ns = now + MON_SCAN_NS;
+		m->dirty = 0;
+	}
 	until = now + (uint64_t)(max_wait_ms < 0 ? 0 : max_wait_ms) * 1000000ull;
-	until = min3(until, ks_next_alert_ns(m->ks), m->next_tw_ns);
+	until = min3(until, m->next_alert_ns, m->next_tw_ns);
+	if (m->dirty && until > m->next_scan_ns)
+		until = m->next_scan_ns;
 	wait_ns = until > now ? until - now : 0;
 	ret = trc_poll(m->trc, (int)((wait_ns + 999999) / 1000000));
 	if (ret < 0)
 		return ret;
 	now = mon_now_ns();
+	if (ret > 0) {
+		/* new records may have put a socket in CLOSE_WAIT */
+		m->dirty = 1;
+		if (now >= m->next_scan_ns) {
+			m->next_alert_ns = ks_next_alert_ns(m->ks);
+			m->next_scan_ns = now + MON_SCAN_NS;
+			m->dirty = 0;
+		}
+	}
 	if (now >= m->next_owner_ns) {
 		resolve_owners(m);
 		m->next_owner_ns = now + m->o.owner_scan_ns;
@@ -327,7 +356,13 @@ int mon_step(struct mon *m, int max_wait_ms)
 		sample_timewait(m);
 		m->next_tw_ns = now + m->o.tw_sample_ns;
 	}
-	ks_tick(m->ks, now);
+	/* ks_tick() walks the table: only when an alert or a sample is due */
+	if (now >= m->next_alert_ns || now >= m->next_tick_ns) {
+		ks_tick(m->ks, now);
+		m->next_alert_ns = ks_next_alert_ns(m->ks);
+		m->next_scan_ns = now + MON_SCAN_NS;
+		m->next_tick_ns = now + MON_TICK_NS;
+	}
 	return 0;
 }
 
