@@ -1,0 +1,754 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fintrace live: verdicts from a live interface, alerts while the capture
+ * runs, and at the end the same report as fintrace read.
+ *
+ * The loop waits on the capture's descriptor for at most one tick
+ * (100 ms), hands whatever is ready to the pipeline, and on every tick
+ * looks for sockets whose close-wait has crossed --linger. Sockets in
+ * CLOSE_WAIT are kept on a list ordered by the time they entered it (fed
+ * by the flow table's close-wait events), so a tick looks only at the
+ * head of that list: the work follows alerts, never the number of flows.
+ *
+ * SIGINT, SIGTERM, --duration and --count end the capture; what the
+ * kernel had already captured by then is read (drained) before the
+ * report, so a socket that closed just before the stop is not reported
+ * as never closed.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uthash.h>
+
+#include "capture/live.h"
+#include "cli/commands.h"
+#include "cli/opts.h"
+#include "cli/output.h"
+#include "cli/pipeline.h"
+
+#define NS ((uint64_t)1000000000)
+#define TICK_NS (100 * (uint64_t)1000000)
+#define BUFFER_TIMEOUT_MS 100
+#define BATCH 4096                 /* packets per read, between ticks */
+#define DRAIN_WAIT_MS 250          /* > the buffer timeout */
+#define DRAIN_MAX_NS (2 * NS)
+#define DRAIN_ROUNDS 100000
+#define CAP_NET_ADMIN_BIT 12
+#define CAP_NET_RAW_BIT 13
+
+/* Touched by the signal handler, and only there besides setup. */
+static volatile sig_atomic_t stop;
+static struct live_cap *volatile sig_cap;
+
+/* A passive side in CLOSE_WAIT now. */
+struct cw_entry {
+	struct flow_key key;
+	uint64_t id;
+	uint64_t cw_start_ns;
+	int8_t client;
+	int8_t passive;
+	uint8_t alerted;
+	struct cw_entry *prev; /* list ordered by cw_start_ns */
+	struct cw_entry *next;
+	UT_hash_handle hh;
+};
+
+enum status_mode { STATUS_OFF = 0, STATUS_LINES, STATUS_TERMINAL };
+
+struct live_ctx {
+	const struct ft_opts *o;
+	struct pipeline pl;
+	struct live_cap *cap;
+	FILE *out;            /* the report stream (borrowed) */
+	int dlt;
+	int json_alerts;      /* alerts on the report stream, else stderr */
+	enum status_mode status;
+	int status_drawn;     /* a terminal status line is on screen */
+	/* sockets in CLOSE_WAIT */
+	struct cw_entry *cw_hash;
+	struct cw_entry *cw_head;
+	struct cw_entry *cw_tail;
+	struct cw_entry *cw_pending; /* first entry not alerted yet */
+	uint64_t alerts;
+	/* end of the capture */
+	uint64_t stop_ns;     /* packets stamped later are not taken */
+	int past_stop;
+	int count_done;
+	int oom;
+	struct live_stats st;
+	uint64_t tick_wall_ns;
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+	live_breakloop(sig_cap);
+}
+
+/* ---- terminal status line ---- */
+
+static void status_clear(struct live_ctx *c)
+{
+	if (c->status_drawn) {
+		fputs("\r\033[K", stderr);
+		c->status_drawn = 0;
+	}
+}
+
+static void status_show(struct live_ctx *c, uint64_t wall_ns)
+{
+	const struct flow_stats *fs = flow_table_stats(c->pl.flows);
+	char oldest[48] = "", d[32], when[48];
+
+	if (c->status == STATUS_OFF)
+		return;
+	if (c->cw_head)
+		snprintf(oldest, sizeof(oldest), " (oldest %s)",
+			 rpt_fmt_duration(d, sizeof(d),
+					  wall_ns > c->cw_head->cw_start_ns ?
+						  wall_ns -
+							  c->cw_head->cw_start_ns :
+						  0));
+	if (c->status == STATUS_TERMINAL) {
+		fputs("\r\033[K", stderr);
+		c->status_drawn = 1;
+	} else {
+		/* Seconds are enough in a log; cut the ISO time there. */
+		rpt_fmt_iso(when, sizeof(when), wall_ns);
+		when[19] = '\0';
+		fprintf(stderr, "fintrace live: %sZ ", when);
+	}
+	fprintf(stderr,
+		"%s: %" PRIu64 " flows, %" PRIu64 " in CLOSE_WAIT%s, %" PRIu64
+		" packets, %" PRIu64 " kernel drops, %" PRIu64
+		" interface drops",
+		c->o->iface, fs->tracked, fs->in_close_wait, oldest,
+		c->pl.frames, c->st.kernel_drops, c->st.if_drops);
+	fputs(c->status == STATUS_TERMINAL ? " " : "\n", stderr);
+	fflush(stderr);
+}
+
+/* One line on stderr, under (not through) the status line. */
+static void say(struct live_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(struct live_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	status_clear(c);
+	fputs("fintrace live: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* ---- alerts ---- */
+
+static void fmt_secs(char *buf, size_t n, uint64_t ns)
+{
+	snprintf(buf, n, "%" PRIu64 ".%09" PRIu64, ns / NS, ns % NS);
+}
+
+/*
+ * event "linger-exceeded" (cw_ns: close-wait so far) or "closed" (cw_ns:
+ * the final close-wait, closed_by: how).
+ */
+static void alert(struct live_ctx *c, const struct cw_entry *e,
+		  const char *event, uint64_t cw_ns, uint64_t now_ns,
+		  const char *closed_by)
+{
+	char cli[64], srv[64], since[48], at[48], cw[32], lg[32];
+	const struct flow_key *k = &e->key;
+	const char *passive = e->passive == e->client ? "client" : "server";
+	const char *active = e->passive == e->client ? "server" : "client";
+
+	rpt_fmt_endpoint(cli, sizeof(cli), k->addr[e->client], k->family,
+			 k->port[e->client]);
+	rpt_fmt_endpoint(srv, sizeof(srv), k->addr[1 - e->client], k->family,
+			 k->port[1 - e->client]);
+	rpt_fmt_iso(since, sizeof(since), e->cw_start_ns);
+	c->alerts++;
+	if (c->json_alerts) {
+		rpt_fmt_iso(at, sizeof(at), now_ns);
+		fmt_secs(cw, sizeof(cw), cw_ns);
+		fmt_secs(lg, sizeof(lg), c->o->linger_ns);
+		fprintf(c->out,
+			"{\"type\":\"alert\",\"event\":\"%s\",\"id\":%" PRIu64
+			",\"client\":\"%s\",\"server\":\"%s\",\"passive\":"
+			"\"%s\",\"close_wait\":%s,\"since\":\"%s\",\"time\":"
+			"\"%s\",\"linger\":%s",
+			event, e->id, cli, srv, passive, cw, since, at, lg);
+		if (closed_by)
+			fprintf(c->out, ",\"closed_by\":\"%s\"", closed_by);
+		fputs("}\n", c->out);
+		/* A monitor reading the stream must see it now. */
+		fflush(c->out);
+		return;
+	}
+	rpt_fmt_duration(cw, sizeof(cw), cw_ns);
+	if (!closed_by)
+		say(c,
+		    "alert: %s %s has been in CLOSE_WAIT for %s, since %s "
+		    "(%s %s closed first; flow %" PRIu64 ")",
+		    passive, !strcmp(passive, "server") ? srv : cli, cw, since,
+		    active, !strcmp(active, "server") ? srv : cli, e->id);
+	else
+		say(c,
+		    "closed: %s %s left CLOSE_WAIT after %s (%s; %s %s; flow "
+		    "%" PRIu64 ")",
+		    passive, !strcmp(passive, "server") ? srv : cli, cw,
+		    closed_by, active, !strcmp(active, "server") ? srv : cli,
+		    e->id);
+}
+
+/* Insert by cw_start_ns, from the tail: entries come nearly in order. */
+static void cw_insert(struct live_ctx *c, struct cw_entry *e)
+{
+	struct cw_entry *p = c->cw_tail;
+	int before_pending = 0;
+
+	while (p && p->cw_start_ns > e->cw_start_ns) {
+		if (p == c->cw_pending)
+			before_pending = 1;
+		p = p->prev;
+	}
+	e->prev = p;
+	e->next = p ? p->next : c->cw_head;
+	if (e->next)
+		e->next->prev = e;
+	else
+		c->cw_tail = e;
+	if (p)
+		p->next = e;
+	else
+		c->cw_head = e;
+	if (!c->cw_pending || before_pending)
+		c->cw_pending = e;
+}
+
+static void cw_remove(struct live_ctx *c, struct cw_entry *e)
+{
+	if (c->cw_pending == e)
+		c->cw_pending = e->next;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		c->cw_head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		c->cw_tail = e->prev;
+	HASH_DEL(c->cw_hash, e);
+	free(e);
+}
+
+static const char *closed_by(const struct td_flow *td, int passive)
+{
+	const struct td_dir *p = &td->dir[passive];
+
+	if (p->has_rst && (!p->has_fin || p->rst_ns < p->fin_ns))
+		return "rst";
+	if (p->has_fin)
+		return "fin";
+	if (td->dir[1 - passive].has_rst)
+		return "peer-rst";
+	return "reused"; /* a new SYN on the 4-tuple */
+}
+
+/* flow_hooks.close_wait, after the report's. */
+static void watch_close_wait(void *arg, const struct flow_key *key,
+			     const struct td_flow *td, int delta,
+			     uint64_t now_ns)
+{
+	struct live_ctx *c = arg;
+	struct cw_entry *e;
+	uint64_t cw;
+
+	HASH_FIND(hh, c->cw_hash, key, sizeof(*key), e);
+	if (delta > 0) {
+		if (e)
+			cw_remove(c, e);
+		if (td->active < 0)
+			return;
+		/* Alerts are best effort: without memory, no alert. */
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return;
+		e->key = *key;
+		e->id = flow_table_id(c->pl.flows, key);
+		e->cw_start_ns = td->cw_start_ns ? td->cw_start_ns : now_ns;
+		e->client = td->client;
+		e->passive = (int8_t)(1 - td->active);
+		HASH_ADD(hh, c->cw_hash, key, sizeof(e->key), e);
+		cw_insert(c, e);
+		return;
+	}
+	if (!e)
+		return;
+	cw = now_ns > e->cw_start_ns ? now_ns - e->cw_start_ns : 0;
+	/* Crossed and closed between two ticks: both events, in order. */
+	if (!e->alerted && cw > c->o->linger_ns) {
+		alert(c, e, "linger-exceeded", cw, now_ns, NULL);
+		e->alerted = 1;
+	}
+	if (e->alerted)
+		alert(c, e, "closed", cw, now_ns, closed_by(td, e->passive));
+	cw_remove(c, e);
+}
+
+/* flow_hooks.done: a flow finalised in CLOSE_WAIT leaves the list. */
+static void watch_done(void *arg, const struct flow_record *rec)
+{
+	struct live_ctx *c = arg;
+	struct cw_entry *e;
+
+	HASH_FIND(hh, c->cw_hash, rec->key, sizeof(*rec->key), e);
+	if (e)
+		cw_remove(c, e);
+}
+
+static void check_alerts(struct live_ctx *c, uint64_t wall_ns)
+{
+	struct cw_entry *e;
+
+	while ((e = c->cw_pending) &&
+	       e->cw_start_ns + c->o->linger_ns < wall_ns) {
+		if (!e->alerted) {
+			alert(c, e, "linger-exceeded", wall_ns - e->cw_start_ns,
+			      wall_ns, NULL);
+			e->alerted = 1;
+		}
+		c->cw_pending = e->next;
+	}
+}
+
+static void cw_free_all(struct live_ctx *c)
+{
+	struct cw_entry *e, *tmp;
+
+	HASH_ITER(hh, c->cw_hash, e, tmp)
+	{
+		HASH_DEL(c->cw_hash, e);
+		free(e);
+	}
+	c->cw_head = c->cw_tail = c->cw_pending = NULL;
+}
+
+/* ---- capture ---- */
+
+static unsigned on_packet(void *arg, const struct live_packet *p)
+{
+	struct live_ctx *c = arg;
+
+	if (c->stop_ns && p->wall_ns > c->stop_ns) {
+		c->past_stop = 1;
+		return LIVE_SKIP | LIVE_STOP;
+	}
+	if (pipeline_frame(&c->pl, p->data, p->caplen, p->wirelen, p->wall_ns,
+			   c->pl.frames + 1, c->dlt)) {
+		c->oom = 1;
+		return LIVE_STOP;
+	}
+	if (c->o->count && c->pl.frames >= c->o->count) {
+		c->count_done = 1;
+		return LIVE_STOP;
+	}
+	return 0;
+}
+
+/* Kernel counters: drops mark the flows of their time as lossy. */
+static void update_stats(struct live_ctx *c, uint64_t wall_ns)
+{
+	char err[FT_ERRBUF_SIZE];
+	uint64_t drops;
+
+	live_get_stats(c->cap, &c->st, err);
+	drops = c->st.kernel_drops + c->st.if_drops;
+	if (drops > c->pl.drops) {
+		/* They happened since the previous look: date them from it. */
+		rpt_note_drops(c->pl.rpt, drops,
+			       c->tick_wall_ns ? c->tick_wall_ns : wall_ns);
+		c->pl.drops = drops;
+	}
+	c->tick_wall_ns = wall_ns;
+}
+
+/*
+ * Read what the kernel captured before the stop: until nothing more
+ * comes within one buffer timeout, a packet stamped after the stop shows
+ * up, or the bounds are hit. Returns 0 or -errno with err set.
+ */
+static int drain(struct live_ctx *c, char *err)
+{
+	uint64_t until = clock_ns(CLOCK_MONOTONIC) + DRAIN_MAX_NS;
+
+	for (int round = 0; round < DRAIN_ROUNDS; round++) {
+		int n = live_dispatch(c->cap, BATCH, on_packet, c, err);
+
+		if (n < 0)
+			return n;
+		if (c->past_stop || c->oom || c->count_done ||
+		    clock_ns(CLOCK_MONOTONIC) >= until)
+			break;
+		if (!n && live_wait(c->cap, DRAIN_WAIT_MS) <= 0)
+			break;
+	}
+	return 0;
+}
+
+/* ---- privileges ---- */
+
+/* Bit `bit` of this process's effective capabilities: 1, 0, -1 unknown */
+static int have_cap(int bit)
+{
+	char line[256];
+	unsigned long long v;
+	FILE *f = fopen("/proc/self/status", "r");
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &v) == 1) {
+			rc = (int)((v >> bit) & 1);
+			break;
+		}
+	fclose(f);
+	return rc;
+}
+
+static void permission_message(const struct ft_opts *o, const char *err)
+{
+	int raw = have_cap(CAP_NET_RAW_BIT);
+	int admin = have_cap(CAP_NET_ADMIN_BIT);
+	const char *missing;
+
+	if (!raw && o->promisc && !admin)
+		missing = "CAP_NET_RAW and CAP_NET_ADMIN";
+	else if (!raw)
+		missing = "CAP_NET_RAW";
+	else if (o->promisc && !admin)
+		missing = "CAP_NET_ADMIN (for --promisc)";
+	else
+		missing = NULL;
+	if (!missing) {
+		fprintf(stderr, "fintrace live: %s\n", err);
+		return;
+	}
+	fprintf(stderr,
+		"fintrace live: cannot capture on %s: missing %s; run as root "
+		"or grant it once with: setcap cap_net_raw,cap_net_admin=eip "
+		"$(command -v fintrace)\n",
+		o->iface, missing);
+}
+
+/*
+ * Become user (setgroups, setgid, setuid, as tcpdump -Z does) for good.
+ * Returns 0 or -errno with err set.
+ */
+static int drop_privileges(const char *user, uid_t uid, gid_t gid, char *err)
+{
+	if (initgroups(user, gid) || setgid(gid) || setuid(uid)) {
+		int e = errno;
+
+		snprintf(err, FT_ERRBUF_SIZE, "-Z %s: cannot switch user: %s",
+			 user, strerror(e));
+		return -e;
+	}
+	if (uid && (!setuid(0) || !geteuid())) {
+		snprintf(err, FT_ERRBUF_SIZE,
+			 "-Z %s: root could be regained after the switch",
+			 user);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int install_signals(struct sigaction *old_int,
+			   struct sigaction *old_term)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the wait must end. A second signal kills. */
+	sa.sa_flags = SA_RESETHAND;
+	if (sigaction(SIGINT, &sa, old_int))
+		return -errno;
+	if (sigaction(SIGTERM, &sa, old_term)) {
+		sigaction(SIGINT, old_int, NULL);
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The capture loop; returns when a signal, --duration, --count, an
+ * error or a dead report reader ends it. Returns 0 or -errno, err set.
+ */
+static int run(struct live_ctx *c, char *err)
+{
+	const struct ft_opts *o = c->o;
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+	uint64_t deadline = o->duration_ns ? t0 + o->duration_ns : 0;
+	uint64_t next_tick = t0, next_status = t0 + o->interval_ns;
+
+	for (;;) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC), wall, wait_ns;
+		int rc;
+
+		if (stop || c->count_done || c->oom)
+			return 0;
+		if (deadline && now >= deadline)
+			return 0;
+		if (now >= next_tick) {
+			wall = clock_ns(CLOCK_REALTIME);
+			check_alerts(c, wall);
+			update_stats(c, wall);
+			/* Flow lines and alerts reach a reader promptly. */
+			if (fflush(c->out) || ferror(c->out)) {
+				snprintf(err, FT_ERRBUF_SIZE,
+					 "the report's reader went away");
+				return -EPIPE;
+			}
+			if (now >= next_status) {
+				status_show(c, wall);
+				rc = live_write_flush(c->cap, err);
+				if (rc)
+					return rc;
+				next_status = now + o->interval_ns;
+			}
+			next_tick = now + TICK_NS;
+		}
+		wait_ns = next_tick - now;
+		if (deadline && deadline - now < wait_ns)
+			wait_ns = deadline - now;
+		rc = live_wait(c->cap, (unsigned)((wait_ns + 999999) / 1000000));
+		if (rc < 0 && rc != -EINTR) {
+			snprintf(err, FT_ERRBUF_SIZE, "%s: poll: %s", o->iface,
+				 strerror(-rc));
+			return rc;
+		}
+		rc = live_dispatch(c->cap, BATCH, on_packet, c, err);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+int cmd_live(int argc, char **argv)
+{
+	struct ft_opts o;
+	struct live_ctx ctx;
+	struct live_config lc;
+	struct out_file out = {0};
+	struct flow_hooks watch = {
+		.done = watch_done,
+		.close_wait = watch_close_wait,
+	};
+	struct sigaction old_int, old_term;
+	struct passwd *pw;
+	char err[FT_ERRBUF_SIZE] = "", ierr[FT_ERRBUF_SIZE] = "";
+	char oerr[FT_OPTS_ERRBUF], lg[32];
+	const char *input_error = NULL;
+	const char *inputs[1];
+	char *user = NULL;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int status = FT_EXIT_OK, signals = 0, rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	stop = 0;
+	if (opts_parse(argc, argv, OPTS_LIVE, &o, oerr)) {
+		fprintf(stderr, "fintrace live: %s\n", oerr);
+		fprintf(stderr, "Try 'fintrace live --help'.\n");
+		return FT_EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(opts_usage(OPTS_LIVE), stdout);
+		return FT_EXIT_OK;
+	}
+	if (o.write_file && !strcmp(o.write_file, "-") &&
+	    (!o.output || !strcmp(o.output, "-"))) {
+		fprintf(stderr, "fintrace live: -w - writes packets to standard "
+				"output: give the report a file with -o\n");
+		return FT_EXIT_USAGE;
+	}
+	ctx.o = &o;
+	inputs[0] = o.iface;
+
+	if (o.user) {
+		/* Resolve now: a typo must not cost a capture. */
+		errno = 0;
+		pw = getpwnam(o.user);
+		if (!pw) {
+			fprintf(stderr, "fintrace live: -Z %s: %s\n", o.user,
+				errno ? strerror(errno) : "no such user");
+			return FT_EXIT_INPUT;
+		}
+		if (geteuid()) {
+			fprintf(stderr,
+				"fintrace live: -Z %s: only root can switch "
+				"users (this process runs as uid %u)\n",
+				o.user, (unsigned)geteuid());
+			return FT_EXIT_INPUT;
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+		user = strdup(pw->pw_name);
+		if (!user) {
+			fprintf(stderr, "fintrace live: out of memory\n");
+			return FT_EXIT_INPUT;
+		}
+	}
+
+	lc = (struct live_config){
+		.iface = o.iface,
+		.filter = o.filter,
+		.snaplen = o.snaplen,
+		.buffer_mb = o.buffer_mb,
+		.timeout_ms = BUFFER_TIMEOUT_MS,
+		.promisc = o.promisc,
+	};
+	ctx.cap = live_open(&lc, err);
+	if (!ctx.cap) {
+		if (errno == EPERM)
+			permission_message(&o, err);
+		else
+			fprintf(stderr, "fintrace live: %s\n", err);
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
+	ctx.dlt = live_datalink(ctx.cap);
+	if (o.write_file && live_write_open(ctx.cap, o.write_file, err)) {
+		fprintf(stderr, "fintrace live: %s\n", err);
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
+	if (out_open(&out, o.output, err)) {
+		fprintf(stderr, "fintrace live: %s\n", err);
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
+	/* Everything that needs root is open: give root up. */
+	if (user && drop_privileges(user, uid, gid, err)) {
+		fprintf(stderr, "fintrace live: %s\n", err);
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
+	if (pipeline_init(&ctx.pl, &o, out.fp, "live")) {
+		fprintf(stderr, "fintrace live: out of memory\n");
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
+	pipeline_watch(&ctx.pl, &watch, &ctx);
+	ctx.out = out.fp;
+	ctx.json_alerts = o.format == RPT_JSON;
+	if (!o.progress)
+		ctx.status = STATUS_OFF;
+	else
+		ctx.status = isatty(STDERR_FILENO) ? STATUS_TERMINAL :
+						     STATUS_LINES;
+
+	sig_cap = ctx.cap;
+	rc = install_signals(&old_int, &old_term);
+	if (rc) {
+		fprintf(stderr, "fintrace live: signals: %s\n", strerror(-rc));
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
+	signals = 1;
+	if (*live_warning(ctx.cap))
+		say(&ctx, "warning: %s", live_warning(ctx.cap));
+	say(&ctx,
+	    "listening on %s (%s), snapshot length %u, linger %s%s%s; "
+	    "Ctrl-C ends with the report",
+	    o.iface, live_datalink_name(ctx.cap), o.snaplen,
+	    rpt_fmt_duration(lg, sizeof(lg), o.linger_ns),
+	    o.write_file ? ", writing to " : "",
+	    o.write_file ? o.write_file : "");
+
+	rc = run(&ctx, err);
+	ctx.stop_ns = clock_ns(CLOCK_REALTIME);
+	if (!rc && !ctx.count_done && !ctx.oom)
+		rc = drain(&ctx, err);
+	if (ctx.oom) {
+		snprintf(err, sizeof(err),
+			 "out of memory after %" PRIu64
+			 " packets (try --max-flows)",
+			 ctx.pl.frames);
+		rc = -ENOMEM;
+	}
+	if (rc) {
+		/* One line now; the report still covers what was captured. */
+		say(&ctx, "%s", err);
+		snprintf(ierr, sizeof(ierr), "%s", err);
+		input_error = ierr;
+		status = FT_EXIT_INPUT;
+	}
+	update_stats(&ctx, ctx.stop_ns);
+	status_clear(&ctx);
+	fprintf(stderr,
+		"fintrace live: %s: %" PRIu64 " packets captured, %" PRIu64
+		" received by the filter, %" PRIu64
+		" dropped by the kernel, %" PRIu64
+		" dropped by the interface\n",
+		o.iface, ctx.pl.frames, ctx.st.received, ctx.st.kernel_drops,
+		ctx.st.if_drops);
+	if (live_write_close(ctx.cap, err)) {
+		if (!input_error) {
+			fprintf(stderr, "fintrace live: %s\n", err);
+			snprintf(ierr, sizeof(ierr), "%s", err);
+			input_error = ierr;
+		}
+		status = FT_EXIT_INPUT;
+	}
+	/* A socket still in CLOSE_WAIT has been there until the stop. */
+	if (ctx.pl.first_ns && ctx.stop_ns > ctx.pl.last_ns)
+		ctx.pl.last_ns = ctx.stop_ns;
+	rc = pipeline_finish(&ctx.pl, inputs, 1, input_error);
+	err[0] = '\0';
+	if (out_close(&out, err) || rc) {
+		if (!out.quiet_epipe)
+			fprintf(stderr, "fintrace live: %s\n",
+				rc && !err[0] ? "cannot write the report" :
+						err);
+		status = FT_EXIT_INPUT;
+	} else if (status == FT_EXIT_OK && pipeline_failed(&ctx.pl)) {
+		status = FT_EXIT_FAIL_ON;
+	}
+out:
+	if (signals) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	sig_cap = NULL;
+	cw_free_all(&ctx);
+	pipeline_free(&ctx.pl);
+	out_close(&out, NULL);
+	live_free(ctx.cap);
+	free(user);
+	return status;
+}

@@ -1,0 +1,805 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fintrace live end to end, on real TCP stacks: two network namespaces
+ * joined by a veth pair (pcaps/scenarios.sh), ftpeer playing a server
+ * that never closes, one that closes late, a clean close and an abort,
+ * and fintrace live capturing in the server's namespace. The live
+ * report must give the verdicts fintrace read gives on the -w file of
+ * the same run; the linger alert must arrive while the capture runs;
+ * SIGINT must give a complete report and a valid -w file. Also: the
+ * one-line errors (no capability, no interface, unwritable -w file),
+ * -Z, --count, --duration, -i any, and the pipeline's watch hooks.
+ *
+ * Everything but the last needs root and network namespaces: by hand
+ * without root the tests are skipped with the reason; under CI=true
+ * they fail instead. Namespaces are named ftl-lt-PID-*, and leftovers of
+ * a run that died are removed by the next one.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "cli/pipeline.h"
+
+#define FINTRACE BUILD_DIR "/cli/fintrace"
+#define FTPEER BUILD_DIR "/pcaps/ftpeer"
+#define SCENARIOS SRC_DIR "/pcaps/scenarios.sh"
+#define NS_PREFIX "ftl-lt-"
+#define MAX_KIDS 16
+#define CLI_ADDR "10.79.0.1"
+#define SRV_ADDR "10.79.0.2"
+
+static char tmpdir[256];
+static char ns_cli[64], ns_srv[64];
+static pid_t kids[MAX_KIDS];
+static int nkids;
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Run a shell command; returns its exit status. */
+static int run(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	cr_assert_neq(st, -1);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static const char *path_in(const char *name)
+{
+	static char buf[16][512];
+	static int k;
+
+	k = (k + 1) % 16;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", tmpdir, name);
+	return buf[k];
+}
+
+/* path_in() that lasts: for argument vectors built ahead of time. */
+static char *path_dup(const char *name)
+{
+	char *p = strdup(path_in(name));
+
+	cr_assert_not_null(p);
+	return p;
+}
+
+/* A whole small file, in a static buffer ("" when missing). */
+static const char *slurp(const char *name)
+{
+	static char buf[1 << 18];
+	FILE *f = fopen(path_in(name), "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Remove namespaces left by runs whose process is gone. */
+static void remove_stale_namespaces(void)
+{
+	DIR *d = opendir("/run/netns");
+	struct dirent *de;
+	int budget = 1000;
+
+	while (d && (de = readdir(d)) && budget-- > 0) {
+		long pid;
+		char cmd[512];
+
+		if (strncmp(de->d_name, NS_PREFIX, strlen(NS_PREFIX)))
+			continue;
+		pid = strtol(de->d_name + strlen(NS_PREFIX), NULL, 10);
+		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			continue;
+		snprintf(cmd, sizeof(cmd), "ip netns del '%s' 2>/dev/null",
+			 de->d_name);
+		if (system(cmd) == -1)
+			break;
+	}
+	if (d)
+		closedir(d);
+}
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ftl-live-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	/* Readable by the unprivileged runs of some tests. */
+	cr_assert_eq(chmod(tmpdir, 0755), 0);
+	snprintf(ns_cli, sizeof(ns_cli), NS_PREFIX "%d-c", (int)getpid());
+	snprintf(ns_srv, sizeof(ns_srv), NS_PREFIX "%d-s", (int)getpid());
+	nkids = 0;
+	if (geteuid() == 0)
+		remove_stale_namespaces();
+}
+
+static void reap_all(void)
+{
+	for (int i = 0; i < nkids; i++)
+		if (kids[i] > 0)
+			kill(kids[i], SIGTERM);
+	for (int i = 0; i < nkids; i++) {
+		if (kids[i] <= 0)
+			continue;
+		for (int t = 0; t < 100; t++) {
+			if (waitpid(kids[i], NULL, WNOHANG) != 0)
+				break;
+			usleep(20000);
+		}
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+		kids[i] = 0;
+	}
+	nkids = 0;
+}
+
+static void teardown(void)
+{
+	char cmd[512];
+
+	reap_all();
+	if (geteuid() == 0) {
+		snprintf(cmd, sizeof(cmd),
+			 "ip netns del '%s' 2>/dev/null; "
+			 "ip netns del '%s' 2>/dev/null; true",
+			 ns_cli, ns_srv);
+		cr_assert_neq(system(cmd), -1);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(live, .init = setup, .fini = teardown, .timeout = 45);
+
+/* Root and namespaces, or skip (by hand) / fail (CI=true). */
+static void need_root(void)
+{
+	const char *ci = getenv("CI");
+	int in_ci = ci && !strcmp(ci, "true");
+
+	if (geteuid() != 0) {
+		if (in_ci)
+			cr_assert_fail("CI=true: the live tests must run as "
+				       "root, not be skipped");
+		cr_skip_test("needs root (live capture in network "
+			     "namespaces); run as root or with CI=true");
+	}
+}
+
+/* The two-namespace scenario network, or skip/fail like need_root. */
+static void need_veth_pair(void)
+{
+	const char *ci = getenv("CI");
+	int rc;
+
+	need_root();
+	rc = run("bash -c 'source \"%s\" && ftrec_ns_setup %s %s " CLI_ADDR
+		 " " SRV_ADDR " fd00:79::1 fd00:79::2' >%s 2>&1",
+		 SCENARIOS, ns_cli, ns_srv, path_in("ns.log"));
+	if (rc && !(ci && !strcmp(ci, "true")))
+		cr_skip_test("cannot create network namespaces: %s",
+			     slurp("ns.log"));
+	cr_assert_eq(rc, 0, "namespace setup failed: %s", slurp("ns.log"));
+}
+
+/* One namespace with only its loopback up. */
+static void need_one_namespace(void)
+{
+	const char *ci = getenv("CI");
+	int rc;
+
+	need_root();
+	rc = run("ip netns add %s >%s 2>&1 && ip -n %s link set lo up",
+		 ns_srv, path_in("ns.log"), ns_srv);
+	if (rc && !(ci && !strcmp(ci, "true")))
+		cr_skip_test("cannot create a network namespace: %s",
+			     slurp("ns.log"));
+	cr_assert_eq(rc, 0, "namespace setup failed: %s", slurp("ns.log"));
+}
+
+/*
+ * Start argv (NULL-terminated) with stdout to out_name (or into a pipe
+ * whose read end goes to *out_fd when out_name is NULL) and stderr to
+ * err_name. Returns the pid; the process is ended by teardown.
+ */
+static pid_t spawn(char *const argv[], const char *out_name, int *out_fd,
+		   const char *err_name)
+{
+	int pfd[2] = {-1, -1};
+	pid_t pid;
+
+	cr_assert_lt(nkids, MAX_KIDS);
+	if (!out_name)
+		cr_assert_eq(pipe(pfd), 0);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (!pid) {
+		int fo = out_name ? open(path_in(out_name),
+					 O_WRONLY | O_CREAT | O_TRUNC, 0644) :
+				    pfd[1];
+		int fe = open(path_in(err_name), O_WRONLY | O_CREAT | O_TRUNC,
+			      0644);
+
+		if (fo < 0 || fe < 0)
+			_exit(126);
+		dup2(fo, STDOUT_FILENO);
+		dup2(fe, STDERR_FILENO);
+		if (pfd[0] >= 0)
+			close(pfd[0]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	kids[nkids++] = pid;
+	if (!out_name) {
+		close(pfd[1]);
+		*out_fd = pfd[0];
+	}
+	return pid;
+}
+
+/* Wait (at most ms) until file name holds needle. */
+static int wait_for_text(const char *name, const char *needle, unsigned ms)
+{
+	uint64_t until = mono_ms() + ms;
+
+	do {
+		if (strstr(slurp(name), needle))
+			return 1;
+		usleep(20000);
+	} while (mono_ms() < until);
+	return 0;
+}
+
+/* Wait (at most ms) for pid to exit; returns its status or -1. */
+static int wait_exit(pid_t pid, unsigned ms)
+{
+	uint64_t until = mono_ms() + ms;
+	int st;
+
+	do {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid) {
+			for (int i = 0; i < nkids; i++)
+				if (kids[i] == pid)
+					kids[i] = 0;
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+					       128 + WTERMSIG(st);
+		}
+		usleep(20000);
+	} while (mono_ms() < until);
+	return -1;
+}
+
+/* An ftpeer server in ns on SRV_ADDR:port, once it listens. */
+static void start_server(const char *ns, unsigned port, const char *on_eof)
+{
+	char hp[64], log[64], err[64];
+	char *argv[] = {"ip", "netns", "exec", (char *)ns, FTPEER, "server",
+			"-l", hp, "--reply", "100", "--on-eof",
+			(char *)on_eof, "--exit-after", "30", "-v", NULL};
+
+	snprintf(hp, sizeof(hp), "%s:%u", SRV_ADDR, port);
+	snprintf(log, sizeof(log), "srv-%u.log", port);
+	snprintf(err, sizeof(err), "srv-%u.err", port);
+	spawn(argv, log, NULL, err);
+	cr_assert(wait_for_text(log, " listen ", 5000),
+		  "server %u did not listen: %s", port, slurp(err));
+}
+
+static void start_client(const char *ns, unsigned port, int abort_close)
+{
+	char hp[64], log[64], err[64];
+	char *argv[] = {"ip", "netns", "exec", (char *)ns, FTPEER, "client",
+			"-c", hp, "--send", "100", "--close-after", "100",
+			"--exit-after", "10", "-v",
+			abort_close ? "--abort" : NULL, NULL};
+
+	snprintf(hp, sizeof(hp), "%s:%u", SRV_ADDR, port);
+	snprintf(log, sizeof(log), "cli-%u.log", port);
+	snprintf(err, sizeof(err), "cli-%u.err", port);
+	spawn(argv, log, NULL, err);
+}
+
+/*
+ * Read lines from fd into file name (appending) until one contains both
+ * needles, EOF, or ms pass. Returns 1 when found.
+ */
+static int read_until(int fd, const char *name, const char *n1,
+		      const char *n2, unsigned ms)
+{
+	static char line[1 << 16];
+	static size_t used;
+	uint64_t until = mono_ms() + ms;
+	FILE *f = fopen(path_in(name), "a");
+	int found = 0;
+
+	cr_assert_not_null(f);
+	while (!found && mono_ms() < until) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+		char *nl;
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		n = read(fd, line + used, sizeof(line) - 1 - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		line[used] = '\0';
+		while (!found && (nl = strchr(line, '\n'))) {
+			size_t len = (size_t)(nl - line) + 1;
+
+			fwrite(line, 1, len, f);
+			*nl = '\0';
+			if (n1 && strstr(line, n1) && (!n2 || strstr(line, n2)))
+				found = 1;
+			memmove(line, line + len, used - len + 1);
+			used -= len;
+		}
+		cr_assert_lt(used, sizeof(line) - 1, "line too long");
+	}
+	fclose(f);
+	return found;
+}
+
+/* The first line of the named file (for messages). */
+static const char *first_line(const char *name)
+{
+	static char buf[1024];
+	const char *s = slurp(name);
+	size_t n = strcspn(s, "\n");
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)(n < 1000 ? n : 1000), s);
+	return buf;
+}
+
+Test(live, scenario_verdicts_alerts_sigint_match_read)
+{
+	char *argv[] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live",
+			"-i", "veth-s", "-w", path_dup("live.pcap"),
+			"--format", "json", "--linger", "1s", "--interval",
+			"1s", "--duration", "30s", NULL};
+	struct stat sb;
+	pid_t live;
+	int fd, st;
+
+	need_veth_pair();
+	live = spawn(argv, NULL, &fd, "live.err");
+	cr_assert(wait_for_text("live.err", "listening on veth-s", 5000),
+		  "fintrace live did not start: %s", slurp("live.err"));
+
+	/* 9101 never closes, 9102 closes 1.5 s late, 9103 clean, 9104 RST */
+	start_server(ns_srv, 9101, "never");
+	start_server(ns_srv, 9102, "late=1.5");
+	start_server(ns_srv, 9103, "close");
+	start_server(ns_srv, 9104, "close");
+	start_client(ns_cli, 9101, 0);
+	start_client(ns_cli, 9102, 0);
+	start_client(ns_cli, 9103, 0);
+	start_client(ns_cli, 9104, 1);
+
+	/* The leak's alert, read from the pipe while the capture runs. */
+	cr_assert(read_until(fd, "live.json", "\"event\":\"linger-exceeded\"",
+			     "\"server\":\"" SRV_ADDR ":9101\"", 6000),
+		  "no linger alert for the leak; output: %s; stderr: %s",
+		  slurp("live.json"), slurp("live.err"));
+	cr_assert_eq(waitpid(live, &st, WNOHANG), 0,
+		     "the capture ended before the alert was read");
+	/* The late close ends with its "closed" alert. */
+	cr_assert(read_until(fd, "live.json", "\"event\":\"closed\"",
+			     "\"server\":\"" SRV_ADDR ":9102\"", 6000),
+		  "no closed alert for the late close: %s",
+		  slurp("live.json"));
+	cr_assert(wait_for_text("cli-9103.log", " exit ", 5000));
+	cr_assert(wait_for_text("cli-9104.log", " exit ", 5000));
+
+	cr_assert_eq(kill(live, SIGINT), 0);
+	read_until(fd, "live.json", NULL, NULL, 10000);
+	close(fd);
+	cr_assert_eq(wait_exit(live, 10000), 0, "fintrace live: %s",
+		     slurp("live.err"));
+	reap_all();
+
+	/* A complete report: alerts, four flows, services, one summary. */
+	cr_assert_eq(run("jq -e -s '"
+			 "(map(select(.type==\"flow\")) | length == 4) and "
+			 "(last | .type == \"summary\" and .mode == \"live\" "
+			 "and .flows == 4 and .error == null and "
+			 ".inputs == [\"veth-s\"]) and "
+			 "(map(select(.type==\"service\")) | length == 4)' "
+			 "%s >/dev/null",
+			 path_in("live.json")),
+		     0, "incomplete report: %s", slurp("live.json"));
+	/* The alert names the leak's flow, as the report does. */
+	cr_assert_eq(
+		run("jq -e -s '"
+		    "(map(select(.type==\"alert\" and .event==\"linger-exceeded\" "
+		    "and .server==\"" SRV_ADDR ":9101\"))[0]) as $a | "
+		    "(map(select(.type==\"flow\" and .server==\"" SRV_ADDR
+		    ":9101\"))[0]) as $f | "
+		    "$a.id == $f.id and $a.client == $f.client and "
+		    "$a.passive == \"server\" and $a.close_wait > 1 and "
+		    "$a.close_wait < 2 and ($a.since | test(\"Z$\")) and "
+		    "$f.verdict == \"never-closed\" and "
+		    "$f.in_close_wait_at_end' %s >/dev/null",
+		    path_in("live.json")),
+		0, "alert and flow disagree: %s", slurp("live.json"));
+	cr_assert_eq(run("jq -e -s 'map(select(.type==\"alert\" and "
+			 ".event==\"closed\"))[0] | .server == \"" SRV_ADDR
+			 ":9102\" and .close_wait > 1.4 and .closed_by == "
+			 "\"fin\"' %s >/dev/null",
+			 path_in("live.json")),
+		     0, "bad closed alert: %s", slurp("live.json"));
+
+	/* The verdicts intended, per service port. */
+	cr_assert_eq(run("jq -r 'select(.type==\"flow\") | "
+			 "(.server | split(\":\") | last) + \" \" + .verdict' "
+			 "%s | sort > %s",
+			 path_in("live.json"), path_in("live.verdicts")),
+		     0);
+	cr_assert_str_eq(slurp("live.verdicts"),
+			 "9101 never-closed\n9102 late-close\n9103 clean\n"
+			 "9104 reset\n");
+
+	/* The -w file: private, valid, and read gives the same verdicts. */
+	cr_assert_eq(stat(path_in("live.pcap"), &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
+	cr_assert_eq(run("%s read --format json --linger 1s %s > %s 2>%s",
+			 FINTRACE, path_in("live.pcap"), path_in("read.json"),
+			 path_in("read.err")),
+		     0, "read of the -w file failed: %s", slurp("read.err"));
+	cr_assert_eq(run("jq -r 'select(.type==\"flow\") | "
+			 "[.client, .server, .verdict] | @tsv' %s | sort > %s "
+			 "&& jq -r 'select(.type==\"flow\") | "
+			 "[.client, .server, .verdict] | @tsv' %s | sort > %s "
+			 "&& diff %s %s > %s",
+			 path_in("live.json"), path_in("a.tsv"),
+			 path_in("read.json"), path_in("b.tsv"),
+			 path_in("a.tsv"), path_in("b.tsv"),
+			 path_dup("ab.diff")),
+		     0, "live and read disagree:\n%s", slurp("ab.diff"));
+	cr_assert_eq(run("test \"$(jq -s 'last.packets' %s)\" = "
+			 "\"$(jq -s 'last.packets' %s)\"",
+			 path_in("live.json"), path_in("read.json")),
+		     0, "the -w file does not hold every packet analysed");
+	cr_assert(strstr(slurp("live.err"), "packets captured"),
+		  "no final statistics line: %s", slurp("live.err"));
+}
+
+Test(live, unprivileged_run_names_the_capability)
+{
+	int rc;
+
+	need_root();
+	/* A copy the unprivileged user can surely execute. */
+	cr_assert_eq(run("cp %s %s && chmod 0755 %s", FINTRACE,
+			 path_in("fintrace"), path_in("fintrace")),
+		     0);
+	rc = run("setpriv --reuid=nobody --regid=nogroup --clear-groups "
+		 "--inh-caps=-all %s live -i lo > %s 2> %s",
+		 path_in("fintrace"), path_in("np.out"), path_in("np.err"));
+	cr_assert_eq(rc, 2, "exit %d: %s", rc, slurp("np.err"));
+	cr_assert_eq(count_lines(slurp("np.err")), 1, "not one line: %s",
+		     slurp("np.err"));
+	cr_assert(strstr(slurp("np.err"), "missing CAP_NET_RAW"), "%s",
+		  slurp("np.err"));
+	cr_assert(strstr(slurp("np.err"),
+			 "setcap cap_net_raw,cap_net_admin=eip "
+			 "$(command -v fintrace)"),
+		  "%s", slurp("np.err"));
+	cr_assert_str_eq(slurp("np.out"), "");
+}
+
+Test(live, missing_interface_is_one_line_naming_it)
+{
+	int rc;
+
+	need_root();
+	rc = run("%s live -i ftl-nosuch0 > %s 2> %s", FINTRACE,
+		 path_in("ni.out"), path_in("ni.err"));
+	cr_assert_eq(rc, 2, "exit %d: %s", rc, slurp("ni.err"));
+	cr_assert_eq(count_lines(slurp("ni.err")), 1, "%s", slurp("ni.err"));
+	cr_assert(strstr(slurp("ni.err"), "ftl-nosuch0"), "%s",
+		  slurp("ni.err"));
+	cr_assert(strstr(slurp("ni.err"), "no such interface"), "%s",
+		  slurp("ni.err"));
+	cr_assert_str_eq(slurp("ni.out"), "");
+}
+
+Test(live, unwritable_w_file_is_an_error_naming_it)
+{
+	int rc;
+
+	need_one_namespace();
+	rc = run("ip netns exec %s %s live -i lo --duration 2s "
+		 "-w /nonexistent-ftl/x.pcap > %s 2> %s",
+		 ns_srv, FINTRACE, path_in("nw.out"), path_in("nw.err"));
+	cr_assert_eq(rc, 2, "exit %d: %s", rc, slurp("nw.err"));
+	cr_assert_eq(count_lines(slurp("nw.err")), 1, "%s", slurp("nw.err"));
+	cr_assert(strstr(slurp("nw.err"), "/nonexistent-ftl/x.pcap: No such "
+					  "file or directory"),
+		  "%s", slurp("nw.err"));
+	/* A full disk: the file header's flush fails before the capture. */
+	rc = run("ip netns exec %s %s live -i lo --duration 2s -w /dev/full "
+		 "> %s 2> %s",
+		 ns_srv, FINTRACE, path_in("nw.out"), path_in("nw.err"));
+	cr_assert_eq(rc, 2, "exit %d: %s", rc, slurp("nw.err"));
+	cr_assert_eq(count_lines(slurp("nw.err")), 1, "%s", slurp("nw.err"));
+	cr_assert(strstr(slurp("nw.err"),
+			 "/dev/full: write error: No space left on device"),
+		  "%s", slurp("nw.err"));
+}
+
+Test(live, Z_drops_root_once_the_capture_is_open)
+{
+	char *argv[] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live",
+			"-i", "lo", "-Z", "nobody", "-w",
+			path_dup("z.pcap"), "--format", "json",
+			"--duration", "20s", NULL};
+	char status_path[64], line[256];
+	unsigned ruid = 0, euid = 0, suid = 0, fsuid = 0;
+	unsigned long long capeff = ~0ULL;
+	pid_t live;
+	FILE *f;
+	int fd;
+
+	need_one_namespace();
+	live = spawn(argv, "z.json", &fd, "z.err");
+	cr_assert(wait_for_text("z.err", "listening on lo", 5000),
+		  "fintrace live did not start: %s", slurp("z.err"));
+	snprintf(status_path, sizeof(status_path), "/proc/%d/status",
+		 (int)live);
+	f = fopen(status_path, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "Uid: %u %u %u %u", &ruid, &euid, &suid, &fsuid);
+		sscanf(line, "CapEff: %llx", &capeff);
+	}
+	fclose(f);
+	cr_assert(ruid && euid && suid && fsuid,
+		  "still root: Uid %u %u %u %u", ruid, euid, suid, fsuid);
+	cr_assert_eq(capeff, 0, "capabilities left: %llx", capeff);
+	cr_assert_eq(kill(live, SIGINT), 0);
+	cr_assert_eq(wait_exit(live, 10000), 0, "%s", slurp("z.err"));
+	cr_assert(strstr(slurp("z.json"), "\"type\":\"summary\""), "%s",
+		  slurp("z.json"));
+	cr_assert_eq(run("%s read %s > /dev/null 2>&1", FINTRACE,
+			 path_in("z.pcap")),
+		     0, "the -w file written after -Z is not readable");
+}
+
+Test(live, count_and_duration_end_the_capture)
+{
+	char *srv[] = {"ip", "netns", "exec", ns_srv, FTPEER, "server", "-l",
+		       "127.0.0.1:9100", "-n", "0", "--reply", "100",
+		       "--exit-after", "20", "-v", NULL};
+	char *cli[] = {"ip", "netns", "exec", ns_srv, FTPEER, "client", "-c",
+		       "127.0.0.1:9100", "-n", "50", "--interval", "50",
+		       "--send", "100", "--close-after", "20",
+		       "--exit-after", "20", NULL};
+	char *cnt[] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live", "-i",
+		       "lo", "-c", "7", "--format", "json", "-w",
+		       path_dup("c.pcap"), "--duration", "20s", NULL};
+	uint64_t t0;
+	pid_t p;
+	int rc;
+
+	need_one_namespace();
+	/* --duration alone, nothing to see: a report with no packets. */
+	t0 = mono_ms();
+	rc = run("ip netns exec %s %s live -i lo --duration 300ms "
+		 "--format json > %s 2> %s",
+		 ns_srv, FINTRACE, path_in("d.json"), path_in("d.err"));
+	cr_assert_eq(rc, 0, "%s", slurp("d.err"));
+	cr_assert_lt(mono_ms() - t0, 3000, "--duration 300ms took %llu ms",
+		     (unsigned long long)(mono_ms() - t0));
+	cr_assert_eq(run("jq -e -s 'last | .type == \"summary\" and "
+			 ".packets == 0' %s > /dev/null",
+			 path_in("d.json")),
+		     0, "%s", slurp("d.json"));
+
+	/* -c 7 with traffic flowing: exactly 7 packets, in the -w file too */
+	spawn(srv, "cs.log", NULL, "cs.err");
+	cr_assert(wait_for_text("cs.log", " listen ", 5000), "%s",
+		  slurp("cs.err"));
+	p = spawn(cnt, "c.json", NULL, "c.err");
+	cr_assert(wait_for_text("c.err", "listening on lo", 5000), "%s",
+		  slurp("c.err"));
+	spawn(cli, "cc.log", NULL, "cc.err");
+	rc = wait_exit(p, 10000);
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, slurp("c.err"));
+	cr_assert_eq(run("jq -e -s 'last | .type == \"summary\" and "
+			 ".packets == 7' %s > /dev/null",
+			 path_in("c.json")),
+		     0, "%s", slurp("c.json"));
+	cr_assert_eq(run("test \"$(%s read --format json %s | "
+			 "jq -s last.packets)\" = 7",
+			 FINTRACE, path_in("c.pcap")),
+		     0, "the -w file does not hold the 7 packets");
+}
+
+Test(live, any_interface_text_mode_alert_on_stderr)
+{
+	char *srv[] = {"ip", "netns", "exec", ns_srv, FTPEER, "server", "-l",
+		       "127.0.0.1:9100", "--reply", "100", "--on-eof",
+		       "never", "--exit-after", "20", "-v", NULL};
+	char *cli[] = {"ip", "netns", "exec", ns_srv, FTPEER, "client", "-c",
+		       "127.0.0.1:9100", "--send", "100", "--close-after",
+		       "50", "--exit-after", "20", NULL};
+	char *lv[] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live", "-i",
+		      "any", "--linger", "300ms", "--duration", "20s", NULL};
+	pid_t p;
+
+	need_one_namespace();
+	spawn(srv, "as.log", NULL, "as.err");
+	cr_assert(wait_for_text("as.log", " listen ", 5000), "%s",
+		  slurp("as.err"));
+	p = spawn(lv, "a.txt", NULL, "a.err");
+	cr_assert(wait_for_text("a.err", "listening on any (LINUX_SLL", 5000),
+		  "%s", slurp("a.err"));
+	spawn(cli, "ac.log", NULL, "ac.err");
+	cr_assert(wait_for_text("a.err", "alert: server 127.0.0.1:9100 has "
+					 "been in CLOSE_WAIT",
+				5000),
+		  "no alert on stderr: %s", slurp("a.err"));
+	cr_assert_eq(waitpid(p, NULL, WNOHANG), 0);
+	cr_assert_eq(kill(p, SIGTERM), 0);
+	cr_assert_eq(wait_exit(p, 10000), 0, "%s", slurp("a.err"));
+	cr_assert(strstr(slurp("a.txt"), "server 127.0.0.1:9100 never closed "
+					 "1 of 1 connections"),
+		  "%s", slurp("a.txt"));
+	cr_assert(strstr(slurp("a.txt"), "fintrace live: any"), "%s",
+		  first_line("a.txt"));
+}
+
+/* ---- the pipeline's watch hooks, in-process (no privileges) ---- */
+
+struct watched {
+	int enter, leave, done;
+	uint64_t enter_id, done_id;
+	struct pipeline *pl;
+	enum td_verdict verdict;
+};
+
+static void w_cw(void *arg, const struct flow_key *key,
+		 const struct td_flow *td, int delta, uint64_t now_ns)
+{
+	struct watched *w = arg;
+
+	(void)td;
+	(void)now_ns;
+	if (delta > 0) {
+		w->enter++;
+		w->enter_id = flow_table_id(w->pl->flows, key);
+	} else {
+		w->leave++;
+	}
+}
+
+static void w_done(void *arg, const struct flow_record *rec)
+{
+	struct watched *w = arg;
+
+	w->done++;
+	w->done_id = rec->id;
+	w->verdict = rec->res.verdict;
+}
+
+/* A raw IPv4 + TCP header (DLT_RAW), no payload. */
+static size_t tcp4(uint8_t *b, int to_server, uint32_t seq, uint32_t ack,
+		   uint8_t flags)
+{
+	const char *src = to_server ? CLI_ADDR : SRV_ADDR;
+	const char *dst = to_server ? SRV_ADDR : CLI_ADDR;
+	uint16_t sp = htons(to_server ? 40000 : 9100);
+	uint16_t dp = htons(to_server ? 9100 : 40000);
+	uint32_t s = htonl(seq), a = htonl(ack);
+
+	memset(b, 0, 40);
+	b[0] = 0x45;
+	b[3] = 40;
+	b[8] = 64;
+	b[9] = 6;
+	inet_pton(AF_INET, src, b + 12);
+	inet_pton(AF_INET, dst, b + 16);
+	memcpy(b + 20, &sp, 2);
+	memcpy(b + 22, &dp, 2);
+	memcpy(b + 24, &s, 4);
+	memcpy(b + 28, &a, 4);
+	b[32] = 0x50;
+	b[33] = flags;
+	b[34] = 0xff;
+	return 40;
+}
+
+Test(live, pipeline_watch_sees_close_wait_with_the_flow_id)
+{
+	static const struct {
+		int to_server;
+		uint32_t seq, ack;
+		uint8_t flags;
+	} segs[] = {
+		{1, 100, 0, 0x02},   {0, 500, 101, 0x12}, {1, 101, 501, 0x10},
+		{1, 101, 501, 0x11}, {0, 501, 102, 0x10}, /* CLOSE_WAIT */
+		{0, 501, 102, 0x11},                      /* server's FIN */
+		{1, 102, 502, 0x10},
+	};
+	struct ft_opts o = ft_opts_defaults;
+	struct flow_hooks hooks = {.done = w_done, .close_wait = w_cw};
+	struct pipeline pl;
+	struct watched w = {0};
+	struct flow_key none;
+	uint8_t frame[64];
+	FILE *out = fopen("/dev/null", "w");
+
+	cr_assert_not_null(out);
+	o.format = RPT_JSON;
+	cr_assert_eq(pipeline_init(&pl, &o, out, "live"), 0);
+	w.pl = &pl;
+	pipeline_watch(&pl, &hooks, &w);
+	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+		size_t n = tcp4(frame, segs[i].to_server, segs[i].seq,
+				segs[i].ack, segs[i].flags);
+
+		cr_assert_eq(pipeline_frame(&pl, frame, (uint32_t)n,
+					    (uint32_t)n,
+					    1700000000000000000ULL +
+						    i * 1000000000ULL,
+					    i + 1, DLT_RAW),
+			     0);
+		if (i == 4)
+			cr_assert_eq(w.enter, 1, "no CLOSE_WAIT after the ACK");
+	}
+	cr_assert_eq(w.enter_id, 1);
+	cr_assert_eq(w.leave, 1);
+	memset(&none, 0, sizeof(none));
+	cr_assert_eq(flow_table_id(pl.flows, &none), 0);
+	cr_assert_eq(pipeline_finish(&pl, NULL, 0, NULL), 0);
+	cr_assert_eq(w.done, 1);
+	cr_assert_eq(w.done_id, 1);
+	/* The report saw the same flow: the watcher comes in addition. */
+	cr_assert_eq(rpt_verdict_count(pl.rpt, TD_CLEAN), 1);
+	cr_assert_eq(w.verdict, TD_CLEAN);
+	pipeline_free(&pl);
+	fclose(out);
+}
