@@ -299,7 +299,7 @@ compare_section() {
 		done
 	done
 
-	declare -gA med_ns rss_kib status min_ns max_ns
+	declare -gA med_ns rss_kib status min_ns max_ns cpu_ns
 	for tool in "${list[@]}"; do
 		tool_available "$tool" || continue
 		local st
@@ -309,6 +309,9 @@ compare_section() {
 		rss_kib[$tool]=$(for ((r = 1; r <= runs; r++)); do rusage_get "$res/$tool.$r" maxrss_kib; done | sort -n | tail -1)
 		min_ns[$tool]=$(for ((r = 1; r <= runs; r++)); do rusage_get "$res/$tool.$r" wall_ns; done | sort -n | head -1)
 		max_ns[$tool]=$(for ((r = 1; r <= runs; r++)); do rusage_get "$res/$tool.$r" wall_ns; done | sort -n | tail -1)
+		cpu_ns[$tool]=$(for ((r = 1; r <= runs; r++)); do
+			echo $(($(rusage_get "$res/$tool.$r" user_ns) + $(rusage_get "$res/$tool.$r" sys_ns)))
+		done | median)
 	done
 
 	echo "## Reading one capture"
@@ -321,19 +324,19 @@ compare_section() {
 		"Median of $runs run(s) per tool on a warm page cache;" \
 		"\"vs X\" is X's median time divided by this tool's (above 1: faster than X)."
 	echo
-	echo "| tool | command | median wall (s) | min–max (s) | packets/s | peak RSS (MiB) | vs tcpdump | vs tshark | vs tcptrace |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "| tool | command | median wall (s) | min–max (s) | CPU (s) | packets/s | peak RSS (MiB) | vs tcpdump | vs tshark | vs tcptrace |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for tool in "${list[@]}"; do
 		local shown
 		tool_cmd "$tool" FILE
 		shown="\`${cmd[*]}\`"
 		shown=${shown//$fintrace/fintrace}
 		if ! tool_available "$tool"; then
-			echo "| $tool | $shown | not available | | | | | | |"
+			echo "| $tool | $shown | not available | | | | | | | |"
 			continue
 		fi
 		if [[ ${status[$tool]} != 0 ]]; then
-			echo "| $tool | $shown | failed (exit ${status[$tool]}: $(head -c 120 "$res/$tool.1.err" | tr '\n|' '  ')) | | | | | | |"
+			echo "| $tool | $shown | failed (exit ${status[$tool]}: $(head -c 120 "$res/$tool.1.err" | tr '\n|' '  ')) | | | | | | | |"
 			continue
 		fi
 		local ratios="" base
@@ -344,7 +347,7 @@ compare_section() {
 				ratios+=" – |"
 			fi
 		done
-		echo "| $tool | $shown | $(fmt_s "${med_ns[$tool]}") | $(fmt_s "${min_ns[$tool]}")–$(fmt_s "${max_ns[$tool]}") | $(fmt_rate "$n" "${med_ns[$tool]}") | $(fmt_mib "${rss_kib[$tool]}") |$ratios"
+		echo "| $tool | $shown | $(fmt_s "${med_ns[$tool]}") | $(fmt_s "${min_ns[$tool]}")–$(fmt_s "${max_ns[$tool]}") | $(fmt_s "${cpu_ns[$tool]}") | $(fmt_rate "$n" "${med_ns[$tool]}") | $(fmt_mib "${rss_kib[$tool]}") |$ratios"
 	done
 	echo
 	rm -f "$file"
@@ -445,7 +448,9 @@ flat_section() {
 	echo "Same traffic shape, $flat_conc flows open at once, every flow" \
 		"finishes (\`--mix $flat_mix --packets-per-flow 1\`);" \
 		"only the length of the capture differs. A flow table that forgets" \
-		"finished flows keeps the same peak RSS (ratio near 1)."
+		"finished flows keeps the same peak RSS (ratio near 1). Wall times" \
+		"here include ftgen sharing the CPU and the JSON report going" \
+		"through a pipe: for throughput, see the first table."
 	echo
 	echo "| flows | packets | open at once (ftgen) | peak tracked (fintrace) | peak RSS (MiB) | fintrace wall (s) | packets/s |"
 	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
