@@ -71,7 +71,7 @@ struct ks_table {
 	struct entry *socks;
 	struct entry *by_ino;
 	struct agg *aggs;
-	uint64_t events, dropped, sockets, pre_existing;
+	uint64_t events, dropped, sockets, pre_existing, end_lost;
 	uint64_t in_cw, peak_cw;
 	uint64_t verdicts[KS_V__COUNT];
 	uint64_t last_growth_ns;
@@ -898,6 +898,82 @@ size_t ks_tw_netns(const struct ks_table *t, uint32_t *netns, size_t max)
 	return n;
 }
 
+/* ---- reconciliation ---- */
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct ks_ref *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
+}
+
+static int believed_open(const struct entry *e)
+{
+	return !e->s.closed && !e->s.timewait && !e->s.end_lost;
+}
+
+size_t ks_live_netns(const struct ks_table *t, uint32_t *netns, size_t max)
+{
+	const struct entry *e, *tmp;
+	size_t n = 0, i;
+
+	HASH_ITER(hh, t->socks, e, tmp) {
+		if (!believed_open(e))
+			continue;
+		for (i = 0; i < n; i++)
+			if (netns[i] == e->s.netns)
+				break;
+		if (i == n && n < max)
+			netns[n++] = e->s.netns;
+	}
+	return n;
+}
+
+size_t ks_reconcile(struct ks_table *t, uint64_t now, uint64_t quiet_ns,
+		    const struct ks_ref *alive, size_t n)
+{
+	struct ks_ref *sorted = NULL, key;
+	struct entry *e, *tmp;
+	size_t gone = 0;
+
+	if (n) {
+		sorted = malloc(n * sizeof(*sorted));
+		if (!sorted)
+			return 0;
+		memcpy(sorted, alive, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), cmp_ref);
+	}
+	HASH_ITER(hh, t->socks, e, tmp) {
+		if (!believed_open(e) || e->s.state_ns + quiet_ns > now)
+			continue;
+		memset(&key, 0, sizeof(key));
+		key.cookie = e->s.cookie;
+		key.netns = e->s.netns;
+		if (n && bsearch(&key, sorted, n, sizeof(*sorted), cmp_ref))
+			continue;
+		gone++;
+		t->end_lost++;
+		e->s.end_lost = 1;
+		e->s.closed = 1;
+		e->s.closed_ns = now;
+		if (e->in_cw) {
+			/* its close-wait ended at an unknown time before now */
+			e->s.alerted = 0;
+			e->in_cw = 0;
+			e->s.close_wait_ns = now - e->s.cw_start_ns;
+			agg_cw_dec(e->svc);
+			agg_cw_dec(e->proc);
+			t->in_cw--;
+			e->cw_sampled = 1; /* not a measurement */
+		}
+		settle(t, e, KS_V_OPEN, now);
+	}
+	free(sorted);
+	return gone;
+}
+
 /* ---- owners ---- */
 
 size_t ks_owner_wanted(const struct ks_table *t, uint64_t *inos, size_t max)
@@ -1050,6 +1126,7 @@ void ks_totals(const struct ks_table *t, uint64_t now, struct ks_totals *out)
 	out->sockets = t->sockets;
 	out->tracked = HASH_CNT(hh, t->socks);
 	out->pre_existing = t->pre_existing;
+	out->end_lost = t->end_lost;
 	out->in_close_wait = t->in_cw;
 	out->peak_close_wait = t->peak_cw;
 	memcpy(out->verdicts, t->verdicts, sizeof(out->verdicts));

@@ -170,6 +170,8 @@ struct ks_sock {
 	uint8_t tw_seen;       /* timewait found by a sample */
 	uint8_t alerted;       /* crossed the linger threshold */
 	uint8_t closed;        /* full socket reached CLOSE */
+	uint8_t end_lost;      /* gone from the kernel, its end never seen
+				  (records lost): verdict "open" */
 	uint64_t first_ns;     /* first event (or tracing start if seeded) */
 	uint64_t state_ns;     /* entered state */
 	uint64_t closed_ns;    /* full socket reached CLOSE */
@@ -232,6 +234,26 @@ void ks_tw_sample(struct ks_table *t, uint64_t now_ns, const struct ks_tw *v,
 /* Namespaces with timewait sockets to sample (up to max). Returns count. */
 size_t ks_tw_netns(const struct ks_table *t, uint32_t *netns, size_t max);
 
+/* A socket the kernel still has. Caller-filled. */
+struct ks_ref {
+	uint64_t cookie;
+	uint32_t netns;
+	uint32_t zero;
+};
+
+/* Namespaces with sockets the tracker believes open (up to max). */
+size_t ks_live_netns(const struct ks_table *t, uint32_t *netns, size_t max);
+
+/*
+ * After lost records: alive[0..n) (borrowed) lists every full socket the
+ * kernel has, at dump time now_ns, in the namespaces ks_live_netns()
+ * named. A socket the tracker believes open, quiet for at least quiet_ns,
+ * and not in the list ended unseen: it leaves CLOSE_WAIT, gets end_lost
+ * and the verdict "open". Returns how many were found gone.
+ */
+size_t ks_reconcile(struct ks_table *t, uint64_t now_ns, uint64_t quiet_ns,
+		    const struct ks_ref *alive, size_t n);
+
 /*
  * Socket inodes whose owner should be looked up in /proc: sockets in
  * CLOSE_WAIT not yet resolved there. Up to max into inos; returns count.
@@ -271,6 +293,7 @@ struct ks_totals {
 	uint64_t peak_close_wait;
 	uint64_t oldest_cw_ns;  /* age of the oldest CLOSE_WAIT now */
 	uint64_t in_timewait;   /* timewait sockets followed now */
+	uint64_t end_lost;      /* sockets whose end was lost (ks_reconcile) */
 	uint64_t verdicts[KS_V__COUNT]; /* settled verdicts */
 };
 void ks_totals(const struct ks_table *t, uint64_t now_ns,

@@ -24,6 +24,7 @@
  */
 #define MON_SCAN_NS 20000000ull
 #define MON_TICK_NS 1000000000ull
+#define MON_QUIET_NS 200000000ull
 
 struct tw_vec {
 	struct ks_tw *v;
@@ -41,6 +42,7 @@ struct mon {
 	uint64_t next_scan_ns;   /* when to refresh the cache */
 	uint64_t next_tick_ns;   /* growth sampling */
 	int dirty;               /* records arrived since the last scan */
+	uint64_t lost_seen;      /* lost count at the last reconciliation */
 	uint64_t seeded;
 	char reduced[FT_ERRBUF_SIZE];
 };
@@ -230,6 +232,61 @@ static void sample_timewait(struct mon *m)
 	free(tv.v);
 }
 
+struct ref_vec {
+	struct ks_ref *v;
+	size_t n, cap;
+};
+
+static int ref_cb(void *ctx, const struct sdg_sock *s)
+{
+	struct ref_vec *rv = ctx;
+	struct ks_ref *nv;
+
+	if (s->timewait)
+		return 0;
+	if (rv->n == rv->cap) {
+		size_t cap = rv->cap ? rv->cap * 2 : 256;
+
+		nv = realloc(rv->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		rv->v = nv;
+		rv->cap = cap;
+	}
+	memset(&rv->v[rv->n], 0, sizeof(rv->v[0]));
+	rv->v[rv->n].cookie = s->cookie;
+	rv->v[rv->n].netns = s->netns;
+	rv->n++;
+	return 0;
+}
+
+/*
+ * Records were lost: ask the kernel which of the sockets believed open
+ * still exist. Sockets with a record in the last MON_QUIET_NS are left
+ * alone: their end may still be in the ring buffer.
+ */
+static void reconcile(struct mon *m)
+{
+	uint32_t netns[MON_NETNS_MAX];
+	struct ref_vec rv = { 0 };
+	char err[FT_ERRBUF_SIZE];
+	uint32_t all = 0xfffu & ~(1u << KS_TCP_LISTEN);
+	size_t n;
+	uint64_t now;
+	int i;
+
+	for (i = 0; i < MON_DRAIN_ROUNDS; i++)
+		if (trc_poll(m->trc, 0) <= 0)
+			break;
+	n = ks_live_netns(m->ks, netns, MON_NETNS_MAX);
+	if (!n)
+		return;
+	now = mon_now_ns();
+	if (sdg_dump_all(all, 0, netns, n, ref_cb, &rv, err) == 0)
+		ks_reconcile(m->ks, now, MON_QUIET_NS, rv.v, rv.n);
+	free(rv.v);
+}
+
 static void resolve_owners(struct mon *m)
 {
 	uint64_t inos[MON_OWNER_BATCH];
@@ -358,6 +415,12 @@ int mon_step(struct mon *m, int max_wait_ms)
 	}
 	/* ks_tick() walks the table: only when an alert or a sample is due */
 	if (now >= m->next_alert_ns || now >= m->next_tick_ns) {
+		uint64_t lost = trc_lost(m->trc);
+
+		if (lost > m->lost_seen) {
+			m->lost_seen = lost;
+			reconcile(m);
+		}
 		ks_tick(m->ks, now);
 		m->next_alert_ns = ks_next_alert_ns(m->ks);
 		m->next_scan_ns = now + MON_SCAN_NS;
@@ -374,6 +437,8 @@ void mon_finish(struct mon *m)
 	for (i = 0; i < MON_DRAIN_ROUNDS; i++)
 		if (trc_poll(m->trc, 0) <= 0)
 			break;
+	if (trc_lost(m->trc))
+		reconcile(m);
 	resolve_owners(m);
 	sample_timewait(m);
 	now = mon_now_ns();

@@ -786,11 +786,11 @@ static void summary_json(FILE *f, const struct kctx *k, struct mon *m,
 	fprintf(f, ",\"linger\":%s", secs(b, sizeof(b), k->o->linger_ns));
 	fprintf(f, ",\"sockets\":%" PRIu64 ",\"pre_existing\":%" PRIu64
 		   ",\"events\":%" PRIu64 ",\"lost_events\":%" PRIu64
-		   ",\"dropped_events\":%" PRIu64
+		   ",\"dropped_events\":%" PRIu64 ",\"ended_unseen\":%" PRIu64
 		   ",\"in_close_wait_at_end\":%" PRIu64
 		   ",\"peak_close_wait\":%" PRIu64 ",\"oldest_at_end\":%s",
 		tot->sockets, tot->pre_existing, mon_received(m), mon_lost(m),
-		tot->dropped, tot->in_close_wait, tot->peak_close_wait,
+		tot->dropped, tot->end_lost, tot->in_close_wait, tot->peak_close_wait,
 		secs(b, sizeof(b), tot->oldest_cw_ns));
 	fputs(",\"verdicts\":", f);
 	verdicts_json(f, tot->verdicts);
@@ -829,8 +829,9 @@ static void summary_text(FILE *f, const struct kctx *k, struct mon *m,
 	if (mon_lost(m))
 		fprintf(f, "WARNING: %" PRIu64 " kernel events were lost (ring "
 			   "buffer full): some sockets may be missing or "
-			   "wrong; try --ringbuf-size\n",
-			mon_lost(m));
+			   "wrong (%" PRIu64 " ended unseen, counted as open); "
+			   "try --ringbuf-size\n",
+			mon_lost(m), tot->end_lost);
 	if (mon_reduced(m)[0])
 		fprintf(f, "reduced: %s\n", mon_reduced(m));
 }

@@ -757,6 +757,49 @@ Test(kernel, lost_events_are_counted_and_reported)
 	close(lfd);
 }
 
+Test(kernel, lost_events_do_not_invent_leaks)
+{
+	struct mon_opts o;
+	struct ks_totals tot;
+	struct mon *m;
+	char err[FT_ERRBUF_SIZE];
+	uint64_t end;
+	uint16_t port;
+	int lfd, fd, sfd, i;
+
+	need_bpf();
+	lfd = listener(AF_INET, &port);
+	memset(&o, 0, sizeof(o));
+	o.trc.port = port;
+	o.trc.ringbuf_bytes = 4096;
+	o.linger_ns = MS(300);
+	m = mon_new(&o, err);
+	cr_assert_not_null(m, "%s", err);
+	/* server closes after reading EOF: every socket ends clean */
+	end = now_ns() + MS(5000);
+	for (i = 0; i < 300 && now_ns() < end; i++) {
+		fd = connect_to(port, 0);
+		if (fd < 0)
+			break;
+		sfd = accept(lfd, NULL, NULL);
+		close(fd);
+		if (sfd >= 0) {
+			read_to_eof(sfd);
+			close(sfd);
+		}
+	}
+	pump(m, 400);
+	mon_finish(m);
+	ks_totals(mon_table(m), mon_now_ns(), &tot);
+	cr_assert_gt(mon_lost(m), 0);
+	cr_assert_eq(tot.in_close_wait, 0, "%" PRIu64 " in CLOSE_WAIT",
+		     tot.in_close_wait);
+	cr_assert_eq(tot.verdicts[KS_V_NEVER_CLOSED], 0);
+	cr_assert_eq(tot.verdicts[KS_V_LATE_CLOSE], 0);
+	mon_free(m);
+	close(lfd);
+}
+
 /* ---- the command ---- */
 
 /* Number of loaded BPF programs named like ours. */

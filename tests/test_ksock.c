@@ -550,6 +550,31 @@ Test(ksock, percentiles_and_growth)
 	ks_free(t);
 }
 
+Test(ksock, sockets_whose_end_was_lost_are_reconciled)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_ref alive = { .cookie = 2, .netns = NETNS_A };
+	struct ks_totals tot;
+	uint32_t netns[2];
+
+	server_up(t, S(101), 1, 10, "srv");
+	peer_fin(t, S(102), 1);        /* its close was lost */
+	server_up(t, S(101), 2, 10, "srv");
+	peer_fin(t, S(102), 2);        /* still lingering */
+	server_up(t, S(101), 3, 10, "srv");
+	peer_fin(t, S(104) + MS(950), 3); /* too recent to judge */
+	cr_assert_eq(ks_live_netns(t, netns, 2), 1);
+	cr_assert_eq(ks_reconcile(t, S(105), MS(200), &alive, 1), 1);
+	ks_finish(t, S(106));
+	ks_totals(t, S(106), &tot);
+	cr_assert_eq(tot.end_lost, 1);
+	cr_assert_eq(tot.in_close_wait, 2);
+	cr_assert_eq(tot.verdicts[KS_V_NEVER_CLOSED], 2);
+	cr_assert_eq(tot.verdicts[KS_V_OPEN], 1);
+	cr_assert_eq(group(t, KS_BY_PROCESS, 10, S(106)).never_closed, 2);
+	ks_free(t);
+}
+
 Test(ksock, names_are_the_project_vocabulary)
 {
 	cr_assert_str_eq(ks_verdict_name(KS_V_NEVER_CLOSED), "never-closed");
