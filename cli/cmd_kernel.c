@@ -93,8 +93,8 @@ static const char usage[] =
 	"      --ringbuf-size B   kernel ring buffer bytes (256k)\n"
 	"      --no-seed          do not look for sockets already lingering\n"
 	"      --progress, --no-progress\n"
-	"                         status line (default: on a terminal, else\n"
-	"                         plain lines)\n"
+	"                         status line (default on: redrawn on a\n"
+	"                         terminal, plain lines otherwise)\n"
 	"  -v, --verbose          libbpf messages on stderr\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -934,7 +934,9 @@ int cmd_kernel(int argc, char **argv)
 
 	memset(&out, 0, sizeof(out));
 	if (kopts_parse(argc, argv, &o, err)) {
-		fprintf(stderr, "fintrace kernel: %s\n%s", err, usage);
+		fprintf(stderr,
+			"fintrace kernel: %s (see 'fintrace kernel --help')\n",
+			err);
 		return FT_EXIT_USAGE;
 	}
 	if (o.help) {
