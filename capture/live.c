@@ -229,7 +229,7 @@ int live_write_open(struct live_cap *c, const char *path, char *err)
 			 path);
 		return -EBUSY;
 	}
-	c->dump_path = strdup(path);
+	c->dump_path = strdup(strcmp(path, "-") ? path : "standard output");
 	if (!c->dump_path) {
 		snprintf(err, FT_ERRBUF_SIZE, "out of memory");
 		return -ENOMEM;

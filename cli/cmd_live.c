@@ -387,9 +387,15 @@ static void update_stats(struct live_ctx *c, uint64_t wall_ns)
 	live_get_stats(c->cap, &c->st, err);
 	drops = c->st.kernel_drops + c->st.if_drops;
 	if (drops > c->pl.drops) {
-		/* They happened since the previous look: date them from it. */
-		rpt_note_drops(c->pl.rpt, drops,
-			       c->tick_wall_ns ? c->tick_wall_ns : wall_ns);
+		/*
+		 * They happened between the previous look and now: open the
+		 * report's drop period at the previous look (as if all but
+		 * one came then) and close it now, so that every flow alive
+		 * in between is marked lossy.
+		 */
+		if (c->tick_wall_ns && drops - 1 > c->pl.drops)
+			rpt_note_drops(c->pl.rpt, drops - 1, c->tick_wall_ns);
+		rpt_note_drops(c->pl.rpt, drops, wall_ns);
 		c->pl.drops = drops;
 	}
 	c->tick_wall_ns = wall_ns;
