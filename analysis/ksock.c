@@ -723,6 +723,20 @@ int ks_feed(struct ks_table *t, const struct ks_event *ev)
 			e->s.role_inferred = 0;
 		}
 		set_owner(t, e, ev->pid, ev->comm, KS_SRC_ACCEPT);
+		/*
+		 * Already in CLOSE_WAIT when accepted: the peer closed while
+		 * it waited in the accept queue, and its state change was not
+		 * reported (a --pid filter knows the socket only from here).
+		 */
+		if (ev->oldstate == KS_TCP_CLOSE_WAIT && !e->in_cw &&
+		    !e->s.closed && !e->s.cw_start_ns) {
+			e->s.state = KS_TCP_CLOSE_WAIT;
+			e->s.state_ns = ev->mono_ns;
+			if (e->s.passive == KS_SIDE_NONE)
+				e->s.passive = KS_SIDE_LOCAL;
+			e->s.cw_at_least = 1;
+			enter_cw(t, e, ev->mono_ns);
+		}
 		break;
 	case KS_EV_DESTROY:
 		if (!e->s.closed) {
@@ -755,6 +769,7 @@ int ks_seed(struct ks_table *t, const struct ks_seed *sd)
 		return -ENOMEM;
 	t->pre_existing++;
 	e->s.pre_existing = 1;
+	e->s.cw_at_least = sd->state == KS_TCP_CLOSE_WAIT;
 	learn_tuple(e, sd->laddr, sd->raddr, sd->lport, sd->rport, sd->family);
 	set_ino(t, e, sd->ino);
 	e->s.state = sd->state;

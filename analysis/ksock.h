@@ -166,6 +166,8 @@ struct ks_sock {
 	uint8_t rst_phase;     /* enum ks_phase */
 	uint8_t rst_cause;     /* enum ks_rst */
 	uint8_t pre_existing;  /* already lingering when tracing began */
+	uint8_t cw_at_least;   /* CLOSE_WAIT began before it was seen: the
+				  close-wait is a lower bound */
 	uint8_t timewait;      /* 1: full socket gone, timewait sock alive */
 	uint8_t tw_seen;       /* timewait found by a sample */
 	uint8_t alerted;       /* crossed the linger threshold */

@@ -437,15 +437,14 @@ static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 			   "\"linger\":%s,\"state\":\"%s\","
 			   "\"process_close_wait\":%" PRIu64 "}\n",
 			l, r, s->netns, s->cookie, secs(b, sizeof(b), cw),
-			s->pre_existing && what == KS_ALERT_LINGER ? "true"
-								   : "false",
+			s->cw_at_least ? "true" : "false",
 			s->pre_existing ? "true" : "false",
 			secs(t, sizeof(t), k->o->linger_ns),
 			ks_state_name(s->state), held);
 	} else if (what == KS_ALERT_LINGER) {
 		fprintf(f, "ALERT %s %s %s <- %s: in CLOSE_WAIT for %s%s%s",
 			iso(k, t, sizeof(t), now), owner_text(own, sizeof(own), s),
-			l, r, s->pre_existing ? "at least " : "",
+			l, r, s->cw_at_least ? "at least " : "",
 			dur(b, sizeof(b), cw),
 			s->pre_existing ? " (already lingering when tracing "
 					  "began)"
@@ -458,7 +457,7 @@ static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 	} else {
 		fprintf(f, "CLOSED %s %s %s <- %s: left CLOSE_WAIT after %s%s",
 			iso(k, t, sizeof(t), now), owner_text(own, sizeof(own), s),
-			l, r, s->pre_existing ? "at least " : "",
+			l, r, s->cw_at_least ? "at least " : "",
 			dur(b, sizeof(b), cw));
 		if (s->closer_pid && s->closer_pid != s->owner_pid)
 			fprintf(f, ", closed by pid %u (%s)", s->closer_pid,
@@ -555,7 +554,7 @@ static void flow_json(FILE *f, const struct ks_sock *s, uint64_t now)
 	else
 		fputs(",\"close_wait\":null", f);
 	fprintf(f, ",\"close_wait_at_least\":%s,\"in_close_wait_at_end\":%s",
-		s->pre_existing && cw_lingering(s) ? "true" : "false",
+		s->cw_at_least && s->cw_start_ns ? "true" : "false",
 		cw_lingering(s) ? "true" : "false");
 	for (c = KS_T_FIN_WAIT1; c < KS_T__COUNT; c++)
 		put_clock(f, s, (enum ks_clock)c, now, 1);
@@ -603,8 +602,8 @@ static void flow_csv(FILE *f, const struct ks_sock *s, uint64_t now)
 	fprintf(f, "%s,", s->pre_existing ? "true" : "false");
 	if (s->cw_start_ns)
 		fputs(secs(b, sizeof(b), ks_close_wait(s, now)), f);
-	fprintf(f, ",%s", s->pre_existing && cw_lingering(s) ? "true"
-							     : "false");
+	fprintf(f, ",%s", s->cw_at_least && s->cw_start_ns ? "true"
+							   : "false");
 	for (c = KS_T_FIN_WAIT1; c < KS_T__COUNT; c++)
 		put_clock(f, s, (enum ks_clock)c, now, 0);
 	if (s->rst_by)
@@ -626,7 +625,7 @@ static void flow_text(FILE *f, const struct ks_sock *s, uint64_t now,
 		s->role == KS_ROLE_CLIENT ? "->" : "<-", r);
 	if (s->cw_start_ns)
 		fprintf(f, ", close-wait %s%s%s",
-			s->pre_existing ? "at least " : "",
+			s->cw_at_least ? "at least " : "",
 			dur(b, sizeof(b), ks_close_wait(s, now)),
 			cw_lingering(s) ? " (still in CLOSE_WAIT)" : "");
 	if (s->passive == KS_SIDE_REMOTE && ks_time_in(s, KS_T_FIN_WAIT2, now))

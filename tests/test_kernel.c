@@ -571,6 +571,56 @@ Test(kernel, ipv6_sockets_keep_their_addresses)
 	close(lfd);
 }
 
+Test(kernel, pid_filter_keeps_only_that_process)
+{
+	const struct ks_sock **v;
+	struct mon_opts o;
+	struct child c1, c2;
+	struct mon *m;
+	char err[FT_ERRBUF_SIZE];
+	uint16_t p1, p2;
+	long n, i, mine = 0;
+	int l1, l2, fd, k;
+
+	need_bpf();
+	l1 = listener(AF_INET, &p1);
+	l2 = listener(AF_INET, &p2);
+	c1 = spawn_server(l1, "ftk-pid-a", 2, SRV_LEAK, 0);
+	c2 = spawn_server(l2, "ftk-pid-b", 2, SRV_LEAK, 0);
+	memset(&o, 0, sizeof(o));
+	o.trc.pid = (uint32_t)c1.pid;
+	o.linger_ns = MS(300);
+	m = mon_new(&o, err);
+	cr_assert_not_null(m, "%s", err);
+	for (k = 0; k < 2; k++) {
+		fd = connect_to(p1, 0);
+		cr_assert_geq(fd, 0);
+		close(fd);
+		fd = connect_to(p2, 0);
+		cr_assert_geq(fd, 0);
+		close(fd);
+	}
+	wait_child(m, &c1);
+	wait_child(m, &c2);
+	pump(m, 300);
+	mon_finish(m);
+	n = ks_list(mon_table(m), &v);
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(v[i]->owner_pid, (uint32_t)c1.pid,
+			     "socket %u -> %u of pid %u passed the filter",
+			     v[i]->lport, v[i]->rport, v[i]->owner_pid);
+		if (v[i]->lport == p1 && v[i]->verdict == KS_V_NEVER_CLOSED)
+			mine++;
+	}
+	free(v);
+	cr_assert_eq(mine, 2);
+	mon_free(m);
+	reap(&c1);
+	reap(&c2);
+	close(l1);
+	close(l2);
+}
+
 /* ---- namespaces ---- */
 
 static int sh(const char *cmd)

@@ -575,6 +575,25 @@ Test(ksock, sockets_whose_end_was_lost_are_reconciled)
 	ks_free(t);
 }
 
+Test(ksock, accepted_already_in_close_wait_is_a_lower_bound)
+{
+	struct ks_table *t = table(0, NULL);
+	const struct ks_sock *s;
+	struct ks_event e;
+
+	/* with a pid filter the first record is the accept */
+	e = ev(S(103), 6, KS_EV_ACCEPT, KS_TCP_CLOSE_WAIT, KS_TCP_CLOSE_WAIT);
+	task(&e, 12, "late-acceptor");
+	feed(t, e);
+	ks_finish(t, S(110));
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, KS_V_NEVER_CLOSED);
+	cr_assert(s->cw_at_least);
+	cr_assert_eq(ks_close_wait(s, S(110)), S(7));
+	cr_assert_eq(group(t, KS_BY_PROCESS, 12, S(110)).cw_now, 1);
+	ks_free(t);
+}
+
 Test(ksock, names_are_the_project_vocabulary)
 {
 	cr_assert_str_eq(ks_verdict_name(KS_V_NEVER_CLOSED), "never-closed");
