@@ -774,6 +774,10 @@ int ks_seed(struct ks_table *t, const struct ks_seed *sd)
 	set_ino(t, e, sd->ino);
 	e->s.state = sd->state;
 	attach_svc(t, e);
+	if (sd->owner_pid) {
+		set_owner(t, e, sd->owner_pid, sd->owner_comm, KS_SRC_PROC);
+		e->proc_tried = 1;
+	}
 	if (sd->state == KS_TCP_CLOSE_WAIT) {
 		e->s.passive = KS_SIDE_LOCAL;
 		enter_cw(t, e, start);

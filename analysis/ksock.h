@@ -90,6 +90,8 @@ struct ks_seed {
 	uint8_t raddr[16];
 	uint16_t lport;
 	uint16_t rport;
+	uint32_t owner_pid;    /* from /proc, 0 when unknown */
+	char owner_comm[KS_COMM_LEN];
 };
 
 /* One timewait socket of a periodic sample. Caller-filled. */

@@ -138,25 +138,35 @@ static int seed_cb(void *ctx, const struct sdg_sock *s)
 	return 0;
 }
 
-/* With a pid filter, keep only seeds that process holds. */
-static void seed_filter_pid(struct seed_ctx *c, uint32_t pid)
+/*
+ * Owners of the seeds, from one /proc scan; with a pid filter, keep only
+ * the seeds that process holds.
+ */
+static void seed_owners(struct seed_ctx *c, uint32_t pid)
 {
 	struct own_result *res;
-	size_t i, j, k = 0;
+	size_t i, k = 0;
 
 	res = calloc(c->n + 1, sizeof(*res));
 	if (!res)
 		return;
 	for (i = 0; i < c->n; i++)
 		res[i].ino = c->v[i].ino;
-	own_lookup(res, c->n);
+	if (own_lookup(res, c->n) < 0)
+		c->n = pid ? 0 : c->n;
+	/* own_lookup() sorted res by inode */
 	for (i = 0; i < c->n; i++) {
-		int keep = 0;
+		struct own_result key = { .ino = c->v[i].ino }, *hit = NULL;
+		size_t j;
 
-		for (j = 0; j < c->n && c->v[i].ino; j++)
-			if (res[j].ino == c->v[i].ino && res[j].pid == pid)
-				keep = 1;
-		if (keep)
+		for (j = 0; key.ino && j < c->n && !hit; j++)
+			if (res[j].ino == key.ino)
+				hit = &res[j];
+		if (hit && hit->pid) {
+			c->v[i].owner_pid = hit->pid;
+			memcpy(c->v[i].owner_comm, hit->comm, KS_COMM_LEN);
+		}
+		if (!pid || c->v[i].owner_pid == pid)
 			c->v[k++] = c->v[i];
 	}
 	c->n = k;
@@ -179,8 +189,7 @@ static void seed(struct mon *m)
 			 "%sno start-up dump (%s)", m->reduced[0] ? "; " : "",
 			 err);
 	}
-	if (m->o.trc.pid)
-		seed_filter_pid(&c, m->o.trc.pid);
+	seed_owners(&c, m->o.trc.pid);
 	for (i = 0; i < c.n; i++) {
 		if (ks_seed(m->ks, &c.v[i]) != 0)
 			continue;

@@ -629,7 +629,8 @@ static void flow_text(FILE *f, const struct ks_sock *s, uint64_t now,
 			dur(b, sizeof(b), ks_close_wait(s, now)),
 			cw_lingering(s) ? " (still in CLOSE_WAIT)" : "");
 	if (s->passive == KS_SIDE_REMOTE && ks_time_in(s, KS_T_FIN_WAIT2, now))
-		fprintf(f, ", waited %s in FIN_WAIT2 for the peer's FIN",
+		fprintf(f, ", waited %s%s in FIN_WAIT2 for the peer's FIN",
+			s->pre_existing ? "at least " : "",
 			dur(b, sizeof(b), ks_time_in(s, KS_T_FIN_WAIT2, now)));
 	if (s->rst_by)
 		fprintf(f, ", reset by %s %s (%s)",
