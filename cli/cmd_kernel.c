@@ -809,7 +809,7 @@ static void summary_text(FILE *f, const struct kctx *k, struct mon *m,
 			 const char *head)
 {
 	char b[32], l[32];
-	int i;
+	int i, any;
 
 	fprintf(f, "fintrace kernel: %s\n", head);
 	fprintf(f, "traced %s (linger %s): %" PRIu64 " sockets, %" PRIu64
@@ -821,11 +821,13 @@ static void summary_text(FILE *f, const struct kctx *k, struct mon *m,
 	fprintf(f, "in CLOSE_WAIT at the end: %" PRIu64 " (peak %" PRIu64
 		   ")\nverdicts:",
 		tot->in_close_wait, tot->peak_close_wait);
-	for (i = 0; i < KS_V__COUNT; i++)
-		if (tot->verdicts[i])
+	for (i = 0, any = 0; i < KS_V__COUNT; i++)
+		if (tot->verdicts[i]) {
 			fprintf(f, " %s %" PRIu64, ks_verdict_name(i),
 				tot->verdicts[i]);
-	fputc('\n', f);
+			any = 1;
+		}
+	fputs(any ? "\n" : " none\n", f);
 	if (mon_lost(m))
 		fprintf(f, "WARNING: %" PRIu64 " kernel events were lost (ring "
 			   "buffer full): some sockets may be missing or "
