@@ -38,13 +38,13 @@ struct live_cap {
 	pcap_dumper_t *dump;
 	FILE *dump_fp;
 	char *dump_path;
-	int dump_errno;    /* first failed write, 0 when none */
+	int dump_errno; /* first failed write, 0 when none */
 	/* state of the current live_dispatch() */
 	live_packet_fn fn;
 	void *arg;
 	int batch;
-	int stopped;       /* the callback returned LIVE_STOP */
-	int failed;        /* an error was returned */
+	int stopped; /* the callback returned LIVE_STOP */
+	int failed;  /* an error was returned */
 	struct live_stats st;
 	struct live_counter recv, drop, ifdrop;
 };
@@ -142,8 +142,8 @@ struct live_cap *live_open(const struct live_config *cfg, char *err)
 	    pcap_set_promisc(c->p, cfg->promisc ? 1 : 0) ||
 	    pcap_set_buffer_size(c->p,
 				 bytes > INT_MAX ? INT_MAX : (int)bytes) ||
-	    (cfg->timeout_ms ? pcap_set_timeout(c->p, (int)cfg->timeout_ms) :
-			       pcap_set_immediate_mode(c->p, 1))) {
+	    (cfg->timeout_ms ? pcap_set_timeout(c->p, (int)cfg->timeout_ms)
+			     : pcap_set_immediate_mode(c->p, 1))) {
 		snprintf(err, FT_ERRBUF_SIZE, "%s: cannot configure: %s",
 			 cfg->iface, pcap_geterr(c->p));
 		goto fail;
@@ -157,10 +157,9 @@ struct live_cap *live_open(const struct live_config *cfg, char *err)
 	}
 	if (rc > 0)
 		snprintf(c->warn, sizeof(c->warn), "%s: %s", cfg->iface,
-			 rc == PCAP_WARNING ? pcap_geterr(c->p) :
-					      pcap_statustostr(rc));
-	c->nano = pcap_get_tstamp_precision(c->p) ==
-		  PCAP_TSTAMP_PRECISION_NANO;
+			 rc == PCAP_WARNING ? pcap_geterr(c->p)
+					    : pcap_statustostr(rc));
+	c->nano = pcap_get_tstamp_precision(c->p) == PCAP_TSTAMP_PRECISION_NANO;
 	c->dlt = pcap_datalink(c->p);
 	if (!pkt_link_supported(c->dlt)) {
 		const char *name = pcap_datalink_val_to_name(c->dlt);
@@ -237,8 +236,7 @@ int live_write_open(struct live_cap *c, const char *path, char *err)
 	if (!strcmp(path, "-")) {
 		fp = stdout;
 	} else {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			  0600);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			e = errno;
 			snprintf(err, FT_ERRBUF_SIZE, "%s: %s", path,
@@ -286,8 +284,8 @@ int live_write_open(struct live_cap *c, const char *path, char *err)
 int live_wait(struct live_cap *c, unsigned timeout_ms)
 {
 	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-	int rc = poll(&pfd, 1, timeout_ms > INT_MAX ? INT_MAX :
-						    (int)timeout_ms);
+	int rc =
+		poll(&pfd, 1, timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms);
 
 	if (rc < 0)
 		return -errno;

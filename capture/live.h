@@ -19,11 +19,11 @@
 #include "capture/source.h" /* FT_ERRBUF_SIZE */
 
 struct live_config {
-	const char *iface;      /* interface name, "any" for all */
-	const char *filter;     /* the user's pcap expression, or NULL */
-	unsigned snaplen;       /* bytes kept per packet */
-	unsigned buffer_mb;     /* kernel capture buffer, MB */
-	unsigned timeout_ms;    /* buffer timeout; 0 = immediate mode */
+	const char *iface;   /* interface name, "any" for all */
+	const char *filter;  /* the user's pcap expression, or NULL */
+	unsigned snaplen;    /* bytes kept per packet */
+	unsigned buffer_mb;  /* kernel capture buffer, MB */
+	unsigned timeout_ms; /* buffer timeout; 0 = immediate mode */
 	int promisc;
 };
 
@@ -32,7 +32,7 @@ struct live_packet {
 	const uint8_t *data;
 	uint32_t caplen;
 	uint32_t wirelen;
-	uint64_t wall_ns;       /* kernel timestamp, ns since the epoch */
+	uint64_t wall_ns; /* kernel timestamp, ns since the epoch */
 };
 
 /*
@@ -47,11 +47,11 @@ struct live_packet {
 typedef unsigned (*live_packet_fn)(void *arg, const struct live_packet *pkt);
 
 struct live_stats {
-	uint64_t received;      /* packets that passed the kernel filter */
-	uint64_t kernel_drops;  /* dropped for lack of buffer space */
-	uint64_t if_drops;      /* dropped by the interface or its driver */
-	uint64_t delivered;     /* packets handed to the callback */
-	uint64_t written;       /* packets written to the -w file */
+	uint64_t received;     /* packets that passed the kernel filter */
+	uint64_t kernel_drops; /* dropped for lack of buffer space */
+	uint64_t if_drops;     /* dropped by the interface or its driver */
+	uint64_t delivered;    /* packets handed to the callback */
+	uint64_t written;      /* packets written to the -w file */
 };
 
 struct live_cap;

@@ -39,8 +39,8 @@
 #define NS ((uint64_t)1000000000)
 #define TICK_NS (100 * (uint64_t)1000000)
 #define BUFFER_TIMEOUT_MS 100
-#define BATCH 4096                 /* packets per read, between ticks */
-#define DRAIN_WAIT_MS 250          /* > the buffer timeout */
+#define BATCH 4096	  /* packets per read, between ticks */
+#define DRAIN_WAIT_MS 250 /* > the buffer timeout */
 #define DRAIN_MAX_NS (2 * NS)
 #define DRAIN_ROUNDS 100000
 #define CAP_NET_ADMIN_BIT 12
@@ -69,11 +69,11 @@ struct live_ctx {
 	const struct ft_opts *o;
 	struct pipeline pl;
 	struct live_cap *cap;
-	FILE *out;            /* the report stream (borrowed) */
+	FILE *out; /* the report stream (borrowed) */
 	int dlt;
-	int json_alerts;      /* alerts on the report stream, else stderr */
+	int json_alerts; /* alerts on the report stream, else stderr */
 	enum status_mode status;
-	int status_drawn;     /* a terminal status line is on screen */
+	int status_drawn; /* a terminal status line is on screen */
 	/* sockets in CLOSE_WAIT */
 	struct cw_entry *cw_hash;
 	struct cw_entry *cw_head;
@@ -81,7 +81,7 @@ struct live_ctx {
 	struct cw_entry *cw_pending; /* first entry not alerted yet */
 	uint64_t alerts;
 	/* end of the capture */
-	uint64_t stop_ns;     /* packets stamped later are not taken */
+	uint64_t stop_ns; /* packets stamped later are not taken */
 	int past_stop;
 	int count_done;
 	int oom;
@@ -121,13 +121,12 @@ static void status_show(struct live_ctx *c, uint64_t wall_ns)
 
 	if (c->status == STATUS_OFF)
 		return;
-	if (c->cw_head)
-		snprintf(oldest, sizeof(oldest), " (oldest %s)",
-			 rpt_fmt_duration(d, sizeof(d),
-					  wall_ns > c->cw_head->cw_start_ns ?
-						  wall_ns -
-							  c->cw_head->cw_start_ns :
-						  0));
+	if (c->cw_head) {
+		uint64_t t0 = c->cw_head->cw_start_ns;
+
+		rpt_fmt_duration(d, sizeof(d), wall_ns > t0 ? wall_ns - t0 : 0);
+		snprintf(oldest, sizeof(oldest), " (oldest %s)", d);
+	}
 	if (c->status == STATUS_TERMINAL) {
 		fputs("\r\033[K", stderr);
 		c->status_drawn = 1;
@@ -552,7 +551,8 @@ static int run(struct live_ctx *c, char *err)
 		wait_ns = next_tick - now;
 		if (deadline && deadline - now < wait_ns)
 			wait_ns = deadline - now;
-		rc = live_wait(c->cap, (unsigned)((wait_ns + 999999) / 1000000));
+		rc = live_wait(c->cap,
+			       (unsigned)((wait_ns + 999999) / 1000000));
 		if (rc < 0 && rc != -EINTR) {
 			snprintf(err, FT_ERRBUF_SIZE, "%s: poll: %s", o->iface,
 				 strerror(-rc));
@@ -598,8 +598,9 @@ int cmd_live(int argc, char **argv)
 	}
 	if (o.write_file && !strcmp(o.write_file, "-") &&
 	    (!o.output || !strcmp(o.output, "-"))) {
-		fprintf(stderr, "fintrace live: -w - writes packets to standard "
-				"output: give the report a file with -o\n");
+		fprintf(stderr,
+			"fintrace live: -w - writes packets to standard "
+			"output: give the report a file with -o\n");
 		return FT_EXIT_USAGE;
 	}
 	ctx.o = &o;
@@ -675,8 +676,8 @@ int cmd_live(int argc, char **argv)
 	if (!o.progress)
 		ctx.status = STATUS_OFF;
 	else
-		ctx.status = isatty(STDERR_FILENO) ? STATUS_TERMINAL :
-						     STATUS_LINES;
+		ctx.status =
+			isatty(STDERR_FILENO) ? STATUS_TERMINAL : STATUS_LINES;
 
 	sig_cap = ctx.cap;
 	rc = install_signals(&old_int, &old_term);
@@ -739,8 +740,8 @@ int cmd_live(int argc, char **argv)
 	if (out_close(&out, err) || rc) {
 		if (!out.quiet_epipe)
 			fprintf(stderr, "fintrace live: %s\n",
-				rc && !err[0] ? "cannot write the report" :
-						err);
+				rc && !err[0] ? "cannot write the report"
+					      : err);
 		status = FT_EXIT_INPUT;
 	} else if (status == FT_EXIT_OK && pipeline_failed(&ctx.pl)) {
 		status = FT_EXIT_FAIL_ON;
