@@ -85,6 +85,7 @@ struct live_ctx {
 	int past_stop;
 	int count_done;
 	int oom;
+	int out_failed; /* the report stream failed */
 	struct live_stats st;
 	uint64_t tick_wall_ns;
 };
@@ -533,11 +534,15 @@ static int run(struct live_ctx *c, char *err)
 			wall = clock_ns(CLOCK_REALTIME);
 			check_alerts(c, wall);
 			update_stats(c, wall);
-			/* Flow lines and alerts reach a reader promptly. */
+			/*
+			 * Flow lines and alerts reach a reader promptly. When
+			 * the report cannot be written (reader gone, disk
+			 * full) capturing is pointless: stop, and let the
+			 * report's close tell why.
+			 */
 			if (fflush(c->out) || ferror(c->out)) {
-				snprintf(err, FT_ERRBUF_SIZE,
-					 "the report's reader went away");
-				return -EPIPE;
+				c->out_failed = 1;
+				return 0;
 			}
 			if (now >= next_status) {
 				status_show(c, wall);
@@ -699,7 +704,7 @@ int cmd_live(int argc, char **argv)
 
 	rc = run(&ctx, err);
 	ctx.stop_ns = clock_ns(CLOCK_REALTIME);
-	if (!rc && !ctx.count_done && !ctx.oom)
+	if (!rc && !ctx.count_done && !ctx.oom && !ctx.out_failed)
 		rc = drain(&ctx, err);
 	if (ctx.oom) {
 		snprintf(err, sizeof(err),
