@@ -45,6 +45,8 @@ struct tw_pair {
 	uint64_t peak;
 	uint64_t peak_ns;
 	uint64_t reused;
+	uint64_t sample_gen;   /* the kernel sample sample_n belongs to */
+	uint64_t sample_n;
 	UT_hash_handle hh;
 };
 
@@ -78,6 +80,7 @@ struct tw {
 	size_t cap_pending;
 	uint64_t now_ns;
 	uint64_t next_commit_ns;
+	uint64_t samples;      /* kernel samples taken (tw_sample) */
 };
 
 struct tw *tw_new(const struct tw_config *cfg)
@@ -367,6 +370,57 @@ void tw_segment(struct tw *t, const struct flow_seg *seg)
 	}
 }
 
+/* One more socket of the current sample for pair p. */
+static void sample_one(struct tw *t, struct tw_pair *p, uint64_t now)
+{
+	if (p->sample_gen != t->samples) {
+		p->sample_gen = t->samples;
+		p->sample_n = 0;
+	}
+	if (++p->sample_n > p->peak) {
+		p->peak = p->sample_n;
+		p->peak_ns = now;
+	}
+}
+
+int tw_sample(struct tw *t, uint64_t now_ns, const struct tw_sock_ep *v,
+	      size_t n)
+{
+	t->samples++;
+	if (now_ns > t->now_ns)
+		t->now_ns = now_ns;
+	for (size_t i = 0; i < n; i++) {
+		struct tw_pkey pk;
+		struct tw_pair *p;
+		int client = v[i].lport >= t->cfg.port_lo &&
+			     v[i].lport <= t->cfg.port_hi;
+
+		memset(&pk, 0, sizeof(pk));
+		memcpy(pk.holder, v[i].laddr, 16);
+		pk.family = v[i].family;
+		pk.side = client ? TW_CLIENT : TW_SERVER;
+		if (client) {
+			memcpy(pk.service, v[i].raddr, 16);
+			pk.port = v[i].rport;
+		} else {
+			pk.port = v[i].lport;
+		}
+		p = pair_get(t, &pk);
+		if (!p)
+			return -ENOMEM;
+		sample_one(t, p, now_ns);
+		if (client) {
+			memset(pk.service, 0, sizeof(pk.service));
+			pk.port = 0;
+			p = pair_get(t, &pk);
+			if (!p)
+				return -ENOMEM;
+			sample_one(t, p, now_ns);
+		}
+	}
+	return 0;
+}
+
 void tw_finish(struct tw *t)
 {
 	commit(t, UINT64_MAX);
@@ -457,9 +511,14 @@ static void write_json(const struct tw *t, FILE *f, struct tw_pair **v,
 				rpt_fmt_endpoint(svc, sizeof(svc),
 						 p->key.holder, p->key.family,
 						 p->key.port));
-		fprintf(f,
-			"\"closes\":%" PRIu64 ",\"peak\":%" PRIu64 ",",
-			p->closes, p->peak);
+		if (t->samples)
+			fprintf(f, "\"closes\":null,\"peak\":%" PRIu64 ",",
+				p->peak);
+		else
+			fprintf(f,
+				"\"closes\":%" PRIu64 ",\"peak\":%" PRIu64
+				",",
+				p->closes, p->peak);
 		if (p->peak)
 			fprintf(f,
 				"\"peak_at\":\"%s\",\"peak_offset\":%" PRIu64
@@ -520,8 +579,12 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 		else
 			snprintf(svc, sizeof(svc), "its clients (port %u)",
 				 p->key.port);
-		fprintf(f, "  %-22s %-28s %7" PRIu64 " %6" PRIu64, h, svc,
-			p->closes, p->peak);
+		if (t->samples)
+			fprintf(f, "  %-22s %-28s %7s %6" PRIu64, h, svc, "-",
+				p->peak);
+		else
+			fprintf(f, "  %-22s %-28s %7" PRIu64 " %6" PRIu64, h,
+				svc, p->closes, p->peak);
 		if (client)
 			fprintf(f, " %5.1f%%", 100.0 * share(t, p));
 		else

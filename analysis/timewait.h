@@ -70,6 +70,25 @@ int tw_flow_done(struct tw *t, const struct flow_record *rec);
  */
 void tw_segment(struct tw *t, const struct flow_seg *seg);
 
+/* One socket in TIME_WAIT found by a kernel dump (sock_diag). */
+struct tw_sock_ep {
+	uint8_t laddr[16];     /* local (this host) */
+	uint8_t raddr[16];     /* remote */
+	uint16_t lport;        /* host order */
+	uint16_t rport;
+	uint8_t family;        /* SEG_IPV4 or SEG_IPV6 */
+};
+
+/*
+ * A sample from the kernel (fintrace kernel): the sockets in TIME_WAIT at
+ * now_ns (borrowed). The local side holds them; it counts as a client
+ * toward the remote ip:port when its port is in the ephemeral range,
+ * else as a server on its own port. Peaks come from the sampled counts;
+ * "closes" is then unknown and written as null. Returns 0 or -ENOMEM.
+ */
+int tw_sample(struct tw *t, uint64_t now_ns, const struct tw_sock_ep *v,
+	      size_t n);
+
 /* End of input: count every pending interval. */
 void tw_finish(struct tw *t);
 

@@ -286,3 +286,43 @@ Test(timewait, capture_of_a_client_out_of_ports)
 	cr_assert(strstr(line, "client 10.77.0.1 held"), "%s", line);
 	cr_assert(strstr(line, "toward 10.77.0.2:9200"), "%s", line);
 }
+
+Test(timewait, kernel_samples_give_peak_and_verdict)
+{
+	struct tw_config cfg = {.time_wait_ns = TW_LINUX_NS,
+				.port_lo = 40000, .port_hi = 40199,
+				.share_pct = 50, .horizon_ns = 7 * SEC};
+	struct tw *t = tw_new(&cfg);
+	struct tw_sock_ep v[200];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < 200; i++) {
+		v[i].family = SEG_IPV4;
+		v[i].laddr[0] = 10, v[i].laddr[3] = 7;
+		v[i].raddr[0] = 10, v[i].raddr[3] = 2;
+		v[i].lport = (uint16_t)(40000 + i);
+		v[i].rport = 9100;
+	}
+	/* A server's own TIME_WAIT (its port is not ephemeral). */
+	v[199].lport = 9100;
+	v[199].rport = 50000;
+	cr_assert_eq(tw_sample(t, T0, v, 50), 0);
+	cr_assert_eq(tw_sample(t, T0 + SEC, v, 200), 0);
+	cr_assert_eq(tw_sample(t, T0 + 2 * SEC, v, 10), 0);
+	cr_assert_eq(tw_pressure_count(t), 1);
+	tw_write(t, out, RPT_JSON, T0);
+	fclose(out);
+	cr_assert(strstr(buf, "\"client\":\"10.0.0.7\",\"service\":"
+			      "\"10.0.0.2:9100\",\"closes\":null,\"peak\":199,"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\"holder\":\"server\",\"client\":null,"
+			      "\"service\":\"10.0.0.7:9100\",\"closes\":null,"
+			      "\"peak\":1,"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "held 199 sockets in TIME_WAIT"), "%s", buf);
+	free(buf);
+	tw_free(t);
+}
