@@ -16,7 +16,7 @@
 
 #include <uthash.h>
 
-#define RPT_WORST 5
+#define RPT_WORST RPT_GROUP_WORST
 #define NS ((uint64_t)1000000000)
 
 enum rpt_side { SIDE_SERVER = 0, SIDE_CLIENT };
@@ -86,6 +86,20 @@ struct rpt {
 	uint64_t lossy_flows;
 	uint64_t iso_sec;        /* cache of the calendar part of times */
 	char iso_day[32];
+	uint64_t hist[RPT_HIST_BINS][RPT_CW__CLASSES];
+	int has_evidence;
+	struct rpt_evidence ev;
+	char *ev_files[RPT_EVIDENCE_FILES];
+	char ev_error[256];
+	int has_view;            /* built by rpt_finish() */
+	struct rpt_view view;
+	struct rpt_group_view *gviews;
+	struct rpt_flow_view *fviews;
+};
+
+const uint64_t rpt_hist_edges[RPT_HIST_BINS - 1] = {
+	NS / 1000,  NS / 100, NS / 10,  NS / 2,    NS,        2 * NS,
+	5 * NS,     10 * NS,  30 * NS,  60 * NS,   300 * NS,  1800 * NS,
 };
 
 static int severity(unsigned verdict)
@@ -133,7 +147,60 @@ void rpt_free(struct rpt *r)
 		free(g);
 	}
 	free(r->worst);
+	free(r->gviews);
+	free(r->fviews);
+	for (size_t i = 0; i < RPT_EVIDENCE_FILES; i++)
+		free(r->ev_files[i]);
 	free(r);
+}
+
+void rpt_set_evidence(struct rpt *r, const struct rpt_evidence *ev)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < RPT_EVIDENCE_FILES; i++) {
+		free(r->ev_files[i]);
+		r->ev_files[i] = NULL;
+	}
+	r->ev = *ev;
+	for (size_t i = 0; i < ev->nfiles && n < RPT_EVIDENCE_FILES; i++)
+		if (ev->files[i] && (r->ev_files[n] = strdup(ev->files[i])))
+			n++;
+	snprintf(r->ev_error, sizeof(r->ev_error), "%s",
+		 ev->error ? ev->error : "");
+	r->ev.files = (const char *const *)r->ev_files;
+	r->ev.nfiles = n;
+	r->ev.error = r->ev_error[0] ? r->ev_error : NULL;
+	r->has_evidence = 1;
+}
+
+const struct rpt_view *rpt_get_view(const struct rpt *r)
+{
+	return r->has_view ? &r->view : NULL;
+}
+
+static void hist_add(struct rpt *r, const struct td_result *res)
+{
+	int bin = 0, cls;
+
+	while (bin < RPT_HIST_BINS - 1 &&
+	       res->close_wait_ns >= rpt_hist_edges[bin])
+		bin++;
+	switch (res->verdict) {
+	case TD_CLEAN:
+	case TD_HALF_CLOSE:
+		cls = RPT_CW_IN_TIME;
+		break;
+	case TD_LATE_CLOSE:
+		cls = RPT_CW_LATE;
+		break;
+	case TD_NEVER_CLOSED:
+		cls = RPT_CW_NEVER;
+		break;
+	default:
+		cls = RPT_CW_OTHER;
+	}
+	r->hist[bin][cls]++;
 }
 
 void rpt_set_origin(struct rpt *r, uint64_t wall_ns)
@@ -703,6 +770,8 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 
 	r->flows++;
 	r->verdicts[res->verdict]++;
+	if (res->has_close_wait)
+		hist_add(r, res);
 	if (flow_lossy(r, td))
 		r->lossy_flows++;
 	if (r->cfg.format != RPT_TEXT &&
@@ -991,7 +1060,7 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 		if (g->tl && g->cw_peak) {
 			fputs("    CLOSE_WAIT over the capture: ", f);
 			sparkline(f, g, nb);
-			fputc('\n', f);
+			fprintf(f, "  (peak %" PRIu64 ")\n", g->cw_peak);
 		}
 	}
 }
@@ -1024,6 +1093,51 @@ static void text_worst(struct rpt *r)
 			   b->last_frame);
 		fprintf(f, "         %s\n", flt);
 	}
+}
+
+static void verdict_list(FILE *f, unsigned mask, int json)
+{
+	int any = 0;
+
+	for (int v = 0; v < TD__VERDICTS; v++) {
+		if (!(mask & (1u << v)))
+			continue;
+		fprintf(f, json ? "%s\"%s\"" : "%s%s",
+			any ? (json ? "," : ", ") : "", td_verdict_name(v));
+		any = 1;
+	}
+}
+
+static void text_evidence(const struct rpt *r, FILE *f)
+{
+	const struct rpt_evidence *e = &r->ev;
+
+	fputs("evidence", f);
+	for (size_t i = 0; i < e->nfiles; i++)
+		fprintf(f, "%s %s", i ? "," : "", e->files[i]);
+	fprintf(f, ": %" PRIu64 " flows (", e->flows);
+	verdict_list(f, e->verdicts, 0);
+	fprintf(f, "), %" PRIu64 " packets%s\n", e->packets,
+		e->nfiles > 1 ? " (one pcap per link type)" : "");
+	if (e->cut_flows) {
+		uint64_t b = e->buffer_bytes;
+		const char *unit = b >= (1 << 30) && !(b % (1 << 30)) ? "G" :
+				   b >= (1 << 20) && !(b % (1 << 20)) ? "M" :
+				   b >= (1 << 10) && !(b % (1 << 10)) ? "k" :
+									"";
+		uint64_t div = *unit == 'G' ? 1 << 30 :
+			       *unit == 'M' ? 1 << 20 :
+			       *unit == 'k' ? 1 << 10 :
+					      1;
+
+		fprintf(f, "evidence cut: %" PRIu64 " flagged flows (%" PRIu64
+			   " packets) left out: the %" PRIu64 "%s buffer "
+			   "was full (--evidence-buffer; reading from a file "
+			   "keeps every flow)\n",
+			e->cut_flows, e->cut_packets, b / div, unit);
+	}
+	if (e->error)
+		fprintf(f, "evidence not complete: %s\n", e->error);
 }
 
 static void text_report(struct rpt *r, const struct rpt_facts *x,
@@ -1084,6 +1198,8 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 			   " flows marked lossy)",
 			x->drops, r->lossy_flows);
 	fputc('\n', f);
+	if (r->has_evidence)
+		text_evidence(r, f);
 	if (x->error)
 		fprintf(f, "input    stopped early: %s\n", x->error);
 }
@@ -1202,7 +1318,136 @@ static void json_summary(struct rpt *r, const struct rpt_facts *x,
 		json_string(f, x->error);
 	else
 		fputs("null", f);
+	if (r->has_evidence) {
+		const struct rpt_evidence *e = &r->ev;
+
+		fputs(",\"evidence\":{\"file\":", f);
+		json_string(f, e->nfiles ? e->files[0] : "");
+		fputs(",\"files\":[", f);
+		for (size_t i = 0; i < e->nfiles; i++) {
+			if (i)
+				fputc(',', f);
+			json_string(f, e->files[i]);
+		}
+		fputs("],\"verdicts\":[", f);
+		verdict_list(f, e->verdicts, 1);
+		fprintf(f, "],\"flows\":%" PRIu64 ",\"packets\":%" PRIu64
+			   ",\"cut_flows\":%" PRIu64 ",\"cut_packets\":%" PRIu64,
+			e->flows, e->packets, e->cut_flows, e->cut_packets);
+		if (e->buffer_bytes)
+			fprintf(f, ",\"buffer\":%" PRIu64, e->buffer_bytes);
+		else
+			fputs(",\"buffer\":null", f);
+		fputs(",\"error\":", f);
+		if (e->error)
+			json_string(f, e->error);
+		else
+			fputs("null", f);
+		fputc('}', f);
+	}
 	fputs("}\n", f);
+}
+
+/* The picture of the finished report for rpt_get_view(). */
+static int build_view(struct rpt *r, const struct rpt_facts *x,
+		      struct rpt_group **gs, size_t n, const char *head,
+		      int nb)
+{
+	struct rpt_view *v = &r->view;
+
+	free(r->gviews);
+	free(r->fviews);
+	r->gviews = calloc(n ? n : 1, sizeof(*r->gviews));
+	r->fviews = calloc(r->nworst ? r->nworst : 1, sizeof(*r->fviews));
+	if (!r->gviews || !r->fviews)
+		return -ENOMEM;
+	memset(v, 0, sizeof(*v));
+	v->mode = r->cfg.mode ? r->cfg.mode : "read";
+	snprintf(v->headline, sizeof(v->headline), "%s", head);
+	v->linger_ns = r->cfg.linger_ns;
+	v->origin_ns = r->origin_ns;
+	v->bucket_ns = r->tl_width;
+	v->nbuckets = nb;
+	v->flows = r->flows;
+	memcpy(v->verdicts, r->verdicts, sizeof(v->verdicts));
+	v->lossy_flows = r->lossy_flows;
+	memcpy(v->hist, r->hist, sizeof(v->hist));
+	for (size_t i = 0; i < n; i++) {
+		const struct rpt_group *g = gs[i];
+		struct rpt_group_view *gv = &r->gviews[v->ngroups];
+
+		if (!g->flows)
+			continue;
+		v->ngroups++;
+		fmt_gkey(gv->name, sizeof(gv->name), &g->key);
+		gv->client_side = g->key.side == SIDE_CLIENT;
+		if (gv->client_side)
+			rpt_fmt_endpoint(gv->toward, sizeof(gv->toward),
+					 g->peer.addr, g->peer.family,
+					 g->peer.port);
+		gv->toward_many = g->peer_many;
+		gv->flows = g->flows;
+		memcpy(gv->verdicts, g->verdicts, sizeof(gv->verdicts));
+		gv->client_leaks = g->client_leaks;
+		gv->cw_count = g->cw_n;
+		if (g->cw_n) {
+			gv->p50 = pct(g, 50);
+			gv->p90 = pct(g, 90);
+			gv->p99 = pct(g, 99);
+			gv->max = g->cw_max;
+			gv->sampled = g->cw_n > g->nvals;
+		}
+		gv->at_end = g->at_end;
+		gv->oldest_at_end = g->oldest_at_end;
+		gv->peak = g->cw_peak;
+		if (g->cw_peak && g->cw_peak_ns > r->origin_ns)
+			gv->peak_offset_ns = g->cw_peak_ns - r->origin_ns;
+		gv->growth_per_hour = growth_per_hour(r, g, nb);
+		gv->timeline = g->tl;
+		for (unsigned w = 0; w < g->nworst; w++)
+			gv->worst[w] = g->worst[w].id;
+		gv->nworst = g->nworst;
+	}
+	v->groups = r->gviews;
+	for (unsigned i = 0; i < r->nworst; i++) {
+		const struct rpt_brief *b = &r->worst[i];
+		struct rpt_flow_view *fv = &r->fviews[i];
+
+		fv->id = b->id;
+		fv->verdict = (enum td_verdict)b->verdict;
+		endpoint_of(&b->key, b->client, fv->client, sizeof(fv->client));
+		endpoint_of(&b->key, 1 - b->client, fv->server,
+			    sizeof(fv->server));
+		fv->close_wait_ns = b->close_wait_ns;
+		fv->first_frame = b->first_frame;
+		fv->last_frame = b->last_frame;
+		fv->at_end = b->at_end;
+		fv->roles_inferred = b->roles_inferred;
+		fv->lossy = b->lossy;
+		fmt_filter(fv->filter, sizeof(fv->filter), &b->key,
+			   b->first_frame, b->last_frame);
+	}
+	v->worst = r->fviews;
+	v->nworst = r->nworst;
+	v->inputs = x->inputs;
+	v->ninputs = x->ninputs;
+	v->first_ns = x->first_ns;
+	v->last_ns = x->last_ns;
+	v->packets = x->packets;
+	v->tcp_segments = x->tcp_segments;
+	v->snapped = x->snapped;
+	v->drops = x->drops;
+	for (size_t i = 0; i < x->nskipped && i < 16; i++)
+		v->skipped[v->nskipped++] = x->skipped[i];
+	snprintf(v->error, sizeof(v->error), "%s", x->error ? x->error : "");
+	if (x->flows) {
+		v->flow_stats = *x->flows;
+		v->has_flow_stats = 1;
+	}
+	v->has_evidence = r->has_evidence;
+	v->evidence = r->ev;
+	r->has_view = 1;
+	return 0;
 }
 
 int rpt_finish(struct rpt *r, const struct rpt_facts *x)
@@ -1225,6 +1470,7 @@ int rpt_finish(struct rpt *r, const struct rpt_facts *x)
 	} else if (!r->header_done) {
 		fputs(csv_header, r->cfg.out);
 	}
+	build_view(r, x, gs, n, head, nb);
 	free(gs);
 	if (fflush(r->cfg.out) || ferror(r->cfg.out))
 		return -EIO;

@@ -21,6 +21,7 @@
 
 #define RPT_EXACT_VALUES 4096
 #define RPT_TIMELINE 64
+#define RPT_GROUP_WORST 5 /* worst flows kept per group */
 
 enum rpt_format { RPT_TEXT = 0, RPT_JSON, RPT_CSV };
 
@@ -88,6 +89,28 @@ void rpt_close_wait(void *r, const struct flow_key *key,
  */
 int rpt_finish(struct rpt *r, const struct rpt_facts *facts);
 
+/*
+ * What the evidence capture (--evidence) holds, for the summary; strings
+ * are copied. A nonzero cut_flows says the streaming bound left flagged
+ * flows out.
+ */
+#define RPT_EVIDENCE_FILES 8
+
+struct rpt_evidence {
+	const char *const *files; /* pcap files, one per link type */
+	size_t nfiles;
+	unsigned verdicts;      /* bit per td_verdict */
+	uint64_t flows;         /* flagged flows written */
+	uint64_t packets;
+	uint64_t cut_flows;     /* flagged flows left out (buffer full) */
+	uint64_t cut_packets;
+	uint64_t buffer_bytes;  /* the bound (streaming), 0 for two passes */
+	const char *error;      /* write error, or NULL */
+};
+
+/* Say what the evidence capture holds; call before rpt_finish(). */
+void rpt_set_evidence(struct rpt *r, const struct rpt_evidence *ev);
+
 /* Number of finalised flows with verdict v so far. */
 uint64_t rpt_verdict_count(const struct rpt *r, enum td_verdict v);
 
@@ -99,5 +122,90 @@ char *rpt_fmt_iso(char *buf, size_t n, uint64_t wall_ns);
 char *rpt_fmt_duration(char *buf, size_t n, uint64_t ns);
 char *rpt_fmt_endpoint(char *buf, size_t n, const uint8_t *addr,
 		       uint8_t family, uint16_t port);
+
+/*
+ * A read-only picture of the finished report for other writers (the HTML
+ * report), built by rpt_finish() and valid until rpt_free(). Groups come
+ * worst first, as in the text report.
+ */
+
+/* Close-wait histogram: bin i holds values below rpt_hist_edges[i]. */
+#define RPT_HIST_BINS 13
+extern const uint64_t rpt_hist_edges[RPT_HIST_BINS - 1];
+
+/* How a flow's close-wait ended, for the histogram's colours. */
+enum rpt_cw_class {
+	RPT_CW_IN_TIME = 0,  /* clean, half-close: closed within --linger */
+	RPT_CW_LATE,         /* late-close */
+	RPT_CW_NEVER,        /* never-closed: a lower bound */
+	RPT_CW_OTHER,        /* reset and the rest */
+	RPT_CW__CLASSES
+};
+
+struct rpt_group_view {
+	char name[64];          /* service ip:port, or client host address */
+	char toward[64];        /* client host: the service (first seen) */
+	int client_side;        /* 0: a service; 1: a client host */
+	int toward_many;
+	uint64_t flows;
+	uint64_t verdicts[TD__VERDICTS];
+	uint64_t client_leaks;
+	uint64_t cw_count;      /* flows with a close-wait */
+	uint64_t p50, p90, p99, max; /* ns, when cw_count */
+	int sampled;
+	uint64_t at_end;
+	uint64_t oldest_at_end;
+	uint64_t peak;
+	uint64_t peak_offset_ns; /* from the capture start, when peak */
+	double growth_per_hour;
+	const uint32_t *timeline; /* nbuckets values (borrowed), or NULL */
+	uint64_t worst[RPT_GROUP_WORST]; /* flow ids */
+	unsigned nworst;
+};
+
+struct rpt_flow_view {
+	uint64_t id;
+	enum td_verdict verdict;
+	char client[64];
+	char server[64];
+	uint64_t close_wait_ns;
+	uint64_t first_frame;
+	uint64_t last_frame;
+	int at_end;
+	int roles_inferred;
+	int lossy;
+	char filter[256];       /* Wireshark display filter */
+};
+
+struct rpt_view {
+	const char *mode;
+	char headline[512];
+	uint64_t linger_ns;
+	uint64_t origin_ns;
+	uint64_t bucket_ns;     /* timeline bucket width */
+	int nbuckets;
+	uint64_t flows;
+	uint64_t verdicts[TD__VERDICTS];
+	uint64_t lossy_flows;
+	const struct rpt_group_view *groups;
+	size_t ngroups;
+	const struct rpt_flow_view *worst; /* the --top worst flows */
+	size_t nworst;
+	uint64_t hist[RPT_HIST_BINS][RPT_CW__CLASSES];
+	/* copies of the facts given to rpt_finish() */
+	const char *const *inputs; /* borrowed from the facts */
+	size_t ninputs;
+	uint64_t first_ns, last_ns, packets, tcp_segments, snapped, drops;
+	struct rpt_counter skipped[16];
+	size_t nskipped;
+	char error[256];        /* "" when none */
+	struct flow_stats flow_stats;
+	int has_flow_stats;
+	int has_evidence;
+	struct rpt_evidence evidence; /* strings point into the view */
+};
+
+/* The view of a finished report, or NULL before rpt_finish(). */
+const struct rpt_view *rpt_get_view(const struct rpt *r);
 
 #endif /* FT_ANALYSIS_REPORT_H */
