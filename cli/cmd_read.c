@@ -4,7 +4,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +41,163 @@ static void show_progress(const struct src_reader *src, uint64_t frames,
 		fputs("\r\033[K", stderr);
 }
 
+/* 1 when a and b name the same existing file. */
+static int same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	if (!a || !b || !strcmp(a, "-") || !strcmp(b, "-"))
+		return 0;
+	if (stat(a, &x) || stat(b, &y))
+		return 0;
+	return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* Refuse outputs that would overwrite an input or each other. */
+static int check_outputs(const struct ft_opts *o, char *err)
+{
+	const char *outs[3] = {o->evidence_file, o->report_file, o->output};
+	const char *names[3] = {"--evidence", "--report", "-o"};
+
+	for (int i = 0; i < 2; i++) {
+		if (!outs[i])
+			continue;
+		for (int k = 0; k < o->nargs; k++)
+			if (same_file(outs[i], o->args[k])) {
+				snprintf(err, FT_ERRBUF_SIZE,
+					 "%s %s is one of the inputs", names[i],
+					 outs[i]);
+				return -EINVAL;
+			}
+		for (int k = i + 1; k < 3; k++)
+			if (outs[k] && (!strcmp(outs[i], outs[k]) ||
+					same_file(outs[i], outs[k]))) {
+				snprintf(err, FT_ERRBUF_SIZE,
+					 "%s and %s name the same file",
+					 names[i], names[k]);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
+/*
+ * The second pass of the evidence capture: read the inputs again and
+ * write the frames of the flows marked during the first. An input error
+ * ends it quietly (it was reported by the first pass, at the same frame).
+ * Returns 0, or -errno with the cause in err.
+ */
+static int evidence_pass(const struct ft_opts *o, struct pipeline *pl,
+			 struct ev *ev, char *err)
+{
+	struct src_reader *src;
+	struct src_packet pkt;
+	char serr[FT_ERRBUF_SIZE];
+	int rc;
+
+	(void)pl;
+	if (!ev_marked(ev))
+		return 0;
+	src = src_open_files((const char *const *)o->args, (size_t)o->nargs,
+			     o->filter, err);
+	if (!src)
+		return -errno;
+	while (src_next(src, &pkt, serr) == 1) {
+		struct flow_seg seg;
+		struct flow_key key;
+		struct ev_frame f;
+		uint64_t id;
+
+		if (pkt_decode(pkt.dlt, pkt.data, pkt.caplen, pkt.wirelen,
+			       &seg) != PKT_OK)
+			continue;
+		flow_key_from_seg(&seg, &key);
+		id = ev_select(ev, &key, pkt.frame);
+		if (!id)
+			continue;
+		f.data = pkt.data;
+		f.caplen = pkt.caplen;
+		f.wirelen = pkt.wirelen;
+		f.wall_ns = pkt.wall_ns;
+		f.frame = pkt.frame;
+		f.dlt = pkt.dlt;
+		rc = ev_write(ev, id, &f, err);
+		if (rc)
+			break;
+	}
+	src_free(src);
+	return rc;
+}
+
+/* The command line as typed, quoted where a shell would need it. */
+static void command_line(char *buf, size_t n, int argc, char **argv)
+{
+	size_t used = (size_t)snprintf(buf, n, "fintrace");
+
+	for (int i = 0; i < argc && used < n; i++) {
+		const char *a = argv[i];
+		int plain = *a != '\0';
+
+		for (const char *p = a; *p; p++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+				    "QRSTUVWXYZ0123456789_./:=,+-@%",
+				    *p))
+				plain = 0;
+		used += (size_t)snprintf(buf + used, n - used, " %s",
+					 plain ? "" : "'");
+		for (const char *p = a; *p && used < n; p++)
+			used += (size_t)snprintf(buf + used, n - used, "%s",
+						 *p == '\'' ? "'\\''" :
+							       (char[2]){*p, 0});
+		if (!plain && used < n)
+			used += (size_t)snprintf(buf + used, n - used, "'");
+	}
+}
+
+/* What the inputs say about themselves (format, resolution, notes). */
+struct capinfos {
+	struct ev_capinfo *ci;
+	struct html_input *in;
+	const char **notes;
+	size_t n;
+	int nsec; /* 1 when any input has (or may have) ns timestamps */
+};
+
+static int capinfos_read(struct capinfos *c, const struct ft_opts *o)
+{
+	size_t n = (size_t)o->nargs, k = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->ci = calloc(n, sizeof(*c->ci));
+	c->in = calloc(n, sizeof(*c->in));
+	c->notes = calloc(n * EV_INFO_MAX + 1, sizeof(*c->notes));
+	if (!c->ci || !c->in || !c->notes)
+		return -ENOMEM;
+	c->n = n;
+	for (size_t i = 0; i < n; i++) {
+		struct ev_capinfo *ci = &c->ci[i];
+
+		if (ev_capinfo_read(o->args[i], ci))
+			ci->nsec = -1;
+		if (ci->nsec)
+			c->nsec = 1;
+		c->in[i].name = o->args[i];
+		c->in[i].format = ci->format[0] ? ci->format : NULL;
+		c->in[i].notes = c->notes + k;
+		c->in[i].nnotes = ci->nnotes;
+		for (size_t j = 0; j < ci->nnotes; j++)
+			c->notes[k++] = ci->notes[j];
+	}
+	return 0;
+}
+
+static void capinfos_free(struct capinfos *c)
+{
+	free(c->ci);
+	free(c->in);
+	free(c->notes);
+}
+
 int cmd_read(int argc, char **argv)
 {
 	struct ft_opts o;
@@ -49,8 +208,10 @@ int cmd_read(int argc, char **argv)
 	char err[FT_ERRBUF_SIZE] = "", ierr[FT_ERRBUF_SIZE] = "";
 	char oerr[FT_OPTS_ERRBUF];
 	const char *input_error = NULL;
-	int rc, status = FT_EXIT_OK, progress;
+	int rc, status = FT_EXIT_OK, progress, streaming = 0;
 	double t0 = now_s();
+	struct ev *ev = NULL;
+	struct capinfos caps = {0};
 
 	if (opts_parse(argc, argv, OPTS_READ, &o, oerr)) {
 		fprintf(stderr, "fintrace read: %s\n", oerr);
@@ -62,6 +223,15 @@ int cmd_read(int argc, char **argv)
 		return FT_EXIT_OK;
 	}
 	progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress;
+	if (check_outputs(&o, err)) {
+		fprintf(stderr, "fintrace read: %s\n", err);
+		return FT_EXIT_USAGE;
+	}
+	if ((o.evidence_file || o.report_file) && capinfos_read(&caps, &o)) {
+		fprintf(stderr, "fintrace read: out of memory\n");
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
 
 	src = src_open_files((const char *const *)o.args, (size_t)o.nargs,
 			     o.filter, err);
@@ -75,11 +245,33 @@ int cmd_read(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 		goto out;
 	}
+	if (o.evidence_file) {
+		/* Standard input cannot be read twice: buffer instead. */
+		struct ev_config ec = {
+			.path = o.evidence_file,
+			.verdicts = o.evidence_verdicts,
+			.buffer_bytes = o.evidence_buffer,
+			.nsec = caps.nsec,
+		};
+
+		for (int i = 0; i < o.nargs; i++)
+			if (!strcmp(o.args[i], "-"))
+				streaming = 1;
+		ec.streaming = streaming;
+		ev = ev_open(&ec, err);
+		if (!ev) {
+			fprintf(stderr, "fintrace read: %s\n", err);
+			status = FT_EXIT_INPUT;
+			goto out;
+		}
+	}
 	if (pipeline_init(&pl, &o, out.fp, "read")) {
 		fprintf(stderr, "fintrace read: out of memory\n");
 		status = FT_EXIT_INPUT;
 		goto out;
 	}
+	if (ev)
+		pipeline_evidence(&pl, ev, streaming);
 	while ((rc = src_next(src, &pkt, err)) == 1) {
 		if (pipeline_frame(&pl, pkt.data, pkt.caplen, pkt.wirelen,
 				   pkt.wall_ns, pkt.frame, pkt.dlt)) {
@@ -102,8 +294,37 @@ int cmd_read(int argc, char **argv)
 		input_error = ierr;
 		status = FT_EXIT_INPUT;
 	}
+	if (ev) {
+		pipeline_flush(&pl);
+		if (!streaming && !pl.ev_err[0] &&
+		    evidence_pass(&o, &pl, ev, err))
+			snprintf(pl.ev_err, sizeof(pl.ev_err), "%s", err);
+		if (pipeline_evidence_finish(&pl, &o, err)) {
+			fprintf(stderr, "fintrace read: %s\n", err);
+			status = FT_EXIT_INPUT;
+		}
+	}
 	rc = pipeline_finish(&pl, (const char *const *)o.args,
 			     (size_t)o.nargs, input_error);
+	if (o.report_file) {
+		struct html_meta m = {
+			.inputs = caps.in,
+			.ninputs = caps.n,
+		};
+		char cmd[4096], when[48];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		command_line(cmd, sizeof(cmd), argc, argv);
+		gmtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		m.command_line = cmd;
+		m.generated = when;
+		if (pipeline_html(&pl, o.report_file, &m, err)) {
+			fprintf(stderr, "fintrace read: %s\n", err);
+			status = FT_EXIT_INPUT;
+		}
+	}
 	err[0] = '\0';
 	if (out_close(&out, err) || rc) {
 		if (!out.quiet_epipe)
@@ -116,6 +337,8 @@ int cmd_read(int argc, char **argv)
 	}
 out:
 	pipeline_free(&pl);
+	ev_free(ev);
+	capinfos_free(&caps);
 	out_close(&out, NULL);
 	src_free(src);
 	return status;

@@ -26,6 +26,8 @@ const struct ft_opts ft_opts_defaults = {
 	.port_lo = 32768,
 	.port_hi = 60999,
 	.tw_share = 50,
+	.evidence_verdicts = (1u << TD_NEVER_CLOSED) | (1u << TD_LATE_CLOSE),
+	.evidence_buffer = (uint64_t)256 << 20,
 	.snaplen = 128,
 	.buffer_mb = 64,
 };
@@ -51,6 +53,10 @@ enum {
 	O_PEER_OS,
 	O_PORT_RANGE,
 	O_TW_SHARE,
+	O_EVIDENCE,
+	O_EVIDENCE_VERDICTS,
+	O_EVIDENCE_BUFFER,
+	O_REPORT,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +76,10 @@ static const struct option long_opts[] = {
 	{"peer-os", required_argument, NULL, O_PEER_OS},
 	{"port-range", required_argument, NULL, O_PORT_RANGE},
 	{"time-wait-share", required_argument, NULL, O_TW_SHARE},
+	{"evidence", required_argument, NULL, O_EVIDENCE},
+	{"evidence-verdicts", required_argument, NULL, O_EVIDENCE_VERDICTS},
+	{"evidence-buffer", required_argument, NULL, O_EVIDENCE_BUFFER},
+	{"report", required_argument, NULL, O_REPORT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, O_VERSION},
 	/* live */
@@ -117,6 +127,14 @@ static const char usage_read[] =
 	"      --time-wait-share PCT\n"
 	"                         TIME_WAIT verdict at this share of the\n"
 	"                         port range toward one service (50)\n"
+	"      --evidence FILE    write every packet of the flagged flows to\n"
+	"                         FILE (pcap; one file per link type)\n"
+	"      --evidence-verdicts LIST\n"
+	"                         flows to keep (never-closed,late-close)\n"
+	"      --evidence-buffer SIZE\n"
+	"                         memory for evidence from standard input\n"
+	"                         (256M; k, M, G; flows beyond are counted)\n"
+	"      --report FILE      also write a self-contained HTML report\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Durations: 500ms, 5s, 2m, 1h. Verdicts: clean, late-close,\n"
@@ -179,6 +197,31 @@ int opts_parse_duration(const char *s, uint64_t *ns)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int opts_parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	double v;
+	double mult = 1 << 20;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	if (!strcmp(end, "k") || !strcmp(end, "K"))
+		mult = 1 << 10;
+	else if (!strcmp(end, "G"))
+		mult = 1 << 30;
+	else if (*end && strcmp(end, "M"))
+		return -EINVAL;
+	v *= mult;
+	if (v > 1e15)
+		return -EINVAL;
+	*bytes = (uint64_t)(v + 0.5);
+	return 0;
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -403,6 +446,25 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 				    optarg);
 			o->tw_share = (unsigned)v;
 			break;
+		case O_EVIDENCE:
+			o->evidence_file = optarg;
+			break;
+		case O_EVIDENCE_VERDICTS:
+			if (opts_parse_verdicts(optarg, &o->evidence_verdicts))
+				BAD("--evidence-verdicts: \"%s\" is not a list "
+				    "of verdicts",
+				    optarg);
+			break;
+		case O_EVIDENCE_BUFFER:
+			if (opts_parse_size(optarg, &o->evidence_buffer) ||
+			    o->evidence_buffer < 1024)
+				BAD("--evidence-buffer: \"%s\" is not a size of "
+				    "at least 1k (e.g. 64M)",
+				    optarg);
+			break;
+		case O_REPORT:
+			o->report_file = optarg;
+			break;
 		case '?':
 		default:
 			if (optopt && optopt < 0x100)
@@ -415,6 +477,9 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		    (c == 'i' || c == 'w' || c == 'Z' || c == 'c' ||
 		     (c >= O_DURATION && c <= O_PROMISC)))
 			BAD("%s is an option of fintrace live",
+			    argv[optind - 1]);
+		if (mode == OPTS_LIVE && c >= O_EVIDENCE && c <= O_REPORT)
+			BAD("%s is an option of fintrace read",
 			    argv[optind - 1]);
 	}
 	if (o->help || o->version)

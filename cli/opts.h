@@ -30,6 +30,11 @@ struct ft_opts {
 	uint16_t port_lo;         /* clients' ephemeral port range */
 	uint16_t port_hi;
 	unsigned tw_share;        /* verdict at this share of the range, % */
+	/* evidence capture and HTML report (read) */
+	const char *evidence_file;  /* --evidence FILE, or NULL */
+	unsigned evidence_verdicts; /* bit per td_verdict */
+	uint64_t evidence_buffer;   /* bytes buffered from a pipe, at most */
+	const char *report_file;    /* --report FILE.html, or NULL */
 	int progress;             /* -1 auto (a terminal), 0 off, 1 on */
 	int help;
 	int version;
@@ -67,6 +72,12 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
  * a bare number is seconds. Returns 0 or -EINVAL.
  */
 int opts_parse_duration(const char *s, uint64_t *ns);
+
+/*
+ * Parse a size: "256M", "64k", "1G" (powers of 1024); a bare number is
+ * MiB. Returns 0 or -EINVAL.
+ */
+int opts_parse_size(const char *s, uint64_t *bytes);
 
 /* Parse "never-closed,late-close" into a verdict bit mask. */
 int opts_parse_verdicts(const char *s, unsigned *mask);

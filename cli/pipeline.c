@@ -7,6 +7,20 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cli/output.h"
+
+/* Stop filling the evidence after its first failure; keep the cause. */
+static void ev_failed(struct pipeline *pl, int rc, const char *err)
+{
+	if (pl->ev_err[0])
+		return;
+	if (rc == -ENOMEM)
+		snprintf(pl->ev_err, sizeof(pl->ev_err),
+			 "out of memory buffering the evidence capture");
+	else
+		snprintf(pl->ev_err, sizeof(pl->ev_err), "%s", err);
+}
+
 /* The flow table's hooks: the report first, then the watcher if any. */
 static void pl_done(void *ctx, const struct flow_record *rec)
 {
@@ -15,6 +29,18 @@ static void pl_done(void *ctx, const struct flow_record *rec)
 	rpt_flow_done(pl->rpt, rec);
 	if (tw_flow_done(pl->tw, rec))
 		pl->tw_nomem = 1;
+	if (pl->ev && !pl->ev_err[0]) {
+		char err[FT_ERRBUF_SIZE] = "";
+		int rc = pl->ev_streaming ?
+				 ev_flow_done(pl->ev, rec->id, rec->res.verdict,
+					      err) :
+				 ev_mark(pl->ev, rec->key, rec->td->first_frame,
+					 rec->td->last_frame, rec->id,
+					 rec->res.verdict);
+
+		if (rc)
+			ev_failed(pl, rc, err);
+	}
 	if (pl->watch.done)
 		pl->watch.done(pl->watch_ctx, rec);
 }
@@ -83,6 +109,42 @@ void pipeline_watch(struct pipeline *pl, const struct flow_hooks *watch,
 	pl->watch_ctx = ctx;
 }
 
+void pipeline_evidence(struct pipeline *pl, struct ev *ev, int streaming)
+{
+	pl->ev = ev;
+	pl->ev_streaming = streaming;
+}
+
+/* A decoded frame, already in the flow table: what the evidence needs. */
+static void evidence_frame(struct pipeline *pl, const struct flow_seg *seg,
+			   const uint8_t *data, uint32_t caplen,
+			   uint32_t wirelen, int dlt)
+{
+	if (!pl->ev_dlt_set) {
+		ev_set_default_dlt(pl->ev, dlt);
+		pl->ev_dlt_set = 1;
+	}
+	if (pl->ev_streaming && !pl->ev_err[0]) {
+		struct ev_frame f = {
+			.data = data,
+			.caplen = caplen,
+			.wirelen = wirelen,
+			.wall_ns = seg->wall_ns,
+			.frame = seg->frame,
+			.dlt = dlt,
+		};
+		struct flow_key key;
+		char err[FT_ERRBUF_SIZE] = "";
+		int rc;
+
+		flow_key_from_seg(seg, &key);
+		rc = ev_packet(pl->ev, flow_table_id(pl->flows, &key), &f,
+			       err);
+		if (rc)
+			ev_failed(pl, rc, err);
+	}
+}
+
 int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
 		   uint32_t wirelen, uint64_t wall_ns, uint64_t frame, int dlt)
 {
@@ -106,7 +168,71 @@ int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
 	if (flow_table_add(pl->flows, &seg) || pl->tw_nomem)
 		return -ENOMEM;
 	tw_segment(pl->tw, &seg);
+	if (pl->ev)
+		evidence_frame(pl, &seg, data, caplen, wirelen, dlt);
 	return 0;
+}
+
+void pipeline_flush(struct pipeline *pl)
+{
+	flow_table_flush(pl->flows, pl->last_ns);
+}
+
+int pipeline_evidence_finish(struct pipeline *pl, const struct ft_opts *o,
+			     char *err)
+{
+	const struct ev_stats *st;
+	const char *files[RPT_EVIDENCE_FILES];
+	struct rpt_evidence re;
+	int rc;
+
+	if (!pl->ev)
+		return 0;
+	err[0] = '\0';
+	rc = ev_finish(pl->ev, err);
+	if (pl->ev_err[0]) {
+		snprintf(err, FT_ERRBUF_SIZE, "%s", pl->ev_err);
+		rc = rc ? rc : -EIO;
+	}
+	st = ev_get_stats(pl->ev);
+	memset(&re, 0, sizeof(re));
+	for (size_t i = 0; i < ev_files(pl->ev) && i < RPT_EVIDENCE_FILES; i++)
+		files[i] = ev_file_name(pl->ev, i);
+	re.files = files;
+	re.nfiles = ev_files(pl->ev) < RPT_EVIDENCE_FILES ?
+			    ev_files(pl->ev) :
+			    RPT_EVIDENCE_FILES;
+	re.verdicts = o->evidence_verdicts;
+	re.flows = st->flows;
+	re.packets = st->packets;
+	re.cut_flows = st->cut_flows;
+	re.cut_packets = st->cut_packets;
+	re.buffer_bytes = pl->ev_streaming ? o->evidence_buffer : 0;
+	re.error = rc ? err : NULL;
+	rpt_set_evidence(pl->rpt, &re);
+	return rc;
+}
+
+int pipeline_html(struct pipeline *pl, const char *path,
+		  const struct html_meta *m, char *err)
+{
+	const struct rpt_view *v = rpt_get_view(pl->rpt);
+	struct out_file out;
+	int rc;
+
+	if (!v) {
+		snprintf(err, FT_ERRBUF_SIZE, "%s: no report to write", path);
+		return -EINVAL;
+	}
+	rc = out_open(&out, path, err);
+	if (rc)
+		return rc;
+	html_write(out.fp, v, m);
+	rc = out_close(&out, err);
+	if (rc == -EPIPE)
+		snprintf(err, FT_ERRBUF_SIZE, "%s: write error: %s", path,
+			 strerror(EPIPE));
+	return rc;
 }
 
 int pipeline_finish(struct pipeline *pl, const char *const *inputs,

@@ -13,7 +13,10 @@
 #include "analysis/flow.h"
 #include "analysis/report.h"
 #include "analysis/timewait.h"
+#include "analysis/html.h"
 #include "capture/decode.h"
+#include "capture/evidence.h"
+#include "capture/source.h"
 #include "cli/opts.h"
 
 struct pipeline {
@@ -36,6 +39,11 @@ struct pipeline {
 	/* optional observer of the flow table (pipeline_watch) */
 	struct flow_hooks watch;
 	void *watch_ctx;
+	/* optional evidence capture (pipeline_evidence), borrowed */
+	struct ev *ev;
+	int ev_streaming;
+	char ev_err[FT_ERRBUF_SIZE]; /* first evidence error, "" if none */
+	int ev_dlt_set;
 };
 
 /*
@@ -54,6 +62,16 @@ int pipeline_init(struct pipeline *pl, const struct ft_opts *o, FILE *out,
 void pipeline_watch(struct pipeline *pl, const struct flow_hooks *watch,
 		    void *ctx);
 
+/*
+ * Fill the evidence capture ev (borrowed; see capture/evidence.h) from
+ * the flows: with streaming, every frame of a tracked flow is buffered
+ * and each finalised flow released or dropped; without, finalised flows
+ * are only marked for a second pass over the inputs. A failure of the
+ * evidence (write error, memory) stops it, keeps the analysis going, and
+ * leaves the cause in pl->ev_err. Call before the first frame.
+ */
+void pipeline_evidence(struct pipeline *pl, struct ev *ev, int streaming);
+
 /* Feed one frame (borrowed). Returns 0 or -ENOMEM. */
 int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
 		   uint32_t wirelen, uint64_t wall_ns, uint64_t frame, int dlt);
@@ -65,6 +83,24 @@ int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
  */
 int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 		    size_t ninputs, const char *error);
+
+/* Finalise every flow now, as of the last frame (end of input). */
+void pipeline_flush(struct pipeline *pl);
+
+/*
+ * After pipeline_flush() (and a second pass, if any): close the evidence
+ * capture and put what it holds in the report's summary. Returns 0, or
+ * -errno with one line naming the file in err (FT_ERRBUF_SIZE).
+ */
+int pipeline_evidence_finish(struct pipeline *pl, const struct ft_opts *o,
+			     char *err);
+
+/*
+ * After pipeline_finish(): write the HTML report to path (m may be NULL).
+ * Returns 0, or -errno with one line naming the file in err.
+ */
+int pipeline_html(struct pipeline *pl, const char *path,
+		  const struct html_meta *m, char *err);
 
 /* 1 when a finalised flow has a verdict named by --fail-on. */
 int pipeline_failed(const struct pipeline *pl);
