@@ -206,6 +206,7 @@ static const char style[] =
 	"code.filter{display:block;white-space:pre-wrap;word-break:break-all;"
 	"background:var(--bg);padding:3px 6px;border-radius:4px;"
 	"user-select:all}\n"
+	".scroll{overflow-x:auto}\n"
 	"table{border-collapse:collapse;width:100%;font-size:14px}\n"
 	"th,td{text-align:left;padding:5px 8px;border-bottom:1px solid "
 	"var(--line);vertical-align:top}\n"
@@ -547,7 +548,7 @@ static void timeline(FILE *f, const struct rpt_view *v)
 
 static void histogram(FILE *f, const struct rpt_view *v)
 {
-	const double W = 900, H = 280, L = 50, R = 16, T = 14, B = 44;
+	const double W = 900, H = 296, L = 50, R = 16, T = 30, B = 44;
 	double pw = W - L - R, ph = H - T - B, bw = pw / RPT_HIST_BINS;
 	uint64_t total = 0, ymax = 0;
 	double step, top;
@@ -642,7 +643,7 @@ static void histogram(FILE *f, const struct rpt_view *v)
 			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
 			"stroke=\"#1f2328\" stroke-dasharray=\"4 3\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\">threshold %s%s</text>\n",
-			lx, lx, T, T + ph, lx + 4, T + 10,
+			lx, lx, T - 14, T + ph, lx + 4, T - 4,
 			rpt_hist_edges[lbin] == v->linger_ns ? "" : "~",
 			dur(a, sizeof(a), v->linger_ns));
 	}
@@ -703,7 +704,8 @@ static void services(FILE *f, const struct rpt_view *v)
 		fputs("<p>No TCP flow was seen.</p></section>\n", f);
 		return;
 	}
-	fputs("<table id=\"service-table\">\n<thead><tr><th>service / client "
+	fputs("<div class=\"scroll\"><table "
+	      "id=\"service-table\">\n<thead><tr><th>service / client "
 	      "host</th><th class=\"n\">flows</th><th class=\"n\">never "
 	      "closed</th><th class=\"n\">closed late</th><th "
 	      "class=\"n\">clean</th><th class=\"n\">other</th><th "
@@ -802,7 +804,7 @@ static void services(FILE *f, const struct rpt_view *v)
 		mini_spark(f, v, g);
 		fputs("</td></tr>\n", f);
 	}
-	fputs("</tbody></table>\n", f);
+	fputs("</tbody></table></div>\n", f);
 	fputs("<p class=\"note\">* percentiles from a uniform sample of 4096 "
 	      "values per service.</p>\n</section>\n",
 	      f);
@@ -822,7 +824,8 @@ static void worst(FILE *f, const struct rpt_view *v)
 	fputs("<p class=\"note\">Frame numbers are Wireshark's for the "
 	      "input (merged inputs count across the merge). Paste a filter "
 	      "into Wireshark's display filter bar to see the "
-	      "connection.</p>\n<table id=\"worst-table\">\n<thead><tr><th "
+	      "connection.</p>\n<div class=\"scroll\"><table "
+	      "id=\"worst-table\">\n<thead><tr><th "
 	      "class=\"n\">flow</th><th>verdict</th><th>client</th><th>"
 	      "server</th><th class=\"n\">close-wait</th><th "
 	      "class=\"n\">frames</th></tr></thead>\n<tbody>\n",
@@ -868,7 +871,7 @@ static void worst(FILE *f, const struct rpt_view *v)
 		html_escape(f, w->filter);
 		fputs("</code></td></tr>\n", f);
 	}
-	fputs("</tbody></table>\n</section>\n", f);
+	fputs("</tbody></table></div>\n</section>\n", f);
 }
 
 /* The close handshake as a sequence diagram, CLOSE_WAIT highlighted. */
