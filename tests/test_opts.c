@@ -11,10 +11,20 @@
 
 #define SEC 1000000000ULL
 
+/*
+ * The argv of a PARSE() is a compound literal that ends with the enclosing
+ * block, while o->args points into it: parse a copy that lives on.
+ */
 static int parse(enum opts_mode m, struct ft_opts *o, char *err, int argc,
 		 char **argv)
 {
-	return opts_parse(argc, argv, m, o, err);
+	static char *saved[8][32];
+	static unsigned next;
+	char **copy = saved[next++ % 8];
+
+	cr_assert_lt(argc, 32);
+	memcpy(copy, argv, (size_t)(argc + 1) * sizeof(*copy));
+	return opts_parse(argc, copy, m, o, err);
 }
 
 #define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
