@@ -36,6 +36,10 @@ static void wrap(FILE *f, const char *indent, const char *first,
 	while (*p) {
 		size_t w = strcspn(p, " ");
 
+		/* "RFC 9293" stays on one line */
+		if (w >= 3 && !strncmp(p + w - 3, "RFC ", 4))
+			w += 1 + strcspn(p + w + 1, " ");
+
 		if (space && col + 1 + w > WIDTH) {
 			fprintf(f, "\n%s", indent);
 			col = ind;
@@ -59,11 +63,12 @@ static void show(FILE *f, const struct st_state *s)
 {
 	char head[128];
 
-	snprintf(head, sizeof(head), "%s", s->name);
 	if (strcmp(s->name, s->ss_name))
-		snprintf(head, sizeof(head), "%s (ss: %s)", s->name,
+		snprintf(head, sizeof(head), "%s (ss: %s): ", s->name,
 			 s->ss_name);
-	fprintf(f, "%s: %s\n", head, s->summary);
+	else
+		snprintf(head, sizeof(head), "%s: ", s->name);
+	wrap(f, INDENT, head, s->summary);
 	wrap(f, INDENT, "  What:      ", s->meaning);
 	wrap(f, INDENT, "  Waiting:   ", s->waiting);
 	wrap(f, INDENT, "  Lingering: ", s->lingering);
