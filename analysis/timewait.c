@@ -36,6 +36,7 @@ struct tw_pkey {
 	uint16_t port;       /* the service port, or 0 for a host total */
 	uint8_t family;
 	uint8_t side;        /* enum tw_side of the holder */
+	uint32_t netns;      /* kernel samples: the holder's namespace */
 };
 
 struct tw_pair {
@@ -47,6 +48,9 @@ struct tw_pair {
 	uint64_t reused;
 	uint64_t sample_gen;   /* the kernel sample sample_n belongs to */
 	uint64_t sample_n;
+	uint16_t port_lo;      /* its own port range; 0-0: the tracker's */
+	uint16_t port_hi;
+	uint8_t alerted;       /* on_pressure was called */
 	UT_hash_handle hh;
 };
 
@@ -81,6 +85,7 @@ struct tw {
 	uint64_t now_ns;
 	uint64_t next_commit_ns;
 	uint64_t samples;      /* kernel samples taken (tw_sample) */
+	int crossed;           /* a pair reached the share in this sample */
 };
 
 struct tw *tw_new(const struct tw_config *cfg)
@@ -370,6 +375,20 @@ void tw_segment(struct tw *t, const struct flow_seg *seg)
 	}
 }
 
+static unsigned range_size(const struct tw *t, const struct tw_pair *p)
+{
+	if (p && p->port_hi)
+		return (unsigned)p->port_hi - p->port_lo + 1;
+	return (unsigned)t->cfg.port_hi - t->cfg.port_lo + 1;
+}
+
+/* n sockets of pair p reach the share (client pairs toward a service) */
+static int at_share(const struct tw *t, const struct tw_pair *p, uint64_t n)
+{
+	return p->key.side == TW_CLIENT && p->key.port &&
+	       n * 100 >= (uint64_t)t->cfg.share_pct * range_size(t, p);
+}
+
 /* One more socket of the current sample for pair p. */
 static void sample_one(struct tw *t, struct tw_pair *p, uint64_t now)
 {
@@ -381,24 +400,55 @@ static void sample_one(struct tw *t, struct tw_pair *p, uint64_t now)
 		p->peak = p->sample_n;
 		p->peak_ns = now;
 	}
+	if (!p->alerted && t->cfg.on_pressure && at_share(t, p, p->sample_n))
+		t->crossed = 1;
+}
+
+/* on_pressure for the pairs that reached the share in this sample. */
+static void alert_crossed(struct tw *t, uint64_t now)
+{
+	for (struct tw_pair *p = t->pairs; p; p = p->hh.next) {
+		struct tw_alert a;
+
+		if (p->alerted || p->sample_gen != t->samples ||
+		    !at_share(t, p, p->sample_n))
+			continue;
+		p->alerted = 1;
+		memset(&a, 0, sizeof(a));
+		a.client = p->key.holder;
+		a.service = p->key.service;
+		a.port = p->key.port;
+		a.family = p->key.family;
+		a.netns = p->key.netns;
+		a.count = p->sample_n;
+		a.share = (double)p->sample_n / range_size(t, p);
+		a.port_lo = p->port_hi ? p->port_lo : t->cfg.port_lo;
+		a.port_hi = p->port_hi ? p->port_hi : t->cfg.port_hi;
+		a.at_ns = now;
+		t->cfg.on_pressure(t->cfg.ctx, &a);
+	}
 }
 
 int tw_sample(struct tw *t, uint64_t now_ns, const struct tw_sock_ep *v,
 	      size_t n)
 {
 	t->samples++;
+	t->crossed = 0;
 	if (now_ns > t->now_ns)
 		t->now_ns = now_ns;
 	for (size_t i = 0; i < n; i++) {
 		struct tw_pkey pk;
 		struct tw_pair *p;
-		int client = v[i].lport >= t->cfg.port_lo &&
-			     v[i].lport <= t->cfg.port_hi;
+		int own = v[i].port_lo && v[i].port_lo <= v[i].port_hi;
+		uint16_t lo = own ? v[i].port_lo : t->cfg.port_lo;
+		uint16_t hi = own ? v[i].port_hi : t->cfg.port_hi;
+		int client = v[i].lport >= lo && v[i].lport <= hi;
 
 		memset(&pk, 0, sizeof(pk));
 		memcpy(pk.holder, v[i].laddr, 16);
 		pk.family = v[i].family;
 		pk.side = client ? TW_CLIENT : TW_SERVER;
+		pk.netns = v[i].netns;
 		if (client) {
 			memcpy(pk.service, v[i].raddr, 16);
 			pk.port = v[i].rport;
@@ -408,6 +458,10 @@ int tw_sample(struct tw *t, uint64_t now_ns, const struct tw_sock_ep *v,
 		p = pair_get(t, &pk);
 		if (!p)
 			return -ENOMEM;
+		if (own) {
+			p->port_lo = lo;
+			p->port_hi = hi;
+		}
 		sample_one(t, p, now_ns);
 		if (client) {
 			memset(pk.service, 0, sizeof(pk.service));
@@ -415,9 +469,15 @@ int tw_sample(struct tw *t, uint64_t now_ns, const struct tw_sock_ep *v,
 			p = pair_get(t, &pk);
 			if (!p)
 				return -ENOMEM;
+			if (own) {
+				p->port_lo = lo;
+				p->port_hi = hi;
+			}
 			sample_one(t, p, now_ns);
 		}
 	}
+	if (t->crossed)
+		alert_crossed(t, now_ns);
 	return 0;
 }
 
@@ -426,20 +486,14 @@ void tw_finish(struct tw *t)
 	commit(t, UINT64_MAX);
 }
 
-static unsigned range_size(const struct tw *t)
-{
-	return (unsigned)t->cfg.port_hi - t->cfg.port_lo + 1;
-}
-
 static double share(const struct tw *t, const struct tw_pair *p)
 {
-	return (double)p->peak / range_size(t);
+	return (double)p->peak / range_size(t, p);
 }
 
 static int pressing(const struct tw *t, const struct tw_pair *p)
 {
-	return p->key.side == TW_CLIENT && p->key.port &&
-	       p->peak * 100 >= (uint64_t)t->cfg.share_pct * range_size(t);
+	return at_share(t, p, p->peak);
 }
 
 unsigned tw_pressure_count(struct tw *t)
@@ -511,6 +565,8 @@ static void write_json(const struct tw *t, FILE *f, struct tw_pair **v,
 				rpt_fmt_endpoint(svc, sizeof(svc),
 						 p->key.holder, p->key.family,
 						 p->key.port));
+		if (p->key.netns)
+			fprintf(f, "\"netns\":%u,", p->key.netns);
 		if (t->samples)
 			fprintf(f, "\"closes\":null,\"peak\":%" PRIu64 ",",
 				p->peak);
@@ -531,7 +587,8 @@ static void write_json(const struct tw *t, FILE *f, struct tw_pair **v,
 			"\"time_wait\":%" PRIu64 ".%09" PRIu64
 			",\"port_range\":[%u,%u],",
 			t->cfg.time_wait_ns / NS, t->cfg.time_wait_ns % NS,
-			t->cfg.port_lo, t->cfg.port_hi);
+			p->port_hi ? p->port_lo : t->cfg.port_lo,
+			p->port_hi ? p->port_hi : t->cfg.port_hi);
 		if (client && p->key.port)
 			fprintf(f, "\"share\":%.4f,", share(t, p));
 		else
@@ -552,12 +609,25 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 {
 	char h[64], svc[80], at[48], line[512];
 	size_t shown = 0;
+	int own = 0;
 
-	fprintf(f,
-		"\nTIME_WAIT (the active closer holds each 4-tuple %" PRIu64
-		"s after the last ACK; client ports %u-%u, %u per service)\n",
-		t->cfg.time_wait_ns / NS, t->cfg.port_lo, t->cfg.port_hi,
-		range_size(t));
+	for (size_t i = 0; i < n; i++)
+		own |= v[i]->port_hi && (v[i]->port_lo != t->cfg.port_lo ||
+					 v[i]->port_hi != t->cfg.port_hi);
+	if (own)
+		fprintf(f,
+			"\nTIME_WAIT (the active closer holds each 4-tuple "
+			"%" PRIu64 "s after the last ACK; client ports: each "
+			"namespace's ip_local_port_range, %u-%u here)\n",
+			t->cfg.time_wait_ns / NS, t->cfg.port_lo,
+			t->cfg.port_hi);
+	else
+		fprintf(f,
+			"\nTIME_WAIT (the active closer holds each 4-tuple "
+			"%" PRIu64 "s after the last ACK; client ports %u-%u, "
+			"%u per service)\n",
+			t->cfg.time_wait_ns / NS, t->cfg.port_lo,
+			t->cfg.port_hi, range_size(t, NULL));
 	for (size_t i = 0; i < n; i++)
 		if (pressing(t, v[i])) {
 			verdict_line(t, v[i], line, sizeof(line));

@@ -28,6 +28,26 @@
 #define TW_LINUX_NS (60ULL * 1000000000ULL)
 #define TW_WINDOWS_NS (240ULL * 1000000000ULL)
 
+/*
+ * A (client host, service) pair of a kernel sample (tw_sample) whose
+ * count of sockets in TIME_WAIT reached the configured share of its
+ * ephemeral ports. Addresses are borrowed for the call.
+ */
+struct tw_alert {
+	const uint8_t *client;  /* 16 bytes; IPv4 in the first 4 */
+	const uint8_t *service;
+	uint16_t port;          /* the service's port */
+	uint8_t family;         /* SEG_IPV4 or SEG_IPV6 */
+	uint32_t netns;         /* as in tw_sock_ep; 0 when not known */
+	uint64_t count;         /* sockets in TIME_WAIT in this sample */
+	double share;           /* count / ports in the range */
+	uint16_t port_lo;       /* the range the share is of */
+	uint16_t port_hi;
+	uint64_t at_ns;         /* the sample's time (tw_sample's now_ns) */
+};
+
+typedef void (*tw_alert_fn)(void *ctx, const struct tw_alert *a);
+
 struct tw_config {
 	uint64_t time_wait_ns; /* 2MSL */
 	uint16_t port_lo;      /* ephemeral port range of the clients */
@@ -36,6 +56,10 @@ struct tw_config {
 	/* intervals are counted in start order once the capture clock is
 	 * this far past their start (flows finalise after a grace period) */
 	uint64_t horizon_ns;
+	/* called once per pair, from tw_sample(), when a sample's count
+	 * first reaches share_pct; may be NULL */
+	tw_alert_fn on_pressure;
+	void *ctx;             /* borrowed, passed to on_pressure */
 };
 
 /* One TIME_WAIT interval of one socket. */
@@ -77,14 +101,24 @@ struct tw_sock_ep {
 	uint16_t lport;        /* host order */
 	uint16_t rport;
 	uint8_t family;        /* SEG_IPV4 or SEG_IPV6 */
+	/* The network namespace the socket lives in: each has its own
+	 * ports, so equal addresses in two namespaces are counted apart.
+	 * 0 when not known. */
+	uint32_t netns;
+	/* That namespace's ephemeral port range (ip_local_port_range);
+	 * 0-0: the tracker's port_lo-port_hi. */
+	uint16_t port_lo;
+	uint16_t port_hi;
 };
 
 /*
  * A sample from the kernel (fintrace kernel): the sockets in TIME_WAIT at
- * now_ns (borrowed). The local side holds them; it counts as a client
- * toward the remote ip:port when its port is in the ephemeral range,
- * else as a server on its own port. Peaks come from the sampled counts;
- * "closes" is then unknown and written as null. Returns 0 or -ENOMEM.
+ * now_ns (borrowed; wall clock, as the report prints it). The local side
+ * holds them; it counts as a client toward the remote ip:port when its
+ * port is in the ephemeral range (its own, or the tracker's), else as a
+ * server on its own port. Peaks come from the sampled counts; "closes" is
+ * then unknown and written as null. A client pair whose count reaches the
+ * share calls cfg.on_pressure once. Returns 0 or -ENOMEM.
  */
 int tw_sample(struct tw *t, uint64_t now_ns, const struct tw_sock_ep *v,
 	      size_t n);
@@ -94,8 +128,9 @@ void tw_finish(struct tw *t);
 
 /*
  * Write the TIME_WAIT section (text) or "timewait" lines (JSON); nothing
- * for CSV. origin_ns is the capture start. Returns the number of pairs
- * whose peak reached the configured share.
+ * for CSV. origin_ns is the capture start. Pairs from kernel samples
+ * carry their namespace ("netns", when known) and their own port range.
+ * Returns the number of pairs whose peak reached the configured share.
  */
 unsigned tw_write(struct tw *t, FILE *f, enum rpt_format fmt,
 		  uint64_t origin_ns);

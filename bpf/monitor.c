@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * The kernel monitor loop: tracer -> tracker, plus sock_diag seeding and
- * timewait sampling, plus /proc owner lookup. See monitor.h.
+ * timewait sampling (followed sockets and TIME_WAIT pressure), plus /proc
+ * owner lookup. See monitor.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bpf/monitor.h"
 #include "bpf/owner.h"
@@ -25,10 +28,25 @@
 #define MON_SCAN_NS 20000000ull
 #define MON_TICK_NS 1000000000ull
 #define MON_QUIET_NS 200000000ull
+#define MON_TW_SHARE_DEFAULT 50
+/* Linux's default net.ipv4.ip_local_port_range */
+#define MON_PORT_LO_DEFAULT 32768
+#define MON_PORT_HI_DEFAULT 60999
+#define MON_PORT_RANGE_PATH "/proc/sys/net/ipv4/ip_local_port_range"
 
+struct mon;
+
+/* One timewait sample being collected. */
 struct tw_vec {
-	struct ks_tw *v;
+	struct mon *m;
+	struct ks_tw *v;          /* followed sockets' namespaces only */
 	size_t n, cap;
+	struct tw_sock_ep *ep;    /* TIME_WAIT, filters applied */
+	size_t nep, cap_ep;
+	const uint32_t *follow;   /* namespaces with followed sockets */
+	size_t nfollow;
+	uint32_t range_ns;        /* namespace of lo-hi below; 0: none */
+	uint16_t lo, hi;
 };
 
 struct mon {
@@ -44,6 +62,12 @@ struct mon {
 	int dirty;               /* records arrived since the last scan */
 	uint64_t lost_seen;      /* lost count at the last reconciliation */
 	uint64_t seeded;
+	uint64_t wall_off;       /* wall_ns = mono_ns + wall_off */
+	struct tw *tw;           /* TIME_WAIT pressure */
+	uint16_t host_lo;        /* clients' ports when a namespace's own */
+	uint16_t host_hi;        /* cannot be read (or o.port_lo/hi) */
+	uint64_t tw_now;         /* sockets in TIME_WAIT, last sample */
+	uint64_t tw_peak;
 	char reduced[FT_ERRBUF_SIZE];
 };
 
@@ -199,13 +223,47 @@ static void seed(struct mon *m)
 	free(c.v);
 }
 
-static int tw_cb(void *ctx, const struct sdg_sock *s)
+/*
+ * net.ipv4.ip_local_port_range of the calling thread's network namespace
+ * (/proc/sys/net follows the thread's namespace, also after setns()).
+ * Returns 0 or -errno.
+ */
+static int read_port_range(uint16_t *lo, uint16_t *hi)
 {
-	struct tw_vec *tv = ctx;
+	char buf[64];
+	unsigned long a, b;
+	ssize_t len;
+	int fd;
+
+	fd = open(MON_PORT_RANGE_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return -EIO;
+	buf[len] = '\0';
+	if (sscanf(buf, "%lu %lu", &a, &b) != 2 || !a || a > b || b > 65535)
+		return -EINVAL;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
+static int follows(const struct tw_vec *tv, uint32_t netns)
+{
+	size_t i;
+
+	for (i = 0; i < tv->nfollow; i++)
+		if (tv->follow[i] == netns)
+			return 1;
+	return 0;
+}
+
+static int tw_follow(struct tw_vec *tv, const struct sdg_sock *s)
+{
 	struct ks_tw *nv;
 
-	if (!s->timewait)
-		return 0;
 	if (tv->n == tv->cap) {
 		size_t cap = tv->cap ? tv->cap * 2 : 256;
 
@@ -223,22 +281,90 @@ static int tw_cb(void *ctx, const struct sdg_sock *s)
 	return 0;
 }
 
+static int tw_count(struct tw_vec *tv, const struct sdg_sock *s)
+{
+	const struct mon *m = tv->m;
+	struct tw_sock_ep *nv, *e;
+
+	if (tv->nep == tv->cap_ep) {
+		size_t cap = tv->cap_ep ? tv->cap_ep * 2 : 256;
+
+		nv = realloc(tv->ep, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		tv->ep = nv;
+		tv->cap_ep = cap;
+	}
+	/*
+	 * The callback runs while the dump is inside the socket's namespace
+	 * (sdg_dump_all enters each), so its own range can be read here;
+	 * once per namespace and sample.
+	 */
+	if (!m->o.port_lo && tv->range_ns != s->netns) {
+		tv->range_ns = s->netns;
+		if (read_port_range(&tv->lo, &tv->hi)) {
+			tv->lo = m->host_lo;
+			tv->hi = m->host_hi;
+		}
+	}
+	e = &tv->ep[tv->nep++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->laddr, s->saddr, 16);
+	memcpy(e->raddr, s->daddr, 16);
+	e->lport = s->sport;
+	e->rport = s->dport;
+	e->family = s->family == 6 ? SEG_IPV6 : SEG_IPV4;
+	e->netns = s->netns;
+	e->port_lo = m->o.port_lo ? m->host_lo : tv->lo;
+	e->port_hi = m->o.port_lo ? m->host_hi : tv->hi;
+	return 0;
+}
+
+static int tw_cb(void *ctx, const struct sdg_sock *s)
+{
+	struct tw_vec *tv = ctx;
+	int ret;
+
+	if (!s->timewait)
+		return 0;
+	if (follows(tv, s->netns)) {
+		ret = tw_follow(tv, s);
+		if (ret)
+			return ret;
+	}
+	if (s->state == KS_TCP_TIME_WAIT && pass_filters(&tv->m->o.trc, s))
+		return tw_count(tv, s);
+	return 0;
+}
+
+/*
+ * One sock_diag dump of timewait sockets in every namespace in use (or
+ * the one the netns filter names) serves both the sockets the table
+ * follows and the TIME_WAIT pressure tracker.
+ */
 static void sample_timewait(struct mon *m)
 {
 	uint32_t netns[MON_NETNS_MAX];
-	struct tw_vec tv = { 0 };
+	struct tw_vec tv = { .m = m, .follow = netns };
 	char err[FT_ERRBUF_SIZE];
-	size_t n;
+	uint32_t only = m->o.trc.netns;
 	uint64_t now;
 
-	n = ks_tw_netns(m->ks, netns, MON_NETNS_MAX);
-	if (!n)
-		return;
+	tv.nfollow = ks_tw_netns(m->ks, netns, MON_NETNS_MAX);
 	now = mon_now_ns();
-	if (sdg_dump_all(1u << KS_TCP_TIME_WAIT | 1u << KS_TCP_FIN_WAIT2, 0,
-			 netns, n, tw_cb, &tv, err) == 0)
-		ks_tw_sample(m->ks, now, tv.v, tv.n);
+	if (sdg_dump_all(1u << KS_TCP_TIME_WAIT | 1u << KS_TCP_FIN_WAIT2,
+			 m->o.trc.family, only ? &only : NULL, only ? 1 : 0,
+			 tw_cb, &tv, err) == 0) {
+		if (tv.nfollow)
+			ks_tw_sample(m->ks, now, tv.v, tv.n);
+		/* -ENOMEM loses one sample's counts, not the tracker */
+		tw_sample(m->tw, now + m->wall_off, tv.ep, tv.nep);
+		m->tw_now = tv.nep;
+		if (tv.nep > m->tw_peak)
+			m->tw_peak = tv.nep;
+	}
 	free(tv.v);
+	free(tv.ep);
 }
 
 struct ref_vec {
@@ -317,8 +443,19 @@ static void resolve_owners(struct mon *m)
 	free(res);
 }
 
+static uint64_t wall_offset(void)
+{
+	struct timespec w, mo;
+
+	clock_gettime(CLOCK_REALTIME, &w);
+	clock_gettime(CLOCK_MONOTONIC, &mo);
+	return ((uint64_t)w.tv_sec * 1000000000ull + (uint64_t)w.tv_nsec) -
+	       ((uint64_t)mo.tv_sec * 1000000000ull + (uint64_t)mo.tv_nsec);
+}
+
 struct mon *mon_new(const struct mon_opts *o, char *err)
 {
+	struct tw_config twc = { 0 };
 	struct ks_opts ko;
 	struct mon *m;
 	int saved;
@@ -336,12 +473,38 @@ struct mon *mon_new(const struct mon_opts *o, char *err)
 	if (!m->o.owner_scan_ns)
 		m->o.owner_scan_ns = MON_OWNER_DEFAULT_NS;
 
+	if (!m->o.tw_share_pct)
+		m->o.tw_share_pct = MON_TW_SHARE_DEFAULT;
+	if (m->o.port_lo && m->o.port_lo <= m->o.port_hi) {
+		m->host_lo = m->o.port_lo;
+		m->host_hi = m->o.port_hi;
+	} else {
+		m->o.port_lo = m->o.port_hi = 0;
+		if (read_port_range(&m->host_lo, &m->host_hi)) {
+			m->host_lo = MON_PORT_LO_DEFAULT;
+			m->host_hi = MON_PORT_HI_DEFAULT;
+		}
+	}
+	twc.time_wait_ns = TW_LINUX_NS;
+	twc.port_lo = m->host_lo;
+	twc.port_hi = m->host_hi;
+	twc.share_pct = m->o.tw_share_pct;
+	twc.on_pressure = m->o.on_tw_alert;
+	twc.ctx = m->o.ctx;
+	m->tw = tw_new(&twc);
+	if (!m->tw) {
+		snprintf(err, FT_ERRBUF_SIZE, "out of memory");
+		errno = ENOMEM;
+		goto fail;
+	}
+
 	m->trc = trc_new(&m->o.trc, on_event, m, err);
 	if (!m->trc)
 		goto fail;
 	snprintf(m->reduced, sizeof(m->reduced), "%s", trc_reduced(m->trc));
 	/* the clock starts once the hooks are attached: nothing is missed */
 	m->start_ns = mon_now_ns();
+	m->wall_off = wall_offset();
 	memset(&ko, 0, sizeof(ko));
 	ko.linger_ns = m->o.linger_ns;
 	ko.start_ns = m->start_ns;
@@ -376,6 +539,7 @@ void mon_free(struct mon *m)
 		return;
 	trc_free(m->trc);
 	ks_free(m->ks);
+	tw_free(m->tw);
 	free(m);
 }
 
@@ -483,4 +647,28 @@ uint64_t mon_seeded(const struct mon *m)
 const char *mon_reduced(const struct mon *m)
 {
 	return m->reduced;
+}
+
+struct tw *mon_tw(struct mon *m)
+{
+	return m->tw;
+}
+
+uint64_t mon_time_wait(const struct mon *m, uint64_t *peak)
+{
+	if (peak)
+		*peak = m->tw_peak;
+	return m->tw_now;
+}
+
+int mon_port_range(const struct mon *m, uint16_t *lo, uint16_t *hi)
+{
+	*lo = m->host_lo;
+	*hi = m->host_hi;
+	return !m->o.port_lo;
+}
+
+uint64_t mon_wall_offset(const struct mon *m)
+{
+	return m->wall_off;
 }

@@ -3,8 +3,11 @@
  * The `fintrace kernel` loop without its user interface: the tracer feeds
  * a ks_table (analysis/ksock.h); sockets already lingering when tracing
  * began are seeded from sock_diag; timewait sockets are sampled through
- * sock_diag; owners of sockets in CLOSE_WAIT are looked up in /proc.
- * Tests drive it directly; cli/cmd_kernel.c adds options and output.
+ * sock_diag, for the sockets it follows and for TIME_WAIT pressure (a
+ * struct tw, analysis/timewait.h: sockets in TIME_WAIT per client host
+ * and service against the ephemeral port range); owners of sockets in
+ * CLOSE_WAIT are looked up in /proc. Tests drive it directly;
+ * cli/cmd_kernel.c adds options and output.
  */
 #ifndef FT_BPF_MONITOR_H
 #define FT_BPF_MONITOR_H
@@ -12,6 +15,7 @@
 #include <stdint.h>
 
 #include "analysis/ksock.h"
+#include "analysis/timewait.h"
 #include "bpf/tracer.h"
 
 struct mon_opts {
@@ -23,6 +27,17 @@ struct mon_opts {
 	int keep_clean;         /* see ks_opts */
 	ks_alert_fn on_alert;   /* may be NULL; called from mon_step() */
 	void *ctx;              /* borrowed */
+	/*
+	 * TIME_WAIT pressure. Clients' ephemeral ports: port_lo-port_hi
+	 * for every namespace, or when 0-0 each namespace's own
+	 * net.ipv4.ip_local_port_range (read inside it at each sample; this
+	 * host's when that fails, then Linux's default 32768-60999).
+	 */
+	uint16_t port_lo;
+	uint16_t port_hi;
+	unsigned tw_share_pct;  /* verdict and alert at this share; 0: 50 */
+	tw_alert_fn on_tw_alert;/* may be NULL; called from mon_step() and
+				 * mon_finish() with ctx, at_ns wall clock */
 };
 
 struct mon;
@@ -68,5 +83,28 @@ uint64_t mon_seeded(const struct mon *m);
 
 /* What is missing compared to the full feature set; "" when nothing. */
 const char *mon_reduced(const struct mon *m);
+
+/*
+ * The TIME_WAIT pressure tracker (borrowed, owned by m): one sample per
+ * timewait sampling period of the sockets in TIME_WAIT that pass the
+ * port, family and network namespace filters, in every namespace in use
+ * (or the one --netns names). The pid filter does not apply: a timewait
+ * socket has no process, and the ports are the namespace's, shared by
+ * all. Times are wall clock (mon_wall_offset()).
+ */
+struct tw *mon_tw(struct mon *m);
+
+/* Sockets in TIME_WAIT at the last sample; *peak (may be NULL): most. */
+uint64_t mon_time_wait(const struct mon *m, uint64_t *peak);
+
+/*
+ * The clients' port range used when a namespace's own cannot be read
+ * (or for all, when mon_opts named one). Returns 1 when each namespace's
+ * own range is used, 0 when one range was given.
+ */
+int mon_port_range(const struct mon *m, uint16_t *lo, uint16_t *hi);
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC at start: wall_ns = mono_ns + it. */
+uint64_t mon_wall_offset(const struct mon *m);
 
 #endif /* FT_BPF_MONITOR_H */

@@ -2,9 +2,12 @@
 /*
  * `fintrace kernel`: traces this host's TCP state changes with eBPF and
  * reports, per process and per service, the sockets left in CLOSE_WAIT
- * (the application never called close()) and how long each lingered.
+ * (the application never called close()) and how long each lingered,
+ * and, from sock_diag samples, which client hosts hold so many sockets in
+ * TIME_WAIT toward one service that they are about to run out of ports.
  * Options, the status line, alerts and the final report live here; the
- * tracing loop is bpf/monitor.h and the rules are analysis/ksock.h.
+ * tracing loop is bpf/monitor.h and the rules are analysis/ksock.h and
+ * analysis/timewait.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +29,7 @@ int cmd_kernel(int argc, char **argv)
 
 #else /* HAVE_FT_BPF */
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -36,6 +40,7 @@ int cmd_kernel(int argc, char **argv)
 
 #include "analysis/ksock.h"
 #include "analysis/report.h"
+#include "analysis/timewait.h"
 #include "bpf/monitor.h"
 #include "cli/opts.h"
 #include "cli/output.h"
@@ -60,6 +65,9 @@ struct kopts {
 	int no_seed;
 	int verbose;
 	int help;
+	uint16_t port_lo;      /* clients' ports; 0-0: each namespace's */
+	uint16_t port_hi;
+	unsigned tw_share;     /* TIME_WAIT verdict and alert, % of ports */
 };
 
 static const struct kopts kopts_defaults = {
@@ -68,6 +76,7 @@ static const struct kopts kopts_defaults = {
 	.format = RPT_TEXT,
 	.top = 10,
 	.progress = -1,
+	.tw_share = 50,
 };
 
 static const char usage[] =
@@ -92,6 +101,13 @@ static const char usage[] =
 	"                         verdicts (comma-separated)\n"
 	"      --ringbuf-size B   kernel ring buffer bytes (256k)\n"
 	"      --no-seed          do not look for sockets already lingering\n"
+	"      --port-range LO-HI clients' ephemeral ports, for TIME_WAIT\n"
+	"                         pressure (default: each network\n"
+	"                         namespace's net.ipv4.ip_local_port_range)\n"
+	"      --time-wait-share PCT\n"
+	"                         TIME_WAIT alert and verdict when a client\n"
+	"                         holds this share of its ports toward one\n"
+	"                         service (50)\n"
 	"      --progress, --no-progress\n"
 	"                         status line (default on: redrawn on a\n"
 	"                         terminal, plain lines otherwise)\n"
@@ -116,6 +132,8 @@ enum {
 	K_NO_SEED,
 	K_PROGRESS,
 	K_NO_PROGRESS,
+	K_PORT_RANGE,
+	K_TW_SHARE,
 };
 
 static const struct option kopts_long[] = {
@@ -134,6 +152,8 @@ static const struct option kopts_long[] = {
 	{"no-seed", no_argument, NULL, K_NO_SEED},
 	{"progress", no_argument, NULL, K_PROGRESS},
 	{"no-progress", no_argument, NULL, K_NO_PROGRESS},
+	{"port-range", required_argument, NULL, K_PORT_RANGE},
+	{"time-wait-share", required_argument, NULL, K_TW_SHARE},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -162,6 +182,25 @@ static int parse_uint(const char *s, uint64_t lo, uint64_t hi, int suffix,
 	if (*end || v < lo || v > hi)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* "LOW-HIGH" within 1-65535, LOW <= HIGH. */
+static int parse_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	const char *dash = strchr(s, '-');
+	char a[16];
+	uint64_t l, h;
+
+	if (!dash || dash == s || (size_t)(dash - s) >= sizeof(a))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(dash - s));
+	a[dash - s] = '\0';
+	if (parse_uint(a, 1, 65535, 0, &l) ||
+	    parse_uint(dash + 1, 1, 65535, 0, &h) || l > h)
+		return -EINVAL;
+	*lo = (uint16_t)l;
+	*hi = (uint16_t)h;
 	return 0;
 }
 
@@ -291,6 +330,18 @@ static int kopts_parse(int argc, char **argv, struct kopts *o, char *err)
 			break;
 		case K_NO_PROGRESS:
 			o->progress = 0;
+			break;
+		case K_PORT_RANGE:
+			if (parse_range(optarg, &o->port_lo, &o->port_hi))
+				BAD("--port-range: \"%s\" is not LOW-HIGH "
+				    "within 1-65535",
+				    optarg);
+			break;
+		case K_TW_SHARE:
+			if (parse_uint(optarg, 1, 100, 0, &v))
+				BAD("--time-wait-share: \"%s\" is not 1..100",
+				    optarg);
+			o->tw_share = (unsigned)v;
 			break;
 		case 'v':
 			o->verbose++;
@@ -467,6 +518,43 @@ static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 	fflush(f);
 }
 
+/*
+ * A client host reached --time-wait-share of its ports toward one service
+ * (once per pair): JSON, an alert line in the report; else one line on
+ * stderr.
+ */
+static void on_tw_alert(void *ctx, const struct tw_alert *a)
+{
+	struct kctx *k = ctx;
+	char c[64], svc[80], t[48];
+	int json = k->o->format == RPT_JSON;
+	FILE *f = json ? k->out : stderr;
+
+	if (!inet_ntop(a->family == SEG_IPV6 ? AF_INET6 : AF_INET, a->client,
+		       c, sizeof(c)))
+		snprintf(c, sizeof(c), "?");
+	rpt_fmt_endpoint(svc, sizeof(svc), a->service, a->family, a->port);
+	rpt_fmt_iso(t, sizeof(t), a->at_ns);
+	clear_status(k);
+	if (json)
+		fprintf(f,
+			"{\"type\":\"alert\",\"event\":\"time-wait-pressure\","
+			"\"time\":\"%s\",\"client\":\"%s\",\"service\":\"%s\","
+			"\"netns\":%u,\"count\":%" PRIu64 ",\"share\":%.4f,"
+			"\"port_range\":[%u,%u],\"time_wait_share\":%.2f}\n",
+			t, c, svc, a->netns, a->count, a->share, a->port_lo,
+			a->port_hi, k->o->tw_share / 100.0);
+	else
+		fprintf(f,
+			"ALERT %s client %s holds %" PRIu64 " sockets in "
+			"TIME_WAIT toward %s: %.0f%% of its ephemeral ports "
+			"(%u-%u, netns %u); it closes first, and its connects "
+			"fail with EADDRNOTAVAIL when none is left\n",
+			t, c, a->count, svc, 100.0 * a->share, a->port_lo,
+			a->port_hi, a->netns);
+	fflush(f);
+}
+
 static void status_line(struct kctx *k, struct mon *m, int last)
 {
 	struct ks_totals tot;
@@ -478,11 +566,12 @@ static void status_line(struct kctx *k, struct mon *m, int last)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr,
 		"fintrace kernel: %" PRIu64 " sockets tracked, %" PRIu64
-		" in CLOSE_WAIT (oldest %s), %" PRIu64 " events, %" PRIu64
-		" lost%s",
+		" in CLOSE_WAIT (oldest %s), %" PRIu64 " in TIME_WAIT, %" PRIu64
+		" events, %" PRIu64 " lost%s",
 		tot.tracked, tot.in_close_wait,
-		dur(b, sizeof(b), tot.oldest_cw_ns), mon_received(m),
-		mon_lost(m), k->tty_status && !last ? "" : "\n");
+		dur(b, sizeof(b), tot.oldest_cw_ns), mon_time_wait(m, NULL),
+		mon_received(m), mon_lost(m),
+		k->tty_status && !last ? "" : "\n");
 	k->status_shown = k->tty_status && !last;
 	fflush(stderr);
 }
@@ -746,7 +835,7 @@ static void agg_text(FILE *f, const struct ks_agg *a)
 }
 
 static void headline(char *buf, size_t n, const struct ks_agg *procs,
-		     long np)
+		     long np, unsigned tw_pressure, unsigned tw_share)
 {
 	char name[64], b[32];
 	uint64_t late = 0;
@@ -767,6 +856,14 @@ static void headline(char *buf, size_t n, const struct ks_agg *procs,
 			 "%" PRIu64 " socket%s closed late (CLOSE_WAIT above "
 			 "the linger threshold); none is lingering now",
 			 late, late == 1 ? "" : "s");
+	} else if (tw_pressure) {
+		/* the other face of a teardown problem: the active closer */
+		snprintf(buf, n,
+			 "no socket lingered in CLOSE_WAIT, but %u client%s "
+			 "held %u%% or more of %s ephemeral ports in "
+			 "TIME_WAIT toward one service (see TIME_WAIT)",
+			 tw_pressure, tw_pressure == 1 ? "" : "s", tw_share,
+			 tw_pressure == 1 ? "its" : "their");
 	} else {
 		snprintf(buf, n, "no socket lingered in CLOSE_WAIT");
 	}
@@ -776,6 +873,7 @@ static void summary_json(FILE *f, const struct kctx *k, struct mon *m,
 			 const struct ks_totals *tot, uint64_t now,
 			 const char *head)
 {
+	uint64_t tw_now, tw_peak;
 	char b[48];
 
 	fprintf(f, "{\"type\":\"summary\",\"version\":\"%s\","
@@ -792,6 +890,11 @@ static void summary_json(FILE *f, const struct kctx *k, struct mon *m,
 		tot->sockets, tot->pre_existing, mon_received(m), mon_lost(m),
 		tot->dropped, tot->end_lost, tot->in_close_wait, tot->peak_close_wait,
 		secs(b, sizeof(b), tot->oldest_cw_ns));
+	tw_now = mon_time_wait(m, &tw_peak);
+	fprintf(f, ",\"time_wait_at_end\":%" PRIu64
+		   ",\"peak_time_wait\":%" PRIu64
+		   ",\"time_wait_pressure\":%u",
+		tw_now, tw_peak, tw_pressure_count(mon_tw(m)));
 	fputs(",\"verdicts\":", f);
 	verdicts_json(f, tot->verdicts);
 	fputs(",\"reduced\":", f);
@@ -808,6 +911,7 @@ static void summary_text(FILE *f, const struct kctx *k, struct mon *m,
 			 const struct ks_totals *tot, uint64_t now,
 			 const char *head)
 {
+	uint64_t tw_now, tw_peak;
 	char b[32], l[32];
 	int i, any;
 
@@ -818,9 +922,11 @@ static void summary_text(FILE *f, const struct kctx *k, struct mon *m,
 		dur(b, sizeof(b), now - k->start_ns),
 		dur(l, sizeof(l), k->o->linger_ns), tot->sockets,
 		tot->pre_existing, mon_received(m), mon_lost(m));
+	tw_now = mon_time_wait(m, &tw_peak);
 	fprintf(f, "in CLOSE_WAIT at the end: %" PRIu64 " (peak %" PRIu64
+		   "); in TIME_WAIT: %" PRIu64 " (peak %" PRIu64
 		   ")\nverdicts:",
-		tot->in_close_wait, tot->peak_close_wait);
+		tot->in_close_wait, tot->peak_close_wait, tw_now, tw_peak);
 	for (i = 0, any = 0; i < KS_V__COUNT; i++)
 		if (tot->verdicts[i]) {
 			fprintf(f, " %s %" PRIu64, ks_verdict_name(i),
@@ -859,10 +965,13 @@ static int final_report(struct kctx *k, struct mon *m)
 		ret = -ENOMEM;
 		goto out;
 	}
-	headline(head, sizeof(head), procs, np);
+	headline(head, sizeof(head), procs, np,
+		 tw_pressure_count(mon_tw(m)), k->o->tw_share);
 	if (k->o->format == RPT_JSON) {
 		for (i = 0; i < ns; i++)
 			flow_json(f, socks[i], now);
+		/* as in fintrace read: timewait lines before the services */
+		tw_write(mon_tw(m), f, RPT_JSON, k->start_ns + k->wall_off);
 		for (i = 0; i < nv; i++)
 			agg_json(f, &svcs[i]);
 		for (i = 0; i < np; i++)
@@ -890,6 +999,7 @@ static int final_report(struct kctx *k, struct mon *m)
 			for (i = 0; i < ns && i < (long)k->o->top; i++)
 				flow_text(f, socks[i], now, k->start_ns);
 		}
+		tw_write(mon_tw(m), f, RPT_TEXT, k->start_ns + k->wall_off);
 	}
 out:
 	free(socks);
@@ -910,16 +1020,6 @@ static int fail_on_hit(const struct kopts *o, struct mon *m)
 		if ((o->fail_on & (1u << v)) && tot.verdicts[v])
 			return 1;
 	return 0;
-}
-
-static uint64_t wall_offset(void)
-{
-	struct timespec w, mo;
-
-	clock_gettime(CLOCK_REALTIME, &w);
-	clock_gettime(CLOCK_MONOTONIC, &mo);
-	return ((uint64_t)w.tv_sec * NS + (uint64_t)w.tv_nsec) -
-	       ((uint64_t)mo.tv_sec * NS + (uint64_t)mo.tv_nsec);
 }
 
 int cmd_kernel(int argc, char **argv)
@@ -964,6 +1064,10 @@ int cmd_kernel(int argc, char **argv)
 	mo.keep_clean = o.all;
 	mo.on_alert = on_alert;
 	mo.ctx = &k;
+	mo.port_lo = o.port_lo;
+	mo.port_hi = o.port_hi;
+	mo.tw_share_pct = o.tw_share;
+	mo.on_tw_alert = on_tw_alert;
 
 	if (out_open(&out, o.output, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);
@@ -971,7 +1075,6 @@ int cmd_kernel(int argc, char **argv)
 	}
 	out_opened = 1;
 	k.out = out.fp;
-	k.wall_off = wall_offset();
 
 	m = mon_new(&mo, err);
 	if (!m) {
@@ -984,6 +1087,7 @@ int cmd_kernel(int argc, char **argv)
 		goto out;
 	}
 	k.start_ns = mon_start_ns(m);
+	k.wall_off = mon_wall_offset(m);
 	k.m = m;
 	if (mon_reduced(m)[0])
 		fprintf(stderr, "fintrace kernel: reduced: %s\n",
