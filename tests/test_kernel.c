@@ -2,10 +2,12 @@
 /*
  * `fintrace kernel` against the real TCP stack: forked processes (named
  * with prctl(PR_SET_NAME)) leak, close late, abort or close with unread
- * data on loopback, or in two network namespaces created here (ftk-*),
- * while the tracer (bpf/monitor.h) watches; the verdicts, owners and times
- * it reports are compared with what the test did and measured. Needs root
- * and a kernel with BTF: skipped otherwise when run by hand, failed under
+ * data on loopback, or in two network namespaces created here (ftk-*,
+ * ftk2-*), while the tracer (bpf/monitor.h) watches; the verdicts, owners
+ * and times it reports are compared with what the test did and measured.
+ * TIME_WAIT pressure: a client limited to 100 ports runs out of them, and
+ * fintrace's count is compared with the kernel's (ss). Needs root and a
+ * kernel with BTF: skipped otherwise when run by hand, failed under
  * CI=true.
  */
 #include <criterion/criterion.h>
@@ -1016,6 +1018,375 @@ Test(kernel, library_detaches_on_free)
 	cr_assert_eq(our_programs(), before + 1);
 	mon_free(m);
 	cr_assert_eq(our_programs(), before);
+}
+
+
+/* ---- TIME_WAIT pressure ---- */
+
+struct tw_alerts {
+	int n;
+	uint64_t count;
+	double share;
+	uint16_t port;
+};
+
+static void on_tw_alert(void *ctx, const struct tw_alert *a)
+{
+	struct tw_alerts *t = ctx;
+
+	t->n++;
+	t->count = a->count;
+	t->share = a->share;
+	t->port = a->port;
+}
+
+Test(kernel, time_wait_pressure_with_a_given_port_range)
+{
+	struct tw_alerts ta = { 0 };
+	struct mon_opts o;
+	struct mon *m;
+	char err[FT_ERRBUF_SIZE], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	uint16_t port, lo = (uint16_t)(45000 + (getpid() % 1000) * 10), got;
+	uint64_t peak = 0;
+	int lfd, fd, sfd, i, made = 0;
+
+	need_bpf();
+	lfd = listener(AF_INET, &port);
+	memset(&o, 0, sizeof(o));
+	o.trc.port = port;
+	o.linger_ns = MS(300);
+	o.tw_sample_ns = MS(100);
+	o.port_lo = lo;
+	o.port_hi = (uint16_t)(lo + 9);
+	o.tw_share_pct = 50;
+	o.on_tw_alert = on_tw_alert;
+	o.ctx = &ta;
+	m = mon_new(&o, err);
+	cr_assert_not_null(m, "%s", err);
+	cr_assert_eq(mon_port_range(m, &lo, &got), 0, "not the given range");
+	cr_assert_eq(got, lo + 9);
+	/* ten clients, bound to the ten ports, close first: TIME_WAIT */
+	for (i = 0; i < 10; i++) {
+		fd = connect_to(port, (uint16_t)(lo + i));
+		if (fd < 0)
+			continue;
+		sfd = accept(lfd, NULL, NULL);
+		close(fd);
+		if (sfd >= 0) {
+			read_to_eof(sfd);
+			close(sfd);
+		}
+		made++;
+	}
+	cr_assert_geq(made, 8, "only %d connections", made);
+	pump(m, 500);
+	cr_assert_eq(ta.n, 1, "time-wait-pressure alerts: %d", ta.n);
+	cr_assert_geq(ta.count, 5);
+	cr_assert_eq(ta.port, port);
+	cr_assert_geq(mon_time_wait(m, &peak), (uint64_t)made);
+	cr_assert_eq(peak, (uint64_t)made);
+	mon_finish(m);
+	cr_assert_eq(ta.n, 1, "alerted again: %d", ta.n);
+	f = open_memstream(&buf, &len);
+	cr_assert_eq(tw_write(mon_tw(m), f, RPT_JSON, 0), 1);
+	fclose(f);
+	cr_assert(strstr(buf, "\"verdict\":\"client 127.0.0.1 held "), "%s",
+		  buf);
+	free(buf);
+	mon_free(m);
+	close(lfd);
+}
+
+/*
+ * The client namespace has 100 ephemeral ports; its client closes first
+ * and reconnects every 10 ms, so connects fail with EADDRNOTAVAIL after
+ * about 100. fintrace kernel, in the root namespace without --netns,
+ * must count them like the kernel does and alert while it runs.
+ */
+#define FTPEER BUILD_DIR "/pcaps/ftpeer"
+#define TW_C "10.78.0.1"
+#define TW_S "10.78.0.2"
+
+static struct {
+	char nc[32], ns[32], dir[64];
+	pid_t server, client, fintrace;
+} twe;
+
+static void tw_env_fini(void)
+{
+	pid_t *p[] = { &twe.client, &twe.server, &twe.fintrace };
+	char cmd[160];
+
+	for (size_t i = 0; i < 3; i++)
+		if (*p[i] > 0) {
+			kill(*p[i], SIGKILL);
+			waitpid(*p[i], NULL, 0);
+			*p[i] = 0;
+		}
+	if (twe.nc[0])
+		netns_del(twe.nc);
+	if (twe.ns[0])
+		netns_del(twe.ns);
+	if (twe.dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", twe.dir);
+		sh(cmd);
+	}
+	memset(&twe, 0, sizeof(twe));
+}
+
+/* Run argv in namespace ns (NULL: ours), stdout to out, stderr to err. */
+static pid_t spawn_in(const char *ns, char *const argv[], const char *out,
+		      const char *err)
+{
+	char path[64];
+	pid_t pid = fork();
+	int fd;
+
+	cr_assert_geq(pid, 0);
+	if (pid)
+		return pid;
+	if (ns) {
+		snprintf(path, sizeof(path), "/run/netns/%s", ns);
+		fd = open(path, O_RDONLY);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) != 0)
+			_exit(97);
+		close(fd);
+	}
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0)
+		dup2(fd, STDOUT_FILENO);
+	fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd >= 0)
+		dup2(fd, STDERR_FILENO);
+	execv(argv[0], argv);
+	_exit(98);
+}
+
+/* The whole file at path into buf (n bytes, NUL-terminated). */
+static size_t slurp(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	size_t len = 0;
+
+	if (f) {
+		len = fread(buf, 1, n - 1, f);
+		fclose(f);
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/* The line of buf holding every one of up to three strings, or NULL. */
+static const char *line_with(const char *buf, const char *a, const char *b,
+			     const char *c, char *line, size_t n)
+{
+	const char *p = buf, *e;
+	size_t len;
+
+	while (*p) {
+		e = strchr(p, '\n');
+		len = e ? (size_t)(e - p) : strlen(p);
+		if (len < n) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			if (strstr(line, a) && (!b || strstr(line, b)) &&
+			    (!c || strstr(line, c)))
+				return line;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return NULL;
+}
+
+/* The number after "key": in line, or -1. */
+static double json_num(const char *line, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(line, pat);
+	return p ? strtod(p + strlen(pat), NULL) : -1;
+}
+
+/* TIME_WAIT sockets the kernel counts in namespace ns (ss: sock_diag). */
+static int ss_time_wait(const char *ns)
+{
+	char cmd[160];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s ss -Htan state time-wait | wc -l", ns);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n;
+}
+
+static void need_ftpeer(void)
+{
+	if (access(FTPEER, X_OK) == 0)
+		return;
+	if (in_ci())
+		cr_assert_fail("%s was not built (target ftpeer)", FTPEER);
+	cr_skip_test("%s was not built (target ftpeer)", FTPEER);
+}
+
+Test(kernel, fintrace_kernel_sees_a_client_run_out_of_ports,
+     .fini = tw_env_fini)
+{
+	static char out[1 << 20], errs[65536], clog[65536];
+	char cmd[1024], portarg[16], listen[32], target[32], svc[48];
+	char fout[96], ferr[96], slog[96], serr[96], clogp[96], cerr[96];
+	char line[4096], pat[64], *ok;
+	const char *tw, *al, *sum;
+	uint16_t port = (uint16_t)(19100 + getpid() % 500);
+	uint64_t end;
+	int st, kpeak = 0, n, alert_live = 0, failed = 0, i;
+	double peak, share;
+
+	need_bpf();
+	need_fintrace();
+	need_ftpeer();
+	snprintf(twe.nc, sizeof(twe.nc), "ftk2-twc%d", (int)getpid());
+	snprintf(twe.ns, sizeof(twe.ns), "ftk2-tws%d", (int)getpid());
+	netns_del(twe.nc);
+	netns_del(twe.ns);
+	snprintf(twe.dir, sizeof(twe.dir), "/tmp/ftk2-tw%d", (int)getpid());
+	mkdir(twe.dir, 0700);
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns add %1$s && ip netns add %2$s && "
+		 "ip -n %1$s link set lo up && ip -n %2$s link set lo up && "
+		 "ip -n %1$s link add ftk2c type veth peer name ftk2s netns %2$s && "
+		 "ip -n %1$s addr add " TW_C "/24 dev ftk2c && "
+		 "ip -n %2$s addr add " TW_S "/24 dev ftk2s && "
+		 "ip -n %1$s link set ftk2c up && ip -n %2$s link set ftk2s up && "
+		 "ip netns exec %1$s sysctl -qw "
+		 "net.ipv4.ip_local_port_range='40000 40099'",
+		 twe.nc, twe.ns);
+	cr_assert_eq(sh(cmd), 0, "cannot set up namespaces %s and %s",
+		     twe.nc, twe.ns);
+	snprintf(fout, sizeof(fout), "%s/fintrace.json", twe.dir);
+	snprintf(ferr, sizeof(ferr), "%s/fintrace.err", twe.dir);
+	snprintf(slog, sizeof(slog), "%s/server.log", twe.dir);
+	snprintf(serr, sizeof(serr), "%s/server.err", twe.dir);
+	snprintf(clogp, sizeof(clogp), "%s/client.log", twe.dir);
+	snprintf(cerr, sizeof(cerr), "%s/client.err", twe.dir);
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	snprintf(listen, sizeof(listen), TW_S ":%u", port);
+	snprintf(target, sizeof(target), TW_S ":%u", port);
+	snprintf(svc, sizeof(svc), "\"service\":\"" TW_S ":%u\"", port);
+
+	{
+		char *const a[] = { FTPEER, "server", "-l", listen, "-n", "0",
+				    "--reply", "64", "--exit-after", "20",
+				    "-v", NULL };
+
+		twe.server = spawn_in(twe.ns, a, slog, serr);
+	}
+	{
+		char *const a[] = { FINTRACE, "kernel", "--format", "json",
+				    "-o", fout, "--duration", "6s",
+				    "--interval", "500ms", "--progress",
+				    "--port", portarg, NULL };
+
+		twe.fintrace = spawn_in(NULL, a, "/dev/null", ferr);
+	}
+	/* both ready: the server listens, fintrace printed a status line */
+	end = now_ns() + MS(5000);
+	for (i = 0; i < 1000 && now_ns() < end; i++) {
+		slurp(slog, clog, sizeof(clog));
+		slurp(ferr, errs, sizeof(errs));
+		if (strstr(clog, " listen ") && strstr(errs, "in TIME_WAIT"))
+			break;
+		usleep(20000);
+	}
+	cr_assert(strstr(clog, " listen "), "server did not listen: %s", clog);
+	cr_assert(strstr(errs, "in TIME_WAIT"), "no status line: %s", errs);
+
+	{
+		char *const a[] = { FTPEER, "client", "-c", target, "-n", "130",
+				    "--interval", "10", "--send", "32",
+				    "--close-after", "20", "--connect-timeout",
+				    "1000", "--exit-after", "30", "-v", NULL };
+
+		twe.client = spawn_in(twe.nc, a, clogp, cerr);
+	}
+	/* the kernel's count while it runs, and fintrace's alert (bounded) */
+	end = now_ns() + MS(8000);
+	for (i = 0; i < 400 && now_ns() < end; i++) {
+		n = ss_time_wait(twe.nc);
+		if (n > kpeak)
+			kpeak = n;
+		if (!alert_live && waitpid(twe.fintrace, &st, WNOHANG) == 0 &&
+		    slurp(fout, out, sizeof(out)) &&
+		    strstr(out, "\"event\":\"time-wait-pressure\""))
+			alert_live = 1;
+		if (twe.client > 0 && waitpid(twe.client, &st, WNOHANG) ==
+					      twe.client) {
+			twe.client = 0;
+			end = now_ns() + MS(1200);
+		}
+		usleep(50000);
+	}
+	cr_assert_eq(twe.client, 0, "client still running after 8 s");
+	cr_assert_eq(waitpid(twe.fintrace, &st, 0), twe.fintrace);
+	twe.fintrace = 0;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fintrace: %d\n%s",
+		  st, slurp(ferr, errs, sizeof(errs)) ? errs : "");
+	slurp(fout, out, sizeof(out));
+	slurp(clogp, clog, sizeof(clog));
+	for (ok = clog; (ok = strstr(ok, "err=EADDRNOTAVAIL")); ok++)
+		failed++;
+	cr_assert_gt(failed, 0, "no connect failed: %s", clog);
+	cr_assert_geq(kpeak, 95, "the kernel counted only %d", kpeak);
+
+	tw = line_with(out, "\"type\":\"timewait\"", "\"client\":\"" TW_C "\"",
+		       svc, line, sizeof(line));
+	cr_assert_not_null(tw, "no timewait line for " TW_C " -> %s in:\n%s",
+			   target, out);
+	peak = json_num(tw, "peak");
+	share = json_num(tw, "share");
+	cr_log_info("TIME_WAIT peak: fintrace %.0f, kernel (ss) %d; %d "
+		    "EADDRNOTAVAIL",
+		    peak, kpeak, failed);
+	cr_assert(peak >= kpeak - 3 && peak <= kpeak + 3,
+		  "fintrace peak %.0f, kernel (ss) %d: %s", peak, kpeak, tw);
+	cr_assert(share >= 0.97 && share <= 1.0, "share %f: %s", share, tw);
+	cr_assert(strstr(tw, "\"port_range\":[40000,40099]"), "%s", tw);
+	snprintf(pat, sizeof(pat), "\"netns\":%u", netns_ino(twe.nc));
+	cr_assert(strstr(tw, pat), "not namespace %s (%s): %s", twe.nc, pat,
+		  tw);
+	cr_assert(strstr(tw, "\"verdict\":\"client " TW_C " held ") &&
+			  strstr(tw, "toward " TW_S ":") &&
+			  strstr(tw, "it is the active closer"),
+		  "%s", tw);
+
+	cr_assert(alert_live, "no alert while fintrace ran:\n%s", out);
+	al = line_with(out, "\"event\":\"time-wait-pressure\"",
+		       "\"client\":\"" TW_C "\"", svc, line, sizeof(line));
+	cr_assert_not_null(al, "%s", out);
+	cr_assert_geq(json_num(al, "count"), 50, "%s", al);
+	cr_assert_geq(json_num(al, "share"), 0.5, "%s", al);
+	cr_assert_eq(strstr(strstr(out, "\"event\":\"time-wait-pressure\"") + 1,
+			    "\"event\":\"time-wait-pressure\""),
+		     NULL, "more than one alert:\n%s", out);
+	sum = line_with(out, "\"type\":\"summary\"", NULL, NULL, line,
+			sizeof(line));
+	cr_assert_not_null(sum, "%s", out);
+	cr_assert_geq(json_num(sum, "time_wait_pressure"), 1, "%s", sum);
+	cr_assert_geq(json_num(sum, "peak_time_wait"), peak, "%s", sum);
+	/* the timewait lines come before the summary */
+	cr_assert_lt(strstr(out, "\"type\":\"timewait\""),
+		     strstr(out, "\"type\":\"summary\""));
 }
 
 #endif /* HAVE_FT_BPF */
