@@ -90,9 +90,8 @@ enum gen_verdict {
 };
 
 static const char *const gen_verdict_names[GV__COUNT] = {
-	"clean",	"late-close", "never-closed",
-	"half-close",	"reset",      "fin-unacked",
-	"simultaneous", "refused",    "open",
+	"clean",       "late-close",   "never-closed", "half-close", "reset",
+	"fin-unacked", "simultaneous", "refused",      "open",
 };
 
 /* Where a flow is in its script; each phase emits exactly one packet. */
@@ -110,7 +109,7 @@ enum gen_phase {
 	PH_PFIN,     /* passive side's FIN: close-wait ends */
 	PH_AACK,     /* active closer ACKs it */
 	PH_ARST,     /* or resets it, its FIN_WAIT2 having timed out */
-	PH_RST,      /* abort before any FIN */
+	PH_RST,	     /* abort before any FIN */
 	PH_REFUSE,   /* RST answering the SYN */
 	PH_SIM_FIN2, /* simultaneous close: second FIN, not ACKing the first */
 	PH_SIM_SACK, /* server ACKs the client's FIN */
@@ -190,24 +189,24 @@ enum gen_app { APP_HTTP, APP_TLS, APP__COUNT };
 
 /* One flow being generated. Sides are indexed by enum gen_side. */
 struct gen_flow {
-	uint64_t t_ns;         /* wall time of this flow's next packet */
-	uint64_t start_ns;     /* SYN time */
-	uint64_t id;           /* 0-based flow number: the heap tie-breaker */
+	uint64_t t_ns;	   /* wall time of this flow's next packet */
+	uint64_t start_ns; /* SYN time */
+	uint64_t id;	   /* 0-based flow number: the heap tie-breaker */
 	uint64_t syn_frame;
-	uint64_t fin_frame;    /* frame of the first FIN, 0 if none */
-	uint64_t fin_ns;       /* time of the first FIN */
-	uint64_t ack_fin_ns;   /* passive side's ACK of it */
-	uint64_t close_ns;     /* passive side's FIN */
-	uint64_t resp_t0_ns;   /* first response segment */
+	uint64_t fin_frame;  /* frame of the first FIN, 0 if none */
+	uint64_t fin_ns;     /* time of the first FIN */
+	uint64_t ack_fin_ns; /* passive side's ACK of it */
+	uint64_t close_ns;   /* passive side's FIN */
+	uint64_t resp_t0_ns; /* first response segment */
 	uint64_t rto_ns;
-	uint32_t nxt[2];       /* next sequence number of each side */
+	uint32_t nxt[2]; /* next sequence number of each side */
 	uint32_t ts_base[2];
 	uint32_t ts_last[2];
 	uint32_t host;
 	uint32_t svc;
-	uint32_t budget;       /* packets left for request/response rounds */
+	uint32_t budget; /* packets left for request/response rounds */
 	uint32_t rtt_ns;
-	uint32_t srv_ns;       /* server kernel's reaction time */
+	uint32_t srv_ns; /* server kernel's reaction time */
 	uint32_t seg_gap_ns;
 	uint32_t resp_seq0;
 	uint32_t packets;
@@ -219,11 +218,11 @@ struct gen_flow {
 	uint16_t ack_j, ack_n; /* client ACKs sent, planned */
 	uint8_t resp_idx;
 	uint8_t verdict;
-	uint8_t fam;           /* 4 or 6 */
-	uint8_t active;        /* first FIN (or RST) sender */
+	uint8_t fam;	/* 4 or 6 */
+	uint8_t active; /* first FIN (or RST) sender */
 	uint8_t phase;
-	uint8_t retrans;       /* FIN retransmissions left */
-	uint8_t combined;      /* passive ACK and FIN in one segment */
+	uint8_t retrans;  /* FIN retransmissions left */
+	uint8_t combined; /* passive ACK and FIN in one segment */
 	uint8_t last_round;
 };
 
@@ -255,7 +254,7 @@ struct gen {
 	struct gen_svc_stats *stats; /* [services][2] */
 	struct gen_kind kinds[APP__COUNT];
 	uint64_t mix_total;
-	uint64_t n6, n4;             /* services used by each family */
+	uint64_t n6, n4; /* services used by each family */
 	uint64_t started;
 	uint64_t frames;
 	uint64_t bytes;
@@ -575,10 +574,10 @@ static uint32_t gen_seg_payload(int fam)
  * IP and TCP headers (checksums included), append the pcap record cut to
  * the snap length. pl may be NULL when len is 0; off must be even.
  */
-static void gen_emit(struct gen *g, struct gen_flow *f, int side,
-		     uint8_t flags, uint32_t seq, uint32_t ack,
-		     enum gen_opt_kind opt, uint16_t win,
-		     const struct gen_tmpl *pl, uint32_t off, uint32_t len)
+static void gen_emit(struct gen *g, struct gen_flow *f, int side, uint8_t flags,
+		     uint32_t seq, uint32_t ack, enum gen_opt_kind opt,
+		     uint16_t win, const struct gen_tmpl *pl, uint32_t off,
+		     uint32_t len)
 {
 	uint8_t hdr[14 + 40 + 40];
 	uint8_t src[16], dst[16];
@@ -600,8 +599,12 @@ static void gen_emit(struct gen *g, struct gen_flow *f, int side,
 	/* Captured next to the server: client frames come from the gateway. */
 	{
 		uint8_t gw[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-		uint8_t sv[6] = {0x02, 0x00, 0x00, 0x01,
-				 (uint8_t)(f->svc >> 8), (uint8_t)f->svc};
+		uint8_t sv[6] = {0x02,
+				 0x00,
+				 0x00,
+				 0x01,
+				 (uint8_t)(f->svc >> 8),
+				 (uint8_t)f->svc};
 
 		memcpy(hdr, side == SIDE_C ? sv : gw, 6);
 		memcpy(hdr + 6, side == SIDE_C ? gw : sv, 6);
@@ -815,7 +818,7 @@ static void gen_flow_init(struct gen *g, struct gen_flow *f, uint64_t t)
 	f->budget = f->verdict == GV_REFUSED || p <= fixed
 			    ? 0
 			    : (uint32_t)(p - fixed > UINT32_MAX ? UINT32_MAX
-								 : p - fixed);
+								: p - fixed);
 	if (f->fam == 6)
 		g->ipv6_flows++;
 }
@@ -1559,8 +1562,7 @@ static const struct option gen_long_opts[] = {
  * Parse argv into *o (which the caller has set to the defaults). Never
  * exits. Returns 0, or -EINVAL with a one-line message in err.
  */
-static int gen_opts_parse(int argc, char **argv, struct gen_opts *o,
-			  char *err)
+static int gen_opts_parse(int argc, char **argv, struct gen_opts *o, char *err)
 {
 	int c, ret = 0;
 
@@ -1792,8 +1794,9 @@ int main(int argc, char **argv)
 	}
 	ret = gen_run(&g);
 	if (ret == -ENOMEM) {
-		fprintf(stderr, "ftgen: out of memory for %" PRIu64
-				" concurrent flows\n",
+		fprintf(stderr,
+			"ftgen: out of memory for %" PRIu64
+			" concurrent flows\n",
 			opts.concurrency);
 		goto out;
 	}
