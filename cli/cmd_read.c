@@ -59,7 +59,7 @@ static int check_outputs(const struct ft_opts *o, char *err)
 	const char *outs[3] = {o->evidence_file, o->report_file, o->output};
 	const char *names[3] = {"--evidence", "--report", "-o"};
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		if (!outs[i])
 			continue;
 		for (int k = 0; k < o->nargs; k++)
