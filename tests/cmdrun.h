@@ -40,7 +40,10 @@ static inline void cmd_teardown(void)
 	cr_assert_eq(system(cmd), 0);
 }
 
-/* cmd_tmp/name in a static buffer (one of four, for nested use). */
+/*
+ * cmd_tmp/name in a static buffer, one of four used in turn: enough for
+ * the arguments of one call; copy a path that must live longer.
+ */
 static inline const char *cmd_path(const char *name)
 {
 	static char bufs[4][512];
