@@ -73,9 +73,14 @@ struct tw_sock {
 	UT_hash_handle hh;
 };
 
+/* Direct-mapped cache in front of the pair table: most flows repeat a
+ * (client, service) pair seen a moment ago. */
+#define TW_CACHE 4096
+
 struct tw {
 	struct tw_config cfg;
 	struct tw_pair *pairs;
+	struct tw_pair *cache[TW_CACHE];
 	struct tw_sock *socks;
 	struct tw_sock *fifo_head;
 	struct tw_sock *fifo_tail;
@@ -217,45 +222,84 @@ static void count(struct tw_pair *p, uint64_t start, uint64_t end)
 	}
 }
 
-static int cmp_pending(const void *a, const void *b)
+/* The pending intervals form a binary min-heap on their start. */
+static void pending_push(struct tw *t, const struct tw_pending *e)
 {
-	const struct tw_pending *x = a, *y = b;
+	size_t i = t->npending++;
 
-	return x->start < y->start ? -1 : x->start > y->start;
+	while (i && t->pending[(i - 1) / 2].start > e->start) {
+		t->pending[i] = t->pending[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	t->pending[i] = *e;
+}
+
+static void pending_pop(struct tw *t)
+{
+	struct tw_pending last = t->pending[--t->npending];
+	size_t i = 0, n = t->npending;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && t->pending[c + 1].start < t->pending[c].start)
+			c++;
+		if (t->pending[c].start >= last.start)
+			break;
+		t->pending[i] = t->pending[c];
+		i = c;
+	}
+	if (n)
+		t->pending[i] = last;
 }
 
 /* Count, in start order, every pending interval that began by upto. */
 static void commit(struct tw *t, uint64_t upto)
 {
-	size_t k = 0;
+	while (t->npending && t->pending[0].start <= upto) {
+		struct tw_pending e = t->pending[0];
 
-	if (!t->npending)
-		return;
-	qsort(t->pending, t->npending, sizeof(*t->pending), cmp_pending);
-	while (k < t->npending && t->pending[k].start <= upto) {
-		const struct tw_pending *e = &t->pending[k++];
-
-		count(e->pair, e->start, e->end);
-		if (e->host)
-			count(e->host, e->start, e->end);
+		pending_pop(t);
+		count(e.pair, e.start, e.end);
+		if (e.host)
+			count(e.host, e.start, e.end);
 	}
-	memmove(t->pending, t->pending + k,
-		(t->npending - k) * sizeof(*t->pending));
-	t->npending -= k;
+}
+
+static unsigned pkey_slot(const struct tw_pkey *k)
+{
+	uint64_t a, b, c;
+
+	memcpy(&a, k->holder, 8);
+	memcpy(&b, k->service, 8);
+	memcpy(&c, k->holder + 8, 8);
+	a = (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL) ^ c ^
+	    ((uint64_t)k->port << 32 | k->side);
+	a ^= a >> 29;
+	a *= 0xbf58476d1ce4e5b9ULL;
+	return (unsigned)(a >> 40) & (TW_CACHE - 1);
 }
 
 static struct tw_pair *pair_get(struct tw *t, const struct tw_pkey *k)
 {
-	struct tw_pair *p;
+	unsigned slot = pkey_slot(k);
+	struct tw_pair *p = t->cache[slot];
 
-	HASH_FIND(hh, t->pairs, k, sizeof(*k), p);
-	if (p)
+	if (p && !memcmp(&p->key, k, sizeof(*k)))
 		return p;
+	HASH_FIND(hh, t->pairs, k, sizeof(*k), p);
+	if (p) {
+		t->cache[slot] = p;
+		return p;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->key = *k;
 	HASH_ADD(hh, t->pairs, key, sizeof(p->key), p);
+	t->cache[slot] = p;
 	return p;
 }
 
@@ -331,7 +375,7 @@ int tw_flow_done(struct tw *t, const struct flow_record *rec)
 			t->pending = np;
 			t->cap_pending = cap;
 		}
-		t->pending[t->npending++] = e;
+		pending_push(t, &e);
 		if (remember_sock(t, k, &e))
 			return -ENOMEM;
 	}
