@@ -16,13 +16,15 @@
  *    nothing on stderr, exit status 2 (the report was not delivered
  *    whole), and no hang.
  *
- * Also: files that hold captured packets (--evidence) are created 0600
- * whatever the umask; the report itself follows the umask.
+ * Also: files that hold captured packets (read --evidence, live -w) are
+ * made 0600 whatever the umask, an existing file included; the report
+ * itself follows the umask.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/capwrite.h"
 #include "tests/cmdrun.h"
@@ -205,25 +207,68 @@ Test(faults, closed_pipe_quiet_exit_2)
 	}
 }
 
-/*
- * The evidence capture holds the captured traffic: created 0600 even
- * with umask 0, while the text report follows the umask.
- */
-Test(faults, evidence_file_mode_0600)
+static unsigned mode_of(const char *name)
 {
 	struct stat st;
 
+	cr_assert_eq(stat(cmd_path(name), &st), 0, "%s not written", name);
+	return st.st_mode & 07777;
+}
+
+/*
+ * The evidence capture holds the captured traffic: 0600 even with
+ * umask 0, also when it replaces a world-readable file, while the text
+ * report follows the umask.
+ */
+Test(faults, evidence_file_mode_0600)
+{
 	if (cmd_run("%s read --help | grep -q -- --evidence", FINTRACE))
 		cr_skip_test("this build has no --evidence");
 	cr_assert_eq(cmd_run("umask 0; %s read %s --evidence %s -o %s",
 			     FINTRACE, LEAK, cmd_path("ev.pcap"),
 			     cmd_path("r.txt")),
 		     0);
-	cr_assert_eq(stat(cmd_path("ev.pcap"), &st), 0,
-		     "no evidence file written");
-	cr_assert_eq(st.st_mode & 0777, 0600, "evidence mode %o",
-		     st.st_mode & 0777);
-	cr_assert_eq(stat(cmd_path("r.txt"), &st), 0);
-	cr_assert_eq(st.st_mode & 0777, 0644, "report mode %o",
-		     st.st_mode & 0777);
+	cr_assert_eq(mode_of("ev.pcap"), 0600, "evidence mode %o",
+		     mode_of("ev.pcap"));
+	cr_assert_eq(mode_of("r.txt"), 0644, "report mode %o",
+		     mode_of("r.txt"));
+	cr_assert_eq(cmd_run("install -m 644 /dev/null %s && umask 0 && "
+			     "%s read %s --evidence %s > /dev/null",
+			     cmd_path("old.pcap"), FINTRACE, LEAK,
+			     cmd_path("old.pcap")),
+		     0);
+	cr_assert_eq(mode_of("old.pcap"), 0600, "evidence mode %o",
+		     mode_of("old.pcap"));
+}
+
+/*
+ * fintrace live -w keeps the raw packets: 0600, a new file or an
+ * existing world-readable one. Runs on the loopback of a network
+ * namespace of its own (root); under CI=true a skip is a failure.
+ */
+Test(faults, live_write_file_mode_0600)
+{
+	int st;
+
+	if (cmd_run("%s live --help 2>&1 | grep -q -- --write", FINTRACE))
+		cr_skip_test("this build has no fintrace live -w");
+	if (geteuid()) {
+		cr_assert_null(getenv("CI"), "live -w test needs root");
+		cr_skip_test("needs root for a network namespace");
+	}
+	cr_assert_eq(cmd_run("ip netns add ftf-faults-w && "
+			     "ip netns exec ftf-faults-w ip link set lo up"),
+		     0);
+	st = cmd_run("install -m 644 /dev/null %s && umask 0 && "
+		     "for f in %s %s; do timeout -k 5 30 ip netns exec "
+		     "ftf-faults-w %s live -i lo -w $f --duration 500ms "
+		     "> /dev/null 2> %s || exit 1; done",
+		     cmd_path("old.pcap"), cmd_path("new.pcap"),
+		     cmd_path("old.pcap"), FINTRACE, cmd_path("err"));
+	cmd_run("ip netns del ftf-faults-w");
+	cr_assert_eq(st, 0, "%s", cmd_slurp("err"));
+	cr_assert_eq(mode_of("new.pcap"), 0600, "-w mode %o",
+		     mode_of("new.pcap"));
+	cr_assert_eq(mode_of("old.pcap"), 0600, "-w mode %o",
+		     mode_of("old.pcap"));
 }
