@@ -928,7 +928,7 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	char portarg[16], pidpat[64];
 	struct child c;
 	uint16_t port;
-	int lfd, fd, before, rc;
+	int lfd, fd, before, after, rc;
 	pid_t runner;
 	int rp[2];
 
@@ -974,8 +974,11 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	cr_assert(strstr(out, "\"type\":\"summary\""), "%s", out);
 	cr_assert(strstr(out, "\"lost_events\":0"), "%s", out);
 	cr_assert(strstr(out, "\"type\":\"service\""), "%s", out);
-	cr_assert_eq(our_programs(), before,
-		     "BPF programs still loaded after fintrace exited");
+	after = our_programs();
+	cr_assert_eq(after, before,
+		     "BPF programs still loaded after fintrace exited: %d "
+		     "before, %d after",
+		     before, after);
 	reap(&c);
 	close(lfd);
 }
