@@ -6,35 +6,18 @@
  * tracked.
  */
 #include "analysis/flow.h"
+#include "analysis/index.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * uthash's default (Jenkins) hash shows up in profiles; the key is five
- * aligned 64-bit words, so a multiply-xorshift mix over them is both
- * faster and well spread. Only this file's table uses it.
- */
-static inline unsigned flow_key_hash(const void *key, size_t len)
-{
-	const unsigned char *p = key;
-	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
-
-	for (size_t i = 0; i < len; i += 8) {
-		w = 0;
-		memcpy(&w, p + i, len - i < 8 ? len - i : 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return (unsigned)(h ^ (h >> 29));
-}
-
+/* uthash (the server set) hashes with idx_hash in place of its default
+ * Jenkins hash, which shows in profiles. */
 #define HASH_FUNCTION(keyptr, keylen, hashv)                                \
 	do {                                                                \
-		(hashv) = flow_key_hash(keyptr, keylen);                    \
+		(hashv) = (unsigned)idx_hash(keyptr, keylen);               \
 	} while (0)
 
 #include <uthash.h>
@@ -67,7 +50,6 @@ struct flow_entry {
 	struct flow_entry *prev;
 	struct flow_entry *next;
 	uint8_t list;
-	UT_hash_handle hh;
 };
 
 struct flow_list_head {
@@ -79,7 +61,7 @@ struct flow_table {
 	struct flow_config cfg;
 	struct flow_hooks hooks;
 	void *ctx;
-	struct flow_entry *hash;
+	struct idx idx;
 	struct server_ep *servers;
 	unsigned nservers;
 	struct flow_list_head lists[LIST__COUNT];
@@ -120,6 +102,13 @@ static void list_append(struct flow_table *t, struct flow_entry *e,
 	l->tail = e;
 }
 
+
+static int entry_eq(const void *e, const void *k)
+{
+	return !memcmp(&((const struct flow_entry *)e)->key, k,
+		       sizeof(struct flow_key));
+}
+
 struct flow_table *flow_table_new(const struct flow_config *cfg,
 				  const struct flow_hooks *hooks, void *ctx)
 {
@@ -141,11 +130,12 @@ void flow_table_free(struct flow_table *t)
 		return;
 	struct server_ep *sv, *stmp;
 
-	HASH_ITER(hh, t->hash, e, tmp)
-	{
-		HASH_DEL(t->hash, e);
-		free(e);
-	}
+	for (int l = 0; l < LIST__COUNT; l++)
+		for (e = t->lists[l].head; e; e = tmp) {
+			tmp = e->next;
+			free(e);
+		}
+	idx_free(&t->idx);
 	HASH_ITER(hh, t->servers, sv, stmp)
 	{
 		HASH_DEL(t->servers, sv);
@@ -194,7 +184,8 @@ static void finalise(struct flow_table *t, struct flow_entry *e,
 	t->stats.ended[why]++;
 	t->stats.tracked--;
 	list_unlink(t, e);
-	HASH_DEL(t->hash, e);
+	idx_delete(&t->idx, idx_hash(&e->key, sizeof(e->key)), &e->key,
+		   entry_eq);
 	free(e);
 }
 
@@ -302,7 +293,7 @@ int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 	struct flow_key key;
 	struct flow_entry *e;
 	int from = flow_key_from_seg(seg, &key);
-	uint64_t now = seg->wall_ns;
+	uint64_t now = seg->wall_ns, h = idx_hash(&key, sizeof(key));
 
 	/* Timestamps may step back across merged files: never rewind. */
 	if (now > t->now_ns)
@@ -313,7 +304,7 @@ int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 	}
 	t->stats.segments++;
 
-	HASH_FIND(hh, t->hash, &key, sizeof(key), e);
+	e = idx_find(&t->idx, h, &key, entry_eq);
 	if (e && td_flow_is_new_syn(&e->td, seg, from)) {
 		finalise(t, e, FLOW_END_REUSED, e->td.last_ns);
 		e = NULL;
@@ -332,7 +323,10 @@ int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 	e->id = ++t->stats.flows;
 	e->prev = e->next = NULL;
 	e->list = LIST_ACTIVE;
-	HASH_ADD(hh, t->hash, key, sizeof(e->key), e);
+	if (idx_insert(&t->idx, h, e)) {
+		free(e);
+		return -ENOMEM;
+	}
 	t->stats.tracked++;
 	if (t->stats.tracked > t->stats.peak_tracked)
 		t->stats.peak_tracked = t->stats.tracked;
@@ -342,11 +336,40 @@ int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 	return 0;
 }
 
+static int cmp_entry_id(const void *a, const void *b)
+{
+	const struct flow_entry *x = *(struct flow_entry *const *)a;
+	const struct flow_entry *y = *(struct flow_entry *const *)b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 void flow_table_flush(struct flow_table *t, uint64_t end_ns)
 {
+	struct flow_entry **v, *e;
+	size_t n = 0;
+
 	/* Finalise in order of first packet: reports read naturally. */
-	while (t->hash)
-		finalise(t, t->hash, FLOW_END_INPUT, end_ns);
+	v = malloc((t->stats.tracked ? t->stats.tracked : 1) * sizeof(*v));
+	for (int l = 0; l < LIST__COUNT; l++)
+		for (e = t->lists[l].head; e; e = e->next) {
+			if (!v) {
+				/* No memory to sort: finalise in list order */
+				break;
+			}
+			v[n++] = e;
+		}
+	if (!v) {
+		for (int l = 0; l < LIST__COUNT; l++)
+			while (t->lists[l].head)
+				finalise(t, t->lists[l].head, FLOW_END_INPUT,
+					 end_ns);
+		return;
+	}
+	qsort(v, n, sizeof(*v), cmp_entry_id);
+	for (size_t i = 0; i < n; i++)
+		finalise(t, v[i], FLOW_END_INPUT, end_ns);
+	free(v);
 }
 
 void flow_table_foreach(const struct flow_table *t,
@@ -356,15 +379,16 @@ void flow_table_foreach(const struct flow_table *t,
 {
 	const struct flow_entry *e;
 
-	for (e = t->hash; e; e = e->hh.next)
-		fn(arg, &e->key, &e->td, e->id);
+	for (int l = 0; l < LIST__COUNT; l++)
+		for (e = t->lists[l].head; e; e = e->next)
+			fn(arg, &e->key, &e->td, e->id);
 }
 
 uint64_t flow_table_id(const struct flow_table *t, const struct flow_key *key)
 {
-	const struct flow_entry *e;
+	const struct flow_entry *e =
+		idx_find(&t->idx, idx_hash(key, sizeof(*key)), key, entry_eq);
 
-	HASH_FIND(hh, t->hash, key, sizeof(*key), e);
 	return e ? e->id : 0;
 }
 

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hash index; see index.h.
+ */
+#include "analysis/index.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IDX_GONE ((void *)1)
+#define IDX_MIN 1024
+#define MIGRATE_PER_INSERT 8
+
+uint64_t idx_hash(const void *key, size_t len)
+{
+	const unsigned char *p = key;
+	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
+
+	for (size_t i = 0; i < len; i += 8) {
+		w = 0;
+		memcpy(&w, p + i, len - i < 8 ? len - i : 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 29);
+}
+
+static struct idx_slot *slots_find(struct idx_slot *s, size_t mask,
+				   uint64_t h, const void *k, idx_eq_fn eq)
+{
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		void *e = s[i].e;
+
+		if (!e)
+			return NULL;
+		if (e != IDX_GONE && s[i].h == h && eq(e, k))
+			return &s[i];
+	}
+}
+
+static void slots_put(struct idx_slot *s, size_t mask, uint64_t h, void *e)
+{
+	size_t i = h & mask;
+
+	while (s[i].e)
+		i = (i + 1) & mask;
+	s[i].h = h;
+	s[i].e = e;
+}
+
+/* Empty slot i of an array that takes inserts: shift the run back over
+ * the hole, so no tombstone is left behind. */
+static void slots_delete(struct idx_slot *s, size_t mask, size_t i)
+{
+	size_t j = i;
+
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & mask;
+		if (!s[j].e)
+			break;
+		home = s[j].h & mask;
+		/* Move j into the hole unless its home lies in (i, j]. */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && home <= i && home > j)) {
+			s[i] = s[j];
+			i = j;
+		}
+	}
+	s[i].e = NULL;
+}
+
+void *idx_find(const struct idx *x, uint64_t h, const void *k, idx_eq_fn eq)
+{
+	struct idx_slot *s = NULL;
+
+	if (x->cur)
+		s = slots_find(x->cur, x->cur_mask, h, k, eq);
+	if (!s && x->old)
+		s = slots_find(x->old, x->old_mask, h, k, eq);
+	return s ? s->e : NULL;
+}
+
+static void migrate(struct idx *x, size_t count)
+{
+	while (x->old && count--) {
+		struct idx_slot *o = &x->old[x->old_pos];
+
+		if (o->e && o->e != IDX_GONE)
+			slots_put(x->cur, x->cur_mask, o->h, o->e);
+		/* Marked, not emptied: runs stay whole for later lookups. */
+		if (o->e)
+			o->e = IDX_GONE;
+		if (++x->old_pos > x->old_mask) {
+			free(x->old);
+			x->old = NULL;
+		}
+	}
+}
+
+int idx_insert(struct idx *x, uint64_t h, void *e)
+{
+	if (!x->cur || (x->n + 1) * 2 > x->cur_mask + 1) {
+		size_t cap = x->cur ? 2 * (x->cur_mask + 1) : IDX_MIN;
+		struct idx_slot *ns = calloc(cap, sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		/* Finish a drain still going before another one starts. */
+		migrate(x, SIZE_MAX);
+		x->old = x->cur;
+		x->old_mask = x->cur_mask;
+		x->old_pos = 0;
+		x->cur = ns;
+		x->cur_mask = cap - 1;
+	}
+	slots_put(x->cur, x->cur_mask, h, e);
+	x->n++;
+	migrate(x, MIGRATE_PER_INSERT);
+	return 0;
+}
+
+void *idx_delete(struct idx *x, uint64_t h, const void *k, idx_eq_fn eq)
+{
+	struct idx_slot *s;
+	void *e;
+
+	if (x->cur && (s = slots_find(x->cur, x->cur_mask, h, k, eq))) {
+		e = s->e;
+		slots_delete(x->cur, x->cur_mask, (size_t)(s - x->cur));
+	} else if (x->old && (s = slots_find(x->old, x->old_mask, h, k, eq))) {
+		e = s->e;
+		s->e = IDX_GONE;
+	} else {
+		return NULL;
+	}
+	x->n--;
+	return e;
+}
+
+void idx_free(struct idx *x)
+{
+	free(x->cur);
+	free(x->old);
+	memset(x, 0, sizeof(*x));
+}
