@@ -10,6 +10,7 @@
  * each start, hence the peak.
  */
 #include "analysis/timewait.h"
+#include "analysis/index.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <uthash.h>
 
 #define NS ((uint64_t)1000000000)
 
@@ -51,7 +51,7 @@ struct tw_pair {
 	uint16_t port_lo;      /* its own port range; 0-0: the tracker's */
 	uint16_t port_hi;
 	uint8_t alerted;       /* on_pressure was called */
-	UT_hash_handle hh;
+	struct tw_pair *next_all;  /* every pair, for writing and freeing */
 };
 
 struct tw_pending {
@@ -70,7 +70,6 @@ struct tw_sock {
 	struct tw_pair *host;
 	struct tw_sock *next;  /* FIFO in order of registration */
 	uint8_t reused;
-	UT_hash_handle hh;
 };
 
 /* Direct-mapped cache in front of the pair table: most flows repeat a
@@ -79,7 +78,10 @@ struct tw_sock {
 
 struct tw {
 	struct tw_config cfg;
-	struct tw_pair *pairs;
+	struct tw_pair *pairs;      /* list of every pair */
+	size_t npairs;
+	struct idx pair_idx;
+	struct idx sock_idx;
 	struct tw_pair *cache[TW_CACHE];
 	struct tw_sock *socks;
 	struct tw_sock *fifo_head;
@@ -116,17 +118,17 @@ void tw_free(struct tw *t)
 
 	if (!t)
 		return;
-	HASH_ITER(hh, t->pairs, p, ptmp)
-	{
-		HASH_DEL(t->pairs, p);
+	for (p = t->pairs; p; p = ptmp) {
+		ptmp = p->next_all;
 		free(p->ends.v);
 		free(p);
 	}
-	HASH_ITER(hh, t->socks, s, stmp)
-	{
-		HASH_DEL(t->socks, s);
+	for (s = t->fifo_head; s; s = stmp) {
+		stmp = s->next;
 		free(s);
 	}
+	idx_free(&t->pair_idx);
+	idx_free(&t->sock_idx);
 	free(t->pending);
 	free(t);
 }
@@ -282,14 +284,28 @@ static unsigned pkey_slot(const struct tw_pkey *k)
 	return (unsigned)(a >> 40) & (TW_CACHE - 1);
 }
 
+static int pair_eq(const void *e, const void *k)
+{
+	return !memcmp(&((const struct tw_pair *)e)->key, k,
+		       sizeof(struct tw_pkey));
+}
+
+static int sock_eq(const void *e, const void *k)
+{
+	return !memcmp(&((const struct tw_sock *)e)->key, k,
+		       sizeof(struct flow_key));
+}
+
 static struct tw_pair *pair_get(struct tw *t, const struct tw_pkey *k)
 {
 	unsigned slot = pkey_slot(k);
 	struct tw_pair *p = t->cache[slot];
+	uint64_t h;
 
 	if (p && !memcmp(&p->key, k, sizeof(*k)))
 		return p;
-	HASH_FIND(hh, t->pairs, k, sizeof(*k), p);
+	h = idx_hash(k, sizeof(*k));
+	p = idx_find(&t->pair_idx, h, k, pair_eq);
 	if (p) {
 		t->cache[slot] = p;
 		return p;
@@ -298,7 +314,13 @@ static struct tw_pair *pair_get(struct tw *t, const struct tw_pkey *k)
 	if (!p)
 		return NULL;
 	p->key = *k;
-	HASH_ADD(hh, t->pairs, key, sizeof(p->key), p);
+	if (idx_insert(&t->pair_idx, h, p)) {
+		free(p);
+		return NULL;
+	}
+	p->next_all = t->pairs;
+	t->pairs = p;
+	t->npairs++;
 	t->cache[slot] = p;
 	return p;
 }
@@ -306,15 +328,18 @@ static struct tw_pair *pair_get(struct tw *t, const struct tw_pkey *k)
 static int remember_sock(struct tw *t, const struct flow_key *key,
 			 const struct tw_pending *e)
 {
-	struct tw_sock *s;
+	uint64_t h = idx_hash(key, sizeof(*key));
+	struct tw_sock *s = idx_find(&t->sock_idx, h, key, sock_eq);
 
-	HASH_FIND(hh, t->socks, key, sizeof(*key), s);
 	if (!s) {
 		s = calloc(1, sizeof(*s));
 		if (!s)
 			return -ENOMEM;
 		s->key = *key;
-		HASH_ADD(hh, t->socks, key, sizeof(s->key), s);
+		if (idx_insert(&t->sock_idx, h, s)) {
+			free(s);
+			return -ENOMEM;
+		}
 		if (t->fifo_tail)
 			t->fifo_tail->next = s;
 		else
@@ -387,12 +412,13 @@ void tw_segment(struct tw *t, const struct flow_seg *seg)
 	if (seg->wall_ns > t->now_ns)
 		t->now_ns = seg->wall_ns;
 	if ((seg->flags & (SEG_SYN | SEG_ACK | SEG_RST)) == SEG_SYN &&
-	    t->socks) {
+	    idx_count(&t->sock_idx)) {
 		struct flow_key key;
 		struct tw_sock *s;
 
 		flow_key_from_seg(seg, &key);
-		HASH_FIND(hh, t->socks, &key, sizeof(key), s);
+		s = idx_find(&t->sock_idx, idx_hash(&key, sizeof(key)), &key,
+			     sock_eq);
 		/* One count per reuse, not per retransmitted SYN. */
 		if (s && !s->reused && seg->wall_ns >= s->start &&
 		    seg->wall_ns < s->end) {
@@ -414,7 +440,8 @@ void tw_segment(struct tw *t, const struct flow_seg *seg)
 		t->fifo_head = s->next;
 		if (!t->fifo_head)
 			t->fifo_tail = NULL;
-		HASH_DEL(t->socks, s);
+		idx_delete(&t->sock_idx, idx_hash(&s->key, sizeof(s->key)),
+			   &s->key, sock_eq);
 		free(s);
 	}
 }
@@ -451,7 +478,7 @@ static void sample_one(struct tw *t, struct tw_pair *p, uint64_t now)
 /* on_pressure for the pairs that reached the share in this sample. */
 static void alert_crossed(struct tw *t, uint64_t now)
 {
-	for (struct tw_pair *p = t->pairs; p; p = p->hh.next) {
+	for (struct tw_pair *p = t->pairs; p; p = p->next_all) {
 		struct tw_alert a;
 
 		if (p->alerted || p->sample_gen != t->samples ||
@@ -544,7 +571,7 @@ unsigned tw_pressure_count(struct tw *t)
 {
 	unsigned n = 0;
 
-	for (struct tw_pair *p = t->pairs; p; p = p->hh.next)
+	for (struct tw_pair *p = t->pairs; p; p = p->next_all)
 		n += (unsigned)pressing(t, p);
 	return n;
 }
@@ -712,7 +739,7 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 unsigned tw_write(struct tw *t, FILE *f, enum rpt_format fmt,
 		  uint64_t origin_ns)
 {
-	size_t n = HASH_COUNT(t->pairs), i = 0;
+	size_t n = t->npairs, i = 0;
 	struct tw_pair **v;
 
 	if (!n || fmt == RPT_CSV)
@@ -720,7 +747,7 @@ unsigned tw_write(struct tw *t, FILE *f, enum rpt_format fmt,
 	v = calloc(n, sizeof(*v));
 	if (!v)
 		return tw_pressure_count(t);
-	for (struct tw_pair *p = t->pairs; p; p = p->hh.next)
+	for (struct tw_pair *p = t->pairs; p; p = p->next_all)
 		v[i++] = p;
 	qsort(v, n, sizeof(*v), pair_cmp);
 	if (fmt == RPT_JSON)
