@@ -46,8 +46,7 @@ static const char *const bin_label[RPT_HIST_BINS] = {
 	"30s-1m",
 	"1-5m",
 	"5-30m",
-	"\xe2\x89\xa5"
-	"30m",
+	"\u226530m", /* U+2265 (greater or equal), then "30m" */
 };
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
