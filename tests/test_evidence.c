@@ -217,8 +217,8 @@ static void assert_same_sigs(const struct sigs *got, const struct sigs *want,
 		const struct pkt_sig *a = &got->v[i], *b = &want->v[i];
 
 		cr_assert(a->wall_ns == b->wall_ns && a->caplen == b->caplen &&
-				  a->wirelen == b->wirelen && a->dlt == b->dlt &&
-				  a->hash == b->hash,
+				  a->wirelen == b->wirelen &&
+				  a->dlt == b->dlt && a->hash == b->hash,
 			  "%s: packet %zu differs (time %llu vs %llu)", what,
 			  i + 1, (unsigned long long)a->wall_ns,
 			  (unsigned long long)b->wall_ns);
@@ -284,8 +284,8 @@ ParameterizedTest(struct helper_name *sc, evidence, scenario, .init = setup,
 		cr_expect_eq(b->verdict, o->verdict, "%s: %s: %s, was %s",
 			     sc->name, o->client, td_verdict_name(b->verdict),
 			     td_verdict_name(o->verdict));
-		cr_expect_eq(b->packets, o->packets, "%s: %s packets",
-			     sc->name, o->client);
+		cr_expect_eq(b->packets, o->packets, "%s: %s packets", sc->name,
+			     o->client);
 		cr_expect_str_eq(b->active, o->active, "%s", sc->name);
 		if (o->verdict == TD_LATE_CLOSE)
 			cr_expect_eq(b->close_wait_ns, o->close_wait_ns,
@@ -314,9 +314,9 @@ Test(evidence, stdin_gives_the_same_packets)
 
 	snprintf(a, sizeof(a), "%s/file.pcap", tmpdir);
 	snprintf(b, sizeof(b), "%s/stdin.pcap", tmpdir);
-	cr_assert_eq(run("%s read %s --evidence %s > /dev/null", FINTRACE,
-			 demo, a),
-		     0);
+	cr_assert_eq(
+		run("%s read %s --evidence %s > /dev/null", FINTRACE, demo, a),
+		0);
 	cr_assert_eq(run("cat %s | %s read - --evidence %s > /dev/null", demo,
 			 FINTRACE, b),
 		     0);
@@ -355,8 +355,7 @@ Test(evidence, buffer_bound_is_counted_and_said)
 	cr_assert_gt(back.n, 0);
 	for (size_t i = 0; i < back.n; i++)
 		cr_expect(flagged_verdict(back.v[i].verdict), "%s: %s",
-			  back.v[i].client,
-			  td_verdict_name(back.v[i].verdict));
+			  back.v[i].client, td_verdict_name(back.v[i].verdict));
 	helper_got_free(&back);
 }
 
@@ -394,8 +393,7 @@ Test(evidence, never_overwrites_an_input)
 			 PCAP_DIR, tmpdir, FINTRACE, tmpdir, tmpdir, tmpdir),
 		     1);
 	cr_assert(strstr(slurp("err"), "is one of the inputs"));
-	cr_assert_eq(run("cmp -s %s/refused.pcap %s/in.pcap", PCAP_DIR,
-			 tmpdir),
+	cr_assert_eq(run("cmp -s %s/refused.pcap %s/in.pcap", PCAP_DIR, tmpdir),
 		     0);
 }
 
@@ -464,11 +462,10 @@ Test(evidence, several_link_types_one_file_each)
 	cr_assert_eq(stat(e2, &st), 0);
 	cr_expect_eq(st.st_mode & 0777, 0600);
 	/* Wireshark's tools read them. */
-	cr_assert_eq(run("capinfos %s %s > %s/cap.txt 2>/dev/null", e, e2,
-			 tmpdir),
-		     0);
-	cr_assert(strstr(slurp("cap.txt"), "Ethernet"), "%s",
-		  slurp("cap.txt"));
+	cr_assert_eq(
+		run("capinfos %s %s > %s/cap.txt 2>/dev/null", e, e2, tmpdir),
+		0);
+	cr_assert(strstr(slurp("cap.txt"), "Ethernet"), "%s", slurp("cap.txt"));
 	cr_assert(strstr(slurp("cap.txt"), "Linux cooked-mode capture v2"),
 		  "%s", slurp("cap.txt"));
 	/* fintrace reads each, and both merged, with the same verdicts. */
@@ -530,9 +527,12 @@ static struct ev *open_stream(const char *name, uint64_t bound)
 static void feed(struct ev *e, uint64_t id, uint64_t t, uint8_t tag)
 {
 	uint8_t data[60] = {0};
-	struct ev_frame f = {.data = data, .caplen = sizeof(data),
-			     .wirelen = sizeof(data), .wall_ns = t,
-			     .frame = t, .dlt = 1};
+	struct ev_frame f = {.data = data,
+			     .caplen = sizeof(data),
+			     .wirelen = sizeof(data),
+			     .wall_ns = t,
+			     .frame = t,
+			     .dlt = 1};
 	char err[FT_ERRBUF_SIZE];
 
 	data[0] = tag;

@@ -93,11 +93,11 @@ Test(html, escape_markup_quotes_controls_and_bad_utf8)
 		{"tab\there", "tab\there"},
 		{"bell\x07", "bell&#xFFFD;"},
 		{"del\x7f", "del&#xFFFD;"},
-		{"caf\xc3\xa9", "caf\xc3\xa9"},               /* valid UTF-8 */
-		{"\xe2\x89\xa5 30m", "\xe2\x89\xa5 30m"},      /* valid 3 bytes */
-		{"\xf0\x9f\x90\x9b", "\xf0\x9f\x90\x9b"},      /* valid 4 bytes */
+		{"caf\xc3\xa9", "caf\xc3\xa9"},		  /* valid UTF-8 */
+		{"\xe2\x89\xa5 30m", "\xe2\x89\xa5 30m"}, /* valid 3 bytes */
+		{"\xf0\x9f\x90\x9b", "\xf0\x9f\x90\x9b"}, /* valid 4 bytes */
 		{"bad\xff\xfe", "bad&#xFFFD;&#xFFFD;"},
-		{"cut\xe2\x89", "cut&#xFFFD;&#xFFFD;"},        /* truncated */
+		{"cut\xe2\x89", "cut&#xFFFD;&#xFFFD;"}, /* truncated */
 		{"overlong\xc0\xbc", "overlong&#xFFFD;&#xFFFD;"},
 		{"surrogate\xed\xa0\x80", "surrogate&#xFFFD;&#xFFFD;&#xFFFD;"},
 		{"", ""},
@@ -223,16 +223,17 @@ static void hostile_report(char *html, size_t n)
 		 tmpdir);
 	hostile_pcapng(cap);
 	snprintf(html, n, "%s/hostile.html", tmpdir);
-	cr_assert_eq(run("%s read '%s' --report %s > %s/out.txt", FINTRACE,
-			 cap, html, tmpdir),
+	cr_assert_eq(run("%s read '%s' --report %s > %s/out.txt", FINTRACE, cap,
+			 html, tmpdir),
 		     0);
 }
 
 Test(html, hostile_strings_cannot_inject_markup)
 {
 	static const char *const raw[] = {
-		"<script", "<img", "<iframe", "<svg onload", "<body onload",
-		"</title></head>", "\x01", "\xff",
+		"<script",     "<img",	       "<iframe",
+		"<svg onload", "<body onload", "</title></head>",
+		"\x01",	       "\xff",
 	};
 	static const char *const shown[] = {
 		/* the file name (inputs and command line) */
@@ -327,4 +328,58 @@ Test(html, renders_in_chromium_with_the_json_numbers, .timeout = 60)
 		l = slurp(log);
 		cr_assert_fail("check.sh: %s", l);
 	}
+}
+
+/*
+ * The text report draws the CLOSE_WAIT sparkline under every service and
+ * client host that never closed or closed late, in every scenario.
+ */
+Test(html, text_sparkline_under_every_leaking_service)
+{
+	char path[512];
+	int checked = 0;
+
+	snprintf(path, sizeof(path), "%s/names", tmpdir);
+	cr_assert_eq(run("for f in %s/*.pcap %s/*.pcapng; do "
+			 "%s read --format json \"$f\" | jq -r --arg f \"$f\" "
+			 "'select(.type == \"service\" and "
+			 "(.verdicts[\"never-closed\"] + "
+			 ".verdicts[\"late-close\"]) > 0) | "
+			 "\"\\($f)\\t\\(.service // .host)\"'; done > %s",
+			 PCAP_DIR, PCAP_DIR, FINTRACE, path),
+		     0);
+	{
+		char *names = slurp(path), *save = NULL;
+
+		for (char *l = strtok_r(names, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save)) {
+			char *tab = strchr(l, '\t'), *text, *row, out[512];
+			char head[128], cmd[1024];
+
+			cr_assert_not_null(tab, "%s", l);
+			*tab = '\0';
+			snprintf(out, sizeof(out), "%s/text", tmpdir);
+			snprintf(cmd, sizeof(cmd), "%s read '%s' > %s",
+				 FINTRACE, l, out);
+			cr_assert_eq(run("%s", cmd), 0);
+			text = slurp(out);
+			snprintf(head, sizeof(head), "\n%s ", tab + 1);
+			row = strstr(text, head);
+			cr_assert_not_null(row, "%s: no row for %s", l,
+					   tab + 1);
+			row = strchr(row + 1, '\n');
+			/* an optional "+ N connections ..." line first */
+			if (row && !strncmp(row, "\n    + ", 7))
+				row = strchr(row + 1, '\n');
+			cr_expect(row && !strncmp(row,
+						  "\n    CLOSE_WAIT over the "
+						  "capture: ",
+						  34),
+				  "%s: no sparkline under %s", l, tab + 1);
+			checked++;
+			free(text);
+		}
+		free(names);
+	}
+	cr_assert_gt(checked, 5);
 }

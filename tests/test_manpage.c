@@ -56,7 +56,8 @@ static int is_boundary(const char *text, const char *p)
 static void add(struct optset *s, const char *name, size_t len)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (strlen(s->name[i]) == len && !strncmp(s->name[i], name, len))
+		if (strlen(s->name[i]) == len &&
+		    !strncmp(s->name[i], name, len))
 			return;
 	cr_assert_lt(s->n, MAXOPT);
 	cr_assert_lt(len, sizeof(s->name[0]));
@@ -100,8 +101,8 @@ static char *man_section(const char *man, const char *cmd)
 			   cmd);
 	start++;
 	end = start + 1;
-	while ((end = strchr(end, '\n')) &&
-	       strncmp(end, "\n.SS", 4) && strncmp(end, "\n.SH", 4))
+	while ((end = strchr(end, '\n')) && strncmp(end, "\n.SS", 4) &&
+	       strncmp(end, "\n.SH", 4))
 		end++;
 	if (!end)
 		end = start + strlen(start);

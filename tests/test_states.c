@@ -64,9 +64,9 @@ static const char *slurp(const char *name, char *buf, size_t n)
 }
 
 static const char *const names[] = {
-	"LISTEN",     "SYN_SENT",  "SYN_RECV",   "ESTABLISHED",
-	"FIN_WAIT1",  "FIN_WAIT2", "CLOSE_WAIT", "CLOSING",
-	"LAST_ACK",   "TIME_WAIT", "CLOSED",
+	"LISTEN",    "SYN_SENT",  "SYN_RECV",	"ESTABLISHED",
+	"FIN_WAIT1", "FIN_WAIT2", "CLOSE_WAIT", "CLOSING",
+	"LAST_ACK",  "TIME_WAIT", "CLOSED",
 };
 
 Test(states, every_state_with_every_part)
@@ -92,13 +92,13 @@ Test(states, spellings_of_netstat_ss_and_windows)
 	static const struct {
 		const char *in, *name;
 	} cases[] = {
-		{"close_wait", "CLOSE_WAIT"},  {"CLOSE-WAIT", "CLOSE_WAIT"},
-		{"closewait", "CLOSE_WAIT"},   {"Close Wait", "CLOSE_WAIT"},
-		{"ESTAB", "ESTABLISHED"},      {"SYN-RECV", "SYN_RECV"},
-		{"SYN_RECEIVED", "SYN_RECV"},  {"FIN-WAIT-2", "FIN_WAIT2"},
-		{"FIN_WAIT_1", "FIN_WAIT1"},   {"LISTENING", "LISTEN"},
-		{"time-wait", "TIME_WAIT"},    {"LAST-ACK", "LAST_ACK"},
-		{"CLOSE", "CLOSED"},           {"UNCONN", "CLOSED"},
+		{"close_wait", "CLOSE_WAIT"}, {"CLOSE-WAIT", "CLOSE_WAIT"},
+		{"closewait", "CLOSE_WAIT"},  {"Close Wait", "CLOSE_WAIT"},
+		{"ESTAB", "ESTABLISHED"},     {"SYN-RECV", "SYN_RECV"},
+		{"SYN_RECEIVED", "SYN_RECV"}, {"FIN-WAIT-2", "FIN_WAIT2"},
+		{"FIN_WAIT_1", "FIN_WAIT1"},  {"LISTENING", "LISTEN"},
+		{"time-wait", "TIME_WAIT"},   {"LAST-ACK", "LAST_ACK"},
+		{"CLOSE", "CLOSED"},	      {"UNCONN", "CLOSED"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -162,8 +162,8 @@ Test(states, the_knobs_people_look_for)
 		const char *state, *words[6];
 	} cases[] = {
 		{"TIME_WAIT",
-		 {"60 s", "TCP_TIMEWAIT_LEN", "tcp_tw_reuse", "TcpTimedWaitDelay",
-		  "240 s", "MaxUserPort"}},
+		 {"60 s", "TCP_TIMEWAIT_LEN", "tcp_tw_reuse",
+		  "TcpTimedWaitDelay", "240 s", "MaxUserPort"}},
 		{"FIN_WAIT2", {"tcp_fin_timeout", "60 s", "CLOSE_WAIT"}},
 		{"FIN_WAIT1", {"tcp_max_orphans", "tcp_orphan_retries"}},
 		{"ESTABLISHED", {"keepalive", "tcp_keepalive_time"}},
@@ -211,10 +211,9 @@ Test(states, unknown_state_one_line_exit_1)
 	cr_expect_not_null(strstr(e, "FIN_WAIT_3"), "%s", e);
 	cr_expect_eq(strchr(e, '\n') - e + 1, (long)strlen(e), "%s", e);
 	cr_expect_eq(run("%s states --bogus > /dev/null 2>&1", FINTRACE), 1);
-	cr_expect_eq(run("%s states LISTEN CLOSED > /dev/null 2>&1",
-			 FINTRACE),
+	cr_expect_eq(run("%s states LISTEN CLOSED > /dev/null 2>&1", FINTRACE),
 		     1);
 	cr_expect_eq(run("%s states --help > %s/o", FINTRACE, tmpdir), 0);
 	cr_expect_not_null(strstr(slurp("o", o, sizeof(o)), "usage: fintrace "
-							     "states"));
+							    "states"));
 }
