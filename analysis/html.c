@@ -34,19 +34,10 @@ static const struct {
 };
 
 static const char *const bin_label[RPT_HIST_BINS] = {
-	"<1ms",
-	"1-10ms",
-	"10-100ms",
-	"0.1-0.5s",
-	"0.5-1s",
-	"1-2s",
-	"2-5s",
-	"5-10s",
-	"10-30s",
-	"30s-1m",
-	"1-5m",
-	"5-30m",
-	"\u226530m", /* U+2265 (greater or equal), then "30m" */
+	"<1ms", "1-10ms", "10-100ms",  "0.1-0.5s", "0.5-1s",
+	"1-2s", "2-5s",	  "5-10s",     "10-30s",   "30s-1m",
+	"1-5m", "5-30m",  "\u226530m", /* U+2265 (greater or equal), then "30m"
+					*/
 };
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
@@ -207,7 +198,7 @@ static const char style[] =
 	"user-select:all}\n"
 	".scroll{overflow-x:auto}\n"
 	"table{border-collapse:collapse;width:100%;font-size:14px}\n"
-	"th,td{text-align:left;padding:5px 8px;border-bottom:1px solid "
+	"th,td{text-align:left;padding:5px 6px;border-bottom:1px solid "
 	"var(--line);vertical-align:top}\n"
 	"th{background:var(--bg);font-weight:600}\n"
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
@@ -276,7 +267,7 @@ static void fact(FILE *f, const char *id, const char *label)
 
 static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 {
-	char a[48], b[48], c[32];
+	char a[48], b[48], c[32], d[32];
 	int any = 0;
 
 	fputs("<section id=\"capture\"><h2>Capture</h2>\n<dl class=\"facts\">"
@@ -317,7 +308,7 @@ static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 			rpt_fmt_iso(a, sizeof(a), v->first_ns),
 			rpt_fmt_iso(b, sizeof(b), v->last_ns),
 			secs(c, sizeof(c), v->last_ns - v->first_ns), a, b,
-			dur(c, sizeof(c), v->last_ns - v->first_ns));
+			dur(d, sizeof(d), v->last_ns - v->first_ns));
 	else
 		fputs(">no packets</dd>\n", f);
 	fact(f, "fact-packets", "Packets");
@@ -667,7 +658,7 @@ static void histogram(FILE *f, const struct rpt_view *v)
 static void mini_spark(FILE *f, const struct rpt_view *v,
 		       const struct rpt_group_view *g)
 {
-	const double W = 120, H = 24;
+	const double W = 96, H = 22;
 	double dx;
 
 	if (!g->timeline || !g->peak || v->nbuckets < 1) {
@@ -716,17 +707,15 @@ static void services(FILE *f, const struct rpt_view *v)
 	      f);
 	for (size_t i = 0; i < v->ngroups; i++) {
 		const struct rpt_group_view *g = &v->groups[i];
-		uint64_t other = g->flows - g->verdicts[TD_NEVER_CLOSED] -
-				 g->verdicts[TD_LATE_CLOSE] -
-				 g->verdicts[TD_CLEAN];
+		uint64_t named = g->verdicts[TD_NEVER_CLOSED] +
+				 g->verdicts[TD_LATE_CLOSE] +
+				 g->verdicts[TD_CLEAN] + g->client_leaks;
+		/* A service's flows also count those its clients left open
+		 * (client_leaks), listed under the client host. */
+		uint64_t other = g->flows > named ? g->flows - named : 0;
 		int leak = g->verdicts[TD_NEVER_CLOSED] ||
 			   g->verdicts[TD_LATE_CLOSE];
 
-		/* A service's flows also count those its clients left
-		 * open (client_leaks), listed under the client host. */
-		if (other > g->flows)
-			other = 0;
-		other -= other >= g->client_leaks ? g->client_leaks : other;
 		fprintf(f, "<tr class=\"group%s\" data-name=\"",
 			leak ? " leak" : "");
 		html_escape(f, g->name);
@@ -804,9 +793,14 @@ static void services(FILE *f, const struct rpt_view *v)
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody></table></div>\n", f);
-	fputs("<p class=\"note\">* percentiles from a uniform sample of 4096 "
-	      "values per service.</p>\n</section>\n",
-	      f);
+	for (size_t i = 0; i < v->ngroups; i++)
+		if (v->groups[i].sampled) {
+			fputs("<p class=\"note\">* percentiles from a uniform "
+			      "sample of 4096 values per service.</p>\n",
+			      f);
+			break;
+		}
+	fputs("</section>\n", f);
 }
 
 static void worst(FILE *f, const struct rpt_view *v)

@@ -58,13 +58,6 @@ fail() {
 	exit 1
 }
 
-# ---- the report and the JSON it must agree with ----
-DEMO=$PCAPS/demo-print-server.pcap
-"$FT" read --format json --all "$DEMO" >"$WORK/demo.json" ||
-	fail "fintrace read --format json failed"
-"$FT" read "$DEMO" --report "$OUT/report.html" >/dev/null ||
-	fail "fintrace read --report failed"
-
 # ---- chromedriver on a free local port ----
 "$DRIVER" --port=0 --log-level=WARNING >"$WORK/driver.log" 2>&1 &
 DRIVER_PID=$!
@@ -152,65 +145,77 @@ browser_errors() {
 		jq -c '[.[] | select(.level == "SEVERE" or .level == "WARNING")]'
 }
 
-# ---- the demo report ----
-wd POST "/session/$SID/url" "$(jq -n --arg u "file://$OUT/report.html" '{url: $u}')" >/dev/null
-page=$(wd POST "/session/$SID/execute/sync" "$(jq -n --arg s "$PAGE_JS" '{script: $s, args: []}')")
-echo "$page" >"$OUT/report-page.json"
-errs=$(browser_errors)
-[[ $errs == "[]" ]] || fail "console errors in report.html: $errs"
+# Report of capture $1 saved as $OUT/$2.html (screenshot $2.png), checked
+# against the JSON output of the same capture.
+check_report() {
+	local pcap=$1 name=$2 page errs h
+	"$FT" read --format json --all "$pcap" >"$WORK/$name.json" ||
+		fail "fintrace read --format json $pcap failed"
+	"$FT" read "$pcap" --report "$OUT/$name.html" >/dev/null ||
+		fail "fintrace read --report $pcap failed"
+	wd POST "/session/$SID/url" "$(jq -n --arg u "file://$OUT/$name.html" '{url: $u}')" >/dev/null
+	page=$(wd POST "/session/$SID/execute/sync" "$(jq -n --arg s "$PAGE_JS" '{script: $s, args: []}')")
+	echo "$page" >"$OUT/$name-page.json"
+	errs=$(browser_errors)
+	[[ $errs == "[]" ]] || fail "console errors in $name.html: $errs"
 
-# Full-page screenshot: grow the window to the page.
-h=$(jq .height <<<"$page")
-wd POST "/session/$SID/window/rect" "{\"width\":1280,\"height\":$((h + 40))}" >/dev/null
-wd GET "/session/$SID/screenshot" | jq -r . | base64 -d >"$OUT/report.png"
-[[ -s $OUT/report.png ]] || fail "no screenshot"
+	# Full-page screenshot: grow the window to the page.
+	h=$(jq .height <<<"$page")
+	wd POST "/session/$SID/window/rect" "{\"width\":1280,\"height\":$((h + 40))}" >/dev/null
+	wd GET "/session/$SID/screenshot" | jq -r . | base64 -d >"$OUT/$name.png"
+	[[ -s $OUT/$name.png ]] || fail "no screenshot"
 
-jq -e -n --slurpfile js "$WORK/demo.json" --argjson p "$page" '
-  ($js | map(select(.type == "summary"))[0]) as $s |
-  ($js | map(select(.type == "service"))) as $svc |
-  ($js | map(select(.type == "flow"))) as $flows |
-  def close(a; b): (a == null and b == null) or
-    (a != null and b != null and ((a - b) | fabs) < 1e-6);
-  def check(cond; what): if cond then true else error(what) end;
-  check($p.headline == $s.headline; "headline differs") and
-  check($p.title | contains($s.headline); "title lacks the headline") and
-  check($p.headlineVisible; "headline not rendered") and
-  check($p.scripts == 0 and $p.handlers == 0; "script in the page") and
-  check($p.packets == $s.packets; "packets differ") and
-  check(($p.tiles | map(.count | tostring) == map(.shown)); "tiles show other numbers") and
-  check(($p.tiles[] | select(.verdict == "flows") | .count) == $s.flows; "flow count differs") and
-  check(all($p.tiles[] | select(.verdict != "flows");
-            .count == $s.verdicts[.verdict]); "verdict counts differ") and
-  check(($p.tiles | map(select(.verdict == "never-closed" or .verdict == "late-close")) | length) == 2;
-        "never-closed or late-close tile missing") and
-  check(($p.services | length) == ($svc | length); "service rows differ in number") and
-  check(all($p.services[] as $r |
-    ($svc | map(select((.service // .host) == $r.name and .side == $r.side))[0]) as $j |
-    $j != null and $r.flows == $j.flows and
-    $r.never == $j.verdicts["never-closed"] and
-    $r.late == $j.verdicts["late-close"] and $r.clean == $j.verdicts.clean and
-    $r.at_end == $j.in_close_wait_at_end and $r.peak == $j.peak_close_wait and
-    $r.cells[0] == $r.flows and $r.cells[1] == $r.never and
-    $r.cells[2] == $r.late and $r.cells[3] == $r.clean and
-    close($r.p50; $j.close_wait.p50) and close($r.p90; $j.close_wait.p90) and
-    close($r.p99; $j.close_wait.p99) and close($r.max; $j.close_wait.max);
-    .); "a service row differs from the JSON") and
-  check(($p.worst | length) == ([$flows[] | select(.verdict == "never-closed" or .verdict == "late-close")] | length | if . > 10 then 10 else . end);
-        "worst flows: wrong number of rows") and
-  check($p.filters == ($p.worst | length); "a worst flow lacks its filter") and
-  check(all($p.worst[] as $w | ($flows | map(select(.id == $w.id))[0]) as $f |
-    $f != null and $w.verdict == $f.verdict and $w.first == $f.first_frame and
-    $w.last == $f.last_frame and close($w.close_wait; $f.close_wait); .);
-    "a worst flow differs from the JSON") and
-  check($p.histTotal == ([$flows[] | select(.close_wait != null)] | length);
-        "histogram total differs from the flows with a close-wait") and
-  check($p.histBars > 0; "histogram has no bar") and
-  check($p.timelineDrawn; "timeline not drawn") and
-  check(all($p.series[] as $t |
-    ($svc | map(select((.service // .host) == $t.name))[0]) as $j |
-    $j != null and $t.peak == $j.peak_close_wait and $t.values == $j.timeline; .);
-    "a timeline series differs from the JSON")
-' >/dev/null || fail "report.html disagrees with the JSON output (page data in $OUT/report-page.json)"
+	jq -e -n --slurpfile js "$WORK/$name.json" --argjson p "$page" '
+	  ($js | map(select(.type == "summary"))[0]) as $s |
+	  ($js | map(select(.type == "service"))) as $svc |
+	  ($js | map(select(.type == "flow"))) as $flows |
+	  def close(a; b): (a == null and b == null) or
+	    (a != null and b != null and ((a - b) | fabs) < 1e-6);
+	  def check(cond; what): if cond then true else error(what) end;
+	  check($p.headline == $s.headline; "headline differs") and
+	  check($p.title | contains($s.headline); "title lacks the headline") and
+	  check($p.headlineVisible; "headline not rendered") and
+	  check($p.scripts == 0 and $p.handlers == 0; "script in the page") and
+	  check($p.packets == $s.packets; "packets differ") and
+	  check(($p.tiles | map(.count | tostring) == map(.shown)); "tiles show other numbers") and
+	  check(($p.tiles[] | select(.verdict == "flows") | .count) == $s.flows; "flow count differs") and
+	  check(all($p.tiles[] | select(.verdict != "flows");
+	            .count == $s.verdicts[.verdict]); "verdict counts differ") and
+	  check(($p.tiles | map(select(.verdict == "never-closed" or .verdict == "late-close")) | length) == 2;
+	        "never-closed or late-close tile missing") and
+	  check(($p.services | length) == ($svc | length); "service rows differ in number") and
+	  check(all($p.services[] as $r |
+	    ($svc | map(select((.service // .host) == $r.name and .side == $r.side))[0]) as $j |
+	    $j != null and $r.flows == $j.flows and
+	    $r.never == $j.verdicts["never-closed"] and
+	    $r.late == $j.verdicts["late-close"] and $r.clean == $j.verdicts.clean and
+	    $r.at_end == $j.in_close_wait_at_end and $r.peak == $j.peak_close_wait and
+	    $r.cells[0] == $r.flows and $r.cells[1] == $r.never and
+	    $r.cells[2] == $r.late and $r.cells[3] == $r.clean and
+	    close($r.p50; $j.close_wait.p50) and close($r.p90; $j.close_wait.p90) and
+	    close($r.p99; $j.close_wait.p99) and close($r.max; $j.close_wait.max);
+	    .); "a service row differs from the JSON") and
+	  check(($p.worst | length) == ([$flows[] | select(.verdict == "never-closed" or .verdict == "late-close")] | length | if . > 10 then 10 else . end);
+	        "worst flows: wrong number of rows") and
+	  check($p.filters == ($p.worst | length); "a worst flow lacks its filter") and
+	  check(all($p.worst[] as $w | ($flows | map(select(.id == $w.id))[0]) as $f |
+	    $f != null and $w.verdict == $f.verdict and $w.first == $f.first_frame and
+	    $w.last == $f.last_frame and close($w.close_wait; $f.close_wait); .);
+	    "a worst flow differs from the JSON") and
+	  check($p.histTotal == ([$flows[] | select(.close_wait != null)] | length);
+	        "histogram total differs from the flows with a close-wait") and
+	  check($p.histBars > 0; "histogram has no bar") and
+	  check($p.timelineDrawn; "timeline not drawn") and
+	  check(all($p.series[] as $t |
+	    ($svc | map(select((.service // .host) == $t.name))[0]) as $j |
+	    $j != null and $t.peak == $j.peak_close_wait and $t.values == $j.timeline; .);
+	    "a timeline series differs from the JSON")
+	' >/dev/null || fail "$name.html disagrees with the JSON output (page data in $OUT/$name-page.json)"
+}
+
+# ---- the demo, and a client-side leak ----
+check_report "$PCAPS/demo-print-server.pcap" report
+check_report "$PCAPS/client-never-closes.pcap" client-leak
 
 # ---- reports built from hostile input ----
 read -r -d '' HOSTILE_JS <<'EOF' || true
@@ -236,4 +241,4 @@ for h in "${HOSTILE[@]}"; do
 		<<<"$page" >/dev/null || fail "markup from the input got into $h: $page"
 	wd GET "/session/$SID/screenshot" | jq -r . | base64 -d >"$OUT/hostile-$i.png"
 done
-echo "check.sh: report.html agrees with the JSON output; ${#HOSTILE[@]} hostile reports inert; screenshot $OUT/report.png"
+echo "check.sh: report.html and client-leak.html agree with the JSON output; ${#HOSTILE[@]} hostile reports inert; screenshot $OUT/report.png"
