@@ -463,9 +463,8 @@ static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 				? ks_process_close_wait(mon_table(k->m),
 							s->owner_pid)
 				: 0;
-	FILE *f = k->o->format == RPT_JSON ? k->out
-		  : k->o->format == RPT_CSV ? stderr
-					    : k->out;
+	/* JSON: a line of the report; text and CSV: stderr, as in live */
+	FILE *f = k->o->format == RPT_JSON ? k->out : stderr;
 
 	endpoints(s, l, r, sizeof(l));
 	clear_status(k);
