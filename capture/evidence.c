@@ -46,6 +46,7 @@ struct ev_sflow {
 	uint64_t id;
 	struct ev_pkt *first; /* its buffered packets, in order */
 	struct ev_pkt *last;
+	uint64_t bytes;	      /* buffered, overhead included */
 	uint64_t cut_packets; /* dropped because the buffer was full */
 	uint8_t state;
 	UT_hash_handle hh;
@@ -404,6 +405,7 @@ static void unlink_pkt(struct ev *e, struct ev_pkt *p)
 	else
 		e->tail = p->prev;
 	e->bytes -= sizeof(*p) + p->caplen;
+	p->flow->bytes -= sizeof(*p) + p->caplen;
 }
 
 /* Free every buffered packet of flow f. */
@@ -460,16 +462,33 @@ static int drain(struct ev *e)
 	return rc;
 }
 
-/* Over the bound: cut the undecided flows at the head of the queue. */
+/*
+ * Over the bound: cut the undecided flow that holds the most memory, and
+ * the next, down to 7/8 of the bound (so that the scan is rare). Leaks
+ * are small (a request, a FIN, an ACK) and wait long for their verdict;
+ * long transfers are big: cutting the head of the queue instead would
+ * throw away the oldest sockets in CLOSE_WAIT first.
+ */
 static int make_room(struct ev *e)
 {
+	uint64_t target = e->cfg.buffer_bytes - e->cfg.buffer_bytes / 8;
 	int rc;
 
-	while (e->bytes > e->cfg.buffer_bytes && e->head) {
-		struct ev_sflow *f = e->head->flow;
+	if (e->bytes <= e->cfg.buffer_bytes)
+		return 0;
+	while (e->bytes > target && e->head) {
+		struct ev_sflow *f, *tmp, *big = NULL;
 
-		f->cut_packets += drop_flow_pkts(e, f);
-		f->state = SF_CUT;
+		HASH_ITER(hh, e->sflows, f, tmp)
+		{
+			if (f->state == SF_UNDECIDED && f->bytes &&
+			    (!big || f->bytes > big->bytes))
+				big = f;
+		}
+		if (!big)
+			break;
+		big->cut_packets += drop_flow_pkts(e, big);
+		big->state = SF_CUT;
 		rc = drain(e);
 		if (rc)
 			return rc;
@@ -527,6 +546,7 @@ int ev_packet(struct ev *e, uint64_t id, const struct ev_frame *fr, char *err)
 	else
 		f->first = p;
 	f->last = p;
+	f->bytes += sizeof(*p) + p->caplen;
 	e->bytes += sizeof(*p) + p->caplen;
 	if (e->bytes > e->st.peak_bytes)
 		e->st.peak_bytes = e->bytes;

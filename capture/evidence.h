@@ -16,9 +16,10 @@
  *    ev_flow_done() drops the buffer of a flow that ends with an unflagged
  *    verdict or releases a flagged one; packets are written as soon as no
  *    undecided flow's packet is before them. The queue is bounded: when it
- *    is full, the undecided flow at its head is cut (its packets dropped,
- *    the rest of it ignored) and, if it ends flagged, counted in
- *    ev_stats.cut_flows.
+ *    is full, the undecided flows holding the most memory are cut (their
+ *    packets dropped, the rest of them ignored) and, if they end flagged,
+ *    counted in ev_stats.cut_flows. Leaks hold little memory (a request,
+ *    a FIN, an ACK) while they wait for their verdict.
  *
  * File format: classic pcap, readable by Wireshark and by fintrace, with
  * nanosecond timestamps unless every input is known to have microsecond

@@ -568,24 +568,24 @@ Test(evidence, queue_keeps_capture_order)
 	free(s.v);
 }
 
-Test(evidence, queue_cuts_the_head_when_full)
+Test(evidence, queue_cuts_the_biggest_undecided_flow)
 {
 	/* Room for about three packets. */
 	struct ev *e = open_stream("cut.pcap", 3 * 150);
 	char err[FT_ERRBUF_SIZE];
 
-	feed(e, 1, 1 * SEC, 1);
-	feed(e, 2, 2 * SEC, 2);
+	feed(e, 1, 1 * SEC, 1); /* a leak: one packet, decided last */
+	feed(e, 2, 2 * SEC, 2); /* a transfer */
 	feed(e, 2, 3 * SEC, 2);
-	feed(e, 2, 4 * SEC, 2); /* over: flow 1 (head) is cut */
-	feed(e, 1, 5 * SEC, 1); /* ignored: flow 1 is cut */
-	cr_assert_eq(ev_flow_done(e, 1, TD_NEVER_CLOSED, err), 0);
+	feed(e, 2, 4 * SEC, 2); /* over: flow 2, the biggest, is cut */
+	feed(e, 2, 5 * SEC, 2); /* ignored: flow 2 is cut */
 	cr_assert_eq(ev_flow_done(e, 2, TD_NEVER_CLOSED, err), 0);
+	cr_assert_eq(ev_flow_done(e, 1, TD_NEVER_CLOSED, err), 0);
 	cr_assert_eq(ev_finish(e, err), 0, "%s", err);
 	cr_expect_eq(ev_get_stats(e)->cut_flows, 1);
-	cr_expect_eq(ev_get_stats(e)->cut_packets, 2);
+	cr_expect_eq(ev_get_stats(e)->cut_packets, 4);
 	cr_expect_eq(ev_get_stats(e)->flows, 1);
-	cr_expect_eq(ev_get_stats(e)->packets, 3);
+	cr_expect_eq(ev_get_stats(e)->packets, 1);
 	ev_free(e);
 }
 
