@@ -469,31 +469,39 @@ static int drain(struct ev *e)
  * long transfers are big: cutting the head of the queue instead would
  * throw away the oldest sockets in CLOSE_WAIT first.
  */
+static int by_bytes_desc(const void *a, const void *b)
+{
+	const struct ev_sflow *x = *(struct ev_sflow *const *)a;
+	const struct ev_sflow *y = *(struct ev_sflow *const *)b;
+
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
 static int make_room(struct ev *e)
 {
 	uint64_t target = e->cfg.buffer_bytes - e->cfg.buffer_bytes / 8;
-	int rc;
+	struct ev_sflow **cand, *f, *tmp;
+	size_t n = 0;
+	int rc = 0;
 
 	if (e->bytes <= e->cfg.buffer_bytes)
 		return 0;
-	while (e->bytes > target && e->head) {
-		struct ev_sflow *f, *tmp, *big = NULL;
-
-		HASH_ITER(hh, e->sflows, f, tmp)
-		{
-			if (f->state == SF_UNDECIDED && f->bytes &&
-			    (!big || f->bytes > big->bytes))
-				big = f;
-		}
-		if (!big)
-			break;
-		big->cut_packets += drop_flow_pkts(e, big);
-		big->state = SF_CUT;
-		rc = drain(e);
-		if (rc)
-			return rc;
+	cand = malloc(HASH_COUNT(e->sflows) * sizeof(*cand) + 1);
+	if (!cand)
+		return -ENOMEM;
+	HASH_ITER(hh, e->sflows, f, tmp)
+	{
+		if (f->state == SF_UNDECIDED && f->bytes)
+			cand[n++] = f;
 	}
-	return 0;
+	qsort(cand, n, sizeof(*cand), by_bytes_desc);
+	for (size_t i = 0; i < n && e->bytes > target && !rc; i++) {
+		cand[i]->cut_packets += drop_flow_pkts(e, cand[i]);
+		cand[i]->state = SF_CUT;
+		rc = drain(e);
+	}
+	free(cand);
+	return rc;
 }
 
 /* rc of a write: 0, -ENOMEM, or the first write error; message in err. */
