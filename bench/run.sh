@@ -4,11 +4,17 @@
 # and in the same run measures fintrace against tcpdump, tshark and
 # tcptrace (median wall time of several runs, packets per second, peak
 # RSS), then fintrace's memory per tracked flow and the flatness of its
-# memory over a long capture. Prints a Markdown report on stdout; progress
-# goes to stderr. See bench/README.md for what every number means.
+# memory over a long capture. With --live, fintrace live and tcpdump
+# capture the same load of short loopback connections at rising rates
+# (kernel drops, CPU per packet); with --kernel, a connection-churn load
+# runs untraced, under fintrace kernel and under a bpftrace tcpstates
+# (connections per second, overhead). Prints a Markdown report on stdout;
+# progress goes to stderr. See bench/README.md for what every number
+# means.
 #
-#   bench/run.sh                # the full suite (10M packets, 5 runs)
-#   bench/run.sh --quick        # small sizes, one run: about a minute
+#   bench/run.sh                     # the offline suite (10M packets, 5 runs)
+#   bench/run.sh --live --kernel     # everything (root)
+#   bench/run.sh --quick             # small sizes, one run: about a minute
 #
 # Big files live under --workdir (default /tmp/ftbench) and are deleted at
 # the end unless --keep is given. The memory experiments stream ftgen into
@@ -37,12 +43,19 @@ do_memory=1
 do_flat=1
 do_live=0
 do_kernel=0
+live_rates=1000,2000,5000,10000,20000,40000,max
+live_dur=5
+live_buf=64
+kern_runs=5
+kern_dur=5
+kern_conc=32
 keep=0
 workdir=/tmp/ftbench
 build=$root/build
 ftgen=
 rusage=
 fintrace=
+ftload=
 
 usage() {
 	cat <<EOF
@@ -62,12 +75,23 @@ usage: bench/run.sh [OPTIONS]
   --flat-flows BIG,SMALL  flows of the two flatness runs ($flat_big,$flat_small)
   --flat-concurrency C    flows open at once in both ($flat_conc)
   --no-compare | --no-memory | --no-flatness   skip a section
-  --live | --kernel       live-capture / kernel-mode sections (not yet
-                          implemented: they print what they will measure)
+  --live                  live capture: fintrace live vs tcpdump on a
+                          loopback load at rising rates (root)
+  --live-rates LIST       connections/s of each step, "max" for a closed
+                          loop ($live_rates)
+  --live-duration S       seconds of load per step ($live_dur)
+  --live-buffer MB        capture buffer of both tools ($live_buf)
+  --kernel                kernel mode: connection churn untraced, under
+                          fintrace kernel and under bench/tcpstates.bt
+                          (root, bpftrace)
+  --kernel-runs N         runs per configuration, median ($kern_runs)
+  --kernel-duration S     seconds per run ($kern_dur)
+  --kernel-concurrency C  connections open at once ($kern_conc)
   --workdir DIR           where captures are written ($workdir)
   --keep                  keep the capture and raw results
   --build DIR             CMake build directory to take binaries from
-  --ftgen PATH | --rusage PATH | --fintrace PATH   explicit binaries
+  --ftgen PATH | --rusage PATH | --fintrace PATH | --ftload PATH
+                          explicit binaries
 EOF
 }
 
@@ -98,6 +122,10 @@ if ((quick)); then
 	flat_big=200000
 	flat_small=20000
 	flat_conc=1000
+	live_rates=1000,max
+	live_dur=2
+	kern_runs=1
+	kern_dur=2
 fi
 
 while (($#)); do
@@ -126,6 +154,13 @@ while (($#)); do
 	--no-flatness) do_flat=0 ;;
 	--live) do_live=1 ;;
 	--kernel) do_kernel=1 ;;
+	--live-rates) need_arg "$@"; live_rates=$2; shift ;;
+	--live-duration) need_arg "$@"; live_dur=$2; shift ;;
+	--live-buffer) need_arg "$@"; live_buf=$2; shift ;;
+	--kernel-runs) need_arg "$@"; kern_runs=$2; shift ;;
+	--kernel-duration) need_arg "$@"; kern_dur=$2; shift ;;
+	--kernel-concurrency) need_arg "$@"; kern_conc=$2; shift ;;
+	--ftload) need_arg "$@"; ftload=$2; shift ;;
 	--workdir) need_arg "$@"; workdir=$2; shift ;;
 	--keep) keep=1 ;;
 	--build) need_arg "$@"; build=$2; shift ;;
@@ -138,9 +173,13 @@ while (($#)); do
 	shift
 done
 
-for v in packets runs snaplen ppf concurrency mem_flows flat_big flat_small flat_conc; do
+for v in packets runs snaplen ppf concurrency mem_flows flat_big flat_small \
+	flat_conc live_dur live_buf kern_runs kern_dur kern_conc; do
 	is_uint "${!v}" "$v"
 done
+((live_dur <= 60 && kern_dur <= 60)) || die "--live-duration, --kernel-duration: at most 60 s"
+[[ $live_rates =~ ^(max|[0-9]+)(,(max|[0-9]+))*$ ]] ||
+	die "--live-rates: want a list like 1000,5000,max"
 
 mkdir -p "$workdir"
 workdir=$(cd "$workdir" && pwd)
@@ -152,6 +191,24 @@ cleanup() {
 	else
 		rm -rf "$res" "$workdir/compare.pcap" "$workdir/calib.truth"
 	fi
+	if ((do_live || do_kernel)); then
+		ns_gone "$ns_live"
+		ns_gone "$ns_kern"
+	fi
+	if [[ -n $stats_was ]]; then
+		sysctl -q -w kernel.bpf_stats_enabled="$stats_was" || true
+	fi
+	if ((tracefs_mounted)); then
+		umount /sys/kernel/tracing 2>/dev/null || true
+	fi
+}
+# Network namespaces of the live and kernel loads (removed at exit).
+ns_live=ftb-live-$$
+ns_kern=ftb-kern-$$
+stats_was=
+tracefs_mounted=0
+ns_gone() {
+	ip netns del "$1" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -175,6 +232,9 @@ if [[ -z $ftgen ]]; then
 fi
 if [[ -z $rusage ]]; then
 	if [[ -x $build/bench/ftrusage ]]; then rusage=$build/bench/ftrusage; else rusage=$(build_tool ftrusage ""); fi
+fi
+if [[ -z $ftload ]] && ((do_live || do_kernel)); then
+	if [[ -x $build/bench/ftload ]]; then ftload=$build/bench/ftload; else ftload=$(build_tool ftload ""); fi
 fi
 if [[ -z $fintrace && -x $build/cli/fintrace ]]; then
 	fintrace=$build/cli/fintrace
@@ -227,7 +287,7 @@ machine_facts() {
 	echo "| memory | $mem |"
 	echo "| kernel | $kernel |"
 	echo "| system | ${distro:-unknown} |"
-	echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |"
+	echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; each section gives its own) |"
 	echo "| fintrace | $(if [[ -n $fintrace ]]; then "$fintrace" --version 2>&1 | head -1; else echo "not built"; fi) |"
 	echo "| fintrace binary | $(if [[ -n $fintrace ]]; then echo "\`$fintrace\`, built $(date -u -r "$fintrace" +%Y-%m-%dT%H:%M:%SZ)"; else echo "–"; fi) |"
 	echo "| source tree of run.sh | $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown) |"
@@ -235,6 +295,9 @@ machine_facts() {
 	echo "| tcpdump | $(tcpdump --version 2>&1 | head -1 | sed 's/tcpdump version //') ($(tcpdump --version 2>&1 | sed -n 's/^libpcap version \([^ ]*\).*/libpcap \1/p')) |"
 	echo "| tshark | $(tshark --version 2>/dev/null | sed -n 's/^TShark (Wireshark) \([^ ]*\).*/\1/p' | head -1) |"
 	echo "| tcptrace | $(tcptrace -v 2>&1 | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1) |"
+	if ((do_kernel)); then
+		echo "| bpftrace | $(bpftrace --version 2>/dev/null | sed 's/^bpftrace //') |"
+	fi
 	echo "| compiler | $(cc --version 2>/dev/null | head -1) |"
 	echo
 }
@@ -463,29 +526,427 @@ flat_section() {
 	echo
 }
 
-# ---------------------------------------------------------------- hooks
-# Live capture: to come. Plan: replay a ftgen capture with tcpreplay onto
-# one end of a veth pair in a private network namespace at fixed rates,
-# run `fintrace live -i` on the other end, and report the highest rate
-# with no kernel drops (pcap_stats), CPU per packet, and alert latency.
+# ---------------------------------------------------------------- live/kernel
+# Shared by the live and kernel sections: root, namespaces, ftload.
+need_root() {
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "Skipped: needs root (network namespaces, packet capture, eBPF)."
+		echo
+		return 1
+	fi
+	if ! command -v ip >/dev/null; then
+		echo "Skipped: \`ip\` (iproute2) is not installed."
+		echo
+		return 1
+	fi
+	return 0
+}
+
+# A new, empty namespace with only lo up: no other traffic, and no
+# TIME_WAIT sockets left by the previous run.
+ns_fresh() {
+	ns_gone "$1"
+	ip netns add "$1" && ip -n "$1" link set lo up
+}
+
+# wait_for FILE PATTERN SECONDS PID: 0 once FILE has PATTERN, 1 when PID
+# ended or the time ran out.
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 20; i++)); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$4" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# A key=value field of an ftload or ftrusage line: kv FILE KEY
+kv() {
+	local v
+	v=$(sed -n 's/.*\b'"$2"'=\([0-9]*\).*/\1/p' "$1" 2>/dev/null | head -1)
+	echo "${v:-}"
+}
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# ---------------------------------------------------------------- live
+# One capture of one load step. live_run TOOL RATE TAG: TOOL captures lo
+# of a fresh namespace while ftload runs there for $live_dur seconds;
+# the capture lasts 3 s longer than the load (it starts before, waits
+# for "listening on" from the tool, and stops after the load ends).
+live_run() {
+	local tool=$1 rate=$2 tag=$3 cap=$((live_dur + 3)) pid
+	local -a cmd
+	ns_fresh "$ns_live" || { log "live: cannot create $ns_live"; return 1; }
+	case $tool in
+	fintrace)
+		cmd=("$fintrace" live -i lo --duration "${cap}s"
+			--snaplen "$snaplen" --buffer-size "$live_buf"
+			--format json -o "$res/$tag.json" --no-progress)
+		;;
+	tcpdump)
+		cmd=(timeout -s INT "$cap" tcpdump -i lo -n -s "$snaplen"
+			-B $((live_buf * 1024)) -w /dev/null tcp)
+		;;
+	esac
+	log "live: $tool, $rate connections/s: ${cmd[*]}"
+	ip netns exec "$ns_live" "$rusage" -o "$res/$tag.ru" -- "${cmd[@]}" \
+		>/dev/null 2>"$res/$tag.err" &
+	pid=$!
+	if ! wait_for "$res/$tag.err" "listening on" 10 "$pid"; then
+		kill -INT "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		ns_gone "$ns_live"
+		return 1
+	fi
+	ip netns exec "$ns_live" "$ftload" --rate "${rate/max/0}" \
+		--duration "$live_dur" -o "$res/$tag.load" \
+		2>"$res/$tag.load.err" || true
+	wait "$pid" || true
+	ns_gone "$ns_live"
+	sleep 1 # the kernel frees the namespace's sockets in the background
+}
+
+# Kernel drops and packets captured of one run, from the tool's own
+# closing lines (both read pcap_stats at the end of the capture).
+live_counts() {
+	local tool=$1 tag=$2
+	case $tool in
+	fintrace)
+		DROPS=$(sed -n 's/.*, \([0-9]*\) dropped by the kernel.*/\1/p' "$res/$tag.err" | tail -1)
+		CAPTURED=$(sed -n 's/.*: \([0-9]*\) packets captured,.*/\1/p' "$res/$tag.err" | tail -1)
+		FLOWS=$(summary_num "$res/$tag.json" flows)
+		CLEAN=$(sed -n 's/.*"type":"summary".*"clean":\([0-9]*\).*/\1/p' "$res/$tag.json" | head -1)
+		;;
+	tcpdump)
+		DROPS=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$res/$tag.err" | tail -1)
+		CAPTURED=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' "$res/$tag.err" | tail -1)
+		FLOWS=
+		CLEAN=
+		;;
+	esac
+	COMPLETED=$(kv "$res/$tag.load" completed)
+	CPS=$(kv "$res/$tag.load" conn_per_s)
+	local u s
+	u=$(kv "$res/$tag.ru" user_ns)
+	s=$(kv "$res/$tag.ru" sys_ns)
+	CPU_NS=$((${u:-0} + ${s:-0}))
+}
+
 live_section() {
 	echo "## Live capture"
 	echo
-	echo "Not measured yet (pending \`fintrace live\`): highest replay rate" \
-		"without drops, CPU per packet, time from a flow crossing the" \
-		"linger threshold to its alert."
+	need_root || return 0
+	if [[ -z $fintrace ]] || ! command -v tcpdump >/dev/null; then
+		echo "Skipped: needs fintrace and tcpdump."
+		echo
+		return
+	fi
+	local load0 rate tag tool i=0
+	local -a rates order
+	local -A best_cps best_pps broken
+	IFS=, read -r -a rates <<<"$live_rates"
+	load0=$(loadavg)
+	echo "Load: ftload in a network namespace of its own (nothing else" \
+		"on its lo), one client process and one server process:" \
+		"short connections (handshake, a 100-byte request, a 400-byte" \
+		"response, the client closes first, the server closes at the" \
+		"end of stream), 10 packets each, started at the given rate" \
+		"for $live_dur s from 256 client addresses (\`max\`: a closed" \
+		"loop of 32 connections at once, as fast as the machine goes)." \
+		"At each step each tool captures its own run of the same load" \
+		"on that lo (fintrace first at odd steps, tcpdump first at even" \
+		"ones), with the same snap length ($snaplen), capture buffer" \
+		"($live_buf MiB) and kernel filter (\`tcp\`):"
+	echo
+	echo "- fintrace: \`fintrace live -i lo --duration $((live_dur + 3))s --snaplen $snaplen --buffer-size $live_buf --format json -o FILE --no-progress\`"
+	echo "- tcpdump: \`tcpdump -i lo -n -s $snaplen -B $((live_buf * 1024)) -w /dev/null tcp\`, stopped by SIGINT after $((live_dur + 3)) s"
+	echo
+	echo "*kernel drops* is what each tool reports at the end from" \
+		"pcap_stats (fintrace: \"dropped by the kernel\"; tcpdump:" \
+		"\"packets dropped by kernel\"). *achieved* is the load's own" \
+		"count of completed connections over $live_dur s; it falls" \
+		"short of the target when the two cores, shared by client," \
+		"server, kernel and capturing tool, run out. *packets/s* is" \
+		"packets captured over $live_dur s (lo shows each packet twice" \
+		"to the capture, once as outgoing, which libpcap skips; these" \
+		"are the ones kept). *CPU* is the tool's own user + system" \
+		"time (wait4), per packet captured and as a share of one core" \
+		"over the load's $live_dur s."
+	echo
+	echo "Load average at the start of this section: $load0."
+	echo
+	echo "| target conn/s | tool | achieved conn/s | packets/s | kernel drops | CPU per packet (µs) | CPU (% of a core) | flows seen (clean) |"
+	echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	for rate in "${rates[@]}"; do
+		i=$((i + 1))
+		if ((i % 2)); then order=(fintrace tcpdump); else order=(tcpdump fintrace); fi
+		for tool in "${order[@]}"; do
+			tag=live.$i.$tool
+			if ! live_run "$tool" "$rate" "$tag"; then
+				echo "| $rate | $tool | failed: $(tail -1 "$res/$tag.err" 2>/dev/null | tr '|' ' ') | | | | | |" >"$res/$tag.row"
+				broken[$tool]=1
+				continue
+			fi
+			live_counts "$tool" "$tag"
+			if [[ -z $DROPS || -z $CAPTURED || -z $COMPLETED ]]; then
+				echo "| $rate | $tool | failed: $(tail -1 "$res/$tag.err" "$res/$tag.load.err" 2>/dev/null | tr '\n|' '  ') | | | | | |" >"$res/$tag.row"
+				broken[$tool]=1
+				continue
+			fi
+			local pps flows=–
+			pps=$(awk -v p="$CAPTURED" -v d="$live_dur" 'BEGIN { printf "%.0f", p / d }')
+			[[ $tool == fintrace ]] && flows="$FLOWS ($CLEAN)"
+			echo "| $rate | $tool | $CPS | $pps | $DROPS |" \
+				"$(awk -v c="$CPU_NS" -v p="$CAPTURED" 'BEGIN { printf "%.2f", p ? c / 1e3 / p : 0 }') |" \
+				"$(awk -v c="$CPU_NS" -v d="$live_dur" 'BEGIN { printf "%.1f", c / 1e7 / d }') |" \
+				"$flows |" >"$res/$tag.row"
+			# The highest step reached with no drop at it or below.
+			if [[ -z ${broken[$tool]:-} ]]; then
+				if ((DROPS == 0)); then
+					if ((pps > ${best_pps[$tool]:-0})); then
+						best_pps[$tool]=$pps
+						best_cps[$tool]=$CPS
+					fi
+				else
+					broken[$tool]=1
+				fi
+			fi
+		done
+		for tool in fintrace tcpdump; do
+			cat "$res/live.$i.$tool.row"
+		done
+	done
+	echo
+	echo "Load average at the end: $(loadavg)."
+	echo
+	echo "Highest rate with zero kernel drops (at that step and every" \
+		"one below it): fintrace **${best_cps[fintrace]:-none}" \
+		"connections/s, ${best_pps[fintrace]:-0} packets/s**; tcpdump" \
+		"**${best_cps[tcpdump]:-none} connections/s," \
+		"${best_pps[tcpdump]:-0} packets/s**."
 	echo
 }
 
-# Kernel mode: to come. Plan: a loopback client/server in a network
-# namespace opening and closing N connections per second; report the
-# eBPF overhead on that workload (connections/s with and without
-# `fintrace kernel`), events lost, and RSS per tracked socket.
+# ---------------------------------------------------------------- kernel
+# Make sure tracefs is mounted (bpftrace reads tracepoint formats there);
+# what was mounted here is unmounted at exit.
+tracefs_ready() {
+	mountpoint -q /sys/kernel/tracing && return 0
+	mount -t tracefs nodev /sys/kernel/tracing || return 1
+	tracefs_mounted=1
+	log "kernel: mounted tracefs on /sys/kernel/tracing (unmounted at exit)"
+}
+
+# A helper that bpftrace -c runs: the load, measured by ftrusage, and, in
+# the diagnostic run, bpftool's program statistics before bpftrace exits.
+write_kload() {
+	cat >"$res/kload.sh" <<EOS
+#!/bin/bash
+# kload.sh LOAD_OUT RUSAGE_OUT [BPFTOOL_OUT]
+"$rusage" -o "\$2" -- ip netns exec "$ns_kern" "$ftload" --rate 0 \\
+	--duration "$kern_dur" --concurrency "$kern_conc" -o "\$1"
+if [[ -n \${3:-} ]]; then bpftool prog show --json >"\$3"; fi
+EOS
+}
+
+# Sum of run_time_ns and run_cnt of the programs in a bpftool JSON list
+# whose id is not in BEFORE and whose name matches RE: "ns runs".
+bpf_prog_stats() {
+	jq -r --argjson before "$(cat "$2")" --arg re "$3" '
+		[.[] | select(.id as $i | $before | any(. == $i) | not)
+		     | select(.name | test($re))]
+		| "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"' "$1"
+}
+
+# One run: kernel_run CONFIG TAG [diag]. Fills $res/TAG.load (ftload's
+# line), TAG.load.ru (the load's CPU), TAG.ru (the tracer's, with the
+# load inside it for bpftrace), TAG.err, and TAG.bpf for diag runs.
+kernel_run() {
+	local cfg=$1 tag=$2 diag=${3:-} pid child i
+	ns_fresh "$ns_kern" || { log "kernel: cannot create $ns_kern"; return 1; }
+	if [[ -n $diag ]]; then
+		bpftool prog show --json | jq -c '[.[].id]' >"$res/$tag.before"
+	fi
+	case $cfg in
+	untraced)
+		bash "$res/kload.sh" "$res/$tag.load" "$res/$tag.load.ru" \
+			2>"$res/$tag.err" || true
+		;;
+	fintrace)
+		"$rusage" -o "$res/$tag.ru" -- "$fintrace" kernel \
+			--duration "$((kern_dur + 30))s" --format json \
+			-o /dev/null 2>"$res/$tag.err" &
+		pid=$!
+		# Attached once fintrace holds its BPF links.
+		for ((i = 0; i < 200; i++)); do
+			child=$(pgrep -P "$pid" | head -1 || true)
+			if [[ -n $child ]] && ls -l "/proc/$child/fd" 2>/dev/null | grep -q bpf_link; then
+				break
+			fi
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.05
+		done
+		sleep 0.5
+		bash "$res/kload.sh" "$res/$tag.load" "$res/$tag.load.ru" \
+			${diag:+"$res/$tag.bpf"} 2>>"$res/$tag.err" || true
+		kill -INT "$child" 2>/dev/null || true
+		wait "$pid" || true
+		;;
+	bpftrace)
+		"$rusage" -o "$res/$tag.ru" -- bpftrace -c \
+			"/bin/bash $res/kload.sh $res/$tag.load $res/$tag.load.ru${diag:+ $res/$tag.bpf}" \
+			"$here/tcpstates.bt" >/dev/null 2>"$res/$tag.err" || true
+		;;
+	esac
+	ns_gone "$ns_kern"
+	sleep 2 # the kernel frees the namespace's sockets in the background
+}
+
 kernel_section() {
 	echo "## Kernel mode"
 	echo
-	echo "Not measured yet (pending \`fintrace kernel\`): connection churn" \
-		"with and without tracing, lost events, memory per tracked socket."
+	need_root || return 0
+	if [[ -z $fintrace ]] || ! command -v bpftrace >/dev/null ||
+		! command -v jq >/dev/null || ! command -v bpftool >/dev/null; then
+		echo "Skipped: needs fintrace, bpftrace, bpftool and jq."
+		echo
+		return
+	fi
+	if [[ $workdir =~ [[:space:]] ]]; then
+		echo "Skipped: --workdir must have no spaces (bpftrace -c splits its command line)."
+		echo
+		return
+	fi
+	if ! tracefs_ready; then
+		echo "Skipped: cannot mount tracefs on /sys/kernel/tracing."
+		echo
+		return
+	fi
+	write_kload
+	local cfg r tag load0 ok
+	local -a cfgs=(untraced fintrace bpftrace)
+	local ev
+	local -A med_cps min_cps max_cps lcpu tcpu
+	load0=$(loadavg)
+	# Interleaved, so that load from elsewhere hits every configuration.
+	for ((r = 1; r <= kern_runs; r++)); do
+		for cfg in "${cfgs[@]}"; do
+			log "kernel: run $r/$kern_runs, $cfg"
+			kernel_run "$cfg" "k.$cfg.$r"
+		done
+	done
+	for cfg in "${cfgs[@]}"; do
+		med_cps[$cfg]=$(for ((r = 1; r <= kern_runs; r++)); do kv "$res/k.$cfg.$r.load" conn_per_s; done | median)
+		min_cps[$cfg]=$(for ((r = 1; r <= kern_runs; r++)); do kv "$res/k.$cfg.$r.load" conn_per_s; done | sort -n | head -1)
+		max_cps[$cfg]=$(for ((r = 1; r <= kern_runs; r++)); do kv "$res/k.$cfg.$r.load" conn_per_s; done | sort -n | tail -1)
+		# CPU per connection (µs): the load's, and the tracer's own
+		# (bpftrace's rusage holds the load it ran: subtract it).
+		lcpu[$cfg]=$(for ((r = 1; r <= kern_runs; r++)); do
+			awk -v u="$(kv "$res/k.$cfg.$r.load.ru" user_ns)" -v s="$(kv "$res/k.$cfg.$r.load.ru" sys_ns)" \
+				-v n="$(kv "$res/k.$cfg.$r.load" completed)" 'BEGIN { if (n) printf "%.1f\n", (u + s) / n / 1e3 }'
+		done | median)
+		tcpu[$cfg]=$(for ((r = 1; r <= kern_runs; r++)); do
+			[[ -f $res/k.$cfg.$r.ru ]] || continue
+			awk -v u="$(kv "$res/k.$cfg.$r.ru" user_ns)" -v s="$(kv "$res/k.$cfg.$r.ru" sys_ns)" \
+				-v lu="$(kv "$res/k.$cfg.$r.load.ru" user_ns)" -v ls="$(kv "$res/k.$cfg.$r.load.ru" sys_ns)" \
+				-v nest="$([[ $cfg == bpftrace ]] && echo 1 || echo 0)" \
+				-v n="$(kv "$res/k.$cfg.$r.load" completed)" \
+				'BEGIN { t = u + s; if (nest) t -= lu + ls; if (n) printf "%.1f\n", t / n / 1e3 }'
+		done | median)
+	done
+	# fintrace's own count of records and of records lost (ring buffer
+	# full), from its last status line.
+	ev=$(for ((r = 1; r <= kern_runs; r++)); do
+		sed -n 's/.* \([0-9]*\) events, \([0-9]*\) lost.*/\1 \2/p' "$res/k.fintrace.$r.err" | tail -1
+	done)
+
+	echo "Load: ftload in a network namespace of its own, a closed loop of" \
+		"$kern_conc connections at once for $kern_dur s (the same short" \
+		"connections as the live section: 10 packets and 10 TCP state" \
+		"changes each, 5 per endpoint), as fast as the machine goes." \
+		"A new namespace for every run, so that each starts without" \
+		"TIME_WAIT sockets. $kern_runs runs per configuration," \
+		"interleaved (untraced, fintrace, bpftrace, then again); the" \
+		"median is reported."
+	echo
+	echo "- untraced: the load alone"
+	echo "- fintrace: \`fintrace kernel --duration $((kern_dur + 30))s --format json -o /dev/null\`, attached before the load starts and stopped (SIGINT) when it ends: all its hooks (state changes, resets, socket destruction, accept), sockets of every namespace, its 1 s TIME_WAIT sampling"
+	echo "- bpftrace: \`bpftrace -c LOAD bench/tcpstates.bt > /dev/null\`: bcc's tcpstates in bpftrace (tracepoint \`sock:inet_sock_set_state\`, a map of the last change's time keyed by socket address, one printf per change with the time in the previous state)"
+	echo
+	echo "*overhead* is the share of the untraced rate lost: 1 − traced /" \
+		"untraced, from the medians. *load CPU* is the load's own user +" \
+		"system time per connection (the BPF programs run inside it)," \
+		"*tracer CPU* the tracer process's (for bpftrace, minus the" \
+		"load it ran)."
+	echo
+	echo "Load average at the start of this section: $load0."
+	echo
+	echo "| configuration | conn/s (median) | min–max | overhead | load CPU per conn (µs) | tracer CPU per conn (µs) |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	for cfg in "${cfgs[@]}"; do
+		local ovh=–
+		if [[ -z ${med_cps[$cfg]} ]]; then
+			echo "| $cfg | failed: $(tail -1 "$res/k.$cfg.1.err" 2>/dev/null | tr '|' ' ') | | | | |"
+			continue
+		fi
+		if [[ $cfg != untraced && -n ${med_cps[untraced]} ]]; then
+			ovh=$(awk -v a="${med_cps[$cfg]}" -v b="${med_cps[untraced]}" 'BEGIN { printf "%.1f %%", (1 - a / b) * 100 }')
+		fi
+		echo "| $cfg | ${med_cps[$cfg]} | ${min_cps[$cfg]}–${max_cps[$cfg]} | $ovh | ${lcpu[$cfg]:-–} | ${tcpu[$cfg]:-–} |"
+	done
+	echo
+	echo "fintrace's records and lost records (ring buffer full) per run:" \
+		"$(echo "$ev" | awk 'NF == 2 { printf "%s%s/%s", sep, $1, $2; sep = ", " }')."
+	echo
+	kernel_diag
+	echo "Load average at the end: $(loadavg)."
+	echo
+}
+
+# Where the time goes: one more run per tracer with the kernel's BPF
+# statistics on (kernel.bpf_stats_enabled: run time and count of every
+# program), read before the tracer exits.
+kernel_diag() {
+	local cfg tag ns runs n re
+	stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo)
+	if [[ -z $stats_was ]] || ! sysctl -q -w kernel.bpf_stats_enabled=1; then
+		stats_was=
+		return
+	fi
+	echo "Where the time goes (one more run each, with" \
+		"\`kernel.bpf_stats_enabled=1\`, which adds two clock reads to" \
+		"every program run; *BPF* is the run time of the tracer's" \
+		"programs, inside the load's CPU time):"
+	echo
+	echo "| configuration | conn/s | BPF program runs per conn | ns per run | BPF µs per conn | tracer CPU per conn (µs) |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	for cfg in fintrace bpftrace; do
+		tag=k.$cfg.diag
+		log "kernel: $cfg with BPF statistics"
+		kernel_run "$cfg" "$tag" diag
+		case $cfg in
+		fintrace) re='^handle_' ;;
+		bpftrace) re='^inet_sock_set' ;;
+		esac
+		n=$(kv "$res/$tag.load" completed)
+		if [[ ! -s $res/$tag.bpf || -z $n ]]; then
+			echo "| $cfg | failed | | | | |"
+			continue
+		fi
+		read -r ns runs < <(bpf_prog_stats "$res/$tag.bpf" "$res/$tag.before" "$re")
+		awk -v ns="$ns" -v runs="$runs" -v n="$n" -v cfg="$cfg" \
+			-v cps="$(kv "$res/$tag.load" conn_per_s)" \
+			-v u="$(kv "$res/$tag.ru" user_ns)" -v s="$(kv "$res/$tag.ru" sys_ns)" \
+			-v lu="$(kv "$res/$tag.load.ru" user_ns)" -v ls="$(kv "$res/$tag.load.ru" sys_ns)" \
+			'BEGIN {
+				t = u + s; if (cfg == "bpftrace") t -= lu + ls;
+				printf "| %s | %s | %.1f | %.0f | %.2f | %.2f |\n", cfg, cps,
+					runs / n, runs ? ns / runs : 0, ns / n / 1e3, t / n / 1e3 }'
+	done
+	sysctl -q -w kernel.bpf_stats_enabled="$stats_was" || true
+	stats_was=
 	echo
 }
 

@@ -3,27 +3,31 @@
 # Smoke test of the benchmark tools (ctest bench_smoke): ftgen writes
 # valid, deterministic captures with the packet count its truth claims and
 # consistent sequence numbers and checksums (as tcpdump and tshark see
-# them); fintrace, when given, finds the verdicts of the truth; and
-# bench/run.sh in a reduced quick mode prints its tables. Under 30 s.
+# them); fintrace, when given, finds the verdicts of the truth; ftload
+# completes the connections it is asked for; bench/run.sh in a reduced
+# quick mode prints its tables, and, as root, its live section at one
+# low rate finds no drop and every connection clean. Under 30 s.
 #
-#   smoke.sh --ftgen PATH --rusage PATH [--fintrace PATH]
+#   smoke.sh --ftgen PATH --rusage PATH [--fintrace PATH] [--ftload PATH]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 ftgen=
 rusage=
 fintrace=
+ftload=
 while (($#)); do
 	case $1 in
 	--ftgen) ftgen=$2; shift ;;
 	--rusage) rusage=$2; shift ;;
 	--fintrace) fintrace=$2; shift ;;
+	--ftload) ftload=$2; shift ;;
 	*) echo "smoke.sh: unknown argument '$1'" >&2; exit 1 ;;
 	esac
 	shift
 done
 [[ -x $ftgen && -x $rusage ]] || {
-	echo "usage: smoke.sh --ftgen PATH --rusage PATH [--fintrace PATH]" >&2
+	echo "usage: smoke.sh --ftgen PATH --rusage PATH [--fintrace PATH] [--ftload PATH]" >&2
 	exit 1
 }
 
@@ -143,6 +147,50 @@ fi
 if ((failed)); then
 	echo "--- report"
 	cat "$tmp/report.md"
+fi
+
+# ftload: 100 connections in half a second on this host's loopback, all
+# completed; bad options refused.
+if [[ -n $ftload ]]; then
+	if "$ftload" --rate 200 --duration 0.5 >"$tmp/load.out" 2>"$tmp/load.err"; then
+		ok "ftload runs"
+		check "ftload completes 100 of 100 connections ($(cat "$tmp/load.out"))" \
+			grep -q 'started=100 completed=100 failed=0 unfinished=0' "$tmp/load.out"
+	else
+		fail "ftload failed: $(head -c 200 "$tmp/load.err")"
+	fi
+	for bad_opt in "--rate x" "--duration 0" "--duration 121" \
+		"--server 1.2.3" "--concurrency 0" "stray"; do
+		set +e
+		# shellcheck disable=SC2086
+		"$ftload" $bad_opt 2>/dev/null
+		rc=$?
+		set -e
+		check "ftload $bad_opt exits 1" test "$rc" -eq 1
+	done
+fi
+
+# The live section at one low rate, as root (namespaces, capture).
+if [[ -n $fintrace && -n $ftload && $(id -u) -eq 0 ]] &&
+	command -v tcpdump >/dev/null && command -v ip >/dev/null; then
+	if "$here/run.sh" --no-compare --no-memory --no-flatness --live \
+		--live-rates 500 --live-duration 1 --workdir "$tmp/live" \
+		--ftgen "$ftgen" --rusage "$rusage" --fintrace "$fintrace" \
+		--ftload "$ftload" >"$tmp/live.md" 2>"$tmp/live.err"; then
+		ok "run.sh --live exits 0"
+	else
+		fail "run.sh --live failed: $(tail -3 "$tmp/live.err")"
+	fi
+	check "live: fintrace saw 500 clean flows without drops" \
+		grep -Eq '^\| 500 \| fintrace \| 500 \| [0-9]+ \| 0 \| .* \| 500 \(500\) \|$' "$tmp/live.md"
+	check "live: tcpdump captured without drops" \
+		grep -Eq '^\| 500 \| tcpdump \| 500 \| [0-9]+ \| 0 \|' "$tmp/live.md"
+	if ((failed)); then
+		echo "--- live report"
+		cat "$tmp/live.md"
+	fi
+else
+	echo "skip: live section (needs root, fintrace, ftload, tcpdump, ip)"
 fi
 
 echo "smoke: $passed passed, $failed failed"
