@@ -35,6 +35,8 @@
 #include "cli/opts.h"
 #include "cli/output.h"
 #include "cli/pipeline.h"
+#include "capture/evidence.h"
+#include "analysis/html.h"
 
 #define NS ((uint64_t)1000000000)
 #define TICK_NS (100 * (uint64_t)1000000)
@@ -586,6 +588,7 @@ int cmd_live(int argc, char **argv)
 	const char *input_error = NULL;
 	const char *inputs[1];
 	char *user = NULL;
+	struct ev *ev = NULL;
 	uid_t uid = 0;
 	gid_t gid = 0;
 	int status = FT_EXIT_OK, signals = 0, rc;
@@ -664,6 +667,23 @@ int cmd_live(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 		goto out;
 	}
+	if (o.evidence_file) {
+		/* One pass only: packets of undecided flows wait in memory. */
+		struct ev_config ec = {
+			.path = o.evidence_file,
+			.verdicts = o.evidence_verdicts,
+			.buffer_bytes = o.evidence_buffer,
+			.nsec = 1,
+			.streaming = 1,
+		};
+
+		ev = ev_open(&ec, err);
+		if (!ev) {
+			fprintf(stderr, "fintrace live: %s\n", err);
+			status = FT_EXIT_INPUT;
+			goto out;
+		}
+	}
 	/* Everything that needs root is open: give root up. */
 	if (user && drop_privileges(user, uid, gid, err)) {
 		fprintf(stderr, "fintrace live: %s\n", err);
@@ -676,6 +696,8 @@ int cmd_live(int argc, char **argv)
 		goto out;
 	}
 	pipeline_watch(&ctx.pl, &watch, &ctx);
+	if (ev)
+		pipeline_evidence(&ctx.pl, ev, 1);
 	ctx.out = out.fp;
 	ctx.json_alerts = o.format == RPT_JSON;
 	if (!o.progress)
@@ -740,7 +762,32 @@ int cmd_live(int argc, char **argv)
 	/* A socket still in CLOSE_WAIT has been there until the stop. */
 	if (ctx.pl.first_ns && ctx.stop_ns > ctx.pl.last_ns)
 		ctx.pl.last_ns = ctx.stop_ns;
+	if (ev) {
+		pipeline_flush(&ctx.pl);
+		if (pipeline_evidence_finish(&ctx.pl, &o, err)) {
+			fprintf(stderr, "fintrace live: %s\n", err);
+			status = FT_EXIT_INPUT;
+		}
+	}
 	rc = pipeline_finish(&ctx.pl, inputs, 1, input_error);
+	if (o.report_file) {
+		struct html_input hin = {.name = o.iface,
+					 .format = "live capture"};
+		struct html_meta m = {.inputs = &hin, .ninputs = 1};
+		char cmd[4096], when[48];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		out_command_line(cmd, sizeof(cmd), argc, argv);
+		gmtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		m.command_line = cmd;
+		m.generated = when;
+		if (pipeline_html(&ctx.pl, o.report_file, &m, err)) {
+			fprintf(stderr, "fintrace live: %s\n", err);
+			status = FT_EXIT_INPUT;
+		}
+	}
 	err[0] = '\0';
 	if (out_close(&out, err) || rc) {
 		if (!out.quiet_epipe)
@@ -759,6 +806,7 @@ out:
 	sig_cap = NULL;
 	cw_free_all(&ctx);
 	pipeline_free(&ctx.pl);
+	ev_free(ev);
 	out_close(&out, NULL);
 	live_free(ctx.cap);
 	free(user);

@@ -129,31 +129,6 @@ static int evidence_pass(const struct ft_opts *o, struct pipeline *pl,
 	return rc;
 }
 
-/* The command line as typed, quoted where a shell would need it. */
-static void command_line(char *buf, size_t n, int argc, char **argv)
-{
-	size_t used = (size_t)snprintf(buf, n, "fintrace");
-
-	for (int i = 0; i < argc && used < n; i++) {
-		const char *a = argv[i];
-		int plain = *a != '\0';
-
-		for (const char *p = a; *p; p++)
-			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
-				    "QRSTUVWXYZ0123456789_./:=,+-@%",
-				    *p))
-				plain = 0;
-		used += (size_t)snprintf(buf + used, n - used, " %s",
-					 plain ? "" : "'");
-		for (const char *p = a; *p && used < n; p++)
-			used += (size_t)snprintf(buf + used, n - used, "%s",
-						 *p == '\'' ? "'\\''" :
-							       (char[2]){*p, 0});
-		if (!plain && used < n)
-			used += (size_t)snprintf(buf + used, n - used, "'");
-	}
-}
-
 /* What the inputs say about themselves (format, resolution, notes). */
 struct capinfos {
 	struct ev_capinfo *ci;
@@ -246,7 +221,10 @@ int cmd_read(int argc, char **argv)
 		goto out;
 	}
 	if (o.evidence_file) {
-		/* Standard input cannot be read twice: buffer instead. */
+		/*
+		 * Standard input, a named pipe or /dev/fd/N (a process
+		 * substitution) cannot be read twice: buffer instead.
+		 */
 		struct ev_config ec = {
 			.path = o.evidence_file,
 			.verdicts = o.evidence_verdicts,
@@ -254,9 +232,13 @@ int cmd_read(int argc, char **argv)
 			.nsec = caps.nsec,
 		};
 
-		for (int i = 0; i < o.nargs; i++)
-			if (!strcmp(o.args[i], "-"))
+		for (int i = 0; i < o.nargs; i++) {
+			struct stat st;
+
+			if (!strcmp(o.args[i], "-") || stat(o.args[i], &st) ||
+			    !S_ISREG(st.st_mode))
 				streaming = 1;
+		}
 		ec.streaming = streaming;
 		ev = ev_open(&ec, err);
 		if (!ev) {
@@ -315,7 +297,7 @@ int cmd_read(int argc, char **argv)
 		time_t now = time(NULL);
 		struct tm tm;
 
-		command_line(cmd, sizeof(cmd), argc, argv);
+		out_command_line(cmd, sizeof(cmd), argc, argv);
 		gmtime_r(&now, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 		m.command_line = cmd;

@@ -161,6 +161,11 @@ static const char usage_live[] =
 	"      --idle-timeout DUR, --grace DUR, --max-flows N, --top N,\n"
 	"      --fail-on LIST, --all, --time-wait DUR, --peer-os OS,\n"
 	"      --port-range LO-HI, --time-wait-share PCT   as for fintrace read\n"
+	"      --evidence FILE    at the end, write every packet of the flagged\n"
+	"                         flows to FILE (kept in memory meanwhile)\n"
+	"      --evidence-verdicts LIST, --evidence-buffer SIZE\n"
+	"                         as for fintrace read (256M of packets)\n"
+	"      --report FILE      also write a self-contained HTML report\n"
 	"  -h, --help             this text\n";
 
 const char *opts_usage(enum opts_mode mode)
@@ -477,9 +482,6 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		    (c == 'i' || c == 'w' || c == 'Z' || c == 'c' ||
 		     (c >= O_DURATION && c <= O_PROMISC)))
 			BAD("%s is an option of fintrace live",
-			    argv[optind - 1]);
-		if (mode == OPTS_LIVE && c >= O_EVIDENCE && c <= O_REPORT)
-			BAD("%s is an option of fintrace read",
 			    argv[optind - 1]);
 	}
 	if (o->help || o->version)

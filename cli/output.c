@@ -98,3 +98,28 @@ int out_close(struct out_file *o, char *err)
 			 strerror(e));
 	return -e;
 }
+
+/* The command line as typed, quoted where a shell would need it. */
+void out_command_line(char *buf, size_t n, int argc, char **argv)
+{
+	size_t used = (size_t)snprintf(buf, n, "fintrace");
+
+	for (int i = 0; i < argc && used < n; i++) {
+		const char *a = argv[i];
+		int plain = *a != '\0';
+
+		for (const char *p = a; *p; p++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+				    "QRSTUVWXYZ0123456789_./:=,+-@%",
+				    *p))
+				plain = 0;
+		used += (size_t)snprintf(buf + used, n - used, " %s",
+					 plain ? "" : "'");
+		for (const char *p = a; *p && used < n; p++)
+			used += (size_t)snprintf(buf + used, n - used, "%s",
+						 *p == '\'' ? "'\\''" :
+							       (char[2]){*p, 0});
+		if (!plain && used < n)
+			used += (size_t)snprintf(buf + used, n - used, "'");
+	}
+}

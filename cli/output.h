@@ -33,4 +33,10 @@ int out_open(struct out_file *o, const char *path, char *err);
  */
 int out_close(struct out_file *o, char *err);
 
+/*
+ * "fintrace" and argv[0..argc) as a shell would take them back (quoted
+ * where needed), for reports; truncated to n bytes.
+ */
+void out_command_line(char *buf, size_t n, int argc, char **argv);
+
 #endif /* FT_CLI_OUTPUT_H */

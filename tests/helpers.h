@@ -129,7 +129,8 @@ static inline int helper_analyse(const char *path, struct got *g,
 	flow_table_flush(t, last);
 	flow_table_free(t);
 	src_free(src);
-	qsort(g->v, g->n, sizeof(*g->v), helper_cmp_id);
+	if (g->n)
+		qsort(g->v, g->n, sizeof(*g->v), helper_cmp_id);
 	return rc < 0 ? -1 : 0;
 }
 

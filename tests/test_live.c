@@ -427,7 +427,9 @@ Test(live, scenario_verdicts_alerts_sigint_match_read)
 	char *argv[] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live",
 			"-i", "veth-s", "-w", path_dup("live.pcap"),
 			"--format", "json", "--linger", "1s", "--interval",
-			"1s", "--duration", "30s", NULL};
+			"1s", "--duration", "30s",
+			"--evidence", path_dup("ev.pcap"),
+			"--report", path_dup("live.html"), NULL};
 	/* clang-format on */
 	struct stat sb;
 	pid_t live;
@@ -533,6 +535,22 @@ Test(live, scenario_verdicts_alerts_sigint_match_read)
 		     0, "the -w file does not hold every packet analysed");
 	cr_assert(strstr(slurp("live.err"), "packets captured"),
 		  "no final statistics line: %s", slurp("live.err"));
+
+	/* --evidence: the leak and the late close, and only them, private;
+	 * read back they keep their verdicts. --report: the HTML page. */
+	cr_assert_eq(stat(path_in("ev.pcap"), &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
+	cr_assert_eq(run("%s read --format json --linger 1s %s | jq -r "
+			 "'select(.type==\"flow\") | (.server | split(\":\") "
+			 "| last) + \" \" + .verdict' | sort > %s",
+			 FINTRACE, path_in("ev.pcap"), path_in("ev.verdicts")),
+		     0);
+	cr_assert_str_eq(slurp("ev.verdicts"),
+			 "9101 never-closed\n9102 late-close\n");
+	cr_assert_eq(run("grep -q 'id=\"headline\"' %s && grep -q "
+			 "'" SRV_ADDR ":9101' %s",
+			 path_in("live.html"), path_in("live.html")),
+		     0, "no HTML report");
 }
 
 Test(live, kernel_drops_are_counted_and_mark_flows_lossy)
