@@ -14,7 +14,17 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "analysis/index.h"
+
+/* Group keys hash with idx_hash (uthash's Jenkins shows in profiles). */
+#define HASH_FUNCTION(keyptr, keylen, hashv)                                \
+	do {                                                                \
+		(hashv) = (unsigned)idx_hash(keyptr, keylen);               \
+	} while (0)
+
 #include <uthash.h>
+
+#define RPT_GCACHE 4096
 
 #define RPT_WORST RPT_GROUP_WORST
 #define NS ((uint64_t)1000000000)
@@ -52,6 +62,7 @@ struct rpt_group {
 	uint64_t late_max;       /* longest close-wait of a late close */
 	uint64_t *vals;          /* reservoir of close-wait values */
 	uint32_t nvals;
+	uint32_t cap_vals;       /* grows to RPT_EXACT_VALUES */
 	uint64_t cw_now;         /* sockets of this side in CLOSE_WAIT now */
 	uint64_t cw_peak;
 	uint64_t cw_peak_ns;
@@ -70,7 +81,9 @@ struct rpt_group {
 struct rpt {
 	struct rpt_config cfg;
 	struct rpt_group *groups;
-	struct rpt_group *last_group; /* most flows repeat the last service */
+	/* Direct-mapped cache in front of the group table: a flow's service
+	 * and client host were most likely seen a moment ago. */
+	struct rpt_group *gcache[RPT_GCACHE];
 	struct rpt_brief *worst;
 	unsigned nworst;
 	uint64_t origin_ns;
@@ -592,18 +605,21 @@ static struct rpt_group *group_get(struct rpt *r, const struct flow_key *k,
 				   int idx, enum rpt_side side)
 {
 	struct rpt_gkey gk;
-	struct rpt_group *g;
+	struct rpt_group *g, **slot;
+	uint64_t h;
 
 	memset(&gk, 0, sizeof(gk));
 	memcpy(gk.addr, k->addr[idx], 16);
 	gk.family = k->family;
 	gk.side = (uint8_t)side;
 	gk.port = side == SIDE_SERVER ? k->port[idx] : 0;
-	if (r->last_group && !memcmp(&r->last_group->key, &gk, sizeof(gk)))
-		return r->last_group;
-	HASH_FIND(hh, r->groups, &gk, sizeof(gk), g);
+	h = idx_hash(&gk, sizeof(gk));
+	slot = &r->gcache[h & (RPT_GCACHE - 1)];
+	if (*slot && !memcmp(&(*slot)->key, &gk, sizeof(gk)))
+		return *slot;
+	HASH_FIND_BYHASHVALUE(hh, r->groups, &gk, sizeof(gk), (unsigned)h, g);
 	if (g) {
-		r->last_group = g;
+		*slot = g;
 		return g;
 	}
 	g = calloc(1, sizeof(*g));
@@ -612,7 +628,9 @@ static struct rpt_group *group_get(struct rpt *r, const struct flow_key *k,
 	g->key = gk;
 	g->tl_width = r->tl_width;
 	g->tl_last = -1;
-	HASH_ADD(hh, r->groups, key, sizeof(g->key), g);
+	HASH_ADD_BYHASHVALUE(hh, r->groups, key, sizeof(g->key), (unsigned)h,
+			     g);
+	*slot = g;
 	return g;
 }
 
@@ -701,12 +719,19 @@ static void sample_add(struct rpt *r, struct rpt_group *g, uint64_t v)
 	g->cw_n++;
 	if (v > g->cw_max)
 		g->cw_max = v;
-	if (!g->vals) {
-		g->vals = malloc(RPT_EXACT_VALUES * sizeof(*g->vals));
-		if (!g->vals)
+	if (g->nvals == g->cap_vals && g->cap_vals < RPT_EXACT_VALUES) {
+		/* Grow with the group: most services see a few flows. */
+		uint32_t cap = g->cap_vals ? 2 * g->cap_vals : 16;
+		uint64_t *nv = realloc(g->vals, cap * sizeof(*nv));
+
+		if (!nv) {
+			g->cw_n--;
 			return;
+		}
+		g->vals = nv;
+		g->cap_vals = cap;
 	}
-	if (g->nvals < RPT_EXACT_VALUES) {
+	if (g->nvals < g->cap_vals) {
 		g->vals[g->nvals++] = v;
 		return;
 	}
