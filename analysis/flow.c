@@ -50,6 +50,7 @@ struct flow_entry {
 	struct flow_entry *prev;
 	struct flow_entry *next;
 	uint8_t list;
+	uint8_t touched;       /* a packet since it was (re)queued */
 };
 
 struct flow_list_head {
@@ -190,14 +191,35 @@ static void finalise(struct flow_table *t, struct flow_entry *e,
 }
 
 /* Finalise what has run out of time; CLOSE_WAIT flows are parked. */
+/*
+ * The lists are kept in order lazily (second chance, as the CLOCK page
+ * replacement does): a packet only marks its flow touched, and a touched
+ * flow found at a list head goes back to the tail. Moving a flow on every
+ * packet would touch its two neighbours, two more cache misses per packet.
+ * A silent flow is thus finalised between one and two timeouts after its
+ * last packet.
+ */
+static struct flow_entry *untouched_head(struct flow_table *t,
+					 enum flow_list l, size_t max_moves)
+{
+	struct flow_entry *e;
+
+	while ((e = t->lists[l].head) && e->touched && max_moves--) {
+		e->touched = 0;
+		list_unlink(t, e);
+		list_append(t, e, l);
+	}
+	return e;
+}
+
 static void sweep(struct flow_table *t, uint64_t now)
 {
 	struct flow_entry *e;
 
-	while ((e = t->lists[LIST_DONE].head) &&
+	while ((e = untouched_head(t, LIST_DONE, SIZE_MAX)) &&
 	       e->td.last_ns + t->cfg.grace_ns <= now)
 		finalise(t, e, FLOW_END_FINISHED, e->td.last_ns);
-	while ((e = t->lists[LIST_ACTIVE].head) &&
+	while ((e = untouched_head(t, LIST_ACTIVE, SIZE_MAX)) &&
 	       e->td.last_ns + t->cfg.idle_ns <= now) {
 		if (e->td.in_close_wait) {
 			list_unlink(t, e);
@@ -214,7 +236,8 @@ static void evict_one(struct flow_table *t)
 					       LIST_PARKED};
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		struct flow_entry *e = t->lists[order[i]].head;
+		/* A few second chances, then the head goes regardless. */
+		struct flow_entry *e = untouched_head(t, order[i], 8);
 
 		if (e) {
 			finalise(t, e, FLOW_END_EVICTED, t->now_ns);
@@ -236,9 +259,16 @@ static void apply(struct flow_table *t, struct flow_entry *e, unsigned ev,
 		if (t->hooks.close_wait)
 			t->hooks.close_wait(t->ctx, &e->key, &e->td, -1, now);
 	}
-	list_unlink(t, e);
-	list_append(t, e,
-		    td_flow_finished(&e->td) ? LIST_DONE : LIST_ACTIVE);
+	enum flow_list want =
+		td_flow_finished(&e->td) ? LIST_DONE : LIST_ACTIVE;
+
+	if (e->list != want) {
+		list_unlink(t, e);
+		list_append(t, e, want);
+		e->touched = 0;
+	} else {
+		e->touched = 1;
+	}
 }
 
 static void server_key(const struct flow_key *k, int idx,
@@ -323,6 +353,7 @@ int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 	e->id = ++t->stats.flows;
 	e->prev = e->next = NULL;
 	e->list = LIST_ACTIVE;
+	e->touched = 0;
 	if (idx_insert(&t->idx, h, e)) {
 		free(e);
 		return -ENOMEM;
