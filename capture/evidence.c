@@ -748,7 +748,11 @@ int ev_capinfo_read(const char *path, struct ev_capinfo *ci)
 
 	memset(ci, 0, sizeof(*ci));
 	ci->nsec = -1;
-	if (!strcmp(path, "-"))
+	/*
+	 * Only regular files: opening a named pipe would block, and closing
+	 * it again could make its writer fail before the analysis opens it.
+	 */
+	if (!strcmp(path, "-") || (!stat(path, &st) && !S_ISREG(st.st_mode)))
 		return -ESPIPE;
 	f = fopen(path, "rb");
 	if (!f)
