@@ -649,3 +649,60 @@ Test(broken, pcapng_second_section)
 		cw_free(&c);
 	}
 }
+
+/*
+ * Inputs that can be read only once: a named pipe and a process
+ * substitution (/dev/fd/N), with --evidence. The evidence must come from
+ * the one read (as for standard input), not from a second open that
+ * blocks on the pipe forever or finds it drained: exit 0, and the
+ * evidence holds the never-closed flow's 5 packets. With --report, the
+ * pipe is not opened before the analysis (its writer would die).
+ */
+Test(broken, pipe_inputs_with_evidence)
+{
+	struct cw_buf b = {0};
+	char cap[512], fifo[512], ev[512];
+	int st;
+
+	snprintf(cap, sizeof(cap), "%s", cmd_path("base.pcap"));
+	snprintf(fifo, sizeof(fifo), "%s", cmd_path("fifo"));
+	snprintf(ev, sizeof(ev), "%s", cmd_path("ev.pcap"));
+	base_pcap(&b, NULL, CW_LT_ETHERNET);
+	cr_assert_eq(cw_save(&b, b.n, cap), 0);
+	cw_free(&b);
+
+	st = cmd_run("mkfifo %s && { cat %s > %s & } && timeout -k 5 30 %s "
+		     "read --format json %s --evidence %s > %s 2> %s",
+		     fifo, cap, fifo, FINTRACE, fifo, ev, cmd_path("out"),
+		     cmd_path("err"));
+	cr_assert_neq(st, CMD_TIMED_OUT, "fintrace hung on a named pipe");
+	cr_assert_eq(st, 0, "named pipe: %s", cmd_slurp("err"));
+	cr_assert(cmd_jq("out", "last | " WHOLE " and .error == null"));
+	cr_assert_eq(cmd_run("test \"$(%s read --format json %s | tail -n 1 | "
+			     "jq .packets)\" = 5",
+			     FINTRACE, ev),
+		     0, "evidence from a named pipe");
+
+	st = cmd_run("timeout -k 5 30 %s read --format json <(cat %s) "
+		     "--evidence %s > %s 2> %s",
+		     FINTRACE, cap, ev, cmd_path("out"), cmd_path("err"));
+	cr_assert_neq(st, CMD_TIMED_OUT, "fintrace hung on /dev/fd/N");
+	cr_assert_eq(st, 0, "process substitution: %s", cmd_slurp("err"));
+	cr_assert(cmd_jq("out", "last | " WHOLE " and .error == null"));
+	cr_assert_eq(cmd_run("test \"$(%s read --format json %s | tail -n 1 | "
+			     "jq .packets)\" = 5",
+			     FINTRACE, ev),
+		     0, "evidence from a process substitution");
+
+	for (int i = 0; i < 5; i++) {
+		st = cmd_run("rm -f %s && mkfifo %s && { cat %s > %s & } && "
+			     "timeout -k 5 30 %s read --format json %s "
+			     "--report %s > %s 2> %s",
+			     fifo, fifo, cap, fifo, FINTRACE, fifo,
+			     cmd_path("r.html"), cmd_path("out"),
+			     cmd_path("err"));
+		cr_assert_neq(st, CMD_TIMED_OUT, "hung on a named pipe");
+		cr_assert_eq(st, 0, "--report: %s", cmd_slurp("err"));
+		cr_assert(cmd_jq("out", "last | " WHOLE));
+	}
+}
