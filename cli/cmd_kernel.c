@@ -185,25 +185,6 @@ static int parse_uint(const char *s, uint64_t lo, uint64_t hi, int suffix,
 	return 0;
 }
 
-/* "LOW-HIGH" within 1-65535, LOW <= HIGH. */
-static int parse_range(const char *s, uint16_t *lo, uint16_t *hi)
-{
-	const char *dash = strchr(s, '-');
-	char a[16];
-	uint64_t l, h;
-
-	if (!dash || dash == s || (size_t)(dash - s) >= sizeof(a))
-		return -EINVAL;
-	memcpy(a, s, (size_t)(dash - s));
-	a[dash - s] = '\0';
-	if (parse_uint(a, 1, 65535, 0, &l) ||
-	    parse_uint(dash + 1, 1, 65535, 0, &h) || l > h)
-		return -EINVAL;
-	*lo = (uint16_t)l;
-	*hi = (uint16_t)h;
-	return 0;
-}
-
 static int parse_verdicts(const char *s, unsigned *mask)
 {
 	char buf[256], *tok, *save = NULL;
@@ -289,13 +270,7 @@ static int kopts_parse(int argc, char **argv, struct kopts *o, char *err)
 			o->family = c == '4' ? 4 : 6;
 			break;
 		case K_FORMAT:
-			if (!strcmp(optarg, "text"))
-				o->format = RPT_TEXT;
-			else if (!strcmp(optarg, "json"))
-				o->format = RPT_JSON;
-			else if (!strcmp(optarg, "csv"))
-				o->format = RPT_CSV;
-			else
+			if (opts_parse_format(optarg, &o->format))
 				BAD("--format: \"%s\" is not text, json or csv",
 				    optarg);
 			break;
@@ -332,7 +307,7 @@ static int kopts_parse(int argc, char **argv, struct kopts *o, char *err)
 			o->progress = 0;
 			break;
 		case K_PORT_RANGE:
-			if (parse_range(optarg, &o->port_lo, &o->port_hi))
+			if (opts_parse_range(optarg, &o->port_lo, &o->port_hi))
 				BAD("--port-range: \"%s\" is not LOW-HIGH "
 				    "within 1-65535",
 				    optarg);

@@ -773,17 +773,9 @@ int cmd_live(int argc, char **argv)
 	if (o.report_file) {
 		struct html_input hin = {.name = o.iface,
 					 .format = "live capture"};
-		struct html_meta m = {.inputs = &hin, .ninputs = 1};
-		char cmd[4096], when[48];
-		time_t now = time(NULL);
-		struct tm tm;
 
-		out_command_line(cmd, sizeof(cmd), argc, argv);
-		gmtime_r(&now, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-		m.command_line = cmd;
-		m.generated = when;
-		if (pipeline_html(&ctx.pl, o.report_file, &m, err)) {
+		if (pipeline_html(&ctx.pl, o.report_file, &hin, 1, argc, argv,
+				  err)) {
 			fprintf(stderr, "fintrace live: %s\n", err);
 			status = FT_EXIT_INPUT;
 		}

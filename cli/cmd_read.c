@@ -93,7 +93,7 @@ static int evidence_pass(const struct ft_opts *o, struct pipeline *pl,
 	struct src_reader *src;
 	struct src_packet pkt;
 	char serr[FT_ERRBUF_SIZE];
-	int rc;
+	int rc = 0;
 
 	(void)pl;
 	if (!ev_marked(ev))
@@ -288,24 +288,10 @@ int cmd_read(int argc, char **argv)
 	}
 	rc = pipeline_finish(&pl, (const char *const *)o.args,
 			     (size_t)o.nargs, input_error);
-	if (o.report_file) {
-		struct html_meta m = {
-			.inputs = caps.in,
-			.ninputs = caps.n,
-		};
-		char cmd[4096], when[48];
-		time_t now = time(NULL);
-		struct tm tm;
-
-		out_command_line(cmd, sizeof(cmd), argc, argv);
-		gmtime_r(&now, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-		m.command_line = cmd;
-		m.generated = when;
-		if (pipeline_html(&pl, o.report_file, &m, err)) {
-			fprintf(stderr, "fintrace read: %s\n", err);
-			status = FT_EXIT_INPUT;
-		}
+	if (o.report_file && pipeline_html(&pl, o.report_file, caps.in, caps.n,
+					   argc, argv, err)) {
+		fprintf(stderr, "fintrace read: %s\n", err);
+		status = FT_EXIT_INPUT;
 	}
 	err[0] = '\0';
 	if (out_close(&out, err) || rc) {

@@ -284,14 +284,13 @@ static int join_words(char **w, int n, char *buf, size_t len)
 		return -EINVAL;                                   \
 	} while (0)
 
-/* "LOW-HIGH" with 1 <= LOW <= HIGH <= 65535. */
-static int parse_range(const char *s, uint16_t *lo, uint16_t *hi)
+int opts_parse_range(const char *s, uint16_t *lo, uint16_t *hi)
 {
 	char a[16];
 	const char *dash = strchr(s, '-');
 	uint64_t l, h;
 
-	if (!dash || (size_t)(dash - s) >= sizeof(a))
+	if (!dash || dash == s || (size_t)(dash - s) >= sizeof(a))
 		return -EINVAL;
 	memcpy(a, s, (size_t)(dash - s));
 	a[dash - s] = '\0';
@@ -300,6 +299,19 @@ static int parse_range(const char *s, uint16_t *lo, uint16_t *hi)
 		return -EINVAL;
 	*lo = (uint16_t)l;
 	*hi = (uint16_t)h;
+	return 0;
+}
+
+int opts_parse_format(const char *s, enum rpt_format *f)
+{
+	if (!strcmp(s, "text"))
+		*f = RPT_TEXT;
+	else if (!strcmp(s, "json"))
+		*f = RPT_JSON;
+	else if (!strcmp(s, "csv"))
+		*f = RPT_CSV;
+	else
+		return -EINVAL;
 	return 0;
 }
 
@@ -325,13 +337,7 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 				NULL)) != -1) {
 		switch (c) {
 		case O_FORMAT:
-			if (!strcmp(optarg, "text"))
-				o->format = RPT_TEXT;
-			else if (!strcmp(optarg, "json"))
-				o->format = RPT_JSON;
-			else if (!strcmp(optarg, "csv"))
-				o->format = RPT_CSV;
-			else
+			if (opts_parse_format(optarg, &o->format))
 				BAD("--format: \"%s\" is not text, json or csv",
 				    optarg);
 			break;
@@ -439,7 +445,7 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 				    optarg);
 			break;
 		case O_PORT_RANGE:
-			if (parse_range(optarg, &o->port_lo, &o->port_hi))
+			if (opts_parse_range(optarg, &o->port_lo, &o->port_hi))
 				BAD("--port-range: \"%s\" is not LOW-HIGH "
 				    "within 1-65535",
 				    optarg);

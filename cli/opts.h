@@ -79,6 +79,12 @@ int opts_parse_duration(const char *s, uint64_t *ns);
  */
 int opts_parse_size(const char *s, uint64_t *bytes);
 
+/* Parse "text", "json" or "csv". Returns 0 or -EINVAL. */
+int opts_parse_format(const char *s, enum rpt_format *f);
+
+/* Parse "LOW-HIGH" with 1 <= LOW <= HIGH <= 65535. Returns 0 or -EINVAL */
+int opts_parse_range(const char *s, uint16_t *lo, uint16_t *hi);
+
 /* Parse "never-closed,late-close" into a verdict bit mask. */
 int opts_parse_verdicts(const char *s, unsigned *mask);
 

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/output.h"
 
@@ -214,11 +215,23 @@ int pipeline_evidence_finish(struct pipeline *pl, const struct ft_opts *o,
 }
 
 int pipeline_html(struct pipeline *pl, const char *path,
-		  const struct html_meta *m, char *err)
+		  const struct html_input *in, size_t nin, int argc,
+		  char **argv, char *err)
 {
 	const struct rpt_view *v = rpt_get_view(pl->rpt);
+	struct html_meta meta = {.inputs = in, .ninputs = nin};
+	const struct html_meta *m = &meta;
+	char cmd[4096], when[48];
+	time_t now = time(NULL);
 	struct out_file out;
+	struct tm tm;
 	int rc;
+
+	out_command_line(cmd, sizeof(cmd), argc, argv);
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	meta.command_line = cmd;
+	meta.generated = when;
 
 	if (!v) {
 		snprintf(err, FT_ERRBUF_SIZE, "%s: no report to write", path);

@@ -96,11 +96,14 @@ int pipeline_evidence_finish(struct pipeline *pl, const struct ft_opts *o,
 			     char *err);
 
 /*
- * After pipeline_finish(): write the HTML report to path (m may be NULL).
- * Returns 0, or -errno with one line naming the file in err.
+ * After pipeline_finish(): write the HTML report to path, describing the
+ * inputs in[0..nin) (borrowed) and the command line argv[0..argc) (the
+ * sub-command's). Returns 0, or -errno with one line naming the file in
+ * err.
  */
 int pipeline_html(struct pipeline *pl, const char *path,
-		  const struct html_meta *m, char *err);
+		  const struct html_input *in, size_t nin, int argc,
+		  char **argv, char *err);
 
 /* 1 when a finalised flow has a verdict named by --fail-on. */
 int pipeline_failed(const struct pipeline *pl);
