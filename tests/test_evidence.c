@@ -17,66 +17,11 @@
 
 #include "capture/evidence.h"
 #include "helpers.h"
+#include "testutil.h"
 
-#define FINTRACE BUILD_DIR "/cli/fintrace"
 #define SEC 1000000000ULL
 
-static char tmpdir[256];
-
-static void setup(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ft-evidence-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(evidence, .init = setup, .fini = teardown);
-
-static int run(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	cr_assert_neq(st, -1);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static const char *slurp(const char *name)
-{
-	static char buf[1 << 16];
-	char path[512];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	f = fopen(path, "r");
-	cr_assert_not_null(f, "%s", path);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static int lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
+TU_SUITE(evidence);
 
 /* ---- what the evidence must hold, computed here independently ---- */
 
@@ -242,8 +187,8 @@ ParameterizedTestParameters(evidence, scenario)
  * The evidence of each scenario holds exactly the packets of its flagged
  * flows, and reading it gives the same verdicts for those flows.
  */
-ParameterizedTest(struct helper_name *sc, evidence, scenario, .init = setup,
-		  .fini = teardown)
+ParameterizedTest(struct helper_name *sc, evidence, scenario, .init = tu_setup,
+		  .fini = tu_teardown)
 {
 	char in[512], ev[512], err[FT_ERRBUF_SIZE];
 	struct sigs got, want;

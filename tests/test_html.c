@@ -15,44 +15,14 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "testutil.h"
+
 #include "analysis/html.h"
 
-#define FINTRACE BUILD_DIR "/cli/fintrace"
-
-static char tmpdir[256];
-
-static void setup(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ft-html-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(html, .init = setup, .fini = teardown);
-
-static int run(const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	cr_assert_neq(st, -1);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+TU_SUITE(html);
 
 /* A whole file, NUL-terminated; caller frees. */
-static char *slurp(const char *path)
+static char *slurp_path(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf;
@@ -255,7 +225,7 @@ Test(html, hostile_strings_cannot_inject_markup)
 	char *page;
 
 	hostile_report(html, sizeof(html));
-	page = slurp(html);
+	page = slurp_path(html);
 	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
 		cr_expect_null(strstr(page, raw[i]), "raw \"%s\" in the page",
 			       raw[i]);
@@ -278,7 +248,7 @@ Test(html, report_without_leak)
 	cr_assert_eq(run("%s read %s/refused.pcap --report %s > /dev/null",
 			 FINTRACE, PCAP_DIR, html),
 		     0);
-	page = slurp(html);
+	page = slurp_path(html);
 	cr_expect_not_null(strstr(page, "id=\"headline\" class=\"noleak\""));
 	cr_expect_not_null(strstr(page, "id=\"timeline-empty\""));
 	cr_expect_not_null(strstr(page, "id=\"worst-empty\""));
@@ -296,7 +266,7 @@ Test(html, write_error_is_one_line_exit_2)
 			 "> /dev/null 2> %s",
 			 FINTRACE, PCAP_DIR, err),
 		     2);
-	e = slurp(err);
+	e = slurp_path(err);
 	cr_expect(strstr(e, "/dev/full") && strstr(e, "No space left"), "%s",
 		  e);
 	cr_expect_eq(strchr(e, '\n') - e + 1, (long)strlen(e), "%s", e);
@@ -325,7 +295,7 @@ Test(html, renders_in_chromium_with_the_json_numbers, .timeout = 60)
 		char *l;
 
 		snprintf(log, sizeof(log), "%s/check.log", tmpdir);
-		l = slurp(log);
+		l = slurp_path(log);
 		cr_assert_fail("check.sh: %s", l);
 	}
 }
@@ -349,7 +319,7 @@ Test(html, text_sparkline_under_every_leaking_service)
 			 PCAP_DIR, PCAP_DIR, FINTRACE, path),
 		     0);
 	{
-		char *names = slurp(path), *save = NULL;
+		char *names = slurp_path(path), *save = NULL;
 
 		for (char *l = strtok_r(names, "\n", &save); l;
 		     l = strtok_r(NULL, "\n", &save)) {
@@ -362,7 +332,7 @@ Test(html, text_sparkline_under_every_leaking_service)
 			snprintf(cmd, sizeof(cmd), "%s read '%s' > %s",
 				 FINTRACE, l, out);
 			cr_assert_eq(run("%s", cmd), 0);
-			text = slurp(out);
+			text = slurp_path(out);
 			snprintf(head, sizeof(head), "\n%s ", tab + 1);
 			row = strstr(text, head);
 			cr_assert_not_null(row, "%s: no row for %s", l,

@@ -11,44 +11,14 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "testutil.h"
+
 #include "analysis/states.h"
 
-#define FINTRACE BUILD_DIR "/cli/fintrace"
-
-static char tmpdir[256];
-
-static void setup(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/ft-states-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(states, .init = setup, .fini = teardown);
-
-static int run(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	cr_assert_neq(st, -1);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+TU_SUITE(states);
 
 /* A file of tmpdir into buf (size n). */
-static const char *slurp(const char *name, char *buf, size_t n)
+static const char *slurp_into(const char *name, char *buf, size_t n)
 {
 	char path[512];
 	FILE *f;
@@ -120,7 +90,7 @@ Test(states, all_states_listed_within_80_columns)
 	char *save = NULL;
 
 	cr_assert_eq(run("%s states > %s/out", FINTRACE, tmpdir), 0);
-	slurp("out", out, sizeof(out));
+	slurp_into("out", out, sizeof(out));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char head[64];
 
@@ -145,8 +115,8 @@ Test(states, close_wait_alone_any_spelling)
 
 	cr_assert_eq(run("%s states CLOSE_WAIT > %s/a", FINTRACE, tmpdir), 0);
 	cr_assert_eq(run("%s states close-wait > %s/b", FINTRACE, tmpdir), 0);
-	slurp("a", a, sizeof(a));
-	slurp("b", b, sizeof(b));
+	slurp_into("a", a, sizeof(a));
+	slurp_into("b", b, sizeof(b));
 	cr_expect_str_eq(a, b);
 	cr_expect_eq(strncmp(a, "CLOSE_WAIT", 10), 0, "%s", a);
 	cr_expect_not_null(strstr(a, "close()"));
@@ -174,7 +144,7 @@ Test(states, the_knobs_people_look_for)
 		cr_assert_eq(run("%s states %s > %s/t", FINTRACE,
 				 cases[i].state, tmpdir),
 			     0);
-		slurp("t", t, sizeof(t));
+		slurp_into("t", t, sizeof(t));
 		for (size_t w = 0; w < 6 && cases[i].words[w]; w++) {
 			/* the text is wrapped: compare with spaces folded */
 			char flat[1 << 14];
@@ -205,8 +175,8 @@ Test(states, unknown_state_one_line_exit_1)
 	cr_assert_eq(run("%s states FIN_WAIT_3 > %s/o 2> %s/e", FINTRACE,
 			 tmpdir, tmpdir),
 		     1);
-	slurp("e", e, sizeof(e));
-	slurp("o", o, sizeof(o));
+	slurp_into("e", e, sizeof(e));
+	slurp_into("o", o, sizeof(o));
 	cr_expect_str_eq(o, "");
 	cr_expect_not_null(strstr(e, "FIN_WAIT_3"), "%s", e);
 	cr_expect_eq(strchr(e, '\n') - e + 1, (long)strlen(e), "%s", e);
@@ -214,6 +184,6 @@ Test(states, unknown_state_one_line_exit_1)
 	cr_expect_eq(run("%s states LISTEN CLOSED > /dev/null 2>&1", FINTRACE),
 		     1);
 	cr_expect_eq(run("%s states --help > %s/o", FINTRACE, tmpdir), 0);
-	cr_expect_not_null(strstr(slurp("o", o, sizeof(o)), "usage: fintrace "
+	cr_expect_not_null(strstr(slurp_into("o", o, sizeof(o)), "usage: fintrace "
 							    "states"));
 }
