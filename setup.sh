@@ -12,6 +12,8 @@ PACKAGES=(
 	uthash-dev libcriterion-dev
 	tcpdump tshark tcptrace tcpreplay jq
 	iproute2 nftables procps
+	# bench/run.sh --kernel compares fintrace kernel with bench/tcpstates.bt
+	bpftrace
 	# the HTML report opened in headless Chromium (tests/html/check.sh)
 	chromium chromium-driver curl fonts-dejavu-core
 )
