@@ -645,7 +645,7 @@ live_section() {
 	fi
 	local load0 rate tag tool i=0
 	local -a rates order
-	local -A best_cps best_pps broken
+	local -A best_step best_rate best_cps best_pps broken best_txt
 	IFS=, read -r -a rates <<<"$live_rates"
 	load0=$(loadavg)
 	echo "Load: ftload in a network namespace of its own (nothing else" \
@@ -702,13 +702,13 @@ live_section() {
 				"$(awk -v c="$CPU_NS" -v p="$CAPTURED" 'BEGIN { printf "%.2f", p ? c / 1e3 / p : 0 }') |" \
 				"$(awk -v c="$CPU_NS" -v d="$live_dur" 'BEGIN { printf "%.1f", c / 1e7 / d }') |" \
 				"$flows |" >"$res/$tag.row"
-			# The highest step reached with no drop at it or below.
+			# The highest step with no drop at it or below.
 			if [[ -z ${broken[$tool]:-} ]]; then
 				if ((DROPS == 0)); then
-					if ((pps > ${best_pps[$tool]:-0})); then
-						best_pps[$tool]=$pps
-						best_cps[$tool]=$CPS
-					fi
+					best_step[$tool]=$i
+					best_rate[$tool]=$rate
+					best_pps[$tool]=$pps
+					best_cps[$tool]=$CPS
 				else
 					broken[$tool]=1
 				fi
@@ -721,11 +721,19 @@ live_section() {
 	echo
 	echo "Load average at the end: $(loadavg)."
 	echo
-	echo "Highest rate with zero kernel drops (at that step and every" \
-		"one below it): fintrace **${best_cps[fintrace]:-none}" \
-		"connections/s, ${best_pps[fintrace]:-0} packets/s**; tcpdump" \
-		"**${best_cps[tcpdump]:-none} connections/s," \
-		"${best_pps[tcpdump]:-0} packets/s**."
+	for tool in fintrace tcpdump; do
+		if [[ -z ${best_step[$tool]:-} ]]; then
+			best_txt[$tool]="none (drops from the first step)"
+		else
+			best_txt[$tool]="step \`${best_rate[$tool]}\` (${best_cps[$tool]} connections/s, ${best_pps[$tool]} packets/s achieved)"
+			[[ -z ${broken[$tool]:-} ]] && best_txt[$tool]+=", the last step: no drop anywhere"
+		fi
+	done
+	echo "Highest step with zero kernel drops at it and at every step" \
+		"below: fintrace **${best_txt[fintrace]}**; tcpdump" \
+		"**${best_txt[tcpdump]}**. Target (fintrace sustains at least" \
+		"the rate tcpdump sustains):" \
+		"$(if ((${best_step[fintrace]:-0} >= ${best_step[tcpdump]:-0})); then echo "**met**"; else echo "**not met**"; fi)."
 	echo
 }
 
@@ -897,6 +905,14 @@ kernel_section() {
 		echo "| $cfg | ${med_cps[$cfg]} | ${min_cps[$cfg]}–${max_cps[$cfg]} | $ovh | ${lcpu[$cfg]:-–} | ${tcpu[$cfg]:-–} |"
 	done
 	echo
+	if [[ -n ${med_cps[untraced]} && -n ${med_cps[fintrace]} && -n ${med_cps[bpftrace]} ]]; then
+		awk -v u="${med_cps[untraced]}" -v f="${med_cps[fintrace]}" -v b="${med_cps[bpftrace]}" 'BEGIN {
+			fo = (1 - f / u) * 100; bo = (1 - b / u) * 100;
+			printf "Target (fintrace costs at most 5 %% of the untraced rate, and less than the bpftrace program): "
+			printf "at most 5 %%: **%s** (%.1f %%); less than bpftrace: **%s** (%.1f %% against %.1f %%).\n",
+				fo <= 5 ? "met" : "not met", fo, fo < bo ? "met" : "not met", fo, bo }'
+		echo
+	fi
 	echo "fintrace's records and lost records (ring buffer full) per run:" \
 		"$(echo "$ev" | awk 'NF == 2 { printf "%s%s/%s", sep, $1, $2; sep = ", " }')."
 	echo
