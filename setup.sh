@@ -12,6 +12,9 @@ PACKAGES=(
 	uthash-dev libcriterion-dev
 	tcpdump tshark tcptrace tcpreplay jq
 	iproute2 nftables procps
+	# static analysis and fuzzing (run-tests.sh; libFuzzer is in
+	# clang's runtime package)
+	cppcheck clang-tidy libclang-rt-14-dev
 	# bench/run.sh --kernel compares fintrace kernel with bench/tcpstates.bt
 	bpftrace
 	# the HTML report opened in headless Chromium (tests/html/check.sh)
