@@ -195,8 +195,12 @@ Test(broken, pcap_file_header_cut)
 	cw_free(&b);
 }
 
+/* Records cut in the cut tests: the first, the second, one in the
+ * middle (a FIN) and the last. */
+static const int cut_recs[] = {0, 1, 6, NFRAMES - 1};
+
 /*
- * The pcap cut inside every record: at its start (a shorter but valid
+ * The pcap cut inside records: at the start of one (a shorter but valid
  * capture: tolerated, the records before it reported), inside its
  * 16-byte header, right after the header and inside its data (exit 2,
  * "truncated", the records before it reported).
@@ -208,8 +212,9 @@ Test(broken, pcap_record_cut)
 	char what[64];
 
 	base_pcap(&b, rec, CW_LT_ETHERNET);
-	for (int i = 0; i < NFRAMES; i++) {
+	for (size_t r = 0; r < sizeof(cut_recs) / sizeof(cut_recs[0]); r++) {
 		static const size_t at[] = {1, 8, 15, 16, 17, 40};
+		int i = cut_recs[r];
 
 		snprintf(what, sizeof(what), "pcap cut before record %d", i);
 		expect_cut(what, &b, rec[i],
@@ -441,9 +446,9 @@ Test(broken, pcapng_header_blocks_cut)
 }
 
 /*
- * Enhanced packet blocks cut at their start (a valid shorter file:
- * tolerated), inside the block header, inside the data and inside the
- * trailing length (exit 2, the packets before it reported).
+ * Enhanced packet blocks (cut_recs) cut at their start (a valid shorter
+ * file: tolerated), inside the block header, inside the data and inside
+ * the trailing length (exit 2, the packets before it reported).
  */
 Test(broken, pcapng_packet_block_cut)
 {
@@ -452,7 +457,8 @@ Test(broken, pcapng_packet_block_cut)
 	char what[64];
 
 	base_pcapng(&b, blk);
-	for (int i = 0; i < NFRAMES; i++) {
+	for (size_t r = 0; r < sizeof(cut_recs) / sizeof(cut_recs[0]); r++) {
+		int i = cut_recs[r];
 		size_t end = i + 1 < NFRAMES ? blk[i + 1] : b.n;
 		size_t at[] = {1, 4, 8, 27, 28, 40, end - blk[i] - 2};
 
