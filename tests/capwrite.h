@@ -84,8 +84,7 @@ static inline void cw_free(struct cw_buf *b)
 }
 
 /* Write the first len bytes of b to path; returns 0 or -1. */
-static inline int cw_save(const struct cw_buf *b, size_t len,
-			  const char *path)
+static inline int cw_save(const struct cw_buf *b, size_t len, const char *path)
 {
 	FILE *f = fopen(path, "wb");
 	int rc = 0;
@@ -121,8 +120,8 @@ static inline void cw_pcap_hdr(struct cw_buf *b, uint32_t magic,
  * follow (ndata may differ from caplen to write a lying record).
  */
 static inline void cw_pcap_rec(struct cw_buf *b, uint32_t sec, uint32_t frac,
-			       uint32_t caplen, uint32_t len,
-			       const void *data, size_t ndata)
+			       uint32_t caplen, uint32_t len, const void *data,
+			       size_t ndata)
 {
 	cw_u32(b, sec);
 	cw_u32(b, frac);
@@ -134,9 +133,8 @@ static inline void cw_pcap_rec(struct cw_buf *b, uint32_t sec, uint32_t frac,
 /* ---- pcapng ---- */
 
 /* A block with explicit total-length fields (before and after the body). */
-static inline void cw_ng_raw(struct cw_buf *b, uint32_t type,
-			     uint32_t len_head, uint32_t len_tail,
-			     const void *body, size_t nbody)
+static inline void cw_ng_raw(struct cw_buf *b, uint32_t type, uint32_t len_head,
+			     uint32_t len_tail, const void *body, size_t nbody)
 {
 	cw_u32(b, type);
 	cw_u32(b, len_head);
@@ -266,7 +264,7 @@ static inline size_t cw_frame(uint8_t *out, int lt, const struct cw_tcp *t)
 		off = 14;
 		break;
 	case CW_LT_SLL:
-		cw_be16(out + 2, 1);  /* ARPHRD_ETHER */
+		cw_be16(out + 2, 1); /* ARPHRD_ETHER */
 		cw_be16(out + 4, 6);
 		cw_be16(out + 14, etype);
 		off = 16;

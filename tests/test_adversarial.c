@@ -30,7 +30,7 @@
 
 struct feed {
 	pid_t pid;
-	int fd;             /* write end of fintrace's standard input */
+	int fd; /* write end of fintrace's standard input */
 	struct cw_buf buf;
 	uint64_t packets;
 };
@@ -164,8 +164,7 @@ static int syn_flood(uint32_t n, const char *max_flows, long *rss_kb)
 	return feed_end(&f, rss_kb);
 }
 
-TestSuite(adversarial, .init = cmd_setup, .fini = cmd_teardown,
-	  .timeout = 600);
+TestSuite(adversarial, .init = cmd_setup, .fini = cmd_teardown, .timeout = 600);
 
 /*
  * A million SYNs from distinct clients with --max-flows 10000: the table
@@ -253,8 +252,9 @@ static int run_script(const struct step *s, size_t n)
 	cw_pcap_hdr(&b, CW_PCAP_MAGIC_NS, 262144, CW_LT_ETHERNET);
 	for (size_t i = 0; i < n; i++) {
 		struct cw_tcp t =
-			s[i].server ? cw_tcp4("10.0.0.2", 80, "10.0.0.1", 40000) :
-				      cw_tcp4("10.0.0.1", 40000, "10.0.0.2", 80);
+			s[i].server
+				? cw_tcp4("10.0.0.2", 80, "10.0.0.1", 40000)
+				: cw_tcp4("10.0.0.1", 40000, "10.0.0.2", 80);
 		size_t len;
 		uint64_t ns = (uint64_t)s[i].ms * 1000000ULL;
 
@@ -387,9 +387,9 @@ Test(adversarial, fin_with_data)
 	expect_flow("FIN+data ACKed", ".verdict == \"never-closed\" and "
 				      ".client_bytes == 100 and "
 				      ".close_wait > 8.98");
-	cr_assert_eq(run_script(data_only,
-				sizeof(data_only) / sizeof(data_only[0])),
-		     0);
+	cr_assert_eq(
+		run_script(data_only, sizeof(data_only) / sizeof(data_only[0])),
+		0);
 	expect_flow("only data ACKed",
 		    ".verdict == \"fin-unacked\" and .close_wait == null and "
 		    ".signature == \"fin-retransmitted\"");
@@ -446,8 +446,8 @@ Test(adversarial, rst_storm_on_one_flow)
 	len = cw_frame(fr, CW_LT_ETHERNET, &t);
 	feed_frame(&f, 1000, fr, len);
 	for (uint32_t i = 0; i < 200000; i++) {
-		t = i % 2 ? cw_tcp4("10.0.0.2", 80, "10.0.0.1", 40000) :
-			    cw_tcp4("10.0.0.1", 40000, "10.0.0.2", 80);
+		t = i % 2 ? cw_tcp4("10.0.0.2", 80, "10.0.0.1", 40000)
+			  : cw_tcp4("10.0.0.1", 40000, "10.0.0.2", 80);
 		t.flags = i % 3 ? RST : RST | ACK;
 		t.seq = i * 2654435761u;
 		t.ack = ~i;
@@ -468,8 +468,7 @@ Test(adversarial, rst_storm_on_one_flow)
  */
 Test(adversarial, rst_storm_over_many_flows)
 {
-	const char *args[] = {"--format", "json", "--max-flows", "1000",
-			      NULL};
+	const char *args[] = {"--format", "json", "--max-flows", "1000", NULL};
 	struct cw_tcp t = cw_tcp4("10.0.0.2", 80, "10.0.0.1", 1024);
 	uint8_t fr[CW_FRAME_MAX];
 	struct feed f;

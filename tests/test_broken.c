@@ -28,7 +28,7 @@
 #define NFRAMES 12
 
 struct frm {
-	uint64_t ns;        /* offset from T0 */
+	uint64_t ns; /* offset from T0 */
 	uint8_t b[CW_FRAME_MAX];
 	uint32_t len;
 };
@@ -45,20 +45,20 @@ static void build_frames(int lt)
 		uint32_t seq, ack;
 		uint64_t ms;
 	} s[NFRAMES] = {
-		{0, 0, 0x02, 100, 0, 0},     {0, 1, 0x12, 500, 101, 1},
-		{0, 0, 0x10, 101, 501, 2},   {1, 0, 0x02, 900, 0, 3},
-		{1, 1, 0x12, 300, 901, 4},   {1, 0, 0x10, 901, 301, 5},
-		{0, 0, 0x11, 101, 501, 10},  {0, 1, 0x10, 501, 102, 11},
-		{0, 1, 0x11, 501, 102, 12},  {0, 0, 0x10, 102, 502, 13},
-		{1, 0, 0x11, 901, 301, 20},  {1, 1, 0x10, 301, 902, 30000},
+		{0, 0, 0x02, 100, 0, 0},    {0, 1, 0x12, 500, 101, 1},
+		{0, 0, 0x10, 101, 501, 2},  {1, 0, 0x02, 900, 0, 3},
+		{1, 1, 0x12, 300, 901, 4},  {1, 0, 0x10, 901, 301, 5},
+		{0, 0, 0x11, 101, 501, 10}, {0, 1, 0x10, 501, 102, 11},
+		{0, 1, 0x11, 501, 102, 12}, {0, 0, 0x10, 102, 502, 13},
+		{1, 0, 0x11, 901, 301, 20}, {1, 1, 0x10, 301, 902, 30000},
 	};
 
 	for (int i = 0; i < NFRAMES; i++) {
 		const char *cli = s[i].flow ? "10.0.0.3" : "10.0.0.1";
 		uint16_t cport = s[i].flow ? 40001 : 40000;
-		struct cw_tcp t = s[i].server ?
-			cw_tcp4("10.0.0.2", 80, cli, cport) :
-			cw_tcp4(cli, cport, "10.0.0.2", 80);
+		struct cw_tcp t = s[i].server
+					  ? cw_tcp4("10.0.0.2", 80, cli, cport)
+					  : cw_tcp4(cli, cport, "10.0.0.2", 80);
 
 		t.flags = s[i].flags;
 		t.seq = s[i].seq;
@@ -99,16 +99,16 @@ static void base_pcapng(struct cw_buf *b, size_t *blk)
 
 /* What a case expects; see the comment at the top. */
 struct want {
-	int status;        /* 0 or 2 */
-	int report;        /* a report (summary line) on stdout */
+	int status;	   /* 0 or 2 */
+	int report;	   /* a report (summary line) on stdout */
 	const char *cause; /* part of the stderr line, or NULL */
-	long packets;      /* summary.packets, or -1 */
-	const char *jq;    /* more about the summary (jq), or NULL */
+	long packets;	   /* summary.packets, or -1 */
+	const char *jq;	   /* more about the summary (jq), or NULL */
 };
 
 /* The two verdicts of the whole base capture. */
-#define WHOLE                                                               \
-	".flows == 2 and .verdicts.clean == 1 and "                         \
+#define WHOLE                                                                  \
+	".flows == 2 and .verdicts.clean == 1 and "                            \
 	".verdicts[\"never-closed\"] == 1"
 
 static void expect_read(const char *what, const char *file, struct want w)
@@ -128,8 +128,8 @@ static void expect_read(const char *what, const char *file, struct want w)
 	} else {
 		cr_assert_eq(cmd_lines(err), 1, "%s: stderr: %s", what, err);
 		cr_assert(strstr(err, file), "%s: not named: %s", what, err);
-		cr_assert(!strncmp(err, "fintrace read: ", 15), "%s: %s",
-			  what, err);
+		cr_assert(!strncmp(err, "fintrace read: ", 15), "%s: %s", what,
+			  err);
 		if (w.cause)
 			cr_assert(strstr(err, w.cause),
 				  "%s: wanted \"%s\" in: %s", what, w.cause,
@@ -169,8 +169,7 @@ Test(broken, base_captures_are_whole)
 	struct cw_buf b = {0};
 
 	base_pcap(&b, NULL, CW_LT_ETHERNET);
-	expect_cut("pcap", &b, b.n,
-		   (struct want){0, 1, NULL, NFRAMES, WHOLE});
+	expect_cut("pcap", &b, b.n, (struct want){0, 1, NULL, NFRAMES, WHOLE});
 	cw_free(&b);
 	base_pcapng(&b, NULL);
 	expect_cut("pcapng", &b, b.n,
@@ -221,8 +220,7 @@ Test(broken, pcap_record_cut)
 			   (struct want){0, 1, NULL, i, NULL});
 		for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
 			snprintf(what, sizeof(what),
-				 "pcap cut %zu bytes into record %d", at[k],
-				 i);
+				 "pcap cut %zu bytes into record %d", at[k], i);
 			expect_cut(what, &b, rec[i] + at[k],
 				   (struct want){2, 1, "truncated", i, NULL});
 		}
@@ -261,8 +259,8 @@ Test(broken, pcap_flavours)
 			char what[64];
 
 			build_frames(CW_LT_ETHERNET);
-			cw_pcap_hdr(&b, ns ? CW_PCAP_MAGIC_NS :
-					     CW_PCAP_MAGIC_US,
+			cw_pcap_hdr(&b,
+				    ns ? CW_PCAP_MAGIC_NS : CW_PCAP_MAGIC_US,
 				    65535, CW_LT_ETHERNET);
 			for (int i = 0; i < NFRAMES; i++)
 				cw_pcap_rec(&b,
@@ -273,8 +271,7 @@ Test(broken, pcap_flavours)
 						       (ns ? 1 : 1000)),
 					    frames[i].len, frames[i].len,
 					    frames[i].b, frames[i].len);
-			snprintf(what, sizeof(what), "swap %d ns %d", swap,
-				 ns);
+			snprintf(what, sizeof(what), "swap %d ns %d", swap, ns);
 			expect_cut(what, &b, b.n,
 				   (struct want){0, 1, NULL, NFRAMES, WHOLE});
 			cw_free(&b);
@@ -302,10 +299,9 @@ Test(broken, record_length_beyond_snaplen)
 			    frames[i].b, frames[i].len);
 	memset(big, 0, sizeof(big));
 	memcpy(big, frames[0].b, frames[0].len);
-	cw_pcap_rec(&b, T0 + 40, 0, sizeof(big), sizeof(big), big,
-		    sizeof(big));
-	cw_pcap_rec(&b, T0 + 41, 0, frames[0].len, frames[0].len,
-		    frames[0].b, frames[0].len);
+	cw_pcap_rec(&b, T0 + 40, 0, sizeof(big), sizeof(big), big, sizeof(big));
+	cw_pcap_rec(&b, T0 + 41, 0, frames[0].len, frames[0].len, frames[0].b,
+		    frames[0].len);
 	expect_cut("caplen 600 > snaplen 96", &b, b.n,
 		   (struct want){0, 1, NULL, NFRAMES + 2, NULL});
 	cw_free(&b);
@@ -336,13 +332,11 @@ Test(broken, zero_and_odd_lengths)
 	build_frames(CW_LT_ETHERNET);
 	cw_pcap_hdr(&b, CW_PCAP_MAGIC_US, 65535, CW_LT_ETHERNET);
 	for (int i = 0; i < NFRAMES; i++) {
-		uint32_t len = i % 3 == 1 ? 10 : i % 3 == 2 ? 0 :
-							       frames[i].len;
+		uint32_t len = i % 3 == 1 ? 10 : i % 3 == 2 ? 0 : frames[i].len;
 
 		cw_pcap_rec(&b, T0, (uint32_t)(2 * i), 0, 0, NULL, 0);
 		cw_pcap_rec(&b, T0 + (uint32_t)(frames[i].ns / 1000000000ULL),
-			    (uint32_t)(frames[i].ns % 1000000000ULL / 1000) +
-				    1,
+			    (uint32_t)(frames[i].ns % 1000000000ULL / 1000) + 1,
 			    frames[i].len, len, frames[i].b, frames[i].len);
 	}
 	expect_cut("zero-length records", &b, b.n,
@@ -417,8 +411,7 @@ Test(broken, merge_with_damaged_file)
 		     FINTRACE, good, bad, cmd_path("out"), cmd_path("err"));
 	cr_assert_eq(st, 2);
 	cr_assert_eq(cmd_lines(cmd_slurp("err")), 1);
-	cr_assert(strstr(cmd_slurp("err"), "bad.pcap"), "%s",
-		  cmd_slurp("err"));
+	cr_assert(strstr(cmd_slurp("err"), "bad.pcap"), "%s", cmd_slurp("err"));
 	cr_assert(cmd_jq("out", "last | .error != null and .packets >= 12"));
 }
 
@@ -518,8 +511,7 @@ Test(broken, pcapng_malformed_blocks)
 		{"length 8", CW_NG_EPB, 8, 8, 20},
 		{"length 13", CW_NG_EPB, 13, 13, 20},
 		{"length beyond the file", 0x0badcafe, 4096, 4096, 20},
-		{"length 0xfffffff0", 0x0badcafe, 0xfffffff0u, 0xfffffff0u,
-		 20},
+		{"length 0xfffffff0", 0x0badcafe, 0xfffffff0u, 0xfffffff0u, 20},
 		{"EPB shorter than its header", CW_NG_EPB, 24, 24, 12},
 	};
 	size_t blk[NFRAMES];
@@ -580,8 +572,8 @@ Test(broken, pcapng_several_interfaces)
 	cw_ng_idb(&b, CW_LT_ETHERNET, 262144, 0);
 	for (int i = 0; i < NFRAMES; i++)
 		cw_ng_epb(&b, (uint32_t)(i % 2),
-			  i % 2 ? T0 * 1000000ULL + frames[i].ns / 1000 :
-				  T0 * 1000000000ULL + frames[i].ns,
+			  i % 2 ? T0 * 1000000ULL + frames[i].ns / 1000
+				: T0 * 1000000000ULL + frames[i].ns,
 			  frames[i].len, frames[i].len, frames[i].b);
 	expect_cut("two Ethernet interfaces", &b, b.n,
 		   (struct want){0, 1, NULL, NFRAMES, WHOLE});
@@ -605,19 +597,21 @@ Test(broken, pcapng_several_interfaces)
 			cw_ng_idb(&b, CW_LT_SLL, 262144, 1);
 		}
 		for (int i = 6; i < NFRAMES; i++) {
-			const struct frm *f = k         ? &frames[i] :
-					      i % 2 ? &raw[i] :
-							  &sll[i];
+			const struct frm *f = k	      ? &frames[i]
+					      : i % 2 ? &raw[i]
+						      : &sll[i];
 
-			cw_ng_epb(&b, k ? 1 : i % 2 ? 1 : 2,
+			cw_ng_epb(&b,
+				  k	  ? 1
+				  : i % 2 ? 1
+					  : 2,
 				  T0 * 1000000000ULL + f->ns, f->len, f->len,
 				  f->b);
 		}
-		expect_cut(k ? "snap lengths 262144 and 65535" :
-			       "Ethernet + raw IP + cooked",
+		expect_cut(k ? "snap lengths 262144 and 65535"
+			     : "Ethernet + raw IP + cooked",
 			   &b, b.n,
-			   (struct want){2, 1, "interface", 6,
-					 ".flows == 2"});
+			   (struct want){2, 1, "interface", 6, ".flows == 2"});
 		cw_free(&b);
 	}
 }

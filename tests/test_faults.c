@@ -65,16 +65,15 @@ Test(faults, full_disk_every_format)
 
 		snprintf(args, sizeof(args), "--format %s %s -o /dev/full",
 			 fmts[i], DEMO);
-		cr_assert_eq(fin(args), 2, "%s: %s", fmts[i],
-			     cmd_slurp("err"));
+		cr_assert_eq(fin(args), 2, "%s: %s", fmts[i], cmd_slurp("err"));
 		one_line_with("/dev/full: write error", "No space left");
 	}
 }
 
 Test(faults, full_standard_output)
 {
-	int st = cmd_run("%s read --format json %s > /dev/full 2> %s",
-			 FINTRACE, DEMO, cmd_path("err"));
+	int st = cmd_run("%s read --format json %s > /dev/full 2> %s", FINTRACE,
+			 DEMO, cmd_path("err"));
 
 	cr_assert_eq(st, 2);
 	one_line_with("standard output: write error", "No space left");
@@ -120,8 +119,7 @@ Test(faults, unwritable_output_paths)
 	one_line_with(cmd_tmp, "Is a directory");
 	cr_assert_eq(cmd_slurp("out")[0], '\0');
 
-	snprintf(args, sizeof(args), "%s -o %s/r.txt", DEMO,
-		 cmd_path("plain"));
+	snprintf(args, sizeof(args), "%s -o %s/r.txt", DEMO, cmd_path("plain"));
 	cr_assert_eq(fin(args), 2);
 	one_line_with("plain/r.txt", "Not a directory");
 	cr_assert_eq(cmd_slurp("out")[0], '\0');
@@ -144,8 +142,8 @@ Test(faults, output_is_an_input)
 		     "the input was overwritten");
 	/* The same file under another name. */
 	cr_assert_eq(cmd_run("ln -s in.pcap %s", cmd_path("link.pcap")), 0);
-	snprintf(args, sizeof(args), "%s %s -o %s", DEMO,
-		 cmd_path("link.pcap"), cap);
+	snprintf(args, sizeof(args), "%s %s -o %s", DEMO, cmd_path("link.pcap"),
+		 cap);
 	cr_assert_eq(fin(args), 1, "%s", cmd_slurp("err"));
 	cr_assert_eq(cmd_run("cmp -s %s %s", DEMO, cap), 0,
 		     "the input was overwritten");

@@ -34,13 +34,13 @@ static const int fz_dlts[] = {
 
 #define FZ_NDLTS (sizeof(fz_dlts) / sizeof(fz_dlts[0]))
 
-#define FZ_CHECK(cond)                                                      \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n",    \
-				__FILE__, __LINE__, #cond);                 \
-			abort();                                            \
-		}                                                           \
+#define FZ_CHECK(cond)                                                         \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: invariant failed: %s\n",       \
+				__FILE__, __LINE__, #cond);                    \
+			abort();                                               \
+		}                                                              \
 	} while (0)
 
 #endif /* FT_TESTS_FUZZ_FUZZ_H */

@@ -35,7 +35,10 @@ static const char *const filters[] = {
 };
 
 static const uint64_t lingers[] = {
-	5000000000ULL, 0, 1000000ULL, 3600000000000ULL,
+	5000000000ULL,
+	0,
+	1000000ULL,
+	3600000000000ULL,
 };
 
 static int fds[FZ_FILES] = {-1, -1, -1};
@@ -100,9 +103,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* Split on the separator; the last part runs to the end. */
 	while (n < FZ_FILES) {
-		const uint8_t *s = n + 1 < FZ_FILES ?
-			memmem(p, (size_t)(end - p), FZ_SEP, FZ_SEP_LEN) :
-			NULL;
+		const uint8_t *s = n + 1 < FZ_FILES
+					   ? memmem(p, (size_t)(end - p),
+						    FZ_SEP, FZ_SEP_LEN)
+					   : NULL;
 		const uint8_t *e = s ? s : end;
 
 		fz_fill(fds[n], p, (size_t)(e - p));
@@ -131,8 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(pkt.input < n);
 		FZ_CHECK(pkt.frame == src_get_stats(src)->frames);
 		FZ_CHECK(pipeline_frame(&pl, pkt.data, pkt.caplen, pkt.wirelen,
-					pkt.wall_ns, pkt.frame,
-					pkt.dlt) == 0);
+					pkt.wall_ns, pkt.frame, pkt.dlt) == 0);
 	}
 	pl.filtered = src_get_stats(src)->filtered;
 	if (rc < 0)

@@ -91,7 +91,10 @@ static void fz_segment(const uint8_t *r, struct flow_seg *s, uint64_t *t,
 		       uint64_t *frame)
 {
 	static const uint16_t ports[4][2] = {
-		{40000, 80}, {80, 40000}, {443, 443}, {65535, 0},
+		{40000, 80},
+		{80, 40000},
+		{443, 443},
+		{65535, 0},
 	};
 	int ha = r[0] & 3, hb = (r[0] >> 2) & 3, v6 = (r[0] >> 4) & 1;
 	int b_sends = (r[0] >> 5) & 1, pp = r[0] >> 6;
@@ -105,8 +108,8 @@ static void fz_segment(const uint8_t *r, struct flow_seg *s, uint64_t *t,
 	memset(s, 0, sizeof(*s));
 	/* Back in time, but never to 0: the tracker's "not seen". */
 	if (step & 0x8000)
-		*t = *t > (step & 0x7fffu) * MS ? *t - (step & 0x7fffu) * MS :
-						  1;
+		*t = *t > (step & 0x7fffu) * MS ? *t - (step & 0x7fffu) * MS
+						: 1;
 	else
 		*t += step * MS;
 	if (!(r[11] & 4))

@@ -58,8 +58,7 @@ static int dlt_index(int dlt)
 }
 
 /* A decode seed: link-type byte, length byte (0: not cut), frame. */
-static void seed_frame(const char *name, int dlt, const uint8_t *d,
-		       size_t n)
+static void seed_frame(const char *name, int dlt, const uint8_t *d, size_t n)
 {
 	struct cw_buf b = {0};
 	int idx = dlt_index(dlt);
@@ -108,15 +107,15 @@ static void from_capture(const char *dir, const char *file)
 /* One frame per link type and family, SYN-ACK with 10 bytes of data. */
 static void built_frames(void)
 {
-	static const int lts[] = {CW_LT_ETHERNET, CW_LT_SLL, CW_LT_SLL2,
-				  CW_LT_RAW,      CW_LT_NULL, CW_LT_LOOP};
+	static const int lts[] = {CW_LT_ETHERNET, CW_LT_SLL,  CW_LT_SLL2,
+				  CW_LT_RAW,	  CW_LT_NULL, CW_LT_LOOP};
 	uint8_t fr[CW_FRAME_MAX];
 	char name[64];
 
 	for (size_t i = 0; i < sizeof(lts) / sizeof(lts[0]); i++) {
 		for (int fam = 4; fam <= 6; fam += 2) {
-			struct cw_tcp t = cw_tcp4("10.0.0.1", 80, "10.0.0.2",
-						  40000);
+			struct cw_tcp t =
+				cw_tcp4("10.0.0.1", 80, "10.0.0.2", 40000);
 			size_t n;
 
 			t.family = fam;
@@ -125,8 +124,8 @@ static void built_frames(void)
 			n = cw_frame(fr, lts[i], &t);
 			snprintf(name, sizeof(name), "built-%d-v%d", lts[i],
 				 fam);
-			seed_frame(name, lts[i] == CW_LT_RAW ? 101 : lts[i],
-				   fr, n);
+			seed_frame(name, lts[i] == CW_LT_RAW ? 101 : lts[i], fr,
+				   n);
 		}
 	}
 }
@@ -156,13 +155,11 @@ static void built_captures(void)
 	cw_ng_idb(&b, CW_LT_ETHERNET, 262144, 1);
 	t.flags = 0x02;
 	n = cw_frame(fr, CW_LT_ETHERNET, &t);
-	cw_ng_epb(&b, 0, 1700000000000000000ULL, (uint32_t)n, (uint32_t)n,
-		  fr);
+	cw_ng_epb(&b, 0, 1700000000000000000ULL, (uint32_t)n, (uint32_t)n, fr);
 	cw_ng_block(&b, 0x0badcafe, "unknown", 7);
 	t.flags = 0x11;
 	n = cw_frame(fr, CW_LT_ETHERNET, &t);
-	cw_ng_epb(&b, 0, 1700000001000000000ULL, (uint32_t)n, (uint32_t)n,
-		  fr);
+	cw_ng_epb(&b, 0, 1700000001000000000ULL, (uint32_t)n, (uint32_t)n, fr);
 	seed("capture", "built-pcapng-unknown-block", b.p, b.n);
 	cw_free(&b);
 

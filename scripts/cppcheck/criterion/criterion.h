@@ -17,10 +17,10 @@
 
 #define Test(suite, name, ...) void suite##_##name(void)
 #define TestSuite(...) extern int cr_suite_
-#define ParameterizedTestParameters(suite, name)                            \
+#define ParameterizedTestParameters(suite, name)                               \
 	struct criterion_test_params suite##_##name##_params(void)
 #define ParameterizedTest(t, suite, name, ...) void suite##_##name(t)
-#define cr_make_param_array(type, arr, n, ...)                              \
+#define cr_make_param_array(type, arr, n, ...)                                 \
 	((struct criterion_test_params){(arr), (n)})
 struct criterion_test_params {
 	void *params;
@@ -47,7 +47,7 @@ struct criterion_test_params {
 #define cr_assert_str_eq(a, b, ...) CR_CHECK(!strcmp((a), (b)))
 #define cr_expect_str_eq(a, b, ...) CR_CHECK(!strcmp((a), (b)))
 #define cr_assert_arr_eq(a, b, n, ...) CR_CHECK(!memcmp((a), (b), (n)))
-#define cr_assert_float_eq(a, b, eps, ...)                                  \
+#define cr_assert_float_eq(a, b, eps, ...)                                     \
 	CR_CHECK((a) - (b) <= (eps) && (b) - (a) <= (eps))
 #define cr_assert_fail(...) CR_FAIL()
 #define cr_skip_test(...) return
