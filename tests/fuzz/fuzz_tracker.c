@@ -37,10 +37,62 @@ static FILE *devnull;
 
 struct fz_ctx {
 	struct rpt *rpt;
+	uint64_t linger_ns;
 	uint64_t done;
 	uint64_t cw_enter;
 	uint64_t cw_leave;
 };
+
+/* What each verdict means (DESIGN.md), in terms of what was seen. */
+static void fz_check_verdict(const struct fz_ctx *x,
+			     const struct flow_record *rec)
+{
+	const struct td_result *r = &rec->res;
+	const struct td_dir *d = rec->td->dir;
+	int rst = d[0].has_rst || d[1].has_rst;
+
+	switch (r->verdict) {
+	case TD_CLEAN:
+		/* both sides sent FIN and both FINs were ACKed */
+		FZ_CHECK(d[0].has_fin && d[1].has_fin);
+		FZ_CHECK(d[0].fin_acked && d[1].fin_acked);
+		FZ_CHECK(r->close_wait_ns <= x->linger_ns ||
+			 d[1 - r->active].data_after_peer_fin_ns);
+		break;
+	case TD_LATE_CLOSE:
+		FZ_CHECK(r->close_wait_ns > x->linger_ns);
+		FZ_CHECK(!r->in_close_wait_at_end);
+		break;
+	case TD_NEVER_CLOSED:
+		/* the passive side ACKed the FIN and sent no FIN/RST */
+		FZ_CHECK(d[r->active].has_fin && d[r->active].fin_acked);
+		FZ_CHECK(!d[1 - r->active].has_fin);
+		FZ_CHECK(!d[1 - r->active].has_rst);
+		FZ_CHECK(r->in_close_wait_at_end);
+		break;
+	case TD_RESET:
+		FZ_CHECK(rst && r->reset_by >= 0);
+		break;
+	case TD_REFUSED:
+		FZ_CHECK(rst && !d[0].has_fin && !d[1].has_fin);
+		break;
+	case TD_SIMULTANEOUS:
+		FZ_CHECK(d[0].has_fin && d[1].has_fin);
+		break;
+	case TD_FIN_UNACKED:
+		FZ_CHECK(d[0].has_fin || d[1].has_fin);
+		break;
+	case TD_HALF_CLOSE:
+		FZ_CHECK(r->active >= 0 &&
+			 d[1 - r->active].data_after_peer_fin_ns);
+		break;
+	case TD_OPEN:
+		FZ_CHECK(!rst);
+		break;
+	default:
+		break;
+	}
+}
 
 static void fz_done(void *c, const struct flow_record *rec)
 {
@@ -63,6 +115,7 @@ static void fz_done(void *c, const struct flow_record *rec)
 		FZ_CHECK(r->has_close_wait);
 	if (r->verdict == TD_NEVER_CLOSED || r->verdict == TD_LATE_CLOSE)
 		FZ_CHECK(r->has_close_wait && r->active >= 0);
+	fz_check_verdict(x, rec);
 	x->done++;
 	rpt_flow_done(x->rpt, rec);
 }
@@ -165,6 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.close_wait = fz_close_wait,
 	};
 
+	x.linger_ns = rc.linger_ns;
 	x.rpt = rpt_new(&rc);
 	FZ_CHECK(x.rpt);
 	t = flow_table_new(&fc, &hooks, &x);
