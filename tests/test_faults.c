@@ -123,6 +123,17 @@ Test(faults, unwritable_output_paths)
 	cr_assert_eq(fin(args), 2);
 	one_line_with("plain/r.txt", "Not a directory");
 	cr_assert_eq(cmd_slurp("out")[0], '\0');
+
+	/* The HTML report and the evidence, when the build has them. */
+	if (cmd_run("%s read --help | grep -q -- --evidence", FINTRACE))
+		return;
+	snprintf(args, sizeof(args), "%s --report %s/no/r.html", LEAK, cmd_tmp);
+	cr_assert_eq(fin(args), 2);
+	one_line_with("no/r.html", "No such file or directory");
+	snprintf(args, sizeof(args), "%s --evidence %s/no/e.pcap", LEAK,
+		 cmd_tmp);
+	cr_assert_eq(fin(args), 2);
+	one_line_with("no/e.pcap", "No such file or directory");
 }
 
 /*
