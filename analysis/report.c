@@ -1079,9 +1079,10 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 			g->cw_peak, growth_per_hour(r, g, nb));
 		if (side == SIDE_SERVER && g->client_leaks)
 			fprintf(f,
-				"    + %" PRIu64 " connections that clients "
+				"    + %" PRIu64 " connection%s that clients "
 				"left in CLOSE_WAIT (see CLIENT HOSTS)\n",
-				g->client_leaks);
+				g->client_leaks,
+				g->client_leaks == 1 ? "" : "s");
 		if (g->tl && g->cw_peak) {
 			fputs("    CLOSE_WAIT over the capture: ", f);
 			sparkline(f, g, nb);
