@@ -19,7 +19,7 @@ secs=${2:-15}
 work=${3:-$build/fuzz-work}
 shift $(($# < 3 ? $# : 3))
 harnesses=("$@")
-((${#harnesses[@]})) || harnesses=(decode capture tracker read)
+((${#harnesses[@]})) || harnesses=(decode capture tracker read ksock)
 bin=$build/tests/fuzz
 
 mkdir -p "$work"

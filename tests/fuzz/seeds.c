@@ -13,7 +13,10 @@
  *           interfaces);
  *  tracker  segment records for each teardown (clean, never-closed,
  *           late-close, reset, refused, simultaneous, half-close,
- *           wrapping sequence numbers) and many flows for --max-flows.
+ *           wrapping sequence numbers) and many flows for --max-flows;
+ *  ksock    kernel event streams: a server leaking in CLOSE_WAIT, a clean
+ *           passive and active close, a reset, a seeded socket, lost
+ *           records and timewait samples.
  *
  * Seeds are regenerated at every run, from the captures in the tree, so
  * the corpus is code and needs no binary files in git.
@@ -342,9 +345,122 @@ static void t_many(struct cw_buf *b)
 	}
 }
 
+/* ---- kernel event streams (see fuzz_ksock.c) ---- */
+
+enum {
+	K_ESTAB = 1,
+	K_SYN_SENT,
+	K_SYN_RECV,
+	K_FIN1,
+	K_FIN2,
+	K_TW,
+	K_CLOSE,
+	K_CW,
+	K_LAST_ACK,
+	K_LISTEN
+};
+enum {
+	OP_FEED = 0,
+	OP_SEED = 4,
+	OP_TW = 5,
+	OP_RECONCILE = 6,
+	OP_OWNER = 7,
+	OP_TICK = 8,
+	OP_VIEWS = 9
+};
+
+/* One 16-byte operation on socket sk (cookie sk + 1, inode known). */
+static void kop(struct cw_buf *b, uint8_t op, uint8_t sk, uint8_t kind,
+		uint8_t from, uint8_t to, unsigned step_ms)
+{
+	uint8_t r[16] = {
+		op,
+		(uint8_t)(sk | 0x10),
+		kind,
+		from,
+		to,
+		(uint8_t)(step_ms >> 8),
+		(uint8_t)step_ms,
+		1, /* in_task */
+		0x1f,
+		0x90, /* local port 8080 */
+		(uint8_t)(0x90 + sk),
+		0x00, /* remote port */
+		0x03,
+		0xe8, /* pid 1000 */
+		(uint8_t)(2 + sk),
+		30,
+	};
+
+	cw_put(b, r, sizeof(r));
+}
+
+static void ksock_seed(const char *name, void (*body)(struct cw_buf *))
+{
+	struct cw_buf b = {0};
+	uint8_t h[2] = {50, 1}; /* linger 5 s, keep clean sockets */
+
+	cw_put(&b, h, 2);
+	body(&b);
+	kop(&b, OP_VIEWS, 0, 0, 0, 0, 1);
+	seed("ksock", name, b.p, b.n);
+	cw_free(&b);
+}
+
+/* Accepted, the peer closes, the server never does; ticks past linger. */
+static void k_leak(struct cw_buf *b)
+{
+	kop(b, OP_FEED, 0, 1, K_SYN_RECV, K_ESTAB, 0);
+	kop(b, OP_FEED, 0, 5, K_ESTAB, K_ESTAB, 1);
+	kop(b, OP_FEED, 0, 1, K_ESTAB, K_CW, 100);
+	kop(b, OP_OWNER, 0, 0, 0, 0, 1);
+	kop(b, OP_TICK, 0, 0, 0, 0, 6000);
+	kop(b, OP_TICK, 0, 0, 0, 0, 30000);
+}
+
+/* Passive close in time, then an active close through TIME_WAIT. */
+static void k_clean(struct cw_buf *b)
+{
+	kop(b, OP_FEED, 0, 1, K_SYN_RECV, K_ESTAB, 0);
+	kop(b, OP_FEED, 0, 1, K_ESTAB, K_CW, 10);
+	kop(b, OP_FEED, 0, 1, K_CW, K_LAST_ACK, 200);
+	kop(b, OP_FEED, 0, 1, K_LAST_ACK, K_CLOSE, 1);
+	kop(b, OP_FEED, 0, 4, K_CLOSE, K_CLOSE, 1);
+	kop(b, OP_FEED, 1, 1, K_CLOSE, K_SYN_SENT, 5);
+	kop(b, OP_FEED, 1, 1, K_SYN_SENT, K_ESTAB, 1);
+	kop(b, OP_FEED, 1, 1, K_ESTAB, K_FIN1, 10);
+	kop(b, OP_FEED, 1, 1, K_FIN1, K_FIN2, 1);
+	kop(b, OP_FEED, 1, 1, K_FIN2, K_TW, 20);
+	kop(b, OP_TW, 1, 1, 0, 0, 1000);
+	kop(b, OP_FEED, 1, 1, K_TW, K_CLOSE, 1);
+	kop(b, OP_TW, 1, 1, 0, 0, 60000);
+}
+
+/* A reset while in CLOSE_WAIT, with unread data. */
+static void k_reset(struct cw_buf *b)
+{
+	kop(b, OP_FEED, 2, 1, K_SYN_RECV, K_ESTAB, 0);
+	kop(b, OP_FEED, 2, 1, K_ESTAB, K_CW, 10);
+	kop(b, OP_FEED, 2, 2, K_CW, K_CW, 3000);
+	kop(b, OP_FEED, 2, 1, K_CW, K_CLOSE, 0);
+	kop(b, OP_FEED, 2, 3, K_CLOSE, K_CLOSE, 1);
+}
+
+/* Lingering before tracing began; records lost; a reconciliation. */
+static void k_seeded(struct cw_buf *b)
+{
+	kop(b, OP_SEED, 3, 1, 0, 0, 0);
+	kop(b, OP_SEED, 4, 2, 0, 0, 0);
+	kop(b, OP_FEED, 5, 1, K_ESTAB, K_CW, 10);
+	kop(b, OP_TICK, 0, 0, 0, 0, 7000);
+	kop(b, OP_RECONCILE, 3, 0, 1, 0, 1000);
+	kop(b, OP_TW, 4, 0, 1, 0, 1000);
+}
+
 int main(int argc, char **argv)
 {
-	static const char *const kinds[] = {"decode", "capture", "tracker"};
+	static const char *const kinds[] = {"decode", "capture", "tracker",
+					    "ksock"};
 	struct dirent **ents;
 	char path[4096];
 	int k;
@@ -355,7 +471,7 @@ int main(int argc, char **argv)
 	}
 	out_dir = argv[2];
 	mkdir(out_dir, 0755);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", out_dir, kinds[i]);
 		if (mkdir(path, 0755) && errno != EEXIST) {
 			fprintf(stderr, "fuzz_seeds: %s: %s\n", path,
@@ -392,6 +508,10 @@ int main(int argc, char **argv)
 	tracker_seed("half-close", 0x10, t_half);
 	tracker_seed("wrap", 0x00, t_wrap);
 	tracker_seed("many-max3", 0x13, t_many);
+	ksock_seed("leak", k_leak);
+	ksock_seed("clean", k_clean);
+	ksock_seed("reset", k_reset);
+	ksock_seed("seeded", k_seeded);
 	printf("fuzz_seeds: %u seeds in %s\n", nseeds, out_dir);
 	return 0;
 }
