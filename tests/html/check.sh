@@ -59,6 +59,9 @@ fail() {
 }
 
 # ---- chromedriver on a free local port ----
+# The log exists before the driver starts: the background job opens it
+# only when it runs, and a sed on a missing file would end the script.
+: >"$WORK/driver.log"
 "$DRIVER" --port=0 --log-level=WARNING >"$WORK/driver.log" 2>&1 &
 DRIVER_PID=$!
 for _ in $(seq 100); do
