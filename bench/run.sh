@@ -768,6 +768,15 @@ bpf_prog_stats() {
 		| "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"' "$1"
 }
 
+# has_bpf_link PID: 0 once the process holds a BPF link (it has attached).
+has_bpf_link() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[[ $(readlink "$f" 2>/dev/null) == anon_inode:bpf_link ]] && return 0
+	done
+	return 1
+}
+
 # One run: kernel_run CONFIG TAG [diag]. Fills $res/TAG.load (ftload's
 # line), TAG.load.ru (the load's CPU), TAG.ru (the tracer's, with the
 # load inside it for bpftrace), TAG.err, and TAG.bpf for diag runs.
@@ -790,7 +799,7 @@ kernel_run() {
 		# Attached once fintrace holds its BPF links.
 		for ((i = 0; i < 200; i++)); do
 			child=$(pgrep -P "$pid" | head -1 || true)
-			if [[ -n $child ]] && ls -l "/proc/$child/fd" 2>/dev/null | grep -q bpf_link; then
+			if [[ -n $child ]] && has_bpf_link "$child"; then
 				break
 			fi
 			kill -0 "$pid" 2>/dev/null || break
@@ -833,7 +842,7 @@ kernel_section() {
 		return
 	fi
 	write_kload
-	local cfg r tag load0 ok
+	local cfg r load0
 	local -a cfgs=(untraced fintrace bpftrace)
 	local ev
 	local -A med_cps min_cps max_cps lcpu tcpu
