@@ -70,6 +70,7 @@ struct tw_sock {
 	struct tw_pair *host;
 	struct tw_sock *next;  /* FIFO in order of registration */
 	uint8_t reused;
+	uint8_t requeue;       /* its end moved later: not in FIFO order */
 };
 
 /* Direct-mapped cache in front of the pair table: most flows repeat a
@@ -345,6 +346,9 @@ static int remember_sock(struct tw *t, const struct flow_key *key,
 		else
 			t->fifo_head = s;
 		t->fifo_tail = s;
+	} else if (e->end > s->end) {
+		/* The 4-tuple again: its place in the FIFO is now too early */
+		s->requeue = 1;
 	}
 	s->start = e->start;
 	if (e->end > s->end)
@@ -433,13 +437,29 @@ void tw_segment(struct tw *t, const struct flow_seg *seg)
 	t->next_commit_ns = t->now_ns + NS;
 	if (t->now_ns > t->cfg.horizon_ns)
 		commit(t, t->now_ns - t->cfg.horizon_ns);
-	/* Forget sockets whose TIME_WAIT is over: FIFO ~ end order. */
-	while (t->fifo_head && t->fifo_head->end < t->now_ns) {
+	/*
+	 * Forget sockets whose TIME_WAIT is over. The FIFO is in end order
+	 * but for 4-tuples used again, whose end moved later: those go back
+	 * to the tail once, or they would hold up everything behind them.
+	 */
+	while (t->fifo_head) {
 		struct tw_sock *s = t->fifo_head;
 
+		if (s->end >= t->now_ns && !s->requeue)
+			break;
 		t->fifo_head = s->next;
 		if (!t->fifo_head)
 			t->fifo_tail = NULL;
+		s->next = NULL;
+		if (s->end >= t->now_ns) {
+			s->requeue = 0;
+			if (t->fifo_tail)
+				t->fifo_tail->next = s;
+			else
+				t->fifo_head = s;
+			t->fifo_tail = s;
+			continue;
+		}
 		idx_delete(&t->sock_idx, idx_hash(&s->key, sizeof(s->key)),
 			   &s->key, sock_eq);
 		free(s);
