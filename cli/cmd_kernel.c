@@ -1072,6 +1072,7 @@ int cmd_kernel(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* the terminal closed: report too */
 
 	if (o.duration_ns)
 		end = k.start_ns + o.duration_ns;

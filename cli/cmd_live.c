@@ -10,7 +10,7 @@
  * by the flow table's close-wait events), so a tick looks only at the
  * head of that list: the work follows alerts, never the number of flows.
  *
- * SIGINT, SIGTERM, --duration and --count end the capture; what the
+ * SIGINT, SIGTERM, SIGHUP, --duration and --count end the capture; what the
  * kernel had already captured by then is read (drained) before the
  * report, so a socket that closed just before the stop is not reported
  * as never closed.
@@ -494,6 +494,9 @@ static int drop_privileges(const char *user, uid_t uid, gid_t gid, char *err)
 	return 0;
 }
 
+/* SIGHUP (the terminal closed) ends the capture like SIGINT/SIGTERM. */
+static struct sigaction old_hup;
+
 static int install_signals(struct sigaction *old_int,
 			   struct sigaction *old_term)
 {
@@ -508,6 +511,11 @@ static int install_signals(struct sigaction *old_int,
 		return -errno;
 	if (sigaction(SIGTERM, &sa, old_term)) {
 		sigaction(SIGINT, old_int, NULL);
+		return -errno;
+	}
+	if (sigaction(SIGHUP, &sa, &old_hup)) {
+		sigaction(SIGINT, old_int, NULL);
+		sigaction(SIGTERM, old_term, NULL);
 		return -errno;
 	}
 	return 0;
@@ -794,6 +802,7 @@ out:
 	if (signals) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGHUP, &old_hup, NULL);
 	}
 	sig_cap = NULL;
 	cw_free_all(&ctx);

@@ -1409,3 +1409,61 @@ Test(kernel, fintrace_kernel_sees_a_client_run_out_of_ports,
 }
 
 #endif /* HAVE_FT_BPF */
+
+/*
+ * A run killed with SIGKILL leaves nothing attached (links and programs
+ * go with the process's descriptors), and one ended with SIGHUP (its
+ * terminal closed) writes the full report, like SIGINT.
+ */
+Test(kernel, sigkill_leaves_nothing_and_sighup_reports)
+{
+	char *const args[] = {"fintrace", "kernel", "--format", "json",
+			      "--duration", "20s", NULL};
+	int before, p[2], st;
+	char out[1 << 16];
+	size_t len = 0;
+	ssize_t r;
+
+	need_bpf();
+	need_fintrace();
+	before = programs_settle(our_programs());
+	for (int round = 0; round < 2; round++) {
+		int sig = round ? SIGHUP : SIGKILL;
+		pid_t pid;
+
+		cr_assert_eq(pipe(p), 0);
+		pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			dup2(p[1], STDOUT_FILENO);
+			close(p[0]);
+			close(p[1]);
+			execv(FINTRACE, args);
+			_exit(98);
+		}
+		close(p[1]);
+		/* attached once its program is loaded (bounded: 5 s) */
+		cr_assert_eq(programs_settle(before + 1), before + 1,
+			     "fintrace kernel did not attach");
+		/* its handlers go in right after the attach */
+		usleep(300000);
+		cr_assert_eq(kill(pid, sig), 0);
+		len = 0;
+		while (len + 1 < sizeof(out) &&
+		       (r = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
+			len += (size_t)r;
+		out[len] = '\0';
+		close(p[0]);
+		waitpid(pid, &st, 0);
+		cr_assert_eq(programs_settle(before), before,
+			     "programs left after signal %d", sig);
+		if (sig == SIGKILL) {
+			cr_assert(WIFSIGNALED(st));
+		} else {
+			cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+				  "SIGHUP: status %d", st);
+			cr_assert(strstr(out, "\"type\":\"summary\""), "%s",
+				  out);
+		}
+	}
+}

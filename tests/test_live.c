@@ -910,3 +910,37 @@ Test(live, pipeline_watch_sees_close_wait_with_the_flow_id)
 	pipeline_free(&pl);
 	fclose(out);
 }
+
+/* SIGTERM and SIGHUP (a closed terminal) end the capture like SIGINT:
+ * exit 0 and the complete report. */
+Test(live, term_and_hup_end_with_the_full_report)
+{
+	static const int sigs[] = {SIGTERM, SIGHUP};
+	static const char *const names[] = {"term", "hup"};
+
+	need_one_namespace();
+	for (int i = 0; i < 2; i++) {
+		char json[32], errf[32];
+		/* clang-format off */
+		char *argv[] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live",
+				"-i", "lo", "--format", "json", "--duration",
+				"20s", NULL};
+		/* clang-format on */
+		pid_t p;
+		int rc;
+
+		snprintf(json, sizeof(json), "%s.json", names[i]);
+		snprintf(errf, sizeof(errf), "%s.err", names[i]);
+		p = spawn(argv, json, NULL, errf);
+		cr_assert(wait_for_text(errf, "listening on lo", 5000), "%s",
+			  slurp(errf));
+		cr_assert_eq(kill(p, sigs[i]), 0);
+		rc = wait_exit(p, 10000);
+		cr_assert_eq(rc, 0, "%s: exit %d: %s", names[i], rc,
+			     slurp(errf));
+		cr_assert_eq(run("jq -e -s 'last | .type == \"summary\" and "
+				 ".mode == \"live\"' %s > /dev/null",
+				 path_in(json)),
+			     0, "%s: %s", names[i], slurp(json));
+	}
+}
