@@ -19,6 +19,8 @@ PACKAGES=(
 	bpftrace
 	# the HTML report opened in headless Chromium (tests/html/check.sh)
 	chromium chromium-driver curl fonts-dejavu-core
+	# the manual page test renders it
+	groff-base
 )
 
 missing=()
