@@ -894,16 +894,13 @@ static int programs_settle(int want)
 }
 
 /*
- * Run the fintrace binary at path with args; its stdout (and stderr when
- * with_stderr) into out (n bytes). As user as_user when not 0. Returns
- * its exit status.
+ * Start the fintrace binary at path with args, as user as_user when not
+ * 0; its stdout (and stderr when with_stderr) on the pipe *out_fd.
  */
-static int run_fintrace(const char *path, char *const args[], char *out,
-			size_t n, uid_t as_user, int with_stderr)
+static pid_t spawn_fintrace(const char *path, char *const args[],
+			    int *out_fd, uid_t as_user, int with_stderr)
 {
-	int p[2], st;
-	size_t len = 0;
-	ssize_t r;
+	int p[2];
 	pid_t pid;
 
 	cr_assert_eq(pipe(p), 0);
@@ -921,10 +918,34 @@ static int run_fintrace(const char *path, char *const args[], char *out,
 		_exit(98);
 	}
 	close(p[1]);
-	while (len + 1 < n && (r = read(p[0], out + len, n - 1 - len)) > 0)
+	*out_fd = p[0];
+	return pid;
+}
+
+/* Everything until end of file on fd into out (n bytes); closes fd. */
+static void read_all(int fd, char *out, size_t n)
+{
+	size_t len = 0;
+	ssize_t r;
+
+	while (len + 1 < n && (r = read(fd, out + len, n - 1 - len)) > 0)
 		len += (size_t)r;
 	out[len] = '\0';
-	close(p[0]);
+	close(fd);
+}
+
+/*
+ * Run the fintrace binary at path with args; its stdout (and stderr when
+ * with_stderr) into out (n bytes). As user as_user when not 0. Returns
+ * its exit status.
+ */
+static int run_fintrace(const char *path, char *const args[], char *out,
+			size_t n, uid_t as_user, int with_stderr)
+{
+	int fd, st;
+	pid_t pid = spawn_fintrace(path, args, &fd, as_user, with_stderr);
+
+	read_all(fd, out, n);
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -1419,41 +1440,23 @@ Test(kernel, sigkill_leaves_nothing_and_sighup_reports)
 {
 	char *const args[] = {"fintrace", "kernel", "--format", "json",
 			      "--duration", "20s", NULL};
-	int before, p[2], st;
+	int before, fd, st;
 	char out[1 << 16];
-	size_t len = 0;
-	ssize_t r;
 
 	need_bpf();
 	need_fintrace();
 	before = programs_settle(our_programs());
 	for (int round = 0; round < 2; round++) {
 		int sig = round ? SIGHUP : SIGKILL;
-		pid_t pid;
+		pid_t pid = spawn_fintrace(FINTRACE, args, &fd, 0, 0);
 
-		cr_assert_eq(pipe(p), 0);
-		pid = fork();
-		cr_assert_geq(pid, 0);
-		if (pid == 0) {
-			dup2(p[1], STDOUT_FILENO);
-			close(p[0]);
-			close(p[1]);
-			execv(FINTRACE, args);
-			_exit(98);
-		}
-		close(p[1]);
 		/* attached once its program is loaded (bounded: 5 s) */
 		cr_assert_eq(programs_settle(before + 1), before + 1,
 			     "fintrace kernel did not attach");
 		/* its handlers go in right after the attach */
 		usleep(300000);
 		cr_assert_eq(kill(pid, sig), 0);
-		len = 0;
-		while (len + 1 < sizeof(out) &&
-		       (r = read(p[0], out + len, sizeof(out) - 1 - len)) > 0)
-			len += (size_t)r;
-		out[len] = '\0';
-		close(p[0]);
+		read_all(fd, out, sizeof(out));
 		waitpid(pid, &st, 0);
 		cr_assert_eq(programs_settle(before), before,
 			     "programs left after signal %d", sig);
