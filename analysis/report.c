@@ -326,7 +326,7 @@ static char *fmt_num(char *buf, size_t n, uint64_t ns)
 	return buf;
 }
 
-static void json_string(FILE *f, const char *s)
+void rpt_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -1309,7 +1309,7 @@ static void json_summary(struct rpt *r, const struct rpt_facts *x,
 	for (size_t i = 0; i < x->ninputs; i++) {
 		if (i)
 			fputc(',', f);
-		json_string(f, x->inputs[i]);
+		rpt_json_string(f, x->inputs[i]);
 	}
 	fprintf(f, "],\"linger\":%s", fmt_num(b, 48, r->cfg.linger_ns));
 	if (x->first_ns) {
@@ -1338,22 +1338,22 @@ static void json_summary(struct rpt *r, const struct rpt_facts *x,
 	}
 	fprintf(f, ",\"lossy_flows\":%" PRIu64, r->lossy_flows);
 	fprintf(f, ",\"headline\":");
-	json_string(f, head);
+	rpt_json_string(f, head);
 	fprintf(f, ",\"error\":");
 	if (x->error)
-		json_string(f, x->error);
+		rpt_json_string(f, x->error);
 	else
 		fputs("null", f);
 	if (r->has_evidence) {
 		const struct rpt_evidence *e = &r->ev;
 
 		fputs(",\"evidence\":{\"file\":", f);
-		json_string(f, e->nfiles ? e->files[0] : "");
+		rpt_json_string(f, e->nfiles ? e->files[0] : "");
 		fputs(",\"files\":[", f);
 		for (size_t i = 0; i < e->nfiles; i++) {
 			if (i)
 				fputc(',', f);
-			json_string(f, e->files[i]);
+			rpt_json_string(f, e->files[i]);
 		}
 		fputs("],\"verdicts\":[", f);
 		verdict_list(f, e->verdicts, 1);
@@ -1366,7 +1366,7 @@ static void json_summary(struct rpt *r, const struct rpt_facts *x,
 			fputs(",\"buffer\":null", f);
 		fputs(",\"error\":", f);
 		if (e->error)
-			json_string(f, e->error);
+			rpt_json_string(f, e->error);
 		else
 			fputs("null", f);
 		fputc('}', f);

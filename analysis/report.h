@@ -114,6 +114,10 @@ void rpt_set_evidence(struct rpt *r, const struct rpt_evidence *ev);
 /* Number of finalised flows with verdict v so far. */
 uint64_t rpt_verdict_count(const struct rpt *r, enum td_verdict v);
 
+/* Write s to f as a JSON string: quoted, with " \ and control bytes
+ * escaped. */
+void rpt_json_string(FILE *f, const char *s);
+
 /*
  * Formatting helpers shared by the modes. Each writes a NUL-terminated
  * string into buf (size n) and returns buf.

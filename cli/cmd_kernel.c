@@ -371,22 +371,6 @@ static char *dur(char *buf, size_t n, uint64_t ns)
 	return rpt_fmt_duration(buf, n, ns);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	const unsigned char *p;
-
-	fputc('"', f);
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 /* A comm safe for CSV and text: no commas, quotes or control bytes. */
 static const char *clean_comm(char *buf, const char *comm)
 {
@@ -453,7 +437,7 @@ static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 		else
 			fputs("null,\"comm\":", f);
 		if (s->owner_pid)
-			json_str(f, s->owner_comm);
+			rpt_json_string(f, s->owner_comm);
 		else
 			fputs("null", f);
 		fprintf(f, ",\"local\":\"%s\",\"remote\":\"%s\",\"netns\":%u,"
@@ -597,7 +581,7 @@ static void flow_json(FILE *f, const struct ks_sock *s, uint64_t now)
 	fputs(",\"pid\":", f);
 	if (s->owner_pid) {
 		fprintf(f, "%u,\"comm\":", s->owner_pid);
-		json_str(f, s->owner_comm);
+		rpt_json_string(f, s->owner_comm);
 		fprintf(f, ",\"owner_from\":\"%s\"", ks_src_name(s->owner_src));
 	} else {
 		fputs("null,\"comm\":null,\"owner_from\":null", f);
@@ -605,7 +589,7 @@ static void flow_json(FILE *f, const struct ks_sock *s, uint64_t now)
 	fputs(",\"closer_pid\":", f);
 	if (s->closer_pid) {
 		fprintf(f, "%u,\"closer_comm\":", s->closer_pid);
-		json_str(f, s->closer_comm);
+		rpt_json_string(f, s->closer_comm);
 	} else {
 		fputs("null,\"closer_comm\":null", f);
 	}
@@ -634,7 +618,7 @@ static void flow_json(FILE *f, const struct ks_sock *s, uint64_t now)
 		secs(b, sizeof(b),
 		     (s->closed ? s->closed_ns : now) - s->first_ns));
 	if (s->signature)
-		json_str(f, s->signature);
+		rpt_json_string(f, s->signature);
 	else
 		fputs("null", f);
 	fputs("}\n", f);
@@ -755,7 +739,7 @@ static void agg_json(FILE *f, const struct ks_agg *a)
 		fputs("{\"type\":\"process\",\"pid\":", f);
 		if (a->pid) {
 			fprintf(f, "%u,\"comm\":", a->pid);
-			json_str(f, a->comm);
+			rpt_json_string(f, a->comm);
 		} else {
 			fputs("null,\"comm\":null", f);
 		}
@@ -873,11 +857,11 @@ static void summary_json(FILE *f, const struct kctx *k, struct mon *m,
 	verdicts_json(f, tot->verdicts);
 	fputs(",\"reduced\":", f);
 	if (mon_reduced(m)[0])
-		json_str(f, mon_reduced(m));
+		rpt_json_string(f, mon_reduced(m));
 	else
 		fputs("null", f);
 	fputs(",\"headline\":", f);
-	json_str(f, head);
+	rpt_json_string(f, head);
 	fputs("}\n", f);
 }
 
