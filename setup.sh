@@ -43,5 +43,5 @@ fi
 if [[ ${1:-} != --no-build ]]; then
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build -j"$(nproc)" >/dev/null
-	echo "setup: built build/fintrace" >&2
+	echo "setup: built build/cli/fintrace" >&2
 fi
