@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Flow table on uthash; see flow.h. Besides the hash, every flow sits on
+ * Flow table; see flow.h. Flows are found through analysis/index.h (the
+ * set of known servers stays on uthash). Besides the index, every flow sits on
  * one of three lists ordered by last packet, so expiry and eviction look
  * only at list heads: the work per segment is O(1) however many flows are
  * tracked.

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Flow table: one record per TCP connection (both directions), keyed by
- * the 4-tuple in a canonical order, held in a uthash table.
+ * the 4-tuple in a canonical order, found through the open-addressing
+ * index of analysis/index.h.
  *
  * Flows are finalised and freed while the input goes on, so memory follows
  * concurrent flows rather than total flows:

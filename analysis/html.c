@@ -233,7 +233,7 @@ static void tile(FILE *f, const char *id, const char *cls, const char *verdict,
 
 static void header(FILE *f, const struct rpt_view *v)
 {
-	int leak = v->verdicts[TD_NEVER_CLOSED] || v->verdicts[TD_LATE_CLOSE];
+	int leak = v->verdicts[VD_NEVER_CLOSED] || v->verdicts[VD_LATE_CLOSE];
 	char id[64];
 
 	fputs("<header class=\"top\"><div>\n"
@@ -245,17 +245,17 @@ static void header(FILE *f, const struct rpt_view *v)
 	fputs("</h1>\n<ul class=\"tiles\" id=\"verdict-counts\">\n", f);
 	tile(f, "count-flows", "", NULL, v->flows, "TCP flows");
 	tile(f, "count-never-closed", "never", "never-closed",
-	     v->verdicts[TD_NEVER_CLOSED], "never closed");
+	     v->verdicts[VD_NEVER_CLOSED], "never closed");
 	tile(f, "count-late-close", "late", "late-close",
-	     v->verdicts[TD_LATE_CLOSE], "closed late");
-	tile(f, "count-clean", "ok", "clean", v->verdicts[TD_CLEAN], "clean");
-	for (int i = 0; i < TD__VERDICTS; i++) {
-		if (i == TD_NEVER_CLOSED || i == TD_LATE_CLOSE ||
-		    i == TD_CLEAN || !v->verdicts[i])
+	     v->verdicts[VD_LATE_CLOSE], "closed late");
+	tile(f, "count-clean", "ok", "clean", v->verdicts[VD_CLEAN], "clean");
+	for (int i = 0; i < VD__COUNT; i++) {
+		if (i == VD_NEVER_CLOSED || i == VD_LATE_CLOSE ||
+		    i == VD_CLEAN || !v->verdicts[i])
 			continue;
-		snprintf(id, sizeof(id), "count-%s", td_verdict_name(i));
-		tile(f, id, "", td_verdict_name(i), v->verdicts[i],
-		     td_verdict_name(i));
+		snprintf(id, sizeof(id), "count-%s", vd_name(i));
+		tile(f, id, "", vd_name(i), v->verdicts[i],
+		     vd_name(i));
 	}
 	fputs("</ul>\n</div></header>\n", f);
 }
@@ -707,14 +707,14 @@ static void services(FILE *f, const struct rpt_view *v)
 	      f);
 	for (size_t i = 0; i < v->ngroups; i++) {
 		const struct rpt_group_view *g = &v->groups[i];
-		uint64_t named = g->verdicts[TD_NEVER_CLOSED] +
-				 g->verdicts[TD_LATE_CLOSE] +
-				 g->verdicts[TD_CLEAN] + g->client_leaks;
+		uint64_t named = g->verdicts[VD_NEVER_CLOSED] +
+				 g->verdicts[VD_LATE_CLOSE] +
+				 g->verdicts[VD_CLEAN] + g->client_leaks;
 		/* A service's flows also count those its clients left open
 		 * (client_leaks), listed under the client host. */
 		uint64_t other = g->flows > named ? g->flows - named : 0;
-		int leak = g->verdicts[TD_NEVER_CLOSED] ||
-			   g->verdicts[TD_LATE_CLOSE];
+		int leak = g->verdicts[VD_NEVER_CLOSED] ||
+			   g->verdicts[VD_LATE_CLOSE];
 
 		fprintf(f, "<tr class=\"group%s\" data-name=\"",
 			leak ? " leak" : "");
@@ -728,8 +728,8 @@ static void services(FILE *f, const struct rpt_view *v)
 			"\" data-at-end=\"%" PRIu64 "\" data-peak=\"%" PRIu64
 			"\" data-cw-count=\"%" PRIu64 "\"",
 			g->client_side ? "client" : "server", g->flows,
-			g->verdicts[TD_NEVER_CLOSED],
-			g->verdicts[TD_LATE_CLOSE], g->verdicts[TD_CLEAN],
+			g->verdicts[VD_NEVER_CLOSED],
+			g->verdicts[VD_LATE_CLOSE], g->verdicts[VD_CLEAN],
 			g->client_leaks, g->at_end, g->peak, g->cw_count);
 		if (g->cw_count) {
 			fprintf(f, " data-p50=\"%s\"",
@@ -762,8 +762,8 @@ static void services(FILE *f, const struct rpt_view *v)
 			"%" PRIu64 "</td><td class=\"n\">%" PRIu64
 			"</td><td class=\"n\">%" PRIu64
 			"</td><td class=\"n\">%" PRIu64 "</td>",
-			g->flows, g->verdicts[TD_NEVER_CLOSED],
-			g->verdicts[TD_LATE_CLOSE], g->verdicts[TD_CLEAN],
+			g->flows, g->verdicts[VD_NEVER_CLOSED],
+			g->verdicts[VD_LATE_CLOSE], g->verdicts[VD_CLEAN],
 			other);
 		if (g->cw_count) {
 			fprintf(f, "<td class=\"n\">%s</td>",
@@ -825,7 +825,7 @@ static void worst(FILE *f, const struct rpt_view *v)
 	      f);
 	for (size_t i = 0; i < v->nworst; i++) {
 		const struct rpt_flow_view *w = &v->worst[i];
-		const char *vn = td_verdict_name(w->verdict);
+		const char *vn = vd_name(w->verdict);
 
 		fprintf(f,
 			"<tr class=\"flow\" data-id=\"%" PRIu64

@@ -39,7 +39,7 @@ struct agg {
 	struct agg_key key;
 	char comm[KS_COMM_LEN];
 	uint64_t sockets;
-	uint64_t verdicts[KS_V__COUNT];
+	uint64_t verdicts[VD__COUNT];
 	uint64_t never_closed;
 	uint64_t late_close;
 	uint64_t cw_now;
@@ -73,7 +73,7 @@ struct ks_table {
 	struct agg *aggs;
 	uint64_t events, dropped, sockets, pre_existing, end_lost;
 	uint64_t in_cw, peak_cw;
-	uint64_t verdicts[KS_V__COUNT];
+	uint64_t verdicts[VD__COUNT];
 	uint64_t last_growth_ns;
 	int finished;
 };
@@ -224,7 +224,8 @@ static void attach_svc(struct ks_table *t, struct entry *e)
 	if (s->role == KS_ROLE_UNKNOWN) {
 		if (!s->lport || !s->rport)
 			return;
-		/* DESIGN: without the SYN, the lower port is the service */
+		/* without the SYN, the lower port is the service
+		 * (docs/architecture.md, "Roles") */
 		s->role = s->lport <= s->rport ? KS_ROLE_SERVER
 					       : KS_ROLE_CLIENT;
 		s->role_inferred = 1;
@@ -435,10 +436,10 @@ static void agg_verdict(struct agg *a, const struct ks_sock *s, int delta)
 	if (!a)
 		return;
 	a->verdicts[s->verdict] += (uint64_t)(int64_t)delta;
-	if (local && s->verdict == KS_V_NEVER_CLOSED)
+	if (local && s->verdict == VD_NEVER_CLOSED)
 		a->never_closed += (uint64_t)(int64_t)delta;
-	if (local && (s->verdict == KS_V_LATE_CLOSE ||
-		      (s->verdict == KS_V_RESET &&
+	if (local && (s->verdict == VD_LATE_CLOSE ||
+		      (s->verdict == VD_RESET &&
 		       s->rst_phase == KS_PHASE_LATE_FIN)))
 		a->late_close += (uint64_t)(int64_t)delta;
 }
@@ -448,7 +449,7 @@ static void agg_verdict(struct agg *a, const struct ks_sock *s, int delta)
  * in its process and service. The close-wait of a locally passive socket
  * becomes a sample once, at the first settlement.
  */
-static void settle(struct ks_table *t, struct entry *e, enum ks_verdict v,
+static void settle(struct ks_table *t, struct entry *e, enum vd_verdict v,
 		   uint64_t now)
 {
 	struct ks_sock *s = &e->s;
@@ -483,7 +484,7 @@ static void maybe_drop(struct ks_table *t, struct entry *e)
 
 	if (t->o.keep_clean || !s->final || s->timewait || e->in_cw)
 		return;
-	if (s->verdict == KS_V_CLEAN || s->verdict == KS_V_OPEN)
+	if (s->verdict == VD_CLEAN || s->verdict == VD_OPEN)
 		drop(t, e);
 }
 
@@ -507,11 +508,11 @@ static const char SIG_LATE_FIN[] =
 	"closer, whose FIN_WAIT2 had already timed out";
 
 /* The verdict of a socket whose peer was passive, from its FIN_WAIT2. */
-static enum ks_verdict remote_passive_verdict(const struct ks_table *t,
+static enum vd_verdict remote_passive_verdict(const struct ks_table *t,
 					      const struct ks_sock *s)
 {
-	return s->t[KS_T_FIN_WAIT2] > t->o.linger_ns ? KS_V_LATE_CLOSE
-						     : KS_V_CLEAN;
+	return s->t[KS_T_FIN_WAIT2] > t->o.linger_ns ? VD_LATE_CLOSE
+						     : VD_CLEAN;
 }
 
 /* The full socket reached CLOSE from prev. */
@@ -532,11 +533,11 @@ static void on_close(struct ks_table *t, struct entry *e, uint8_t prev,
 
 	switch (prev) {
 	case KS_TCP_SYN_SENT:
-		settle(t, e, s->rst_by == KS_SIDE_REMOTE ? KS_V_REFUSED
-							 : KS_V_OPEN, now);
+		settle(t, e, s->rst_by == KS_SIDE_REMOTE ? VD_REFUSED
+							 : VD_OPEN, now);
 		break;
 	case KS_TCP_SYN_RECV:
-		settle(t, e, s->rst_by ? KS_V_RESET : KS_V_OPEN, now);
+		settle(t, e, s->rst_by ? VD_RESET : VD_OPEN, now);
 		break;
 	case KS_TCP_ESTABLISHED:
 	case KS_TCP_CLOSE_WAIT:
@@ -545,23 +546,23 @@ static void on_close(struct ks_table *t, struct entry *e, uint8_t prev,
 			s->rst_by = KS_SIDE_LOCAL;
 			s->rst_phase = phase_of(prev);
 		}
-		settle(t, e, KS_V_RESET, now);
+		settle(t, e, VD_RESET, now);
 		break;
 	case KS_TCP_LAST_ACK:
 		if (s->rst_by == KS_SIDE_REMOTE) {
-			settle(t, e, KS_V_RESET, now);
+			settle(t, e, VD_RESET, now);
 			break;
 		}
 		settle(t, e, s->close_wait_ns > t->o.linger_ns
-				     ? KS_V_LATE_CLOSE
-				     : KS_V_CLEAN, now);
+				     ? VD_LATE_CLOSE
+				     : VD_CLEAN, now);
 		break;
 	case KS_TCP_FIN_WAIT1:
-		settle(t, e, s->rst_by ? KS_V_RESET : KS_V_FIN_UNACKED, now);
+		settle(t, e, s->rst_by ? VD_RESET : VD_FIN_UNACKED, now);
 		break;
 	case KS_TCP_FIN_WAIT2:
 		if (s->rst_by) {
-			settle(t, e, KS_V_RESET, now);
+			settle(t, e, VD_RESET, now);
 			break;
 		}
 		/* a timewait sock takes over: FIN_WAIT2 orphan or TIME_WAIT */
@@ -573,10 +574,10 @@ static void on_close(struct ks_table *t, struct entry *e, uint8_t prev,
 		s->tw_enter_ns = now;
 		s->tw_sub = KS_TCP_TIME_WAIT;
 		s->tw_tw_ns = now;
-		settle(t, e, KS_V_SIMULTANEOUS, now);
+		settle(t, e, VD_SIMULTANEOUS, now);
 		break;
 	default:
-		settle(t, e, KS_V_OPEN, now);
+		settle(t, e, VD_OPEN, now);
 		break;
 	}
 }
@@ -676,11 +677,11 @@ static void on_rst(struct ks_table *t, struct entry *e,
 		copy_comm(s->closer_comm, ev->comm);
 	}
 	/* a RST after CLOSE (abort): the socket was reset */
-	if (s->closed && s->verdict != KS_V_RESET) {
+	if (s->closed && s->verdict != VD_RESET) {
 		if (s->timewait) {
 			s->timewait = 0;
 		}
-		settle(t, e, KS_V_RESET, ev->mono_ns);
+		settle(t, e, VD_RESET, ev->mono_ns);
 	}
 }
 
@@ -821,7 +822,7 @@ static void tw_ended(struct ks_table *t, struct entry *e, uint64_t now)
 		/* the orphan's FIN_WAIT2 timed out: the peer never sent FIN */
 		s->t[KS_T_FIN_WAIT2] += end - s->tw_enter_ns;
 		if (!s->final)
-			settle(t, e, KS_V_NEVER_CLOSED, now);
+			settle(t, e, VD_NEVER_CLOSED, now);
 	} else if (s->tw_sub == KS_TCP_TIME_WAIT) {
 		s->t[KS_T_TIME_WAIT] = end - s->tw_tw_ns;
 		if (!s->final)
@@ -987,7 +988,7 @@ size_t ks_reconcile(struct ks_table *t, uint64_t now, uint64_t quiet_ns,
 			t->in_cw--;
 			e->cw_sampled = 1; /* not a measurement */
 		}
-		settle(t, e, KS_V_OPEN, now);
+		settle(t, e, VD_OPEN, now);
 	}
 	free(sorted);
 	return gone;
@@ -1084,36 +1085,41 @@ void ks_finish(struct ks_table *t, uint64_t now)
 		if (s->final && !s->timewait)
 			continue;
 		if (e->in_cw) {
-			settle(t, e, KS_V_NEVER_CLOSED, now);
+			/* fewer than --linger into CLOSE_WAIT: undecided */
+			settle(t, e,
+			       ks_close_wait(s, now) >= t->o.linger_ns ?
+				       VD_NEVER_CLOSED :
+				       VD_CLOSING,
+			       now);
 			continue;
 		}
 		if (s->timewait) {
 			if (s->tw_sub == KS_TCP_FIN_WAIT2)
-				settle(t, e, KS_V_NEVER_CLOSED, now);
+				settle(t, e, VD_NEVER_CLOSED, now);
 			else if (!s->final)
 				settle(t, e, remote_passive_verdict(t, s), now);
 			continue;
 		}
 		switch (s->state) {
 		case KS_TCP_FIN_WAIT2:
-			settle(t, e, KS_V_NEVER_CLOSED, now);
+			settle(t, e, VD_NEVER_CLOSED, now);
 			break;
 		case KS_TCP_FIN_WAIT1:
 		case KS_TCP_LAST_ACK:
 			if (now - s->state_ns >= t->o.linger_ns)
-				settle(t, e, KS_V_FIN_UNACKED, now);
+				settle(t, e, VD_FIN_UNACKED, now);
 			else if (s->state == KS_TCP_LAST_ACK)
 				settle(t, e, s->close_wait_ns > t->o.linger_ns
-						     ? KS_V_LATE_CLOSE
-						     : KS_V_CLEAN, now);
+						     ? VD_LATE_CLOSE
+						     : VD_CLEAN, now);
 			else
-				settle(t, e, KS_V_OPEN, now);
+				settle(t, e, VD_OPEN, now);
 			break;
 		case KS_TCP_CLOSING:
-			settle(t, e, KS_V_SIMULTANEOUS, now);
+			settle(t, e, VD_SIMULTANEOUS, now);
 			break;
 		default:
-			settle(t, e, KS_V_OPEN, now);
+			settle(t, e, VD_OPEN, now);
 			break;
 		}
 	}
@@ -1305,19 +1311,12 @@ long ks_groups(const struct ks_table *t, enum ks_group g, uint64_t now,
 	return (long)n;
 }
 
+/* Sort key, lowest first: lingering sockets, then worst verdict first. */
 static int severity(const struct ks_sock *s)
 {
-	static const int rank[KS_V__COUNT] = {
-		[KS_V_NEVER_CLOSED] = 0, [KS_V_LATE_CLOSE] = 1,
-		[KS_V_RESET] = 2,        [KS_V_FIN_UNACKED] = 3,
-		[KS_V_REFUSED] = 4,      [KS_V_SIMULTANEOUS] = 5,
-		[KS_V_HALF_CLOSE] = 6,   [KS_V_CLEAN] = 7,
-		[KS_V_OPEN] = 8,
-	};
-
 	if (s->state == KS_TCP_CLOSE_WAIT && !s->closed)
 		return -1;
-	return rank[s->verdict];
+	return 100 - (int)vd_info((enum vd_verdict)s->verdict)->rank;
 }
 
 static int cmp_sock(const void *a, const void *b)
@@ -1347,8 +1346,8 @@ long ks_list(const struct ks_table *t, const struct ks_sock ***out)
 		return -ENOMEM;
 	HASH_ITER(hh, t->socks, e, tmp) {
 		if (!t->o.keep_clean && !e->in_cw &&
-		    (!e->s.final || e->s.verdict == KS_V_CLEAN ||
-		     e->s.verdict == KS_V_OPEN))
+		    (!e->s.final || e->s.verdict == VD_CLEAN ||
+		     e->s.verdict == VD_OPEN))
 			continue;
 		v[n++] = &e->s;
 	}
@@ -1358,23 +1357,6 @@ long ks_list(const struct ks_table *t, const struct ks_sock ***out)
 }
 
 /* ---- names ---- */
-
-const char *ks_verdict_name(enum ks_verdict v)
-{
-	static const char *const names[KS_V__COUNT] = {
-		[KS_V_OPEN] = "open",
-		[KS_V_CLEAN] = "clean",
-		[KS_V_LATE_CLOSE] = "late-close",
-		[KS_V_NEVER_CLOSED] = "never-closed",
-		[KS_V_HALF_CLOSE] = "half-close",
-		[KS_V_RESET] = "reset",
-		[KS_V_FIN_UNACKED] = "fin-unacked",
-		[KS_V_SIMULTANEOUS] = "simultaneous",
-		[KS_V_REFUSED] = "refused",
-	};
-
-	return (unsigned)v < KS_V__COUNT ? names[v] : "?";
-}
 
 const char *ks_side_name(enum ks_side s)
 {

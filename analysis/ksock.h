@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/verdict.h"
+
 #define KS_COMM_LEN 16
 
 /* include/net/tcp_states.h */
@@ -102,20 +104,6 @@ struct ks_tw {
 	uint8_t substate;      /* FIN_WAIT2 (orphan) or TIME_WAIT */
 };
 
-/* The project's verdict vocabulary (DESIGN.md). */
-enum ks_verdict {
-	KS_V_OPEN = 0,
-	KS_V_CLEAN,
-	KS_V_LATE_CLOSE,
-	KS_V_NEVER_CLOSED,
-	KS_V_HALF_CLOSE,
-	KS_V_RESET,
-	KS_V_FIN_UNACKED,
-	KS_V_SIMULTANEOUS,
-	KS_V_REFUSED,
-	KS_V__COUNT
-};
-
 enum ks_side { KS_SIDE_NONE = 0, KS_SIDE_LOCAL, KS_SIDE_REMOTE };
 enum ks_role { KS_ROLE_UNKNOWN = 0, KS_ROLE_CLIENT, KS_ROLE_SERVER };
 enum ks_phase {
@@ -162,7 +150,7 @@ struct ks_sock {
 	uint8_t role;          /* enum ks_role (roles inferred: role_inferred) */
 	uint8_t role_inferred;
 	uint8_t passive;       /* enum ks_side: who got the first FIN */
-	uint8_t verdict;       /* enum ks_verdict */
+	uint8_t verdict;       /* enum vd_verdict */
 	uint8_t final;         /* 1: verdict settled */
 	uint8_t rst_by;        /* enum ks_side */
 	uint8_t rst_phase;     /* enum ks_phase */
@@ -298,7 +286,7 @@ struct ks_totals {
 	uint64_t oldest_cw_ns;  /* age of the oldest CLOSE_WAIT now */
 	uint64_t in_timewait;   /* timewait sockets followed now */
 	uint64_t end_lost;      /* sockets whose end was lost (ks_reconcile) */
-	uint64_t verdicts[KS_V__COUNT]; /* settled verdicts */
+	uint64_t verdicts[VD__COUNT]; /* settled verdicts */
 };
 void ks_totals(const struct ks_table *t, uint64_t now_ns,
 	       struct ks_totals *out);
@@ -317,7 +305,7 @@ struct ks_agg {
 	uint8_t addr[16];
 	uint16_t port;
 	uint64_t sockets;
-	uint64_t verdicts[KS_V__COUNT];
+	uint64_t verdicts[VD__COUNT];
 	uint64_t never_closed;  /* never-closed with the local side passive */
 	uint64_t late_close;    /* late-close with the local side passive */
 	uint64_t cw_samples;    /* close-waits measured (local passive) */
@@ -352,7 +340,6 @@ uint64_t ks_close_wait(const struct ks_sock *s, uint64_t now_ns);
 uint64_t ks_time_in(const struct ks_sock *s, enum ks_clock c, uint64_t now_ns);
 
 /* Stable lower-case names: "never-closed", "local", "after-fin"... */
-const char *ks_verdict_name(enum ks_verdict v);
 const char *ks_side_name(enum ks_side s);
 const char *ks_role_name(enum ks_role r);
 const char *ks_phase_name(enum ks_phase p);

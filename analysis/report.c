@@ -55,7 +55,7 @@ struct rpt_brief {
 struct rpt_group {
 	struct rpt_gkey key;
 	uint64_t flows;
-	uint64_t verdicts[TD__VERDICTS];
+	uint64_t verdicts[VD__COUNT];
 	uint64_t client_leaks;   /* service: flows a client left open */
 	uint64_t cw_n;           /* close-wait values seen */
 	uint64_t cw_max;
@@ -88,7 +88,7 @@ struct rpt {
 	unsigned nworst;
 	uint64_t origin_ns;
 	uint64_t tl_width;
-	uint64_t verdicts[TD__VERDICTS];
+	uint64_t verdicts[VD__COUNT];
 	uint64_t flows;
 	uint64_t rng;
 	int header_done;
@@ -115,16 +115,12 @@ const uint64_t rpt_hist_edges[RPT_HIST_BINS - 1] = {
 	5 * NS,     10 * NS,  30 * NS,  60 * NS,   300 * NS,  1800 * NS,
 };
 
+/* Rank of a verdict among the worst flows; 0: not listed there. */
 static int severity(unsigned verdict)
 {
-	switch (verdict) {
-	case TD_NEVER_CLOSED:
-		return 2;
-	case TD_LATE_CLOSE:
-		return 1;
-	default:
-		return 0;
-	}
+	const struct vd_info *vi = vd_info((enum vd_verdict)verdict);
+
+	return vi->listed ? (int)vi->rank : 0;
 }
 
 struct rpt *rpt_new(const struct rpt_config *cfg)
@@ -200,14 +196,14 @@ static void hist_add(struct rpt *r, const struct td_result *res)
 	       res->close_wait_ns >= rpt_hist_edges[bin])
 		bin++;
 	switch (res->verdict) {
-	case TD_CLEAN:
-	case TD_HALF_CLOSE:
+	case VD_CLEAN:
+	case VD_HALF_CLOSE:
 		cls = RPT_CW_IN_TIME;
 		break;
-	case TD_LATE_CLOSE:
+	case VD_LATE_CLOSE:
 		cls = RPT_CW_LATE;
 		break;
-	case TD_NEVER_CLOSED:
+	case VD_NEVER_CLOSED:
 		cls = RPT_CW_NEVER;
 		break;
 	default:
@@ -237,9 +233,9 @@ static int flow_lossy(const struct rpt *r, const struct td_flow *td)
 	       r->drop_last_ns >= td->first_ns;
 }
 
-uint64_t rpt_verdict_count(const struct rpt *r, enum td_verdict v)
+uint64_t rpt_verdict_count(const struct rpt *r, enum vd_verdict v)
 {
-	return (unsigned)v < TD__VERDICTS ? r->verdicts[v] : 0;
+	return (unsigned)v < VD__COUNT ? r->verdicts[v] : 0;
 }
 
 /* ---- formatting ---- */
@@ -552,7 +548,7 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 		r->header_done = 1;
 	}
 	ln_u64(&l, "id", rec->id);
-	ln_str(&l, "verdict", td_verdict_name(res->verdict));
+	ln_str(&l, "verdict", vd_name(res->verdict));
 	endpoint_of(rec->key, td->client, ep, sizeof(ep));
 	ln_str(&l, "client", ep);
 	endpoint_of(rec->key, 1 - td->client, ep, sizeof(ep));
@@ -800,7 +796,7 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 	if (flow_lossy(r, td))
 		r->lossy_flows++;
 	if (r->cfg.format != RPT_TEXT &&
-	    (res->verdict != TD_OPEN || r->cfg.list_open))
+	    (res->verdict != VD_OPEN || r->cfg.list_open))
 		write_flow(r, rec);
 
 	svc = group_get(r, rec->key, server, SIDE_SERVER);
@@ -830,7 +826,7 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 	g->verdicts[res->verdict]++;
 	if (res->has_close_wait)
 		sample_add(r, g, res->close_wait_ns);
-	if (res->verdict == TD_LATE_CLOSE && res->close_wait_ns > g->late_max)
+	if (res->verdict == VD_LATE_CLOSE && res->close_wait_ns > g->late_max)
 		g->late_max = res->close_wait_ns;
 	if (res->in_close_wait_at_end) {
 		g->at_end++;
@@ -885,11 +881,11 @@ static double growth_per_hour(const struct rpt *r, const struct rpt_group *g,
 
 static int group_worse(const struct rpt_group *a, const struct rpt_group *b)
 {
-	if (a->verdicts[TD_NEVER_CLOSED] != b->verdicts[TD_NEVER_CLOSED])
-		return a->verdicts[TD_NEVER_CLOSED] >
-		       b->verdicts[TD_NEVER_CLOSED];
-	if (a->verdicts[TD_LATE_CLOSE] != b->verdicts[TD_LATE_CLOSE])
-		return a->verdicts[TD_LATE_CLOSE] > b->verdicts[TD_LATE_CLOSE];
+	if (a->verdicts[VD_NEVER_CLOSED] != b->verdicts[VD_NEVER_CLOSED])
+		return a->verdicts[VD_NEVER_CLOSED] >
+		       b->verdicts[VD_NEVER_CLOSED];
+	if (a->verdicts[VD_LATE_CLOSE] != b->verdicts[VD_LATE_CLOSE])
+		return a->verdicts[VD_LATE_CLOSE] > b->verdicts[VD_LATE_CLOSE];
 	if (a->cw_max != b->cw_max)
 		return a->cw_max > b->cw_max;
 	return a->flows > b->flows;
@@ -941,18 +937,18 @@ static void headline(const struct rpt *r, struct rpt_group **gs, size_t n,
 	uint64_t nc, late, total;
 
 	rpt_fmt_duration(lg, sizeof(lg), r->cfg.linger_ns);
-	if (!g || (!g->verdicts[TD_NEVER_CLOSED] &&
-		   !g->verdicts[TD_LATE_CLOSE])) {
+	if (!g || (!g->verdicts[VD_NEVER_CLOSED] &&
+		   !g->verdicts[VD_LATE_CLOSE])) {
 		snprintf(buf, len,
 			 "no leak: every passive side closed within %s "
 			 "(%" PRIu64 " flows, %" PRIu64 " clean, %" PRIu64
 			 " reset, %" PRIu64 " still open)",
-			 lg, r->flows, r->verdicts[TD_CLEAN],
-			 r->verdicts[TD_RESET], r->verdicts[TD_OPEN]);
+			 lg, r->flows, r->verdicts[VD_CLEAN],
+			 r->verdicts[VD_RESET], r->verdicts[VD_OPEN]);
 		return;
 	}
-	nc = g->verdicts[TD_NEVER_CLOSED];
-	late = g->verdicts[TD_LATE_CLOSE];
+	nc = g->verdicts[VD_NEVER_CLOSED];
+	late = g->verdicts[VD_LATE_CLOSE];
 	total = g->flows;
 	fmt_gkey(who, sizeof(who), &g->key);
 	if (g->key.side == SIDE_CLIENT) {
@@ -1028,14 +1024,14 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 			enum rpt_side side, int nb)
 {
 	FILE *f = r->cfg.out;
-	int shown[TD__VERDICTS] = {0}, any = 0;
+	int shown[VD__COUNT] = {0}, any = 0;
 	char name[64], a[16], b[16], c[16], d[16];
 
 	for (size_t i = 0; i < n; i++) {
 		if (gs[i]->key.side != side || !gs[i]->flows)
 			continue;
 		any = 1;
-		for (int v = 0; v < TD__VERDICTS; v++)
+		for (int v = 0; v < VD__COUNT; v++)
 			if (gs[i]->verdicts[v])
 				shown[v] = 1;
 	}
@@ -1048,10 +1044,10 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 			"the client)");
 	fprintf(f, "%-28s %6s", side == SIDE_SERVER ? "service" : "client",
 		"flows");
-	for (int v = 0; v < TD__VERDICTS; v++)
+	for (int v = 0; v < VD__COUNT; v++)
 		if (shown[v])
-			fprintf(f, " %*s", (int)strlen(td_verdict_name(v)),
-				td_verdict_name(v));
+			fprintf(f, " %*s", (int)strlen(vd_name(v)),
+				vd_name(v));
 	fprintf(f, "  %8s %8s %8s %8s %6s %5s %9s\n", "cw p50", "p90", "p99",
 		"max", "at-end", "peak", "growth/h");
 	for (size_t i = 0; i < n; i++) {
@@ -1062,10 +1058,10 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 		fprintf(f, "%-28s %6" PRIu64, fmt_gkey(name, sizeof(name),
 						       &g->key),
 			g->flows);
-		for (int v = 0; v < TD__VERDICTS; v++)
+		for (int v = 0; v < VD__COUNT; v++)
 			if (shown[v])
 				fprintf(f, " %*" PRIu64,
-					(int)strlen(td_verdict_name(v)),
+					(int)strlen(vd_name(v)),
 					g->verdicts[v]);
 		if (g->cw_n)
 			fprintf(f, "  %8s %8s %8s %8s",
@@ -1107,7 +1103,7 @@ static void text_worst(struct rpt *r)
 		fprintf(f,
 			"  #%-5" PRIu64 " %-12s %s -> %s  close-wait %s%s  "
 			"frames %" PRIu64 "-%" PRIu64 "%s%s\n",
-			b->id, td_verdict_name(b->verdict), cli, srv,
+			b->id, vd_name(b->verdict), cli, srv,
 			rpt_fmt_duration(cw, sizeof(cw), b->close_wait_ns),
 			b->at_end ? " (still in CLOSE_WAIT at end)" : "",
 			b->first_frame, b->last_frame,
@@ -1123,15 +1119,9 @@ static void text_worst(struct rpt *r)
 
 static void verdict_list(FILE *f, unsigned mask, int json)
 {
-	int any = 0;
+	char buf[256];
 
-	for (int v = 0; v < TD__VERDICTS; v++) {
-		if (!(mask & (1u << v)))
-			continue;
-		fprintf(f, json ? "%s\"%s\"" : "%s%s",
-			any ? (json ? "," : ", ") : "", td_verdict_name(v));
-		any = 1;
-	}
+	fputs(vd_list(buf, sizeof(buf), mask, json), f);
 }
 
 static void text_evidence(const struct rpt *r, FILE *f)
@@ -1195,10 +1185,10 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 	text_groups(r, gs, n, SIDE_CLIENT, nb);
 	text_worst(r);
 	fprintf(f, "\nflows    %" PRIu64, r->flows);
-	for (int v = 0; v < TD__VERDICTS; v++)
+	for (int v = 0; v < VD__COUNT; v++)
 		if (r->verdicts[v])
 			fprintf(f, ", %" PRIu64 " %s", r->verdicts[v],
-				td_verdict_name(v));
+				vd_name(v));
 	if (fs)
 		fprintf(f, "; peak tracked %" PRIu64 ", evicted %" PRIu64
 			   ", 4-tuples reused %" PRIu64,
@@ -1233,9 +1223,9 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 static void json_verdicts(FILE *f, const uint64_t *v)
 {
 	fputs("{", f);
-	for (int i = 0; i < TD__VERDICTS; i++)
+	for (int i = 0; i < VD__COUNT; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "",
-			td_verdict_name(i), v[i]);
+			vd_name(i), v[i]);
 	fputs("}", f);
 }
 
@@ -1440,7 +1430,7 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 		struct rpt_flow_view *fv = &r->fviews[i];
 
 		fv->id = b->id;
-		fv->verdict = (enum td_verdict)b->verdict;
+		fv->verdict = (enum vd_verdict)b->verdict;
 		endpoint_of(&b->key, b->client, fv->client, sizeof(fv->client));
 		endpoint_of(&b->key, 1 - b->client, fv->server,
 			    sizeof(fv->server));

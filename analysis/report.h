@@ -112,7 +112,7 @@ struct rpt_evidence {
 void rpt_set_evidence(struct rpt *r, const struct rpt_evidence *ev);
 
 /* Number of finalised flows with verdict v so far. */
-uint64_t rpt_verdict_count(const struct rpt *r, enum td_verdict v);
+uint64_t rpt_verdict_count(const struct rpt *r, enum vd_verdict v);
 
 /* Write s to f as a JSON string: quoted, with " \ and control bytes
  * escaped. */
@@ -152,7 +152,7 @@ struct rpt_group_view {
 	int client_side;        /* 0: a service; 1: a client host */
 	int toward_many;
 	uint64_t flows;
-	uint64_t verdicts[TD__VERDICTS];
+	uint64_t verdicts[VD__COUNT];
 	uint64_t client_leaks;
 	uint64_t cw_count;      /* flows with a close-wait */
 	uint64_t p50, p90, p99, max; /* ns, when cw_count */
@@ -169,7 +169,7 @@ struct rpt_group_view {
 
 struct rpt_flow_view {
 	uint64_t id;
-	enum td_verdict verdict;
+	enum vd_verdict verdict;
 	char client[64];
 	char server[64];
 	uint64_t close_wait_ns;
@@ -189,7 +189,7 @@ struct rpt_view {
 	uint64_t bucket_ns;     /* timeline bucket width */
 	int nbuckets;
 	uint64_t flows;
-	uint64_t verdicts[TD__VERDICTS];
+	uint64_t verdicts[VD__COUNT];
 	uint64_t lossy_flows;
 	const struct rpt_group_view *groups;
 	size_t ngroups;

@@ -228,24 +228,24 @@ static void verdict_after_ack(const struct td_flow *f, uint64_t end_ns,
 				r->signature = TD_SIG_LATE_FIN_RST;
 		}
 		if (late)
-			r->verdict = TD_LATE_CLOSE;
+			r->verdict = VD_LATE_CLOSE;
 		else if (by_rst)
-			r->verdict = TD_RESET;
+			r->verdict = VD_RESET;
 		else if (arst && arst >= pclose)
-			r->verdict = TD_RESET;
+			r->verdict = VD_RESET;
 		else if (pd->data_after_peer_fin_ns)
-			r->verdict = TD_HALF_CLOSE;
+			r->verdict = VD_HALF_CLOSE;
 		else if (!pd->fin_acked)
-			r->verdict = TD_FIN_UNACKED;
+			r->verdict = VD_FIN_UNACKED;
 		else
-			r->verdict = TD_CLEAN;
+			r->verdict = VD_CLEAN;
 		return;
 	}
 	if (arst) {
 		/* The active closer reset the socket lingering in CLOSE_WAIT */
 		r->cw_end_ns = arst;
 		r->close_wait_ns = sub0(arst, start);
-		r->verdict = TD_RESET;
+		r->verdict = VD_RESET;
 		r->signature = TD_SIG_RST_IN_CLOSE_WAIT;
 		return;
 	}
@@ -253,9 +253,11 @@ static void verdict_after_ack(const struct td_flow *f, uint64_t end_ns,
 	r->close_wait_ns = sub0(end_ns, start);
 	r->in_close_wait_at_end = 1;
 	if (pd->data_after_peer_fin_ns && sub0(end_ns, idle_from) <= linger_ns)
-		r->verdict = TD_HALF_CLOSE;
+		r->verdict = VD_HALF_CLOSE;
+	else if (r->close_wait_ns < linger_ns)
+		r->verdict = VD_CLOSING; /* undecided: may still close in time */
 	else
-		r->verdict = TD_NEVER_CLOSED;
+		r->verdict = VD_NEVER_CLOSED;
 }
 
 struct td_result td_flow_verdict(const struct td_flow *f, uint64_t end_ns,
@@ -269,7 +271,7 @@ struct td_result td_flow_verdict(const struct td_flow *f, uint64_t end_ns,
 	memset(&r, 0, sizeof(r));
 	r.active = a;
 	r.reset_by = first_rst(f);
-	r.verdict = TD_OPEN;
+	r.verdict = VD_OPEN;
 
 	if (r.reset_by >= 0)
 		r.reset_phase = TD_PHASE_BEFORE_FIN;
@@ -277,12 +279,12 @@ struct td_result td_flow_verdict(const struct td_flow *f, uint64_t end_ns,
 	if (!f->roles_inferred && d[client].sent_syn &&
 	    !d[server].sent_synack && r.reset_by == server && !d[0].has_fin &&
 	    !d[1].has_fin && !d[server].bytes) {
-		r.verdict = TD_REFUSED;
+		r.verdict = VD_REFUSED;
 		return r;
 	}
 	if (a < 0) {
 		if (r.reset_by >= 0)
-			r.verdict = TD_RESET;
+			r.verdict = VD_RESET;
 		return r;
 	}
 	p = 1 - a;
@@ -297,46 +299,21 @@ struct td_result td_flow_verdict(const struct td_flow *f, uint64_t end_ns,
 	}
 	if (r.reset_by >= 0) {
 		if (d[r.reset_by].rst_ns < d[a].fin_ns) {
-			r.verdict = TD_RESET;
+			r.verdict = VD_RESET;
 			return r;
 		}
 		r.reset_phase = TD_PHASE_AFTER_FIN;
 	}
 	if (f->simultaneous) {
-		r.verdict = TD_SIMULTANEOUS;
+		r.verdict = VD_SIMULTANEOUS;
 		return r;
 	}
 	if (!d[a].fin_acked) {
-		r.verdict = r.reset_by >= 0 ? TD_RESET : TD_FIN_UNACKED;
+		r.verdict = r.reset_by >= 0 ? VD_RESET : VD_FIN_UNACKED;
 		return r;
 	}
 	verdict_after_ack(f, end_ns, linger_ns, &r);
 	return r;
-}
-
-static const char *const verdict_names[TD__VERDICTS] = {
-	[TD_OPEN] = "open",
-	[TD_CLEAN] = "clean",
-	[TD_LATE_CLOSE] = "late-close",
-	[TD_NEVER_CLOSED] = "never-closed",
-	[TD_HALF_CLOSE] = "half-close",
-	[TD_RESET] = "reset",
-	[TD_FIN_UNACKED] = "fin-unacked",
-	[TD_SIMULTANEOUS] = "simultaneous",
-	[TD_REFUSED] = "refused",
-};
-
-const char *td_verdict_name(enum td_verdict v)
-{
-	return (unsigned)v < TD__VERDICTS ? verdict_names[v] : "?";
-}
-
-int td_verdict_parse(const char *name)
-{
-	for (int i = 0; i < TD__VERDICTS; i++)
-		if (!strcmp(name, verdict_names[i]))
-			return i;
-	return -1;
 }
 
 const char *td_phase_name(enum td_phase p)

@@ -4,7 +4,8 @@
  *
  * A struct td_flow accumulates what both endpoints did (SYN, data, FIN,
  * the ACK of each FIN, RST) from segments fed in capture order, and
- * td_flow_verdict() turns that into the verdict of DESIGN.md: who closed
+ * td_flow_verdict() turns that into a verdict of analysis/verdict.h
+ * (docs/architecture.md describes them): who closed
  * first (the active closer), how long the other side stayed in CLOSE_WAIT
  * (RFC 9293, 3.6: from the moment it ACKs the peer's FIN until its
  * application calls close()), and whether that is a leak.
@@ -19,19 +20,7 @@
 #include <stdint.h>
 
 #include "analysis/segment.h"
-
-enum td_verdict {
-	TD_OPEN = 0,
-	TD_CLEAN,
-	TD_LATE_CLOSE,
-	TD_NEVER_CLOSED,
-	TD_HALF_CLOSE,
-	TD_RESET,
-	TD_FIN_UNACKED,
-	TD_SIMULTANEOUS,
-	TD_REFUSED,
-	TD__VERDICTS
-};
+#include "analysis/verdict.h"
 
 /* When a RST was sent, relative to the FINs. */
 enum td_phase {
@@ -101,7 +90,7 @@ struct td_flow {
 #define TD_EV_FINISHED 0x04  /* the flow is over (RST, or both FINs ACKed) */
 
 struct td_result {
-	enum td_verdict verdict;
+	enum vd_verdict verdict;
 	enum td_phase reset_phase;
 	enum td_signature signature;
 	int active;           /* endpoint index of the active closer, or -1 */
@@ -146,12 +135,8 @@ int td_flow_finished(const struct td_flow *f);
 struct td_result td_flow_verdict(const struct td_flow *f, uint64_t end_ns,
 				 uint64_t linger_ns);
 
-/* Stable names: "never-closed", "before-fin", "late-fin-rst"... */
-const char *td_verdict_name(enum td_verdict v);
+/* Stable names: "before-fin", "late-fin-answered-by-rst"... */
 const char *td_phase_name(enum td_phase p);
 const char *td_signature_name(enum td_signature s);
-
-/* Parse a verdict name; returns the verdict or -1. */
-int td_verdict_parse(const char *name);
 
 #endif /* FT_ANALYSIS_TEARDOWN_H */

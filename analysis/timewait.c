@@ -144,7 +144,7 @@ int tw_intervals(const struct td_flow *td, const struct td_result *res,
 	 * and a RST instead of a FIN means nobody enters it. */
 	if (d[0].has_rst || d[1].has_rst)
 		return 0;
-	if (res->verdict == TD_SIMULTANEOUS) {
+	if (res->verdict == VD_SIMULTANEOUS) {
 		/* Both sides pass CLOSING and both hold TIME_WAIT (3.6.1) */
 		for (int i = 0; i < 2; i++) {
 			uint64_t s;

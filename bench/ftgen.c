@@ -86,12 +86,13 @@ enum gen_verdict {
 	GV_SIMULTANEOUS,
 	GV_REFUSED,
 	GV_OPEN,
+	GV_CLOSING,
 	GV__COUNT
 };
 
 static const char *const gen_verdict_names[GV__COUNT] = {
 	"clean",       "late-close",   "never-closed", "half-close", "reset",
-	"fin-unacked", "simultaneous", "refused",      "open",
+	"fin-unacked", "simultaneous", "refused",      "open",	     "closing",
 };
 
 /* Where a flow is in its script; each phase emits exactly one packet. */
@@ -265,6 +266,10 @@ struct gen {
 	uint64_t ipv6_flows;
 	uint64_t verdicts[GV__COUNT];
 	uint64_t ramp_ns;
+	/* never-closed flows, judged at the end: those fewer than the
+	 * threshold into CLOSE_WAIT when the capture ends are "closing" */
+	struct gen_flow *pending;
+	size_t npending, cap_pending;
 };
 
 static const uint16_t gen_ports[] = {443, 80, 8443, 8080, 9443, 8000};
@@ -1172,15 +1177,14 @@ static enum gen_verdict gen_truth_verdict(const struct gen *g,
 	return (enum gen_verdict)f->verdict;
 }
 
-/* Account a finished flow; writes its truth line with --truth-flows. */
-static void gen_finish(struct gen *g, const struct gen_flow *f)
+/* Count a flow under verdict v; writes its truth line with --truth-flows. */
+static void gen_account(struct gen *g, const struct gen_flow *f,
+			enum gen_verdict v)
 {
-	enum gen_verdict v = gen_truth_verdict(g, f);
 	struct gen_svc_stats *st = &g->stats[f->svc * 2U + (f->fam == 6)];
 	int has_cw = f->close_ns && f->ack_fin_ns;
 	uint64_t cw = has_cw ? f->close_ns - f->ack_fin_ns : 0;
 
-	g->open--;
 	g->verdicts[v]++;
 	st->verdicts[v]++;
 	st->flows++;
@@ -1209,6 +1213,43 @@ static void gen_finish(struct gen *g, const struct gen_flow *f)
 	}
 }
 
+/* Account a finished flow; 0, or -ENOMEM. */
+static int gen_finish(struct gen *g, const struct gen_flow *f)
+{
+	enum gen_verdict v = gen_truth_verdict(g, f);
+
+	g->open--;
+	if (v != GV_NEVER_CLOSED) {
+		gen_account(g, f, v);
+		return 0;
+	}
+	if (g->npending == g->cap_pending) {
+		size_t cap = g->cap_pending ? g->cap_pending * 2 : 1024;
+		struct gen_flow *p = realloc(g->pending, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		g->pending = p;
+		g->cap_pending = cap;
+	}
+	g->pending[g->npending++] = *f;
+	return 0;
+}
+
+/* The capture has ended at g->last_ns: judge the never-closed flows. */
+static void gen_settle_pending(struct gen *g)
+{
+	for (size_t i = 0; i < g->npending; i++) {
+		const struct gen_flow *f = &g->pending[i];
+
+		gen_account(g, f,
+			    g->last_ns - f->ack_fin_ns >= g->opts->threshold_ns
+				    ? GV_NEVER_CLOSED
+				    : GV_CLOSING);
+	}
+	g->npending = 0;
+}
+
 static void gen_print_verdicts(FILE *fp, const uint64_t *counts)
 {
 	int v;
@@ -1227,6 +1268,7 @@ static void gen_print_truth(struct gen *g)
 	FILE *fp = g->truth;
 	uint64_t s;
 
+	gen_settle_pending(g);
 	fprintf(fp,
 		"{\"type\":\"summary\",\"generator\":\"ftgen\","
 		"\"version\":\"%s\",\"seed\":%" PRIu64 ",\"flows\":%" PRIu64
@@ -1239,7 +1281,7 @@ static void gen_print_truth(struct gen *g)
 		FT_VERSION, o->seed, g->started, g->frames, g->bytes,
 		g->ipv6_flows, g->first_ns, g->last_ns, g->peak_open,
 		o->concurrency, o->threshold_ns, o->linger_late_ns,
-		g->verdicts[GV_NEVER_CLOSED]);
+		g->verdicts[GV_NEVER_CLOSED] + g->verdicts[GV_CLOSING]);
 	gen_print_verdicts(fp, g->verdicts);
 	fputs("}\n", fp);
 	for (s = 0; s < o->services * 2; s++) {
@@ -1256,7 +1298,8 @@ static void gen_print_truth(struct gen *g)
 			"\"flows\":%" PRIu64 ",\"close_wait_max_ns\":%" PRIu64
 			",\"in_close_wait_at_end\":%" PRIu64 ",",
 			ep, st->flows, st->close_wait_max_ns,
-			st->verdicts[GV_NEVER_CLOSED]);
+			st->verdicts[GV_NEVER_CLOSED] +
+				st->verdicts[GV_CLOSING]);
 		gen_print_verdicts(fp, st->verdicts);
 		fputs("}\n", fp);
 	}
@@ -1345,7 +1388,8 @@ static int gen_run(struct gen *g)
 		if (f->phase == PH_DONE) {
 			uint64_t t = f->t_ns;
 
-			gen_finish(g, f);
+			if (gen_finish(g, f))
+				return -ENOMEM;
 			if (g->started < o->flows) {
 				gen_flow_init(g, f,
 					      t + rng_log_ns(&g->rng, GEN_US,
@@ -1374,6 +1418,7 @@ static void gen_release(struct gen *g)
 			tmpl_release(&g->kinds[k].resp[i]);
 	}
 	free(g->flows);
+	free(g->pending);
 	free(g->heap);
 	free(g->ports);
 	free(g->stats);

@@ -39,13 +39,13 @@ struct mon;
 /* One timewait sample being collected. */
 struct tw_vec {
 	struct mon *m;
-	struct ks_tw *v;          /* followed sockets' namespaces only */
+	struct ks_tw *v; /* followed sockets' namespaces only */
 	size_t n, cap;
-	struct tw_sock_ep *ep;    /* TIME_WAIT, filters applied */
+	struct tw_sock_ep *ep; /* TIME_WAIT, filters applied */
 	size_t nep, cap_ep;
-	const uint32_t *follow;   /* namespaces with followed sockets */
+	const uint32_t *follow; /* namespaces with followed sockets */
 	size_t nfollow;
-	uint32_t range_ns;        /* namespace of lo-hi below; 0: none */
+	uint32_t range_ns; /* namespace of lo-hi below; 0: none */
 	uint16_t lo, hi;
 };
 
@@ -56,17 +56,17 @@ struct mon {
 	uint64_t start_ns;
 	uint64_t next_tw_ns;
 	uint64_t next_owner_ns;
-	uint64_t next_alert_ns;  /* cached ks_next_alert_ns() */
-	uint64_t next_scan_ns;   /* when to refresh the cache */
-	uint64_t next_tick_ns;   /* growth sampling */
-	int dirty;               /* records arrived since the last scan */
-	uint64_t lost_seen;      /* lost count at the last reconciliation */
+	uint64_t next_alert_ns; /* cached ks_next_alert_ns() */
+	uint64_t next_scan_ns;	/* when to refresh the cache */
+	uint64_t next_tick_ns;	/* growth sampling */
+	int dirty;		/* records arrived since the last scan */
+	uint64_t lost_seen;	/* lost count at the last reconciliation */
 	uint64_t seeded;
-	uint64_t wall_off;       /* wall_ns = mono_ns + wall_off */
-	struct tw *tw;           /* TIME_WAIT pressure */
-	uint16_t host_lo;        /* clients' ports when a namespace's own */
-	uint16_t host_hi;        /* cannot be read (or o.port_lo/hi) */
-	uint64_t tw_now;         /* sockets in TIME_WAIT, last sample */
+	uint64_t wall_off; /* wall_ns = mono_ns + wall_off */
+	struct tw *tw;	   /* TIME_WAIT pressure */
+	uint16_t host_lo;  /* clients' ports when a namespace's own */
+	uint16_t host_hi;  /* cannot be read (or o.port_lo/hi) */
+	uint64_t tw_now;   /* sockets in TIME_WAIT, last sample */
 	uint64_t tw_peak;
 	char reduced[FT_ERRBUF_SIZE];
 };
@@ -78,6 +78,24 @@ uint64_t mon_now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+/* The tracer's record kinds and reset causes are the tracker's. */
+#define MON_SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(MON_SAME(TRC_EV_STATE, KS_EV_STATE) &&
+		       MON_SAME(TRC_EV_RST_SENT, KS_EV_RST_SENT) &&
+		       MON_SAME(TRC_EV_RST_RECV, KS_EV_RST_RECV) &&
+		       MON_SAME(TRC_EV_DESTROY, KS_EV_DESTROY) &&
+		       MON_SAME(TRC_EV_ACCEPT, KS_EV_ACCEPT),
+	       "enum trc_kind and enum ks_kind must agree");
+_Static_assert(MON_SAME(TRC_RST_NONE, KS_RST_NONE) &&
+		       MON_SAME(TRC_RST_OTHER, KS_RST_OTHER) &&
+		       MON_SAME(TRC_RST_UNREAD, KS_RST_UNREAD) &&
+		       MON_SAME(TRC_RST_ABORT, KS_RST_ABORT) &&
+		       MON_SAME(TRC_RST_MEMORY, KS_RST_MEMORY) &&
+		       MON_SAME(TRC_RST_KEEPALIVE, KS_RST_KEEPALIVE) &&
+		       MON_SAME(TRC_RST_LINGER2, KS_RST_LINGER2),
+	       "enum trc_rst and enum ks_rst must agree");
+_Static_assert(TRC_COMM_LEN == KS_COMM_LEN, "comm lengths must agree");
 
 static int on_event(void *ctx, const struct trc_event *te)
 {
@@ -100,7 +118,7 @@ static int on_event(void *ctx, const struct trc_event *te)
 	ev.oldstate = te->oldstate;
 	ev.newstate = te->newstate;
 	ev.in_task = te->in_task;
-	ev.rst = te->rst;   /* enum trc_rst and enum ks_rst agree */
+	ev.rst = te->rst; /* enum trc_rst and enum ks_rst agree */
 	memcpy(ev.comm, te->comm, KS_COMM_LEN);
 	ev.comm[KS_COMM_LEN - 1] = '\0';
 	ks_feed(m->ks, &ev);
@@ -180,7 +198,7 @@ static void seed_owners(struct seed_ctx *c, uint32_t pid)
 		c->n = pid ? 0 : c->n;
 	/* own_lookup() sorted res by inode */
 	for (i = 0; i < c->n; i++) {
-		struct own_result key = { .ino = c->v[i].ino }, *hit = NULL;
+		struct own_result key = {.ino = c->v[i].ino}, *hit = NULL;
 		size_t j;
 
 		for (j = 0; key.ino && j < c->n && !hit; j++)
@@ -199,7 +217,7 @@ static void seed_owners(struct seed_ctx *c, uint32_t pid)
 
 static void seed(struct mon *m)
 {
-	struct seed_ctx c = { .m = m };
+	struct seed_ctx c = {.m = m};
 	char err[FT_ERRBUF_SIZE];
 	uint32_t states = 1u << KS_TCP_CLOSE_WAIT | 1u << KS_TCP_FIN_WAIT2 |
 			  1u << KS_TCP_TIME_WAIT;
@@ -345,7 +363,7 @@ static int tw_cb(void *ctx, const struct sdg_sock *s)
 static void sample_timewait(struct mon *m)
 {
 	uint32_t netns[MON_NETNS_MAX];
-	struct tw_vec tv = { .m = m, .follow = netns };
+	struct tw_vec tv = {.m = m, .follow = netns};
 	char err[FT_ERRBUF_SIZE];
 	uint32_t only = m->o.trc.netns;
 	uint64_t now;
@@ -403,7 +421,7 @@ static int ref_cb(void *ctx, const struct sdg_sock *s)
 static void reconcile(struct mon *m)
 {
 	uint32_t netns[MON_NETNS_MAX];
-	struct ref_vec rv = { 0 };
+	struct ref_vec rv = {0};
 	char err[FT_ERRBUF_SIZE];
 	uint32_t all = 0xfffu & ~(1u << KS_TCP_LISTEN);
 	size_t n;
@@ -455,7 +473,7 @@ static uint64_t wall_offset(void)
 
 struct mon *mon_new(const struct mon_opts *o, char *err)
 {
-	struct tw_config twc = { 0 };
+	struct tw_config twc = {0};
 	struct ks_opts ko;
 	struct mon *m;
 	int saved;
@@ -560,7 +578,8 @@ int mon_step(struct mon *m, int max_wait_ms)
 		m->next_scan_ns = now + MON_SCAN_NS;
 		m->dirty = 0;
 	}
-	until = now + (uint64_t)(max_wait_ms < 0 ? 0 : max_wait_ms) * 1000000ull;
+	until = now +
+		(uint64_t)(max_wait_ms < 0 ? 0 : max_wait_ms) * 1000000ull;
 	until = min3(until, m->next_alert_ns, m->next_tw_ns);
 	if (m->dirty && until > m->next_scan_ns)
 		until = m->next_scan_ns;

@@ -36,7 +36,7 @@ struct trc {
 	char reduced[FT_ERRBUF_SIZE];
 };
 
-/* The log level, set once at start-up (STYLE 9). */
+/* The log level, set once at start-up and never changed after. */
 static int trc_verbose;
 
 void trc_set_verbose(int verbose)

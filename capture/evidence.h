@@ -43,7 +43,7 @@
 
 #include "analysis/flow.h"
 
-#define EV_DEFAULT_VERDICTS ((1u << TD_NEVER_CLOSED) | (1u << TD_LATE_CLOSE))
+#define EV_DEFAULT_VERDICTS ((1u << VD_NEVER_CLOSED) | (1u << VD_LATE_CLOSE))
 #define EV_DEFAULT_BUFFER ((uint64_t)256 << 20)
 #define EV_MAX_FILES 8 /* link types in one evidence capture */
 

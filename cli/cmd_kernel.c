@@ -57,7 +57,7 @@ struct kopts {
 	uint8_t family;
 	enum rpt_format format;
 	const char *output;
-	unsigned fail_on;      /* bit per enum ks_verdict */
+	unsigned fail_on;      /* bit per enum vd_verdict */
 	unsigned top;
 	int all;
 	int progress;          /* -1: when stderr is a terminal */
@@ -185,28 +185,6 @@ static int parse_uint(const char *s, uint64_t lo, uint64_t hi, int suffix,
 	return 0;
 }
 
-static int parse_verdicts(const char *s, unsigned *mask)
-{
-	char buf[256], *tok, *save = NULL;
-	int v, hit;
-
-	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
-		return -EINVAL;
-	*mask = 0;
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		hit = 0;
-		for (v = 0; v < KS_V__COUNT; v++)
-			if (!strcmp(tok, ks_verdict_name(v))) {
-				*mask |= 1u << v;
-				hit = 1;
-			}
-		if (!hit)
-			return -EINVAL;
-	}
-	return *mask ? 0 : -EINVAL;
-}
-
 #define BAD(...)                                                  \
 	do {                                                      \
 		snprintf(err, FT_ERRBUF_SIZE, __VA_ARGS__);       \
@@ -286,7 +264,7 @@ static int kopts_parse(int argc, char **argv, struct kopts *o, char *err)
 			o->all = 1;
 			break;
 		case K_FAIL_ON:
-			if (parse_verdicts(optarg, &o->fail_on))
+			if (opts_parse_verdicts(optarg, &o->fail_on))
 				BAD("--fail-on: \"%s\" is not a list of "
 				    "verdicts (e.g. never-closed,late-close)",
 				    optarg);
@@ -571,7 +549,7 @@ static void flow_json(FILE *f, const struct ks_sock *s, uint64_t now)
 		   ",\"netns\":%u,\"verdict\":\"%s\",\"local\":\"%s\","
 		   "\"remote\":\"%s\",\"role\":\"%s\",\"roles\":\"%s\","
 		   "\"state\":\"%s\",\"passive\":",
-		s->cookie, s->netns, ks_verdict_name(s->verdict), l, r,
+		s->cookie, s->netns, vd_name(s->verdict), l, r,
 		ks_role_name(s->role), s->role_inferred ? "inferred" : "syn",
 		ks_state_name(s->state));
 	if (s->passive)
@@ -631,7 +609,7 @@ static void flow_csv(FILE *f, const struct ks_sock *s, uint64_t now)
 
 	endpoints(s, l, r, sizeof(l));
 	fprintf(f, "%" PRIu64 ",%u,%s,%s,%s,%s,%s,%s,%s,", s->cookie,
-		s->netns, ks_verdict_name(s->verdict), l, r,
+		s->netns, vd_name(s->verdict), l, r,
 		ks_role_name(s->role), s->role_inferred ? "inferred" : "syn",
 		ks_state_name(s->state),
 		s->passive ? ks_side_name(s->passive) : "");
@@ -667,7 +645,7 @@ static void flow_text(FILE *f, const struct ks_sock *s, uint64_t now,
 	char l[64], r[64], b[48], own[64], c[KS_COMM_LEN];
 
 	endpoints(s, l, r, sizeof(l));
-	fprintf(f, "  %-12s %s %s %s %s", ks_verdict_name(s->verdict),
+	fprintf(f, "  %-12s %s %s %s %s", vd_name(s->verdict),
 		owner_text(own, sizeof(own), s), l,
 		s->role == KS_ROLE_CLIENT ? "->" : "<-", r);
 	if (s->cw_start_ns)
@@ -720,11 +698,11 @@ static void verdicts_json(FILE *f, const uint64_t *v)
 	int i, first = 1;
 
 	fputc('{', f);
-	for (i = 0; i < KS_V__COUNT; i++) {
+	for (i = 0; i < VD__COUNT; i++) {
 		if (!v[i])
 			continue;
 		fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",",
-			ks_verdict_name(i), v[i]);
+			vd_name(i), v[i]);
 		first = 0;
 	}
 	fputc('}', f);
@@ -787,8 +765,8 @@ static void agg_text(FILE *f, const struct ks_agg *a)
 			dur(b2, sizeof(b2), a->cw_p90),
 			dur(b3, sizeof(b3), a->cw_p99),
 			dur(b4, sizeof(b4), a->cw_max));
-	if (a->verdicts[KS_V_RESET])
-		fprintf(f, ", resets %" PRIu64, a->verdicts[KS_V_RESET]);
+	if (a->verdicts[VD_RESET])
+		fprintf(f, ", resets %" PRIu64, a->verdicts[VD_RESET]);
 	fputc('\n', f);
 }
 
@@ -885,9 +863,9 @@ static void summary_text(FILE *f, const struct kctx *k, struct mon *m,
 		   "); in TIME_WAIT: %" PRIu64 " (peak %" PRIu64
 		   ")\nverdicts:",
 		tot->in_close_wait, tot->peak_close_wait, tw_now, tw_peak);
-	for (i = 0, any = 0; i < KS_V__COUNT; i++)
+	for (i = 0, any = 0; i < VD__COUNT; i++)
 		if (tot->verdicts[i]) {
-			fprintf(f, " %s %" PRIu64, ks_verdict_name(i),
+			fprintf(f, " %s %" PRIu64, vd_name(i),
 				tot->verdicts[i]);
 			any = 1;
 		}
@@ -974,7 +952,7 @@ static int fail_on_hit(const struct kopts *o, struct mon *m)
 	if (!o->fail_on)
 		return 0;
 	ks_totals(mon_table(m), mon_now_ns(), &tot);
-	for (v = 0; v < KS_V__COUNT; v++)
+	for (v = 0; v < VD__COUNT; v++)
 		if ((o->fail_on & (1u << v)) && tot.verdicts[v])
 			return 1;
 	return 0;

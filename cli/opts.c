@@ -26,7 +26,7 @@ const struct ft_opts ft_opts_defaults = {
 	.port_lo = 32768,
 	.port_hi = 60999,
 	.tw_share = 50,
-	.evidence_verdicts = (1u << TD_NEVER_CLOSED) | (1u << TD_LATE_CLOSE),
+	.evidence_verdicts = (1u << VD_NEVER_CLOSED) | (1u << VD_LATE_CLOSE),
 	.evidence_buffer = (uint64_t)256 << 20,
 	.snaplen = 128,
 	.buffer_mb = 64,
@@ -246,21 +246,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 int opts_parse_verdicts(const char *s, unsigned *mask)
 {
-	char buf[256], *save = NULL, *tok;
-
-	if (!s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	*mask = 0;
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int v = td_verdict_parse(tok);
-
-		if (v < 0)
-			return -EINVAL;
-		*mask |= 1u << v;
-	}
-	return *mask ? 0 : -EINVAL;
+	return vd_parse_list(s, mask, NULL, 0);
 }
 
 static int join_words(char **w, int n, char *buf, size_t len)

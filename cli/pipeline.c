@@ -290,9 +290,9 @@ int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 
 int pipeline_failed(const struct pipeline *pl)
 {
-	for (int v = 0; v < TD__VERDICTS; v++)
+	for (int v = 0; v < VD__COUNT; v++)
 		if ((pl->fail_on & (1u << v)) &&
-		    rpt_verdict_count(pl->rpt, (enum td_verdict)v))
+		    rpt_verdict_count(pl->rpt, (enum vd_verdict)v))
 			return 1;
 	return 0;
 }

@@ -22,7 +22,7 @@ struct got_flow {
 	char client[64];
 	char server[64];
 	int roles_inferred;
-	enum td_verdict verdict;
+	enum vd_verdict verdict;
 	const char *active;   /* "client", "server" or "-" */
 	const char *reset_by;
 	uint64_t close_wait_ns;
@@ -40,6 +40,7 @@ struct got {
 	size_t cap;
 	uint64_t frames;
 	uint64_t decoded;
+	uint64_t last_ns; /* the last frame's time */
 };
 
 static inline const char *helper_role(const struct td_flow *td, int idx)
@@ -91,8 +92,13 @@ static inline int helper_cmp_id(const void *a, const void *b)
 }
 
 /* Analyse path with linger 5 s; returns 0, or -1 with err set. */
-static inline int helper_analyse(const char *path, struct got *g,
-				 char *err)
+/*
+ * Analyse path as `fintrace read` would, with the observation ending at
+ * end_ns or at the last frame, whichever is later (an evidence capture
+ * ends with its last flagged packet, before the capture it came from).
+ */
+static inline int helper_analyse_until(const char *path, struct got *g,
+				       uint64_t end_ns, char *err)
 {
 	const char *paths[1] = {path};
 	struct flow_config cfg = {
@@ -126,12 +132,18 @@ static inline int helper_analyse(const char *path, struct got *g,
 			last = p.wall_ns;
 		flow_table_add(t, &seg);
 	}
-	flow_table_flush(t, last);
+	g->last_ns = last;
+	flow_table_flush(t, last > end_ns ? last : end_ns);
 	flow_table_free(t);
 	src_free(src);
 	if (g->n)
 		qsort(g->v, g->n, sizeof(*g->v), helper_cmp_id);
 	return rc < 0 ? -1 : 0;
+}
+
+static inline int helper_analyse(const char *path, struct got *g, char *err)
+{
+	return helper_analyse_until(path, g, 0, err);
 }
 
 static inline void helper_got_free(struct got *g)

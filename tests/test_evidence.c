@@ -170,9 +170,9 @@ static void assert_same_sigs(const struct sigs *got, const struct sigs *want,
 	}
 }
 
-static int flagged_verdict(enum td_verdict v)
+static int flagged_verdict(enum vd_verdict v)
 {
-	return v == TD_NEVER_CLOSED || v == TD_LATE_CLOSE;
+	return v == VD_NEVER_CLOSED || v == VD_LATE_CLOSE;
 }
 
 ParameterizedTestParameters(evidence, scenario)
@@ -215,7 +215,8 @@ ParameterizedTest(struct helper_name *sc, evidence, scenario, .init = tu_setup,
 	memset(&back, 0, sizeof(back));
 	/* (helper_analyse() hands qsort a NULL array when no flow is found) */
 	if (got.n)
-		cr_assert_eq(helper_analyse(ev, &back, err), 0, "%s", err);
+		cr_assert_eq(helper_analyse_until(ev, &back, orig.last_ns, err), 0,
+			     "%s", err);
 	for (size_t i = 0; i < orig.n; i++) {
 		const struct got_flow *o = &orig.v[i], *b;
 
@@ -227,12 +228,12 @@ ParameterizedTest(struct helper_name *sc, evidence, scenario, .init = tu_setup,
 		cr_expect_str_eq(b->client, o->client, "%s", sc->name);
 		cr_expect_str_eq(b->server, o->server, "%s", sc->name);
 		cr_expect_eq(b->verdict, o->verdict, "%s: %s: %s, was %s",
-			     sc->name, o->client, td_verdict_name(b->verdict),
-			     td_verdict_name(o->verdict));
+			     sc->name, o->client, vd_name(b->verdict),
+			     vd_name(o->verdict));
 		cr_expect_eq(b->packets, o->packets, "%s: %s packets", sc->name,
 			     o->client);
 		cr_expect_str_eq(b->active, o->active, "%s", sc->name);
-		if (o->verdict == TD_LATE_CLOSE)
+		if (o->verdict == VD_LATE_CLOSE)
 			cr_expect_eq(b->close_wait_ns, o->close_wait_ns,
 				     "%s: close-wait", sc->name);
 	}
@@ -277,7 +278,7 @@ Test(evidence, buffer_bound_is_counted_and_said)
 {
 	const char *demo = PCAP_DIR "/demo-print-server.pcap";
 	char e[512], err[FT_ERRBUF_SIZE];
-	struct got back;
+	struct got back, orig;
 
 	snprintf(e, sizeof(e), "%s/cut.pcap", tmpdir);
 	cr_assert_eq(run("cat %s | %s read - --evidence %s "
@@ -295,12 +296,16 @@ Test(evidence, buffer_bound_is_counted_and_said)
 		     0);
 	cr_assert(strstr(slurp("o.txt"), "evidence cut: "), "%s",
 		  slurp("o.txt"));
-	/* What was kept is whole: every flow in it is still flagged. */
-	cr_assert_eq(helper_analyse(e, &back, err), 0, "%s", err);
+	/* What was kept is whole: every flow in it is still flagged when
+	 * the observation ends where the demo's does. */
+	cr_assert_eq(helper_analyse(demo, &orig, err), 0, "%s", err);
+	cr_assert_eq(helper_analyse_until(e, &back, orig.last_ns, err), 0,
+		     "%s", err);
+	helper_got_free(&orig);
 	cr_assert_gt(back.n, 0);
 	for (size_t i = 0; i < back.n; i++)
 		cr_expect(flagged_verdict(back.v[i].verdict), "%s: %s",
-			  back.v[i].client, td_verdict_name(back.v[i].verdict));
+			  back.v[i].client, vd_name(back.v[i].verdict));
 	helper_got_free(&back);
 }
 
@@ -390,8 +395,9 @@ Test(evidence, resolution_follows_the_input)
 Test(evidence, several_link_types_one_file_each)
 {
 	char e[512], e2[512], err[FT_ERRBUF_SIZE];
-	struct got back;
+	struct got back, orig;
 	struct stat st;
+	uint64_t end;
 
 	snprintf(e, sizeof(e), "%s/multi.pcap", tmpdir);
 	snprintf(e2, sizeof(e2), "%s/multi.linux_sll2.pcap", tmpdir);
@@ -413,16 +419,28 @@ Test(evidence, several_link_types_one_file_each)
 	cr_assert(strstr(slurp("cap.txt"), "Ethernet"), "%s", slurp("cap.txt"));
 	cr_assert(strstr(slurp("cap.txt"), "Linux cooked-mode capture v2"),
 		  "%s", slurp("cap.txt"));
-	/* fintrace reads each, and both merged, with the same verdicts. */
-	cr_assert_eq(helper_analyse(e, &back, err), 0, "%s", err);
+	/* fintrace reads each, and both merged, with the same verdicts
+	 * when the observation ends where the inputs' does. */
+	cr_assert_eq(helper_analyse(PCAP_DIR "/ipv6-leak.pcap", &orig, err), 0,
+		     "%s", err);
+	end = orig.last_ns;
+	helper_got_free(&orig);
+	cr_assert_eq(helper_analyse(PCAP_DIR "/cooked-any.pcap", &orig, err),
+		     0, "%s", err);
+	if (orig.last_ns > end)
+		end = orig.last_ns;
+	helper_got_free(&orig);
+	cr_assert_eq(helper_analyse_until(e, &back, end, err), 0, "%s", err);
 	cr_assert_eq(back.n, 1);
-	cr_expect_eq(back.v[0].verdict, TD_NEVER_CLOSED);
+	cr_expect_eq(back.v[0].verdict, VD_NEVER_CLOSED);
 	helper_got_free(&back);
-	cr_assert_eq(helper_analyse(e2, &back, err), 0, "%s", err);
+	cr_assert_eq(helper_analyse_until(e2, &back, end, err), 0, "%s", err);
 	cr_assert_eq(back.n, 1);
-	cr_expect_eq(back.v[0].verdict, TD_NEVER_CLOSED);
+	cr_expect_eq(back.v[0].verdict, VD_NEVER_CLOSED);
 	helper_got_free(&back);
-	cr_assert_eq(run("%s read --format json %s %s | jq -e -s "
+	/* (evidence files end with their last flagged packet, so any wait
+	 * counts here: --linger 0) */
+	cr_assert_eq(run("%s read --linger 0 --format json %s %s | jq -e -s "
 			 "'last.verdicts[\"never-closed\"] == 2 and "
 			 "last.flows == 2' > /dev/null",
 			 FINTRACE, e, e2),
@@ -441,7 +459,7 @@ Test(evidence, verdicts_option_chooses_the_flows)
 		     0);
 	cr_assert_eq(helper_analyse(e, &back, err), 0, "%s", err);
 	cr_assert_eq(back.n, 1);
-	cr_expect_eq(back.v[0].verdict, TD_RESET);
+	cr_expect_eq(back.v[0].verdict, VD_RESET);
 	helper_got_free(&back);
 	cr_assert_eq(run("%s read %s/refused.pcap --evidence-verdicts bogus "
 			 "--evidence %s 2> /dev/null",
@@ -496,11 +514,11 @@ Test(evidence, queue_keeps_capture_order)
 	feed(e, 3, 3 * SEC, 3);
 	feed(e, 1, 4 * SEC, 1);
 	feed(e, 2, 5 * SEC, 2);
-	cr_assert_eq(ev_flow_done(e, 2, TD_NEVER_CLOSED, err), 0);
-	cr_assert_eq(ev_flow_done(e, 3, TD_CLEAN, err), 0);
+	cr_assert_eq(ev_flow_done(e, 2, VD_NEVER_CLOSED, err), 0);
+	cr_assert_eq(ev_flow_done(e, 3, VD_CLEAN, err), 0);
 	/* nothing written yet: flow 1 is undecided at the head */
 	cr_assert_eq(ev_get_stats(e)->packets, 0);
-	cr_assert_eq(ev_flow_done(e, 1, TD_LATE_CLOSE, err), 0);
+	cr_assert_eq(ev_flow_done(e, 1, VD_LATE_CLOSE, err), 0);
 	cr_assert_eq(ev_get_stats(e)->packets, 4);
 	cr_assert_eq(ev_finish(e, err), 0, "%s", err);
 	cr_assert_eq(ev_get_stats(e)->flows, 2);
@@ -524,8 +542,8 @@ Test(evidence, queue_cuts_the_biggest_undecided_flow)
 	feed(e, 2, 3 * SEC, 2);
 	feed(e, 2, 4 * SEC, 2); /* over: flow 2, the biggest, is cut */
 	feed(e, 2, 5 * SEC, 2); /* ignored: flow 2 is cut */
-	cr_assert_eq(ev_flow_done(e, 2, TD_NEVER_CLOSED, err), 0);
-	cr_assert_eq(ev_flow_done(e, 1, TD_NEVER_CLOSED, err), 0);
+	cr_assert_eq(ev_flow_done(e, 2, VD_NEVER_CLOSED, err), 0);
+	cr_assert_eq(ev_flow_done(e, 1, VD_NEVER_CLOSED, err), 0);
 	cr_assert_eq(ev_finish(e, err), 0, "%s", err);
 	cr_expect_eq(ev_get_stats(e)->cut_flows, 1);
 	cr_expect_eq(ev_get_stats(e)->cut_packets, 4);

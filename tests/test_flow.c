@@ -16,7 +16,7 @@ struct sink {
 	unsigned n;
 	struct {
 		uint64_t id;
-		enum td_verdict verdict;
+		enum vd_verdict verdict;
 		enum flow_end end;
 		uint64_t close_wait_ns;
 		uint16_t client_port;
@@ -110,7 +110,7 @@ Test(flow, both_directions_one_record)
 	cr_assert_eq(s.cw_delta, 1);
 	flow_table_flush(t, T0 + 10 * SEC);
 	cr_assert_eq(s.n, 1);
-	cr_assert_eq(s.rec[0].verdict, TD_NEVER_CLOSED);
+	cr_assert_eq(s.rec[0].verdict, VD_NEVER_CLOSED);
 	cr_assert_eq(s.rec[0].end, FLOW_END_INPUT);
 	cr_assert_eq(s.rec[0].client_port, 40000);
 	cr_assert_eq(flow_table_stats(t)->tracked, 0);
@@ -131,7 +131,7 @@ Test(flow, finished_flow_freed_after_grace)
 	cr_assert_eq(s.n, 0);
 	seg(t, 40001, 1, SEG_SYN, 1, 0, 3100); /* swept once a second */
 	cr_assert_eq(s.n, 1);
-	cr_assert_eq(s.rec[0].verdict, TD_CLEAN);
+	cr_assert_eq(s.rec[0].verdict, VD_CLEAN);
 	cr_assert_eq(s.rec[0].end, FLOW_END_FINISHED);
 	cr_assert_eq(flow_table_stats(t)->tracked, 1);
 	flow_table_flush(t, T0 + 4 * SEC);
@@ -150,7 +150,7 @@ Test(flow, port_reuse_starts_new_flow)
 	seg(t, 40000, 1, SEG_SYN, 90000, 0, 100);
 	cr_assert_eq(s.n, 1);
 	cr_assert_eq(s.rec[0].end, FLOW_END_REUSED);
-	cr_assert_eq(s.rec[0].verdict, TD_CLEAN);
+	cr_assert_eq(s.rec[0].verdict, VD_CLEAN);
 	cr_assert_eq(flow_table_stats(t)->flows, 2);
 	/* A retransmission of the new SYN stays in the new flow. */
 	seg(t, 40000, 1, SEG_SYN, 90000, 0, 1100);
@@ -158,7 +158,7 @@ Test(flow, port_reuse_starts_new_flow)
 	flow_table_flush(t, T0 + 2 * SEC);
 	cr_assert_eq(s.n, 2);
 	cr_assert_eq(s.rec[1].id, 2);
-	cr_assert_eq(s.rec[1].verdict, TD_OPEN);
+	cr_assert_eq(s.rec[1].verdict, VD_OPEN);
 	flow_table_free(t);
 }
 
@@ -180,7 +180,7 @@ Test(flow, idle_open_flow_finalised_close_wait_kept)
 	seg(t, 40001, 1, SEG_ACK, 1002, 502, 120005);
 	flow_table_flush(t, T0 + 121 * SEC);
 	cr_assert_eq(s.n, 3);
-	cr_assert_eq(s.rec[1].verdict, TD_LATE_CLOSE);
+	cr_assert_eq(s.rec[1].verdict, VD_LATE_CLOSE);
 	cr_assert_eq(s.rec[1].close_wait_ns, 120000 * MS);
 	cr_assert_eq(s.cw_delta, 0);
 	flow_table_free(t);
@@ -216,7 +216,7 @@ Test(flow, eviction_prefers_finished_flows)
 	seg(t, 40002, 1, SEG_SYN, 1, 0, 20);           /* evicts 40001 */
 	cr_assert_eq(s.n, 1);
 	cr_assert_eq(s.rec[0].client_port, 40001);
-	cr_assert_eq(s.rec[0].verdict, TD_REFUSED);
+	cr_assert_eq(s.rec[0].verdict, VD_REFUSED);
 	flow_table_flush(t, T0 + SEC);
 	flow_table_free(t);
 }

@@ -21,25 +21,6 @@
 
 TU_SUITE(html);
 
-/* A whole file, NUL-terminated; caller frees. */
-static char *slurp_path(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	cr_assert_not_null(buf);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static char *escaped(const char *s)
 {
 	char *buf = NULL;
@@ -225,7 +206,7 @@ Test(html, hostile_strings_cannot_inject_markup)
 	char *page;
 
 	hostile_report(html, sizeof(html));
-	page = slurp_path(html);
+	page = tu_slurp_path(html);
 	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
 		cr_expect_null(strstr(page, raw[i]), "raw \"%s\" in the page",
 			       raw[i]);
@@ -248,7 +229,7 @@ Test(html, report_without_leak)
 	cr_assert_eq(run("%s read %s/refused.pcap --report %s > /dev/null",
 			 FINTRACE, PCAP_DIR, html),
 		     0);
-	page = slurp_path(html);
+	page = tu_slurp_path(html);
 	cr_expect_not_null(strstr(page, "id=\"headline\" class=\"noleak\""));
 	cr_expect_not_null(strstr(page, "id=\"timeline-empty\""));
 	cr_expect_not_null(strstr(page, "id=\"worst-empty\""));
@@ -266,7 +247,7 @@ Test(html, write_error_is_one_line_exit_2)
 			 "> /dev/null 2> %s",
 			 FINTRACE, PCAP_DIR, err),
 		     2);
-	e = slurp_path(err);
+	e = tu_slurp_path(err);
 	cr_expect(strstr(e, "/dev/full") && strstr(e, "No space left"), "%s",
 		  e);
 	cr_expect_eq(strchr(e, '\n') - e + 1, (long)strlen(e), "%s", e);
@@ -295,7 +276,7 @@ Test(html, renders_in_chromium_with_the_json_numbers, .timeout = 60)
 		char *l;
 
 		snprintf(log, sizeof(log), "%s/check.log", tmpdir);
-		l = slurp_path(log);
+		l = tu_slurp_path(log);
 		cr_assert_fail("check.sh: %s", l);
 	}
 }
@@ -319,7 +300,7 @@ Test(html, text_sparkline_under_every_leaking_service)
 			 PCAP_DIR, PCAP_DIR, FINTRACE, path),
 		     0);
 	{
-		char *names = slurp_path(path), *save = NULL;
+		char *names = tu_slurp_path(path), *save = NULL;
 
 		for (char *l = strtok_r(names, "\n", &save); l;
 		     l = strtok_r(NULL, "\n", &save)) {
@@ -332,7 +313,7 @@ Test(html, text_sparkline_under_every_leaking_service)
 			snprintf(cmd, sizeof(cmd), "%s read '%s' > %s",
 				 FINTRACE, l, out);
 			cr_assert_eq(run("%s", cmd), 0);
-			text = slurp_path(out);
+			text = tu_slurp_path(out);
 			snprintf(head, sizeof(head), "\n%s ", tab + 1);
 			row = strstr(text, head);
 			cr_assert_not_null(row, "%s: no row for %s", l,

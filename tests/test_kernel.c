@@ -417,8 +417,8 @@ Test(kernel, late_close_is_measured_within_50ms)
 
 	s = find_sock(m, port, cport);
 	cr_assert_not_null(s, "server socket not reported");
-	cr_assert_eq(s->verdict, KS_V_LATE_CLOSE, "verdict %s",
-		     ks_verdict_name(s->verdict));
+	cr_assert_eq(s->verdict, VD_LATE_CLOSE, "verdict %s",
+		     vd_name(s->verdict));
 	cr_assert_eq(s->passive, KS_SIDE_LOCAL);
 	got = s->close_wait_ns;
 	diff = got > measured ? got - measured : measured - got;
@@ -466,14 +466,14 @@ Test(kernel, abort_and_close_with_unread_data_are_told_apart)
 
 	s = find_sock(m, port, p1);
 	cr_assert_not_null(s);
-	cr_assert_eq(s->verdict, KS_V_RESET);
+	cr_assert_eq(s->verdict, VD_RESET);
 	cr_assert_eq(s->rst_by, KS_SIDE_LOCAL);
 	cr_assert_eq(s->rst_cause, KS_RST_ABORT, "cause %s",
 		     ks_rst_name(s->rst_cause));
 	cr_assert_eq(s->unread, 0);
 	s = find_sock(m, port, p2);
 	cr_assert_not_null(s);
-	cr_assert_eq(s->verdict, KS_V_RESET);
+	cr_assert_eq(s->verdict, VD_RESET);
 	cr_assert_eq(s->rst_by, KS_SIDE_LOCAL);
 	cr_assert_eq(s->rst_cause, KS_RST_UNREAD, "cause %s",
 		     ks_rst_name(s->rst_cause));
@@ -517,7 +517,7 @@ Test(kernel, socket_lingering_before_tracing_is_pre_existing)
 	s = find_sock(m, port, cport);
 	cr_assert_not_null(s, "pre-existing socket not reported");
 	cr_assert(s->pre_existing);
-	cr_assert_eq(s->verdict, KS_V_NEVER_CLOSED);
+	cr_assert_eq(s->verdict, VD_NEVER_CLOSED);
 	cr_assert_eq(s->owner_pid, (uint32_t)c.pid);
 	cr_assert_str_eq(s->owner_comm, "ftk-old");
 	cr_assert_eq(s->owner_src, KS_SRC_PROC);
@@ -563,7 +563,7 @@ Test(kernel, ipv6_sockets_keep_their_addresses)
 		cr_assert_eq(v[i]->family, 6);
 		cr_assert_arr_eq(v[i]->laddr, &in6addr_loopback, 16);
 		cr_assert_arr_eq(v[i]->raddr, &in6addr_loopback, 16);
-		cr_assert_eq(v[i]->verdict, KS_V_NEVER_CLOSED);
+		cr_assert_eq(v[i]->verdict, VD_NEVER_CLOSED);
 		hits++;
 	}
 	free(v);
@@ -611,7 +611,7 @@ Test(kernel, pid_filter_keeps_only_that_process)
 		cr_assert_eq(v[i]->owner_pid, (uint32_t)c1.pid,
 			     "socket %u -> %u of pid %u passed the filter",
 			     v[i]->lport, v[i]->rport, v[i]->owner_pid);
-		if (v[i]->lport == p1 && v[i]->verdict == KS_V_NEVER_CLOSED)
+		if (v[i]->lport == p1 && v[i]->verdict == VD_NEVER_CLOSED)
 			mine++;
 	}
 	free(v);
@@ -740,7 +740,7 @@ Test(kernel, same_tuple_in_two_namespaces_is_kept_apart)
 	for (i = 0; i < n; i++) {
 		if (v[i]->lport != port || v[i]->rport != cport)
 			continue;
-		cr_assert_eq(v[i]->verdict, KS_V_NEVER_CLOSED);
+		cr_assert_eq(v[i]->verdict, VD_NEVER_CLOSED);
 		cr_assert_eq(v[i]->owner_pid,
 			     v[i]->netns == netns_ino(na) ? (uint32_t)ca.pid
 							  : (uint32_t)cb.pid);
@@ -846,8 +846,8 @@ Test(kernel, lost_events_do_not_invent_leaks)
 	cr_assert_gt(mon_lost(m), 0);
 	cr_assert_eq(tot.in_close_wait, 0, "%" PRIu64 " in CLOSE_WAIT",
 		     tot.in_close_wait);
-	cr_assert_eq(tot.verdicts[KS_V_NEVER_CLOSED], 0);
-	cr_assert_eq(tot.verdicts[KS_V_LATE_CLOSE], 0);
+	cr_assert_eq(tot.verdicts[VD_NEVER_CLOSED], 0);
+	cr_assert_eq(tot.verdicts[VD_LATE_CLOSE], 0);
 	mon_free(m);
 	close(lfd);
 }

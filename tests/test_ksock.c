@@ -179,7 +179,7 @@ Test(ksock, never_closed_names_the_owner)
 	ks_finish(t, S(110));
 	ks_totals(t, S(110), &tot);
 	cr_assert_eq(tot.in_close_wait, 3);
-	cr_assert_eq(tot.verdicts[KS_V_NEVER_CLOSED], 3);
+	cr_assert_eq(tot.verdicts[VD_NEVER_CLOSED], 3);
 	cr_assert_eq(tot.oldest_cw_ns, S(8));
 	p = group(t, KS_BY_PROCESS, 4242, S(110));
 	cr_assert_str_eq(p.comm, "leaky");
@@ -193,7 +193,7 @@ Test(ksock, never_closed_names_the_owner)
 	peer_fin(t, S(102), 9);
 	ks_finish(t, S(110));
 	s = only_sock(t);
-	cr_assert_eq(s->verdict, KS_V_NEVER_CLOSED);
+	cr_assert_eq(s->verdict, VD_NEVER_CLOSED);
 	cr_assert_eq(s->passive, KS_SIDE_LOCAL);
 	cr_assert_eq(s->owner_pid, 4242);
 	cr_assert_eq(s->owner_src, KS_SRC_ACCEPT);
@@ -222,7 +222,7 @@ Test(ksock, late_close_alerts_then_reports_final_close_wait)
 	cr_assert_eq(a.last_cw, S(7) + MS(250));
 	ks_finish(t, S(110));
 	s = only_sock(t);
-	cr_assert_eq(s->verdict, KS_V_LATE_CLOSE);
+	cr_assert_eq(s->verdict, VD_LATE_CLOSE);
 	cr_assert_eq(s->close_wait_ns, S(7) + MS(250));
 	cr_assert_eq(s->closer_pid, 10);
 	cr_assert_eq(ks_time_in(s, KS_T_LAST_ACK, S(110)), MS(1));
@@ -252,7 +252,7 @@ Test(ksock, clean_close_is_counted_and_forgotten)
 	peer_fin(t, S(102), 3);
 	app_close(t, S(102) + MS(20), 3, 10);
 	ks_totals(t, S(103), &tot);
-	cr_assert_eq(tot.verdicts[KS_V_CLEAN], 1);
+	cr_assert_eq(tot.verdicts[VD_CLEAN], 1);
 	cr_assert_eq(tot.tracked, 0);
 	cr_assert_eq(ks_list(t, &v), 0);
 	free(v);
@@ -291,7 +291,7 @@ Test(ksock, abort_and_unread_data_are_told_apart)
 	n = ks_list(t, &v);
 	cr_assert_eq(n, 2);
 	for (i = 0; i < n; i++) {
-		cr_assert_eq(v[i]->verdict, KS_V_RESET);
+		cr_assert_eq(v[i]->verdict, VD_RESET);
 		cr_assert_eq(v[i]->rst_by, KS_SIDE_LOCAL);
 		cr_assert_eq(v[i]->rst_phase, KS_PHASE_BEFORE_FIN);
 		if (v[i]->cookie == 1) {
@@ -319,7 +319,7 @@ Test(ksock, peer_reset_and_reset_answering_a_late_fin)
 		   KS_TCP_ESTABLISHED));
 	feed(t, ev(S(102), 1, KS_EV_STATE, KS_TCP_ESTABLISHED, KS_TCP_CLOSE));
 	s = only_sock(t);
-	cr_assert_eq(s->verdict, KS_V_RESET);
+	cr_assert_eq(s->verdict, VD_RESET);
 	cr_assert_eq(s->rst_by, KS_SIDE_REMOTE);
 	ks_free(t);
 
@@ -334,7 +334,7 @@ Test(ksock, peer_reset_and_reset_answering_a_late_fin)
 	feed(t, ev(S(170) + MS(1), 2, KS_EV_STATE, KS_TCP_LAST_ACK,
 		   KS_TCP_CLOSE));
 	s = only_sock(t);
-	cr_assert_eq(s->verdict, KS_V_RESET);
+	cr_assert_eq(s->verdict, VD_RESET);
 	cr_assert_eq(s->rst_phase, KS_PHASE_LATE_FIN);
 	cr_assert_not_null(s->signature);
 	cr_assert_eq(group(t, KS_BY_PROCESS, 10, S(171)).late_close, 1);
@@ -355,7 +355,7 @@ Test(ksock, refused_connect)
 		   KS_TCP_SYN_SENT));
 	feed(t, ev(S(101) + 60, 5, KS_EV_STATE, KS_TCP_SYN_SENT, KS_TCP_CLOSE));
 	s = only_sock(t);
-	cr_assert_eq(s->verdict, KS_V_REFUSED);
+	cr_assert_eq(s->verdict, VD_REFUSED);
 	cr_assert_eq(s->role, KS_ROLE_CLIENT);
 	cr_assert_eq(s->owner_pid, 77);
 	cr_assert_eq(s->owner_src, KS_SRC_CONNECT);
@@ -415,7 +415,7 @@ Test(ksock, seeded_socket_is_pre_existing_with_a_lower_bound)
 	ks_finish(t, S(112));
 	s = only_sock(t);
 	cr_assert(s->pre_existing);
-	cr_assert_eq(s->verdict, KS_V_NEVER_CLOSED);
+	cr_assert_eq(s->verdict, VD_NEVER_CLOSED);
 	cr_assert_eq(ks_close_wait(s, S(112)), S(12));
 	cr_assert_eq(s->owner_pid, 31);
 	cr_assert_eq(s->role, KS_ROLE_SERVER);
@@ -479,7 +479,7 @@ Test(ksock, timewait_after_the_peer_closed_late)
 	tw.expires_ms = 59000;
 	ks_tw_sample(t, S(111), &tw, 1);
 	s = only_sock(t);
-	cr_assert_eq(s->verdict, KS_V_LATE_CLOSE);
+	cr_assert_eq(s->verdict, VD_LATE_CLOSE);
 	cr_assert_eq(s->passive, KS_SIDE_REMOTE);
 	cr_assert_eq(ks_time_in(s, KS_T_FIN_WAIT2, S(111)),
 		     S(110) - S(102) - MS(1));
@@ -506,7 +506,7 @@ Test(ksock, orphan_fin_wait2_that_times_out_means_the_peer_never_closed)
 	ks_tw_sample(t, S(103), &tw, 1);
 	ks_tw_sample(t, S(105), NULL, 0);
 	s = only_sock(t);
-	cr_assert_eq(s->verdict, KS_V_NEVER_CLOSED);
+	cr_assert_eq(s->verdict, VD_NEVER_CLOSED);
 	cr_assert_eq(s->passive, KS_SIDE_REMOTE);
 	cr_assert_eq(s->t[KS_T_FIN_WAIT2], S(2));
 	cr_assert_eq(group(t, KS_BY_PROCESS, 0, S(105)).never_closed, 0);
@@ -532,8 +532,8 @@ Test(ksock, percentiles_and_growth)
 	cr_assert_eq(a.cw_p99, S(10));
 	cr_assert_eq(a.cw_max, S(10));
 	cr_assert_eq(a.cw_peak, 10);
-	cr_assert_eq(a.verdicts[KS_V_LATE_CLOSE], 5);
-	cr_assert_eq(a.verdicts[KS_V_CLEAN], 5);
+	cr_assert_eq(a.verdicts[VD_LATE_CLOSE], 5);
+	cr_assert_eq(a.verdicts[VD_CLEAN], 5);
 	ks_free(t);
 
 	/* one more socket in CLOSE_WAIT every second: +3600 per hour */
@@ -565,13 +565,13 @@ Test(ksock, sockets_whose_end_was_lost_are_reconciled)
 	peer_fin(t, S(104) + MS(950), 3); /* too recent to judge */
 	cr_assert_eq(ks_live_netns(t, netns, 2), 1);
 	cr_assert_eq(ks_reconcile(t, S(105), MS(200), &alive, 1), 1);
-	ks_finish(t, S(106));
-	ks_totals(t, S(106), &tot);
+	ks_finish(t, S(110));
+	ks_totals(t, S(110), &tot);
 	cr_assert_eq(tot.end_lost, 1);
 	cr_assert_eq(tot.in_close_wait, 2);
-	cr_assert_eq(tot.verdicts[KS_V_NEVER_CLOSED], 2);
-	cr_assert_eq(tot.verdicts[KS_V_OPEN], 1);
-	cr_assert_eq(group(t, KS_BY_PROCESS, 10, S(106)).never_closed, 2);
+	cr_assert_eq(tot.verdicts[VD_NEVER_CLOSED], 2);
+	cr_assert_eq(tot.verdicts[VD_OPEN], 1);
+	cr_assert_eq(group(t, KS_BY_PROCESS, 10, S(110)).never_closed, 2);
 	ks_free(t);
 }
 
@@ -587,7 +587,7 @@ Test(ksock, accepted_already_in_close_wait_is_a_lower_bound)
 	feed(t, e);
 	ks_finish(t, S(110));
 	s = only_sock(t);
-	cr_assert_eq(s->verdict, KS_V_NEVER_CLOSED);
+	cr_assert_eq(s->verdict, VD_NEVER_CLOSED);
 	cr_assert(s->cw_at_least);
 	cr_assert_eq(ks_close_wait(s, S(110)), S(7));
 	cr_assert_eq(group(t, KS_BY_PROCESS, 12, S(110)).cw_now, 1);
@@ -596,9 +596,9 @@ Test(ksock, accepted_already_in_close_wait_is_a_lower_bound)
 
 Test(ksock, names_are_the_project_vocabulary)
 {
-	cr_assert_str_eq(ks_verdict_name(KS_V_NEVER_CLOSED), "never-closed");
-	cr_assert_str_eq(ks_verdict_name(KS_V_LATE_CLOSE), "late-close");
-	cr_assert_str_eq(ks_verdict_name(KS_V_FIN_UNACKED), "fin-unacked");
+	cr_assert_str_eq(vd_name(VD_NEVER_CLOSED), "never-closed");
+	cr_assert_str_eq(vd_name(VD_LATE_CLOSE), "late-close");
+	cr_assert_str_eq(vd_name(VD_FIN_UNACKED), "fin-unacked");
 	cr_assert_str_eq(ks_phase_name(KS_PHASE_LATE_FIN), "late-fin");
 	cr_assert_str_eq(ks_state_name(KS_TCP_CLOSE_WAIT), "CLOSE_WAIT");
 	cr_assert_str_eq(ks_state_name(200), "UNKNOWN");

@@ -804,7 +804,7 @@ struct watched {
 	int enter, leave, done;
 	uint64_t enter_id, done_id;
 	struct pipeline *pl;
-	enum td_verdict verdict;
+	enum vd_verdict verdict;
 };
 
 static void w_cw(void *arg, const struct flow_key *key,
@@ -905,8 +905,8 @@ Test(live, pipeline_watch_sees_close_wait_with_the_flow_id)
 	cr_assert_eq(w.done, 1);
 	cr_assert_eq(w.done_id, 1);
 	/* The report saw the same flow: the watcher comes in addition. */
-	cr_assert_eq(rpt_verdict_count(pl.rpt, TD_CLEAN), 1);
-	cr_assert_eq(w.verdict, TD_CLEAN);
+	cr_assert_eq(rpt_verdict_count(pl.rpt, VD_CLEAN), 1);
+	cr_assert_eq(w.verdict, VD_CLEAN);
 	pipeline_free(&pl);
 	fclose(out);
 }

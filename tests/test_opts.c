@@ -60,7 +60,7 @@ Test(opts, read_options_and_files_in_any_order)
 	cr_assert_eq(o.linger_ns, 500000000ULL);
 	cr_assert_eq(o.max_flows, 1000);
 	cr_assert_str_eq(o.output, "out.json");
-	cr_assert_eq(o.fail_on, (1u << TD_NEVER_CLOSED) | (1u << TD_LATE_CLOSE));
+	cr_assert_eq(o.fail_on, (1u << VD_NEVER_CLOSED) | (1u << VD_LATE_CLOSE));
 	cr_assert_eq(o.nargs, 2);
 	cr_assert_str_eq(o.args[1], "b.pcapng");
 }

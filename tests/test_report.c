@@ -164,7 +164,8 @@ Test(report, rising_leak_has_positive_growth_and_peak)
 	/* One leaked connection every second for a minute. */
 	for (uint16_t i = 0; i < 60; i++)
 		conn(fx.t, 1, (uint16_t)(30000 + i), T0 + i * SEC, 1, 0);
-	out = fx_finish(&fx, NULL, 0, T0 + 60 * SEC);
+	/* (the last one must have waited --linger to be never-closed) */
+	out = fx_finish(&fx, NULL, 0, T0 + 65 * SEC);
 	svc = strstr(out, "{\"type\":\"service\"");
 	cr_assert_not_null(svc, "%s", out);
 	cr_assert(strstr(svc, "\"in_close_wait_at_end\":60"));

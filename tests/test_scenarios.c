@@ -102,7 +102,7 @@ ParameterizedTest(struct helper_name *sc, scenarios, verdicts)
 		cr_expect_str_eq(g->roles_inferred ? "inferred" : "syn",
 				 w->roles, "%s flow %zu roles", sc->name,
 				 i + 1);
-		cr_expect_str_eq(td_verdict_name(g->verdict), w->verdict,
+		cr_expect_str_eq(vd_name(g->verdict), w->verdict,
 				 "%s flow %zu (%s) verdict", sc->name, i + 1,
 				 g->client);
 		cr_expect_str_eq(g->active, w->active,
@@ -111,8 +111,8 @@ ParameterizedTest(struct helper_name *sc, scenarios, verdicts)
 				 "%s flow %zu reset by", sc->name, i + 1);
 		if (!strcmp(w->cw, "-")) {
 			cr_expect_not(g->has_close_wait &&
-					      g->verdict != TD_CLEAN &&
-					      g->verdict != TD_RESET,
+					      g->verdict != VD_CLEAN &&
+					      g->verdict != VD_RESET,
 				      "%s flow %zu: unexpected close-wait",
 				      sc->name, i + 1);
 		} else {

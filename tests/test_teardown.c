@@ -111,7 +111,7 @@ Test(teardown, clean_client_close)
 	cr_assert(send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 20) & TD_EV_CW_LEAVE);
 	cr_assert(send_at(&cv, C, SEG_ACK, 0, 21) & TD_EV_FINISHED);
 	r = verdict_at(&cv, 30);
-	cr_assert_eq(r.verdict, TD_CLEAN);
+	cr_assert_eq(r.verdict, VD_CLEAN);
 	cr_assert_eq(r.active, C);
 	cr_assert_eq(r.reset_by, -1);
 	cr_assert_eq(r.close_wait_ns, 9 * MS);
@@ -134,7 +134,7 @@ Test(teardown, clean_server_close_fin_ack_together)
 		     0);
 	send_at(&cv, S, SEG_ACK, 0, 13);
 	r = verdict_at(&cv, 20);
-	cr_assert_eq(r.verdict, TD_CLEAN);
+	cr_assert_eq(r.verdict, VD_CLEAN);
 	cr_assert_eq(r.active, S);
 	cr_assert_eq(r.close_wait_ns, 0);
 }
@@ -151,7 +151,7 @@ Test(teardown, late_close)
 	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 7011);
 	send_at(&cv, C, SEG_ACK, 0, 7012);
 	r = verdict_at(&cv, 8000);
-	cr_assert_eq(r.verdict, TD_LATE_CLOSE);
+	cr_assert_eq(r.verdict, VD_LATE_CLOSE);
 	cr_assert_eq(r.close_wait_ns, 7000 * MS);
 	cr_assert_eq(r.signature, TD_SIG_NONE);
 }
@@ -166,7 +166,7 @@ Test(teardown, at_threshold_is_clean)
 	send_at(&cv, S, SEG_ACK, 0, 10);
 	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 5010);
 	send_at(&cv, C, SEG_ACK, 0, 5011);
-	cr_assert_eq(verdict_at(&cv, 6000).verdict, TD_CLEAN);
+	cr_assert_eq(verdict_at(&cv, 6000).verdict, VD_CLEAN);
 }
 
 Test(teardown, never_closed)
@@ -180,10 +180,28 @@ Test(teardown, never_closed)
 	send_at(&cv, S, SEG_ACK, 0, 11);
 	cr_assert(cv.f.in_close_wait);
 	r = verdict_at(&cv, 60011);
-	cr_assert_eq(r.verdict, TD_NEVER_CLOSED);
+	cr_assert_eq(r.verdict, VD_NEVER_CLOSED);
 	cr_assert_eq(r.close_wait_ns, 60000 * MS);
 	cr_assert(r.in_close_wait_at_end);
 	cr_assert_eq(r.active, C);
+}
+
+/* DESIGN.md: fewer than --linger into CLOSE_WAIT at the end is undecided */
+Test(teardown, short_close_wait_at_end_is_closing)
+{
+	struct conv cv;
+	struct td_result r;
+
+	conv_init(&cv, 1000, 5000);
+	handshake(&cv, 0);
+	send_at(&cv, C, SEG_FIN | SEG_ACK, 0, 10);
+	send_at(&cv, S, SEG_ACK, 0, 11);
+	r = verdict_at(&cv, 11 + 4999); /* 4.999 s with a 5 s linger */
+	cr_assert_eq(r.verdict, VD_CLOSING, "%s", vd_name(r.verdict));
+	cr_assert(r.in_close_wait_at_end);
+	cr_assert_eq(r.close_wait_ns, 4999 * MS);
+	r = verdict_at(&cv, 11 + 5000); /* waited the threshold */
+	cr_assert_eq(r.verdict, VD_NEVER_CLOSED, "%s", vd_name(r.verdict));
 }
 
 Test(teardown, client_never_closes_after_server_fin)
@@ -196,7 +214,7 @@ Test(teardown, client_never_closes_after_server_fin)
 	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 10);
 	send_at(&cv, C, SEG_ACK, 0, 11);
 	r = verdict_at(&cv, 9011);
-	cr_assert_eq(r.verdict, TD_NEVER_CLOSED);
+	cr_assert_eq(r.verdict, VD_NEVER_CLOSED);
 	cr_assert_eq(r.active, S);
 	cr_assert_eq(r.close_wait_ns, 9000 * MS);
 }
@@ -214,7 +232,7 @@ Test(teardown, late_fin_answered_by_rst)
 	/* The client's FIN_WAIT2 timed out: its kernel answers with RST. */
 	send_raw(&cv, C, SEG_RST, cv.nxt[C], 0, 0, 6012);
 	r = verdict_at(&cv, 7000);
-	cr_assert_eq(r.verdict, TD_LATE_CLOSE);
+	cr_assert_eq(r.verdict, VD_LATE_CLOSE);
 	cr_assert_eq(r.signature, TD_SIG_LATE_FIN_RST);
 	cr_assert_eq(r.reset_by, C);
 	cr_assert_eq(r.reset_phase, TD_PHASE_ANSWERING_FIN);
@@ -230,7 +248,7 @@ Test(teardown, rst_before_any_fin)
 	handshake(&cv, 0);
 	cr_assert(send_at(&cv, S, SEG_RST | SEG_ACK, 0, 10) & TD_EV_FINISHED);
 	r = verdict_at(&cv, 20);
-	cr_assert_eq(r.verdict, TD_RESET);
+	cr_assert_eq(r.verdict, VD_RESET);
 	cr_assert_eq(r.reset_by, S);
 	cr_assert_eq(r.reset_phase, TD_PHASE_BEFORE_FIN);
 	cr_assert_eq(r.active, -1);
@@ -247,7 +265,7 @@ Test(teardown, passive_aborts_in_close_wait)
 	send_at(&cv, S, SEG_ACK, 0, 11);
 	cr_assert(send_at(&cv, S, SEG_RST | SEG_ACK, 0, 100) & TD_EV_CW_LEAVE);
 	r = verdict_at(&cv, 200);
-	cr_assert_eq(r.verdict, TD_RESET);
+	cr_assert_eq(r.verdict, VD_RESET);
 	cr_assert_eq(r.reset_by, S);
 	cr_assert_eq(r.reset_phase, TD_PHASE_AFTER_FIN);
 	cr_assert_eq(r.close_wait_ns, 89 * MS);
@@ -262,7 +280,7 @@ Test(teardown, passive_aborts_late_is_late_close)
 	send_at(&cv, C, SEG_FIN | SEG_ACK, 0, 10);
 	send_at(&cv, S, SEG_ACK, 0, 11);
 	send_at(&cv, S, SEG_RST | SEG_ACK, 0, 8011);
-	cr_assert_eq(verdict_at(&cv, 9000).verdict, TD_LATE_CLOSE);
+	cr_assert_eq(verdict_at(&cv, 9000).verdict, VD_LATE_CLOSE);
 }
 
 Test(teardown, active_resets_while_peer_in_close_wait)
@@ -276,7 +294,7 @@ Test(teardown, active_resets_while_peer_in_close_wait)
 	send_at(&cv, S, SEG_ACK, 0, 11);
 	send_raw(&cv, C, SEG_RST, cv.nxt[C], 0, 0, 3011);
 	r = verdict_at(&cv, 4000);
-	cr_assert_eq(r.verdict, TD_RESET);
+	cr_assert_eq(r.verdict, VD_RESET);
 	cr_assert_eq(r.reset_by, C);
 	cr_assert_eq(r.signature, TD_SIG_RST_IN_CLOSE_WAIT);
 	cr_assert_eq(r.close_wait_ns, 3000 * MS);
@@ -292,7 +310,7 @@ Test(teardown, refused)
 	send_at(&cv, C, SEG_SYN, 0, 0);
 	send_raw(&cv, S, SEG_RST | SEG_ACK, 0, 1001, 0, 1);
 	r = verdict_at(&cv, 10);
-	cr_assert_eq(r.verdict, TD_REFUSED);
+	cr_assert_eq(r.verdict, VD_REFUSED);
 	cr_assert_eq(r.reset_by, S);
 }
 
@@ -313,7 +331,7 @@ Test(teardown, half_close_with_data_flowing)
 	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 8100);
 	send_at(&cv, C, SEG_ACK, 0, 8101);
 	r = verdict_at(&cv, 9000);
-	cr_assert_eq(r.verdict, TD_HALF_CLOSE);
+	cr_assert_eq(r.verdict, VD_HALF_CLOSE);
 	cr_assert_eq(r.close_wait_ns, 8089 * MS);
 }
 
@@ -326,8 +344,8 @@ Test(teardown, half_close_then_silence_is_never_closed)
 	send_at(&cv, C, SEG_FIN | SEG_ACK, 0, 10);
 	send_at(&cv, S, SEG_ACK, 0, 11);
 	send_at(&cv, S, SEG_ACK | SEG_PSH, 1000, 500);
-	cr_assert_eq(verdict_at(&cv, 2000).verdict, TD_HALF_CLOSE);
-	cr_assert_eq(verdict_at(&cv, 60000).verdict, TD_NEVER_CLOSED);
+	cr_assert_eq(verdict_at(&cv, 2000).verdict, VD_HALF_CLOSE);
+	cr_assert_eq(verdict_at(&cv, 60000).verdict, VD_NEVER_CLOSED);
 }
 
 Test(teardown, retransmitted_data_is_not_half_close)
@@ -345,7 +363,7 @@ Test(teardown, retransmitted_data_is_not_half_close)
 	send_raw(&cv, S, SEG_ACK | SEG_PSH, old, cv.nxt[C], 500, 12);
 	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 20);
 	send_at(&cv, C, SEG_ACK, 0, 21);
-	cr_assert_eq(verdict_at(&cv, 30).verdict, TD_CLEAN);
+	cr_assert_eq(verdict_at(&cv, 30).verdict, VD_CLEAN);
 }
 
 Test(teardown, fin_unacked_and_retransmitted)
@@ -362,7 +380,7 @@ Test(teardown, fin_unacked_and_retransmitted)
 		send_raw(&cv, C, SEG_FIN | SEG_ACK, fseq, cv.nxt[S], 0,
 			 10 + 200 * i);
 	r = verdict_at(&cv, 5000);
-	cr_assert_eq(r.verdict, TD_FIN_UNACKED);
+	cr_assert_eq(r.verdict, VD_FIN_UNACKED);
 	cr_assert_eq(r.signature, TD_SIG_FIN_RETRANSMITTED);
 	cr_assert_eq(cv.f.dir[C].fins, 5);
 	cr_assert_eq(cv.f.dir[C].fin_ns, 1700000000ULL * SEC + 10 * MS);
@@ -381,7 +399,7 @@ Test(teardown, retransmitted_fin_then_acked_is_clean)
 	send_at(&cv, S, SEG_ACK, 0, 211);
 	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 300);
 	send_at(&cv, C, SEG_ACK, 0, 301);
-	cr_assert_eq(verdict_at(&cv, 400).verdict, TD_CLEAN);
+	cr_assert_eq(verdict_at(&cv, 400).verdict, VD_CLEAN);
 	/* close-wait runs from the ACK, not from the first FIN */
 	cr_assert_eq(verdict_at(&cv, 400).close_wait_ns, 89 * MS);
 }
@@ -402,7 +420,7 @@ Test(teardown, duplicated_packets_are_harmless)
 	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 20);
 	send_raw(&cv, S, SEG_FIN | SEG_ACK, sf, cv.nxt[C], 0, 20);
 	send_at(&cv, C, SEG_ACK, 0, 21);
-	cr_assert_eq(verdict_at(&cv, 30).verdict, TD_CLEAN);
+	cr_assert_eq(verdict_at(&cv, 30).verdict, VD_CLEAN);
 	cr_assert_eq(verdict_at(&cv, 30).close_wait_ns, 9 * MS);
 	cr_assert_eq(cv.f.dir[C].fins + cv.f.dir[S].fins, 4);
 }
@@ -425,7 +443,7 @@ Test(teardown, ack_captured_before_fin)
 	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 30);
 	send_at(&cv, C, SEG_ACK, 0, 31);
 	r = verdict_at(&cv, 40);
-	cr_assert_eq(r.verdict, TD_CLEAN);
+	cr_assert_eq(r.verdict, VD_CLEAN);
 	cr_assert_eq(r.close_wait_ns, 20 * MS);
 }
 
@@ -445,7 +463,7 @@ Test(teardown, simultaneous_close)
 	send_raw(&cv, C, SEG_ACK, cf + 1, sf + 1, 0, 11);
 	send_raw(&cv, S, SEG_ACK, sf + 1, cf + 1, 0, 11);
 	r = verdict_at(&cv, 20);
-	cr_assert_eq(r.verdict, TD_SIMULTANEOUS);
+	cr_assert_eq(r.verdict, VD_SIMULTANEOUS);
 	cr_assert(td_flow_finished(&cv.f));
 	cr_assert_not(cv.f.in_close_wait);
 }
@@ -456,7 +474,7 @@ Test(teardown, open_flow)
 
 	conv_init(&cv, 1000, 5000);
 	handshake(&cv, 0);
-	cr_assert_eq(verdict_at(&cv, 100).verdict, TD_OPEN);
+	cr_assert_eq(verdict_at(&cv, 100).verdict, VD_OPEN);
 	cr_assert_not(td_flow_finished(&cv.f));
 }
 
@@ -473,7 +491,7 @@ Test(teardown, midstream_start_infers_roles)
 	send_at(&cv, C, SEG_FIN | SEG_ACK, 0, 10);
 	send_at(&cv, S, SEG_ACK, 0, 11);
 	r = verdict_at(&cv, 7011);
-	cr_assert_eq(r.verdict, TD_NEVER_CLOSED);
+	cr_assert_eq(r.verdict, VD_NEVER_CLOSED);
 	cr_assert_eq(r.active, C);
 }
 
@@ -523,7 +541,7 @@ Test(teardown, sequence_numbers_wrap)
 	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 20);
 	send_at(&cv, C, SEG_ACK, 0, 21);
 	r = verdict_at(&cv, 30);
-	cr_assert_eq(r.verdict, TD_CLEAN);
+	cr_assert_eq(r.verdict, VD_CLEAN);
 	cr_assert_eq(r.close_wait_ns, 9 * MS);
 }
 
@@ -539,15 +557,15 @@ Test(teardown, stale_ack_does_not_ack_fin)
 	/* ACK = FIN's seq (not + 1): the FIN itself is not acknowledged */
 	send_raw(&cv, S, SEG_ACK, cv.nxt[S], fseq, 0, 11);
 	cr_assert_not(cv.f.dir[C].fin_acked);
-	cr_assert_eq(verdict_at(&cv, 20).verdict, TD_FIN_UNACKED);
+	cr_assert_eq(verdict_at(&cv, 20).verdict, VD_FIN_UNACKED);
 }
 
 Test(teardown, names_round_trip)
 {
-	for (int v = 0; v < TD__VERDICTS; v++)
-		cr_assert_eq(td_verdict_parse(td_verdict_name(v)), v);
-	cr_assert_eq(td_verdict_parse("leaky"), -1);
-	cr_assert_str_eq(td_verdict_name(TD_NEVER_CLOSED), "never-closed");
+	for (int v = 0; v < VD__COUNT; v++)
+		cr_assert_eq(vd_parse(vd_name(v)), v);
+	cr_assert_eq(vd_parse("leaky"), -1);
+	cr_assert_str_eq(vd_name(VD_NEVER_CLOSED), "never-closed");
 	cr_assert_str_eq(td_phase_name(TD_PHASE_ANSWERING_FIN),
 			 "answering-fin");
 	cr_assert_str_eq(td_signature_name(TD_SIG_LATE_FIN_RST),

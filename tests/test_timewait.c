@@ -121,7 +121,7 @@ Test(timewait, simultaneous_close_both_sides_hold)
 	s = mkseg(40000, 0, SEG_ACK, 502, 102, T0 + 2 * MS);
 	td_flow_update(&f, &s, 1);
 	r = td_flow_verdict(&f, T0 + SEC, 5 * SEC);
-	cr_assert_eq(r.verdict, TD_SIMULTANEOUS);
+	cr_assert_eq(r.verdict, VD_SIMULTANEOUS);
 	cr_assert_eq(tw_intervals(&f, &r, TW_LINUX_NS, iv), 2);
 }
 

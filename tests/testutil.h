@@ -62,6 +62,26 @@ run(const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Any file, whole and NUL-terminated, in a malloc'ed buffer: caller
+ * frees. */
+static inline char *tu_slurp_path(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 /* A file of the scratch directory, whole (up to 1 MiB), in a static
  * buffer that the next call reuses. */
 static inline const char *slurp(const char *name)

@@ -48,7 +48,7 @@ static void fz_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 
 static void fz_check_sock(const struct ks_sock *s, uint64_t now)
 {
-	FZ_CHECK(s->verdict < KS_V__COUNT);
+	FZ_CHECK(s->verdict < VD__COUNT);
 	FZ_CHECK(s->passive <= KS_SIDE_REMOTE);
 	FZ_CHECK(s->rst_by <= KS_SIDE_REMOTE);
 	FZ_CHECK(s->role <= KS_ROLE_SERVER);
@@ -56,7 +56,7 @@ static void fz_check_sock(const struct ks_sock *s, uint64_t now)
 	FZ_CHECK(s->owner_src <= KS_SRC_PROC);
 	FZ_CHECK(memchr(s->owner_comm, '\0', KS_COMM_LEN) != NULL);
 	FZ_CHECK(memchr(s->closer_comm, '\0', KS_COMM_LEN) != NULL);
-	FZ_CHECK(ks_verdict_name((enum ks_verdict)s->verdict) != NULL);
+	FZ_CHECK(vd_name((enum vd_verdict)s->verdict) != NULL);
 	FZ_CHECK(ks_state_name(s->state) != NULL);
 	for (int c = 0; c < KS_T__COUNT; c++)
 		(void)ks_time_in(s, (enum ks_clock)c, now);

@@ -52,41 +52,41 @@ static void fz_check_verdict(const struct fz_ctx *x,
 	int rst = d[0].has_rst || d[1].has_rst;
 
 	switch (r->verdict) {
-	case TD_CLEAN:
+	case VD_CLEAN:
 		/* both sides sent FIN and both FINs were ACKed */
 		FZ_CHECK(d[0].has_fin && d[1].has_fin);
 		FZ_CHECK(d[0].fin_acked && d[1].fin_acked);
 		FZ_CHECK(r->close_wait_ns <= x->linger_ns ||
 			 d[1 - r->active].data_after_peer_fin_ns);
 		break;
-	case TD_LATE_CLOSE:
+	case VD_LATE_CLOSE:
 		FZ_CHECK(r->close_wait_ns > x->linger_ns);
 		FZ_CHECK(!r->in_close_wait_at_end);
 		break;
-	case TD_NEVER_CLOSED:
+	case VD_NEVER_CLOSED:
 		/* the passive side ACKed the FIN and sent no FIN/RST */
 		FZ_CHECK(d[r->active].has_fin && d[r->active].fin_acked);
 		FZ_CHECK(!d[1 - r->active].has_fin);
 		FZ_CHECK(!d[1 - r->active].has_rst);
 		FZ_CHECK(r->in_close_wait_at_end);
 		break;
-	case TD_RESET:
+	case VD_RESET:
 		FZ_CHECK(rst && r->reset_by >= 0);
 		break;
-	case TD_REFUSED:
+	case VD_REFUSED:
 		FZ_CHECK(rst && !d[0].has_fin && !d[1].has_fin);
 		break;
-	case TD_SIMULTANEOUS:
+	case VD_SIMULTANEOUS:
 		FZ_CHECK(d[0].has_fin && d[1].has_fin);
 		break;
-	case TD_FIN_UNACKED:
+	case VD_FIN_UNACKED:
 		FZ_CHECK(d[0].has_fin || d[1].has_fin);
 		break;
-	case TD_HALF_CLOSE:
+	case VD_HALF_CLOSE:
 		FZ_CHECK(r->active >= 0 &&
 			 d[1 - r->active].data_after_peer_fin_ns);
 		break;
-	case TD_OPEN:
+	case VD_OPEN:
 		FZ_CHECK(!rst);
 		break;
 	default:
@@ -100,7 +100,7 @@ static void fz_done(void *c, const struct flow_record *rec)
 	const struct td_result *r = &rec->res;
 	const struct td_flow *td = rec->td;
 
-	FZ_CHECK((unsigned)r->verdict < TD__VERDICTS);
+	FZ_CHECK((unsigned)r->verdict < VD__COUNT);
 	FZ_CHECK((unsigned)r->reset_phase < TD__PHASES);
 	FZ_CHECK((unsigned)r->signature < TD__SIGNATURES);
 	FZ_CHECK(r->active >= -1 && r->active <= 1);
@@ -113,7 +113,7 @@ static void fz_done(void *c, const struct flow_record *rec)
 	/* Only a flow still in CLOSE_WAIT can be in it at the end. */
 	if (r->in_close_wait_at_end)
 		FZ_CHECK(r->has_close_wait);
-	if (r->verdict == TD_NEVER_CLOSED || r->verdict == TD_LATE_CLOSE)
+	if (r->verdict == VD_NEVER_CLOSED || r->verdict == VD_LATE_CLOSE)
 		FZ_CHECK(r->has_close_wait && r->active >= 0);
 	fz_check_verdict(x, rec);
 	x->done++;
