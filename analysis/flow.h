@@ -43,13 +43,20 @@ enum flow_end {
 	FLOW_END__COUNT
 };
 
-/* A finalised flow; valid only during the done hook (borrowed). */
+struct rpt_sock; /* analysis/report.h */
+
+/*
+ * A finalised flow; valid only during the done hook (borrowed). The kernel
+ * engine builds the same record for a socket, with sock set (what only
+ * the kernel knows: owner, namespace, state); sock is NULL for packets.
+ */
 struct flow_record {
 	const struct flow_key *key;
 	const struct td_flow *td;
 	struct td_result res;
 	uint64_t id;           /* 1-based, in order of first packet */
 	enum flow_end end;
+	const struct rpt_sock *sock;
 };
 
 struct flow_hooks {

@@ -29,13 +29,15 @@
 #define RPT_WORST RPT_GROUP_WORST
 #define NS ((uint64_t)1000000000)
 
-enum rpt_side { SIDE_SERVER = 0, SIDE_CLIENT };
+enum rpt_side { SIDE_SERVER = 0, SIDE_CLIENT, SIDE_PROCESS };
 
 struct rpt_gkey {
 	uint8_t addr[16];
 	uint16_t port;
 	uint8_t family;
 	uint8_t side;
+	uint32_t pid;          /* process (kernel): owner pid, 0 unknown */
+	char comm[16];
 };
 
 /* What a report keeps of a flow worth listing. */
@@ -50,6 +52,9 @@ struct rpt_brief {
 	uint8_t at_end;
 	uint8_t roles_inferred;
 	uint8_t lossy;
+	uint8_t sock;          /* a kernel socket: owner below, no frames */
+	uint32_t pid;
+	char comm[16];
 };
 
 struct rpt_group {
@@ -301,6 +306,13 @@ char *rpt_fmt_endpoint(char *buf, size_t n, const uint8_t *addr,
 
 static char *fmt_gkey(char *buf, size_t n, const struct rpt_gkey *k)
 {
+	if (k->side == SIDE_PROCESS) {
+		if (k->pid)
+			snprintf(buf, n, "pid %u (%s)", k->pid, k->comm);
+		else
+			snprintf(buf, n, "owner unknown");
+		return buf;
+	}
 	if (k->side == SIDE_CLIENT)
 		return fmt_addr(buf, n, k->addr, k->family);
 	return rpt_fmt_endpoint(buf, n, k->addr, k->family, k->port);
@@ -374,6 +386,19 @@ static const char csv_header[] =
 	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
 	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
 	"first_frame,last_frame,end_reason,lossy,filter\n";
+
+/* Kernel sockets: the same columns, then what only the kernel knows. */
+static const char csv_sock_header[] =
+	"id,verdict,client,server,roles,active_closer,reset_by,reset_phase,"
+	"signature,start,start_offset,end,end_offset,duration,close_wait,"
+	"close_wait_start_offset,close_wait_end_offset,in_close_wait_at_end,"
+	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
+	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
+	"first_frame,last_frame,end_reason,lossy,filter,netns,cookie,ino,"
+	"local,state,passive,pid,comm,owner_from,closer_pid,closer_comm,"
+	"container,pre_existing,close_wait_at_least,fin_wait1_time,"
+	"fin_wait2_time,last_ack_time,closing_time,time_wait_time,"
+	"time_wait_sampled,reset_cause,unread,age,end_lost\n";
 
 /*
  * One output line, built in memory and written with one fwrite: the same
@@ -527,6 +552,47 @@ static void ln_iso(struct rpt *r, struct line *l, const char *name,
 	ln_raw(l, l->json ? "Z\"" : "Z", l->json ? 2 : 1);
 }
 
+static const char *const clock_names[RPT_T__COUNT] = {
+	"fin_wait1_time", "fin_wait2_time", "last_ack_time", "closing_time",
+	"time_wait_time",
+};
+
+/* What only the kernel knows of a socket, after the common fields. */
+static void write_sock(struct line *l, const struct rpt_sock *s)
+{
+	ln_u64(l, "netns", s->netns);
+	ln_u64(l, "cookie", s->cookie);
+	ln_u64(l, "ino", s->ino);
+	ln_str(l, "local", s->local);
+	ln_str(l, "state", s->state);
+	ln_str(l, "passive", s->passive);
+	if (s->pid)
+		ln_u64(l, "pid", s->pid);
+	else
+		ln_null(l, "pid");
+	ln_str(l, "comm", s->comm && *s->comm ? s->comm : NULL);
+	ln_str(l, "owner_from", s->owner_from);
+	if (s->closer_pid)
+		ln_u64(l, "closer_pid", s->closer_pid);
+	else
+		ln_null(l, "closer_pid");
+	ln_str(l, "closer_comm",
+	       s->closer_comm && *s->closer_comm ? s->closer_comm : NULL);
+	ln_str(l, "container", s->container);
+	ln_bool(l, "pre_existing", s->pre_existing);
+	ln_bool(l, "close_wait_at_least", s->cw_at_least);
+	for (int c = 0; c < RPT_T__COUNT; c++)
+		if (s->time_in[c])
+			ln_secs(l, clock_names[c], s->time_in[c], 0);
+		else
+			ln_null(l, clock_names[c]);
+	ln_bool(l, "time_wait_sampled", s->time_wait_sampled);
+	ln_str(l, "reset_cause", s->reset_cause);
+	ln_u64(l, "unread", s->unread);
+	ln_secs(l, "age", s->age_ns, 0);
+	ln_bool(l, "end_lost", s->end_lost);
+}
+
 static void write_flow(struct rpt *r, const struct flow_record *rec)
 {
 	const struct td_flow *td = rec->td;
@@ -544,7 +610,8 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 		ln_raw(&l, "{", 1);
 		ln_str(&l, "type", "flow");
 	} else if (!r->header_done) {
-		fputs(csv_header, r->cfg.out);
+		fputs(r->cfg.sockets ? csv_sock_header : csv_header,
+		      r->cfg.out);
 		r->header_done = 1;
 	}
 	ln_u64(&l, "id", rec->id);
@@ -557,7 +624,8 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	ln_str(&l, "active_closer", role_name(td, res->active));
 	ln_str(&l, "reset_by", role_name(td, res->reset_by));
 	ln_str(&l, "reset_phase", td_phase_name(res->reset_phase));
-	ln_str(&l, "signature", td_signature_name(res->signature));
+	ln_str(&l, "signature", rec->sock ? rec->sock->signature :
+					    td_signature_name(res->signature));
 	ln_iso(r, &l, "start", td->first_ns);
 	ln_off(&l, "start_offset", td->first_ns, o);
 	ln_iso(r, &l, "end", td->last_ns);
@@ -579,36 +647,78 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	ln_off(&l, "server_fin_offset", sd->fin_ns, o);
 	ln_off(&l, "client_rst_offset", cd->rst_ns, o);
 	ln_off(&l, "server_rst_offset", sd->rst_ns, o);
-	ln_u64(&l, "packets", (uint64_t)cd->packets + sd->packets);
-	ln_u64(&l, "fins", (uint64_t)cd->fins + sd->fins);
-	ln_u64(&l, "rsts", (uint64_t)cd->rsts + sd->rsts);
-	ln_u64(&l, "client_bytes", cd->bytes);
-	ln_u64(&l, "server_bytes", sd->bytes);
-	ln_u64(&l, "first_frame", td->first_frame);
-	ln_u64(&l, "last_frame", td->last_frame);
+	if (rec->sock) {
+		/* the kernel sees no packets: same fields, no values */
+		static const char *const wire[] = {
+			"packets",	"fins",	       "rsts",
+			"client_bytes", "server_bytes", "first_frame",
+			"last_frame",
+		};
+
+		for (size_t i = 0; i < sizeof(wire) / sizeof(*wire); i++)
+			ln_null(&l, wire[i]);
+	} else {
+		ln_u64(&l, "packets", (uint64_t)cd->packets + sd->packets);
+		ln_u64(&l, "fins", (uint64_t)cd->fins + sd->fins);
+		ln_u64(&l, "rsts", (uint64_t)cd->rsts + sd->rsts);
+		ln_u64(&l, "client_bytes", cd->bytes);
+		ln_u64(&l, "server_bytes", sd->bytes);
+		ln_u64(&l, "first_frame", td->first_frame);
+		ln_u64(&l, "last_frame", td->last_frame);
+	}
 	ln_str(&l, "end_reason", flow_end_name(rec->end));
-	ln_bool(&l, "lossy", flow_lossy(r, td));
-	fmt_filter(flt, sizeof(flt), rec->key, td->first_frame,
-		   td->last_frame);
-	ln_str(&l, "filter", flt);
+	if (rec->sock) {
+		ln_null(&l, "lossy");
+		ln_null(&l, "filter");
+		write_sock(&l, rec->sock);
+	} else {
+		ln_bool(&l, "lossy", flow_lossy(r, td));
+		fmt_filter(flt, sizeof(flt), rec->key, td->first_frame,
+			   td->last_frame);
+		ln_str(&l, "filter", flt);
+	}
 	ln_raw(&l, l.json ? "}\n" : "\n", l.json ? 2 : 1);
 	fwrite(l.buf, 1, l.n, r->cfg.out);
 }
 
 /* ---- groups ---- */
 
+static struct rpt_group *group_find(struct rpt *r, const struct rpt_gkey *k);
+
 static struct rpt_group *group_get(struct rpt *r, const struct flow_key *k,
 				   int idx, enum rpt_side side)
 {
 	struct rpt_gkey gk;
-	struct rpt_group *g, **slot;
-	uint64_t h;
 
 	memset(&gk, 0, sizeof(gk));
 	memcpy(gk.addr, k->addr[idx], 16);
 	gk.family = k->family;
 	gk.side = (uint8_t)side;
 	gk.port = side == SIDE_SERVER ? k->port[idx] : 0;
+	return group_find(r, &gk);
+}
+
+/* The owning process's group of a kernel socket. */
+static struct rpt_group *group_of_process(struct rpt *r,
+					  const struct rpt_sock *s)
+{
+	struct rpt_gkey gk;
+
+	memset(&gk, 0, sizeof(gk));
+	gk.side = SIDE_PROCESS;
+	gk.pid = s->pid;
+	if (s->pid && s->comm)
+		snprintf(gk.comm, sizeof(gk.comm), "%s", s->comm);
+	return group_find(r, &gk);
+}
+
+/* The group keyed gk (zero padding), created empty when new. */
+static struct rpt_group *group_find(struct rpt *r, const struct rpt_gkey *k)
+{
+	struct rpt_gkey gk = *k;
+	struct rpt_group *g, **slot;
+	uint64_t h;
+
 	h = idx_hash(&gk, sizeof(gk));
 	slot = &r->gcache[h & (RPT_GCACHE - 1)];
 	if (*slot && !memcmp(&(*slot)->key, &gk, sizeof(gk)))
@@ -676,6 +786,9 @@ static void tl_advance(struct rpt *r, struct rpt_group *g, uint64_t t,
 	g->tl_last = idx;
 }
 
+static void cw_count(struct rpt *r, struct rpt_group *g, int delta,
+		     uint64_t now_ns);
+
 void rpt_close_wait(void *ctx, const struct flow_key *key,
 		    const struct td_flow *td, int delta, uint64_t now_ns)
 {
@@ -687,8 +800,26 @@ void rpt_close_wait(void *ctx, const struct flow_key *key,
 	if (td->active < 0)
 		return;
 	g = group_get(r, key, passive, side);
-	if (!g)
-		return;
+	if (g)
+		cw_count(r, g, delta, now_ns);
+}
+
+void rpt_sock_close_wait(struct rpt *r, const struct flow_key *key,
+			 const struct td_flow *td, const struct rpt_sock *sock,
+			 int delta, uint64_t now_ns)
+{
+	struct rpt_group *g;
+
+	rpt_close_wait(r, key, td, delta, now_ns);
+	g = group_of_process(r, sock);
+	if (g)
+		cw_count(r, g, delta, now_ns);
+}
+
+/* The group's count of sockets in CLOSE_WAIT changes by delta. */
+static void cw_count(struct rpt *r, struct rpt_group *g, int delta,
+		     uint64_t now_ns)
+{
 	tl_advance(r, g, now_ns, g->cw_now);
 	if (delta > 0) {
 		g->cw_now++;
@@ -748,6 +879,13 @@ static void brief_of(const struct flow_record *rec, struct rpt_brief *b)
 	b->verdict = (uint8_t)rec->res.verdict;
 	b->at_end = rec->res.in_close_wait_at_end;
 	b->roles_inferred = rec->td->roles_inferred;
+	if (rec->sock) {
+		b->sock = 1;
+		b->pid = rec->sock->pid;
+		if (rec->sock->comm)
+			snprintf(b->comm, sizeof(b->comm), "%s",
+				 rec->sock->comm);
+	}
 }
 
 static int brief_worse(const struct rpt_brief *a, const struct rpt_brief *b)
@@ -777,6 +915,29 @@ static void worst_add(struct rpt_brief *arr, unsigned *n, unsigned cap,
 		i--;
 	}
 	arr[i] = *b;
+}
+
+/* A kernel socket also counts under its owning process. */
+static void process_add(struct rpt *r, const struct flow_record *rec,
+			const struct rpt_brief *b)
+{
+	const struct td_result *res = &rec->res;
+	struct rpt_group *p = group_of_process(r, rec->sock);
+
+	if (!p)
+		return;
+	p->flows++;
+	p->verdicts[res->verdict]++;
+	if (res->has_close_wait)
+		sample_add(r, p, res->close_wait_ns);
+	if (res->verdict == VD_LATE_CLOSE && res->close_wait_ns > p->late_max)
+		p->late_max = res->close_wait_ns;
+	if (res->in_close_wait_at_end) {
+		p->at_end++;
+		if (res->close_wait_ns > p->oldest_at_end)
+			p->oldest_at_end = res->close_wait_ns;
+	}
+	worst_add(p->worst, &p->nworst, RPT_WORST, b);
 }
 
 void rpt_flow_done(void *ctx, const struct flow_record *rec)
@@ -834,9 +995,11 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 			g->oldest_at_end = res->close_wait_ns;
 	}
 	brief_of(rec, &b);
-	b.lossy = (uint8_t)flow_lossy(r, td);
+	b.lossy = rec->sock ? 0 : (uint8_t)flow_lossy(r, td);
 	worst_add(g->worst, &g->nworst, RPT_WORST, &b);
 	worst_add(r->worst, &r->nworst, r->cfg.top, &b);
+	if (rec->sock)
+		process_add(r, rec, &b);
 }
 
 /* ---- summaries ---- */
@@ -929,10 +1092,43 @@ static struct rpt_group **sorted_groups(struct rpt *r, size_t *n,
 	return arr;
 }
 
+static void headline_of(const struct rpt *r, const struct rpt_group *g,
+			char *buf, size_t len);
+
+/*
+ * The worst service or client host in one sentence; in kernel mode, the
+ * worst process follows.
+ */
 static void headline(const struct rpt *r, struct rpt_group **gs, size_t n,
 		     char *buf, size_t len)
 {
-	const struct rpt_group *g = n ? gs[0] : NULL;
+	const struct rpt_group *g = NULL, *proc = NULL;
+	size_t k;
+
+	for (size_t i = 0; i < n; i++) {
+		if (gs[i]->key.side != SIDE_PROCESS)
+			g = g ? g : gs[i];
+		else
+			proc = proc ? proc : gs[i];
+	}
+	headline_of(r, g, buf, len);
+	k = strlen(buf);
+	if (proc && (proc->verdicts[VD_NEVER_CLOSED] ||
+		     proc->verdicts[VD_LATE_CLOSE] || proc->at_end)) {
+		char who[64];
+
+		snprintf(buf + k, len - k,
+			 "; owner %s: %" PRIu64 " never closed, %" PRIu64
+			 " closed late, %" PRIu64 " in CLOSE_WAIT at the end",
+			 fmt_gkey(who, sizeof(who), &proc->key),
+			 proc->verdicts[VD_NEVER_CLOSED],
+			 proc->verdicts[VD_LATE_CLOSE], proc->at_end);
+	}
+}
+
+static void headline_of(const struct rpt *r, const struct rpt_group *g,
+			char *buf, size_t len)
+{
 	char who[64], peer[64], d1[32], d2[32], lg[32];
 	uint64_t nc, late, total;
 
@@ -1038,12 +1234,18 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 	if (!any)
 		return;
 	fprintf(f, "\n%s\n",
+		side == SIDE_PROCESS ?
+			"PROCESSES (owner of the socket; close-wait of its "
+			"sockets)" :
 		side == SIDE_SERVER ?
 			"SERVICES (server ip:port; close-wait of the server)" :
 			"CLIENT HOSTS (the server closed first; close-wait of "
 			"the client)");
-	fprintf(f, "%-28s %6s", side == SIDE_SERVER ? "service" : "client",
-		"flows");
+	fprintf(f, "%-28s %6s",
+		side == SIDE_PROCESS ? "process" :
+		side == SIDE_SERVER  ? "service" :
+				       "client",
+		r->cfg.sockets ? "socks" : "flows");
 	for (int v = 0; v < VD__COUNT; v++)
 		if (shown[v])
 			fprintf(f, " %*s", (int)strlen(vd_name(v)),
@@ -1094,12 +1296,33 @@ static void text_worst(struct rpt *r)
 
 	if (!r->nworst)
 		return;
-	fprintf(f, "\nWORST FLOWS (frame numbers as in Wireshark)\n");
+	fprintf(f, r->cfg.sockets ? "\nWORST SOCKETS\n" :
+				    "\nWORST FLOWS (frame numbers as in "
+				    "Wireshark)\n");
 	for (unsigned i = 0; i < r->nworst; i++) {
 		const struct rpt_brief *b = &r->worst[i];
 
 		endpoint_of(&b->key, b->client, cli, sizeof(cli));
 		endpoint_of(&b->key, 1 - b->client, srv, sizeof(srv));
+		if (b->sock) {
+			char own[48];
+
+			if (b->pid)
+				snprintf(own, sizeof(own), "pid %u (%s)",
+					 b->pid, b->comm);
+			else
+				snprintf(own, sizeof(own), "owner unknown");
+			fprintf(f,
+				"  #%-5" PRIu64 " %-12s %s -> %s  close-wait "
+				"%s%s  %s\n",
+				b->id, vd_name(b->verdict), cli, srv,
+				rpt_fmt_duration(cw, sizeof(cw),
+						 b->close_wait_ns),
+				b->at_end ? " (still in CLOSE_WAIT at end)" :
+					    "",
+				own);
+			continue;
+		}
 		fprintf(f,
 			"  #%-5" PRIu64 " %-12s %s -> %s  close-wait %s%s  "
 			"frames %" PRIu64 "-%" PRIu64 "%s%s\n",
@@ -1168,7 +1391,12 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 	for (size_t i = 0; i < x->ninputs; i++)
 		fprintf(f, " %s", x->inputs[i]);
 	fputc('\n', f);
-	if (x->first_ns)
+	if (r->cfg.sockets)
+		fprintf(f, "traced   %s, %s\n",
+			rpt_fmt_iso(t0, sizeof(t0), x->first_ns),
+			rpt_fmt_duration(dur, sizeof(dur),
+					 x->last_ns - x->first_ns));
+	else if (x->first_ns)
 		fprintf(f, "capture  %s, %s, %" PRIu64 " frames, %" PRIu64
 			   " TCP segments\n",
 			rpt_fmt_iso(t0, sizeof(t0), x->first_ns),
@@ -1181,10 +1409,12 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 		   "a late close)\n",
 		rpt_fmt_duration(lg, sizeof(lg), r->cfg.linger_ns));
 	fprintf(f, "\n%s\n", head);
+	text_groups(r, gs, n, SIDE_PROCESS, nb);
 	text_groups(r, gs, n, SIDE_SERVER, nb);
 	text_groups(r, gs, n, SIDE_CLIENT, nb);
 	text_worst(r);
-	fprintf(f, "\nflows    %" PRIu64, r->flows);
+	fprintf(f, r->cfg.sockets ? "\nsockets  %" PRIu64 : "\nflows    %" PRIu64,
+		r->flows);
 	for (int v = 0; v < VD__COUNT; v++)
 		if (r->verdicts[v])
 			fprintf(f, ", %" PRIu64 " %s", r->verdicts[v],
@@ -1194,8 +1424,10 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 			   ", 4-tuples reused %" PRIu64,
 			fs->peak_tracked, fs->ended[FLOW_END_EVICTED],
 			fs->ended[FLOW_END_REUSED]);
-	fprintf(f, "\nskipped ");
 	int any = 0;
+	if (r->cfg.sockets)
+		goto skipped_done;
+	fprintf(f, "\nskipped ");
 	for (size_t i = 0; i < x->nskipped; i++)
 		if (x->skipped[i].value) {
 			fprintf(f, "%s %s %" PRIu64, any ? "," : "",
@@ -1213,11 +1445,19 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 			   "missing FIN or RST can change a verdict (%" PRIu64
 			   " flows marked lossy)",
 			x->drops, r->lossy_flows);
+skipped_done:
 	fputc('\n', f);
 	if (r->has_evidence)
 		text_evidence(r, f);
 	if (x->error)
 		fprintf(f, "input    stopped early: %s\n", x->error);
+	if (x->nextra) {
+		fputs("kernel  ", f);
+		for (size_t i = 0; i < x->nextra; i++)
+			fprintf(f, "%s %s %" PRIu64, i ? "," : "",
+				x->extra[i].name, x->extra[i].value);
+		fputc('\n', f);
+	}
 }
 
 static void json_verdicts(FILE *f, const uint64_t *v)
@@ -1240,11 +1480,27 @@ static void json_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 
 		if (!g->flows)
 			continue;
-		fprintf(f, "{\"type\":\"service\",\"side\":\"%s\",",
-			g->key.side == SIDE_SERVER ? "server" : "client");
-		fprintf(f, "\"%s\":\"%s\",\"flows\":%" PRIu64 ",\"verdicts\":",
-			g->key.side == SIDE_SERVER ? "service" : "host",
-			fmt_gkey(name, sizeof(name), &g->key), g->flows);
+		if (g->key.side == SIDE_PROCESS) {
+			fputs("{\"type\":\"process\",\"pid\":", f);
+			if (g->key.pid) {
+				fprintf(f, "%u,\"comm\":", g->key.pid);
+				rpt_json_string(f, g->key.comm);
+			} else {
+				fputs("null,\"comm\":null", f);
+			}
+			fprintf(f, ",\"flows\":%" PRIu64 ",\"verdicts\":",
+				g->flows);
+		} else {
+			fprintf(f, "{\"type\":\"service\",\"side\":\"%s\",",
+				g->key.side == SIDE_SERVER ? "server" :
+							     "client");
+			fprintf(f,
+				"\"%s\":\"%s\",\"flows\":%" PRIu64
+				",\"verdicts\":",
+				g->key.side == SIDE_SERVER ? "service" : "host",
+				fmt_gkey(name, sizeof(name), &g->key),
+				g->flows);
+		}
 		json_verdicts(f, g->verdicts);
 		if (g->key.side == SIDE_CLIENT)
 			fprintf(f, ",\"toward\":\"%s\",\"toward_many\":%s",
@@ -1252,7 +1508,7 @@ static void json_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 						 g->peer.addr, g->peer.family,
 						 g->peer.port),
 				g->peer_many ? "true" : "false");
-		else
+		else if (g->key.side == SIDE_SERVER)
 			fprintf(f, ",\"client_leaks\":%" PRIu64,
 				g->client_leaks);
 		fprintf(f, ",\"close_wait\":{\"count\":%" PRIu64, g->cw_n);
@@ -1327,6 +1583,9 @@ static void json_summary(struct rpt *r, const struct rpt_facts *x,
 			fs->ended[FLOW_END_IDLE]);
 	}
 	fprintf(f, ",\"lossy_flows\":%" PRIu64, r->lossy_flows);
+	for (size_t i = 0; i < x->nextra; i++)
+		fprintf(f, ",\"%s\":%" PRIu64, x->extra[i].name,
+			x->extra[i].value);
 	fprintf(f, ",\"headline\":");
 	rpt_json_string(f, head);
 	fprintf(f, ",\"error\":");
@@ -1397,6 +1656,7 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 		v->ngroups++;
 		fmt_gkey(gv->name, sizeof(gv->name), &g->key);
 		gv->client_side = g->key.side == SIDE_CLIENT;
+		gv->process = g->key.side == SIDE_PROCESS;
 		if (gv->client_side)
 			rpt_fmt_endpoint(gv->toward, sizeof(gv->toward),
 					 g->peer.addr, g->peer.family,
@@ -1437,11 +1697,18 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 		fv->close_wait_ns = b->close_wait_ns;
 		fv->first_frame = b->first_frame;
 		fv->last_frame = b->last_frame;
+		if (b->sock && b->pid)
+			snprintf(fv->owner, sizeof(fv->owner), "pid %u (%s)",
+				 b->pid, b->comm);
+		else if (b->sock)
+			snprintf(fv->owner, sizeof(fv->owner),
+				 "owner unknown");
 		fv->at_end = b->at_end;
 		fv->roles_inferred = b->roles_inferred;
 		fv->lossy = b->lossy;
-		fmt_filter(fv->filter, sizeof(fv->filter), &b->key,
-			   b->first_frame, b->last_frame);
+		if (!b->sock)
+			fmt_filter(fv->filter, sizeof(fv->filter), &b->key,
+				   b->first_frame, b->last_frame);
 	}
 	v->worst = r->fviews;
 	v->nworst = r->nworst;
@@ -1484,7 +1751,8 @@ int rpt_finish(struct rpt *r, const struct rpt_facts *x)
 		json_groups(r, gs, n, nb);
 		json_summary(r, x, head);
 	} else if (!r->header_done) {
-		fputs(csv_header, r->cfg.out);
+		fputs(r->cfg.sockets ? csv_sock_header : csv_header,
+		      r->cfg.out);
 	}
 	build_view(r, x, gs, n, head, nb);
 	free(gs);

@@ -25,8 +25,48 @@
 
 enum rpt_format { RPT_TEXT = 0, RPT_JSON, RPT_CSV };
 
+/* Closing states whose time a socket record gives (kernel). */
+enum rpt_clock {
+	RPT_T_FIN_WAIT1 = 0,
+	RPT_T_FIN_WAIT2,
+	RPT_T_LAST_ACK,
+	RPT_T_CLOSING,
+	RPT_T_TIME_WAIT,
+	RPT_T__COUNT
+};
+
+/*
+ * What the kernel adds to a record (struct flow_record.sock): the socket
+ * is this host's endpoint `local` ("client" or "server") of the flow.
+ * Strings are borrowed for the call; NULL (or "" for comm) when unknown.
+ */
+struct rpt_sock {
+	uint64_t cookie;
+	uint64_t ino;
+	uint32_t netns;
+	uint32_t pid;            /* owner, 0 when unknown */
+	const char *comm;
+	const char *owner_from;  /* "connect", "accept", "task", "proc" */
+	uint32_t closer_pid;     /* process that called close() */
+	const char *closer_comm;
+	const char *container;
+	const char *state;       /* last TCP state: "CLOSE_WAIT"... */
+	const char *local;       /* "client" or "server" */
+	const char *passive;     /* "local", "remote", or NULL */
+	const char *reset_cause; /* "unread-data"..., NULL */
+	const char *signature;   /* a classic pattern, NULL */
+	uint64_t time_in[RPT_T__COUNT]; /* ns in each closing state */
+	uint64_t age_ns;
+	uint32_t unread;         /* bytes unread at close() */
+	uint8_t pre_existing;    /* already lingering when tracing began */
+	uint8_t cw_at_least;     /* close-wait is a lower bound */
+	uint8_t time_wait_sampled;
+	uint8_t end_lost;        /* its end was lost with records */
+};
+
 struct rpt_config {
 	enum rpt_format format;
+	int sockets;           /* records are kernel sockets (kernel mode) */
 	uint64_t linger_ns;
 	unsigned top;          /* worst flows listed in text */
 	int list_open;         /* write flows with verdict "open" too */
@@ -54,6 +94,9 @@ struct rpt_facts {
 	uint64_t drops;            /* capture drops (live), 0 offline */
 	const char *error;         /* input error that ended the read, or NULL */
 	const struct flow_stats *flows;
+	/* more named counters for the summary (kernel: events, lost...) */
+	const struct rpt_counter *extra;
+	size_t nextra;
 };
 
 struct rpt;
@@ -81,6 +124,14 @@ void rpt_note_drops(struct rpt *r, uint64_t drops, uint64_t now_ns);
 void rpt_flow_done(void *r, const struct flow_record *rec);
 void rpt_close_wait(void *r, const struct flow_key *key,
 		    const struct td_flow *td, int delta, uint64_t now_ns);
+
+/*
+ * The same for a kernel socket (sock borrowed): also follows its owning
+ * process's count of sockets in CLOSE_WAIT.
+ */
+void rpt_sock_close_wait(struct rpt *r, const struct flow_key *key,
+			 const struct td_flow *td, const struct rpt_sock *sock,
+			 int delta, uint64_t now_ns);
 
 /*
  * Write the rest of the report (text: all of it; JSON: service and summary
@@ -147,9 +198,11 @@ enum rpt_cw_class {
 };
 
 struct rpt_group_view {
-	char name[64];          /* service ip:port, or client host address */
+	char name[64];          /* service ip:port, client host address, or
+				   process "pid 42 (comm)" */
 	char toward[64];        /* client host: the service (first seen) */
 	int client_side;        /* 0: a service; 1: a client host */
+	int process;            /* 1: an owning process (kernel) */
 	int toward_many;
 	uint64_t flows;
 	uint64_t verdicts[VD__COUNT];
@@ -178,7 +231,8 @@ struct rpt_flow_view {
 	int at_end;
 	int roles_inferred;
 	int lossy;
-	char filter[256];       /* Wireshark display filter */
+	char filter[256];       /* Wireshark display filter; "" for sockets */
+	char owner[64];         /* kernel: "pid 42 (comm)", "" otherwise */
 };
 
 struct rpt_view {

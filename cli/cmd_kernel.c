@@ -43,7 +43,7 @@ int cmd_kernel(int argc, char **argv)
 #include "analysis/timewait.h"
 #include "bpf/monitor.h"
 #include "cli/opts.h"
-#include "cli/output.h"
+#include "engine/output.h"
 
 #define NS ((uint64_t)1000000000)
 

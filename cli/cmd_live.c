@@ -33,8 +33,8 @@
 #include "capture/live.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
-#include "cli/output.h"
-#include "cli/pipeline.h"
+#include "engine/output.h"
+#include "engine/pipeline.h"
 #include "capture/evidence.h"
 #include "analysis/html.h"
 
@@ -582,6 +582,7 @@ static int run(struct live_ctx *c, char *err)
 int cmd_live(int argc, char **argv)
 {
 	struct ft_opts o;
+	struct pipeline_config pc;
 	struct live_ctx ctx;
 	struct live_config lc;
 	struct out_file out = {0};
@@ -698,7 +699,8 @@ int cmd_live(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 		goto out;
 	}
-	if (pipeline_init(&ctx.pl, &o, out.fp, "live")) {
+	opts_pipeline_config(&o, &pc);
+	if (pipeline_init(&ctx.pl, &pc, out.fp, "live")) {
 		fprintf(stderr, "fintrace live: out of memory\n");
 		status = FT_EXIT_INPUT;
 		goto out;
@@ -772,7 +774,7 @@ int cmd_live(int argc, char **argv)
 		ctx.pl.last_ns = ctx.stop_ns;
 	if (ev) {
 		pipeline_flush(&ctx.pl);
-		if (pipeline_evidence_finish(&ctx.pl, &o, err)) {
+		if (pipeline_evidence_finish(&ctx.pl, &pc, err)) {
 			fprintf(stderr, "fintrace live: %s\n", err);
 			status = FT_EXIT_INPUT;
 		}

@@ -14,8 +14,8 @@
 #include "capture/source.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
-#include "cli/output.h"
-#include "cli/pipeline.h"
+#include "engine/output.h"
+#include "engine/pipeline.h"
 
 static double now_s(void)
 {
@@ -176,6 +176,7 @@ static void capinfos_free(struct capinfos *c)
 int cmd_read(int argc, char **argv)
 {
 	struct ft_opts o;
+	struct pipeline_config pc;
 	struct pipeline pl = {0};
 	struct src_reader *src = NULL;
 	struct src_packet pkt;
@@ -247,7 +248,8 @@ int cmd_read(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (pipeline_init(&pl, &o, out.fp, "read")) {
+	opts_pipeline_config(&o, &pc);
+	if (pipeline_init(&pl, &pc, out.fp, "read")) {
 		fprintf(stderr, "fintrace read: out of memory\n");
 		status = FT_EXIT_INPUT;
 		goto out;
@@ -281,7 +283,7 @@ int cmd_read(int argc, char **argv)
 		if (!streaming && !pl.ev_err[0] &&
 		    evidence_pass(&o, &pl, ev, err))
 			snprintf(pl.ev_err, sizeof(pl.ev_err), "%s", err);
-		if (pipeline_evidence_finish(&pl, &o, err)) {
+		if (pipeline_evidence_finish(&pl, &pc, err)) {
 			fprintf(stderr, "fintrace read: %s\n", err);
 			status = FT_EXIT_INPUT;
 		}

@@ -102,7 +102,8 @@ static const char usage_read[] =
 	"service, which side never called close() and how long its socket\n"
 	"stayed in CLOSE_WAIT.\n"
 	"\n"
-	"  -f, --filter EXPR      pcap filter expression (as tcpdump takes it;\n"
+	"  -f, --filter EXPR      pcap filter expression (as tcpdump takes "
+	"it;\n"
 	"                         also accepted after --)\n"
 	"      --format FMT       text (default), json (JSON Lines) or csv\n"
 	"  -o, --output FILE      write the report to FILE\n"
@@ -115,7 +116,8 @@ static const char usage_read[] =
 	"                         recently seen (counted); 0 = no bound\n"
 	"      --top N            worst flows listed in text (10)\n"
 	"      --fail-on LIST     exit 3 if a flow has one of these verdicts\n"
-	"      --all              also list flows with verdict open (json/csv)\n"
+	"      --all              also list flows with verdict open "
+	"(json/csv)\n"
 	"      --progress, --no-progress\n"
 	"                         progress on stderr (default: on a terminal)\n"
 	"      --time-wait DUR    active closer's TIME_WAIT (60s; 240s with\n"
@@ -160,8 +162,10 @@ static const char usage_live[] =
 	"      --linger DUR       alert and late close above DUR (5s)\n"
 	"      --idle-timeout DUR, --grace DUR, --max-flows N, --top N,\n"
 	"      --fail-on LIST, --all, --time-wait DUR, --peer-os OS,\n"
-	"      --port-range LO-HI, --time-wait-share PCT   as for fintrace read\n"
-	"      --evidence FILE    at the end, write every packet of the flagged\n"
+	"      --port-range LO-HI, --time-wait-share PCT   as for fintrace "
+	"read\n"
+	"      --evidence FILE    at the end, write every packet of the "
+	"flagged\n"
 	"                         flows to FILE (kept in memory meanwhile)\n"
 	"      --evidence-verdicts LIST, --evidence-buffer SIZE\n"
 	"                         as for fintrace read (256M of packets)\n"
@@ -179,9 +183,9 @@ int opts_parse_duration(const char *s, uint64_t *ns)
 		const char *unit;
 		double mult;
 	} units[] = {
-		{"ns", 1},   {"us", 1e3},  {"ms", 1e6},      {"s", 1e9},
-		{"", 1e9},   {"m", 60e9},  {"min", 60e9},    {"h", 3600e9},
-		{"d", 86400e9},
+		{"ns", 1},     {"us", 1e3},   {"ms", 1e6},
+		{"s", 1e9},    {"", 1e9},     {"m", 60e9},
+		{"min", 60e9}, {"h", 3600e9}, {"d", 86400e9},
 	};
 	char *end;
 	double v;
@@ -244,6 +248,25 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+void opts_pipeline_config(const struct ft_opts *o, struct pipeline_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->format = o->format;
+	c->linger_ns = o->linger_ns;
+	c->grace_ns = o->grace_ns;
+	c->idle_ns = o->idle_ns;
+	c->max_flows = o->max_flows;
+	c->top = o->top;
+	c->list_open = o->list_open;
+	c->fail_on = o->fail_on;
+	c->time_wait_ns = o->time_wait_ns;
+	c->port_lo = o->port_lo;
+	c->port_hi = o->port_hi;
+	c->tw_share = o->tw_share;
+	c->evidence_verdicts = o->evidence_verdicts;
+	c->evidence_buffer = o->evidence_buffer;
+}
+
 int opts_parse_verdicts(const char *s, unsigned *mask)
 {
 	return vd_parse_list(s, mask, NULL, 0);
@@ -264,10 +287,10 @@ static int join_words(char **w, int n, char *buf, size_t len)
 	return 0;
 }
 
-#define BAD(...)                                                  \
-	do {                                                      \
-		snprintf(err, FT_OPTS_ERRBUF, __VA_ARGS__);       \
-		return -EINVAL;                                   \
+#define BAD(...)                                                               \
+	do {                                                                   \
+		snprintf(err, FT_OPTS_ERRBUF, __VA_ARGS__);                    \
+		return -EINVAL;                                                \
 	} while (0)
 
 int opts_parse_range(const char *s, uint16_t *lo, uint16_t *hi)
@@ -319,8 +342,8 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		}
 	optind = 0; /* full re-initialisation (glibc), for repeated calls */
 	opterr = 0;
-	while ((c = getopt_long(dashdash, argv, shortopts, long_opts,
-				NULL)) != -1) {
+	while ((c = getopt_long(dashdash, argv, shortopts, long_opts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case O_FORMAT:
 			if (opts_parse_format(optarg, &o->format))
@@ -338,11 +361,11 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		case O_GRACE:
 		case O_DURATION:
 		case O_INTERVAL: {
-			uint64_t *dst = c == O_LINGER	? &o->linger_ns :
-					c == O_IDLE	? &o->idle_ns :
-					c == O_GRACE	? &o->grace_ns :
-					c == O_DURATION ? &o->duration_ns :
-							  &o->interval_ns;
+			uint64_t *dst = c == O_LINGER	  ? &o->linger_ns
+					: c == O_IDLE	  ? &o->idle_ns
+					: c == O_GRACE	  ? &o->grace_ns
+					: c == O_DURATION ? &o->duration_ns
+							  : &o->interval_ns;
 			if (opts_parse_duration(optarg, dst))
 				BAD("%s: \"%s\" is not a duration (e.g. 500ms, "
 				    "5s, 2m)",
@@ -416,7 +439,8 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		case O_TIME_WAIT:
 			if (opts_parse_duration(optarg, &o->time_wait_ns) ||
 			    !o->time_wait_ns)
-				BAD("--time-wait: \"%s\" is not a duration above "
+				BAD("--time-wait: \"%s\" is not a duration "
+				    "above "
 				    "zero",
 				    optarg);
 			tw_set = 1;
@@ -455,7 +479,8 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		case O_EVIDENCE_BUFFER:
 			if (opts_parse_size(optarg, &o->evidence_buffer) ||
 			    o->evidence_buffer < 1024)
-				BAD("--evidence-buffer: \"%s\" is not a size of "
+				BAD("--evidence-buffer: \"%s\" is not a size "
+				    "of "
 				    "at least 1k (e.g. 64M)",
 				    optarg);
 			break;
@@ -465,8 +490,7 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		case '?':
 		default:
 			if (optopt && optopt < 0x100)
-				BAD("unknown or incomplete option -%c",
-				    optopt);
+				BAD("unknown or incomplete option -%c", optopt);
 			BAD("unknown or incomplete option %s",
 			    argv[optind - 1]);
 		}

@@ -11,37 +11,38 @@
 #include <stdint.h>
 
 #include "analysis/report.h"
+#include "engine/pipeline.h"
 
 #define FT_OPTS_ERRBUF 256
 
 struct ft_opts {
 	enum rpt_format format;
-	const char *output;       /* -o FILE, NULL for standard output */
-	const char *filter;       /* pcap filter expression, or NULL */
+	const char *output; /* -o FILE, NULL for standard output */
+	const char *filter; /* pcap filter expression, or NULL */
 	uint64_t linger_ns;
 	uint64_t idle_ns;
 	uint64_t grace_ns;
-	uint64_t max_flows;       /* 0: unbounded */
-	unsigned top;             /* worst flows listed */
-	unsigned fail_on;         /* bit per td_verdict */
+	uint64_t max_flows; /* 0: unbounded */
+	unsigned top;	    /* worst flows listed */
+	unsigned fail_on;   /* bit per td_verdict */
 	int list_open;
 	/* TIME_WAIT pressure */
-	uint64_t time_wait_ns;    /* 2MSL of the active closer */
-	uint16_t port_lo;         /* clients' ephemeral port range */
+	uint64_t time_wait_ns; /* 2MSL of the active closer */
+	uint16_t port_lo;      /* clients' ephemeral port range */
 	uint16_t port_hi;
-	unsigned tw_share;        /* verdict at this share of the range, % */
+	unsigned tw_share; /* verdict at this share of the range, % */
 	/* evidence capture and HTML report (read) */
 	const char *evidence_file;  /* --evidence FILE, or NULL */
 	unsigned evidence_verdicts; /* bit per td_verdict */
 	uint64_t evidence_buffer;   /* bytes buffered from a pipe, at most */
 	const char *report_file;    /* --report FILE.html, or NULL */
-	int progress;             /* -1 auto (a terminal), 0 off, 1 on */
+	int progress;		    /* -1 auto (a terminal), 0 off, 1 on */
 	int help;
 	int version;
 	/* live */
 	const char *iface;
-	const char *write_file;   /* -w FILE */
-	const char *user;         /* -Z USER */
+	const char *write_file; /* -w FILE */
+	const char *user;	/* -Z USER */
 	uint64_t duration_ns;
 	uint64_t count;
 	uint64_t interval_ns;
@@ -51,10 +52,13 @@ struct ft_opts {
 	/* positional arguments (borrowed from argv) */
 	char **args;
 	int nargs;
-	char filter_buf[1024];    /* filter joined from positional words */
+	char filter_buf[1024]; /* filter joined from positional words */
 };
 
 extern const struct ft_opts ft_opts_defaults;
+
+/* The packet engine's configuration from the options. */
+void opts_pipeline_config(const struct ft_opts *o, struct pipeline_config *c);
 
 /* Which options a mode takes. */
 enum opts_mode { OPTS_READ = 0, OPTS_LIVE };

@@ -33,7 +33,8 @@
 
 #include <pcap/pcap.h>
 
-#include "cli/pipeline.h"
+#include "cli/opts.h"
+#include "engine/pipeline.h"
 
 #define FINTRACE BUILD_DIR "/cli/fintrace"
 #define FTPEER BUILD_DIR "/pcaps/ftpeer"
@@ -872,7 +873,7 @@ Test(live, pipeline_watch_sees_close_wait_with_the_flow_id)
 		{1, 102, 502, 0x10},
 	};
 	/* clang-format on */
-	struct ft_opts o = ft_opts_defaults;
+	struct pipeline_config o;
 	struct flow_hooks hooks = {.done = w_done, .close_wait = w_cw};
 	struct pipeline pl;
 	struct watched w = {0};
@@ -881,6 +882,7 @@ Test(live, pipeline_watch_sees_close_wait_with_the_flow_id)
 	FILE *out = fopen("/dev/null", "w");
 
 	cr_assert_not_null(out);
+	opts_pipeline_config(&ft_opts_defaults, &o);
 	o.format = RPT_JSON;
 	cr_assert_eq(pipeline_init(&pl, &o, out, "live"), 0);
 	w.pl = &pl;

@@ -22,7 +22,7 @@
 
 #include "capture/source.h"
 #include "cli/opts.h"
-#include "cli/pipeline.h"
+#include "engine/pipeline.h"
 #include "fuzz.h"
 
 #define FZ_FILES 3
@@ -94,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct src_packet pkt;
 	const struct flow_stats *fs;
 	struct ft_opts o = ft_opts_defaults;
+	struct pipeline_config pc;
 	const uint8_t *p = data, *end = data + size;
 	size_t n = 0;
 	uint8_t b;
@@ -130,7 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_check_err(err, n);
 		return 0;
 	}
-	FZ_CHECK(pipeline_init(&pl, &o, devnull, "read") == 0);
+	opts_pipeline_config(&o, &pc);
+	FZ_CHECK(pipeline_init(&pl, &pc, devnull, "read") == 0);
 	while ((rc = src_next(src, &pkt, err)) == 1) {
 		FZ_CHECK(pkt.input < n);
 		FZ_CHECK(pkt.frame == src_get_stats(src)->frames);

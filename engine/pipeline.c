@@ -2,13 +2,13 @@
 /*
  * The packet pipeline; see pipeline.h.
  */
-#include "cli/pipeline.h"
+#include "engine/pipeline.h"
 
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
-#include "cli/output.h"
+#include "engine/output.h"
 
 /* Stop filling the evidence after its first failure; keep the cause. */
 static void ev_failed(struct pipeline *pl, int rc, const char *err)
@@ -32,12 +32,12 @@ static void pl_done(void *ctx, const struct flow_record *rec)
 		pl->tw_nomem = 1;
 	if (pl->ev && !pl->ev_err[0]) {
 		char err[FT_ERRBUF_SIZE] = "";
-		int rc = pl->ev_streaming ?
-				 ev_flow_done(pl->ev, rec->id, rec->res.verdict,
-					      err) :
-				 ev_mark(pl->ev, rec->key, rec->td->first_frame,
-					 rec->td->last_frame, rec->id,
-					 rec->res.verdict);
+		int rc = pl->ev_streaming ? ev_flow_done(pl->ev, rec->id,
+							 rec->res.verdict, err)
+					  : ev_mark(pl->ev, rec->key,
+						    rec->td->first_frame,
+						    rec->td->last_frame,
+						    rec->id, rec->res.verdict);
 
 		if (rc)
 			ev_failed(pl, rc, err);
@@ -56,8 +56,8 @@ static void pl_close_wait(void *ctx, const struct flow_key *key,
 		pl->watch.close_wait(pl->watch_ctx, key, td, delta, now_ns);
 }
 
-int pipeline_init(struct pipeline *pl, const struct ft_opts *o, FILE *out,
-		  const char *mode)
+int pipeline_init(struct pipeline *pl, const struct pipeline_config *o,
+		  FILE *out, const char *mode)
 {
 	struct rpt_config rc = {
 		.format = o->format,
@@ -139,8 +139,7 @@ static void evidence_frame(struct pipeline *pl, const struct flow_seg *seg,
 		int rc;
 
 		flow_key_from_seg(seg, &key);
-		rc = ev_packet(pl->ev, flow_table_id(pl->flows, &key), &f,
-			       err);
+		rc = ev_packet(pl->ev, flow_table_id(pl->flows, &key), &f, err);
 		if (rc)
 			ev_failed(pl, rc, err);
 	}
@@ -179,8 +178,8 @@ void pipeline_flush(struct pipeline *pl)
 	flow_table_flush(pl->flows, pl->last_ns);
 }
 
-int pipeline_evidence_finish(struct pipeline *pl, const struct ft_opts *o,
-			     char *err)
+int pipeline_evidence_finish(struct pipeline *pl,
+			     const struct pipeline_config *o, char *err)
 {
 	const struct ev_stats *st;
 	const char *files[RPT_EVIDENCE_FILES];
@@ -200,9 +199,8 @@ int pipeline_evidence_finish(struct pipeline *pl, const struct ft_opts *o,
 	for (size_t i = 0; i < ev_files(pl->ev) && i < RPT_EVIDENCE_FILES; i++)
 		files[i] = ev_file_name(pl->ev, i);
 	re.files = files;
-	re.nfiles = ev_files(pl->ev) < RPT_EVIDENCE_FILES ?
-			    ev_files(pl->ev) :
-			    RPT_EVIDENCE_FILES;
+	re.nfiles = ev_files(pl->ev) < RPT_EVIDENCE_FILES ? ev_files(pl->ev)
+							  : RPT_EVIDENCE_FILES;
 	re.verdicts = o->evidence_verdicts;
 	re.flows = st->flows;
 	re.packets = st->packets;
@@ -258,8 +256,8 @@ int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 
 	flow_table_flush(pl->flows, pl->last_ns);
 	for (int s = 1; s < PKT__COUNT; s++)
-		skipped[n++] = (struct rpt_counter){pkt_status_name(s),
-						    pl->status[s]};
+		skipped[n++] =
+			(struct rpt_counter){pkt_status_name(s), pl->status[s]};
 	skipped[n++] = (struct rpt_counter){"filtered", pl->filtered};
 	memset(&facts, 0, sizeof(facts));
 	facts.inputs = inputs;

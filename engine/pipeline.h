@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The packet pipeline shared by fintrace read and fintrace live: decoded
- * frames go to the flow table, finalised flows to the report. Owns the
+ * The packet engine: the pipeline shared by fintrace read and fintrace live:
+ * decoded frames go to the flow table, finalised flows to the report. Owns the
  * flow table and the report writer; counts every frame it could not use.
  */
-#ifndef FT_CLI_PIPELINE_H
-#define FT_CLI_PIPELINE_H
+#ifndef FT_ENGINE_PIPELINE_H
+#define FT_ENGINE_PIPELINE_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -17,22 +17,39 @@
 #include "capture/decode.h"
 #include "capture/evidence.h"
 #include "capture/source.h"
-#include "cli/opts.h"
+
+/* What the packet engine needs to know; filled by the command line. */
+struct pipeline_config {
+	enum rpt_format format;
+	uint64_t linger_ns;
+	uint64_t grace_ns;     /* keep a finished flow this long */
+	uint64_t idle_ns;      /* finalise a silent open flow */
+	uint64_t max_flows;    /* 0: unbounded */
+	unsigned top;	       /* worst flows listed */
+	int list_open;	       /* list flows with verdict "open" */
+	unsigned fail_on;      /* bit per enum vd_verdict */
+	uint64_t time_wait_ns; /* TIME_WAIT pressure: 2MSL */
+	uint16_t port_lo;      /* clients' ephemeral port range */
+	uint16_t port_hi;
+	unsigned tw_share;	    /* % of the range: the verdict */
+	unsigned evidence_verdicts; /* bit per enum vd_verdict */
+	uint64_t evidence_buffer;   /* bytes, streaming evidence */
+};
 
 struct pipeline {
 	struct flow_table *flows;
 	struct rpt *rpt;
-	struct tw *tw;               /* TIME_WAIT pressure */
+	struct tw *tw; /* TIME_WAIT pressure */
 	enum rpt_format format;
 	uint64_t status[PKT__COUNT]; /* frames per decoder status */
 	uint64_t frames;
 	uint64_t snapped;
 	uint64_t first_ns;
 	uint64_t last_ns;
-	uint64_t filtered;           /* set by the caller */
-	uint64_t drops;              /* set by the caller (live) */
+	uint64_t filtered; /* set by the caller */
+	uint64_t drops;	   /* set by the caller (live) */
 	unsigned fail_on;
-	int tw_nomem;                /* the TIME_WAIT tracker ran out */
+	int tw_nomem; /* the TIME_WAIT tracker ran out */
 	/* borrowed */
 	FILE *out;
 	const char *mode;
@@ -51,8 +68,8 @@ struct pipeline {
  * table's hooks refer to pl: it must stay at the same address until
  * pipeline_free(). Returns 0 or -ENOMEM.
  */
-int pipeline_init(struct pipeline *pl, const struct ft_opts *o, FILE *out,
-		  const char *mode);
+int pipeline_init(struct pipeline *pl, const struct pipeline_config *o,
+		  FILE *out, const char *mode);
 
 /*
  * Also call watch->done and watch->close_wait (each may be NULL) with ctx
@@ -92,8 +109,8 @@ void pipeline_flush(struct pipeline *pl);
  * capture and put what it holds in the report's summary. Returns 0, or
  * -errno with one line naming the file in err (FT_ERRBUF_SIZE).
  */
-int pipeline_evidence_finish(struct pipeline *pl, const struct ft_opts *o,
-			     char *err);
+int pipeline_evidence_finish(struct pipeline *pl,
+			     const struct pipeline_config *o, char *err);
 
 /*
  * After pipeline_finish(): write the HTML report to path, describing the
@@ -111,4 +128,4 @@ int pipeline_failed(const struct pipeline *pl);
 /* Free everything; safe on a zeroed or half-initialised struct. */
 void pipeline_free(struct pipeline *pl);
 
-#endif /* FT_CLI_PIPELINE_H */
+#endif /* FT_ENGINE_PIPELINE_H */

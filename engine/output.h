@@ -4,8 +4,8 @@
  * errors turned into one line naming the destination and its cause. A
  * closed pipe (fintrace ... | head) is a quiet end, not an error message.
  */
-#ifndef FT_CLI_OUTPUT_H
-#define FT_CLI_OUTPUT_H
+#ifndef FT_ENGINE_OUTPUT_H
+#define FT_ENGINE_OUTPUT_H
 
 #include <stdio.h>
 
@@ -39,4 +39,4 @@ int out_close(struct out_file *o, char *err);
  */
 void out_command_line(char *buf, size_t n, int argc, char **argv);
 
-#endif /* FT_CLI_OUTPUT_H */
+#endif /* FT_ENGINE_OUTPUT_H */

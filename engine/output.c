@@ -4,7 +4,7 @@
  * plain descriptor so that the errno of a failed write is kept: stdio
  * forgets it, and "No space left on device" is worth telling the user.
  */
-#include "cli/output.h"
+#include "engine/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
