@@ -727,7 +727,8 @@ static void services(FILE *f, const struct rpt_view *v)
 			"\" data-client-leaks=\"%" PRIu64
 			"\" data-at-end=\"%" PRIu64 "\" data-peak=\"%" PRIu64
 			"\" data-cw-count=\"%" PRIu64 "\"",
-			g->client_side ? "client" : "server", g->flows,
+			g->process ? "process" : g->client_side ? "client" : "server",
+			g->flows,
 			g->verdicts[VD_NEVER_CLOSED],
 			g->verdicts[VD_LATE_CLOSE], g->verdicts[VD_CLEAN],
 			g->client_leaks, g->at_end, g->peak, g->cw_count);
@@ -744,6 +745,8 @@ static void services(FILE *f, const struct rpt_view *v)
 		fputs("><td class=\"name mono\">", f);
 		if (g->client_side)
 			fputs("client ", f);
+		if (g->process)
+			fputs("process ", f);
 		html_escape(f, g->name);
 		if (g->client_side && g->toward[0]) {
 			fputs("<div class=\"note\">toward ", f);
@@ -814,15 +817,23 @@ static void worst(FILE *f, const struct rpt_view *v)
 		      f);
 		return;
 	}
-	fputs("<p class=\"note\">Frame numbers are Wireshark's for the "
-	      "input (merged inputs count across the merge). Paste a filter "
-	      "into Wireshark's display filter bar to see the "
-	      "connection.</p>\n<div class=\"scroll\"><table "
-	      "id=\"worst-table\">\n<thead><tr><th "
-	      "class=\"n\">flow</th><th>verdict</th><th>client</th><th>"
-	      "server</th><th class=\"n\">close-wait</th><th "
-	      "class=\"n\">frames</th></tr></thead>\n<tbody>\n",
-	      f);
+	if (v->worst[0].owner[0])
+		fputs("<p class=\"note\">Sockets seen by the kernel, with the "
+		      "process that owns each.</p>\n",
+		      f);
+	else
+		fputs("<p class=\"note\">Frame numbers are Wireshark's for "
+		      "the input (merged inputs count across the merge). Paste "
+		      "a filter into Wireshark's display filter bar to see the "
+		      "connection.</p>\n",
+		      f);
+	fprintf(f,
+		"<div class=\"scroll\"><table "
+		"id=\"worst-table\">\n<thead><tr><th "
+		"class=\"n\">flow</th><th>verdict</th><th>client</th><th>"
+		"server</th><th class=\"n\">close-wait</th><th "
+		"class=\"n\">%s</th></tr></thead>\n<tbody>\n",
+		v->worst[0].owner[0] ? "process" : "frames");
 	for (size_t i = 0; i < v->nworst; i++) {
 		const struct rpt_flow_view *w = &v->worst[i];
 		const char *vn = vd_name(w->verdict);
@@ -850,13 +861,18 @@ static void worst(FILE *f, const struct rpt_view *v)
 		html_escape(f, w->client);
 		fputs("</td><td class=\"mono\">", f);
 		html_escape(f, w->server);
-		fprintf(f,
-			"</td><td class=\"n\">%s%s</td><td class=\"n\">%" PRIu64
-			"&ndash;%" PRIu64 "</td></tr>\n",
+		fprintf(f, "</td><td class=\"n\">%s%s</td><td class=\"n\">",
 			dur(a, sizeof(a), w->close_wait_ns),
 			w->at_end ? "<div class=\"note\">still in CLOSE_WAIT "
 				    "at the end</div>"
-				  : "",
+				  : "");
+		if (w->owner[0]) {
+			/* a kernel socket: its owner instead of frames */
+			html_escape(f, w->owner);
+			fputs("</td></tr>\n", f);
+			continue;
+		}
+		fprintf(f, "%" PRIu64 "&ndash;%" PRIu64 "</td></tr>\n",
 			w->first_frame, w->last_frame);
 		fputs("<tr class=\"filter\"><td></td><td colspan=\"5\"><code "
 		      "class=\"filter\">",

@@ -75,6 +75,7 @@ struct ks_table {
 	uint64_t in_cw, peak_cw;
 	uint64_t verdicts[VD__COUNT];
 	uint64_t last_growth_ns;
+	uint64_t now_ns;        /* latest time fed (events, ticks) */
 	int finished;
 };
 
@@ -134,6 +135,7 @@ struct ks_table *ks_new(const struct ks_opts *o)
 		t->o = *o;
 	if (!t->o.linger_ns)
 		t->o.linger_ns = KS_DEFAULT_LINGER_NS;
+	t->now_ns = t->o.start_ns;
 	return t;
 }
 
@@ -339,8 +341,17 @@ static void set_ino(struct ks_table *t, struct entry *e, uint64_t ino)
 	e->in_ino_hash = 1;
 }
 
+static void cw_hook(struct ks_table *t, struct entry *e, int delta,
+		    uint64_t now)
+{
+	if (t->o.on_close_wait)
+		t->o.on_close_wait(t->o.ctx, &e->s, delta, now);
+}
+
 static void drop(struct ks_table *t, struct entry *e)
 {
+	if (e->s.final && t->o.on_forget)
+		t->o.on_forget(t->o.ctx, &e->s);
 	if (e->in_ino_hash)
 		HASH_DELETE(hh_ino, t->by_ino, e);
 	if (e->in_cw) {
@@ -378,6 +389,7 @@ static void set_owner(struct ks_table *t, struct entry *e, uint32_t pid,
 		      const char *comm, uint8_t src)
 {
 	struct ks_sock *s = &e->s;
+	int move;
 
 	if (!pid)
 		return;
@@ -385,10 +397,16 @@ static void set_owner(struct ks_table *t, struct entry *e, uint32_t pid,
 		return;
 	if (src == KS_SRC_TASK && s->owner_src != KS_SRC_NONE)
 		return;
+	/* a socket in CLOSE_WAIT moves to its new owner's count */
+	move = e->in_cw && s->owner_pid != pid;
+	if (move)
+		cw_hook(t, e, -1, t->now_ns);
 	s->owner_pid = pid;
 	s->owner_src = src;
 	copy_comm(s->owner_comm, comm);
 	attach_proc(t, e, pid, s->owner_comm);
+	if (move)
+		cw_hook(t, e, 1, t->now_ns);
 }
 
 static void fire(struct ks_table *t, enum ks_alert what, struct entry *e,
@@ -404,6 +422,7 @@ static void enter_cw(struct ks_table *t, struct entry *e, uint64_t now)
 		return;
 	e->in_cw = 1;
 	e->s.cw_start_ns = now;
+	cw_hook(t, e, 1, now);
 	agg_cw_inc(e->svc);
 	agg_cw_inc(e->proc);
 	t->in_cw++;
@@ -417,6 +436,7 @@ static void leave_cw(struct ks_table *t, struct entry *e, uint64_t now)
 		return;
 	e->in_cw = 0;
 	e->s.close_wait_ns = now - e->s.cw_start_ns;
+	cw_hook(t, e, -1, now);
 	agg_cw_dec(e->svc);
 	agg_cw_dec(e->proc);
 	t->in_cw--;
@@ -690,6 +710,8 @@ int ks_feed(struct ks_table *t, const struct ks_event *ev)
 	struct entry *e;
 
 	t->events++;
+	if (ev->mono_ns > t->now_ns)
+		t->now_ns = ev->mono_ns;
 	if (!ev->cookie)
 		return 0;
 	e = find(t, ev->cookie, ev->netns);
@@ -983,6 +1005,7 @@ size_t ks_reconcile(struct ks_table *t, uint64_t now, uint64_t quiet_ns,
 			e->s.alerted = 0;
 			e->in_cw = 0;
 			e->s.close_wait_ns = now - e->s.cw_start_ns;
+			cw_hook(t, e, -1, now);
 			agg_cw_dec(e->svc);
 			agg_cw_dec(e->proc);
 			t->in_cw--;
@@ -1045,6 +1068,8 @@ void ks_tick(struct ks_table *t, uint64_t now)
 {
 	struct entry *e, *tmp;
 
+	if (now > t->now_ns)
+		t->now_ns = now;
 	HASH_ITER(hh, t->socks, e, tmp) {
 		if (e->in_cw && !e->s.alerted &&
 		    now - e->s.cw_start_ns >= t->o.linger_ns) {
@@ -1079,6 +1104,8 @@ void ks_finish(struct ks_table *t, uint64_t now)
 
 	if (t->finished)
 		return;
+	if (now > t->now_ns)
+		t->now_ns = now;
 	t->finished = 1;
 	HASH_ITER(hh, t->socks, e, tmp) {
 		s = &e->s;
@@ -1332,6 +1359,15 @@ static int cmp_sock(const void *a, const void *b)
 	if (x->close_wait_ns != y->close_wait_ns)
 		return x->close_wait_ns > y->close_wait_ns ? -1 : 1;
 	return x->first_ns < y->first_ns ? -1 : x->first_ns > y->first_ns;
+}
+
+void ks_foreach(const struct ks_table *t,
+		void (*fn)(void *ctx, const struct ks_sock *s), void *ctx)
+{
+	const struct entry *e, *tmp;
+
+	HASH_ITER(hh, t->socks, e, tmp)
+		fn(ctx, &e->s);
 }
 
 long ks_list(const struct ks_table *t, const struct ks_sock ***out)

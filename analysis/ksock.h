@@ -198,7 +198,14 @@ struct ks_opts {
 	uint64_t start_ns;     /* when tracing began (mono) */
 	int keep_clean;        /* 1: keep clean sockets for the flow list */
 	ks_alert_fn on_alert;  /* may be NULL */
-	void *ctx;             /* borrowed, passed to on_alert */
+	void *ctx;             /* borrowed, passed to every hook */
+	/* s entered (delta +1) or left (-1) CLOSE_WAIT at now_ns; may be
+	 * NULL. s is borrowed for the call. */
+	void (*on_close_wait)(void *ctx, const struct ks_sock *s, int delta,
+			      uint64_t now_ns);
+	/* s, settled, is about to be forgotten (not kept for the list):
+	 * the last moment to report it. May be NULL. */
+	void (*on_forget)(void *ctx, const struct ks_sock *s);
 };
 
 struct ks_table;
@@ -332,6 +339,10 @@ long ks_groups(const struct ks_table *t, enum ks_group g, uint64_t now_ns,
  * the array only. Returns the count, or -ENOMEM.
  */
 long ks_list(const struct ks_table *t, const struct ks_sock ***out);
+
+/* Call fn for every socket the table still holds, in no order. */
+void ks_foreach(const struct ks_table *t,
+		void (*fn)(void *ctx, const struct ks_sock *s), void *ctx);
 
 /* Age of s's CLOSE_WAIT at now_ns (so far, or final), 0 if never in it. */
 uint64_t ks_close_wait(const struct ks_sock *s, uint64_t now_ns);

@@ -1129,6 +1129,8 @@ static void headline(const struct rpt *r, struct rpt_group **gs, size_t n,
 static void headline_of(const struct rpt *r, const struct rpt_group *g,
 			char *buf, size_t len)
 {
+	const char *at_end =
+		r->cfg.sockets ? "when tracing stopped" : "at end of capture";
 	char who[64], peer[64], d1[32], d2[32], lg[32];
 	uint64_t nc, late, total;
 
@@ -1158,10 +1160,11 @@ static void headline_of(const struct rpt *r, const struct rpt_group *g,
 			snprintf(buf, len,
 				 "client %s never closed %" PRIu64 " of %" PRIu64
 				 " connections after the server (%s) closed; "
-				 "oldest in CLOSE_WAIT %s at end of capture",
+				 "oldest in CLOSE_WAIT %s %s",
 				 who, nc, total, svc,
 				 rpt_fmt_duration(d1, sizeof(d1),
-						  g->oldest_at_end));
+						  g->oldest_at_end),
+				 at_end);
 		else
 			snprintf(buf, len,
 				 "client %s closed %" PRIu64 " of %" PRIu64
@@ -1176,10 +1179,11 @@ static void headline_of(const struct rpt *r, const struct rpt_group *g,
 		int k = snprintf(buf, len,
 				 "server %s never closed %" PRIu64 " of %" PRIu64
 				 " connections after the client closed; oldest "
-				 "in CLOSE_WAIT %s at end of capture",
+				 "in CLOSE_WAIT %s %s",
 				 who, nc, total,
 				 rpt_fmt_duration(d1, sizeof(d1),
-						  g->oldest_at_end));
+						  g->oldest_at_end),
+				 at_end);
 		if (late && k > 0 && (size_t)k < len)
 			snprintf(buf + k, len - (size_t)k,
 				 "; %" PRIu64 " more closed late (up to %s)",

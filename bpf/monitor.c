@@ -528,6 +528,8 @@ struct mon *mon_new(const struct mon_opts *o, char *err)
 	ko.start_ns = m->start_ns;
 	ko.keep_clean = m->o.keep_clean;
 	ko.on_alert = m->o.on_alert;
+	ko.on_close_wait = m->o.on_close_wait;
+	ko.on_forget = m->o.on_forget;
 	ko.ctx = m->o.ctx;
 	m->ks = ks_new(&ko);
 	if (!m->ks) {

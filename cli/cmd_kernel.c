@@ -41,7 +41,9 @@ int cmd_kernel(int argc, char **argv)
 #include "analysis/ksock.h"
 #include "analysis/report.h"
 #include "analysis/timewait.h"
+#include "analysis/html.h"
 #include "bpf/monitor.h"
+#include "engine/kernel.h"
 #include "cli/opts.h"
 #include "engine/output.h"
 
@@ -57,6 +59,7 @@ struct kopts {
 	uint8_t family;
 	enum rpt_format format;
 	const char *output;
+	const char *report;    /* --report FILE.html */
 	unsigned fail_on;      /* bit per enum vd_verdict */
 	unsigned top;
 	int all;
@@ -95,6 +98,7 @@ static const char usage[] =
 	"  -4, -6                 only IPv4 / IPv6\n"
 	"      --format FMT       text (default), json (JSON Lines) or csv\n"
 	"  -o, --output FILE      write the report to FILE\n"
+	"      --report FILE.html write the HTML report (for a vendor) to FILE\n"
 	"      --top N            worst sockets listed in text (10)\n"
 	"      --all              list clean and open sockets too\n"
 	"      --fail-on LIST     exit 3 when a socket has one of these\n"
@@ -134,6 +138,7 @@ enum {
 	K_NO_PROGRESS,
 	K_PORT_RANGE,
 	K_TW_SHARE,
+	K_REPORT,
 };
 
 static const struct option kopts_long[] = {
@@ -154,36 +159,11 @@ static const struct option kopts_long[] = {
 	{"no-progress", no_argument, NULL, K_NO_PROGRESS},
 	{"port-range", required_argument, NULL, K_PORT_RANGE},
 	{"time-wait-share", required_argument, NULL, K_TW_SHARE},
+	{"report", required_argument, NULL, K_REPORT},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
-
-/* Unsigned integer in [lo, hi] with an optional k/m suffix (x1024). */
-static int parse_uint(const char *s, uint64_t lo, uint64_t hi, int suffix,
-		      uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	if (suffix && (*end == 'k' || *end == 'K')) {
-		v *= 1024;
-		end++;
-	} else if (suffix && (*end == 'm' || *end == 'M')) {
-		v *= 1024 * 1024;
-		end++;
-	}
-	if (*end || v < lo || v > hi)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
 
 #define BAD(...)                                                  \
 	do {                                                      \
@@ -224,18 +204,18 @@ static int kopts_parse(int argc, char **argv, struct kopts *o, char *err)
 				    "at least 10ms", optarg);
 			break;
 		case K_PORT:
-			if (parse_uint(optarg, 1, 65535, 0, &v))
+			if (opts_parse_uint(optarg, 1, 65535, 0, &v))
 				BAD("--port: \"%s\" is not a port (1-65535)",
 				    optarg);
 			o->port = (uint16_t)v;
 			break;
 		case K_PID:
-			if (parse_uint(optarg, 1, UINT32_MAX, 0, &v))
+			if (opts_parse_uint(optarg, 1, UINT32_MAX, 0, &v))
 				BAD("--pid: \"%s\" is not a process id", optarg);
 			o->pid = (uint32_t)v;
 			break;
 		case K_NETNS:
-			if (parse_uint(optarg, 1, UINT32_MAX, 0, &v))
+			if (opts_parse_uint(optarg, 1, UINT32_MAX, 0, &v))
 				BAD("--netns: \"%s\" is not a namespace inode "
 				    "(see: stat -L -c %%i /proc/PID/ns/net)",
 				    optarg);
@@ -256,7 +236,7 @@ static int kopts_parse(int argc, char **argv, struct kopts *o, char *err)
 			o->output = optarg;
 			break;
 		case K_TOP:
-			if (parse_uint(optarg, 0, 1000000, 0, &v))
+			if (opts_parse_uint(optarg, 0, 1000000, 0, &v))
 				BAD("--top: \"%s\" is not a count", optarg);
 			o->top = (unsigned)v;
 			break;
@@ -270,7 +250,7 @@ static int kopts_parse(int argc, char **argv, struct kopts *o, char *err)
 				    optarg);
 			break;
 		case K_RINGBUF:
-			if (parse_uint(optarg, 4096, 1u << 30, 1, &v))
+			if (opts_parse_uint(optarg, 4096, 1u << 30, 1, &v))
 				BAD("--ringbuf-size: \"%s\" is not a size "
 				    "between 4k and 1024m", optarg);
 			o->ringbuf = (uint32_t)v;
@@ -291,10 +271,13 @@ static int kopts_parse(int argc, char **argv, struct kopts *o, char *err)
 				    optarg);
 			break;
 		case K_TW_SHARE:
-			if (parse_uint(optarg, 1, 100, 0, &v))
+			if (opts_parse_uint(optarg, 1, 100, 0, &v))
 				BAD("--time-wait-share: \"%s\" is not 1..100",
 				    optarg);
 			o->tw_share = (unsigned)v;
+			break;
+		case K_REPORT:
+			o->report = optarg;
 			break;
 		case 'v':
 			o->verbose++;
@@ -329,6 +312,7 @@ struct kctx {
 	uint64_t wall_off;      /* wall_ns = mono_ns + wall_off */
 	uint64_t start_ns;
 	struct mon *m;          /* borrowed, NULL until started */
+	struct krep *kr;        /* the report model */
 	int tty_status;         /* status line redrawn in place */
 	int status_shown;
 };
@@ -514,448 +498,36 @@ static void status_line(struct kctx *k, struct mon *m, int last)
 
 /* ---- final report ---- */
 
-static const char *const csv_header =
-	"cookie,netns,verdict,local,remote,role,roles,state,passive,pid,comm,"
-	"owner_from,closer_pid,closer_comm,pre_existing,close_wait,"
-	"close_wait_at_least,fin_wait1,fin_wait2,last_ack,closing,time_wait,"
-	"reset_by,reset_phase,reset_cause,unread,signature\n";
-
-static int cw_lingering(const struct ks_sock *s)
+/* The tracker's report hooks (ctx: the kctx). */
+static void on_close_wait(void *ctx, const struct ks_sock *s, int delta,
+			  uint64_t now_ns)
 {
-	return s->state == KS_TCP_CLOSE_WAIT && !s->closed;
+	krep_close_wait(((struct kctx *)ctx)->kr, s, delta, now_ns);
 }
 
-static void put_clock(FILE *f, const struct ks_sock *s, enum ks_clock c,
-		      uint64_t now, int json)
+static void on_forget(void *ctx, const struct ks_sock *s)
 {
-	char b[48];
-	uint64_t v = ks_time_in(s, c, now);
-	int seen = v || (c == KS_T_TIME_WAIT && s->tw_sub == KS_TCP_TIME_WAIT);
+	krep_forget(((struct kctx *)ctx)->kr, s);
+}
 
-	if (json)
-		fprintf(f, ",\"%s\":%s", ks_clock_name(c),
-			seen ? secs(b, sizeof(b), v) : "null");
+/* What was traced, for the report's header: "port 9100, pid 42". */
+static void traced_what(const struct kopts *o, char *buf, size_t n)
+{
+	size_t k = 0;
+
+	buf[0] = '\0';
+	if (o->port)
+		k += (size_t)snprintf(buf + k, n - k, "port %u, ", o->port);
+	if (o->pid && k < n)
+		k += (size_t)snprintf(buf + k, n - k, "pid %u, ", o->pid);
+	if (o->netns && k < n)
+		k += (size_t)snprintf(buf + k, n - k, "netns %u, ", o->netns);
+	if (o->family && k < n)
+		k += (size_t)snprintf(buf + k, n - k, "IPv%u, ", o->family);
+	if (k >= 2 && k < n)
+		buf[k - 2] = '\0';
 	else
-		fprintf(f, ",%s", seen ? secs(b, sizeof(b), v) : "");
-}
-
-static void flow_json(FILE *f, const struct ks_sock *s, uint64_t now)
-{
-	char l[64], r[64], b[48];
-	int c;
-
-	endpoints(s, l, r, sizeof(l));
-	fprintf(f, "{\"type\":\"flow\",\"mode\":\"kernel\",\"cookie\":%" PRIu64
-		   ",\"netns\":%u,\"verdict\":\"%s\",\"local\":\"%s\","
-		   "\"remote\":\"%s\",\"role\":\"%s\",\"roles\":\"%s\","
-		   "\"state\":\"%s\",\"passive\":",
-		s->cookie, s->netns, vd_name(s->verdict), l, r,
-		ks_role_name(s->role), s->role_inferred ? "inferred" : "syn",
-		ks_state_name(s->state));
-	if (s->passive)
-		fprintf(f, "\"%s\"", ks_side_name(s->passive));
-	else
-		fputs("null", f);
-	fputs(",\"pid\":", f);
-	if (s->owner_pid) {
-		fprintf(f, "%u,\"comm\":", s->owner_pid);
-		rpt_json_string(f, s->owner_comm);
-		fprintf(f, ",\"owner_from\":\"%s\"", ks_src_name(s->owner_src));
-	} else {
-		fputs("null,\"comm\":null,\"owner_from\":null", f);
-	}
-	fputs(",\"closer_pid\":", f);
-	if (s->closer_pid) {
-		fprintf(f, "%u,\"closer_comm\":", s->closer_pid);
-		rpt_json_string(f, s->closer_comm);
-	} else {
-		fputs("null,\"closer_comm\":null", f);
-	}
-	fprintf(f, ",\"ino\":%" PRIu64 ",\"pre_existing\":%s", s->ino,
-		s->pre_existing ? "true" : "false");
-	if (s->cw_start_ns)
-		fprintf(f, ",\"close_wait\":%s", secs(b, sizeof(b),
-						      ks_close_wait(s, now)));
-	else
-		fputs(",\"close_wait\":null", f);
-	fprintf(f, ",\"close_wait_at_least\":%s,\"in_close_wait_at_end\":%s",
-		s->cw_at_least && s->cw_start_ns ? "true" : "false",
-		cw_lingering(s) ? "true" : "false");
-	for (c = KS_T_FIN_WAIT1; c < KS_T__COUNT; c++)
-		put_clock(f, s, (enum ks_clock)c, now, 1);
-	fprintf(f, ",\"time_wait_sampled\":%s", s->tw_seen ? "true" : "false");
-	if (s->rst_by)
-		fprintf(f, ",\"reset_by\":\"%s\",\"reset_phase\":\"%s\","
-			   "\"reset_cause\":\"%s\"",
-			ks_side_name(s->rst_by), ks_phase_name(s->rst_phase),
-			ks_rst_name(s->rst_cause));
-	else
-		fputs(",\"reset_by\":null,\"reset_phase\":null,"
-		      "\"reset_cause\":null", f);
-	fprintf(f, ",\"unread\":%u,\"age\":%s,\"signature\":", s->unread,
-		secs(b, sizeof(b),
-		     (s->closed ? s->closed_ns : now) - s->first_ns));
-	if (s->signature)
-		rpt_json_string(f, s->signature);
-	else
-		fputs("null", f);
-	fputs("}\n", f);
-}
-
-static void flow_csv(FILE *f, const struct ks_sock *s, uint64_t now)
-{
-	char l[64], r[64], b[48], c1[KS_COMM_LEN], c2[KS_COMM_LEN];
-	int c;
-
-	endpoints(s, l, r, sizeof(l));
-	fprintf(f, "%" PRIu64 ",%u,%s,%s,%s,%s,%s,%s,%s,", s->cookie,
-		s->netns, vd_name(s->verdict), l, r,
-		ks_role_name(s->role), s->role_inferred ? "inferred" : "syn",
-		ks_state_name(s->state),
-		s->passive ? ks_side_name(s->passive) : "");
-	if (s->owner_pid)
-		fprintf(f, "%u,%s,%s,", s->owner_pid,
-			clean_comm(c1, s->owner_comm),
-			ks_src_name(s->owner_src));
-	else
-		fputs(",,,", f);
-	if (s->closer_pid)
-		fprintf(f, "%u,%s,", s->closer_pid,
-			clean_comm(c2, s->closer_comm));
-	else
-		fputs(",,", f);
-	fprintf(f, "%s,", s->pre_existing ? "true" : "false");
-	if (s->cw_start_ns)
-		fputs(secs(b, sizeof(b), ks_close_wait(s, now)), f);
-	fprintf(f, ",%s", s->cw_at_least && s->cw_start_ns ? "true"
-							   : "false");
-	for (c = KS_T_FIN_WAIT1; c < KS_T__COUNT; c++)
-		put_clock(f, s, (enum ks_clock)c, now, 0);
-	if (s->rst_by)
-		fprintf(f, ",%s,%s,%s", ks_side_name(s->rst_by),
-			ks_phase_name(s->rst_phase), ks_rst_name(s->rst_cause));
-	else
-		fputs(",,,", f);
-	fprintf(f, ",%u,%s\n", s->unread, s->signature ? s->signature : "");
-}
-
-static void flow_text(FILE *f, const struct ks_sock *s, uint64_t now,
-		      uint64_t start)
-{
-	char l[64], r[64], b[48], own[64], c[KS_COMM_LEN];
-
-	endpoints(s, l, r, sizeof(l));
-	fprintf(f, "  %-12s %s %s %s %s", vd_name(s->verdict),
-		owner_text(own, sizeof(own), s), l,
-		s->role == KS_ROLE_CLIENT ? "->" : "<-", r);
-	if (s->cw_start_ns)
-		fprintf(f, ", close-wait %s%s%s",
-			s->cw_at_least ? "at least " : "",
-			dur(b, sizeof(b), ks_close_wait(s, now)),
-			cw_lingering(s) ? " (still in CLOSE_WAIT)" : "");
-	if (s->passive == KS_SIDE_REMOTE && ks_time_in(s, KS_T_FIN_WAIT2, now))
-		fprintf(f, ", waited %s%s in FIN_WAIT2 for the peer's FIN",
-			s->pre_existing ? "at least " : "",
-			dur(b, sizeof(b), ks_time_in(s, KS_T_FIN_WAIT2, now)));
-	if (s->rst_by)
-		fprintf(f, ", reset by %s %s (%s)",
-			s->rst_by == KS_SIDE_LOCAL ? "this host" : "the peer",
-			ks_phase_name(s->rst_phase), ks_rst_name(s->rst_cause));
-	if (s->closer_pid && s->closer_pid != s->owner_pid)
-		fprintf(f, ", closed by pid %u (%s)", s->closer_pid,
-			clean_comm(c, s->closer_comm));
-	if (s->pre_existing)
-		fprintf(f, " [already lingering when tracing began, age at "
-			   "least %s]",
-			dur(b, sizeof(b), now - start));
-	fprintf(f, " netns %u\n", s->netns);
-	if (s->signature)
-		fprintf(f, "               %s\n", s->signature);
-}
-
-static void agg_name(char *buf, size_t n, const struct ks_agg *a)
-{
-	char c[KS_COMM_LEN];
-
-	if (a->group == KS_BY_PROCESS) {
-		if (a->pid)
-			snprintf(buf, n, "pid %u (%s)", a->pid,
-				 clean_comm(c, a->comm));
-		else
-			snprintf(buf, n, "owner unknown");
-	} else {
-		size_t pre = a->role == KS_ROLE_CLIENT ? 3 : 0;
-
-		/* a client-side group: the remote service they talk to */
-		memcpy(buf, "to ", pre);
-		rpt_fmt_endpoint(buf + pre, n - pre, a->addr, a->family,
-				 a->port);
-	}
-}
-
-static void verdicts_json(FILE *f, const uint64_t *v)
-{
-	int i, first = 1;
-
-	fputc('{', f);
-	for (i = 0; i < VD__COUNT; i++) {
-		if (!v[i])
-			continue;
-		fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",",
-			vd_name(i), v[i]);
-		first = 0;
-	}
-	fputc('}', f);
-}
-
-static void agg_json(FILE *f, const struct ks_agg *a)
-{
-	char name[64], b[48];
-
-	agg_name(name, sizeof(name), a);
-	if (a->group == KS_BY_PROCESS) {
-		fputs("{\"type\":\"process\",\"pid\":", f);
-		if (a->pid) {
-			fprintf(f, "%u,\"comm\":", a->pid);
-			rpt_json_string(f, a->comm);
-		} else {
-			fputs("null,\"comm\":null", f);
-		}
-	} else {
-		rpt_fmt_endpoint(name, sizeof(name), a->addr, a->family,
-				 a->port);
-		fprintf(f, "{\"type\":\"service\",\"mode\":\"kernel\","
-			   "\"side\":\"%s\",\"service\":\"%s\",\"netns\":%u",
-			a->role == KS_ROLE_CLIENT ? "client" : "server", name,
-			a->netns);
-	}
-	fprintf(f, ",\"sockets\":%" PRIu64 ",\"verdicts\":", a->sockets);
-	verdicts_json(f, a->verdicts);
-	fprintf(f, ",\"never_closed\":%" PRIu64 ",\"late_close\":%" PRIu64
-		   ",\"close_wait\":{\"count\":%" PRIu64,
-		a->never_closed, a->late_close, a->cw_samples);
-	if (a->cw_samples) {
-		fprintf(f, ",\"p50\":%s", secs(b, sizeof(b), a->cw_p50));
-		fprintf(f, ",\"p90\":%s", secs(b, sizeof(b), a->cw_p90));
-		fprintf(f, ",\"p99\":%s", secs(b, sizeof(b), a->cw_p99));
-		fprintf(f, ",\"max\":%s", secs(b, sizeof(b), a->cw_max));
-	}
-	fprintf(f, "},\"in_close_wait_at_end\":%" PRIu64
-		   ",\"oldest_at_end\":%s,\"peak_close_wait\":%" PRIu64
-		   ",\"growth_per_hour\":%.1f}\n",
-		a->cw_now, secs(b, sizeof(b), a->oldest_cw_ns), a->cw_peak,
-		a->growth_per_hour);
-}
-
-static void agg_text(FILE *f, const struct ks_agg *a)
-{
-	char name[64], b1[32], b2[32], b3[32], b4[32], b5[32];
-
-	agg_name(name, sizeof(name), a);
-	fprintf(f, "  %-28s %" PRIu64 " in CLOSE_WAIT now (peak %" PRIu64
-		   ", %+.1f/h), %" PRIu64 " sockets, never-closed %" PRIu64
-		   ", late-close %" PRIu64,
-		name, a->cw_now, a->cw_peak, a->growth_per_hour, a->sockets,
-		a->never_closed, a->late_close);
-	if (a->cw_now)
-		fprintf(f, ", oldest %s", dur(b5, sizeof(b5), a->oldest_cw_ns));
-	if (a->cw_samples)
-		fprintf(f, "\n  %-28s close-wait p50 %s p90 %s p99 %s max %s",
-			"", dur(b1, sizeof(b1), a->cw_p50),
-			dur(b2, sizeof(b2), a->cw_p90),
-			dur(b3, sizeof(b3), a->cw_p99),
-			dur(b4, sizeof(b4), a->cw_max));
-	if (a->verdicts[VD_RESET])
-		fprintf(f, ", resets %" PRIu64, a->verdicts[VD_RESET]);
-	fputc('\n', f);
-}
-
-static void headline(char *buf, size_t n, const struct ks_agg *procs,
-		     long np, unsigned tw_pressure, unsigned tw_share)
-{
-	char name[64], b[32];
-	uint64_t late = 0;
-	long i;
-
-	for (i = 0; i < np; i++)
-		late += procs[i].late_close;
-	if (np > 0 && procs[0].cw_now) {
-		agg_name(name, sizeof(name), &procs[0]);
-		snprintf(buf, n,
-			 "%s holds %" PRIu64 " socket%s in CLOSE_WAIT "
-			 "(oldest %s): it has not called close() after the "
-			 "peer's FIN",
-			 name, procs[0].cw_now, procs[0].cw_now == 1 ? "" : "s",
-			 dur(b, sizeof(b), procs[0].oldest_cw_ns));
-	} else if (late) {
-		snprintf(buf, n,
-			 "%" PRIu64 " socket%s closed late (CLOSE_WAIT above "
-			 "the linger threshold); none is lingering now",
-			 late, late == 1 ? "" : "s");
-	} else if (tw_pressure) {
-		/* the other face of a teardown problem: the active closer */
-		snprintf(buf, n,
-			 "no socket lingered in CLOSE_WAIT, but %u client%s "
-			 "held %u%% or more of %s ephemeral ports in "
-			 "TIME_WAIT toward one service (see TIME_WAIT)",
-			 tw_pressure, tw_pressure == 1 ? "" : "s", tw_share,
-			 tw_pressure == 1 ? "its" : "their");
-	} else {
-		snprintf(buf, n, "no socket lingered in CLOSE_WAIT");
-	}
-}
-
-static void summary_json(FILE *f, const struct kctx *k, struct mon *m,
-			 const struct ks_totals *tot, uint64_t now,
-			 const char *head)
-{
-	uint64_t tw_now, tw_peak;
-	char b[48];
-
-	fprintf(f, "{\"type\":\"summary\",\"version\":\"%s\","
-		   "\"mode\":\"kernel\",\"start\":\"%s\"",
-		FT_VERSION, iso(k, b, sizeof(b), k->start_ns));
-	fprintf(f, ",\"end\":\"%s\"", iso(k, b, sizeof(b), now));
-	fprintf(f, ",\"duration\":%s", secs(b, sizeof(b), now - k->start_ns));
-	fprintf(f, ",\"linger\":%s", secs(b, sizeof(b), k->o->linger_ns));
-	fprintf(f, ",\"sockets\":%" PRIu64 ",\"pre_existing\":%" PRIu64
-		   ",\"events\":%" PRIu64 ",\"lost_events\":%" PRIu64
-		   ",\"dropped_events\":%" PRIu64 ",\"ended_unseen\":%" PRIu64
-		   ",\"in_close_wait_at_end\":%" PRIu64
-		   ",\"peak_close_wait\":%" PRIu64 ",\"oldest_at_end\":%s",
-		tot->sockets, tot->pre_existing, mon_received(m), mon_lost(m),
-		tot->dropped, tot->end_lost, tot->in_close_wait, tot->peak_close_wait,
-		secs(b, sizeof(b), tot->oldest_cw_ns));
-	tw_now = mon_time_wait(m, &tw_peak);
-	fprintf(f, ",\"time_wait_at_end\":%" PRIu64
-		   ",\"peak_time_wait\":%" PRIu64
-		   ",\"time_wait_pressure\":%u",
-		tw_now, tw_peak, tw_pressure_count(mon_tw(m)));
-	fputs(",\"verdicts\":", f);
-	verdicts_json(f, tot->verdicts);
-	fputs(",\"reduced\":", f);
-	if (mon_reduced(m)[0])
-		rpt_json_string(f, mon_reduced(m));
-	else
-		fputs("null", f);
-	fputs(",\"headline\":", f);
-	rpt_json_string(f, head);
-	fputs("}\n", f);
-}
-
-static void summary_text(FILE *f, const struct kctx *k, struct mon *m,
-			 const struct ks_totals *tot, uint64_t now,
-			 const char *head)
-{
-	uint64_t tw_now, tw_peak;
-	char b[32], l[32];
-	int i, any;
-
-	fprintf(f, "fintrace kernel: %s\n", head);
-	fprintf(f, "traced %s (linger %s): %" PRIu64 " sockets, %" PRIu64
-		   " already lingering when tracing began, %" PRIu64
-		   " events, %" PRIu64 " lost\n",
-		dur(b, sizeof(b), now - k->start_ns),
-		dur(l, sizeof(l), k->o->linger_ns), tot->sockets,
-		tot->pre_existing, mon_received(m), mon_lost(m));
-	tw_now = mon_time_wait(m, &tw_peak);
-	fprintf(f, "in CLOSE_WAIT at the end: %" PRIu64 " (peak %" PRIu64
-		   "); in TIME_WAIT: %" PRIu64 " (peak %" PRIu64
-		   ")\nverdicts:",
-		tot->in_close_wait, tot->peak_close_wait, tw_now, tw_peak);
-	for (i = 0, any = 0; i < VD__COUNT; i++)
-		if (tot->verdicts[i]) {
-			fprintf(f, " %s %" PRIu64, vd_name(i),
-				tot->verdicts[i]);
-			any = 1;
-		}
-	fputs(any ? "\n" : " none\n", f);
-	if (mon_lost(m))
-		fprintf(f, "WARNING: %" PRIu64 " kernel events were lost (ring "
-			   "buffer full): some sockets may be missing or "
-			   "wrong (%" PRIu64 " ended unseen, counted as open); "
-			   "try --ringbuf-size\n",
-			mon_lost(m), tot->end_lost);
-	if (mon_reduced(m)[0])
-		fprintf(f, "reduced: %s\n", mon_reduced(m));
-}
-
-/* Returns 0, or -EIO when the report could not be written. */
-static int final_report(struct kctx *k, struct mon *m)
-{
-	struct ks_table *t = mon_table(m);
-	const struct ks_sock **socks = NULL;
-	struct ks_agg *procs = NULL, *svcs = NULL;
-	struct ks_totals tot;
-	long ns, np, nv, i;
-	uint64_t now = mon_now_ns();
-	char head[256];
-	FILE *f = k->out;
-	int ret = 0;
-
-	ks_totals(t, now, &tot);
-	ns = ks_list(t, &socks);
-	np = ks_groups(t, KS_BY_PROCESS, now, &procs);
-	nv = ks_groups(t, KS_BY_SERVICE, now, &svcs);
-	if (ns < 0 || np < 0 || nv < 0) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	headline(head, sizeof(head), procs, np,
-		 tw_pressure_count(mon_tw(m)), k->o->tw_share);
-	if (k->o->format == RPT_JSON) {
-		for (i = 0; i < ns; i++)
-			flow_json(f, socks[i], now);
-		/* as in fintrace read: timewait lines before the services */
-		tw_write(mon_tw(m), f, RPT_JSON, k->start_ns + k->wall_off);
-		for (i = 0; i < nv; i++)
-			agg_json(f, &svcs[i]);
-		for (i = 0; i < np; i++)
-			agg_json(f, &procs[i]);
-		summary_json(f, k, m, &tot, now, head);
-	} else if (k->o->format == RPT_CSV) {
-		fputs(csv_header, f);
-		for (i = 0; i < ns; i++)
-			flow_csv(f, socks[i], now);
-	} else {
-		summary_text(f, k, m, &tot, now, head);
-		if (np) {
-			fputs("\nprocesses (worst first):\n", f);
-			for (i = 0; i < np; i++)
-				agg_text(f, &procs[i]);
-		}
-		if (nv) {
-			fputs("\nservices (worst first):\n", f);
-			for (i = 0; i < nv; i++)
-				agg_text(f, &svcs[i]);
-		}
-		if (ns) {
-			fprintf(f, "\nworst sockets (%ld of %ld):\n",
-				ns < (long)k->o->top ? ns : (long)k->o->top, ns);
-			for (i = 0; i < ns && i < (long)k->o->top; i++)
-				flow_text(f, socks[i], now, k->start_ns);
-		}
-		tw_write(mon_tw(m), f, RPT_TEXT, k->start_ns + k->wall_off);
-	}
-out:
-	free(socks);
-	free(procs);
-	free(svcs);
-	return ret;
-}
-
-static int fail_on_hit(const struct kopts *o, struct mon *m)
-{
-	struct ks_totals tot;
-	int v;
-
-	if (!o->fail_on)
-		return 0;
-	ks_totals(mon_table(m), mon_now_ns(), &tot);
-	for (v = 0; v < VD__COUNT; v++)
-		if ((o->fail_on & (1u << v)) && tot.verdicts[v])
-			return 1;
-	return 0;
+		snprintf(buf, n, "all TCP sockets");
 }
 
 int cmd_kernel(int argc, char **argv)
@@ -966,7 +538,12 @@ int cmd_kernel(int argc, char **argv)
 	struct out_file out;
 	struct sigaction sa;
 	struct mon *m = NULL;
-	char err[FT_ERRBUF_SIZE];
+	struct krep *kr = NULL;
+	struct krep_config kc;
+	struct ks_totals tot;
+	uint64_t tw_now, tw_peak;
+	struct timespec rt, mt;
+	char err[FT_ERRBUF_SIZE], what[128];
 	uint64_t now, end = UINT64_MAX, next_status, wait;
 	int status = FT_EXIT_OK, ret, progress, out_opened = 0;
 
@@ -1004,6 +581,8 @@ int cmd_kernel(int argc, char **argv)
 	mo.port_hi = o.port_hi;
 	mo.tw_share_pct = o.tw_share;
 	mo.on_tw_alert = on_tw_alert;
+	mo.on_close_wait = on_close_wait;
+	mo.on_forget = on_forget;
 
 	if (out_open(&out, o.output, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);
@@ -1011,6 +590,27 @@ int cmd_kernel(int argc, char **argv)
 	}
 	out_opened = 1;
 	k.out = out.fp;
+
+	/* the report model, before tracing: seeding already feeds it */
+	traced_what(&o, what, sizeof(what));
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mt);
+	memset(&kc, 0, sizeof(kc));
+	kc.format = o.format;
+	kc.linger_ns = o.linger_ns;
+	kc.top = o.top;
+	kc.all = o.all;
+	kc.start_ns = (uint64_t)mt.tv_sec * NS + (uint64_t)mt.tv_nsec;
+	kc.wall_off = (uint64_t)rt.tv_sec * NS + (uint64_t)rt.tv_nsec -
+		      kc.start_ns;
+	kc.what = what;
+	kr = krep_new(&kc, out.fp);
+	if (!kr) {
+		fprintf(stderr, "fintrace kernel: out of memory\n");
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
+	k.kr = kr;
 
 	m = mon_new(&mo, err);
 	if (!m) {
@@ -1068,13 +668,51 @@ int cmd_kernel(int argc, char **argv)
 	mon_finish(m);
 	if (progress)
 		status_line(&k, m, 1);
-	if (final_report(&k, m))
-		status = FT_EXIT_INPUT;
-	if (status == FT_EXIT_OK && fail_on_hit(&o, m))
-		status = FT_EXIT_FAIL_ON;
+	now = mon_now_ns();
+	ks_totals(mon_table(m), now, &tot);
+	tw_now = mon_time_wait(m, &tw_peak);
+	{
+		const struct rpt_counter extra[] = {
+			{"sockets", tot.sockets},
+			{"pre_existing", tot.pre_existing},
+			{"events", mon_received(m)},
+			{"lost_events", mon_lost(m)},
+			{"dropped_events", tot.dropped},
+			{"ended_unseen", tot.end_lost},
+			{"in_close_wait_at_end", tot.in_close_wait},
+			{"peak_close_wait", tot.peak_close_wait},
+			{"time_wait_at_end", tw_now},
+			{"peak_time_wait", tw_peak},
+			{"time_wait_pressure", tw_pressure_count(mon_tw(m))},
+		};
+
+		if (krep_finish(kr, mon_table(m), mon_tw(m), now, extra,
+				sizeof(extra) / sizeof(*extra),
+				status == FT_EXIT_OK ?
+					NULL :
+					"reading the ring buffer failed"))
+			status = FT_EXIT_INPUT;
+	}
+	if (o.report) {
+		struct html_input hin = {.name = what, .format = "kernel"};
+
+		if (out_html(krep_report(kr), o.report, &hin, 1, argc, argv,
+			     err)) {
+			fprintf(stderr, "fintrace kernel: %s\n", err);
+			status = FT_EXIT_INPUT;
+		}
+	}
+	if (status == FT_EXIT_OK) {
+		for (int v = 0; v < VD__COUNT; v++)
+			if ((o.fail_on & (1u << v)) &&
+			    rpt_verdict_count(krep_report(kr),
+					      (enum vd_verdict)v))
+				status = FT_EXIT_FAIL_ON;
+	}
 out:
 	/* detach before writing the last bytes: nothing stays attached */
 	mon_free(m);
+	krep_free(kr);
 	if (out_opened && out_close(&out, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);
 		if (status == FT_EXIT_OK)

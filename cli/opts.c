@@ -233,19 +233,34 @@ int opts_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+int opts_parse_uint(const char *s, uint64_t lo, uint64_t hi, int suffix,
+		    uint64_t *out)
 {
-	char *end;
 	unsigned long long v;
+	char *end;
 
 	if (!s || !*s || *s == '-' || *s == '+')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
+	if (errno || end == s)
+		return -EINVAL;
+	if (suffix && (*end == 'k' || *end == 'K')) {
+		v *= 1024;
+		end++;
+	} else if (suffix && (*end == 'm' || *end == 'M')) {
+		v *= 1024 * 1024;
+		end++;
+	}
+	if (*end || v < lo || v > hi)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	return opts_parse_uint(s, 0, max, 0, out);
 }
 
 void opts_pipeline_config(const struct ft_opts *o, struct pipeline_config *c)

@@ -78,6 +78,13 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 int opts_parse_duration(const char *s, uint64_t *ns);
 
 /*
+ * Parse an unsigned integer in [lo, hi]; with suffix, a k or m after it
+ * multiplies by 1024 or 1024*1024. Returns 0 or -EINVAL.
+ */
+int opts_parse_uint(const char *s, uint64_t lo, uint64_t hi, int suffix,
+		    uint64_t *out);
+
+/*
  * Parse a size: "256M", "64k", "1G" (powers of 1024); a bare number is
  * MiB. Returns 0 or -EINVAL.
  */

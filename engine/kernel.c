@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel engine's report; see kernel.h.
+ */
+#include "engine/kernel.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/flow.h"
+
+struct krep {
+	struct krep_config c;
+	struct rpt *rpt;
+	FILE *out;
+	uint64_t next_id;
+};
+
+/* One socket as a record of the report model; everything is filled. */
+struct krec {
+	struct flow_key key;
+	struct td_flow td;
+	struct rpt_sock sock;
+	struct flow_record rec;
+	char comm[KS_COMM_LEN];
+	char closer[KS_COMM_LEN];
+	int local;            /* the flow endpoint that is this socket */
+};
+
+struct krep *krep_new(const struct krep_config *c, FILE *out)
+{
+	struct rpt_config rc = {
+		.format = c->format,
+		.sockets = 1,
+		.linger_ns = c->linger_ns,
+		.top = c->top,
+		.list_open = c->all,
+		.out = out,
+		.mode = "kernel",
+	};
+	struct krep *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	k->c = *c;
+	k->out = out;
+	k->rpt = rpt_new(&rc);
+	if (!k->rpt) {
+		free(k);
+		errno = ENOMEM;
+		return NULL;
+	}
+	rpt_set_origin(k->rpt, c->start_ns + c->wall_off);
+	return k;
+}
+
+void krep_free(struct krep *k)
+{
+	if (!k)
+		return;
+	rpt_free(k->rpt);
+	free(k);
+}
+
+struct rpt *krep_report(struct krep *k)
+{
+	return k->rpt;
+}
+
+/* Printable copy of a kernel comm (it may hold any byte). */
+static void clean_comm(char *dst, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i < KS_COMM_LEN - 1 && src[i]; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 ? '_' : src[i];
+	dst[i] = '\0';
+}
+
+static uint8_t phase_of(uint8_t p)
+{
+	switch (p) {
+	case KS_PHASE_BEFORE_FIN:
+		return TD_PHASE_BEFORE_FIN;
+	case KS_PHASE_AFTER_FIN:
+		return TD_PHASE_AFTER_FIN;
+	case KS_PHASE_LATE_FIN:
+		return TD_PHASE_ANSWERING_FIN;
+	default:
+		return TD_PHASE_NONE;
+	}
+}
+
+/*
+ * The record of socket s as of now (mono). The flow's endpoints are this
+ * host's socket (local) and its peer; roles, closer and reset side are
+ * the tracker's, in the flow's endpoint numbering.
+ */
+static void krec_of(struct krep *k, const struct ks_sock *s, uint64_t now,
+		    struct krec *r)
+{
+	struct flow_seg seg;
+	uint64_t off = k->c.wall_off, end;
+	int local, client;
+
+	memset(r, 0, sizeof(*r));
+	memset(&seg, 0, sizeof(seg));
+	memcpy(seg.saddr, s->laddr, 16);
+	memcpy(seg.daddr, s->raddr, 16);
+	seg.sport = s->lport;
+	seg.dport = s->rport;
+	seg.family = s->family == 6 ? SEG_IPV6 : SEG_IPV4;
+	local = flow_key_from_seg(&seg, &r->key);
+	r->local = local;
+
+	if (s->role == KS_ROLE_CLIENT)
+		client = local;
+	else if (s->role == KS_ROLE_SERVER)
+		client = 1 - local;
+	else /* the higher port is the client's */
+		client = s->lport > s->rport ? local : 1 - local;
+	end = s->closed && s->closed_ns ? s->closed_ns : now;
+
+	r->td.client = (int8_t)client;
+	r->td.roles_inferred = s->role_inferred || s->role == KS_ROLE_UNKNOWN;
+	r->td.first_ns = s->first_ns + off;
+	r->td.last_ns = (end > s->first_ns ? end : s->first_ns) + off;
+	r->td.active = s->passive == KS_SIDE_LOCAL	? (int8_t)(1 - local) :
+		       s->passive == KS_SIDE_REMOTE ? (int8_t)local :
+						      -1;
+
+	r->rec.key = &r->key;
+	r->rec.td = &r->td;
+	r->rec.id = ++k->next_id;
+	r->rec.end = s->closed ? FLOW_END_FINISHED : FLOW_END_INPUT;
+	r->rec.sock = &r->sock;
+	r->rec.res.verdict = (enum vd_verdict)s->verdict;
+	r->rec.res.active = r->td.active;
+	r->rec.res.reset_by = s->rst_by == KS_SIDE_LOCAL  ? local :
+			      s->rst_by == KS_SIDE_REMOTE ? 1 - local :
+							    -1;
+	r->rec.res.reset_phase = phase_of(s->rst_phase);
+	if (s->passive == KS_SIDE_LOCAL && s->cw_start_ns) {
+		uint64_t cw = ks_close_wait(s, now);
+
+		r->rec.res.has_close_wait = 1;
+		r->rec.res.cw_start_ns = s->cw_start_ns + off;
+		r->rec.res.close_wait_ns = cw;
+		r->rec.res.cw_end_ns = s->cw_start_ns + cw + off;
+		r->rec.res.in_close_wait_at_end =
+			s->state == KS_TCP_CLOSE_WAIT && !s->closed;
+	}
+	if (s->passive == KS_SIDE_REMOTE &&
+	    ks_time_in(s, KS_T_FIN_WAIT2, now)) {
+		r->rec.res.has_fin_wait = 1;
+		r->rec.res.fin_wait_ns = ks_time_in(s, KS_T_FIN_WAIT2, now);
+	}
+
+	clean_comm(r->comm, s->owner_comm);
+	clean_comm(r->closer, s->closer_comm);
+	r->sock.cookie = s->cookie;
+	r->sock.ino = s->ino;
+	r->sock.netns = s->netns;
+	r->sock.pid = s->owner_pid;
+	r->sock.comm = s->owner_pid ? r->comm : "";
+	r->sock.owner_from = s->owner_src ? ks_src_name(s->owner_src) : NULL;
+	r->sock.closer_pid = s->closer_pid;
+	r->sock.closer_comm = s->closer_pid ? r->closer : "";
+	r->sock.state = ks_state_name(s->state);
+	r->sock.local = client == local ? "client" : "server";
+	r->sock.passive = s->passive ? ks_side_name(s->passive) : NULL;
+	r->sock.reset_cause = s->rst_by ? ks_rst_name(s->rst_cause) : NULL;
+	r->sock.signature = s->signature;
+	for (int c = KS_T_FIN_WAIT1; c < KS_T__COUNT; c++)
+		r->sock.time_in[c - KS_T_FIN_WAIT1] =
+			ks_time_in(s, (enum ks_clock)c, now);
+	r->sock.age_ns = end > s->first_ns ? end - s->first_ns : 0;
+	r->sock.unread = s->unread;
+	r->sock.pre_existing = s->pre_existing;
+	r->sock.cw_at_least = s->cw_at_least && s->cw_start_ns;
+	r->sock.time_wait_sampled = s->tw_seen;
+	r->sock.end_lost = s->end_lost;
+}
+
+void krep_close_wait(void *ctx, const struct ks_sock *s, int delta,
+		     uint64_t now_ns)
+{
+	struct krep *k = ctx;
+	struct krec r;
+
+	krec_of(k, s, now_ns, &r);
+	k->next_id--; /* not a record */
+	/* the count belongs to the side in CLOSE_WAIT: this socket */
+	r.td.active = (int8_t)(1 - r.local);
+	rpt_sock_close_wait(k->rpt, &r.key, &r.td, &r.sock, delta,
+			    now_ns + k->c.wall_off);
+}
+
+static void feed(struct krep *k, const struct ks_sock *s, uint64_t now)
+{
+	struct krec r;
+
+	krec_of(k, s, now, &r);
+	rpt_flow_done(k->rpt, &r.rec);
+}
+
+void krep_forget(void *ctx, const struct ks_sock *s)
+{
+	struct krep *k = ctx;
+
+	feed(k, s, s->closed_ns ? s->closed_ns : s->state_ns);
+}
+
+struct feed_all {
+	struct krep *k;
+	uint64_t now;
+};
+
+static void feed_one(void *ctx, const struct ks_sock *s)
+{
+	struct feed_all *fa = ctx;
+
+	feed(fa->k, s, fa->now);
+}
+
+int krep_finish(struct krep *k, const struct ks_table *t, struct tw *tw,
+		uint64_t now_ns, const struct rpt_counter *extra,
+		size_t nextra, const char *error)
+{
+	struct feed_all fa = {k, now_ns};
+	const char *inputs[1] = {k->c.what ? k->c.what : "all TCP sockets"};
+	struct rpt_facts x;
+	FILE *out;
+	int rc;
+
+	ks_foreach(t, feed_one, &fa);
+	memset(&x, 0, sizeof(x));
+	x.inputs = inputs;
+	x.ninputs = 1;
+	x.first_ns = k->c.start_ns + k->c.wall_off;
+	x.last_ns = now_ns + k->c.wall_off;
+	x.error = error;
+	x.extra = extra;
+	x.nextra = nextra;
+	out = k->out;
+	/* as in the packet engine: JSON timewait lines before the
+	 * services, the text section after the report */
+	if (tw && k->c.format == RPT_JSON)
+		tw_write(tw, out, RPT_JSON, x.first_ns);
+	rc = rpt_finish(k->rpt, &x);
+	if (tw && k->c.format == RPT_TEXT) {
+		tw_write(tw, out, RPT_TEXT, x.first_ns);
+		if (fflush(out) || ferror(out))
+			rc = rc ? rc : -EIO;
+	}
+	return rc;
+}

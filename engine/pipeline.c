@@ -216,34 +216,7 @@ int pipeline_html(struct pipeline *pl, const char *path,
 		  const struct html_input *in, size_t nin, int argc,
 		  char **argv, char *err)
 {
-	const struct rpt_view *v = rpt_get_view(pl->rpt);
-	struct html_meta meta = {.inputs = in, .ninputs = nin};
-	const struct html_meta *m = &meta;
-	char cmd[4096], when[48];
-	time_t now = time(NULL);
-	struct out_file out;
-	struct tm tm;
-	int rc;
-
-	out_command_line(cmd, sizeof(cmd), argc, argv);
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	meta.command_line = cmd;
-	meta.generated = when;
-
-	if (!v) {
-		snprintf(err, FT_ERRBUF_SIZE, "%s: no report to write", path);
-		return -EINVAL;
-	}
-	rc = out_open(&out, path, err);
-	if (rc)
-		return rc;
-	html_write(out.fp, v, m);
-	rc = out_close(&out, err);
-	if (rc == -EPIPE)
-		snprintf(err, FT_ERRBUF_SIZE, "%s: write error: %s", path,
-			 strerror(EPIPE));
-	return rc;
+	return out_html(pl->rpt, path, in, nin, argc, argv, err);
 }
 
 int pipeline_finish(struct pipeline *pl, const char *const *inputs,

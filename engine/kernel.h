@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel engine's report: turns the kernel tracker's sockets
+ * (analysis/ksock.h) into the records of the one report model
+ * (analysis/report.h), so that `fintrace kernel` writes the same text,
+ * JSON Lines, CSV and HTML as `fintrace read`, with what only the kernel
+ * knows (owner, namespace, closing-state times) added to each record and
+ * a table per owning process.
+ *
+ * A socket becomes a record once: when the tracker forgets it (settled,
+ * not kept for the list) or at the end of tracing. Its CLOSE_WAIT periods
+ * are followed as they happen, for the peak and growth of each service
+ * and process. Times are converted from the kernel's CLOCK_MONOTONIC to
+ * wall clock with one offset taken when tracing began.
+ */
+#ifndef FT_ENGINE_KERNEL_H
+#define FT_ENGINE_KERNEL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "analysis/ksock.h"
+#include "analysis/report.h"
+#include "analysis/timewait.h"
+
+struct krep_config {
+	enum rpt_format format;
+	uint64_t linger_ns;
+	unsigned top;        /* worst sockets listed */
+	int all;             /* list clean and open sockets too */
+	uint64_t wall_off;   /* wall_ns = mono_ns + wall_off */
+	uint64_t start_ns;   /* tracing began, mono */
+	const char *what;    /* what was traced, for the header: "all TCP
+				sockets", "port 9100"... (borrowed) */
+};
+
+struct krep;
+
+/*
+ * New report writing to out (borrowed). NULL with errno set on failure.
+ * Pass krep_close_wait and krep_forget, with the krep as ctx, to the
+ * tracker (struct mon_opts / struct ks_opts).
+ */
+struct krep *krep_new(const struct krep_config *c, FILE *out);
+
+/* Free everything; NULL is a no-op. */
+void krep_free(struct krep *k);
+
+/* The tracker's hooks (ctx: the krep). */
+void krep_close_wait(void *ctx, const struct ks_sock *s, int delta,
+		     uint64_t now_ns);
+void krep_forget(void *ctx, const struct ks_sock *s);
+
+/*
+ * End of tracing at now_ns (mono; after ks_finish()): every socket still
+ * held by t becomes a record, then the report is written, with the
+ * TIME_WAIT pressure of tw (may be NULL), the counters of the tracing
+ * itself extra[0..nextra) (borrowed; events, lost records...) and error
+ * (may be NULL) saying why tracing stopped early. Returns 0, or -EIO
+ * when the report could not be written.
+ */
+int krep_finish(struct krep *k, const struct ks_table *t, struct tw *tw,
+		uint64_t now_ns, const struct rpt_counter *extra,
+		size_t nextra, const char *error);
+
+/* The report model (borrowed), e.g. for the HTML writer. */
+struct rpt *krep_report(struct krep *k);
+
+#endif /* FT_ENGINE_KERNEL_H */
