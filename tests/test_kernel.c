@@ -1027,6 +1027,81 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	close(lfd);
 }
 
+/*
+ * The vendor's HTML report names the process that leaks: rendered by
+ * headless Chromium, the process table's row and the worst sockets show
+ * its pid and command with the exact count.
+ */
+Test(kernel, fintrace_kernel_report_names_the_leaking_process)
+{
+	static char out[65536], dom[1 << 20];
+	char portarg[16], html[64], cmd[256], row[160], own[64];
+	struct child c;
+	uint16_t port;
+	int lfd, fd, rc;
+	pid_t runner;
+	FILE *p;
+	size_t n;
+
+	need_bpf();
+	need_fintrace();
+	lfd = listener(AF_INET, &port);
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	snprintf(html, sizeof(html), "/tmp/ftk-report-%d.html", (int)getpid());
+	c = spawn_server(lfd, "ftk-htmleak", 3, SRV_LEAK, 0);
+	runner = fork();
+	cr_assert_geq(runner, 0);
+	if (runner == 0) {
+		usleep(700000);
+		for (int i = 0; i < 3; i++) {
+			fd = connect_to(port, 0);
+			if (fd >= 0)
+				close(fd);
+		}
+		_exit(0);
+	}
+	{
+		char *const args[] = {
+			"fintrace", "kernel",  "--duration", "2500ms",
+			"--linger", "400ms",   "--port",     portarg,
+			"--report", html,      "--format",   "json",
+			NULL,
+		};
+
+		rc = run_fintrace(FINTRACE, args, out, sizeof(out), 0, 0);
+	}
+	waitpid(runner, NULL, 0);
+	cr_assert_eq(rc, 0, "exit %d\n%s", rc, out);
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 60 chromium --headless --no-sandbox --disable-gpu "
+		 "--dump-dom file://%s 2>/dev/null",
+		 html);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	n = fread(dom, 1, sizeof(dom) - 1, p);
+	dom[n] = '\0';
+	cr_assert_eq(pclose(p), 0, "chromium failed on %s", html);
+	unlink(html);
+	snprintf(own, sizeof(own), "pid %d (ftk-htmleak)", (int)c.pid);
+	/* the process row: name, sockets, never closed */
+	snprintf(row, sizeof(row),
+		 "process %s</td><td class=\"n\">3</td><td class=\"n\">3</td>",
+		 own);
+	cr_assert(strstr(dom, row), "no row \"%s\" in:\n%s", row, dom);
+	{
+		const char *h = strstr(dom, "id=\"headline\""), *e, *w;
+
+		cr_assert_not_null(h, "%s", dom);
+		e = strstr(h, "</");
+		w = strstr(h, own);
+		cr_assert(w && w < e, "the headline does not name %s", own);
+	}
+	snprintf(row, sizeof(row), "<td class=\"n\">%s</td>", own);
+	cr_assert(strstr(dom, row), "worst sockets lack %s", own);
+	reap(&c);
+	close(lfd);
+}
+
 Test(kernel, fintrace_kernel_without_privileges_says_what_is_missing)
 {
 	static char out[4096];
