@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analysis/states.h"
+#include "analysis/verdict.h"
 #include "cli/commands.h"
 
 #define WIDTH 78
@@ -17,8 +18,9 @@ static const char usage[] =
 	"usage: fintrace states [STATE]\n"
 	"Explains the TCP states as netstat and ss show them: what each one\n"
 	"means, who is waiting for whom, what a socket lingering in it points\n"
-	"to, and the settings that bound it. With STATE (CLOSE_WAIT,\n"
-	"close-wait, FIN-WAIT-2, ESTAB...), only that one.\n"
+	"to, and the settings that bound it, then fintrace's verdicts. With\n"
+	"STATE (CLOSE_WAIT, close-wait, FIN-WAIT-2, ESTAB...), only that\n"
+	"one; with a verdict (never-closed, closing...), only its meaning.\n"
 	"\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -112,6 +114,29 @@ static void overview(FILE *f)
 		fprintf(f, "%s\n", lines[i]);
 }
 
+/* One verdict of analysis/verdict.h: name, meaning, leak or not. */
+static void show_verdict(FILE *f, enum vd_verdict v)
+{
+	const struct vd_info *vi = vd_info(v);
+	char head[48];
+
+	snprintf(head, sizeof(head), "  %-15s", vi->name);
+	wrap(f, "                 ", head, vi->meaning);
+	if (vi->leak)
+		fputs("                 (a leak: what fintrace is "
+		      "for; listed first)\n",
+		      f);
+}
+
+static void verdicts(FILE *f)
+{
+	fputs("\nfintrace's verdicts, per connection (per socket in "
+	      "fintrace kernel):\n",
+	      f);
+	for (int v = 0; v < VD__COUNT; v++)
+		show_verdict(f, (enum vd_verdict)v);
+}
+
 int cmd_states(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
@@ -147,7 +172,12 @@ int cmd_states(int argc, char **argv)
 	}
 	if (argc - optind == 1) {
 		const struct st_state *s = st_find(argv[optind]);
+		int v = vd_parse(argv[optind]);
 
+		if (!s && v >= 0) {
+			show_verdict(stdout, (enum vd_verdict)v);
+			return fflush(stdout) ? FT_EXIT_INPUT : FT_EXIT_OK;
+		}
 		if (!s) {
 			fprintf(stderr,
 				"fintrace states: unknown TCP state \"%s\" "
@@ -165,5 +195,6 @@ int cmd_states(int argc, char **argv)
 			fputc('\n', stdout);
 		show(stdout, &all[i]);
 	}
+	verdicts(stdout);
 	return fflush(stdout) ? FT_EXIT_INPUT : FT_EXIT_OK;
 }

@@ -25,7 +25,7 @@ struct krec {
 	struct flow_record rec;
 	char comm[KS_COMM_LEN];
 	char closer[KS_COMM_LEN];
-	int local;            /* the flow endpoint that is this socket */
+	int local; /* the flow endpoint that is this socket */
 };
 
 struct krep *krep_new(const struct krep_config *c, FILE *out)
@@ -126,9 +126,9 @@ static void krec_of(struct krep *k, const struct ks_sock *s, uint64_t now,
 	r->td.roles_inferred = s->role_inferred || s->role == KS_ROLE_UNKNOWN;
 	r->td.first_ns = s->first_ns + off;
 	r->td.last_ns = (end > s->first_ns ? end : s->first_ns) + off;
-	r->td.active = s->passive == KS_SIDE_LOCAL	? (int8_t)(1 - local) :
-		       s->passive == KS_SIDE_REMOTE ? (int8_t)local :
-						      -1;
+	r->td.active = s->passive == KS_SIDE_LOCAL    ? (int8_t)(1 - local)
+		       : s->passive == KS_SIDE_REMOTE ? (int8_t)local
+						      : -1;
 
 	r->rec.key = &r->key;
 	r->rec.td = &r->td;
@@ -137,9 +137,9 @@ static void krec_of(struct krep *k, const struct ks_sock *s, uint64_t now,
 	r->rec.sock = &r->sock;
 	r->rec.res.verdict = (enum vd_verdict)s->verdict;
 	r->rec.res.active = r->td.active;
-	r->rec.res.reset_by = s->rst_by == KS_SIDE_LOCAL  ? local :
-			      s->rst_by == KS_SIDE_REMOTE ? 1 - local :
-							    -1;
+	r->rec.res.reset_by = s->rst_by == KS_SIDE_LOCAL    ? local
+			      : s->rst_by == KS_SIDE_REMOTE ? 1 - local
+							    : -1;
 	r->rec.res.reset_phase = phase_of(s->rst_phase);
 	if (s->passive == KS_SIDE_LOCAL && s->cw_start_ns) {
 		uint64_t cw = ks_close_wait(s, now);
@@ -225,8 +225,8 @@ static void feed_one(void *ctx, const struct ks_sock *s)
 }
 
 int krep_finish(struct krep *k, const struct ks_table *t, struct tw *tw,
-		uint64_t now_ns, const struct rpt_counter *extra,
-		size_t nextra, const char *error)
+		uint64_t now_ns, const struct rpt_counter *extra, size_t nextra,
+		const char *error)
 {
 	struct feed_all fa = {k, now_ns};
 	const char *inputs[1] = {k->c.what ? k->c.what : "all TCP sockets"};

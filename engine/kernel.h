@@ -26,12 +26,12 @@
 struct krep_config {
 	enum rpt_format format;
 	uint64_t linger_ns;
-	unsigned top;        /* worst sockets listed */
-	int all;             /* list clean and open sockets too */
-	uint64_t wall_off;   /* wall_ns = mono_ns + wall_off */
-	uint64_t start_ns;   /* tracing began, mono */
-	const char *what;    /* what was traced, for the header: "all TCP
-				sockets", "port 9100"... (borrowed) */
+	unsigned top;	   /* worst sockets listed */
+	int all;	   /* list clean and open sockets too */
+	uint64_t wall_off; /* wall_ns = mono_ns + wall_off */
+	uint64_t start_ns; /* tracing began, mono */
+	const char *what;  /* what was traced, for the header: "all TCP
+			      sockets", "port 9100"... (borrowed) */
 };
 
 struct krep;
@@ -60,8 +60,8 @@ void krep_forget(void *ctx, const struct ks_sock *s);
  * when the report could not be written.
  */
 int krep_finish(struct krep *k, const struct ks_table *t, struct tw *tw,
-		uint64_t now_ns, const struct rpt_counter *extra,
-		size_t nextra, const char *error);
+		uint64_t now_ns, const struct rpt_counter *extra, size_t nextra,
+		const char *error);
 
 /* The report model (borrowed), e.g. for the HTML writer. */
 struct rpt *krep_report(struct krep *k);

@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include "analysis/states.h"
+#include "analysis/verdict.h"
 
 TU_SUITE(states);
 
@@ -184,6 +185,29 @@ Test(states, unknown_state_one_line_exit_1)
 	cr_expect_eq(run("%s states LISTEN CLOSED > /dev/null 2>&1", FINTRACE),
 		     1);
 	cr_expect_eq(run("%s states --help > %s/o", FINTRACE, tmpdir), 0);
-	cr_expect_not_null(strstr(slurp_into("o", o, sizeof(o)), "usage: fintrace "
-							    "states"));
+	cr_expect_not_null(strstr(slurp_into("o", o, sizeof(o)),
+				  "usage: fintrace "
+				  "states"));
+}
+
+/* The verdicts come from the one table, each with its meaning. */
+Test(states, verdicts_listed_with_their_meaning)
+{
+	char line[160];
+
+	cr_assert_eq(run("%s states > %s/out", FINTRACE, tmpdir), 0);
+	for (int v = 0; v < VD__COUNT; v++) {
+		const struct vd_info *vi = vd_info((enum vd_verdict)v);
+		char first[40];
+
+		snprintf(line, sizeof(line), "  %-15s", vi->name);
+		snprintf(first, sizeof(first), "%.30s", vi->meaning);
+		cr_expect(strstr(slurp("out"), line), "no %s", vi->name);
+		cr_expect(strstr(slurp("out"), first), "no meaning of %s",
+			  vi->name);
+	}
+	cr_assert_eq(run("%s states never-closed > %s/v", FINTRACE, tmpdir), 0);
+	cr_assert(strstr(slurp("v"), "never-closed"), "%s", slurp("v"));
+	cr_assert(strstr(slurp("v"), "a leak"), "%s", slurp("v"));
+	cr_assert_eq(lines(slurp("v")), 3, "%s", slurp("v"));
 }
