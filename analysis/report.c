@@ -870,6 +870,7 @@ static void sample_add(struct rpt *r, struct rpt_group *g, uint64_t v)
 
 static void brief_of(const struct flow_record *rec, struct rpt_brief *b)
 {
+	memset(b, 0, sizeof(*b));
 	b->id = rec->id;
 	b->close_wait_ns = rec->res.close_wait_ns;
 	b->first_frame = rec->td->first_frame;

@@ -49,39 +49,6 @@ int cmd_kernel(int argc, char **argv)
 
 #define NS ((uint64_t)1000000000)
 
-struct kopts {
-	uint64_t linger_ns;
-	uint64_t duration_ns;  /* 0: until SIGINT/SIGTERM */
-	uint64_t interval_ns;  /* status line period */
-	uint32_t pid;
-	uint32_t netns;
-	uint16_t port;
-	uint8_t family;
-	enum rpt_format format;
-	const char *output;
-	const char *report;    /* --report FILE.html */
-	unsigned fail_on;      /* bit per enum vd_verdict */
-	unsigned top;
-	int all;
-	int progress;          /* -1: when stderr is a terminal */
-	uint32_t ringbuf;
-	int no_seed;
-	int verbose;
-	int help;
-	uint16_t port_lo;      /* clients' ports; 0-0: each namespace's */
-	uint16_t port_hi;
-	unsigned tw_share;     /* TIME_WAIT verdict and alert, % of ports */
-};
-
-static const struct kopts kopts_defaults = {
-	.linger_ns = 5 * NS,
-	.interval_ns = 5 * NS,
-	.format = RPT_TEXT,
-	.top = 10,
-	.progress = -1,
-	.tw_share = 50,
-};
-
 static const char usage[] =
 	"usage: fintrace kernel [options]\n"
 	"Traces this host's TCP state changes with eBPF (needs root and a\n"
@@ -98,7 +65,8 @@ static const char usage[] =
 	"  -4, -6                 only IPv4 / IPv6\n"
 	"      --format FMT       text (default), json (JSON Lines) or csv\n"
 	"  -o, --output FILE      write the report to FILE\n"
-	"      --report FILE.html write the HTML report (for a vendor) to FILE\n"
+	"      --report FILE.html write the HTML report (for a vendor) to "
+	"FILE\n"
 	"      --top N            worst sockets listed in text (10)\n"
 	"      --all              list clean and open sockets too\n"
 	"      --fail-on LIST     exit 3 when a socket has one of these\n"
@@ -121,181 +89,6 @@ static const char usage[] =
 	"Durations: 500ms, 5s, 2m, 1h. Exit: 0 traced, 1 usage, 2 BPF\n"
 	"unavailable or failed, 3 --fail-on hit.\n";
 
-enum {
-	K_LINGER = 0x100,
-	K_DURATION,
-	K_INTERVAL,
-	K_PORT,
-	K_PID,
-	K_NETNS,
-	K_FORMAT,
-	K_TOP,
-	K_ALL,
-	K_FAIL_ON,
-	K_RINGBUF,
-	K_NO_SEED,
-	K_PROGRESS,
-	K_NO_PROGRESS,
-	K_PORT_RANGE,
-	K_TW_SHARE,
-	K_REPORT,
-};
-
-static const struct option kopts_long[] = {
-	{"linger", required_argument, NULL, K_LINGER},
-	{"duration", required_argument, NULL, K_DURATION},
-	{"interval", required_argument, NULL, K_INTERVAL},
-	{"port", required_argument, NULL, K_PORT},
-	{"pid", required_argument, NULL, K_PID},
-	{"netns", required_argument, NULL, K_NETNS},
-	{"format", required_argument, NULL, K_FORMAT},
-	{"output", required_argument, NULL, 'o'},
-	{"top", required_argument, NULL, K_TOP},
-	{"all", no_argument, NULL, K_ALL},
-	{"fail-on", required_argument, NULL, K_FAIL_ON},
-	{"ringbuf-size", required_argument, NULL, K_RINGBUF},
-	{"no-seed", no_argument, NULL, K_NO_SEED},
-	{"progress", no_argument, NULL, K_PROGRESS},
-	{"no-progress", no_argument, NULL, K_NO_PROGRESS},
-	{"port-range", required_argument, NULL, K_PORT_RANGE},
-	{"time-wait-share", required_argument, NULL, K_TW_SHARE},
-	{"report", required_argument, NULL, K_REPORT},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
-
-#define BAD(...)                                                  \
-	do {                                                      \
-		snprintf(err, FT_ERRBUF_SIZE, __VA_ARGS__);       \
-		return -EINVAL;                                   \
-	} while (0)
-
-/*
- * Parse argv (argv[0] = "kernel") into *o from the defaults. Returns 0 or
- * -EINVAL with the message in err. Never exits, never prints.
- */
-static int kopts_parse(int argc, char **argv, struct kopts *o, char *err)
-{
-	uint64_t v;
-	int c;
-
-	*o = kopts_defaults;
-	optind = 0; /* full reset: sub-commands parse their own argv */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":46o:vh", kopts_long, NULL)) !=
-	       -1) {
-		switch (c) {
-		case K_LINGER:
-			if (opts_parse_duration(optarg, &o->linger_ns) ||
-			    !o->linger_ns)
-				BAD("--linger: \"%s\" is not a duration", optarg);
-			break;
-		case K_DURATION:
-			if (opts_parse_duration(optarg, &o->duration_ns) ||
-			    !o->duration_ns)
-				BAD("--duration: \"%s\" is not a duration",
-				    optarg);
-			break;
-		case K_INTERVAL:
-			if (opts_parse_duration(optarg, &o->interval_ns) ||
-			    o->interval_ns < 10000000ull)
-				BAD("--interval: \"%s\" is not a duration of "
-				    "at least 10ms", optarg);
-			break;
-		case K_PORT:
-			if (opts_parse_uint(optarg, 1, 65535, 0, &v))
-				BAD("--port: \"%s\" is not a port (1-65535)",
-				    optarg);
-			o->port = (uint16_t)v;
-			break;
-		case K_PID:
-			if (opts_parse_uint(optarg, 1, UINT32_MAX, 0, &v))
-				BAD("--pid: \"%s\" is not a process id", optarg);
-			o->pid = (uint32_t)v;
-			break;
-		case K_NETNS:
-			if (opts_parse_uint(optarg, 1, UINT32_MAX, 0, &v))
-				BAD("--netns: \"%s\" is not a namespace inode "
-				    "(see: stat -L -c %%i /proc/PID/ns/net)",
-				    optarg);
-			o->netns = (uint32_t)v;
-			break;
-		case '4':
-		case '6':
-			if (o->family && o->family != (c == '4' ? 4 : 6))
-				BAD("-4 and -6 exclude each other");
-			o->family = c == '4' ? 4 : 6;
-			break;
-		case K_FORMAT:
-			if (opts_parse_format(optarg, &o->format))
-				BAD("--format: \"%s\" is not text, json or csv",
-				    optarg);
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case K_TOP:
-			if (opts_parse_uint(optarg, 0, 1000000, 0, &v))
-				BAD("--top: \"%s\" is not a count", optarg);
-			o->top = (unsigned)v;
-			break;
-		case K_ALL:
-			o->all = 1;
-			break;
-		case K_FAIL_ON:
-			if (opts_parse_verdicts(optarg, &o->fail_on))
-				BAD("--fail-on: \"%s\" is not a list of "
-				    "verdicts (e.g. never-closed,late-close)",
-				    optarg);
-			break;
-		case K_RINGBUF:
-			if (opts_parse_uint(optarg, 4096, 1u << 30, 1, &v))
-				BAD("--ringbuf-size: \"%s\" is not a size "
-				    "between 4k and 1024m", optarg);
-			o->ringbuf = (uint32_t)v;
-			break;
-		case K_NO_SEED:
-			o->no_seed = 1;
-			break;
-		case K_PROGRESS:
-			o->progress = 1;
-			break;
-		case K_NO_PROGRESS:
-			o->progress = 0;
-			break;
-		case K_PORT_RANGE:
-			if (opts_parse_range(optarg, &o->port_lo, &o->port_hi))
-				BAD("--port-range: \"%s\" is not LOW-HIGH "
-				    "within 1-65535",
-				    optarg);
-			break;
-		case K_TW_SHARE:
-			if (opts_parse_uint(optarg, 1, 100, 0, &v))
-				BAD("--time-wait-share: \"%s\" is not 1..100",
-				    optarg);
-			o->tw_share = (unsigned)v;
-			break;
-		case K_REPORT:
-			o->report = optarg;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'h':
-			o->help = 1;
-			break;
-		case ':':
-			BAD("option %s needs a value", argv[optind - 1]);
-		default:
-			BAD("unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		BAD("unexpected argument \"%s\"", argv[optind]);
-	return 0;
-}
-
 /* ---- output ---- */
 
 static volatile sig_atomic_t stop;
@@ -307,13 +100,13 @@ static void on_signal(int sig)
 }
 
 struct kctx {
-	const struct kopts *o;
+	const struct ft_opts *o;
 	FILE *out;
-	uint64_t wall_off;      /* wall_ns = mono_ns + wall_off */
+	uint64_t wall_off; /* wall_ns = mono_ns + wall_off */
 	uint64_t start_ns;
-	struct mon *m;          /* borrowed, NULL until started */
-	struct krep *kr;        /* the report model */
-	int tty_status;         /* status line redrawn in place */
+	struct mon *m;	 /* borrowed, NULL until started */
+	struct krep *kr; /* the report model */
+	int tty_status;	 /* status line redrawn in place */
 	int status_shown;
 };
 
@@ -380,18 +173,19 @@ static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 	struct kctx *k = ctx;
 	char l[64], r[64], b[48], t[48], own[64], c[KS_COMM_LEN];
 	uint64_t cw = ks_close_wait(s, now);
-	uint64_t held = k->m && s->owner_pid
-				? ks_process_close_wait(mon_table(k->m),
-							s->owner_pid)
-				: 0;
+	uint64_t held =
+		k->m && s->owner_pid
+			? ks_process_close_wait(mon_table(k->m), s->owner_pid)
+			: 0;
 	/* JSON: a line of the report; text and CSV: stderr, as in live */
 	FILE *f = k->o->format == RPT_JSON ? k->out : stderr;
 
 	endpoints(s, l, r, sizeof(l));
 	clear_status(k);
 	if (k->o->format == RPT_JSON) {
-		fprintf(f, "{\"type\":\"alert\",\"event\":\"%s\","
-			   "\"time\":\"%s\",\"pid\":",
+		fprintf(f,
+			"{\"type\":\"alert\",\"event\":\"%s\","
+			"\"time\":\"%s\",\"pid\":",
 			what == KS_ALERT_LINGER ? "linger" : "closed",
 			iso(k, t, sizeof(t), now));
 		if (s->owner_pid)
@@ -402,11 +196,12 @@ static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 			rpt_json_string(f, s->owner_comm);
 		else
 			fputs("null", f);
-		fprintf(f, ",\"local\":\"%s\",\"remote\":\"%s\",\"netns\":%u,"
-			   "\"cookie\":%" PRIu64 ",\"close_wait\":%s,"
-			   "\"close_wait_at_least\":%s,\"pre_existing\":%s,"
-			   "\"linger\":%s,\"state\":\"%s\","
-			   "\"process_close_wait\":%" PRIu64 "}\n",
+		fprintf(f,
+			",\"local\":\"%s\",\"remote\":\"%s\",\"netns\":%u,"
+			"\"cookie\":%" PRIu64 ",\"close_wait\":%s,"
+			"\"close_wait_at_least\":%s,\"pre_existing\":%s,"
+			"\"linger\":%s,\"state\":\"%s\","
+			"\"process_close_wait\":%" PRIu64 "}\n",
 			l, r, s->netns, s->cookie, secs(b, sizeof(b), cw),
 			s->cw_at_least ? "true" : "false",
 			s->pre_existing ? "true" : "false",
@@ -414,21 +209,24 @@ static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 			ks_state_name(s->state), held);
 	} else if (what == KS_ALERT_LINGER) {
 		fprintf(f, "ALERT %s %s %s <- %s: in CLOSE_WAIT for %s%s%s",
-			iso(k, t, sizeof(t), now), owner_text(own, sizeof(own), s),
-			l, r, s->cw_at_least ? "at least " : "",
+			iso(k, t, sizeof(t), now),
+			owner_text(own, sizeof(own), s), l, r,
+			s->cw_at_least ? "at least " : "",
 			dur(b, sizeof(b), cw),
 			s->pre_existing ? " (already lingering when tracing "
 					  "began)"
 					: "");
 		if (held)
-			fprintf(f, "; the process holds %" PRIu64
-				   " socket%s in CLOSE_WAIT",
+			fprintf(f,
+				"; the process holds %" PRIu64
+				" socket%s in CLOSE_WAIT",
 				held, held == 1 ? "" : "s");
 		fputc('\n', f);
 	} else {
 		fprintf(f, "CLOSED %s %s %s <- %s: left CLOSE_WAIT after %s%s",
-			iso(k, t, sizeof(t), now), owner_text(own, sizeof(own), s),
-			l, r, s->cw_at_least ? "at least " : "",
+			iso(k, t, sizeof(t), now),
+			owner_text(own, sizeof(own), s), l, r,
+			s->cw_at_least ? "at least " : "",
 			dur(b, sizeof(b), cw));
 		if (s->closer_pid && s->closer_pid != s->owner_pid)
 			fprintf(f, ", closed by pid %u (%s)", s->closer_pid,
@@ -450,8 +248,8 @@ static void on_tw_alert(void *ctx, const struct tw_alert *a)
 	int json = k->o->format == RPT_JSON;
 	FILE *f = json ? k->out : stderr;
 
-	if (!inet_ntop(a->family == SEG_IPV6 ? AF_INET6 : AF_INET, a->client,
-		       c, sizeof(c)))
+	if (!inet_ntop(a->family == SEG_IPV6 ? AF_INET6 : AF_INET, a->client, c,
+		       sizeof(c)))
 		snprintf(c, sizeof(c), "?");
 	rpt_fmt_endpoint(svc, sizeof(svc), a->service, a->family, a->port);
 	rpt_fmt_iso(t, sizeof(t), a->at_ns);
@@ -511,7 +309,7 @@ static void on_forget(void *ctx, const struct ks_sock *s)
 }
 
 /* What was traced, for the report's header: "port 9100, pid 42". */
-static void traced_what(const struct kopts *o, char *buf, size_t n)
+static void traced_what(const struct ft_opts *o, char *buf, size_t n)
 {
 	size_t k = 0;
 
@@ -532,7 +330,7 @@ static void traced_what(const struct kopts *o, char *buf, size_t n)
 
 int cmd_kernel(int argc, char **argv)
 {
-	struct kopts o;
+	struct ft_opts o;
 	struct mon_opts mo;
 	struct kctx k;
 	struct out_file out;
@@ -548,7 +346,7 @@ int cmd_kernel(int argc, char **argv)
 	int status = FT_EXIT_OK, ret, progress, out_opened = 0;
 
 	memset(&out, 0, sizeof(out));
-	if (kopts_parse(argc, argv, &o, err)) {
+	if (opts_parse(argc, argv, OPTS_KERNEL, &o, err)) {
 		fprintf(stderr,
 			"fintrace kernel: %s (see 'fintrace kernel --help')\n",
 			err);
@@ -574,7 +372,7 @@ int cmd_kernel(int argc, char **argv)
 	mo.trc.ringbuf_bytes = o.ringbuf;
 	mo.linger_ns = o.linger_ns;
 	mo.no_seed = o.no_seed;
-	mo.keep_clean = o.all;
+	mo.keep_clean = o.list_open;
 	mo.on_alert = on_alert;
 	mo.ctx = &k;
 	mo.port_lo = o.port_lo;
@@ -599,10 +397,10 @@ int cmd_kernel(int argc, char **argv)
 	kc.format = o.format;
 	kc.linger_ns = o.linger_ns;
 	kc.top = o.top;
-	kc.all = o.all;
+	kc.all = o.list_open;
 	kc.start_ns = (uint64_t)mt.tv_sec * NS + (uint64_t)mt.tv_nsec;
-	kc.wall_off = (uint64_t)rt.tv_sec * NS + (uint64_t)rt.tv_nsec -
-		      kc.start_ns;
+	kc.wall_off =
+		(uint64_t)rt.tv_sec * NS + (uint64_t)rt.tv_nsec - kc.start_ns;
 	kc.what = what;
 	kr = krep_new(&kc, out.fp);
 	if (!kr) {
@@ -688,16 +486,16 @@ int cmd_kernel(int argc, char **argv)
 
 		if (krep_finish(kr, mon_table(m), mon_tw(m), now, extra,
 				sizeof(extra) / sizeof(*extra),
-				status == FT_EXIT_OK ?
-					NULL :
-					"reading the ring buffer failed"))
+				status == FT_EXIT_OK
+					? NULL
+					: "reading the ring buffer failed"))
 			status = FT_EXIT_INPUT;
 	}
-	if (o.report) {
+	if (o.report_file) {
 		struct html_input hin = {.name = what, .format = "kernel"};
 
-		if (out_html(krep_report(kr), o.report, &hin, 1, argc, argv,
-			     err)) {
+		if (out_html(krep_report(kr), o.report_file, &hin, 1, argc,
+			     argv, err)) {
 			fprintf(stderr, "fintrace kernel: %s\n", err);
 			status = FT_EXIT_INPUT;
 		}

@@ -57,43 +57,126 @@ enum {
 	O_EVIDENCE_VERDICTS,
 	O_EVIDENCE_BUFFER,
 	O_REPORT,
+	O_PORT,
+	O_PID,
+	O_NETNS,
+	O_RINGBUF,
+	O_NO_SEED,
 };
 
-static const struct option long_opts[] = {
-	{"format", required_argument, NULL, O_FORMAT},
-	{"output", required_argument, NULL, 'o'},
-	{"filter", required_argument, NULL, 'f'},
-	{"linger", required_argument, NULL, O_LINGER},
-	{"idle-timeout", required_argument, NULL, O_IDLE},
-	{"grace", required_argument, NULL, O_GRACE},
-	{"max-flows", required_argument, NULL, O_MAX_FLOWS},
-	{"top", required_argument, NULL, O_TOP},
-	{"fail-on", required_argument, NULL, O_FAIL_ON},
-	{"all", no_argument, NULL, O_ALL},
-	{"progress", no_argument, NULL, O_PROGRESS},
-	{"no-progress", no_argument, NULL, O_NO_PROGRESS},
-	{"time-wait", required_argument, NULL, O_TIME_WAIT},
-	{"peer-os", required_argument, NULL, O_PEER_OS},
-	{"port-range", required_argument, NULL, O_PORT_RANGE},
-	{"time-wait-share", required_argument, NULL, O_TW_SHARE},
-	{"evidence", required_argument, NULL, O_EVIDENCE},
-	{"evidence-verdicts", required_argument, NULL, O_EVIDENCE_VERDICTS},
-	{"evidence-buffer", required_argument, NULL, O_EVIDENCE_BUFFER},
-	{"report", required_argument, NULL, O_REPORT},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, O_VERSION},
-	/* live */
-	{"interface", required_argument, NULL, 'i'},
-	{"write", required_argument, NULL, 'w'},
-	{"user", required_argument, NULL, 'Z'},
-	{"duration", required_argument, NULL, O_DURATION},
-	{"count", required_argument, NULL, 'c'},
-	{"interval", required_argument, NULL, O_INTERVAL},
-	{"snaplen", required_argument, NULL, O_SNAPLEN},
-	{"buffer-size", required_argument, NULL, O_BUFFER},
-	{"promisc", no_argument, NULL, O_PROMISC},
-	{NULL, 0, NULL, 0},
+#define R (1u << OPTS_READ)
+#define L (1u << OPTS_LIVE)
+#define K (1u << OPTS_KERNEL)
+
+/*
+ * Every option of every mode, once: its name, whether it takes a value,
+ * its short form (when id < 0x100) and the modes that take it. The
+ * parser builds getopt's tables from it and refuses an option of another
+ * mode by naming the modes that have it.
+ */
+static const struct opt_def {
+	const char *name;
+	int has_arg;
+	int id;
+	unsigned modes;
+} opt_defs[] = {
+	{"format", required_argument, O_FORMAT, R | L | K},
+	{"output", required_argument, 'o', R | L | K},
+	{"filter", required_argument, 'f', R | L},
+	{"linger", required_argument, O_LINGER, R | L | K},
+	{"idle-timeout", required_argument, O_IDLE, R | L},
+	{"grace", required_argument, O_GRACE, R | L},
+	{"max-flows", required_argument, O_MAX_FLOWS, R | L},
+	{"top", required_argument, O_TOP, R | L | K},
+	{"fail-on", required_argument, O_FAIL_ON, R | L | K},
+	{"all", no_argument, O_ALL, R | L | K},
+	{"progress", no_argument, O_PROGRESS, R | L | K},
+	{"no-progress", no_argument, O_NO_PROGRESS, R | L | K},
+	{"time-wait", required_argument, O_TIME_WAIT, R | L},
+	{"peer-os", required_argument, O_PEER_OS, R | L},
+	{"port-range", required_argument, O_PORT_RANGE, R | L | K},
+	{"time-wait-share", required_argument, O_TW_SHARE, R | L | K},
+	{"evidence", required_argument, O_EVIDENCE, R | L},
+	{"evidence-verdicts", required_argument, O_EVIDENCE_VERDICTS, R | L},
+	{"evidence-buffer", required_argument, O_EVIDENCE_BUFFER, R | L},
+	{"report", required_argument, O_REPORT, R | L | K},
+	{"help", no_argument, 'h', R | L | K},
+	{"version", no_argument, O_VERSION, R | L},
+	{"interface", required_argument, 'i', L},
+	{"write", required_argument, 'w', L},
+	{"user", required_argument, 'Z', L},
+	{"duration", required_argument, O_DURATION, L | K},
+	{"count", required_argument, 'c', L},
+	{"interval", required_argument, O_INTERVAL, L | K},
+	{"snaplen", required_argument, O_SNAPLEN, L},
+	{"buffer-size", required_argument, O_BUFFER, L},
+	{"promisc", no_argument, O_PROMISC, L},
+	{"port", required_argument, O_PORT, K},
+	{"pid", required_argument, O_PID, K},
+	{"netns", required_argument, O_NETNS, K},
+	{"ringbuf-size", required_argument, O_RINGBUF, K},
+	{"no-seed", no_argument, O_NO_SEED, K},
+	{"verbose", no_argument, 'v', K},
+	{NULL, no_argument, '4', K},
+	{NULL, no_argument, '6', K},
 };
+
+#undef R
+#undef L
+#undef K
+
+#define NDEFS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+
+static const char *const mode_names[] = {"read", "live", "kernel"};
+
+static const struct opt_def *opt_def_of(int id)
+{
+	for (size_t i = 0; i < NDEFS; i++)
+		if (opt_defs[i].id == id)
+			return &opt_defs[i];
+	return NULL;
+}
+
+/* getopt's long table and short string, from opt_defs. */
+static void getopt_tables(struct option *lo, char *so)
+{
+	size_t n = 0, k = 0;
+
+	so[k++] = ':'; /* a missing value is reported as ':' */
+	for (size_t i = 0; i < NDEFS; i++) {
+		const struct opt_def *d = &opt_defs[i];
+
+		if (d->name)
+			lo[n++] = (struct option){d->name, d->has_arg, NULL,
+						  d->id};
+		if (d->id < 0x100) {
+			so[k++] = (char)d->id;
+			if (d->has_arg)
+				so[k++] = ':';
+		}
+	}
+	lo[n] = (struct option){NULL, 0, NULL, 0};
+	so[k] = '\0';
+}
+
+/* "live and kernel": the modes that take option d. */
+static void modes_of(const struct opt_def *d, char *buf, size_t n)
+{
+	size_t k = 0;
+	int first = 1;
+
+	buf[0] = '\0';
+	for (unsigned m = 0; m < OPTS__MODES; m++) {
+		if (!(d->modes & (1u << m)))
+			continue;
+		k += (size_t)snprintf(buf + k, n - k, "%s%s",
+				      first ? "fintrace " : " and ",
+				      mode_names[m]);
+		first = 0;
+		if (k >= n)
+			break;
+	}
+}
 
 static const char usage_read[] =
 	"usage: fintrace read [options] FILE... [-- FILTER]\n"
@@ -343,10 +426,13 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 	       char *err)
 {
 	int tw_set = 0, range_set = 0, windows = 0;
-	const char *shortopts = mode == OPTS_LIVE ? "o:f:hi:w:Z:c:" : "o:f:h";
+	struct option long_opts[NDEFS + 1];
+	char shortopts[2 * NDEFS + 2], where[64];
+	const struct opt_def *d;
 	int dashdash = argc, c;
 	uint64_t v;
 
+	getopt_tables(long_opts, shortopts);
 	*o = ft_opts_defaults;
 	err[0] = '\0';
 	/* Words after "--" are a filter expression, never options. */
@@ -502,6 +588,46 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		case O_REPORT:
 			o->report_file = optarg;
 			break;
+		case O_PORT:
+			if (opts_parse_uint(optarg, 1, 65535, 0, &v))
+				BAD("--port: \"%s\" is not a port (1-65535)",
+				    optarg);
+			o->port = (uint16_t)v;
+			break;
+		case O_PID:
+			if (opts_parse_uint(optarg, 1, UINT32_MAX, 0, &v))
+				BAD("--pid: \"%s\" is not a process id",
+				    optarg);
+			o->pid = (uint32_t)v;
+			break;
+		case O_NETNS:
+			if (opts_parse_uint(optarg, 1, UINT32_MAX, 0, &v))
+				BAD("--netns: \"%s\" is not a namespace inode "
+				    "(see: stat -L -c %%i /proc/PID/ns/net)",
+				    optarg);
+			o->netns = (uint32_t)v;
+			break;
+		case '4':
+		case '6':
+			if (o->family && o->family != (c == '4' ? 4 : 6))
+				BAD("-4 and -6 exclude each other");
+			o->family = c == '4' ? 4 : 6;
+			break;
+		case O_RINGBUF:
+			if (opts_parse_uint(optarg, 4096, 1u << 30, 1, &v))
+				BAD("--ringbuf-size: \"%s\" is not a size "
+				    "between 4k and 1024m",
+				    optarg);
+			o->ringbuf = (uint32_t)v;
+			break;
+		case O_NO_SEED:
+			o->no_seed = 1;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case ':':
+			BAD("option %s needs a value", argv[optind - 1]);
 		case '?':
 		default:
 			if (optopt && optopt < 0x100)
@@ -509,11 +635,13 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 			BAD("unknown or incomplete option %s",
 			    argv[optind - 1]);
 		}
-		if (mode == OPTS_READ &&
-		    (c == 'i' || c == 'w' || c == 'Z' || c == 'c' ||
-		     (c >= O_DURATION && c <= O_PROMISC)))
-			BAD("%s is an option of fintrace live",
-			    argv[optind - 1]);
+		d = opt_def_of(c);
+		if (d && !(d->modes & (1u << mode))) {
+			modes_of(d, where, sizeof(where));
+			if (d->name)
+				BAD("--%s is an option of %s", d->name, where);
+			BAD("-%c is an option of %s", d->id, where);
+		}
 	}
 	if (o->help || o->version)
 		return 0;
@@ -526,6 +654,19 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 	}
 	o->args = argv + optind;
 	o->nargs = dashdash - optind;
+	if (mode == OPTS_KERNEL) {
+		/* clients' ports: each namespace's own range unless given */
+		if (!range_set)
+			o->port_lo = o->port_hi = 0;
+		if (!o->linger_ns)
+			BAD("--linger must be above zero");
+		if (o->interval_ns < 10000000ull)
+			BAD("--interval must be at least 10ms");
+		if (optind < argc)
+			BAD("unexpected argument \"%s\"", argv[optind]);
+		o->nargs = 0;
+		return 0;
+	}
 	if (mode == OPTS_LIVE) {
 		/* All positional words form the filter expression. */
 		if (!o->iface)

@@ -49,6 +49,14 @@ struct ft_opts {
 	unsigned snaplen;
 	unsigned buffer_mb;
 	int promisc;
+	/* kernel */
+	uint32_t pid;	  /* --pid, 0: any */
+	uint32_t netns;	  /* --netns inode, 0: any */
+	uint16_t port;	  /* --port, 0: any */
+	uint8_t family;	  /* -4 / -6, 0: both */
+	uint32_t ringbuf; /* --ringbuf-size bytes, 0: default */
+	int no_seed;
+	int verbose;
 	/* positional arguments (borrowed from argv) */
 	char **args;
 	int nargs;
@@ -61,7 +69,7 @@ extern const struct ft_opts ft_opts_defaults;
 void opts_pipeline_config(const struct ft_opts *o, struct pipeline_config *c);
 
 /* Which options a mode takes. */
-enum opts_mode { OPTS_READ = 0, OPTS_LIVE };
+enum opts_mode { OPTS_READ = 0, OPTS_LIVE, OPTS_KERNEL, OPTS__MODES };
 
 /*
  * Parse argv (argv[0] is the sub-command) into *o, starting from the

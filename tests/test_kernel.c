@@ -966,15 +966,36 @@ static void need_fintrace(void)
 	cr_skip_test("%s was not built", FINTRACE);
 }
 
+/*
+ * A child that connects n times to port on loopback 0.7 s from now (once
+ * fintrace has started) and closes each connection; returns its pid.
+ */
+static pid_t connect_later(uint16_t port, int n)
+{
+	pid_t runner = fork();
+	int fd;
+
+	cr_assert_geq(runner, 0);
+	if (runner == 0) {
+		usleep(700000);
+		for (int i = 0; i < n; i++) {
+			fd = connect_to(port, 0);
+			if (fd >= 0)
+				close(fd);
+		}
+		_exit(0);
+	}
+	return runner;
+}
+
 Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 {
 	static char out[65536];
 	char portarg[16], pidpat[64];
 	struct child c;
 	uint16_t port;
-	int lfd, fd, before, after, rc;
+	int lfd, before, after, rc;
 	pid_t runner;
-	int rp[2];
 
 	need_bpf();
 	need_fintrace();
@@ -983,18 +1004,7 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	snprintf(portarg, sizeof(portarg), "%u", port);
 	c = spawn_server(lfd, "ftk-cmdleak", 2, SRV_LEAK, 0);
 	/* clients after fintrace has started: the leak happens while traced */
-	cr_assert_eq(pipe(rp), 0);
-	runner = fork();
-	cr_assert_geq(runner, 0);
-	if (runner == 0) {
-		usleep(700000);
-		for (int i = 0; i < 2; i++) {
-			fd = connect_to(port, 0);
-			if (fd >= 0)
-				close(fd);
-		}
-		_exit(0);
-	}
+	runner = connect_later(port, 2);
 	{
 		char *const args[] = {
 			"fintrace", "kernel", "--duration", "2500ms",
@@ -1038,7 +1048,7 @@ Test(kernel, fintrace_kernel_report_names_the_leaking_process)
 	char portarg[16], html[64], cmd[256], row[160], own[64];
 	struct child c;
 	uint16_t port;
-	int lfd, fd, rc;
+	int lfd, rc;
 	pid_t runner;
 	FILE *p;
 	size_t n;
@@ -1049,17 +1059,7 @@ Test(kernel, fintrace_kernel_report_names_the_leaking_process)
 	snprintf(portarg, sizeof(portarg), "%u", port);
 	snprintf(html, sizeof(html), "/tmp/ftk-report-%d.html", (int)getpid());
 	c = spawn_server(lfd, "ftk-htmleak", 3, SRV_LEAK, 0);
-	runner = fork();
-	cr_assert_geq(runner, 0);
-	if (runner == 0) {
-		usleep(700000);
-		for (int i = 0; i < 3; i++) {
-			fd = connect_to(port, 0);
-			if (fd >= 0)
-				close(fd);
-		}
-		_exit(0);
-	}
+	runner = connect_later(port, 3);
 	{
 		char *const args[] = {
 			"fintrace", "kernel",  "--duration", "2500ms",
