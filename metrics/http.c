@@ -252,6 +252,7 @@ int mxh_start(const struct mxh_config *cfg, struct mxs *src, struct mxh **out,
 		goto out;
 	}
 	h->src = src;
+	memset(&bound, 0, sizeof(bound));
 	if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
 		h->port = ntohs(
 			bound.ss_family == AF_INET6
