@@ -10,6 +10,27 @@
  * process name (at most 15 bytes), container a 12-hex short id
  * (analysis/container.h). Every labelled family has a series cap, past
  * which values collapse to "other" (metrics/registry.h).
+ *
+ * How a mode exports them (fintrace live and kernel):
+ *  1. Before the capture starts, in the main thread: reg = mxt_new(mode,
+ *     fam); pub = mxs_new(); mxh_start(&cfg, pub, &srv, err). An error
+ *     there is err on stderr and exit status 2, before any capture.
+ *  2. In the capture thread, which alone touches reg:
+ *     - as each flow or socket gets its verdict: mx_add() 1 to
+ *       MXT_TEARDOWNS_TOTAL {verdict name, service}, and when it had a
+ *       close-wait, mx_observe() its seconds in MXT_CLOSE_WAIT_SECONDS;
+ *     - on every periodic update (--interval) and once after the last
+ *       packet or event: mx_family_clear() and mx_set() again the
+ *       gauges of the present (MXT_CLOSE_WAIT_SOCKETS and
+ *       MXT_CLOSE_WAIT_OLDEST_SECONDS per service, comm and container
+ *       now holding sockets in CLOSE_WAIT; MXT_TIME_WAIT_PORT_SHARE per
+ *       pair), mx_set() the capture counters from their totals
+ *       (libpcap's statistics, lost records, evictions), then
+ *       mxs_publish(pub, reg): one render and a pointer swap.
+ *  3. At exit, after that last publish: mxh_stop(srv), mxs_free(pub),
+ *     mx_free(reg).
+ * service is the server endpoint of the connection (the remote one when
+ * the socket that lingers is a client's), as in the reports.
  */
 #ifndef FT_METRICS_TABLE_H
 #define FT_METRICS_TABLE_H
