@@ -26,6 +26,7 @@ struct mx_family {
 	struct mx_series *series;
 	size_t n;	 /* series in use */
 	size_t slots;	 /* max_series + MX_OVERFLOW_MAX + 1 */
+	size_t alloc;	 /* series allocated, up to slots */
 	size_t normal;	 /* series counted against max_series */
 	size_t overflow; /* overflow series that keep enum labels */
 	uint32_t *index; /* series number + 1, 0 = empty; power of two */
@@ -128,14 +129,15 @@ int mx_family_add(struct mx_registry *r, const struct mx_def *def)
 	f->index = calloc(f->index_size, sizeof(*f->index));
 	if (!f->index)
 		return -ENOMEM;
-	/* series grow on demand (mx_series is large); the index does not */
+	/* series (large) grow on demand up to slots; the index is sized
+	 * for slots at once */
 	if (!nlabels) {
 		f->series = calloc(1, sizeof(*f->series));
 		if (!f->series) {
 			free(f->index);
 			return -ENOMEM;
 		}
-		f->n = 1;
+		f->n = f->alloc = 1;
 	}
 	return r->n++;
 }
@@ -240,10 +242,17 @@ static struct mx_series *insert(struct mx_family *f, char v[][MX_VALUE_SIZE],
 
 	if (f->n == f->slots)
 		return NULL; /* not reached: the caller kept within slots */
-	if (!f->series) {
-		f->series = calloc(f->slots, sizeof(*f->series));
-		if (!f->series)
+	if (f->n == f->alloc) {
+		size_t want = f->alloc ? 2 * f->alloc : 8;
+
+		if (want > f->slots)
+			want = f->slots;
+		/* the index holds numbers, not pointers: moving is fine */
+		s = realloc(f->series, want * sizeof(*f->series));
+		if (!s)
 			return NULL;
+		f->series = s;
+		f->alloc = want;
 	}
 	s = &f->series[f->n];
 	memset(s, 0, sizeof(*s));

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +264,37 @@ Test(metrics, overflow_series_are_bounded_too)
 	text = render(r);
 	cr_assert_not_null(
 		strstr(text, "b{kind=\"other\",service=\"other\"} 1\n"));
+	free(text);
+	mx_free(r);
+}
+
+Test(metrics, many_series_found_again)
+{
+	struct mx_def d = {.name = "m",
+			   .type = MX_COUNTER,
+			   .help = "",
+			   .labels = {"service"},
+			   .max_series = 500};
+	struct mx_registry *r = mx_new();
+	int f = mx_family_add(r, &d), i, round;
+	char svc[32], *text, *p;
+	const char *v[] = {svc};
+	size_t lines = 0;
+
+	/* the series array grows while the index keeps finding them */
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < 500; i++) {
+			snprintf(svc, sizeof(svc), "10.0.%d.%d:80", i / 256,
+				 i % 256);
+			cr_assert_eq(mx_add(r, f, v, 1), 0, "%s", svc);
+		}
+	cr_assert_eq(mx_series_count(r, f), 500);
+	text = render(r);
+	for (p = strstr(text, "\nm{"); p; p = strstr(p + 1, "\nm{")) {
+		cr_assert_eq(strncmp(strchr(p, '}'), "} 2\n", 4), 0);
+		lines++;
+	}
+	cr_assert_eq(lines, 500);
 	free(text);
 	mx_free(r);
 }
@@ -782,6 +815,59 @@ Test(metrics, http_silent_client_stalls_nothing, .timeout = 30)
 	close(half);
 	mxh_stop(h);
 	mxs_free(src);
+}
+
+struct publisher {
+	struct mxs *src;
+	struct mx_registry *r;
+	int fam;
+	atomic_int stop;
+};
+
+static void *publish_loop(void *arg)
+{
+	struct publisher *p = arg;
+
+	while (!atomic_load(&p->stop)) {
+		mx_add(p->r, p->fam, NULL, 1);
+		if (mxs_publish(p->src, p->r) != 0)
+			break;
+	}
+	return NULL;
+}
+
+Test(metrics, http_scrapes_during_publishing, .timeout = 60)
+{
+	int fam[MXT__METRICS], i;
+	struct mx_registry *r = fintrace_registry(MXT_LIVE, fam);
+	struct mxs *src = mxs_new();
+	struct mxh *h = server("127.0.0.1:0", src, 0);
+	struct publisher p = {
+		.src = src, .r = r, .fam = fam[MXT_PACKETS_TOTAL]};
+	pthread_t t;
+	char *got, *body;
+	size_t len;
+
+	cr_assert_eq(mxs_publish(src, r), 0);
+	atomic_init(&p.stop, 0);
+	cr_assert_eq(pthread_create(&t, NULL, publish_loop, &p), 0);
+	/* a thread publishes without pause: every answer is one whole
+	 * text (build_info is its last family) */
+	for (i = 0; i < 50; i++) {
+		got = http_get(mxh_port(h), "/metrics");
+		cr_assert_eq(status(got), 200);
+		body = strstr(got, "\r\n\r\n") + 4;
+		len = strlen(body);
+		cr_assert_gt(len, 40);
+		cr_assert_not_null(strstr(body, "fintrace_build_info{"));
+		cr_assert_str_eq(body + len - 4, "} 1\n", "%s", body);
+		free(got);
+	}
+	atomic_store(&p.stop, 1);
+	pthread_join(t, NULL);
+	mxh_stop(h);
+	mxs_free(src);
+	mx_free(r);
 }
 
 Test(metrics, http_publish_while_scraping, .timeout = 60)
