@@ -11,6 +11,8 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,6 +236,7 @@ int mxh_start(const struct mxh_config *cfg, struct mxs *src, struct mxh **out,
 	socklen_t len, blen = sizeof(bound);
 	struct mxh *h = NULL;
 	char name[INET6_ADDRSTRLEN + 16];
+	sigset_t all, old;
 	int fd = -1, ret;
 
 	*out = NULL;
@@ -258,6 +261,10 @@ int mxh_start(const struct mxh_config *cfg, struct mxs *src, struct mxh **out,
 			bound.ss_family == AF_INET6
 				? ((struct sockaddr_in6 *)&bound)->sin6_port
 				: ((struct sockaddr_in *)&bound)->sin_port);
+	/* the server thread inherits a full signal mask: SIGINT and SIGTERM
+	 * go to the threads that stop the capture, never to this one */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	errno = 0;
 	h->daemon = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD |
@@ -270,8 +277,9 @@ int mxh_start(const struct mxh_config *cfg, struct mxs *src, struct mxh **out,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)MXH_MAX_CONNS_PER_IP, MHD_OPTION_EXTERNAL_LOGGER,
 		quiet, NULL, MHD_OPTION_END);
+	ret = errno ? -errno : -EIO;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!h->daemon) {
-		ret = errno ? -errno : -EIO;
 		snprintf(err, FT_ERRBUF_SIZE,
 			 "metrics %s: cannot start the HTTP server: %s", name,
 			 strerror(-ret));

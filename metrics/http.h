@@ -14,9 +14,10 @@
  * address. The server never touches the registry: it only takes a
  * reference to the published text (metrics/snapshot.h).
  *
- * The listening socket is bound in mxh_start(), in the caller's thread,
- * so that a port in use or a bad address is an error before any capture
- * starts.
+ * The server thread starts with every signal blocked, so SIGINT and
+ * SIGTERM reach the threads that stop the capture. The listening socket
+ * is bound in mxh_start(), in the caller's thread, so that a port in use
+ * or a bad address is an error before any capture starts.
  */
 #ifndef FT_METRICS_HTTP_H
 #define FT_METRICS_HTTP_H
@@ -55,8 +56,8 @@ int mxh_parse_listen(const char *listen, struct sockaddr_storage *addr,
 		     socklen_t *len, char *err);
 
 /*
- * Bind cfg->listen and start serving src (borrowed: it must outlive the
- * server, so call mxs_free() after mxh_stop()).
+ * Bind cfg->listen and start serving src (borrowed, not NULL: it must
+ * outlive the server, so call mxs_free() after mxh_stop()).
  * Returns 0 with *out set, or -errno with one line in err naming
  * ADDR:PORT and the cause: -EINVAL (unparseable address), -EADDRINUSE,
  * -EADDRNOTAVAIL (no such local address), -EACCES (a privileged port),

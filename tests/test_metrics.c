@@ -9,10 +9,12 @@
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -657,6 +659,76 @@ Test(metrics, http_serves_metrics_404_405)
 	mxs_free(src);
 	free(text);
 	mx_free(r);
+}
+
+/* Thread ids of this process, sorted; returns how many. */
+static size_t thread_ids(long *ids, size_t max)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	size_t n = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d)) != NULL && n < max)
+		if (de->d_name[0] != '.')
+			ids[n++] = strtol(de->d_name, NULL, 10);
+	closedir(d);
+	return n;
+}
+
+static int listed(const long *ids, size_t n, long id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+Test(metrics, http_thread_blocks_signals)
+{
+	long before[64], after[64];
+	size_t nb, na, i, checked = 0;
+	struct mxs *src = mxs_new();
+	char path[64], line[256];
+	unsigned long long blk;
+	sigset_t mask_before, mask_after;
+	struct mxh *h;
+	FILE *f;
+
+	cr_assert_eq(pthread_sigmask(SIG_SETMASK, NULL, &mask_before), 0);
+	nb = thread_ids(before, 64);
+	h = server("127.0.0.1:0", src, 0);
+	na = thread_ids(after, 64);
+	/* SIGINT and SIGTERM must reach the capture, not the server */
+	for (i = 0; i < na; i++) {
+		if (listed(before, nb, after[i]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%ld/status",
+			 after[i]);
+		f = fopen(path, "r");
+		cr_assert_not_null(f);
+		blk = 0;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "SigBlk: %llx", &blk) == 1)
+				break;
+		fclose(f);
+		cr_assert(blk & (1ULL << (SIGINT - 1)), "%ld: %llx", after[i],
+			  blk);
+		cr_assert(blk & (1ULL << (SIGTERM - 1)), "%ld: %llx", after[i],
+			  blk);
+		checked++;
+	}
+	cr_assert_geq(checked, 1, "no server thread found");
+	/* and the caller's own mask is as it was */
+	cr_assert_eq(pthread_sigmask(SIG_SETMASK, NULL, &mask_after), 0);
+	cr_assert_eq(sigismember(&mask_after, SIGINT),
+		     sigismember(&mask_before, SIGINT));
+	cr_assert_eq(sigismember(&mask_after, SIGTERM),
+		     sigismember(&mask_before, SIGTERM));
+	mxh_stop(h);
+	mxs_free(src);
 }
 
 Test(metrics, http_ipv6_loopback)
