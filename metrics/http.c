@@ -179,10 +179,15 @@ static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned status,
 	return ret;
 }
 
+/* What *con_cls points to once a GET or HEAD has been seen. */
+static const char headers_seen;
+
 /*
- * Answer at the first call: a GET or HEAD has no body to wait for, and
- * any other request gets its 405 without its body being read (MHD then
- * closes the connection).
+ * MHD calls this once when the headers are in, then once per piece of
+ * body, then once more with none left. A GET or HEAD is answered at the
+ * last call: answering earlier makes MHD close the connection, and
+ * Prometheus keeps its connection open between scrapes. Any other
+ * method gets its 405 at once, its body unread (MHD then closes).
  */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 			      const char *url, const char *method,
@@ -198,12 +203,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
 
 	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	(void)con_cls;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return reply_static(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				    "method not allowed: use GET\n");
+	if (!*con_cls) {
+		*con_cls = (void *)&headers_seen;
+		return MHD_YES;
+	}
+	if (*upload_data_size) { /* a GET with a body: ignored */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (strcmp(url, "/metrics") != 0)
 		return reply_static(c, MHD_HTTP_NOT_FOUND,
 				    "not found: fintrace serves /metrics\n");

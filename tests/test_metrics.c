@@ -731,6 +731,28 @@ Test(metrics, http_thread_blocks_signals)
 	mxs_free(src);
 }
 
+Test(metrics, http_keep_alive)
+{
+	struct mxs *src = mxs_new();
+	struct mxh *h = server("127.0.0.1:0", src, 0);
+	char *got, *second;
+
+	/* Prometheus keeps its connection open between scrapes */
+	cr_assert_eq(mxs_publish_text(src, "k 1\n", 4), 0);
+	got = http_raw(AF_INET, mxh_port(h),
+		       "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+		       "GET /metrics HTTP/1.1\r\nHost: x\r\n"
+		       "Connection: close\r\n\r\n");
+	cr_assert_eq(status(got), 200, "%s", got);
+	second = strstr(got + 1, "HTTP/1.1 ");
+	cr_assert_not_null(second, "%s", got);
+	cr_assert_eq(status(second), 200, "%s", got);
+	cr_assert_str_eq(strstr(second, "\r\n\r\n") + 4, "k 1\n");
+	free(got);
+	mxh_stop(h);
+	mxs_free(src);
+}
+
 Test(metrics, http_ipv6_loopback)
 {
 	struct mxs *src = mxs_new();
