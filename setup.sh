@@ -10,6 +10,11 @@ PACKAGES=(
 	build-essential cmake pkg-config clang llvm
 	libpcap-dev libbpf-dev bpftool libelf-dev zlib1g-dev
 	uthash-dev libcriterion-dev
+	# fintrace live/kernel --metrics; promtool checks the exposition and
+	# the alerting rules (deploy/prometheus)
+	libmicrohttpd-dev prometheus
+	# systemd-analyze verify checks the units in deploy/
+	systemd
 	tcpdump tshark tcptrace tcpreplay jq
 	iproute2 nftables procps
 	# static analysis and fuzzing (run-tests.sh; libFuzzer is in

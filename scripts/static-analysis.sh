@@ -54,7 +54,7 @@ build=$(cd "$build" && pwd)
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	mapfile -t files < <(git ls-files '*.c' '*.h')
 else
-	mapfile -t files < <(find analysis bench bpf capture cli pcaps tests \
+	mapfile -t files < <(find analysis bench bpf capture cli metrics pcaps tests \
 		-name '*.[ch]' | sort)
 fi
 own=()
@@ -105,7 +105,7 @@ mkdir -p "$tmp/tidy"
 xargs -P "$jobs" -I{} sh -c \
 	'clang-tidy -p "$1" --quiet --header-filter="$2" "$3" \
 		>"$4/$(echo "$3" | tr / _).log" 2>/dev/null || true' \
-	_ "$build" "^$src/(analysis|bench|bpf|capture|cli|pcaps|tests)/" \
+	_ "$build" "^$src/(analysis|bench|bpf|capture|cli|metrics|pcaps|tests)/" \
 	{} "$tmp/tidy" <"$tmp/check"
 
 # One record per diagnostic: its line and the notes after it. Keep it
