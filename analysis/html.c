@@ -273,8 +273,12 @@ static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 	fputs("<section id=\"capture\"><h2>Capture</h2>\n<dl class=\"facts\">"
 	      "\n",
 	      f);
+	int kernel = !strcmp(v->mode, "kernel");
+
 	fact(f, "fact-inputs",
-	     strcmp(v->mode, "live") ? "Input files" : "Interface");
+	     kernel			? "Traced" :
+	     strcmp(v->mode, "live") ? "Input files" :
+				       "Interface");
 	fprintf(f, " data-count=\"%zu\">", v->ninputs);
 	for (size_t i = 0; i < v->ninputs; i++) {
 		const struct html_input *in =
@@ -311,6 +315,8 @@ static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 			dur(d, sizeof(d), v->last_ns - v->first_ns));
 	else
 		fputs(">no packets</dd>\n", f);
+	if (kernel)
+		goto flows; /* no packets: the kernel's own sockets */
 	fact(f, "fact-packets", "Packets");
 	fprintf(f,
 		" data-value=\"%" PRIu64 "\" data-tcp=\"%" PRIu64 "\">%" PRIu64
@@ -335,7 +341,8 @@ static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 			"RST can change their verdict)",
 			v->lossy_flows);
 	fputs("</dd>\n", f);
-	fact(f, "fact-flows", "Flows");
+flows:
+	fact(f, "fact-flows", kernel ? "Sockets" : "Flows");
 	fprintf(f, " data-value=\"%" PRIu64 "\">%" PRIu64, v->flows, v->flows);
 	if (v->has_flow_stats)
 		fprintf(f,

@@ -10,6 +10,7 @@
 #include <uthash.h>
 
 #include "analysis/ksock.h"
+#include "analysis/stats.h"
 
 #define KS_DEFAULT_LINGER_NS (5ull * 1000000000ull)
 #define KS_GROWTH_PERIOD_NS 1000000000ull
@@ -1230,14 +1231,7 @@ static int cmp_u64(const void *a, const void *b)
 /* Nearest-rank percentile of sorted v[0..n). */
 static uint64_t pct(const uint64_t *v, size_t n, unsigned p)
 {
-	size_t rank;
-
-	if (!n)
-		return 0;
-	rank = (n * p + 99) / 100;
-	if (rank < 1)
-		rank = 1;
-	return v[rank - 1];
+	return st_percentile(v, n, p);
 }
 
 static int fill_agg(const struct ks_table *t, const struct agg *a,

@@ -5,6 +5,7 @@
  * timeline and its worst flows.
  */
 #include "analysis/report.h"
+#include "analysis/stats.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1015,14 +1016,7 @@ static int cmp_u64(const void *a, const void *b)
 /* Nearest-rank percentile of the (sorted) sample. */
 static uint64_t pct(const struct rpt_group *g, unsigned p)
 {
-	uint64_t rank;
-
-	if (!g->nvals)
-		return 0;
-	rank = ((uint64_t)p * g->nvals + 99) / 100;
-	if (rank < 1)
-		rank = 1;
-	return g->vals[rank - 1];
+	return st_percentile(g->vals, g->nvals, p);
 }
 
 /* Least-squares slope of the timeline, in sockets per hour. */
