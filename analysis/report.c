@@ -104,6 +104,8 @@ struct rpt {
 	struct rpt_evidence ev;
 	char *ev_files[RPT_EVIDENCE_FILES];
 	char ev_error[256];
+	int end_known;           /* the observation's true end is known */
+	uint64_t span_ns;        /* first packet to the end (rpt_finish) */
 	int has_view;            /* built by rpt_finish() */
 	struct rpt_view view;
 	struct rpt_group_view *gviews;
@@ -125,6 +127,11 @@ static int severity(unsigned verdict)
 	default:
 		return 0;
 	}
+}
+
+void rpt_set_end_known(struct rpt *r, int known)
+{
+	r->end_known = known;
 }
 
 struct rpt *rpt_new(const struct rpt_config *cfg)
@@ -377,7 +384,7 @@ static const char csv_header[] =
 	"close_wait_start_offset,close_wait_end_offset,in_close_wait_at_end,"
 	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
 	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
-	"first_frame,last_frame,end_reason,lossy,filter\n";
+	"first_frame,last_frame,end_reason,lossy,filter,close_wait_at_least\n";
 
 /*
  * One output line, built in memory and written with one fwrite: the same
@@ -595,6 +602,8 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	fmt_filter(flt, sizeof(flt), rec->key, td->first_frame,
 		   td->last_frame);
 	ln_str(&l, "filter", flt);
+	ln_bool(&l, "close_wait_at_least",
+		res->in_close_wait_at_end && !r->end_known);
 	ln_raw(&l, l.json ? "}\n" : "\n", l.json ? 2 : 1);
 	fwrite(l.buf, 1, l.n, r->cfg.out);
 }
@@ -865,6 +874,9 @@ static uint64_t pct(const struct rpt_group *g, unsigned p)
 	return g->vals[rank - 1];
 }
 
+/* Below this much capture, a growth rate would be noise: none is given. */
+#define RPT_GROWTH_MIN_NS (300 * NS)
+
 /* Least-squares slope of the timeline, in sockets per hour. */
 static double growth_per_hour(const struct rpt *r, const struct rpt_group *g,
 			      int nb)
@@ -1075,8 +1087,11 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 				rpt_fmt_duration(d, sizeof(d), g->cw_max));
 		else
 			fprintf(f, "  %8s %8s %8s %8s", "-", "-", "-", "-");
-		fprintf(f, " %6" PRIu64 " %5" PRIu64 " %+9.0f\n", g->at_end,
-			g->cw_peak, growth_per_hour(r, g, nb));
+		fprintf(f, " %6" PRIu64 " %5" PRIu64, g->at_end, g->cw_peak);
+		if (r->span_ns >= RPT_GROWTH_MIN_NS)
+			fprintf(f, " %+9.0f\n", growth_per_hour(r, g, nb));
+		else
+			fprintf(f, " %9s\n", "-");
 		if (side == SIDE_SERVER && g->client_leaks)
 			fprintf(f,
 				"    + %" PRIu64 " connection%s that clients "
@@ -1105,9 +1120,10 @@ static void text_worst(struct rpt *r)
 		endpoint_of(&b->key, b->client, cli, sizeof(cli));
 		endpoint_of(&b->key, 1 - b->client, srv, sizeof(srv));
 		fprintf(f,
-			"  #%-5" PRIu64 " %-12s %s -> %s  close-wait %s%s  "
+			"  #%-5" PRIu64 " %-12s %s -> %s  close-wait %s%s%s  "
 			"frames %" PRIu64 "-%" PRIu64 "%s%s\n",
 			b->id, td_verdict_name(b->verdict), cli, srv,
+			b->at_end && !r->end_known ? "at least " : "",
 			rpt_fmt_duration(cw, sizeof(cw), b->close_wait_ns),
 			b->at_end ? " (still in CLOSE_WAIT at end)" : "",
 			b->first_frame, b->last_frame,
@@ -1283,8 +1299,11 @@ static void json_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 				fmt_secs(b, 48, g->cw_peak_ns, r->origin_ns));
 		else
 			fprintf(f, ",\"peak_offset\":null");
-		fprintf(f, ",\"growth_per_hour\":%.1f",
-			growth_per_hour(r, g, nb));
+		if (r->span_ns >= RPT_GROWTH_MIN_NS)
+			fprintf(f, ",\"growth_per_hour\":%.1f",
+				growth_per_hour(r, g, nb));
+		else
+			fprintf(f, ",\"growth_per_hour\":null");
 		fprintf(f, ",\"timeline_bucket\":%s,\"timeline\":[",
 			fmt_num(b, 48, r->tl_width));
 		for (int t = 0; g->tl && t < nb; t++)
@@ -1486,6 +1505,7 @@ int rpt_finish(struct rpt *r, const struct rpt_facts *x)
 	gs = sorted_groups(r, &n, x->last_ns);
 	if (!gs)
 		return -ENOMEM;
+	r->span_ns = x->last_ns > r->origin_ns ? x->last_ns - r->origin_ns : 0;
 	nb = timeline_buckets(r, x->last_ns);
 	headline(r, gs, n, head, sizeof(head));
 	if (r->cfg.format == RPT_TEXT) {

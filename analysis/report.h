@@ -71,6 +71,16 @@ void rpt_free(struct rpt *r);
 void rpt_set_origin(struct rpt *r, uint64_t wall_ns);
 
 /*
+ * Whether the end of the observation that flows still open are finalised
+ * at is its true end (pcapng interface statistics, --capture-end, live
+ * mode stopping) or only the last packet seen. When it is not, a
+ * close-wait running to the end is a lower bound and is written as one
+ * ("at least", "close_wait_at_least"). Call before flows are finalised
+ * at the end; unknown by default.
+ */
+void rpt_set_end_known(struct rpt *r, int known);
+
+/*
  * The capture has dropped `drops` packets in total as of now_ns (live
  * mode). Flows whose lifetime overlaps a period with drops are marked
  * "lossy": a missing FIN or RST could change their verdict.

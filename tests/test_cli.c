@@ -24,7 +24,8 @@ static const char flow_keys[] =
 	"\"in_close_wait_at_end\",\"fin_wait\",\"client_fin_offset\","
 	"\"server_fin_offset\",\"client_rst_offset\",\"server_rst_offset\","
 	"\"packets\",\"fins\",\"rsts\",\"client_bytes\",\"server_bytes\","
-	"\"first_frame\",\"last_frame\",\"end_reason\",\"lossy\",\"filter\"]";
+	"\"first_frame\",\"last_frame\",\"end_reason\",\"lossy\",\"filter\","
+	"\"close_wait_at_least\"]";
 
 static const char service_keys[] =
 	"[\"type\",\"side\",\"service\",\"flows\",\"verdicts\","
