@@ -384,7 +384,8 @@ static const char csv_header[] =
 	"close_wait_start_offset,close_wait_end_offset,in_close_wait_at_end,"
 	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
 	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
-	"first_frame,last_frame,end_reason,lossy,filter,close_wait_at_least\n";
+	"first_frame,last_frame,end_reason,lossy,filter,close_wait_at_least,"
+	"tunnel\n";
 
 /*
  * One output line, built in memory and written with one fwrite: the same
@@ -604,6 +605,10 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	ln_str(&l, "filter", flt);
 	ln_bool(&l, "close_wait_at_least",
 		res->in_close_wait_at_end && !r->end_known);
+	ln_str(&l, "tunnel",
+	       rec->key->tunnel.kind
+		       ? flow_tunnel_format(&rec->key->tunnel, ep, sizeof(ep))
+		       : NULL);
 	ln_raw(&l, l.json ? "}\n" : "\n", l.json ? 2 : 1);
 	fwrite(l.buf, 1, l.n, r->cfg.out);
 }
@@ -1109,7 +1114,7 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 static void text_worst(struct rpt *r)
 {
 	FILE *f = r->cfg.out;
-	char cli[64], srv[64], cw[32], flt[256];
+	char cli[64], srv[64], cw[32], flt[256], tun[48];
 
 	if (!r->nworst)
 		return;
@@ -1133,6 +1138,10 @@ static void text_worst(struct rpt *r)
 				   "");
 		fmt_filter(flt, sizeof(flt), &b->key, b->first_frame,
 			   b->last_frame);
+		if (b->key.tunnel.kind)
+			fprintf(f, "         tunnel %s\n",
+				flow_tunnel_format(&b->key.tunnel, tun,
+						   sizeof(tun)));
 		fprintf(f, "         %s\n", flt);
 	}
 }

@@ -25,7 +25,7 @@ static const char flow_keys[] =
 	"\"server_fin_offset\",\"client_rst_offset\",\"server_rst_offset\","
 	"\"packets\",\"fins\",\"rsts\",\"client_bytes\",\"server_bytes\","
 	"\"first_frame\",\"last_frame\",\"end_reason\",\"lossy\",\"filter\","
-	"\"close_wait_at_least\"]";
+	"\"close_wait_at_least\",\"tunnel\"]";
 
 static const char service_keys[] =
 	"[\"type\",\"side\",\"service\",\"flows\",\"verdicts\","
