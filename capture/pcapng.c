@@ -283,7 +283,7 @@ static int read_isb(struct src_ng *ng, uint32_t len, char *err)
 	const uint8_t *endopt = NULL;
 	const struct ng_iface *ifc;
 	uint32_t ifid;
-	uint64_t ts;
+	uint64_t ts, end;
 
 	if (len < 24) {
 		snprintf(err, FT_ERRBUF_SIZE,
@@ -298,9 +298,21 @@ static int read_isb(struct src_ng *ng, uint32_t len, char *err)
 	walk_options(ng, 20, len - 4, isb_option, &endopt);
 	if (endopt)
 		ts = rd_ts(ng, endopt);
-	ts = ts_ns(ifc, ts);
-	if (ts > ng->end_ns)
-		ng->end_ns = ts;
+	end = ts_ns(ifc, ts);
+	/*
+	 * dumpcap 4.0 writes statistics times in microseconds whatever the
+	 * interface's resolution: an end before the packets already read
+	 * cannot be, so read it that way when that makes it one.
+	 */
+	if (end < ng->last_ns && ifc->units != 1000000) {
+		struct ng_iface us = *ifc;
+
+		us.units = 1000000;
+		if (ts_ns(&us, ts) >= ng->last_ns)
+			end = ts_ns(&us, ts);
+	}
+	if (end > ng->end_ns)
+		ng->end_ns = end;
 	return 0;
 }
 

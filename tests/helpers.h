@@ -126,7 +126,10 @@ static inline int helper_analyse(const char *path, struct got *g,
 			last = p.wall_ns;
 		flow_table_add(t, &seg);
 	}
-	flow_table_flush(t, last);
+	/* The true end, when pcapng interface statistics state it. */
+	flow_table_flush(t, src_capture_end_ns(src) > last
+				    ? src_capture_end_ns(src)
+				    : last);
 	flow_table_free(t);
 	src_free(src);
 	if (g->n)
@@ -143,9 +146,9 @@ static inline void helper_got_free(struct got *g)
 /* The capture next to NAME.expected: NAME.pcap or NAME.pcapng. */
 static inline int helper_capture_of(const char *name, char *buf, size_t n)
 {
-	static const char *const ext[] = {".pcap", ".pcapng"};
+	static const char *const ext[] = {".pcap", ".pcapng", ".pcap.gz"};
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		FILE *f;
 
 		snprintf(buf, n, "%s/%s%s", PCAP_DIR, name, ext[i]);

@@ -13,13 +13,29 @@
 
 /* Captures the project promises; each must exist with its .expected. */
 static const char *const required[] = {
-	"clean-client-close", "clean-server-close", "server-never-closes",
-	"server-late-close",  "late-fin-rst",       "client-never-closes",
-	"abort-linger0",      "unread-data-rst",    "half-close",
-	"simultaneous-close", "refused",            "fin-unacked",
-	"ipv6-leak",          "vlan",               "cooked-any",
-	"cooked-any-v1",      "midstream",          "pcapng-leak",
+	"clean-client-close",
+	"clean-server-close",
+	"server-never-closes",
+	"server-late-close",
+	"late-fin-rst",
+	"client-never-closes",
+	"abort-linger0",
+	"unread-data-rst",
+	"half-close",
+	"simultaneous-close",
+	"refused",
+	"fin-unacked",
+	"ipv6-leak",
+	"vlan",
+	"cooked-any",
+	"cooked-any-v1",
+	"midstream",
+	"pcapng-leak",
 	"demo-print-server",
+	"isb-end",
+	"vxlan-leak",
+	"multi-iface",
+	"gzip-leak",
 };
 
 Test(scenarios, every_required_capture_exists)
