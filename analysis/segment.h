@@ -40,9 +40,9 @@ enum seg_tunnel_kind {
 /*
  * The innermost encapsulation that tells tenants apart; all zero when
  * the segment was not tunnelled. Compared as bytes: padding stays zero.
- * outer holds the outer IPv4 source and destination, or for IPv6 outer
- * endpoints a 32-bit hash of each (outer_family says which), when the
- * kind has no id of its own.
+ * outer holds the outer IPv4 endpoints, or for IPv6 ones a 32-bit hash
+ * of each (outer_family says which), the lower first so that both
+ * directions agree, when the kind has no id of its own.
  */
 struct flow_tunnel {
 	uint8_t kind;	      /* enum seg_tunnel_kind */

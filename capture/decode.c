@@ -392,22 +392,34 @@ static uint32_t pkt_addr_hash(const uint8_t *a)
 	return h;
 }
 
-/* A tunnel named by the enclosing IP header's endpoints. */
+/*
+ * A tunnel named by the enclosing IP header's endpoints, the lower one
+ * first: both directions of a connection are in the same tunnel.
+ */
 static void pkt_tunnel_outer(const struct pkt_ctx *x, struct flow_seg *seg,
 			     enum seg_tunnel_kind kind)
 {
+	uint8_t a[4], b[4];
+
 	memset(&seg->tunnel, 0, sizeof(seg->tunnel));
 	seg->tunnel.kind = (uint8_t)kind;
 	seg->tunnel.outer_family = x->ip_family;
 	if (x->ip_family == SEG_IPV4) {
-		memcpy(seg->tunnel.outer, x->ip_src, 4);
-		memcpy(seg->tunnel.outer + 4, x->ip_dst, 4);
+		memcpy(a, x->ip_src, 4);
+		memcpy(b, x->ip_dst, 4);
 	} else {
 		uint32_t s = htonl(pkt_addr_hash(x->ip_src));
 		uint32_t d = htonl(pkt_addr_hash(x->ip_dst));
 
-		memcpy(seg->tunnel.outer, &s, 4);
-		memcpy(seg->tunnel.outer + 4, &d, 4);
+		memcpy(a, &s, 4);
+		memcpy(b, &d, 4);
+	}
+	if (memcmp(a, b, 4) > 0) {
+		memcpy(seg->tunnel.outer, b, 4);
+		memcpy(seg->tunnel.outer + 4, a, 4);
+	} else {
+		memcpy(seg->tunnel.outer, a, 4);
+		memcpy(seg->tunnel.outer + 4, b, 4);
 	}
 }
 

@@ -50,6 +50,7 @@ cleanup() {
 	fi
 	ftrec_reap
 	ftrec_ns_teardown "$NS_C" "$NS_S"
+	ip netns del ftrec-m 2>/dev/null || true
 	if [[ -n $TMP && ${KEEP_LOGS:-0} != 1 ]]; then
 		rm -rf "$TMP"
 	fi
@@ -133,15 +134,21 @@ midstream_hook() {
 # record NAME SCENARIO FAMILY [--any] [--sll1] [--vlan] [--pcapng]
 #        [--midstream] [--filter EXPR] [--desc TEXT]
 #        [--dumpcap] [--dumpcap-args "ARGS"] [--vxlan VNI] [--gzip]
+#        [--wrap MODE]
 # --dumpcap records with dumpcap (pcapng with interface statistics: the
 # true end); --dumpcap-args adds to its command line (e.g. a second -i);
 # --vxlan runs the scenario between vxlan devices (VNI) over the veth pair
 # (addresses 10.78.0.1 and 10.78.0.2) and captures the outer packets;
 # --gzip stores the capture gzip-compressed (NAME.pcap.gz).
+# --wrap MODE (wrap.bpf.c: 1 MPLS, 2 GRE with key, 3 GRE bridging, 4
+# ERSPAN II, 5 ERSPAN III, 6 IPv4 in IPv4, 7 PPPoE, 8 Geneve): a tc
+# program on veth-s copies each packet, with that encapsulation pushed,
+# to a mirror veth (mir-a, its peer in namespace ftrec-m), where the
+# capture runs; the real exchange is untouched.
 record() {
 	local name=$1 scn=$2 fam=$3 iface=$FTREC_IF_S filter=tcp
 	local ext=pcap raw got want desc="" any=0 sll1=0 vlan=0 pcapng=0 mid=0
-	local c=$C4 s=$S4 tdargs=() start end vni=0 gz=0
+	local c=$C4 s=$S4 tdargs=() start end vni=0 gz=0 wrap=0
 
 	shift 3
 	while (($#)); do
@@ -157,6 +164,7 @@ record() {
 		--dumpcap-args) read -ra DUMPCAP <<<"$2"; shift ;;
 		--vxlan) vni=$2; shift ;;
 		--gzip) gz=1 ;;
+		--wrap) wrap=$2; shift ;;
 		*) die "record: bad option $1" ;;
 		esac
 		shift
@@ -176,6 +184,10 @@ record() {
 		vxlan_setup "$vni"
 		c=10.78.0.1 s=10.78.0.2
 	fi
+	if ((wrap)); then
+		wrap_setup "$wrap"
+		iface=mir-a filter="not ip6 and not arp"
+	fi
 	if ((mid)); then
 		MID_ARGS=("$raw" "$iface" "$filter" "${tdargs[@]}")
 		"ftrec_scn_${scn//-/_}" "$NS_C" "$NS_S" "$c" "$s" \
@@ -191,6 +203,7 @@ record() {
 	capture_stop
 	ftrec_reap
 	ftrec_ns_teardown "$NS_C" "$NS_S"
+	ip netns del "$NS_M" 2>/dev/null || true
 
 	if ((USE_DUMPCAP)); then
 		cp "$raw" "$TMP/$name.pcapng"
@@ -205,7 +218,7 @@ record() {
 	else
 		cp "$raw" "$TMP/$name.pcap"
 	fi
-	FTREC_INNER=$((vni > 0)) "$HERE/expected.sh" "$TMP/$name.$ext" \
+	FTREC_INNER=$((vni > 0 || wrap > 0)) "$HERE/expected.sh" "$TMP/$name.$ext" \
 		"$desc" >"$TMP/$name.expected"
 	USE_DUMPCAP=0
 	DUMPCAP=()
@@ -259,6 +272,30 @@ vxlan_setup() {
 	ms=$(ip netns exec "$NS_S" cat /sys/class/net/vx0/address)
 	ip -n "$NS_C" neigh replace 10.78.0.2 lladdr "$ms" dev vx0 nud permanent
 	ip -n "$NS_S" neigh replace 10.78.0.1 lladdr "$mc" dev vx0 nud permanent
+}
+
+# wrap_setup MODE: the mirror pair and wrap.bpf.c on veth-s (see record).
+NS_M=ftrec-m
+wrap_setup() {
+	local mode=$1 idx
+
+	ip netns add "$NS_M" || die "wrap: namespace $NS_M"
+	ip -n "$NS_S" link add mir-a type veth peer name mir-b netns "$NS_M" ||
+		die "wrap: mirror veth"
+	ip netns exec "$NS_S" sysctl -qw net.ipv6.conf.mir-a.disable_ipv6=1
+	ip netns exec "$NS_M" sysctl -qw net.ipv6.conf.mir-b.disable_ipv6=1
+	ip -n "$NS_S" link set mir-a up
+	ip -n "$NS_M" link set mir-b up
+	idx=$(ip netns exec "$NS_S" cat /sys/class/net/mir-a/ifindex)
+	clang -O2 -g -target bpf -DWRAP_MODE="$mode" -DWRAP_MIRROR="$idx" \
+		-idirafter "/usr/include/$(gcc -print-multiarch)" \
+		-c "$HERE/wrap.bpf.c" -o "$TMP/wrap.o" || die "wrap: clang"
+	ip netns exec "$NS_S" tc qdisc add dev "$FTREC_IF_S" clsact
+	for dir in ingress egress; do
+		ip netns exec "$NS_S" tc filter add dev "$FTREC_IF_S" "$dir" \
+			bpf da obj "$TMP/wrap.o" sec tc ||
+			die "wrap: tc filter ($dir)"
+	done
 }
 
 want_all=1
@@ -319,5 +356,21 @@ run multi-iface server-never-closes 4 --dumpcap \
 	--desc "dumpcap on veth-s (snap 65535) and lo (snap 128): two interfaces, two snap lengths."
 run gzip-leak server-never-closes 4 --gzip \
 	--desc "gzip-compressed pcap; server leak + clean flow."
+run mpls-leak server-never-closes 4 --wrap 1 \
+	--desc "MPLS labels 100/200 pushed by a tc program (wrap.bpf.c); server leak + clean flow."
+run gre-key-leak server-never-closes 4 --wrap 2 \
+	--desc "GRE key 10 + sequence, pushed by a tc program (wrap.bpf.c); server leak + clean flow."
+run gre-teb-leak server-never-closes 4 --wrap 3 \
+	--desc "GRE bridging (0x6558), no key, pushed by a tc program; server leak + clean flow."
+run erspan2-leak server-never-closes 4 --wrap 4 \
+	--desc "ERSPAN type II session 5 in GRE, pushed by a tc program; server leak + clean flow."
+run erspan3-leak server-never-closes 4 --wrap 5 \
+	--desc "ERSPAN type III session 9 in GRE, pushed by a tc program; server leak + clean flow."
+run ipip-leak server-never-closes 4 --wrap 6 \
+	--desc "IPv4 in IPv4, pushed by a tc program (wrap.bpf.c); server leak + clean flow."
+run pppoe-leak server-never-closes 4 --wrap 7 \
+	--desc "PPPoE session 0x1234, pushed by a tc program (wrap.bpf.c); server leak + clean flow."
+run geneve-leak server-never-closes 4 --wrap 8 \
+	--desc "Geneve VNI 7 with an option, pushed by a tc program; server leak + clean flow."
 run demo-print-server demo-print-server 4 --filter "tcp or udp or icmp" \
 	--desc "Print server 10.77.0.2:9100 never closes 28 of 90; 631 is healthy."
