@@ -644,6 +644,68 @@ Test(broken, pcapng_second_section)
 }
 
 /*
+ * Compressed captures (gzip, zstd, xz; pcap and pcapng) are read whole,
+ * from a file and from standard input. A compressed file cut short or
+ * damaged is an input error, one line naming the file and the codec.
+ */
+Test(broken, compressed_inputs)
+{
+	static const char *const tools[] = {"gzip", "zstd -q", "xz"};
+	static const char *const names[] = {"gzip", "zstd", "xz"};
+	struct cw_buf b = {0};
+	char plain[512], file[512], what[64];
+
+	for (int ng = 0; ng < 2; ng++) {
+		if (ng)
+			base_pcapng(&b, NULL);
+		else
+			base_pcap(&b, NULL, CW_LT_ETHERNET);
+		snprintf(plain, sizeof(plain), "%s", cmd_path("plain.cap"));
+		cr_assert_eq(cw_save(&b, b.n, plain), 0);
+		cw_free(&b);
+		for (int t = 0; t < 3; t++) {
+			snprintf(file, sizeof(file), "%s",
+				 cmd_path("packed.cap"));
+			cr_assert_eq(cmd_run("%s -c %s > %s", tools[t], plain,
+					     file),
+				     0);
+			snprintf(what, sizeof(what), "%s %s", names[t],
+				 ng ? "pcapng" : "pcap");
+			expect_read(what, file,
+				    (struct want){0, 1, NULL, NFRAMES, WHOLE});
+			cr_assert_eq(cmd_run("timeout 60 %s read --format json "
+					     "- < %s > %s",
+					     FINTRACE, file, cmd_path("out")),
+				     0, "%s on standard input", what);
+			cr_assert(cmd_jq("out", "last | " WHOLE), "%s", what);
+			/* cut in the middle of the compressed stream */
+			cr_assert_eq(cmd_run("head -c $(( $(stat -c %%s %s) "
+					     "* 2 / 3 )) %s > %s.cut && mv "
+					     "%s.cut %s",
+					     file, file, file, file, file),
+				     0);
+			/* a report of what came before, if anything did */
+			cr_assert_eq(cmd_run("timeout 60 %s read %s > /dev/null "
+					     "2> %s",
+					     FINTRACE, file, cmd_path("err")),
+				     2, "%s cut", what);
+			cr_assert_eq(cmd_lines(cmd_slurp("err")), 1);
+			cr_assert(strstr(cmd_slurp("err"), file) &&
+					  strstr(cmd_slurp("err"), names[t]),
+				  "%s cut: %s", what, cmd_slurp("err"));
+		}
+	}
+	/* damaged deflate data after a good gzip header */
+	cr_assert_eq(cmd_run("printf '\\037\\213\\010\\000\\000\\000"
+			     "\\000\\000\\000\\003\\377\\377\\377"
+			     "\\377' > %s",
+			     file),
+		     0);
+	expect_read("damaged gzip", file,
+		    (struct want){2, 0, "gzip data corrupt", -1, NULL});
+}
+
+/*
  * Inputs that can be read only once: a named pipe and a process
  * substitution (/dev/fd/N), with --evidence. The evidence must come from
  * the one read (as for standard input), not from a second open that
