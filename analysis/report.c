@@ -97,6 +97,7 @@ struct rpt {
 	uint64_t drop_first_ns;  /* first and last time drops grew */
 	uint64_t drop_last_ns;
 	uint64_t lossy_flows;
+	uint64_t one_way_flows;	 /* flows seen one way only */
 	uint64_t iso_sec;        /* cache of the calendar part of times */
 	char iso_day[32];
 	uint64_t hist[RPT_HIST_BINS][RPT_CW__CLASSES];
@@ -385,7 +386,7 @@ static const char csv_header[] =
 	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
 	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
 	"first_frame,last_frame,end_reason,lossy,filter,close_wait_at_least,"
-	"tunnel\n";
+	"tunnel,one_way\n";
 
 /*
  * One output line, built in memory and written with one fwrite: the same
@@ -609,6 +610,7 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	       rec->key->tunnel.kind
 		       ? flow_tunnel_format(&rec->key->tunnel, ep, sizeof(ep))
 		       : NULL);
+	ln_bool(&l, "one_way", res->one_way);
 	ln_raw(&l, l.json ? "}\n" : "\n", l.json ? 2 : 1);
 	fwrite(l.buf, 1, l.n, r->cfg.out);
 }
@@ -813,8 +815,9 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 		hist_add(r, res);
 	if (flow_lossy(r, td))
 		r->lossy_flows++;
+	r->one_way_flows += res->one_way;
 	if (r->cfg.format != RPT_TEXT &&
-	    (res->verdict != TD_OPEN || r->cfg.list_open))
+	    (res->verdict != TD_OPEN || r->cfg.list_open || res->one_way))
 		write_flow(r, rec);
 
 	svc = group_get(r, rec->key, server, SIDE_SERVER);
@@ -1249,6 +1252,12 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 			   " flows marked lossy)",
 			x->drops, r->lossy_flows);
 	fputc('\n', f);
+	if (r->one_way_flows)
+		fprintf(f,
+			"one-way  %" PRIu64 " flow%s seen one way only: "
+			"asymmetric routing or a capture filter; no verdict "
+			"about the unseen side\n",
+			r->one_way_flows, r->one_way_flows == 1 ? "" : "s");
 	if (r->has_evidence)
 		text_evidence(r, f);
 	if (x->error)
@@ -1365,6 +1374,7 @@ static void json_summary(struct rpt *r, const struct rpt_facts *x,
 			fs->ended[FLOW_END_IDLE]);
 	}
 	fprintf(f, ",\"lossy_flows\":%" PRIu64, r->lossy_flows);
+	fprintf(f, ",\"one_way_flows\":%" PRIu64, r->one_way_flows);
 	fprintf(f, ",\"headline\":");
 	rpt_json_string(f, head);
 	fprintf(f, ",\"error\":");

@@ -22,7 +22,9 @@
 # With FTREC_INNER=1 the innermost IP header of each frame is read (a
 # tunnel's inner packet) instead of the outermost.
 # A SYN (without ACK) on the 4-tuple of a flow that already ended (RST,
-# or both FINs) starts a new flow.
+# or both FINs) starts a new flow. A flow whose packets all come from one
+# side, which ACKs the other, was seen one way only: open, or reset when
+# that side sent a RST, with no active closer.
 set -euo pipefail
 
 if (($# < 1)) || [[ ! -r $1 ]]; then
@@ -170,11 +172,17 @@ function ended(f) {
 	}
 	s = (src == ep[f, 1]) ? 1 : 2
 	o = 3 - s
+	npk[f, s]++
+	if (ack)
+		sawack[f, s] = 1
 
 	if (syn && !ack && client[f] == 0)
 		client[f] = s
-	if (syn && ack)
+	if (syn && ack) {
 		synack[f] = 1
+		if (client[f] == 0)
+			client[f] = o	# roles from the SYN-ACK
+	}
 	# The ACK field first: a FIN+ACK that covers the peer FIN acks it.
 	if (ack && fin_t[f, o] != "" && ack_t[f, o] == "" &&
 	    seq_ge(an, fin_end[f, o]))
@@ -219,7 +227,13 @@ END {
 		a = (first_fin[f] == "") ? 0 : first_fin[f]
 		r = (first_rst[f] == "") ? 0 : first_rst[f]
 		cw = "-"
-		if (roles == "syn" && !synack[f] && rst_t[f, sv] != "") {
+		if ((npk[f, 1] == 0 && sawack[f, 2]) ||
+		    (npk[f, 2] == 0 && sawack[f, 1])) {
+			# seen one way only: nothing about the unseen side,
+			# nor which FIN came first
+			verdict = (r != 0) ? "reset" : "open"
+			a = 0
+		} else if (roles == "syn" && !synack[f] && rst_t[f, sv] != "") {
 			verdict = "refused"
 			a = 0
 		} else if (a == 0) {
