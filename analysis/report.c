@@ -1497,6 +1497,8 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 	v->ninputs = x->ninputs;
 	v->first_ns = x->first_ns;
 	v->last_ns = x->last_ns;
+	v->end_known = r->end_known;
+	v->growth_known = r->span_ns >= RPT_GROWTH_MIN_NS;
 	v->packets = x->packets;
 	v->tcp_segments = x->tcp_segments;
 	v->snapped = x->snapped;

@@ -210,6 +210,8 @@ struct rpt_view {
 	const char *const *inputs; /* borrowed from the facts */
 	size_t ninputs;
 	uint64_t first_ns, last_ns, packets, tcp_segments, snapped, drops;
+	int end_known;	  /* last_ns is the true end (rpt_set_end_known) */
+	int growth_known; /* enough capture for growth_per_hour */
 	struct rpt_counter skipped[16];
 	size_t nskipped;
 	char error[256];        /* "" when none */

@@ -9,6 +9,7 @@
 #include "capture/pcapng_internal.h"
 
 #include <errno.h>
+#include <pcap/dlt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #define SRC_NG_BLOCK_MAX (16u * 1024 * 1024) /* libpcap's limit too */
 #define SRC_NG_IFACES_MAX 65536
 #define SRC_NG_BOM 0x1a2b3c4du
+#define SRC_NG_LINKTYPE_RAW 101
 
 enum {
 	NG_IDB = 1,
@@ -224,13 +226,11 @@ static uint64_t ts_ns(const struct ng_iface *ifc, uint64_t ts)
 {
 	uint64_t sec = ts / ifc->units, frac = ts % ifc->units, ns;
 
-	if (ifc->units == 1000000000ULL)
-		ns = frac;
-	else if (ifc->units < 1000000000ULL)
+	if (ifc->units <= 1000000000ULL && 1000000000ULL % ifc->units == 0)
 		ns = frac * (1000000000ULL / ifc->units);
-	else
-		ns = (uint64_t)((long double)frac * 1e9L /
-				(long double)ifc->units);
+	else /* powers of two, finer than ns: exact in 128 bits */
+		ns = (uint64_t)(__extension__(unsigned __int128) frac *
+				1000000000u / ifc->units);
 	return (uint64_t)((int64_t)sec + ifc->offset_s) * 1000000000ULL + ns;
 }
 
@@ -262,6 +262,9 @@ static int add_iface(struct src_ng *ng, uint32_t len, char *err)
 	}
 	ifc = &ng->ifaces[ng->nifaces++];
 	ifc->dlt = rd16(ng, ng->buf + 8);
+	/* LINKTYPE_RAW is DLT_RAW to libpcap (whose filters we compile). */
+	if (ifc->dlt == SRC_NG_LINKTYPE_RAW)
+		ifc->dlt = DLT_RAW;
 	ifc->snaplen = rd32(ng, ng->buf + 12);
 	ifc->units = 1000000; /* default: microseconds */
 	ifc->offset_s = 0;
