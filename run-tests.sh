@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 for variant in build build-san; do
 	san=OFF
 	[[ $variant == build-san ]] && san=ON
-	cmake -S . -B "$variant" -DFT_SANITIZE=$san \
+	cmake -S . -B "$variant" -DFT_SANITIZE=$san -DFT_WERROR=ON \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 	cmake --build "$variant" -j"$(nproc)" >/dev/null
@@ -25,7 +25,7 @@ scripts/static-analysis.sh build
 
 fuzz_secs=${FT_FUZZ_SECONDS:-15}
 if ((fuzz_secs > 0)); then
-	CC=clang cmake -S . -B build-fuzz -DFT_FUZZ=ON -DFT_TESTS=OFF \
+	CC=clang cmake -S . -B build-fuzz -DFT_FUZZ=ON -DFT_TESTS=OFF -DFT_WERROR=ON \
 		-DFT_BPF=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build-fuzz -j"$(nproc)" >/dev/null
 	echo "== fuzz (${fuzz_secs}s per harness)"

@@ -9,6 +9,8 @@ cd "$(dirname "$0")"
 PACKAGES=(
 	build-essential cmake pkg-config clang llvm
 	libpcap-dev libbpf-dev bpftool libelf-dev zlib1g-dev
+	# compressed captures (zstd, xz; gzip is zlib) and their tools
+	libzstd-dev liblzma-dev zstd xz-utils
 	uthash-dev libcriterion-dev
 	# fintrace live/kernel --metrics; promtool checks the exposition and
 	# the alerting rules (deploy/prometheus)

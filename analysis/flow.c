@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* uthash (the server set) hashes with idx_hash in place of its default
@@ -23,7 +24,7 @@
 
 #include <uthash.h>
 
-_Static_assert(sizeof(struct flow_key) == 40, "flow_key is five words");
+_Static_assert(sizeof(struct flow_key) == 56, "flow_key is seven words");
 
 /* A server endpoint learned from a SYN, to orient mid-stream flows. */
 struct server_ep {
@@ -161,7 +162,32 @@ int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key)
 	key->port[from] = seg->sport;
 	key->port[1 - from] = seg->dport;
 	key->family = seg->family;
+	key->tunnel = seg->tunnel;
 	return from;
+}
+
+char *flow_tunnel_format(const struct flow_tunnel *t, char *buf, size_t n)
+{
+	static const char *const names[SEG_TUN__COUNT] = {
+		[SEG_TUN_VXLAN] = "vxlan", [SEG_TUN_GENEVE] = "geneve",
+		[SEG_TUN_GRE] = "gre",	   [SEG_TUN_ERSPAN] = "erspan",
+		[SEG_TUN_MPLS] = "mpls",   [SEG_TUN_IPIP] = "ipip",
+		[SEG_TUN_IP6IP] = "ip6ip", [SEG_TUN_PPPOE] = "pppoe",
+	};
+	const uint8_t *o = t->outer;
+
+	if (!t->kind || t->kind >= SEG_TUN__COUNT)
+		snprintf(buf, n, "%s", "");
+	else if (t->outer_family == SEG_IPV4)
+		snprintf(buf, n, "%s:%u.%u.%u.%u>%u.%u.%u.%u", names[t->kind],
+			 o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]);
+	else if (t->outer_family == SEG_IPV6)
+		snprintf(buf, n, "%s:v6#%02x%02x%02x%02x>%02x%02x%02x%02x",
+			 names[t->kind], o[0], o[1], o[2], o[3], o[4], o[5],
+			 o[6], o[7]);
+	else
+		snprintf(buf, n, "%s:%u", names[t->kind], t->id);
+	return buf;
 }
 
 static void finalise(struct flow_table *t, struct flow_entry *e,

@@ -32,6 +32,7 @@ struct flow_key {
 	uint16_t port[2];
 	uint8_t family;
 	uint8_t pad[3];
+	struct flow_tunnel tunnel; /* zero when not tunnelled */
 };
 
 enum flow_end {
@@ -107,6 +108,12 @@ int flow_table_add(struct flow_table *t, const struct flow_seg *seg);
 
 /* Finalise every flow as of end_ns (end of input); the table is empty. */
 void flow_table_flush(struct flow_table *t, uint64_t end_ns);
+
+/*
+ * Write the tunnel t as text ("vxlan:42", "gre:10.0.0.1>10.0.0.2") into
+ * buf (n bytes); "" when t is not a tunnel. Returns buf.
+ */
+char *flow_tunnel_format(const struct flow_tunnel *t, char *buf, size_t n);
 
 /* Build the canonical key of a segment; returns the sender's index. */
 int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key);

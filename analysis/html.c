@@ -795,10 +795,12 @@ static void services(FILE *f, const struct rpt_view *v)
 		if (g->at_end)
 			fprintf(f, "<div class=\"note\">oldest %s</div>",
 				dur(b, sizeof(b), g->oldest_at_end));
-		fprintf(f,
-			"</td><td class=\"n\">%" PRIu64
-			"</td><td class=\"n\">%+.0f</td><td>",
-			g->peak, g->growth_per_hour);
+		fprintf(f, "</td><td class=\"n\">%" PRIu64 "</td>", g->peak);
+		if (v->growth_known)
+			fprintf(f, "<td class=\"n\">%+.0f</td><td>",
+				g->growth_per_hour);
+		else
+			fputs("<td class=\"n\">&ndash;</td><td>", f);
 		mini_spark(f, v, g);
 		fputs("</td></tr>\n", f);
 	}
@@ -868,7 +870,8 @@ static void worst(FILE *f, const struct rpt_view *v)
 		html_escape(f, w->client);
 		fputs("</td><td class=\"mono\">", f);
 		html_escape(f, w->server);
-		fprintf(f, "</td><td class=\"n\">%s%s</td><td class=\"n\">",
+		fprintf(f, "</td><td class=\"n\">%s%s%s</td><td class=\"n\">",
+			w->at_end && !v->end_known ? "at least " : "",
 			dur(a, sizeof(a), w->close_wait_ns),
 			w->at_end ? "<div class=\"note\">still in CLOSE_WAIT "
 				    "at the end</div>"

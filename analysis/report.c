@@ -103,6 +103,7 @@ struct rpt {
 	uint64_t drop_first_ns;  /* first and last time drops grew */
 	uint64_t drop_last_ns;
 	uint64_t lossy_flows;
+	uint64_t one_way_flows;	 /* flows seen one way only */
 	uint64_t iso_sec;        /* cache of the calendar part of times */
 	char iso_day[32];
 	uint64_t hist[RPT_HIST_BINS][RPT_CW__CLASSES];
@@ -110,6 +111,8 @@ struct rpt {
 	struct rpt_evidence ev;
 	char *ev_files[RPT_EVIDENCE_FILES];
 	char ev_error[256];
+	int end_known;           /* the observation's true end is known */
+	uint64_t span_ns;        /* first packet to the end (rpt_finish) */
 	int has_view;            /* built by rpt_finish() */
 	struct rpt_view view;
 	struct rpt_group_view *gviews;
@@ -127,6 +130,11 @@ static int severity(unsigned verdict)
 	const struct vd_info *vi = vd_info((enum vd_verdict)verdict);
 
 	return vi->listed ? (int)vi->rank : 0;
+}
+
+void rpt_set_end_known(struct rpt *r, int known)
+{
+	r->end_known = known;
 }
 
 struct rpt *rpt_new(const struct rpt_config *cfg)
@@ -386,7 +394,8 @@ static const char csv_header[] =
 	"close_wait_start_offset,close_wait_end_offset,in_close_wait_at_end,"
 	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
 	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
-	"first_frame,last_frame,end_reason,lossy,filter\n";
+	"first_frame,last_frame,end_reason,lossy,filter,close_wait_at_least,"
+	"tunnel,one_way\n";
 
 /* Kernel sockets: the same columns, then what only the kernel knows. */
 static const char csv_sock_header[] =
@@ -395,11 +404,11 @@ static const char csv_sock_header[] =
 	"close_wait_start_offset,close_wait_end_offset,in_close_wait_at_end,"
 	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
 	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
-	"first_frame,last_frame,end_reason,lossy,filter,netns,cookie,ino,"
-	"local,state,passive,pid,comm,owner_from,closer_pid,closer_comm,"
-	"container,pre_existing,close_wait_at_least,fin_wait1_time,"
-	"fin_wait2_time,last_ack_time,closing_time,time_wait_time,"
-	"time_wait_sampled,reset_cause,unread,age,end_lost\n";
+	"first_frame,last_frame,end_reason,lossy,filter,close_wait_at_least,"
+	"tunnel,one_way,netns,cookie,ino,local,state,passive,pid,comm,"
+	"owner_from,closer_pid,closer_comm,container,pre_existing,"
+	"fin_wait1_time,fin_wait2_time,last_ack_time,closing_time,"
+	"time_wait_time,time_wait_sampled,reset_cause,unread,age,end_lost\n";
 
 /*
  * One output line, built in memory and written with one fwrite: the same
@@ -581,7 +590,6 @@ static void write_sock(struct line *l, const struct rpt_sock *s)
 	       s->closer_comm && *s->closer_comm ? s->closer_comm : NULL);
 	ln_str(l, "container", s->container);
 	ln_bool(l, "pre_existing", s->pre_existing);
-	ln_bool(l, "close_wait_at_least", s->cw_at_least);
 	for (int c = 0; c < RPT_T__COUNT; c++)
 		if (s->time_in[c])
 			ln_secs(l, clock_names[c], s->time_in[c], 0);
@@ -671,13 +679,22 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	if (rec->sock) {
 		ln_null(&l, "lossy");
 		ln_null(&l, "filter");
-		write_sock(&l, rec->sock);
 	} else {
 		ln_bool(&l, "lossy", flow_lossy(r, td));
 		fmt_filter(flt, sizeof(flt), rec->key, td->first_frame,
 			   td->last_frame);
 		ln_str(&l, "filter", flt);
 	}
+	ln_bool(&l, "close_wait_at_least",
+		(res->in_close_wait_at_end && !r->end_known) ||
+			(rec->sock && rec->sock->cw_at_least));
+	ln_str(&l, "tunnel",
+	       rec->key->tunnel.kind
+		       ? flow_tunnel_format(&rec->key->tunnel, ep, sizeof(ep))
+		       : NULL);
+	ln_bool(&l, "one_way", res->one_way);
+	if (rec->sock)
+		write_sock(&l, rec->sock);
 	ln_raw(&l, l.json ? "}\n" : "\n", l.json ? 2 : 1);
 	fwrite(l.buf, 1, l.n, r->cfg.out);
 }
@@ -958,8 +975,9 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 		hist_add(r, res);
 	if (flow_lossy(r, td))
 		r->lossy_flows++;
+	r->one_way_flows += res->one_way;
 	if (r->cfg.format != RPT_TEXT &&
-	    (res->verdict != VD_OPEN || r->cfg.list_open))
+	    (res->verdict != VD_OPEN || r->cfg.list_open || res->one_way))
 		write_flow(r, rec);
 
 	svc = group_get(r, rec->key, server, SIDE_SERVER);
@@ -1018,6 +1036,9 @@ static uint64_t pct(const struct rpt_group *g, unsigned p)
 {
 	return st_percentile(g->vals, g->nvals, p);
 }
+
+/* Below this much capture, a growth rate would be noise: none is given. */
+#define RPT_GROWTH_MIN_NS (300 * NS)
 
 /* Least-squares slope of the timeline, in sockets per hour. */
 static double growth_per_hour(const struct rpt *r, const struct rpt_group *g,
@@ -1272,8 +1293,11 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 				rpt_fmt_duration(d, sizeof(d), g->cw_max));
 		else
 			fprintf(f, "  %8s %8s %8s %8s", "-", "-", "-", "-");
-		fprintf(f, " %6" PRIu64 " %5" PRIu64 " %+9.0f\n", g->at_end,
-			g->cw_peak, growth_per_hour(r, g, nb));
+		fprintf(f, " %6" PRIu64 " %5" PRIu64, g->at_end, g->cw_peak);
+		if (r->span_ns >= RPT_GROWTH_MIN_NS)
+			fprintf(f, " %+9.0f\n", growth_per_hour(r, g, nb));
+		else
+			fprintf(f, " %9s\n", "-");
 		if (side == SIDE_SERVER && g->client_leaks)
 			fprintf(f,
 				"    + %" PRIu64 " connection%s that clients "
@@ -1291,7 +1315,7 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 static void text_worst(struct rpt *r)
 {
 	FILE *f = r->cfg.out;
-	char cli[64], srv[64], cw[32], flt[256];
+	char cli[64], srv[64], cw[32], flt[256], tun[48];
 
 	if (!r->nworst)
 		return;
@@ -1323,9 +1347,10 @@ static void text_worst(struct rpt *r)
 			continue;
 		}
 		fprintf(f,
-			"  #%-5" PRIu64 " %-12s %s -> %s  close-wait %s%s  "
+			"  #%-5" PRIu64 " %-12s %s -> %s  close-wait %s%s%s  "
 			"frames %" PRIu64 "-%" PRIu64 "%s%s\n",
 			b->id, vd_name(b->verdict), cli, srv,
+			b->at_end && !r->end_known ? "at least " : "",
 			rpt_fmt_duration(cw, sizeof(cw), b->close_wait_ns),
 			b->at_end ? " (still in CLOSE_WAIT at end)" : "",
 			b->first_frame, b->last_frame,
@@ -1335,6 +1360,10 @@ static void text_worst(struct rpt *r)
 				   "");
 		fmt_filter(flt, sizeof(flt), &b->key, b->first_frame,
 			   b->last_frame);
+		if (b->key.tunnel.kind)
+			fprintf(f, "         tunnel %s\n",
+				flow_tunnel_format(&b->key.tunnel, tun,
+						   sizeof(tun)));
 		fprintf(f, "         %s\n", flt);
 	}
 }
@@ -1446,6 +1475,12 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 			x->drops, r->lossy_flows);
 skipped_done:
 	fputc('\n', f);
+	if (r->one_way_flows)
+		fprintf(f,
+			"one-way  %" PRIu64 " flow%s seen one way only: "
+			"asymmetric routing or a capture filter; no verdict "
+			"about the unseen side\n",
+			r->one_way_flows, r->one_way_flows == 1 ? "" : "s");
 	if (r->has_evidence)
 		text_evidence(r, f);
 	if (x->error)
@@ -1528,8 +1563,11 @@ static void json_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 				fmt_secs(b, 48, g->cw_peak_ns, r->origin_ns));
 		else
 			fprintf(f, ",\"peak_offset\":null");
-		fprintf(f, ",\"growth_per_hour\":%.1f",
-			growth_per_hour(r, g, nb));
+		if (r->span_ns >= RPT_GROWTH_MIN_NS)
+			fprintf(f, ",\"growth_per_hour\":%.1f",
+				growth_per_hour(r, g, nb));
+		else
+			fprintf(f, ",\"growth_per_hour\":null");
 		fprintf(f, ",\"timeline_bucket\":%s,\"timeline\":[",
 			fmt_num(b, 48, r->tl_width));
 		for (int t = 0; g->tl && t < nb; t++)
@@ -1582,6 +1620,7 @@ static void json_summary(struct rpt *r, const struct rpt_facts *x,
 			fs->ended[FLOW_END_IDLE]);
 	}
 	fprintf(f, ",\"lossy_flows\":%" PRIu64, r->lossy_flows);
+	fprintf(f, ",\"one_way_flows\":%" PRIu64, r->one_way_flows);
 	for (size_t i = 0; i < x->nextra; i++)
 		fprintf(f, ",\"%s\":%" PRIu64, x->extra[i].name,
 			x->extra[i].value);
@@ -1715,6 +1754,8 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 	v->ninputs = x->ninputs;
 	v->first_ns = x->first_ns;
 	v->last_ns = x->last_ns;
+	v->end_known = r->end_known;
+	v->growth_known = r->span_ns >= RPT_GROWTH_MIN_NS;
 	v->packets = x->packets;
 	v->tcp_segments = x->tcp_segments;
 	v->snapped = x->snapped;
@@ -1742,6 +1783,7 @@ int rpt_finish(struct rpt *r, const struct rpt_facts *x)
 	gs = sorted_groups(r, &n, x->last_ns);
 	if (!gs)
 		return -ENOMEM;
+	r->span_ns = x->last_ns > r->origin_ns ? x->last_ns - r->origin_ns : 0;
 	nb = timeline_buckets(r, x->last_ns);
 	headline(r, gs, n, head, sizeof(head));
 	if (r->cfg.format == RPT_TEXT) {

@@ -114,6 +114,16 @@ void rpt_free(struct rpt *r);
 void rpt_set_origin(struct rpt *r, uint64_t wall_ns);
 
 /*
+ * Whether the end of the observation that flows still open are finalised
+ * at is its true end (pcapng interface statistics, --capture-end, live
+ * mode stopping) or only the last packet seen. When it is not, a
+ * close-wait running to the end is a lower bound and is written as one
+ * ("at least", "close_wait_at_least"). Call before flows are finalised
+ * at the end; unknown by default.
+ */
+void rpt_set_end_known(struct rpt *r, int known);
+
+/*
  * The capture has dropped `drops` packets in total as of now_ns (live
  * mode). Flows whose lifetime overlaps a period with drops are marked
  * "lossy": a missing FIN or RST could change their verdict.
@@ -254,6 +264,8 @@ struct rpt_view {
 	const char *const *inputs; /* borrowed from the facts */
 	size_t ninputs;
 	uint64_t first_ns, last_ns, packets, tcp_segments, snapped, drops;
+	int end_known;	  /* last_ns is the true end (rpt_set_end_known) */
+	int growth_known; /* enough capture for growth_per_hour */
 	struct rpt_counter skipped[16];
 	size_t nskipped;
 	char error[256];        /* "" when none */

@@ -275,6 +275,26 @@ struct td_result td_flow_verdict(const struct td_flow *f, uint64_t end_ns,
 
 	if (r.reset_by >= 0)
 		r.reset_phase = TD_PHASE_BEFORE_FIN;
+	/*
+	 * Seen one way: an ACK from one side proves the other answered
+	 * (RFC 9293, 3.10.7.3: an ACK acknowledges something the peer
+	 * sent, at least its SYN-ACK or SYN), yet none of its segments were
+	 * captured. Its ACK of a FIN, its own FIN and its RST would all be
+	 * invisible: a FIN left "unacked" says nothing about it, no
+	 * close-wait can be timed, and which FIN came first is unknown (no
+	 * active closer). Only what the seen side did is told.
+	 */
+	if ((!d[0].packets && d[1].has_ack) ||
+	    (!d[1].packets && d[0].has_ack)) {
+		r.one_way = 1;
+		r.active = -1;
+		if (r.reset_by >= 0) {
+			r.verdict = VD_RESET;
+			if (a >= 0 && d[a].fin_ns <= d[r.reset_by].rst_ns)
+				r.reset_phase = TD_PHASE_AFTER_FIN;
+		}
+		return r;
+	}
 	/* RST answered the SYN: nothing was ever accepted. */
 	if (!f->roles_inferred && d[client].sent_syn &&
 	    !d[server].sent_synack && r.reset_by == server && !d[0].has_fin &&

@@ -102,6 +102,14 @@ struct td_result {
 	uint8_t has_close_wait;
 	uint8_t has_fin_wait;
 	uint8_t in_close_wait_at_end;
+	/*
+	 * Only one endpoint's segments were captured, and they ACK data of
+	 * the other (asymmetric routing, a one-direction capture filter):
+	 * the peer existed, but whether it ACKed or sent a FIN cannot be
+	 * seen. Such a flow has no verdict about the unseen side: it is
+	 * open, or reset when the seen side sent a RST.
+	 */
+	uint8_t one_way;
 };
 
 /*

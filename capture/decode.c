@@ -21,6 +21,12 @@
  * segment (IPv4 protocol TCP; IPv6 fragment header whose next header is
  * TCP, destination options or AH); fragments of other transports are
  * PKT_NOT_TCP so that the fragment count means "TCP we could not see".
+ *
+ * Encapsulations are one table, pkt_encaps[], keyed by the field that
+ * announces them (an EtherType, an IP protocol, a UDP destination port);
+ * each row's handler reads its header, records the tunnel in seg and
+ * hands the inner packet back to the EtherType/IP dispatch. Nesting is
+ * bounded by PKT_ENCAP_DEPTH: deeper is PKT_MALFORMED.
  */
 #include <string.h>
 
@@ -40,6 +46,7 @@
 /* IP protocol / IPv6 next header numbers. */
 #define PKT_IP_HOPOPTS 0
 #define PKT_IP_TCP 6
+#define PKT_IP_UDP 17
 #define PKT_IP_ROUTING 43
 #define PKT_IP_FRAGMENT 44
 #define PKT_IP_AH 51
@@ -82,6 +89,11 @@
 #define PKT_IPV6_EXT_MIN 8
 #define PKT_TCP_HLEN 20
 #define PKT_TCP_FLAGS_END 14 /* bytes up to and including the flags byte */
+#define PKT_UDP_HLEN 8
+
+/* Encapsulations inside one another at most (VXLAN in GRE in MPLS...). */
+#define PKT_ENCAP_DEPTH 8
+#define PKT_MPLS_LABELS 16 /* label stack entries at most */
 
 /*
  * Read position in a frame. left is the number of captured bytes from pos
@@ -137,6 +149,36 @@ static inline uint32_t pkt_rd32(const uint8_t *p)
 	return ntohl(v);
 }
 
+/* What the encapsulation handlers need from the headers around them. */
+struct pkt_ctx {
+	unsigned depth;	       /* encapsulations entered so far */
+	const uint8_t *ip_src; /* the enclosing IP header's addresses */
+	const uint8_t *ip_dst;
+	uint8_t ip_family;
+	uint8_t gre_seq; /* the enclosing GRE header had a sequence */
+};
+
+/* What announces an encapsulation. */
+enum pkt_by {
+	PKT_BY_ETHERTYPE = 0,
+	PKT_BY_IPPROTO,
+	PKT_BY_UDPPORT, /* destination port */
+};
+
+struct pkt_encap {
+	uint8_t by; /* enum pkt_by */
+	uint16_t value;
+	enum pkt_status (*fn)(struct pkt_ctx *x, struct pkt_cursor *c,
+			      struct flow_seg *seg);
+};
+
+static const struct pkt_encap *pkt_encap_find(enum pkt_by by, uint16_t value);
+static enum pkt_status pkt_encap_run(struct pkt_ctx *x, struct pkt_cursor *c,
+				     const struct pkt_encap *e,
+				     struct flow_seg *seg);
+static enum pkt_status pkt_ethertype(struct pkt_ctx *x, struct pkt_cursor *c,
+				     uint16_t type, struct flow_seg *seg);
+
 /*
  * TCP header at the cursor; ip_payload is the length of the IP payload
  * that starts here (TCP header and data), as the IP header states it.
@@ -166,7 +208,8 @@ static inline enum pkt_status pkt_tcp(struct pkt_cursor *c,
 	return PKT_OK;
 }
 
-static enum pkt_status pkt_ipv4(struct pkt_cursor *c, struct flow_seg *seg)
+static enum pkt_status pkt_ipv4(struct pkt_ctx *x, struct pkt_cursor *c,
+				struct flow_seg *seg)
 {
 	const uint8_t *ip = pkt_cur_pull(c, PKT_IPV4_HLEN);
 	uint32_t hlen, tot;
@@ -182,8 +225,23 @@ static enum pkt_status pkt_ipv4(struct pkt_cursor *c, struct flow_seg *seg)
 		tot = pkt_cur_wire_from(c, ip);
 	if (tot < hlen)
 		return PKT_MALFORMED;
-	if (ip[9] != PKT_IP_TCP)
-		return PKT_NOT_TCP;
+	if (ip[9] != PKT_IP_TCP) {
+		/* Not TCP, unless a tunnel carries it. */
+		const struct pkt_encap *e =
+			pkt_encap_find(PKT_BY_IPPROTO, ip[9]);
+
+		if (!e)
+			return PKT_NOT_TCP;
+		if (pkt_rd16(ip + 6) & 0x1fff)
+			return ip[9] == PKT_IP_UDP ? PKT_NOT_TCP : PKT_FRAGMENT;
+		if (hlen > PKT_IPV4_HLEN &&
+		    !pkt_cur_pull(c, hlen - PKT_IPV4_HLEN))
+			return PKT_TRUNCATED;
+		x->ip_src = ip + 12;
+		x->ip_dst = ip + 16;
+		x->ip_family = SEG_IPV4;
+		return pkt_encap_run(x, c, e, seg);
+	}
 	/* Fragment offset (low 13 bits); MF alone is a decodable first one. */
 	if (pkt_rd16(ip + 6) & 0x1fff)
 		return PKT_FRAGMENT;
@@ -198,7 +256,8 @@ static enum pkt_status pkt_ipv4(struct pkt_cursor *c, struct flow_seg *seg)
 	return pkt_tcp(c, tot - hlen, seg);
 }
 
-static enum pkt_status pkt_ipv6(struct pkt_cursor *c, struct flow_seg *seg)
+static enum pkt_status pkt_ipv6(struct pkt_ctx *x, struct pkt_cursor *c,
+				struct flow_seg *seg)
 {
 	const uint8_t *ip = pkt_cur_pull(c, PKT_IPV6_HLEN);
 	const uint8_t *h;
@@ -249,8 +308,15 @@ static enum pkt_status pkt_ipv6(struct pkt_cursor *c, struct flow_seg *seg)
 			len = ((uint32_t)h[1] + 2) * 4;
 			break;
 		default:
-			/* ESP (50), no next header (59), UDP, ICMPv6... */
-			return PKT_NOT_TCP;
+			/* A tunnel, or ESP (50), no next header (59),
+			 * ICMPv6... */
+			if (!pkt_encap_find(PKT_BY_IPPROTO, nh))
+				return PKT_NOT_TCP;
+			x->ip_src = ip + 8;
+			x->ip_dst = ip + 24;
+			x->ip_family = SEG_IPV6;
+			return pkt_encap_run(
+				x, c, pkt_encap_find(PKT_BY_IPPROTO, nh), seg);
 		}
 		if (len > plen)
 			return PKT_MALFORMED;
@@ -268,8 +334,8 @@ static enum pkt_status pkt_ipv6(struct pkt_cursor *c, struct flow_seg *seg)
 }
 
 /* After a link header: skip any stack of VLAN tags, then dispatch on IP. */
-static enum pkt_status pkt_ethertype(struct pkt_cursor *c, uint16_t type,
-				     struct flow_seg *seg)
+static enum pkt_status pkt_ethertype(struct pkt_ctx *x, struct pkt_cursor *c,
+				     uint16_t type, struct flow_seg *seg)
 {
 	const uint8_t *tag;
 
@@ -281,15 +347,325 @@ static enum pkt_status pkt_ethertype(struct pkt_cursor *c, uint16_t type,
 		type = pkt_rd16(tag + 2);
 	}
 	if (type == PKT_ETH_IPV4)
-		return pkt_ipv4(c, seg);
+		return pkt_ipv4(x, c, seg);
 	if (type == PKT_ETH_IPV6)
-		return pkt_ipv6(c, seg);
-	/* ARP, LLDP, 802.3 length fields, Linux SLL pseudo protocols... */
-	return PKT_NOT_IP;
+		return pkt_ipv6(x, c, seg);
+	/* MPLS, PPPoE, inside GRE... else ARP, LLDP, 802.3 lengths, SLL
+	 * pseudo protocols. */
+	{
+		const struct pkt_encap *e =
+			pkt_encap_find(PKT_BY_ETHERTYPE, type);
+
+		return e ? pkt_encap_run(x, c, e, seg) : PKT_NOT_IP;
+	}
+}
+
+/* An Ethernet header at the cursor (a bridged or VXLAN inner frame). */
+static enum pkt_status pkt_eth(struct pkt_ctx *x, struct pkt_cursor *c,
+			       struct flow_seg *seg)
+{
+	const uint8_t *h = pkt_cur_pull(c, PKT_ETH_HLEN);
+
+	if (!h)
+		return PKT_TRUNCATED;
+	return pkt_ethertype(x, c, pkt_rd16(h + 12), seg);
+}
+
+/* ---- encapsulations ---- */
+
+/* A tunnel named by an id (VNI, key, label, session). */
+static void pkt_tunnel_id(struct flow_seg *seg, enum seg_tunnel_kind kind,
+			  uint32_t id)
+{
+	memset(&seg->tunnel, 0, sizeof(seg->tunnel));
+	seg->tunnel.kind = (uint8_t)kind;
+	seg->tunnel.id = id;
+}
+
+/* FNV-1a of an IPv6 address: its stand-in among the outer endpoints. */
+static uint32_t pkt_addr_hash(const uint8_t *a)
+{
+	uint32_t h = 2166136261u;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 16777619u;
+	return h;
+}
+
+/*
+ * A tunnel named by the enclosing IP header's endpoints, the lower one
+ * first: both directions of a connection are in the same tunnel.
+ */
+static void pkt_tunnel_outer(const struct pkt_ctx *x, struct flow_seg *seg,
+			     enum seg_tunnel_kind kind)
+{
+	uint8_t a[4], b[4];
+
+	memset(&seg->tunnel, 0, sizeof(seg->tunnel));
+	seg->tunnel.kind = (uint8_t)kind;
+	seg->tunnel.outer_family = x->ip_family;
+	if (x->ip_family == SEG_IPV4) {
+		memcpy(a, x->ip_src, 4);
+		memcpy(b, x->ip_dst, 4);
+	} else {
+		uint32_t s = htonl(pkt_addr_hash(x->ip_src));
+		uint32_t d = htonl(pkt_addr_hash(x->ip_dst));
+
+		memcpy(a, &s, 4);
+		memcpy(b, &d, 4);
+	}
+	if (memcmp(a, b, 4) > 0) {
+		memcpy(seg->tunnel.outer, b, 4);
+		memcpy(seg->tunnel.outer + 4, a, 4);
+	} else {
+		memcpy(seg->tunnel.outer, a, 4);
+		memcpy(seg->tunnel.outer + 4, b, 4);
+	}
+}
+
+/* IP protocol 4: IPv4 inside IPv4 or IPv6 (RFC 2003, RFC 2473). */
+static enum pkt_status pkt_enc_ipip(struct pkt_ctx *x, struct pkt_cursor *c,
+				    struct flow_seg *seg)
+{
+	pkt_tunnel_outer(x, seg, SEG_TUN_IPIP);
+	return pkt_ipv4(x, c, seg);
+}
+
+/* IP protocol 41: IPv6 inside IPv4 or IPv6 (RFC 4213, RFC 2473). */
+static enum pkt_status pkt_enc_ip6ip(struct pkt_ctx *x, struct pkt_cursor *c,
+				     struct flow_seg *seg)
+{
+	pkt_tunnel_outer(x, seg, SEG_TUN_IP6IP);
+	return pkt_ipv6(x, c, seg);
+}
+
+/*
+ * GRE (RFC 2784, RFC 2890): flags C, R, K, S, version 0, protocol type;
+ * then checksum + offset (C or R), key (K), sequence (S). Source routing
+ * (R, RFC 1701) and version 1 (PPTP) carry no TCP we read.
+ */
+static enum pkt_status pkt_enc_gre(struct pkt_ctx *x, struct pkt_cursor *c,
+				   struct flow_seg *seg)
+{
+	const uint8_t *h = pkt_cur_pull(c, 4), *k = NULL;
+	uint16_t fl;
+
+	if (!h)
+		return PKT_TRUNCATED;
+	fl = pkt_rd16(h);
+	if ((fl & 0x0007) || (fl & 0x4000))
+		return PKT_NOT_TCP;
+	if ((fl & 0x8000) && !pkt_cur_pull(c, 4))
+		return PKT_TRUNCATED;
+	if (fl & 0x2000) {
+		k = pkt_cur_pull(c, 4);
+		if (!k)
+			return PKT_TRUNCATED;
+	}
+	if ((fl & 0x1000) && !pkt_cur_pull(c, 4))
+		return PKT_TRUNCATED;
+	if (k)
+		pkt_tunnel_id(seg, SEG_TUN_GRE, pkt_rd32(k));
+	else
+		pkt_tunnel_outer(x, seg, SEG_TUN_GRE);
+	x->gre_seq = (fl & 0x1000) != 0;
+	return pkt_ethertype(x, c, pkt_rd16(h + 2), seg);
+}
+
+/* EtherType 0x6558, transparent Ethernet bridging: a whole frame. */
+static enum pkt_status pkt_enc_teb(struct pkt_ctx *x, struct pkt_cursor *c,
+				   struct flow_seg *seg)
+{
+	return pkt_eth(x, c, seg);
+}
+
+/*
+ * EtherType 0x88be in GRE: ERSPAN type I when the GRE header had no
+ * sequence number (the frame follows at once), type II when it had one
+ * (an 8-byte header: version 1, VLAN, CoS, En, T, session id...).
+ */
+static enum pkt_status pkt_enc_erspan2(struct pkt_ctx *x, struct pkt_cursor *c,
+				       struct flow_seg *seg)
+{
+	const uint8_t *h;
+
+	if (!x->gre_seq)
+		return pkt_eth(x, c, seg);
+	h = pkt_cur_pull(c, 8);
+	if (!h)
+		return PKT_TRUNCATED;
+	if ((h[0] >> 4) != 1)
+		return PKT_NOT_IP;
+	pkt_tunnel_id(seg, SEG_TUN_ERSPAN, pkt_rd16(h + 2) & 0x03ff);
+	return pkt_eth(x, c, seg);
+}
+
+/*
+ * EtherType 0x22eb: ERSPAN type III, a 12-byte header (version 2,
+ * session id, timestamp, SGT, flags) and, with the O flag, an 8-byte
+ * platform-specific subheader; a frame type other than 0 (Ethernet) is
+ * not read.
+ */
+static enum pkt_status pkt_enc_erspan3(struct pkt_ctx *x, struct pkt_cursor *c,
+				       struct flow_seg *seg)
+{
+	const uint8_t *h = pkt_cur_pull(c, 12);
+
+	if (!h)
+		return PKT_TRUNCATED;
+	if ((h[0] >> 4) != 2)
+		return PKT_NOT_IP;
+	if ((h[10] >> 2) & 0x1f) /* FT: not Ethernet */
+		return PKT_NOT_IP;
+	if ((h[11] & 0x01) && !pkt_cur_pull(c, 8))
+		return PKT_TRUNCATED;
+	pkt_tunnel_id(seg, SEG_TUN_ERSPAN, pkt_rd16(h + 2) & 0x03ff);
+	return pkt_eth(x, c, seg);
+}
+
+/*
+ * MPLS (RFC 3032), EtherTypes 0x8847 and 0x8848: label stack entries up
+ * to the one with the bottom-of-stack bit; no field says what follows,
+ * so the first nibble is taken for the IP version (as routers do for
+ * explicit-null and VPN labels). The bottom label names the tunnel.
+ */
+static enum pkt_status pkt_enc_mpls(struct pkt_ctx *x, struct pkt_cursor *c,
+				    struct flow_seg *seg)
+{
+	const uint8_t *e;
+	int n = 0;
+
+	do {
+		e = pkt_cur_pull(c, 4);
+		if (!e)
+			return PKT_TRUNCATED;
+		if (++n > PKT_MPLS_LABELS)
+			return PKT_MALFORMED;
+	} while (!(e[2] & 0x01));
+	pkt_tunnel_id(seg, SEG_TUN_MPLS, pkt_rd32(e) >> 12);
+	e = pkt_cur_peek(c, 1);
+	if (!e)
+		return PKT_TRUNCATED;
+	switch (e[0] >> 4) {
+	case 4:
+		return pkt_ipv4(x, c, seg);
+	case 6:
+		return pkt_ipv6(x, c, seg);
+	}
+	return PKT_NOT_IP; /* a pseudowire control word, ... */
+}
+
+/*
+ * PPPoE session stage (RFC 2516), EtherType 0x8864: version/type 0x11,
+ * code 0, session id, length; then the PPP protocol (RFC 1661): 0x0021
+ * IPv4, 0x0057 IPv6.
+ */
+static enum pkt_status pkt_enc_pppoe(struct pkt_ctx *x, struct pkt_cursor *c,
+				     struct flow_seg *seg)
+{
+	const uint8_t *h = pkt_cur_pull(c, 8);
+
+	if (!h)
+		return PKT_TRUNCATED;
+	if (h[0] != 0x11 || h[1] != 0)
+		return PKT_MALFORMED;
+	pkt_tunnel_id(seg, SEG_TUN_PPPOE, pkt_rd16(h + 2));
+	switch (pkt_rd16(h + 6)) {
+	case 0x0021:
+		return pkt_ipv4(x, c, seg);
+	case 0x0057:
+		return pkt_ipv6(x, c, seg);
+	}
+	return PKT_NOT_IP; /* LCP, IPCP, ... */
+}
+
+/* UDP (RFC 768): a tunnel when its destination port names one. */
+static enum pkt_status pkt_enc_udp(struct pkt_ctx *x, struct pkt_cursor *c,
+				   struct flow_seg *seg)
+{
+	const uint8_t *h = pkt_cur_pull(c, PKT_UDP_HLEN);
+	const struct pkt_encap *e;
+
+	if (!h)
+		return PKT_NOT_TCP; /* a cut datagram: not ours to count */
+	e = pkt_encap_find(PKT_BY_UDPPORT, pkt_rd16(h + 2));
+	return e ? pkt_encap_run(x, c, e, seg) : PKT_NOT_TCP;
+}
+
+/* VXLAN (RFC 7348), UDP 4789: flags with I set, VNI, then a frame. */
+static enum pkt_status pkt_enc_vxlan(struct pkt_ctx *x, struct pkt_cursor *c,
+				     struct flow_seg *seg)
+{
+	const uint8_t *h = pkt_cur_pull(c, 8);
+
+	if (!h)
+		return PKT_TRUNCATED;
+	if (!(h[0] & 0x08))
+		return PKT_MALFORMED;
+	pkt_tunnel_id(seg, SEG_TUN_VXLAN, pkt_rd32(h + 4) >> 8);
+	return pkt_eth(x, c, seg);
+}
+
+/*
+ * Geneve (RFC 8926), UDP 6081: version 0, options length in 4-byte
+ * words, protocol type (an EtherType, 0x6558 for a frame), VNI.
+ */
+static enum pkt_status pkt_enc_geneve(struct pkt_ctx *x, struct pkt_cursor *c,
+				      struct flow_seg *seg)
+{
+	const uint8_t *h = pkt_cur_pull(c, 8);
+
+	if (!h)
+		return PKT_TRUNCATED;
+	if (h[0] >> 6)
+		return PKT_MALFORMED;
+	if ((h[0] & 0x3f) && !pkt_cur_pull(c, (uint32_t)(h[0] & 0x3f) * 4))
+		return PKT_TRUNCATED;
+	pkt_tunnel_id(seg, SEG_TUN_GENEVE, pkt_rd32(h + 4) >> 8);
+	return pkt_ethertype(x, c, pkt_rd16(h + 2), seg);
+}
+
+/* Every encapsulation read, one row each. */
+static const struct pkt_encap pkt_encaps[] = {
+	{PKT_BY_ETHERTYPE, 0x8847, pkt_enc_mpls},    /* MPLS unicast */
+	{PKT_BY_ETHERTYPE, 0x8848, pkt_enc_mpls},    /* MPLS multicast */
+	{PKT_BY_ETHERTYPE, 0x8864, pkt_enc_pppoe},   /* PPPoE session */
+	{PKT_BY_ETHERTYPE, 0x6558, pkt_enc_teb},     /* bridged Ethernet */
+	{PKT_BY_ETHERTYPE, 0x88be, pkt_enc_erspan2}, /* ERSPAN I, II */
+	{PKT_BY_ETHERTYPE, 0x22eb, pkt_enc_erspan3}, /* ERSPAN III */
+	{PKT_BY_IPPROTO, 4, pkt_enc_ipip},	     /* IPv4 in IP */
+	{PKT_BY_IPPROTO, 41, pkt_enc_ip6ip},	     /* IPv6 in IP */
+	{PKT_BY_IPPROTO, 47, pkt_enc_gre},	     /* GRE */
+	{PKT_BY_IPPROTO, PKT_IP_UDP, pkt_enc_udp},   /* UDP: by port */
+	{PKT_BY_UDPPORT, 4789, pkt_enc_vxlan},	     /* VXLAN */
+	{PKT_BY_UDPPORT, 6081, pkt_enc_geneve},	     /* Geneve */
+};
+
+static const struct pkt_encap *pkt_encap_find(enum pkt_by by, uint16_t value)
+{
+	for (size_t i = 0; i < sizeof(pkt_encaps) / sizeof(pkt_encaps[0]); i++)
+		if (pkt_encaps[i].by == by && pkt_encaps[i].value == value)
+			return &pkt_encaps[i];
+	return NULL;
+}
+
+static enum pkt_status pkt_encap_run(struct pkt_ctx *x, struct pkt_cursor *c,
+				     const struct pkt_encap *e,
+				     struct flow_seg *seg)
+{
+	enum pkt_status st;
+
+	if (x->depth >= PKT_ENCAP_DEPTH)
+		return PKT_MALFORMED;
+	x->depth++;
+	st = e->fn(x, c, seg);
+	x->depth--;
+	return st;
 }
 
 /* Raw IP: the version nibble says which. */
-static enum pkt_status pkt_raw(struct pkt_cursor *c, struct flow_seg *seg)
+static enum pkt_status pkt_raw(struct pkt_ctx *x, struct pkt_cursor *c,
+			       struct flow_seg *seg)
 {
 	const uint8_t *ip = pkt_cur_peek(c, 1);
 
@@ -297,9 +673,9 @@ static enum pkt_status pkt_raw(struct pkt_cursor *c, struct flow_seg *seg)
 		return PKT_TRUNCATED;
 	switch (ip[0] >> 4) {
 	case 4:
-		return pkt_ipv4(c, seg);
+		return pkt_ipv4(x, c, seg);
 	case 6:
-		return pkt_ipv6(c, seg);
+		return pkt_ipv6(x, c, seg);
 	}
 	return PKT_NOT_IP;
 }
@@ -310,7 +686,8 @@ static enum pkt_status pkt_raw(struct pkt_cursor *c, struct flow_seg *seg)
  * between machines, so both are read either way: every AF value fits in
  * 16 bits, hence a value with high bits set is the other byte order.
  */
-static enum pkt_status pkt_null(struct pkt_cursor *c, struct flow_seg *seg)
+static enum pkt_status pkt_null(struct pkt_ctx *x, struct pkt_cursor *c,
+				struct flow_seg *seg)
 {
 	const uint8_t *h = pkt_cur_pull(c, PKT_NULL_HLEN);
 	uint32_t af;
@@ -323,12 +700,12 @@ static enum pkt_status pkt_null(struct pkt_cursor *c, struct flow_seg *seg)
 		     (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
 	switch (af) {
 	case 2: /* AF_INET everywhere */
-		return pkt_ipv4(c, seg);
+		return pkt_ipv4(x, c, seg);
 	case 10: /* AF_INET6: Linux */
 	case 24: /* NetBSD, OpenBSD, BSD/OS */
 	case 28: /* FreeBSD, DragonFly */
 	case 30: /* macOS */
-		return pkt_ipv6(c, seg);
+		return pkt_ipv6(x, c, seg);
 	}
 	return PKT_NOT_IP;
 }
@@ -342,14 +719,16 @@ enum pkt_status pkt_decode(int dlt, const uint8_t *data, uint32_t caplen,
 		.start = data,
 		.wire = wirelen > caplen ? wirelen : caplen,
 	};
+	struct pkt_ctx x = {0};
 	const uint8_t *h;
 
+	memset(&seg->tunnel, 0, sizeof(seg->tunnel));
 	switch (dlt) {
 	case DLT_EN10MB:
 		h = pkt_cur_pull(&c, PKT_ETH_HLEN);
 		if (!h)
 			return PKT_TRUNCATED;
-		return pkt_ethertype(&c, pkt_rd16(h + 12), seg);
+		return pkt_ethertype(&x, &c, pkt_rd16(h + 12), seg);
 	case DLT_LINUX_SLL:
 		/*
 		 * type(2) ARPHRD(2) addrlen(2) addr(8) protocol(2). The
@@ -362,7 +741,7 @@ enum pkt_status pkt_decode(int dlt, const uint8_t *data, uint32_t caplen,
 			return PKT_TRUNCATED;
 		if (pkt_rd16(h + 2) == PKT_ARPHRD_NETLINK)
 			return PKT_NOT_IP;
-		return pkt_ethertype(&c, pkt_rd16(h + 14), seg);
+		return pkt_ethertype(&x, &c, pkt_rd16(h + 14), seg);
 	case PKT_DLT_LINUX_SLL2:
 		/* protocol(2) reserved(2) ifindex(4) ARPHRD(2) type(1)... */
 		h = pkt_cur_pull(&c, PKT_SLL2_HLEN);
@@ -370,20 +749,20 @@ enum pkt_status pkt_decode(int dlt, const uint8_t *data, uint32_t caplen,
 			return PKT_TRUNCATED;
 		if (pkt_rd16(h + 8) == PKT_ARPHRD_NETLINK)
 			return PKT_NOT_IP;
-		return pkt_ethertype(&c, pkt_rd16(h), seg);
+		return pkt_ethertype(&x, &c, pkt_rd16(h), seg);
 #if PKT_DLT_LOOP != PKT_DLT_RAW_12
 	case PKT_DLT_RAW_12:
 #endif
 	case PKT_DLT_RAW_14:
 	case PKT_LINKTYPE_RAW:
-		return pkt_raw(&c, seg);
+		return pkt_raw(&x, &c, seg);
 	case PKT_DLT_IPV4:
-		return pkt_ipv4(&c, seg);
+		return pkt_ipv4(&x, &c, seg);
 	case PKT_DLT_IPV6:
-		return pkt_ipv6(&c, seg);
+		return pkt_ipv6(&x, &c, seg);
 	case DLT_NULL:
 	case PKT_DLT_LOOP:
-		return pkt_null(&c, seg);
+		return pkt_null(&x, &c, seg);
 	}
 	return PKT_UNSUPPORTED_LINK;
 }

@@ -3,6 +3,12 @@
  * Saved-capture reader: see source.h. Inputs are merged with a binary
  * min-heap on the timestamp of each input's pending frame; ties keep the
  * order of the inputs on the command line, like mergecap.
+ *
+ * Every input is read through a stream (stream.c: plain, gzip, zstd or
+ * xz, told apart by magic bytes). pcap files go to libpcap through a
+ * stdio cookie; pcapng files to our own reader (pcapng.c), which takes
+ * interfaces of any link type and snap length and reads the interface
+ * statistics. The filter is compiled once per link type met.
  */
 #include "capture/source.h"
 
@@ -11,16 +17,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "capture/pcapng_internal.h"
+#include "capture/stream_internal.h"
+
+/* Link types an input may hold, each with its compiled filter. */
+#define SRC_DLTS_MAX 16
+
+struct src_filter {
+	int dlt;
+	struct bpf_program prog;
+};
 
 struct src_input {
-	pcap_t *p;
+	pcap_t *p;			 /* a pcap file, through libpcap */
+	struct src_ng *ng;		 /* or a pcapng file */
+	const struct src_stream *stream; /* of either, borrowed */
 	const char *path;
-	struct bpf_program prog;
-	int has_prog;
-	int dlt;
-	uint64_t size;           /* bytes, 0 when unknown (a pipe) */
-	struct pcap_pkthdr *hdr; /* pending frame */
+	struct src_filter filters[SRC_DLTS_MAX];
+	size_t nfilters;
+	int dlt;		/* of the pending frame */
+	struct pcap_pkthdr hdr; /* pending frame */
 	const u_char *data;
 	uint64_t pending_ns;
 	uint64_t last_ns;
@@ -29,10 +46,11 @@ struct src_input {
 struct src_reader {
 	struct src_input *in;
 	size_t n;
-	size_t *heap;            /* indices of inputs with a pending frame */
+	size_t *heap; /* indices of inputs with a pending frame */
 	size_t nheap;
-	long consumed;           /* input whose frame was handed out last */
+	long consumed; /* input whose frame was handed out last */
 	struct src_stats stats;
+	const char *filter; /* borrowed */
 	char pending_err[FT_ERRBUF_SIZE];
 };
 
@@ -40,12 +58,17 @@ struct src_reader {
 static void set_err(char *err, const char *path, const char *msg)
 {
 	size_t n = strlen(path);
+	int len;
 
 	if (!strncmp(msg, path, n) && msg[n] == ':')
-		snprintf(err, FT_ERRBUF_SIZE, "%s", msg);
+		len = snprintf(err, FT_ERRBUF_SIZE, "%s", msg);
 	else
-		snprintf(err, FT_ERRBUF_SIZE, "%s: %s",
-			 strcmp(path, "-") ? path : "standard input", msg);
+		len = snprintf(err, FT_ERRBUF_SIZE, "%s: %s",
+			       strcmp(path, "-") ? path : "standard input",
+			       msg);
+	/* A cause cut by the buffer still reads as one: mark the cut. */
+	if (len >= FT_ERRBUF_SIZE)
+		memcpy(err + FT_ERRBUF_SIZE - 4, "...", 4);
 }
 
 static int heap_less(const struct src_reader *r, size_t a, size_t b)
@@ -91,57 +114,161 @@ static void heap_up(struct src_reader *r, size_t i)
  * Read the next frame of input i. Returns 1 (pending frame set), 0 at its
  * end, -EIO with err set.
  */
+static int input_dlt_filter(struct src_reader *r, struct src_input *in, int dlt,
+			    uint32_t snaplen, char *err);
+
 static int advance(struct src_reader *r, size_t i, char *err)
 {
 	struct src_input *in = &r->in[i];
-	int rc = pcap_next_ex(in->p, &in->hdr, &in->data);
+	int rc;
 
-	if (rc == 1) {
+	if (in->ng) {
+		struct src_ng_packet np;
+		char msg[FT_ERRBUF_SIZE];
+
+		rc = src_ng_next(in->ng, &np, msg);
+		if (rc < 0) {
+			set_err(err, in->path, msg);
+			return -EIO;
+		}
+		if (rc == 0)
+			return 0;
+		in->data = np.data;
+		in->hdr.caplen = np.caplen;
+		in->hdr.len = np.wirelen;
+		in->pending_ns = np.wall_ns;
+		if (np.dlt != in->dlt &&
+		    input_dlt_filter(r, in, np.dlt, np.snaplen, err))
+			return -EIO;
+		in->dlt = np.dlt;
+	} else {
+		struct pcap_pkthdr *hdr;
+
+		rc = pcap_next_ex(in->p, &hdr, &in->data);
+		if (rc == PCAP_ERROR_BREAK)
+			return 0;
+		if (rc != 1) {
+			const char *cause = src_stream_error(in->stream);
+
+			set_err(err, in->path,
+				cause[0] ? cause : pcap_geterr(in->p));
+			return -EIO;
+		}
+		in->hdr = *hdr;
 		/* Opened with nanosecond precision: tv_usec holds ns. */
-		in->pending_ns = (uint64_t)in->hdr->ts.tv_sec * 1000000000ULL +
-				 (uint64_t)in->hdr->ts.tv_usec;
-		if (in->pending_ns < in->last_ns)
-			r->stats.backwards++;
-		in->last_ns = in->pending_ns;
-		return 1;
+		in->pending_ns = (uint64_t)hdr->ts.tv_sec * 1000000000ULL +
+				 (uint64_t)hdr->ts.tv_usec;
 	}
-	if (rc == PCAP_ERROR_BREAK)
-		return 0;
-	set_err(err, in->path, pcap_geterr(in->p));
-	return -EIO;
+	if (in->pending_ns < in->last_ns)
+		r->stats.backwards++;
+	in->last_ns = in->pending_ns;
+	return 1;
 }
 
-static int open_one(struct src_input *in, const char *path,
-		    const char *filter, char *err)
+/* The compiled filter of in for link type dlt, or NULL when none. */
+static struct bpf_program *input_prog(struct src_input *in, int dlt)
 {
-	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	struct stat st;
+	for (size_t k = 0; k < in->nfilters; k++)
+		if (in->filters[k].dlt == dlt)
+			return &in->filters[k].prog;
+	return NULL;
+}
+
+/*
+ * Compile the filter for link type dlt of input in, once. Returns 0, or
+ * -EINVAL with err set (naming the file).
+ */
+static int input_dlt_filter(struct src_reader *r, struct src_input *in, int dlt,
+			    uint32_t snaplen, char *err)
+{
+	char msg[FT_ERRBUF_SIZE];
+	pcap_t *dead;
+	int rc = 0;
+
+	if (!r->filter || !*r->filter || input_prog(in, dlt))
+		return 0;
+	if (in->nfilters == SRC_DLTS_MAX) {
+		set_err(err, in->path, "too many link types to filter");
+		return -EINVAL;
+	}
+	dead = pcap_open_dead_with_tstamp_precision(
+		dlt, snaplen ? (int)(snaplen & 0x7fffffff) : 262144,
+		PCAP_TSTAMP_PRECISION_NANO);
+	if (!dead) {
+		set_err(err, in->path, "out of memory");
+		return -ENOMEM;
+	}
+	if (pcap_compile(dead, &in->filters[in->nfilters].prog, r->filter, 1,
+			 PCAP_NETMASK_UNKNOWN) < 0) {
+		if (snprintf(msg, sizeof(msg), "filter \"%s\": %s", r->filter,
+			     pcap_geterr(dead)) >= (int)sizeof(msg))
+			memcpy(msg + sizeof(msg) - 4, "...", 4);
+		set_err(err, in->path, msg);
+		rc = -EINVAL;
+	} else {
+		in->filters[in->nfilters++].dlt = dlt;
+	}
+	pcap_close(dead);
+	return rc;
+}
+
+static int open_one(struct src_reader *r, struct src_input *in,
+		    const char *path, char *err)
+{
+	char ebuf[PCAP_ERRBUF_SIZE > FT_ERRBUF_SIZE ? PCAP_ERRBUF_SIZE
+						    : FT_ERRBUF_SIZE] = "";
+	struct src_stream *s;
+	uint8_t magic[4];
+	uint32_t m = 0;
+	long k;
 	FILE *fp;
 
 	in->path = path;
-	in->p = pcap_open_offline_with_tstamp_precision(
-		path, PCAP_TSTAMP_PRECISION_NANO, ebuf);
-	if (!in->p) {
+	s = src_stream_open(path, ebuf);
+	if (!s) {
 		set_err(err, path, ebuf);
+		return -errno;
+	}
+	k = src_stream_read(s, magic, sizeof(magic));
+	if (k < 0) {
+		set_err(err, path, src_stream_error(s));
+		src_stream_free(s);
+		return -EIO;
+	}
+	src_stream_unread(s, magic, (size_t)k);
+	if (k == sizeof(magic))
+		memcpy(&m, magic, sizeof(m));
+	in->stream = s;
+	if (m == SRC_NG_MAGIC) {
+		in->ng = src_ng_open(s, ebuf);
+		if (!in->ng) {
+			set_err(err, path, ebuf);
+			return -EINVAL;
+		}
+		uint32_t snaplen;
+
+		/* The first link type now, so a bad filter fails the open. */
+		in->dlt = src_ng_first_link(in->ng, &snaplen);
+		return input_dlt_filter(r, in, in->dlt, snaplen, err);
+	}
+	fp = src_stream_fopen(s);
+	if (!fp) {
+		src_stream_free(s);
+		set_err(err, path, "out of memory");
+		return -ENOMEM;
+	}
+	in->p = pcap_fopen_offline_with_tstamp_precision(
+		fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (!in->p) {
+		const char *cause = src_stream_error(s);
+
+		set_err(err, path, cause[0] ? cause : ebuf);
+		fclose(fp);
 		return -EINVAL;
 	}
 	in->dlt = pcap_datalink(in->p);
-	fp = pcap_file(in->p);
-	if (fp && !fstat(fileno(fp), &st) && S_ISREG(st.st_mode))
-		in->size = (uint64_t)st.st_size;
-	if (filter && *filter) {
-		if (pcap_compile(in->p, &in->prog, filter, 1,
-				 PCAP_NETMASK_UNKNOWN) < 0) {
-			char msg[FT_ERRBUF_SIZE];
-
-			snprintf(msg, sizeof(msg), "filter \"%s\": %s", filter,
-				 pcap_geterr(in->p));
-			set_err(err, path, msg);
-			return -EINVAL;
-		}
-		in->has_prog = 1;
-	}
-	return 0;
+	return input_dlt_filter(r, in, in->dlt, (uint32_t)pcap_snapshot(in->p),
+				err);
 }
 
 struct src_reader *src_open_files(const char *const *paths, size_t n,
@@ -164,13 +291,14 @@ struct src_reader *src_open_files(const char *const *paths, size_t n,
 		goto nomem;
 	r->n = n;
 	r->consumed = -1;
+	r->filter = filter;
 	for (size_t i = 0; i < n; i++) {
 		if (!strcmp(paths[i], "-") && stdin_seen++) {
 			snprintf(err, FT_ERRBUF_SIZE,
 				 "standard input given twice");
 			goto out;
 		}
-		rc = open_one(&r->in[i], paths[i], filter, err);
+		rc = open_one(r, &r->in[i], paths[i], err);
 		if (rc)
 			goto out;
 	}
@@ -197,6 +325,7 @@ out:
 int src_next(struct src_reader *r, struct src_packet *pkt, char *err)
 {
 	for (;;) {
+		struct bpf_program *prog;
 		struct src_input *in;
 		size_t i;
 
@@ -227,14 +356,14 @@ int src_next(struct src_reader *r, struct src_packet *pkt, char *err)
 		in = &r->in[i];
 		r->consumed = (long)i;
 		r->stats.frames++;
-		if (in->has_prog &&
-		    !pcap_offline_filter(&in->prog, in->hdr, in->data)) {
+		prog = input_prog(in, in->dlt);
+		if (prog && !pcap_offline_filter(prog, &in->hdr, in->data)) {
 			r->stats.filtered++;
 			continue;
 		}
 		pkt->data = in->data;
-		pkt->caplen = in->hdr->caplen;
-		pkt->wirelen = in->hdr->len;
+		pkt->caplen = in->hdr.caplen;
+		pkt->wirelen = in->hdr.len;
 		pkt->wall_ns = in->pending_ns;
 		pkt->frame = r->stats.frames;
 		pkt->dlt = in->dlt;
@@ -248,16 +377,29 @@ double src_progress(const struct src_reader *r)
 	uint64_t total = 0, done = 0;
 
 	for (size_t i = 0; i < r->n; i++) {
-		FILE *fp = r->in[i].p ? pcap_file(r->in[i].p) : NULL;
-		long pos;
+		const struct src_stream *st = r->in[i].stream;
 
-		if (!r->in[i].size || !fp)
+		if (!st || !src_stream_size(st))
 			return -1;
-		pos = ftell(fp);
-		total += r->in[i].size;
-		done += pos > 0 ? (uint64_t)pos : 0;
+		total += src_stream_size(st);
+		done += src_stream_pos(st);
 	}
 	return total ? (double)done / (double)total : -1;
+}
+
+uint64_t src_capture_end_ns(const struct src_reader *r)
+{
+	uint64_t end = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t e = r->in[i].ng ? src_ng_end_ns(r->in[i].ng) : 0;
+
+		if (!e)
+			return 0;
+		if (e > end)
+			end = e;
+	}
+	return end;
 }
 
 const struct src_stats *src_get_stats(const struct src_reader *r)
@@ -270,10 +412,14 @@ void src_free(struct src_reader *r)
 	if (!r)
 		return;
 	for (size_t i = 0; r->in && i < r->n; i++) {
-		if (r->in[i].has_prog)
-			pcap_freecode(&r->in[i].prog);
-		if (r->in[i].p)
-			pcap_close(r->in[i].p);
+		struct src_input *in = &r->in[i];
+
+		for (size_t k = 0; k < in->nfilters; k++)
+			pcap_freecode(&in->filters[k].prog);
+		if (in->p)
+			pcap_close(in->p); /* closes the stream too */
+		else if (in->ng)
+			src_ng_free(in->ng);
 	}
 	free(r->in);
 	free(r->heap);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Packet sources on libpcap: saved captures (pcap and pcapng, nanosecond
- * timestamps kept, several files merged in timestamp order, "-" for
- * standard input) behind one iterator.
+ * Packet sources: saved captures (pcap through libpcap, pcapng through
+ * our own reader so that interfaces of several link types and snap
+ * lengths and the interface statistics are read; nanosecond timestamps
+ * kept, several files merged in timestamp order, "-" for standard input,
+ * gzip, zstd or xz compression recognised by its magic bytes) behind one
+ * iterator.
  *
  * A filter expression, as tcpdump takes it, is compiled for each input's
  * link type and applied in user space, so frame numbers still count every
@@ -22,9 +25,9 @@ struct src_packet {
 	uint32_t caplen;
 	uint32_t wirelen;
 	uint64_t wall_ns;
-	uint64_t frame;     /* 1-based, across the merged inputs */
-	int dlt;            /* link type of the input it came from */
-	unsigned input;     /* index of that input */
+	uint64_t frame; /* 1-based, across the merged inputs */
+	int dlt;	/* link type of the input it came from */
+	unsigned input; /* index of that input */
 };
 
 struct src_stats {
@@ -53,6 +56,16 @@ int src_next(struct src_reader *r, struct src_packet *pkt, char *err);
 /* Fraction of the input bytes read so far (0..1), or -1 when unknown. */
 double src_progress(const struct src_reader *r);
 
+/*
+ * The true end of the capture in ns since the epoch, as pcapng interface
+ * statistics state it (isb_endtime), the latest over the inputs; 0 when
+ * unknown (a pcap file, a pcapng file without statistics among the
+ * inputs). Meaningful once src_next() has returned 0: the statistics are
+ * written after the packets.
+ */
+uint64_t src_capture_end_ns(const struct src_reader *r);
+
+/* Counters so far (borrowed, valid until src_free()). */
 const struct src_stats *src_get_stats(const struct src_reader *r);
 
 /* Close every input; NULL is a no-op. */

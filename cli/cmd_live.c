@@ -772,6 +772,13 @@ int cmd_live(int argc, char **argv)
 	/* A socket still in CLOSE_WAIT has been there until the stop. */
 	if (ctx.pl.first_ns && ctx.stop_ns > ctx.pl.last_ns)
 		ctx.pl.last_ns = ctx.stop_ns;
+	{
+		uint64_t now = clock_ns(CLOCK_REALTIME);
+
+		pipeline_set_end(&ctx.pl, ctx.stop_ns && ctx.stop_ns < now
+						  ? ctx.stop_ns
+						  : now);
+	}
 	if (ev) {
 		pipeline_flush(&ctx.pl);
 		if (pipeline_evidence_finish(&ctx.pl, &pc, err)) {

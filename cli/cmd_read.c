@@ -271,6 +271,13 @@ int cmd_read(int argc, char **argv)
 	if (progress)
 		show_progress(src, pl.frames, t0, 1);
 	pl.filtered = src_get_stats(src)->filtered;
+	/* The true end: --capture-end, else what pcapng statistics say. */
+	if (o.capture_end == 1)
+		pipeline_set_end(&pl, o.capture_end_ns);
+	else if (o.capture_end == 2 && pl.first_ns)
+		pipeline_set_end(&pl, pl.first_ns + o.capture_end_ns);
+	else if (rc == 0 && src_capture_end_ns(src))
+		pipeline_set_end(&pl, src_capture_end_ns(src));
 	if (rc < 0) {
 		/* One line now; the report still covers what was read. */
 		fprintf(stderr, "fintrace read: %s\n", err);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analysis/teardown.h"
 
@@ -62,6 +63,7 @@ enum {
 	O_NETNS,
 	O_RINGBUF,
 	O_NO_SEED,
+	O_CAPTURE_END,
 };
 
 #define R (1u << OPTS_READ)
@@ -100,6 +102,7 @@ static const struct opt_def {
 	{"evidence-verdicts", required_argument, O_EVIDENCE_VERDICTS, R | L},
 	{"evidence-buffer", required_argument, O_EVIDENCE_BUFFER, R | L},
 	{"report", required_argument, O_REPORT, R | L | K},
+	{"capture-end", required_argument, O_CAPTURE_END, R},
 	{"help", no_argument, 'h', R | L | K},
 	{"version", no_argument, O_VERSION, R | L},
 	{"interface", required_argument, 'i', L},
@@ -220,6 +223,11 @@ static const char usage_read[] =
 	"                         memory for evidence from standard input\n"
 	"                         (256M; k, M, G; flows beyond are counted)\n"
 	"      --report FILE      also write a self-contained HTML report\n"
+	"      --capture-end TIME|+DUR\n"
+	"                         the capture ran until TIME (ISO 8601 UTC)\n"
+	"                         or DUR after the first packet (default:\n"
+	"                         pcapng statistics, else the last packet,\n"
+	"                         a lower bound for close-waits at the end)\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Durations: 500ms, 5s, 2m, 1h. Verdicts: clean, late-close,\n"
@@ -409,6 +417,38 @@ int opts_parse_range(const char *s, uint16_t *lo, uint16_t *hi)
 	return 0;
 }
 
+int opts_parse_time(const char *s, uint64_t *wall_ns)
+{
+	struct tm tm;
+	const char *p;
+	uint64_t frac = 0, scale = 1000000000ULL;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%d", &tm);
+	if (!p || (*p != 'T' && *p != ' '))
+		return -EINVAL;
+	p = strptime(p + 1, "%H:%M:%S", &tm);
+	if (!p)
+		return -EINVAL;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			}
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p)
+		return -EINVAL;
+	t = timegm(&tm);
+	if (t < 0)
+		return -EINVAL;
+	*wall_ns = (uint64_t)t * 1000000000ULL + frac;
+	return 0;
+}
+
 int opts_parse_format(const char *s, enum rpt_format *f)
 {
 	if (!strcmp(s, "text"))
@@ -587,6 +627,17 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 			break;
 		case O_REPORT:
 			o->report_file = optarg;
+			break;
+		case O_CAPTURE_END:
+			o->capture_end = optarg[0] == '+' ? 2 : 1;
+			if (o->capture_end == 2
+				    ? opts_parse_duration(optarg + 1,
+							  &o->capture_end_ns)
+				    : opts_parse_time(optarg,
+						      &o->capture_end_ns))
+				BAD("--capture-end: \"%s\" is not a time "
+				    "(2024-05-01T12:00:00Z) or +DURATION",
+				    optarg);
 			break;
 		case O_PORT:
 			if (opts_parse_uint(optarg, 1, 65535, 0, &v))

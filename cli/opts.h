@@ -36,7 +36,11 @@ struct ft_opts {
 	unsigned evidence_verdicts; /* bit per td_verdict */
 	uint64_t evidence_buffer;   /* bytes buffered from a pipe, at most */
 	const char *report_file;    /* --report FILE.html, or NULL */
-	int progress;		    /* -1 auto (a terminal), 0 off, 1 on */
+	/* --capture-end: 0 not given, 1 at capture_end_ns (ns since the
+	 * epoch), 2 capture_end_ns after the first packet */
+	int capture_end;
+	uint64_t capture_end_ns;
+	int progress;             /* -1 auto (a terminal), 0 off, 1 on */
 	int help;
 	int version;
 	/* live */
@@ -97,6 +101,13 @@ int opts_parse_uint(const char *s, uint64_t lo, uint64_t hi, int suffix,
  * MiB. Returns 0 or -EINVAL.
  */
 int opts_parse_size(const char *s, uint64_t *bytes);
+
+/*
+ * Parse an ISO 8601 UTC time, "2024-05-01T12:00:00Z" (fraction of a
+ * second and the Z optional; a space for the T), into ns since the epoch.
+ * Returns 0 or -EINVAL.
+ */
+int opts_parse_time(const char *s, uint64_t *wall_ns);
 
 /* Parse "text", "json" or "csv". Returns 0 or -EINVAL. */
 int opts_parse_format(const char *s, enum rpt_format *f);

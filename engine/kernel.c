@@ -52,6 +52,8 @@ struct krep *krep_new(const struct krep_config *c, FILE *out)
 		return NULL;
 	}
 	rpt_set_origin(k->rpt, c->start_ns + c->wall_off);
+	/* tracing stops at a known moment: close-waits up to it are exact */
+	rpt_set_end_known(k->rpt, 1);
 	return k;
 }
 

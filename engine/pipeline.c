@@ -173,9 +173,22 @@ int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
 	return 0;
 }
 
+void pipeline_set_end(struct pipeline *pl, uint64_t end_ns)
+{
+	pl->end_ns = end_ns;
+	rpt_set_end_known(pl->rpt, 1);
+}
+
+/* The end of the observation: the true end when known and later. */
+static uint64_t pl_end(const struct pipeline *pl)
+{
+	return pl->first_ns && pl->end_ns > pl->last_ns ? pl->end_ns
+							: pl->last_ns;
+}
+
 void pipeline_flush(struct pipeline *pl)
 {
-	flow_table_flush(pl->flows, pl->last_ns);
+	flow_table_flush(pl->flows, pl_end(pl));
 }
 
 int pipeline_evidence_finish(struct pipeline *pl,
@@ -227,7 +240,7 @@ int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 	struct rpt_facts facts;
 	int rc;
 
-	flow_table_flush(pl->flows, pl->last_ns);
+	flow_table_flush(pl->flows, pl_end(pl));
 	for (int s = 1; s < PKT__COUNT; s++)
 		skipped[n++] =
 			(struct rpt_counter){pkt_status_name(s), pl->status[s]};
@@ -236,7 +249,7 @@ int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 	facts.inputs = inputs;
 	facts.ninputs = ninputs;
 	facts.first_ns = pl->first_ns;
-	facts.last_ns = pl->last_ns;
+	facts.last_ns = pl_end(pl);
 	facts.packets = pl->frames + pl->filtered;
 	facts.tcp_segments = pl->status[PKT_OK];
 	facts.skipped = skipped;

@@ -46,8 +46,9 @@ struct pipeline {
 	uint64_t snapped;
 	uint64_t first_ns;
 	uint64_t last_ns;
-	uint64_t filtered; /* set by the caller */
-	uint64_t drops;	   /* set by the caller (live) */
+	uint64_t end_ns;             /* true end (pipeline_set_end), or 0 */
+	uint64_t filtered;           /* set by the caller */
+	uint64_t drops;              /* set by the caller (live) */
 	unsigned fail_on;
 	int tw_nomem; /* the TIME_WAIT tracker ran out */
 	/* borrowed */
@@ -101,7 +102,15 @@ int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
 int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 		    size_t ninputs, const char *error);
 
-/* Finalise every flow now, as of the last frame (end of input). */
+/*
+ * The observation's true end is end_ns (pcapng statistics,
+ * --capture-end, live mode stopping): flows still open are finalised as
+ * of it (or of the last frame, if later) and close-waits running to the
+ * end are exact, not lower bounds. Call before pipeline_flush().
+ */
+void pipeline_set_end(struct pipeline *pl, uint64_t end_ns);
+
+/* Finalise every flow now, as of the end (the last frame by default). */
 void pipeline_flush(struct pipeline *pl);
 
 /*

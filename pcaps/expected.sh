@@ -15,8 +15,16 @@
 # + 1, modulo 2^32) until its first FIN or RST; for a passive side that
 # never closed, until the capture's last frame (of any protocol).
 # close_wait is printed in seconds, truncated to microseconds.
+# A pcapng file's interface statistics (isb_endtime; a little-endian file,
+# as recorded here) extend "the capture's last frame" to the true end;
+# dumpcap 4.0 writes that time in microseconds whatever the interface's
+# resolution, so the reading that is not before the last frame counts.
+# With FTREC_INNER=1 the innermost IP header of each frame is read (a
+# tunnel's inner packet) instead of the outermost.
 # A SYN (without ACK) on the 4-tuple of a flow that already ended (RST,
-# or both FINs) starts a new flow.
+# or both FINs) starts a new flow. A flow whose packets all come from one
+# side, which ACKs the other, was seen one way only: open, or reset when
+# that side sent a RST, with no active closer.
 set -euo pipefail
 
 if (($# < 1)) || [[ ! -r $1 ]]; then
@@ -31,10 +39,63 @@ fields=(-e frame.number -e frame.time_epoch -e ip.src -e ip.dst
 	-e ipv6.src -e ipv6.dst -e tcp.srcport -e tcp.dstport -e tcp.flags
 	-e tcp.seq_raw -e tcp.ack_raw -e tcp.len)
 
+# isb_end CAPTURE: the latest isb_endtime as "sec.fraction", or nothing.
+isb_end() {
+	od -An -v -tu4 -w4 "$1" | awk '
+	{ w[NR] = $1 }
+	END {
+		if (w[1] != 168627466)		# 0x0a0d0d0a: not pcapng
+			exit
+		i = 1; nif = 0
+		while (i + 1 <= NR && w[i + 1] >= 12) {
+			type = w[i]; len = w[i + 1] / 4
+			if (type == 168627466)
+				nif = 0
+			if (type == 1) {		# IDB: if_tsresol
+				res[nif] = 6
+				for (j = i + 4; j < i + len - 1; ) {
+					code = w[j] % 65536
+					olen = int(w[j] / 65536)
+					if (code == 0)
+						break
+					if (code == 9)
+						res[nif] = w[j + 1] % 256
+					j += 1 + int((olen + 3) / 4)
+				}
+				nif++
+			}
+			if (type == 5) {		# ISB: isb_endtime
+				for (j = i + 5; j < i + len - 1; ) {
+					code = w[j] % 65536
+					olen = int(w[j] / 65536)
+					if (code == 0)
+						break
+					if (code == 3) {
+						r = res[w[i + 2]]
+						t = w[j + 1] * 4294967296 + w[j + 2]
+						out = sprintf("%d.%0" r "d %d.%06d",
+							      int(t / 10 ^ r),
+							      t % 10 ^ r,
+							      int(t / 1e6), t % 1e6)
+					}
+					j += 1 + int((olen + 3) / 4)
+				}
+			}
+			i += len
+		}
+		if (out != "")
+			print out
+	}'
+}
+
+occurrence=f
+[[ ${FTREC_INNER:-0} == 1 ]] && occurrence=l
+
 tshark -n -r "$cap" -o tcp.desegment_tcp_streams:FALSE \
 	-o tcp.analyze_sequence_numbers:FALSE -T fields -E separator=/t \
-	-E occurrence=f "${fields[@]}" 2>/dev/null |
-	awk -F '\t' -v cap="$(basename "$cap")" -v desc="$desc" '
+	-E occurrence=$occurrence "${fields[@]}" 2>/dev/null |
+	awk -F '\t' -v cap="$(basename "$cap")" -v desc="$desc" \
+	-v isb_end="$(isb_end "$cap")" '
 function hexval(s,    i, v, d) {
 	s = tolower(s)
 	sub(/^0x/, "", s)
@@ -111,11 +172,17 @@ function ended(f) {
 	}
 	s = (src == ep[f, 1]) ? 1 : 2
 	o = 3 - s
+	npk[f, s]++
+	if (ack)
+		sawack[f, s] = 1
 
 	if (syn && !ack && client[f] == 0)
 		client[f] = s
-	if (syn && ack)
+	if (syn && ack) {
 		synack[f] = 1
+		if (client[f] == 0)
+			client[f] = o	# roles from the SYN-ACK
+	}
 	# The ACK field first: a FIN+ACK that covers the peer FIN acks it.
 	if (ack && fin_t[f, o] != "" && ack_t[f, o] == "" &&
 	    seq_ge(an, fin_end[f, o]))
@@ -137,6 +204,12 @@ function ended(f) {
 	}
 }
 END {
+	n = split(isb_end, cand, " ")
+	for (k = 1; k <= n; k++)
+		if (rel_ns(cand[k]) >= last) {
+			last = rel_ns(cand[k])
+			break
+		}
 	print "# " cap ": expected verdict per TCP flow, derived from the"
 	print "# capture by pcaps/expected.sh (tshark fields + awk), not by"
 	print "# fintrace. Linger threshold 5 s; close_wait in seconds."
@@ -154,7 +227,13 @@ END {
 		a = (first_fin[f] == "") ? 0 : first_fin[f]
 		r = (first_rst[f] == "") ? 0 : first_rst[f]
 		cw = "-"
-		if (roles == "syn" && !synack[f] && rst_t[f, sv] != "") {
+		if ((npk[f, 1] == 0 && sawack[f, 2]) ||
+		    (npk[f, 2] == 0 && sawack[f, 1])) {
+			# seen one way only: nothing about the unseen side,
+			# nor which FIN came first
+			verdict = (r != 0) ? "reset" : "open"
+			a = 0
+		} else if (roles == "syn" && !synack[f] && rst_t[f, sv] != "") {
 			verdict = "refused"
 			a = 0
 		} else if (a == 0) {

@@ -132,7 +132,10 @@ static inline int helper_analyse_until(const char *path, struct got *g,
 			last = p.wall_ns;
 		flow_table_add(t, &seg);
 	}
+	/* The true end: pcapng interface statistics, or end_ns if later. */
 	g->last_ns = last;
+	if (src_capture_end_ns(src) > last)
+		last = src_capture_end_ns(src);
 	flow_table_flush(t, last > end_ns ? last : end_ns);
 	flow_table_free(t);
 	src_free(src);
@@ -155,9 +158,9 @@ static inline void helper_got_free(struct got *g)
 /* The capture next to NAME.expected: NAME.pcap or NAME.pcapng. */
 static inline int helper_capture_of(const char *name, char *buf, size_t n)
 {
-	static const char *const ext[] = {".pcap", ".pcapng"};
+	static const char *const ext[] = {".pcap", ".pcapng", ".pcap.gz"};
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		FILE *f;
 
 		snprintf(buf, n, "%s/%s%s", PCAP_DIR, name, ext[i]);

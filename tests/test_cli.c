@@ -24,7 +24,8 @@ static const char flow_keys[] =
 	"\"in_close_wait_at_end\",\"fin_wait\",\"client_fin_offset\","
 	"\"server_fin_offset\",\"client_rst_offset\",\"server_rst_offset\","
 	"\"packets\",\"fins\",\"rsts\",\"client_bytes\",\"server_bytes\","
-	"\"first_frame\",\"last_frame\",\"end_reason\",\"lossy\",\"filter\"]";
+	"\"first_frame\",\"last_frame\",\"end_reason\",\"lossy\",\"filter\","
+	"\"close_wait_at_least\",\"tunnel\",\"one_way\"]";
 
 static const char service_keys[] =
 	"[\"type\",\"side\",\"service\",\"flows\",\"verdicts\","
@@ -37,7 +38,8 @@ static const char summary_keys[] =
 	"[\"type\",\"version\",\"mode\",\"inputs\",\"linger\",\"start\","
 	"\"end\",\"duration\",\"packets\",\"tcp_segments\",\"snapped\","
 	"\"drops\",\"skipped\",\"flows\",\"verdicts\",\"peak_tracked\","
-	"\"evicted\",\"reused\",\"idle_expired\",\"lossy_flows\",\"headline\",\"error\"]";
+	"\"evicted\",\"reused\",\"idle_expired\",\"lossy_flows\","
+	"\"one_way_flows\",\"headline\",\"error\"]";
 
 Test(cli, json_lines_parse_with_documented_fields)
 {

@@ -1269,3 +1269,318 @@ Test(decode, mutated_frames)
 	cr_assert_gt(seen[PKT_TRUNCATED], 0);
 	cr_assert_gt(seen[PKT_MALFORMED], 0);
 }
+
+/* ---- tunnels: an inner TCP/IP packet (fr_build on raw IP) wrapped ---- */
+
+#include "analysis/flow.h"
+
+static const uint8_t outer_src[4] = {10, 0, 0, 1};
+static const uint8_t outer_dst[4] = {10, 0, 0, 2};
+
+static void put_eth(struct frame *f, uint16_t type)
+{
+	put_fill(f, 0x02, 12);
+	put16(f, type);
+}
+
+/* An outer IPv4 header for len bytes of payload of protocol proto. */
+static void put_ip4(struct frame *f, uint8_t proto, uint32_t len)
+{
+	put8(f, 0x45);
+	put8(f, 0);
+	put16(f, (uint16_t)(20 + len));
+	put32(f, 0);
+	put8(f, 64);
+	put8(f, proto);
+	put16(f, 0);
+	put_bytes(f, outer_src, 4);
+	put_bytes(f, outer_dst, 4);
+}
+
+static void put_udp(struct frame *f, uint16_t dport, uint32_t len)
+{
+	put16(f, 40000);
+	put16(f, dport);
+	put16(f, (uint16_t)(8 + len));
+	put16(f, 0);
+}
+
+/* The inner segment (IPv4 or IPv6 TCP) as raw IP bytes, and its spec. */
+static struct fspec inner(struct frame *in, int family)
+{
+	struct fspec s = fr_spec(family);
+
+	fr_build(in, T_DLT_RAW_12, &s);
+	return s;
+}
+
+/* Decode f on Ethernet; expect PKT_OK, the inner fields, and the
+ * tunnel's text form. */
+static void expect_tunnel(const struct frame *f, const struct fspec *s,
+			  const char *tunnel)
+{
+	struct flow_seg g;
+	enum pkt_status st = decode(DLT_EN10MB, f, &g);
+	char buf[64];
+
+	cr_assert_eq(st, PKT_OK, "got %s", pkt_status_name(st));
+	cr_assert_eq(g.family, s->family);
+	cr_assert_eq(g.sport, s->sport);
+	cr_assert_eq(g.dport, s->dport);
+	cr_assert_eq(g.seq, s->seq);
+	cr_assert_eq(g.payload_len, s->payload_len);
+	cr_assert_not(g.snapped);
+	cr_assert_str_eq(flow_tunnel_format(&g.tunnel, buf, sizeof(buf)),
+			 tunnel);
+	/* Every shorter capture decodes without overreading. */
+	for (uint32_t n = 0; n < f->len; n++)
+		decode_cut(DLT_EN10MB, f, n, &g);
+}
+
+static void vxlan_frame(struct frame *f, uint32_t vni, int family,
+			struct fspec *s)
+{
+	struct frame in;
+
+	*s = inner(&in, family);
+	memset(f, 0, sizeof(*f));
+	put_eth(f, 0x0800);
+	put_ip4(f, T_PROTO_UDP, 8 + 8 + 14 + in.len);
+	put_udp(f, 4789, 8 + 14 + in.len);
+	put32(f, 0x08000000u);
+	put32(f, vni << 8);
+	put_eth(f, family == SEG_IPV4 ? 0x0800 : 0x86dd);
+	put_bytes(f, in.b, in.len);
+}
+
+Test(decode, vxlan)
+{
+	struct frame f;
+	struct fspec s;
+
+	vxlan_frame(&f, 42, SEG_IPV4, &s);
+	expect_tunnel(&f, &s, "vxlan:42");
+	vxlan_frame(&f, 0xffffff, SEG_IPV6, &s);
+	expect_tunnel(&f, &s, "vxlan:16777215");
+}
+
+Test(decode, geneve_with_options)
+{
+	struct frame f, in;
+	struct fspec s = inner(&in, SEG_IPV4);
+
+	memset(&f, 0, sizeof(f));
+	put_eth(&f, 0x0800);
+	put_ip4(&f, T_PROTO_UDP, 8 + 16 + 14 + in.len);
+	put_udp(&f, 6081, 16 + 14 + in.len);
+	put8(&f, 0x02); /* version 0, 2 words of options */
+	put8(&f, 0);
+	put16(&f, 0x6558);
+	put32(&f, 7u << 8);
+	put_fill(&f, 0xee, 8);
+	put_eth(&f, 0x0800);
+	put_bytes(&f, in.b, in.len);
+	expect_tunnel(&f, &s, "geneve:7");
+}
+
+/* GRE with the flags given; key and seq written when their bit is set. */
+static void gre_frame(struct frame *f, uint16_t flags, uint16_t proto,
+		      const uint8_t *body, uint32_t len)
+{
+	uint32_t hl = 4 + (flags & 0x8000 ? 4 : 0) + (flags & 0x2000 ? 4 : 0) +
+		      (flags & 0x1000 ? 4 : 0);
+
+	memset(f, 0, sizeof(*f));
+	put_eth(f, 0x0800);
+	put_ip4(f, 47, hl + len);
+	put16(f, flags);
+	put16(f, proto);
+	if (flags & 0x8000)
+		put32(f, 0);
+	if (flags & 0x2000)
+		put32(f, 10);
+	if (flags & 0x1000)
+		put32(f, 99);
+	put_bytes(f, body, len);
+}
+
+Test(decode, gre_key_seq_and_plain)
+{
+	struct frame f, in;
+	struct fspec s = inner(&in, SEG_IPV4);
+
+	gre_frame(&f, 0xb000, 0x0800, in.b, in.len); /* C, K, S */
+	expect_tunnel(&f, &s, "gre:10");
+	gre_frame(&f, 0x0000, 0x0800, in.b, in.len);
+	expect_tunnel(&f, &s, "gre:10.0.0.1>10.0.0.2");
+	s = inner(&in, SEG_IPV6);
+	gre_frame(&f, 0x0000, 0x86dd, in.b, in.len);
+	expect_tunnel(&f, &s, "gre:10.0.0.1>10.0.0.2");
+}
+
+Test(decode, gre_bridged_ethernet_and_erspan)
+{
+	struct frame f, in, body;
+	struct fspec s = inner(&in, SEG_IPV4);
+
+	memset(&body, 0, sizeof(body));
+	put_eth(&body, 0x0800);
+	put_bytes(&body, in.b, in.len);
+	gre_frame(&f, 0x2000, 0x6558, body.b, body.len);
+	expect_tunnel(&f, &s, "gre:10");
+	/* ERSPAN type I: no sequence, no ERSPAN header */
+	gre_frame(&f, 0x0000, 0x88be, body.b, body.len);
+	expect_tunnel(&f, &s, "gre:10.0.0.1>10.0.0.2");
+
+	/* type II: version 1, session 5 */
+	memset(&body, 0, sizeof(body));
+	put16(&body, 0x1000 | 100);
+	put16(&body, 5);
+	put32(&body, 0);
+	put_eth(&body, 0x0800);
+	put_bytes(&body, in.b, in.len);
+	gre_frame(&f, 0x1000, 0x88be, body.b, body.len);
+	expect_tunnel(&f, &s, "erspan:5");
+
+	/* type III: version 2, session 9, with the optional subheader */
+	memset(&body, 0, sizeof(body));
+	put16(&body, 0x2000);
+	put16(&body, 9);
+	put32(&body, 0x12345678u); /* timestamp */
+	put16(&body, 0);	   /* SGT */
+	put16(&body, 0x0001);	   /* P=0 FT=0 HW=0 D=0 Gra=0 O=1 */
+	put_fill(&body, 0xcc, 8);
+	put_eth(&body, 0x0800);
+	put_bytes(&body, in.b, in.len);
+	gre_frame(&f, 0x1000, 0x22eb, body.b, body.len);
+	expect_tunnel(&f, &s, "erspan:9");
+}
+
+Test(decode, ip_in_ip)
+{
+	struct frame f, in;
+	struct fspec s = inner(&in, SEG_IPV4);
+
+	memset(&f, 0, sizeof(f));
+	put_eth(&f, 0x0800);
+	put_ip4(&f, 4, in.len);
+	put_bytes(&f, in.b, in.len);
+	expect_tunnel(&f, &s, "ipip:10.0.0.1>10.0.0.2");
+
+	s = inner(&in, SEG_IPV6);
+	memset(&f, 0, sizeof(f));
+	put_eth(&f, 0x0800);
+	put_ip4(&f, 41, in.len);
+	put_bytes(&f, in.b, in.len);
+	expect_tunnel(&f, &s, "ip6ip:10.0.0.1>10.0.0.2");
+}
+
+Test(decode, mpls_label_stack)
+{
+	struct frame f, in;
+
+	for (int fam = 0; fam < 2; fam++) {
+		struct fspec s = inner(&in, fam ? SEG_IPV6 : SEG_IPV4);
+
+		memset(&f, 0, sizeof(f));
+		put_eth(&f, fam ? 0x8848 : 0x8847);
+		put32(&f, 100u << 12 | 64);	     /* transport label */
+		put32(&f, 200u << 12 | 1 << 8 | 64); /* VPN label, bottom */
+		put_bytes(&f, in.b, in.len);
+		expect_tunnel(&f, &s, "mpls:200");
+	}
+	/* A stack that never ends is malformed, not an overread. */
+	{
+		struct flow_seg g;
+
+		memset(&f, 0, sizeof(f));
+		put_eth(&f, 0x8847);
+		for (int i = 0; i < 20; i++)
+			put32(&f, 100u << 12);
+		cr_assert_eq(decode(DLT_EN10MB, &f, &g), PKT_MALFORMED);
+	}
+}
+
+Test(decode, pppoe_session)
+{
+	struct frame f, in;
+
+	for (int fam = 0; fam < 2; fam++) {
+		struct fspec s = inner(&in, fam ? SEG_IPV6 : SEG_IPV4);
+
+		memset(&f, 0, sizeof(f));
+		put_eth(&f, 0x8864);
+		put8(&f, 0x11);
+		put8(&f, 0);
+		put16(&f, 0x1234);
+		put16(&f, (uint16_t)(2 + in.len));
+		put16(&f, fam ? 0x0057 : 0x0021);
+		put_bytes(&f, in.b, in.len);
+		expect_tunnel(&f, &s, "pppoe:4660");
+	}
+}
+
+/* VXLAN in GRE in MPLS: the innermost tunnel names the flow. */
+Test(decode, nested_tunnels_and_depth_bound)
+{
+	struct frame vx, f, g;
+	struct fspec s;
+	struct flow_seg seg;
+
+	vxlan_frame(&vx, 42, SEG_IPV4, &s);
+	gre_frame(&g, 0x2000, 0x6558, vx.b, vx.len);
+	memset(&f, 0, sizeof(f));
+	put_eth(&f, 0x8847);
+	put32(&f, 300u << 12 | 1 << 8);
+	put_bytes(&f, g.b + 14, g.len - 14);
+	expect_tunnel(&f, &s, "vxlan:42");
+
+	/* IPv4 in IPv4 nine deep: past the bound. */
+	memset(&f, 0, sizeof(f));
+	put_eth(&f, 0x0800);
+	{
+		struct frame in;
+
+		s = inner(&in, SEG_IPV4);
+		for (int i = 0; i < 9; i++)
+			put_ip4(&f, 4, (uint32_t)(9 - i) * 20 + in.len);
+		put_bytes(&f, in.b, in.len);
+	}
+	cr_assert_eq(decode(DLT_EN10MB, &f, &seg), PKT_MALFORMED);
+}
+
+/* Two tenants with the same inner 4-tuple are two flows. */
+Test(decode, tunnel_keeps_tenants_apart)
+{
+	struct frame f;
+	struct fspec s;
+	struct flow_seg a, b;
+	struct flow_key ka, kb;
+
+	vxlan_frame(&f, 1, SEG_IPV4, &s);
+	cr_assert_eq(decode(DLT_EN10MB, &f, &a), PKT_OK);
+	vxlan_frame(&f, 2, SEG_IPV4, &s);
+	cr_assert_eq(decode(DLT_EN10MB, &f, &b), PKT_OK);
+	flow_key_from_seg(&a, &ka);
+	flow_key_from_seg(&b, &kb);
+	cr_assert_neq(memcmp(&ka, &kb, sizeof(ka)), 0);
+	b.tunnel = a.tunnel;
+	flow_key_from_seg(&b, &kb);
+	cr_assert_eq(memcmp(&ka, &kb, sizeof(ka)), 0);
+}
+
+/* UDP to other ports stays not-tcp; a plain segment has no tunnel. */
+Test(decode, no_tunnel_is_zero)
+{
+	struct frame f;
+	struct fspec s = fr_spec(SEG_IPV4);
+	struct flow_seg g;
+	static const struct flow_tunnel zero;
+
+	fr_build(&f, DLT_EN10MB, &s);
+	cr_assert_eq(decode(DLT_EN10MB, &f, &g), PKT_OK);
+	cr_assert_eq(memcmp(&g.tunnel, &zero, sizeof(zero)), 0);
+	s.proto = T_PROTO_UDP;
+	fr_build(&f, DLT_EN10MB, &s);
+	cr_assert_eq(decode(DLT_EN10MB, &f, &g), PKT_NOT_TCP);
+}

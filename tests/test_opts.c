@@ -173,3 +173,31 @@ Test(opts, repeated_calls_start_fresh)
 	cr_assert_not(o.list_open);
 	cr_assert_str_eq(o.args[0], "y");
 }
+
+Test(opts, capture_end_time_or_duration)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+	uint64_t ns;
+
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "a.pcap",
+			   "--capture-end", "2024-05-01T12:00:00.25Z"),
+		     0, "%s", err);
+	cr_assert_eq(o.capture_end, 1);
+	cr_assert_eq(o.capture_end_ns, 1714564800ULL * SEC + SEC / 4);
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "a.pcap",
+			   "--capture-end", "+10m"),
+		     0, "%s", err);
+	cr_assert_eq(o.capture_end, 2);
+	cr_assert_eq(o.capture_end_ns, 600 * SEC);
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "a.pcap",
+			    "--capture-end", "yesterday"),
+		      0);
+	cr_assert(strstr(err, "--capture-end"), "%s", err);
+	cr_assert_eq(opts_parse_time("2024-05-01 12:00:00", &ns), 0);
+	cr_assert_eq(ns, 1714564800ULL * SEC);
+	cr_assert_neq(opts_parse_time("2024-05-01T12:00:00+02", &ns), 0);
+	cr_assert_neq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo",
+			    "--capture-end", "+1m"),
+		      0);
+}

@@ -19,7 +19,11 @@ static const char *const required[] = {
 	"simultaneous-close", "refused",            "fin-unacked",
 	"ipv6-leak",          "vlan",               "cooked-any",
 	"cooked-any-v1",      "midstream",          "pcapng-leak",
-	"demo-print-server",
+	"demo-print-server",  "isb-end",            "vxlan-leak",
+	"multi-iface",        "gzip-leak",          "mpls-leak",
+	"gre-key-leak",       "gre-teb-leak",       "erspan2-leak",
+	"erspan3-leak",       "ipip-leak",          "pppoe-leak",
+	"geneve-leak",
 };
 
 Test(scenarios, every_required_capture_exists)

@@ -571,3 +571,83 @@ Test(teardown, names_round_trip)
 	cr_assert_str_eq(td_signature_name(TD_SIG_LATE_FIN_RST),
 			 "late-fin-answered-by-rst");
 }
+
+/*
+ * Seen one way: only the client's segments (a capture filter, asymmetric
+ * routing). Its ACKs acknowledge the server's SYN-ACK and data, so the
+ * server was there: its FIN left apparently unACKed is no "fin-unacked",
+ * and nothing about the server is told.
+ */
+Test(teardown, one_way_client_only_is_not_fin_unacked)
+{
+	struct conv cv;
+	struct td_result r;
+
+	conv_init(&cv, 1000, 5000);
+	send_at(&cv, C, SEG_SYN, 0, 0);
+	cv.nxt[S] += 1; /* the server's SYN-ACK, not captured */
+	send_at(&cv, C, SEG_ACK, 0, 2);
+	send_at(&cv, C, SEG_ACK | SEG_PSH, 100, 3);
+	cv.nxt[S] += 200; /* its reply, not captured */
+	send_at(&cv, C, SEG_ACK, 0, 5);
+	send_at(&cv, C, SEG_FIN | SEG_ACK, 0, 10);
+	send_at(&cv, C, SEG_FIN | SEG_ACK, 0, 300);
+	r = verdict_at(&cv, 20000);
+	cr_assert(r.one_way);
+	cr_assert_eq(r.verdict, VD_OPEN, "%s", vd_name(r.verdict));
+	cr_assert_eq(r.active, -1);
+	cr_assert_not(r.has_close_wait);
+	cr_assert_not(r.in_close_wait_at_end);
+}
+
+/* Only the server's segments: it ACKs a FIN never seen and stays
+ * silent. Not a leak we can time: open, one way. */
+Test(teardown, one_way_server_only_has_no_close_wait)
+{
+	struct conv cv;
+	struct td_result r;
+
+	conv_init(&cv, 1000, 5000);
+	cv.nxt[C] += 1;
+	send_at(&cv, S, SEG_SYN | SEG_ACK, 0, 1);
+	cv.nxt[C] += 100;
+	send_at(&cv, S, SEG_ACK, 0, 4);
+	cv.nxt[C] += 1; /* the client's FIN */
+	send_at(&cv, S, SEG_ACK, 0, 11);
+	r = verdict_at(&cv, 20000);
+	cr_assert(r.one_way);
+	cr_assert_eq(r.verdict, VD_OPEN);
+	cr_assert_eq(cv.f.client, C, "roles from the SYN-ACK");
+	cr_assert_not(cv.f.roles_inferred);
+}
+
+/* The seen side's own RST is seen: reset, still one way. */
+Test(teardown, one_way_rst_of_the_seen_side)
+{
+	struct conv cv;
+	struct td_result r;
+
+	conv_init(&cv, 1000, 5000);
+	send_at(&cv, C, SEG_SYN, 0, 0);
+	cv.nxt[S] += 1;
+	send_at(&cv, C, SEG_ACK, 0, 2);
+	send_at(&cv, C, SEG_RST | SEG_ACK, 0, 50);
+	r = verdict_at(&cv, 100);
+	cr_assert(r.one_way);
+	cr_assert_eq(r.verdict, VD_RESET);
+	cr_assert_eq(r.reset_by, C);
+}
+
+/* A SYN nobody answered is not "one way": nothing proves a peer. */
+Test(teardown, unanswered_syn_is_not_one_way)
+{
+	struct conv cv;
+	struct td_result r;
+
+	conv_init(&cv, 1000, 5000);
+	send_at(&cv, C, SEG_SYN, 0, 0);
+	send_at(&cv, C, SEG_SYN, 0, 1000);
+	r = verdict_at(&cv, 3000);
+	cr_assert_not(r.one_way);
+	cr_assert_eq(r.verdict, VD_OPEN);
+}

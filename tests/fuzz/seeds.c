@@ -4,9 +4,13 @@
  * harnesses into OUT_DIR/{decode,capture,tracker}.
  *
  *  decode   the first frames of every scenario capture (one seed per
- *           frame, prefixed with the harness's link-type byte), and a
- *           TCP segment built for every link type, IPv4 and IPv6;
- *  capture  every scenario capture (the large ones cut to 16 KiB, which
+ *           frame, prefixed with the harness's link-type byte; the
+ *           tunnel captures seed every encapsulation: MPLS, PPPoE, GRE
+ *           with a key, bridged, ERSPAN II and III, IP in IP, VXLAN,
+ *           Geneve), and a TCP segment built for every link type, IPv4
+ *           and IPv6;
+ *  capture  every scenario capture, gzip-compressed ones too (the large
+ *           ones cut to 16 KiB, which
  *           also seeds the truncation path), two captures joined for the
  *           merge, and small hand-built pcap and pcapng files (ns
  *           timestamps, swapped byte order, an unknown block type, two
@@ -490,7 +494,8 @@ int main(int argc, char **argv)
 		size_t len = strlen(d);
 
 		if ((len > 5 && !strcmp(d + len - 5, ".pcap")) ||
-		    (len > 7 && !strcmp(d + len - 7, ".pcapng")))
+		    (len > 7 && !strcmp(d + len - 7, ".pcapng")) ||
+		    (len > 8 && !strcmp(d + len - 8, ".pcap.gz")))
 			from_capture(argv[1], d);
 		free(ents[i]);
 	}

@@ -1,0 +1,2 @@
+# Empty dependencies file for ftgen.
+# This may be replaced when dependencies are built.

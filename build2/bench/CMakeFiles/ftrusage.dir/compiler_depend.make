@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for ftrusage.
+# This may be replaced when dependencies are built.

@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for ft_bpf.
+# This may be replaced when dependencies are built.

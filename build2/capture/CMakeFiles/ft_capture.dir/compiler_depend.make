@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for ft_capture.
+# This may be replaced when dependencies are built.

@@ -1,0 +1,24 @@
+
+# Consider dependencies only in project.
+set(CMAKE_DEPENDS_IN_PROJECT_ONLY OFF)
+
+# The set of languages for which implicit dependencies are needed:
+set(CMAKE_DEPENDS_LANGUAGES
+  )
+
+# The set of dependency files which are needed:
+set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/engine/kernel.c" "engine/CMakeFiles/ft_engine.dir/kernel.c.o" "gcc" "engine/CMakeFiles/ft_engine.dir/kernel.c.o.d"
+  "/work/main/engine/output.c" "engine/CMakeFiles/ft_engine.dir/output.c.o" "gcc" "engine/CMakeFiles/ft_engine.dir/output.c.o.d"
+  "/work/main/engine/pipeline.c" "engine/CMakeFiles/ft_engine.dir/pipeline.c.o" "gcc" "engine/CMakeFiles/ft_engine.dir/pipeline.c.o.d"
+  )
+
+# Targets to which this target links.
+set(CMAKE_TARGET_LINKED_INFO_FILES
+  "/work/main/build2/capture/CMakeFiles/ft_capture.dir/DependInfo.cmake"
+  "/work/main/build2/analysis/CMakeFiles/ft_analysis.dir/DependInfo.cmake"
+  "/work/main/build2/bpf/CMakeFiles/ft_bpf.dir/DependInfo.cmake"
+  )
+
+# Fortran module output directory.
+set(CMAKE_Fortran_TARGET_MODULE_DIR "")

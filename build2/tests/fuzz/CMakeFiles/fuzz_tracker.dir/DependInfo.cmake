@@ -1,0 +1,22 @@
+
+# Consider dependencies only in project.
+set(CMAKE_DEPENDS_IN_PROJECT_ONLY OFF)
+
+# The set of languages for which implicit dependencies are needed:
+set(CMAKE_DEPENDS_LANGUAGES
+  )
+
+# The set of dependency files which are needed:
+set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/tests/fuzz/fuzz_tracker.c" "tests/fuzz/CMakeFiles/fuzz_tracker.dir/fuzz_tracker.c.o" "gcc" "tests/fuzz/CMakeFiles/fuzz_tracker.dir/fuzz_tracker.c.o.d"
+  "/work/main/tests/fuzz/replay.c" "tests/fuzz/CMakeFiles/fuzz_tracker.dir/replay.c.o" "gcc" "tests/fuzz/CMakeFiles/fuzz_tracker.dir/replay.c.o.d"
+  )
+
+# Targets to which this target links.
+set(CMAKE_TARGET_LINKED_INFO_FILES
+  "/work/main/build2/capture/CMakeFiles/ft_capture.dir/DependInfo.cmake"
+  "/work/main/build2/analysis/CMakeFiles/ft_analysis.dir/DependInfo.cmake"
+  )
+
+# Fortran module output directory.
+set(CMAKE_Fortran_TARGET_MODULE_DIR "")
