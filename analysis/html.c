@@ -181,6 +181,7 @@ static const char style[] =
 	"h1.leak{color:var(--bad)}h1.noleak{color:var(--ok)}\n"
 	"h2{font-size:18px;margin:36px 0 10px;padding-bottom:6px;"
 	"border-bottom:1px solid var(--line)}\n"
+	"h3{font-size:15px;margin:20px 0 6px}\n"
 	"ul.tiles{list-style:none;display:flex;flex-wrap:wrap;gap:10px;"
 	"padding:0;margin:0}\n"
 	"ul.tiles li{background:#fff;border:1px solid var(--line);"
@@ -402,13 +403,15 @@ static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 	fputs("</dl>\n</section>\n", f);
 }
 
-/* The timeline groups worth drawing: some socket was in CLOSE_WAIT. */
+/* The timeline groups worth drawing: listed in the tables, and some
+ * socket was in CLOSE_WAIT. */
 static size_t drawn_groups(const struct rpt_view *v, size_t *idx)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < v->ngroups && n < MAX_SERIES; i++)
-		if (v->groups[i].timeline && v->groups[i].peak)
+		if (v->groups[i].listed && v->groups[i].timeline &&
+		    v->groups[i].peak)
 			idx[n++] = i;
 	return n;
 }
@@ -531,7 +534,7 @@ static void timeline(FILE *f, const struct rpt_view *v)
 	if (more)
 		fprintf(f,
 			"<p class=\"note\">%zu more with sockets in "
-			"CLOSE_WAIT are not drawn (see the table).</p>\n",
+			"CLOSE_WAIT are not drawn (see the tables).</p>\n",
 			more);
 	fputs("</section>\n", f);
 }
@@ -680,121 +683,152 @@ static void mini_spark(FILE *f, const struct rpt_view *v,
 	fputs("\"/></svg>", f);
 }
 
-static void services(FILE *f, const struct rpt_view *v)
+/* One row of the service or client-host table. */
+static void group_row(FILE *f, const struct rpt_view *v,
+		      const struct rpt_group_view *g)
 {
 	char a[32], b[32];
+	uint64_t named = g->verdicts[VD_NEVER_CLOSED] +
+			 g->verdicts[VD_LATE_CLOSE] + g->verdicts[VD_CLEAN] +
+			 g->client_leaks;
+	/* A service's flows also count those its clients left open
+	 * (client_leaks), listed under the client host. */
+	uint64_t other = g->flows > named ? g->flows - named : 0;
+	int leak = g->verdicts[VD_NEVER_CLOSED] || g->verdicts[VD_LATE_CLOSE];
 
+	fprintf(f, "<tr class=\"group%s\" data-name=\"", leak ? " leak" : "");
+	html_escape(f, g->name);
+	fprintf(f,
+		"\" data-side=\"%s\" data-flows=\"%" PRIu64
+		"\" data-never-closed=\"%" PRIu64
+		"\" data-late-close=\"%" PRIu64 "\" data-clean=\"%" PRIu64
+		"\" data-client-leaks=\"%" PRIu64 "\" data-at-end=\"%" PRIu64
+		"\" data-peak=\"%" PRIu64 "\" data-cw-count=\"%" PRIu64 "\"",
+		g->client_side ? "client" : "server", g->flows,
+		g->verdicts[VD_NEVER_CLOSED], g->verdicts[VD_LATE_CLOSE],
+		g->verdicts[VD_CLEAN], g->client_leaks, g->at_end, g->peak,
+		g->cw_count);
+	if (g->cw_count) {
+		fprintf(f, " data-p50=\"%s\"", secs(a, sizeof(a), g->p50));
+		fprintf(f, " data-p90=\"%s\"", secs(a, sizeof(a), g->p90));
+		fprintf(f, " data-p99=\"%s\"", secs(a, sizeof(a), g->p99));
+		fprintf(f, " data-max=\"%s\"", secs(a, sizeof(a), g->max));
+	}
+	fputs("><td class=\"name mono\">", f);
+	html_escape(f, g->name);
+	if (g->client_side && g->toward[0]) {
+		fputs("<div class=\"note\">toward ", f);
+		if (g->toward_many)
+			fputs("several services, e.g. ", f);
+		html_escape(f, g->toward);
+		fputs("</div>", f);
+	}
+	if (!g->client_side && g->client_leaks)
+		fprintf(f,
+			"<div class=\"note\">+ %" PRIu64
+			" that clients left in CLOSE_WAIT</div>",
+			g->client_leaks);
+	fprintf(f,
+		"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">"
+		"%" PRIu64 "</td><td class=\"n\">%" PRIu64
+		"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+		"</td>",
+		g->flows, g->verdicts[VD_NEVER_CLOSED],
+		g->verdicts[VD_LATE_CLOSE], g->verdicts[VD_CLEAN], other);
+	if (g->cw_count) {
+		fprintf(f, "<td class=\"n\">%s</td>",
+			dur(a, sizeof(a), g->p50));
+		fprintf(f, "<td class=\"n\">%s</td>",
+			dur(a, sizeof(a), g->p90));
+		fprintf(f, "<td class=\"n\">%s</td>",
+			dur(a, sizeof(a), g->p99));
+		fprintf(f, "<td class=\"n\">%s%s</td>",
+			dur(a, sizeof(a), g->max), g->sampled ? " *" : "");
+	} else {
+		fputs("<td class=\"n\">&ndash;</td><td "
+		      "class=\"n\">&ndash;</td><td class=\"n\">&ndash;"
+		      "</td><td class=\"n\">&ndash;</td>",
+		      f);
+	}
+	fprintf(f, "<td class=\"n\">%" PRIu64, g->at_end);
+	if (g->at_end)
+		fprintf(f, "<div class=\"note\">oldest %s</div>",
+			dur(b, sizeof(b), g->oldest_at_end));
+	fprintf(f,
+		"</td><td class=\"n\">%" PRIu64
+		"</td><td class=\"n\">%+.0f</td><td>",
+		g->peak, g->growth_per_hour);
+	mini_spark(f, v, g);
+	fputs("</td></tr>\n", f);
+}
+
+/* The "N more ... not listed" note under a bounded list. */
+static void more_note(FILE *f, const char *id, const struct rpt_view *v,
+		      const struct rpt_cut *c, enum rpt_more what)
+{
+	char buf[512];
+
+	if (!rpt_fmt_more(buf, sizeof(buf), c, what, v->verdicts))
+		return;
+	fprintf(f,
+		"<p class=\"note more\" id=\"%s\" data-beyond=\"%" PRIu64
+		"\" data-quiet=\"%" PRIu64 "\">",
+		id, c->beyond, c->quiet);
+	html_escape(f, buf);
+	fputs("</p>\n", f);
+}
+
+/* The listed rows of one side, worst first, and what is left out. */
+static void group_table(FILE *f, const struct rpt_view *v, int client_side)
+{
+	const struct rpt_cut *c =
+		client_side ? &v->clients_cut : &v->services_cut;
+
+	if (!c->rows)
+		return;
+	fprintf(f, "<h3>%s</h3>\n", client_side ? "Client hosts" : "Services");
+	if (c->listed) {
+		fprintf(f,
+			"<div class=\"scroll\"><table id=\"%s\">\n<thead><tr>"
+			"<th>%s</th><th class=\"n\">flows</th><th "
+			"class=\"n\">never closed</th><th class=\"n\">closed "
+			"late</th><th class=\"n\">clean</th><th "
+			"class=\"n\">other</th><th class=\"n\">close-wait "
+			"p50</th><th class=\"n\">p90</th><th "
+			"class=\"n\">p99</th><th class=\"n\">max</th><th "
+			"class=\"n\">in CLOSE_WAIT at end</th><th "
+			"class=\"n\">peak</th><th class=\"n\">growth "
+			"/h</th><th>over the capture</th></tr></thead>\n"
+			"<tbody>\n",
+			client_side ? "client-table" : "service-table",
+			client_side ? "client host" : "service");
+		for (size_t i = 0; i < v->ngroups; i++)
+			if (v->groups[i].listed &&
+			    v->groups[i].client_side == client_side)
+				group_row(f, v, &v->groups[i]);
+		fputs("</tbody></table></div>\n", f);
+	}
+	more_note(f, client_side ? "clients-more" : "services-more", v, c,
+		  client_side ? RPT_MORE_CLIENTS : RPT_MORE_SERVICES);
+}
+
+static void services(FILE *f, const struct rpt_view *v)
+{
 	fputs("<section id=\"services\"><h2>Services and client hosts</h2>\n"
 	      "<p class=\"note\">A service is a server address and port; its "
 	      "close-wait is the server's. A client host appears when "
 	      "servers closed first and the client left its sockets in "
-	      "CLOSE_WAIT. Worst first.</p>\n",
+	      "CLOSE_WAIT. Worst first; a row with no leak and nothing in "
+	      "CLOSE_WAIT is not listed.</p>\n",
 	      f);
 	if (!v->ngroups) {
 		fputs("<p>No TCP flow was seen.</p></section>\n", f);
 		return;
 	}
-	fputs("<div class=\"scroll\"><table "
-	      "id=\"service-table\">\n<thead><tr><th>service / client "
-	      "host</th><th class=\"n\">flows</th><th class=\"n\">never "
-	      "closed</th><th class=\"n\">closed late</th><th "
-	      "class=\"n\">clean</th><th class=\"n\">other</th><th "
-	      "class=\"n\">close-wait p50</th><th class=\"n\">p90</th><th "
-	      "class=\"n\">p99</th><th class=\"n\">max</th><th "
-	      "class=\"n\">in CLOSE_WAIT at end</th><th "
-	      "class=\"n\">peak</th><th class=\"n\">growth /h</th><th>over "
-	      "the capture</th></tr></thead>\n<tbody>\n",
-	      f);
-	for (size_t i = 0; i < v->ngroups; i++) {
-		const struct rpt_group_view *g = &v->groups[i];
-		uint64_t named = g->verdicts[VD_NEVER_CLOSED] +
-				 g->verdicts[VD_LATE_CLOSE] +
-				 g->verdicts[VD_CLEAN] + g->client_leaks;
-		/* A service's flows also count those its clients left open
-		 * (client_leaks), listed under the client host. */
-		uint64_t other = g->flows > named ? g->flows - named : 0;
-		int leak = g->verdicts[VD_NEVER_CLOSED] ||
-			   g->verdicts[VD_LATE_CLOSE];
-
-		fprintf(f, "<tr class=\"group%s\" data-name=\"",
-			leak ? " leak" : "");
-		html_escape(f, g->name);
-		fprintf(f,
-			"\" data-side=\"%s\" data-flows=\"%" PRIu64
-			"\" data-never-closed=\"%" PRIu64
-			"\" data-late-close=\"%" PRIu64
-			"\" data-clean=\"%" PRIu64
-			"\" data-client-leaks=\"%" PRIu64
-			"\" data-at-end=\"%" PRIu64 "\" data-peak=\"%" PRIu64
-			"\" data-cw-count=\"%" PRIu64 "\"",
-			g->client_side ? "client" : "server", g->flows,
-			g->verdicts[VD_NEVER_CLOSED],
-			g->verdicts[VD_LATE_CLOSE], g->verdicts[VD_CLEAN],
-			g->client_leaks, g->at_end, g->peak, g->cw_count);
-		if (g->cw_count) {
-			fprintf(f, " data-p50=\"%s\"",
-				secs(a, sizeof(a), g->p50));
-			fprintf(f, " data-p90=\"%s\"",
-				secs(a, sizeof(a), g->p90));
-			fprintf(f, " data-p99=\"%s\"",
-				secs(a, sizeof(a), g->p99));
-			fprintf(f, " data-max=\"%s\"",
-				secs(a, sizeof(a), g->max));
-		}
-		fputs("><td class=\"name mono\">", f);
-		if (g->client_side)
-			fputs("client ", f);
-		html_escape(f, g->name);
-		if (g->client_side && g->toward[0]) {
-			fputs("<div class=\"note\">toward ", f);
-			if (g->toward_many)
-				fputs("several services, e.g. ", f);
-			html_escape(f, g->toward);
-			fputs("</div>", f);
-		}
-		if (!g->client_side && g->client_leaks)
-			fprintf(f,
-				"<div class=\"note\">+ %" PRIu64
-				" that clients left in CLOSE_WAIT</div>",
-				g->client_leaks);
-		fprintf(f,
-			"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">"
-			"%" PRIu64 "</td><td class=\"n\">%" PRIu64
-			"</td><td class=\"n\">%" PRIu64
-			"</td><td class=\"n\">%" PRIu64 "</td>",
-			g->flows, g->verdicts[VD_NEVER_CLOSED],
-			g->verdicts[VD_LATE_CLOSE], g->verdicts[VD_CLEAN],
-			other);
-		if (g->cw_count) {
-			fprintf(f, "<td class=\"n\">%s</td>",
-				dur(a, sizeof(a), g->p50));
-			fprintf(f, "<td class=\"n\">%s</td>",
-				dur(a, sizeof(a), g->p90));
-			fprintf(f, "<td class=\"n\">%s</td>",
-				dur(a, sizeof(a), g->p99));
-			fprintf(f, "<td class=\"n\">%s%s</td>",
-				dur(a, sizeof(a), g->max),
-				g->sampled ? " *" : "");
-		} else {
-			fputs("<td class=\"n\">&ndash;</td><td "
-			      "class=\"n\">&ndash;</td><td class=\"n\">&ndash;"
-			      "</td><td class=\"n\">&ndash;</td>",
-			      f);
-		}
-		fprintf(f, "<td class=\"n\">%" PRIu64, g->at_end);
-		if (g->at_end)
-			fprintf(f, "<div class=\"note\">oldest %s</div>",
-				dur(b, sizeof(b), g->oldest_at_end));
-		fprintf(f,
-			"</td><td class=\"n\">%" PRIu64
-			"</td><td class=\"n\">%+.0f</td><td>",
-			g->peak, g->growth_per_hour);
-		mini_spark(f, v, g);
-		fputs("</td></tr>\n", f);
-	}
-	fputs("</tbody></table></div>\n", f);
+	group_table(f, v, 0);
+	group_table(f, v, 1);
 	for (size_t i = 0; i < v->ngroups; i++)
-		if (v->groups[i].sampled) {
+		if (v->groups[i].listed && v->groups[i].sampled) {
 			fputs("<p class=\"note\">* percentiles from a uniform "
 			      "sample of 4096 values per service.</p>\n",
 			      f);
@@ -809,9 +843,12 @@ static void worst(FILE *f, const struct rpt_view *v)
 
 	fputs("<section id=\"worst\"><h2>Worst flows</h2>\n", f);
 	if (!v->nworst) {
-		fputs("<p id=\"worst-empty\">No flow was never closed or "
-		      "closed late.</p></section>\n",
-		      f);
+		if (!v->worst_cut.rows)
+			fputs("<p id=\"worst-empty\">No flow was never closed "
+			      "or closed late.</p>\n",
+			      f);
+		more_note(f, "worst-more", v, &v->worst_cut, RPT_MORE_FLOWS);
+		fputs("</section>\n", f);
 		return;
 	}
 	fputs("<p class=\"note\">Frame numbers are Wireshark's for the "
@@ -864,7 +901,9 @@ static void worst(FILE *f, const struct rpt_view *v)
 		html_escape(f, w->filter);
 		fputs("</code></td></tr>\n", f);
 	}
-	fputs("</tbody></table></div>\n</section>\n", f);
+	fputs("</tbody></table></div>\n", f);
+	more_note(f, "worst-more", v, &v->worst_cut, RPT_MORE_FLOWS);
+	fputs("</section>\n", f);
 }
 
 /* The close handshake as a sequence diagram, CLOSE_WAIT highlighted. */

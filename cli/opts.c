@@ -20,6 +20,8 @@ const struct ft_opts ft_opts_defaults = {
 	.idle_ns = 300 * NS,
 	.grace_ns = 5 * NS,
 	.top = 10,
+	.top_services = 5,
+	.top_clients = 5,
 	.progress = -1,
 	.interval_ns = 5 * NS,
 	.time_wait_ns = 60 * NS,
@@ -57,6 +59,8 @@ enum {
 	O_EVIDENCE_VERDICTS,
 	O_EVIDENCE_BUFFER,
 	O_REPORT,
+	O_TOP_SERVICES,
+	O_TOP_CLIENTS,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +72,8 @@ static const struct option long_opts[] = {
 	{"grace", required_argument, NULL, O_GRACE},
 	{"max-flows", required_argument, NULL, O_MAX_FLOWS},
 	{"top", required_argument, NULL, O_TOP},
+	{"top-services", required_argument, NULL, O_TOP_SERVICES},
+	{"top-clients", required_argument, NULL, O_TOP_CLIENTS},
 	{"fail-on", required_argument, NULL, O_FAIL_ON},
 	{"all", no_argument, NULL, O_ALL},
 	{"progress", no_argument, NULL, O_PROGRESS},
@@ -113,7 +119,10 @@ static const char usage_read[] =
 	"(5s)\n"
 	"      --max-flows N      track at most N flows, evicting the least\n"
 	"                         recently seen (counted); 0 = no bound\n"
-	"      --top N            worst flows listed in text (10)\n"
+	"      --top N            list at most N services, client hosts and\n"
+	"                         worst flows in text and HTML (5, 5, 10)\n"
+	"      --top-services N, --top-clients N\n"
+	"                         services, client hosts listed (N or all)\n"
 	"      --fail-on LIST     exit 3 if a flow has one of these verdicts\n"
 	"      --all              also list flows with verdict open (json/csv)\n"
 	"      --progress, --no-progress\n"
@@ -159,6 +168,7 @@ static const char usage_live[] =
 	"  -o, --output FILE      write the report to FILE\n"
 	"      --linger DUR       alert and late close above DUR (5s)\n"
 	"      --idle-timeout DUR, --grace DUR, --max-flows N, --top N,\n"
+	"      --top-services N, --top-clients N,\n"
 	"      --fail-on LIST, --all, --time-wait DUR, --peer-os OS,\n"
 	"      --port-range LO-HI, --time-wait-share PCT   as for fintrace read\n"
 	"      --evidence FILE    at the end, write every packet of the flagged\n"
@@ -305,6 +315,7 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 	       char *err)
 {
 	int tw_set = 0, range_set = 0, windows = 0;
+	int top_set = 0, svc_set = 0, cli_set = 0;
 	const char *shortopts = mode == OPTS_LIVE ? "o:f:hi:w:Z:c:" : "o:f:h";
 	int dashdash = argc, c;
 	uint64_t v;
@@ -361,6 +372,25 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 				BAD("--top: \"%s\" is not a count up to 100000",
 				    optarg);
 			o->top = (unsigned)v;
+			top_set = 1;
+			break;
+		case O_TOP_SERVICES:
+		case O_TOP_CLIENTS:
+			if (strcmp(optarg, "all") &&
+			    (parse_u64(optarg, 100000, &v) || !v))
+				BAD("%s: \"%s\" is not 1..100000 or all",
+				    c == O_TOP_SERVICES ? "--top-services"
+							: "--top-clients",
+				    optarg);
+			if (c == O_TOP_SERVICES) {
+				o->top_services =
+					strcmp(optarg, "all") ? (unsigned)v : 0;
+				svc_set = 1;
+			} else {
+				o->top_clients =
+					strcmp(optarg, "all") ? (unsigned)v : 0;
+				cli_set = 1;
+			}
 			break;
 		case O_FAIL_ON:
 			if (opts_parse_verdicts(optarg, &o->fail_on))
@@ -478,6 +508,13 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 	}
 	if (o->help || o->version)
 		return 0;
+	/* --top bounds every list; the specific options win, in any order.
+	 * --top 0 only empties the worst flows: a report without a single
+	 * service row says nothing. */
+	if (top_set && o->top && !svc_set)
+		o->top_services = o->top;
+	if (top_set && o->top && !cli_set)
+		o->top_clients = o->top;
 	/* Windows: TcpTimedWaitDelay 240 s, dynamic ports 49152-65535. */
 	if (windows && !tw_set)
 		o->time_wait_ns = 240 * NS;

@@ -23,6 +23,8 @@ struct ft_opts {
 	uint64_t grace_ns;
 	uint64_t max_flows;       /* 0: unbounded */
 	unsigned top;             /* worst flows listed */
+	unsigned top_services;	  /* service rows listed, 0: all */
+	unsigned top_clients;	  /* client-host rows listed, 0: all */
 	unsigned fail_on;         /* bit per td_verdict */
 	int list_open;
 	/* TIME_WAIT pressure */
