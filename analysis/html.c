@@ -204,6 +204,8 @@ static const char style[] =
 	"th{background:var(--bg);font-weight:600}\n"
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
 	"tr.leak td.name{color:var(--bad);font-weight:600}\n"
+	"td.n{white-space:nowrap}\n"
+	"td.name .note{font-family:system-ui,sans-serif;font-weight:400}\n"
 	"span.v-never-closed{color:var(--bad);font-weight:600}"
 	"span.v-late-close{color:var(--late);font-weight:600}\n"
 	".note{color:var(--muted);font-size:13px}\n"
@@ -533,8 +535,9 @@ static void timeline(FILE *f, const struct rpt_view *v)
 	fputs("</div>\n", f);
 	if (more)
 		fprintf(f,
-			"<p class=\"note\">%zu more with sockets in "
-			"CLOSE_WAIT are not drawn (see the tables).</p>\n",
+			"<p class=\"note\" id=\"timeline-more\">%zu more "
+			"services and client hosts had sockets in CLOSE_WAIT: "
+			"not drawn (--format json has every timeline).</p>\n",
 			more);
 	fputs("</section>\n", f);
 }
