@@ -376,6 +376,7 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 			break;
 		case O_TOP_SERVICES:
 		case O_TOP_CLIENTS:
+			v = 0; /* "all": no bound */
 			if (strcmp(optarg, "all") &&
 			    (parse_u64(optarg, 100000, &v) || !v))
 				BAD("%s: \"%s\" is not 1..100000 or all",
@@ -383,12 +384,10 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 							: "--top-clients",
 				    optarg);
 			if (c == O_TOP_SERVICES) {
-				o->top_services =
-					strcmp(optarg, "all") ? (unsigned)v : 0;
+				o->top_services = (unsigned)v;
 				svc_set = 1;
 			} else {
-				o->top_clients =
-					strcmp(optarg, "all") ? (unsigned)v : 0;
+				o->top_clients = (unsigned)v;
 				cli_set = 1;
 			}
 			break;
