@@ -181,6 +181,7 @@ static const char style[] =
 	"h1.leak{color:var(--bad)}h1.noleak{color:var(--ok)}\n"
 	"h2{font-size:18px;margin:36px 0 10px;padding-bottom:6px;"
 	"border-bottom:1px solid var(--line)}\n"
+	"h3{font-size:15px;margin:20px 0 6px}\n"
 	"ul.tiles{list-style:none;display:flex;flex-wrap:wrap;gap:10px;"
 	"padding:0;margin:0}\n"
 	"ul.tiles li{background:#fff;border:1px solid var(--line);"
@@ -203,6 +204,8 @@ static const char style[] =
 	"th{background:var(--bg);font-weight:600}\n"
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
 	"tr.leak td.name{color:var(--bad);font-weight:600}\n"
+	"td.n{white-space:nowrap}\n"
+	"td.name .note{font-family:system-ui,sans-serif;font-weight:400}\n"
 	"span.v-never-closed{color:var(--bad);font-weight:600}"
 	"span.v-late-close{color:var(--late);font-weight:600}\n"
 	".note{color:var(--muted);font-size:13px}\n"
@@ -409,13 +412,15 @@ flows:
 	fputs("</dl>\n</section>\n", f);
 }
 
-/* The timeline groups worth drawing: some socket was in CLOSE_WAIT. */
+/* The timeline groups worth drawing: listed in the tables, and some
+ * socket was in CLOSE_WAIT. */
 static size_t drawn_groups(const struct rpt_view *v, size_t *idx)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < v->ngroups && n < MAX_SERIES; i++)
-		if (v->groups[i].timeline && v->groups[i].peak)
+		if (v->groups[i].listed && v->groups[i].timeline &&
+		    v->groups[i].peak)
 			idx[n++] = i;
 	return n;
 }
@@ -537,8 +542,9 @@ static void timeline(FILE *f, const struct rpt_view *v)
 	fputs("</div>\n", f);
 	if (more)
 		fprintf(f,
-			"<p class=\"note\">%zu more with sockets in "
-			"CLOSE_WAIT are not drawn (see the table).</p>\n",
+			"<p class=\"note\" id=\"timeline-more\">%zu more "
+			"services and client hosts had sockets in CLOSE_WAIT: "
+			"not drawn (--format json has every timeline).</p>\n",
 			more);
 	fputs("</section>\n", f);
 }
@@ -687,126 +693,172 @@ static void mini_spark(FILE *f, const struct rpt_view *v,
 	fputs("\"/></svg>", f);
 }
 
-static void services(FILE *f, const struct rpt_view *v)
+/* One row of the service or client-host table. */
+static void group_row(FILE *f, const struct rpt_view *v,
+		      const struct rpt_group_view *g)
 {
 	char a[32], b[32];
+	uint64_t named = g->verdicts[VD_NEVER_CLOSED] +
+			 g->verdicts[VD_LATE_CLOSE] + g->verdicts[VD_CLEAN] +
+			 g->client_leaks;
+	/* A service's flows also count those its clients left open
+	 * (client_leaks), listed under the client host. */
+	uint64_t other = g->flows > named ? g->flows - named : 0;
+	int leak = g->verdicts[VD_NEVER_CLOSED] || g->verdicts[VD_LATE_CLOSE];
 
+	fprintf(f, "<tr class=\"group%s\" data-name=\"", leak ? " leak" : "");
+	html_escape(f, g->name);
+	fprintf(f,
+		"\" data-side=\"%s\" data-flows=\"%" PRIu64
+		"\" data-never-closed=\"%" PRIu64
+		"\" data-late-close=\"%" PRIu64 "\" data-clean=\"%" PRIu64
+		"\" data-client-leaks=\"%" PRIu64 "\" data-at-end=\"%" PRIu64
+		"\" data-peak=\"%" PRIu64 "\" data-cw-count=\"%" PRIu64 "\"",
+		g->process ? "process" : g->client_side ? "client" : "server",
+		g->flows,
+		g->verdicts[VD_NEVER_CLOSED], g->verdicts[VD_LATE_CLOSE],
+		g->verdicts[VD_CLEAN], g->client_leaks, g->at_end, g->peak,
+		g->cw_count);
+	if (g->cw_count) {
+		fprintf(f, " data-p50=\"%s\"", secs(a, sizeof(a), g->p50));
+		fprintf(f, " data-p90=\"%s\"", secs(a, sizeof(a), g->p90));
+		fprintf(f, " data-p99=\"%s\"", secs(a, sizeof(a), g->p99));
+		fprintf(f, " data-max=\"%s\"", secs(a, sizeof(a), g->max));
+	}
+	fputs("><td class=\"name mono\">", f);
+	html_escape(f, g->name);
+	if (g->client_side && g->toward[0]) {
+		fputs("<div class=\"note\">toward ", f);
+		if (g->toward_many)
+			fputs("several services, e.g. ", f);
+		html_escape(f, g->toward);
+		fputs("</div>", f);
+	}
+	if (!g->client_side && g->client_leaks)
+		fprintf(f,
+			"<div class=\"note\">+ %" PRIu64
+			" that clients left in CLOSE_WAIT</div>",
+			g->client_leaks);
+	fprintf(f,
+		"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">"
+		"%" PRIu64 "</td><td class=\"n\">%" PRIu64
+		"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+		"</td>",
+		g->flows, g->verdicts[VD_NEVER_CLOSED],
+		g->verdicts[VD_LATE_CLOSE], g->verdicts[VD_CLEAN], other);
+	if (g->cw_count) {
+		fprintf(f, "<td class=\"n\">%s</td>",
+			dur(a, sizeof(a), g->p50));
+		fprintf(f, "<td class=\"n\">%s</td>",
+			dur(a, sizeof(a), g->p90));
+		fprintf(f, "<td class=\"n\">%s</td>",
+			dur(a, sizeof(a), g->p99));
+		fprintf(f, "<td class=\"n\">%s%s</td>",
+			dur(a, sizeof(a), g->max), g->sampled ? " *" : "");
+	} else {
+		fputs("<td class=\"n\">&ndash;</td><td "
+		      "class=\"n\">&ndash;</td><td class=\"n\">&ndash;"
+		      "</td><td class=\"n\">&ndash;</td>",
+		      f);
+	}
+	fprintf(f, "<td class=\"n\">%" PRIu64, g->at_end);
+	if (g->at_end)
+		fprintf(f, "<div class=\"note\">oldest %s</div>",
+			dur(b, sizeof(b), g->oldest_at_end));
+	fprintf(f, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">",
+		g->peak);
+	/* no rate of growth from a few minutes of capture */
+	if (v->growth_known)
+		fprintf(f, "%+.0f", g->growth_per_hour);
+	else
+		fputs("&ndash;", f);
+	fputs("</td><td>", f);
+	mini_spark(f, v, g);
+	fputs("</td></tr>\n", f);
+}
+
+/* The "N more ... not listed" note under a bounded list. */
+static void more_note(FILE *f, const char *id, const struct rpt_view *v,
+		      const struct rpt_cut *c, enum rpt_more what)
+{
+	char buf[512];
+
+	if (!rpt_fmt_more(buf, sizeof(buf), c, what, v->verdicts))
+		return;
+	fprintf(f,
+		"<p class=\"note more\" id=\"%s\" data-beyond=\"%" PRIu64
+		"\" data-quiet=\"%" PRIu64 "\">",
+		id, c->beyond, c->quiet);
+	html_escape(f, buf);
+	fputs("</p>\n", f);
+}
+
+/* The listed rows of one side, worst first, and what is left out. */
+/* The table of one kind of group: 0 services, 1 client hosts, 2 processes. */
+static void group_table(FILE *f, const struct rpt_view *v, int kind)
+{
+	static const char *const title[] = {"Services", "Client hosts",
+					    "Processes"};
+	static const char *const id[] = {"service-table", "client-table",
+					 "process-table"};
+	static const char *const col[] = {"service", "client host",
+					  "process"};
+	static const char *const more[] = {"services-more", "clients-more",
+					   "processes-more"};
+	static const enum rpt_more what[] = {
+		RPT_MORE_SERVICES, RPT_MORE_CLIENTS, RPT_MORE_PROCESSES};
+	const struct rpt_cut *c = kind == 2 ? &v->processes_cut :
+				  kind == 1 ? &v->clients_cut :
+					      &v->services_cut;
+
+	if (!c->rows)
+		return;
+	fprintf(f, "<h3>%s</h3>\n", title[kind]);
+	if (c->listed) {
+		fprintf(f,
+			"<div class=\"scroll\"><table id=\"%s\">\n<thead><tr>"
+			"<th>%s</th><th class=\"n\">%s</th><th "
+			"class=\"n\">never closed</th><th class=\"n\">closed "
+			"late</th><th class=\"n\">clean</th><th "
+			"class=\"n\">other</th><th class=\"n\">close-wait "
+			"p50</th><th class=\"n\">p90</th><th "
+			"class=\"n\">p99</th><th class=\"n\">max</th><th "
+			"class=\"n\">in CLOSE_WAIT at end</th><th "
+			"class=\"n\">peak</th><th class=\"n\">growth "
+			"/h</th><th>over the capture</th></tr></thead>\n"
+			"<tbody>\n",
+			id[kind], col[kind],
+			!strcmp(v->mode, "kernel") ? "sockets" : "flows");
+		for (size_t i = 0; i < v->ngroups; i++) {
+			const struct rpt_group_view *g = &v->groups[i];
+			int k = g->process ? 2 : g->client_side;
+
+			if (g->listed && k == kind)
+				group_row(f, v, g);
+		}
+		fputs("</tbody></table></div>\n", f);
+	}
+	more_note(f, more[kind], v, c, what[kind]);
+}
+
+static void services(FILE *f, const struct rpt_view *v)
+{
 	fputs("<section id=\"services\"><h2>Services and client hosts</h2>\n"
 	      "<p class=\"note\">A service is a server address and port; its "
 	      "close-wait is the server's. A client host appears when "
 	      "servers closed first and the client left its sockets in "
-	      "CLOSE_WAIT. Worst first.</p>\n",
+	      "CLOSE_WAIT. Worst first; a row with no leak and nothing in "
+	      "CLOSE_WAIT is not listed.</p>\n",
 	      f);
 	if (!v->ngroups) {
 		fputs("<p>No TCP flow was seen.</p></section>\n", f);
 		return;
 	}
-	fputs("<div class=\"scroll\"><table "
-	      "id=\"service-table\">\n<thead><tr><th>service / client "
-	      "host</th><th class=\"n\">flows</th><th class=\"n\">never "
-	      "closed</th><th class=\"n\">closed late</th><th "
-	      "class=\"n\">clean</th><th class=\"n\">other</th><th "
-	      "class=\"n\">close-wait p50</th><th class=\"n\">p90</th><th "
-	      "class=\"n\">p99</th><th class=\"n\">max</th><th "
-	      "class=\"n\">in CLOSE_WAIT at end</th><th "
-	      "class=\"n\">peak</th><th class=\"n\">growth /h</th><th>over "
-	      "the capture</th></tr></thead>\n<tbody>\n",
-	      f);
-	for (size_t i = 0; i < v->ngroups; i++) {
-		const struct rpt_group_view *g = &v->groups[i];
-		uint64_t named = g->verdicts[VD_NEVER_CLOSED] +
-				 g->verdicts[VD_LATE_CLOSE] +
-				 g->verdicts[VD_CLEAN] + g->client_leaks;
-		/* A service's flows also count those its clients left open
-		 * (client_leaks), listed under the client host. */
-		uint64_t other = g->flows > named ? g->flows - named : 0;
-		int leak = g->verdicts[VD_NEVER_CLOSED] ||
-			   g->verdicts[VD_LATE_CLOSE];
-
-		fprintf(f, "<tr class=\"group%s\" data-name=\"",
-			leak ? " leak" : "");
-		html_escape(f, g->name);
-		fprintf(f,
-			"\" data-side=\"%s\" data-flows=\"%" PRIu64
-			"\" data-never-closed=\"%" PRIu64
-			"\" data-late-close=\"%" PRIu64
-			"\" data-clean=\"%" PRIu64
-			"\" data-client-leaks=\"%" PRIu64
-			"\" data-at-end=\"%" PRIu64 "\" data-peak=\"%" PRIu64
-			"\" data-cw-count=\"%" PRIu64 "\"",
-			g->process ? "process" : g->client_side ? "client" : "server",
-			g->flows,
-			g->verdicts[VD_NEVER_CLOSED],
-			g->verdicts[VD_LATE_CLOSE], g->verdicts[VD_CLEAN],
-			g->client_leaks, g->at_end, g->peak, g->cw_count);
-		if (g->cw_count) {
-			fprintf(f, " data-p50=\"%s\"",
-				secs(a, sizeof(a), g->p50));
-			fprintf(f, " data-p90=\"%s\"",
-				secs(a, sizeof(a), g->p90));
-			fprintf(f, " data-p99=\"%s\"",
-				secs(a, sizeof(a), g->p99));
-			fprintf(f, " data-max=\"%s\"",
-				secs(a, sizeof(a), g->max));
-		}
-		fputs("><td class=\"name mono\">", f);
-		if (g->client_side)
-			fputs("client ", f);
-		if (g->process)
-			fputs("process ", f);
-		html_escape(f, g->name);
-		if (g->client_side && g->toward[0]) {
-			fputs("<div class=\"note\">toward ", f);
-			if (g->toward_many)
-				fputs("several services, e.g. ", f);
-			html_escape(f, g->toward);
-			fputs("</div>", f);
-		}
-		if (!g->client_side && g->client_leaks)
-			fprintf(f,
-				"<div class=\"note\">+ %" PRIu64
-				" that clients left in CLOSE_WAIT</div>",
-				g->client_leaks);
-		fprintf(f,
-			"</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">"
-			"%" PRIu64 "</td><td class=\"n\">%" PRIu64
-			"</td><td class=\"n\">%" PRIu64
-			"</td><td class=\"n\">%" PRIu64 "</td>",
-			g->flows, g->verdicts[VD_NEVER_CLOSED],
-			g->verdicts[VD_LATE_CLOSE], g->verdicts[VD_CLEAN],
-			other);
-		if (g->cw_count) {
-			fprintf(f, "<td class=\"n\">%s</td>",
-				dur(a, sizeof(a), g->p50));
-			fprintf(f, "<td class=\"n\">%s</td>",
-				dur(a, sizeof(a), g->p90));
-			fprintf(f, "<td class=\"n\">%s</td>",
-				dur(a, sizeof(a), g->p99));
-			fprintf(f, "<td class=\"n\">%s%s</td>",
-				dur(a, sizeof(a), g->max),
-				g->sampled ? " *" : "");
-		} else {
-			fputs("<td class=\"n\">&ndash;</td><td "
-			      "class=\"n\">&ndash;</td><td class=\"n\">&ndash;"
-			      "</td><td class=\"n\">&ndash;</td>",
-			      f);
-		}
-		fprintf(f, "<td class=\"n\">%" PRIu64, g->at_end);
-		if (g->at_end)
-			fprintf(f, "<div class=\"note\">oldest %s</div>",
-				dur(b, sizeof(b), g->oldest_at_end));
-		fprintf(f, "</td><td class=\"n\">%" PRIu64 "</td>", g->peak);
-		if (v->growth_known)
-			fprintf(f, "<td class=\"n\">%+.0f</td><td>",
-				g->growth_per_hour);
-		else
-			fputs("<td class=\"n\">&ndash;</td><td>", f);
-		mini_spark(f, v, g);
-		fputs("</td></tr>\n", f);
-	}
-	fputs("</tbody></table></div>\n", f);
+	group_table(f, v, 2);
+	group_table(f, v, 0);
+	group_table(f, v, 1);
 	for (size_t i = 0; i < v->ngroups; i++)
-		if (v->groups[i].sampled) {
+		if (v->groups[i].listed && v->groups[i].sampled) {
 			fputs("<p class=\"note\">* percentiles from a uniform "
 			      "sample of 4096 values per service.</p>\n",
 			      f);
@@ -821,9 +873,12 @@ static void worst(FILE *f, const struct rpt_view *v)
 
 	fputs("<section id=\"worst\"><h2>Worst flows</h2>\n", f);
 	if (!v->nworst) {
-		fputs("<p id=\"worst-empty\">No flow was never closed or "
-		      "closed late.</p></section>\n",
-		      f);
+		if (!v->worst_cut.rows)
+			fputs("<p id=\"worst-empty\">No flow was never closed "
+			      "or closed late.</p>\n",
+			      f);
+		more_note(f, "worst-more", v, &v->worst_cut, RPT_MORE_FLOWS);
+		fputs("</section>\n", f);
 		return;
 	}
 	if (v->worst[0].owner[0])
@@ -890,7 +945,9 @@ static void worst(FILE *f, const struct rpt_view *v)
 		html_escape(f, w->filter);
 		fputs("</code></td></tr>\n", f);
 	}
-	fputs("</tbody></table></div>\n</section>\n", f);
+	fputs("</tbody></table></div>\n", f);
+	more_note(f, "worst-more", v, &v->worst_cut, RPT_MORE_FLOWS);
+	fputs("</section>\n", f);
 }
 
 /* The close handshake as a sequence diagram, CLOSE_WAIT highlighted. */

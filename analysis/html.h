@@ -6,8 +6,11 @@
  *
  * It shows the headline verdict, the capture's facts, the number of
  * sockets in CLOSE_WAIT over time per service, a histogram of close-wait
- * times, the per-service table, the worst flows with frame numbers and a
- * Wireshark display filter each, and why a socket stays in CLOSE_WAIT.
+ * times, the service and client-host tables, the worst flows with frame
+ * numbers and a Wireshark display filter each, and why a socket stays in
+ * CLOSE_WAIT. The lists are bounded as the text report's are
+ * (rpt_config.top, top_services, top_clients), each closed by a note
+ * saying how many rows it leaves out.
  *
  * Every string that comes from the input or the command line (file and
  * interface names, pcapng comments, the command line) is HTML-escaped, and

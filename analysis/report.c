@@ -1236,23 +1236,137 @@ static void sparkline(FILE *f, const struct rpt_group *g, int nb)
 		fputs(max ? bars[(uint64_t)g->tl[i] * 7 / max] : bars[0], f);
 }
 
+/* Nothing to read in the row: see rpt_group_view.quiet. */
+static int group_quiet(const struct rpt_group *g)
+{
+	return !g->verdicts[VD_NEVER_CLOSED] && !g->verdicts[VD_LATE_CLOSE] &&
+	       !g->client_leaks && !g->at_end && !g->cw_peak && !g->cw_max;
+}
+
+/*
+ * Whether the bounded writers list g; *seen counts the rows of g's side
+ * that qualified so far (call in worst-first order).
+ */
+static int group_listed(const struct rpt *r, const struct rpt_group *g,
+			uint64_t *seen)
+{
+	/* processes are bounded like services */
+	unsigned top = g->key.side == SIDE_CLIENT ? r->cfg.top_clients
+						  : r->cfg.top_services;
+
+	if (!g->flows || group_quiet(g))
+		return 0;
+	++*seen;
+	return !top || *seen <= top;
+}
+
+static void group_cut(const struct rpt *r, struct rpt_group **gs, size_t n,
+		      enum rpt_side side, struct rpt_cut *c)
+{
+	uint64_t seen = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->top = side == SIDE_CLIENT ? r->cfg.top_clients : r->cfg.top_services;
+	for (size_t i = 0; i < n; i++) {
+		const struct rpt_group *g = gs[i];
+
+		if (g->key.side != side || !g->flows)
+			continue;
+		c->rows++;
+		if (group_listed(r, g, &seen))
+			c->listed++;
+		else if (group_quiet(g))
+			c->quiet++;
+		else
+			c->beyond++;
+	}
+}
+
+/* The worst flows list: every flow with a listed verdict qualifies. */
+static void worst_cut(const struct rpt *r, struct rpt_cut *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (int v = 0; v < VD__COUNT; v++)
+		if (severity((unsigned)v))
+			c->rows += r->verdicts[v];
+	c->listed = r->nworst;
+	c->beyond = c->rows - c->listed;
+	c->top = r->cfg.top;
+}
+
+char *rpt_fmt_more(char *buf, size_t n, const struct rpt_cut *c,
+		   enum rpt_more what, const uint64_t *verdicts)
+{
+	static const struct {
+		const char *one, *many, *option;
+	} noun[] = {
+		[RPT_MORE_SERVICES] = {"service", "services", "--top-services"},
+		[RPT_MORE_CLIENTS] = {"client host", "client hosts",
+				      "--top-clients"},
+		[RPT_MORE_FLOWS] = {"flow", "flows", "--top"},
+		[RPT_MORE_PROCESSES] = {"process", "processes",
+					"--top-services"},
+	};
+	uint64_t left = c->beyond + c->quiet;
+	int both = c->beyond && c->quiet;
+	char kinds[128] = "", beyond[96] = "", quiet[96] = "", num[32] = "";
+
+	if (!left)
+		return NULL;
+	/* flows: which verdicts, e.g. "late-close or never-closed " */
+	for (int v = 0; what == RPT_MORE_FLOWS && v < VD__COUNT; v++) {
+		size_t k = strlen(kinds);
+
+		if (severity((unsigned)v) && verdicts[v])
+			snprintf(kinds + k, sizeof(kinds) - k, "%s%s ",
+				 k ? "or " : "", vd_name(v));
+	}
+	if (both)
+		snprintf(num, sizeof(num), "%" PRIu64 " ", c->beyond);
+	if (c->beyond)
+		snprintf(beyond, sizeof(beyond), "%spast %s %u", num,
+			 noun[what].option, c->top);
+	if (both)
+		snprintf(num, sizeof(num), ", %" PRIu64 " with ", c->quiet);
+	if (c->quiet)
+		snprintf(quiet, sizeof(quiet),
+			 "%sno leak and nothing in CLOSE_WAIT", num);
+	snprintf(buf, n,
+		 "%" PRIu64 " %s%s%s not listed: %s%s (--format json lists "
+		 "all)",
+		 left, c->listed ? "more " : "", kinds,
+		 left == 1 ? noun[what].one : noun[what].many, beyond, quiet);
+	return buf;
+}
+
+static void text_more(const struct rpt *r, const struct rpt_cut *c,
+		      enum rpt_more what)
+{
+	char buf[512];
+
+	if (rpt_fmt_more(buf, sizeof(buf), c, what, r->verdicts))
+		fprintf(r->cfg.out, "  ... %s\n", buf);
+}
+
 static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 			enum rpt_side side, int nb)
 {
 	FILE *f = r->cfg.out;
-	int shown[VD__COUNT] = {0}, any = 0;
+	int shown[VD__COUNT] = {0};
 	char name[64], a[16], b[16], c[16], d[16];
+	struct rpt_cut cut;
+	uint64_t seen = 0;
 
+	group_cut(r, gs, n, side, &cut);
+	if (!cut.rows)
+		return;
 	for (size_t i = 0; i < n; i++) {
-		if (gs[i]->key.side != side || !gs[i]->flows)
+		if (gs[i]->key.side != side || !group_listed(r, gs[i], &seen))
 			continue;
-		any = 1;
 		for (int v = 0; v < VD__COUNT; v++)
 			if (gs[i]->verdicts[v])
 				shown[v] = 1;
 	}
-	if (!any)
-		return;
 	fprintf(f, "\n%s\n",
 		side == SIDE_PROCESS ?
 			"PROCESSES (owner of the socket; close-wait of its "
@@ -1261,21 +1375,24 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 			"SERVICES (server ip:port; close-wait of the server)" :
 			"CLIENT HOSTS (the server closed first; close-wait of "
 			"the client)");
-	fprintf(f, "%-28s %6s",
-		side == SIDE_PROCESS ? "process" :
-		side == SIDE_SERVER  ? "service" :
-				       "client",
-		r->cfg.sockets ? "socks" : "flows");
-	for (int v = 0; v < VD__COUNT; v++)
-		if (shown[v])
-			fprintf(f, " %*s", (int)strlen(vd_name(v)),
-				vd_name(v));
-	fprintf(f, "  %8s %8s %8s %8s %6s %5s %9s\n", "cw p50", "p90", "p99",
-		"max", "at-end", "peak", "growth/h");
+	if (cut.listed) {
+		fprintf(f, "%-28s %6s",
+			side == SIDE_PROCESS ? "process" :
+			side == SIDE_SERVER  ? "service" :
+					       "client",
+			r->cfg.sockets ? "socks" : "flows");
+		for (int v = 0; v < VD__COUNT; v++)
+			if (shown[v])
+				fprintf(f, " %*s", (int)strlen(vd_name(v)),
+					vd_name(v));
+		fprintf(f, "  %8s %8s %8s %8s %6s %5s %9s\n", "cw p50", "p90",
+			"p99", "max", "at-end", "peak", "growth/h");
+	}
+	seen = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct rpt_group *g = gs[i];
 
-		if (g->key.side != side || !g->flows)
+		if (g->key.side != side || !group_listed(r, g, &seen))
 			continue;
 		fprintf(f, "%-28s %6" PRIu64, fmt_gkey(name, sizeof(name),
 						       &g->key),
@@ -1310,14 +1427,20 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 			fprintf(f, "  (peak %" PRIu64 ")\n", g->cw_peak);
 		}
 	}
+	text_more(r, &cut,
+		  side == SIDE_PROCESS ? RPT_MORE_PROCESSES :
+		  side == SIDE_SERVER  ? RPT_MORE_SERVICES :
+					 RPT_MORE_CLIENTS);
 }
 
 static void text_worst(struct rpt *r)
 {
 	FILE *f = r->cfg.out;
 	char cli[64], srv[64], cw[32], flt[256], tun[48];
+	struct rpt_cut cut;
 
-	if (!r->nworst)
+	worst_cut(r, &cut);
+	if (!cut.rows)
 		return;
 	fprintf(f, r->cfg.sockets ? "\nWORST SOCKETS\n" :
 				    "\nWORST FLOWS (frame numbers as in "
@@ -1366,6 +1489,7 @@ static void text_worst(struct rpt *r)
 						   sizeof(tun)));
 		fprintf(f, "         %s\n", flt);
 	}
+	text_more(r, &cut, RPT_MORE_FLOWS);
 }
 
 static void verdict_list(FILE *f, unsigned mask, int json)
@@ -1667,6 +1791,7 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 		      int nb)
 {
 	struct rpt_view *v = &r->view;
+	uint64_t seen[3] = {0, 0, 0};
 
 	free(r->gviews);
 	free(r->fviews);
@@ -1685,6 +1810,9 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 	memcpy(v->verdicts, r->verdicts, sizeof(v->verdicts));
 	v->lossy_flows = r->lossy_flows;
 	memcpy(v->hist, r->hist, sizeof(v->hist));
+	group_cut(r, gs, n, SIDE_SERVER, &v->services_cut);
+	group_cut(r, gs, n, SIDE_CLIENT, &v->clients_cut);
+	group_cut(r, gs, n, SIDE_PROCESS, &v->processes_cut);
 	for (size_t i = 0; i < n; i++) {
 		const struct rpt_group *g = gs[i];
 		struct rpt_group_view *gv = &r->gviews[v->ngroups];
@@ -1692,6 +1820,8 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 		if (!g->flows)
 			continue;
 		v->ngroups++;
+		gv->quiet = group_quiet(g);
+		gv->listed = group_listed(r, g, &seen[g->key.side]);
 		fmt_gkey(gv->name, sizeof(gv->name), &g->key);
 		gv->client_side = g->key.side == SIDE_CLIENT;
 		gv->process = g->key.side == SIDE_PROCESS;
@@ -1750,6 +1880,7 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 	}
 	v->worst = r->fviews;
 	v->nworst = r->nworst;
+	worst_cut(r, &v->worst_cut);
 	v->inputs = x->inputs;
 	v->ninputs = x->ninputs;
 	v->first_ns = x->first_ns;

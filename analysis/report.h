@@ -68,10 +68,15 @@ struct rpt_config {
 	enum rpt_format format;
 	int sockets;           /* records are kernel sockets (kernel mode) */
 	uint64_t linger_ns;
-	unsigned top;          /* worst flows listed in text */
+	unsigned top;	       /* worst flows listed in text and HTML */
 	int list_open;         /* write flows with verdict "open" too */
 	FILE *out;             /* borrowed */
 	const char *mode;      /* "read", "live"... (borrowed) */
+	/* Rows listed in text and HTML, worst first; 0: no bound. Quiet
+	 * rows (see rpt_group_view.quiet) are never listed. JSON keeps
+	 * every row. */
+	unsigned top_services;
+	unsigned top_clients;
 };
 
 /* A named counter of the input, e.g. {"not-tcp", 12} (borrowed strings) */
@@ -228,6 +233,19 @@ struct rpt_group_view {
 	const uint32_t *timeline; /* nbuckets values (borrowed), or NULL */
 	uint64_t worst[RPT_GROUP_WORST]; /* flow ids */
 	unsigned nworst;
+	/* Nothing to read in the row: no leak, no late close, nothing in
+	 * CLOSE_WAIT at any time (and, for a service, no client leak). */
+	int quiet;
+	int listed; /* within the text and HTML bounds */
+};
+
+/* How many rows of one side the bounded writers list and leave out. */
+struct rpt_cut {
+	uint64_t rows; /* every row of the side (as in JSON) */
+	uint64_t listed;
+	uint64_t beyond; /* not quiet, past the bound */
+	uint64_t quiet;	 /* not listed: quiet */
+	unsigned top;	 /* the bound, 0: none */
 };
 
 struct rpt_flow_view {
@@ -259,6 +277,10 @@ struct rpt_view {
 	size_t ngroups;
 	const struct rpt_flow_view *worst; /* the --top worst flows */
 	size_t nworst;
+	struct rpt_cut worst_cut;    /* flows with a verdict listed there */
+	struct rpt_cut services_cut; /* server rows */
+	struct rpt_cut clients_cut;  /* client-host rows */
+	struct rpt_cut processes_cut; /* process rows (kernel) */
 	uint64_t hist[RPT_HIST_BINS][RPT_CW__CLASSES];
 	/* copies of the facts given to rpt_finish() */
 	const char *const *inputs; /* borrowed from the facts */
@@ -274,6 +296,24 @@ struct rpt_view {
 	int has_evidence;
 	struct rpt_evidence evidence; /* strings point into the view */
 };
+
+/* What rpt_fmt_more() says is left out. */
+enum rpt_more {
+	RPT_MORE_SERVICES = 0,
+	RPT_MORE_CLIENTS,
+	RPT_MORE_FLOWS,
+	RPT_MORE_PROCESSES
+};
+
+/*
+ * The sentence for the rows of c that are not listed, e.g. "4086 more
+ * client hosts not listed: 3687 past --top-clients 5, 399 with no leak and
+ * nothing in CLOSE_WAIT (--format json lists all)", written into buf (size
+ * n). verdicts (the report's counts) name the kinds of flows left out.
+ * Returns buf, or NULL when nothing is left out.
+ */
+char *rpt_fmt_more(char *buf, size_t n, const struct rpt_cut *c,
+		   enum rpt_more what, const uint64_t *verdicts);
 
 /* The view of a finished report, or NULL before rpt_finish(). */
 const struct rpt_view *rpt_get_view(const struct rpt *r);

@@ -699,7 +699,7 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 		       size_t n)
 {
 	char h[64], svc[80], at[48], line[512];
-	size_t shown = 0;
+	size_t shown = 0, rows = 0;
 	int own = 0;
 
 	for (size_t i = 0; i < n; i++)
@@ -726,6 +726,8 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 		}
 	fprintf(f, "  %-22s %-28s %7s %6s %6s %7s  %s\n", "holder", "toward",
 		"closes", "peak", "share", "reused", "peak at");
+	for (size_t i = 0; i < n; i++)
+		rows += v[i]->key.side != TW_CLIENT || v[i]->key.port;
 	for (size_t i = 0; i < n && shown < 10; i++) {
 		const struct tw_pair *p = v[i];
 		int client = p->key.side == TW_CLIENT;
@@ -754,6 +756,12 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 			p->peak ? rpt_fmt_iso(at, sizeof(at), p->peak_ns) :
 				  "-");
 	}
+	if (rows > shown)
+		fprintf(f,
+			"  ... %zu more TIME_WAIT row%s not listed: past the "
+			"first 10 "
+			"(--format json lists all)\n",
+			rows - shown, rows - shown == 1 ? "" : "s");
 }
 
 unsigned tw_write(struct tw *t, FILE *f, enum rpt_format fmt,

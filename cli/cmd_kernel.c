@@ -397,6 +397,8 @@ int cmd_kernel(int argc, char **argv)
 	kc.format = o.format;
 	kc.linger_ns = o.linger_ns;
 	kc.top = o.top;
+	kc.top_services = o.top_services;
+	kc.top_clients = o.top_clients;
 	kc.all = o.list_open;
 	kc.start_ns = (uint64_t)mt.tv_sec * NS + (uint64_t)mt.tv_nsec;
 	kc.wall_off =

@@ -21,6 +21,8 @@ const struct ft_opts ft_opts_defaults = {
 	.idle_ns = 300 * NS,
 	.grace_ns = 5 * NS,
 	.top = 10,
+	.top_services = 5,
+	.top_clients = 5,
 	.progress = -1,
 	.interval_ns = 5 * NS,
 	.time_wait_ns = 60 * NS,
@@ -64,6 +66,8 @@ enum {
 	O_RINGBUF,
 	O_NO_SEED,
 	O_CAPTURE_END,
+	O_TOP_SERVICES,
+	O_TOP_CLIENTS,
 };
 
 #define R (1u << OPTS_READ)
@@ -90,6 +94,8 @@ static const struct opt_def {
 	{"grace", required_argument, O_GRACE, R | L},
 	{"max-flows", required_argument, O_MAX_FLOWS, R | L},
 	{"top", required_argument, O_TOP, R | L | K},
+	{"top-services", required_argument, O_TOP_SERVICES, R | L | K},
+	{"top-clients", required_argument, O_TOP_CLIENTS, R | L | K},
 	{"fail-on", required_argument, O_FAIL_ON, R | L | K},
 	{"all", no_argument, O_ALL, R | L | K},
 	{"progress", no_argument, O_PROGRESS, R | L | K},
@@ -200,7 +206,10 @@ static const char usage_read[] =
 	"(5s)\n"
 	"      --max-flows N      track at most N flows, evicting the least\n"
 	"                         recently seen (counted); 0 = no bound\n"
-	"      --top N            worst flows listed in text (10)\n"
+	"      --top N            list at most N services, client hosts and\n"
+	"                         worst flows in text and HTML (5, 5, 10)\n"
+	"      --top-services N, --top-clients N\n"
+	"                         services, client hosts listed (N or all)\n"
 	"      --fail-on LIST     exit 3 if a flow has one of these verdicts\n"
 	"      --all              also list flows with verdict open "
 	"(json/csv)\n"
@@ -252,6 +261,7 @@ static const char usage_live[] =
 	"  -o, --output FILE      write the report to FILE\n"
 	"      --linger DUR       alert and late close above DUR (5s)\n"
 	"      --idle-timeout DUR, --grace DUR, --max-flows N, --top N,\n"
+	"      --top-services N, --top-clients N,\n"
 	"      --fail-on LIST, --all, --time-wait DUR, --peer-os OS,\n"
 	"      --port-range LO-HI, --time-wait-share PCT   as for fintrace "
 	"read\n"
@@ -363,6 +373,8 @@ void opts_pipeline_config(const struct ft_opts *o, struct pipeline_config *c)
 	c->idle_ns = o->idle_ns;
 	c->max_flows = o->max_flows;
 	c->top = o->top;
+	c->top_services = o->top_services;
+	c->top_clients = o->top_clients;
 	c->list_open = o->list_open;
 	c->fail_on = o->fail_on;
 	c->time_wait_ns = o->time_wait_ns;
@@ -469,6 +481,7 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 	struct option long_opts[NDEFS + 1];
 	char shortopts[2 * NDEFS + 2], where[64];
 	const struct opt_def *d;
+	int top_set = 0, svc_set = 0, cli_set = 0;
 	int dashdash = argc, c;
 	uint64_t v;
 
@@ -525,6 +538,24 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 				BAD("--top: \"%s\" is not a count up to 100000",
 				    optarg);
 			o->top = (unsigned)v;
+			top_set = 1;
+			break;
+		case O_TOP_SERVICES:
+		case O_TOP_CLIENTS:
+			v = 0; /* "all": no bound */
+			if (strcmp(optarg, "all") &&
+			    (parse_u64(optarg, 100000, &v) || !v))
+				BAD("%s: \"%s\" is not 1..100000 or all",
+				    c == O_TOP_SERVICES ? "--top-services"
+							: "--top-clients",
+				    optarg);
+			if (c == O_TOP_SERVICES) {
+				o->top_services = (unsigned)v;
+				svc_set = 1;
+			} else {
+				o->top_clients = (unsigned)v;
+				cli_set = 1;
+			}
 			break;
 		case O_FAIL_ON:
 			if (opts_parse_verdicts(optarg, &o->fail_on))
@@ -696,6 +727,13 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 	}
 	if (o->help || o->version)
 		return 0;
+	/* --top bounds every list; the specific options win, in any order.
+	 * --top 0 only empties the worst flows: a report without a single
+	 * service row says nothing. */
+	if (top_set && o->top && !svc_set)
+		o->top_services = o->top;
+	if (top_set && o->top && !cli_set)
+		o->top_clients = o->top;
 	/* Windows: TcpTimedWaitDelay 240 s, dynamic ports 49152-65535. */
 	if (windows && !tw_set)
 		o->time_wait_ns = 240 * NS;

@@ -22,9 +22,11 @@ struct ft_opts {
 	uint64_t linger_ns;
 	uint64_t idle_ns;
 	uint64_t grace_ns;
-	uint64_t max_flows; /* 0: unbounded */
-	unsigned top;	    /* worst flows listed */
-	unsigned fail_on;   /* bit per td_verdict */
+	uint64_t max_flows;       /* 0: unbounded */
+	unsigned top;             /* worst flows listed */
+	unsigned top_services;	  /* service rows listed, 0: all */
+	unsigned top_clients;	  /* client-host rows listed, 0: all */
+	unsigned fail_on;         /* bit per td_verdict */
 	int list_open;
 	/* TIME_WAIT pressure */
 	uint64_t time_wait_ns; /* 2MSL of the active closer */

@@ -35,6 +35,8 @@ struct krep *krep_new(const struct krep_config *c, FILE *out)
 		.sockets = 1,
 		.linger_ns = c->linger_ns,
 		.top = c->top,
+		.top_services = c->top_services,
+		.top_clients = c->top_clients,
 		.list_open = c->all,
 		.out = out,
 		.mode = "kernel",

@@ -27,6 +27,8 @@ struct krep_config {
 	enum rpt_format format;
 	uint64_t linger_ns;
 	unsigned top;	   /* worst sockets listed */
+	unsigned top_services; /* service and process rows, 0: all */
+	unsigned top_clients;  /* client-host rows, 0: all */
 	int all;	   /* list clean and open sockets too */
 	uint64_t wall_off; /* wall_ns = mono_ns + wall_off */
 	uint64_t start_ns; /* tracing began, mono */

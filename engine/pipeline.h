@@ -26,6 +26,8 @@ struct pipeline_config {
 	uint64_t idle_ns;      /* finalise a silent open flow */
 	uint64_t max_flows;    /* 0: unbounded */
 	unsigned top;	       /* worst flows listed */
+	unsigned top_services; /* service rows listed, 0: all */
+	unsigned top_clients;  /* client-host rows listed, 0: all */
 	int list_open;	       /* list flows with verdict "open" */
 	unsigned fail_on;      /* bit per enum vd_verdict */
 	uint64_t time_wait_ns; /* TIME_WAIT pressure: 2MSL */

@@ -1085,7 +1085,8 @@ Test(kernel, fintrace_kernel_report_names_the_leaking_process)
 	snprintf(own, sizeof(own), "pid %d (ftk-htmleak)", (int)c.pid);
 	/* the process row: name, sockets, never closed */
 	snprintf(row, sizeof(row),
-		 "process %s</td><td class=\"n\">3</td><td class=\"n\">3</td>",
+		 "<td class=\"name mono\">%s</td><td class=\"n\">3</td><td "
+		 "class=\"n\">3</td>",
 		 own);
 	cr_assert(strstr(dom, row), "no row \"%s\" in:\n%s", row, dom);
 	{

@@ -4,6 +4,7 @@
  * checks, durations, verdict lists and the filter after "--".
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include "analysis/teardown.h"
@@ -200,4 +201,36 @@ Test(opts, capture_end_time_or_duration)
 	cr_assert_neq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo",
 			    "--capture-end", "+1m"),
 		      0);
+}
+
+Test(opts, top_bounds_every_list_and_the_specific_options_win)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "a.pcap"), 0);
+	cr_assert_eq(o.top, 10);
+	cr_assert_eq(o.top_services, 5);
+	cr_assert_eq(o.top_clients, 5);
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "a.pcap", "--top", "3"),
+		     0);
+	cr_assert(o.top == 3 && o.top_services == 3 && o.top_clients == 3);
+	/* in either order */
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "--top-services", "20",
+			   "a.pcap", "--top", "3", "--top-clients", "all"),
+		     0, "%s", err);
+	cr_assert(o.top == 3 && o.top_services == 20 && o.top_clients == 0);
+	/* --top 0 empties the worst flows only */
+	cr_assert_eq(
+		PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "--top", "0"), 0,
+		"%s", err);
+	cr_assert(o.top == 0 && o.top_services == 5 && o.top_clients == 5);
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "a.pcap",
+			   "--top-services", "0"),
+		     -EINVAL);
+	cr_assert(strstr(err, "--top-services"), "%s", err);
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "a.pcap",
+			   "--top-clients", "some"),
+		     -EINVAL);
+	cr_assert(strstr(err, "--top-clients"), "%s", err);
 }

@@ -22,10 +22,15 @@ struct fixture {
 	FILE *out;
 };
 
-static void fx_open(struct fixture *fx, enum rpt_format fmt)
+/* top_clients: client-host rows listed in text, 0: all */
+static void fx_open_top(struct fixture *fx, enum rpt_format fmt,
+			unsigned top_clients)
 {
-	struct rpt_config rc = {
-		.format = fmt, .linger_ns = 5 * SEC, .top = 5, .mode = "read"};
+	struct rpt_config rc = {.format = fmt,
+				.linger_ns = 5 * SEC,
+				.top = 5,
+				.mode = "read",
+				.top_clients = top_clients};
 	struct flow_config fc = {
 		.linger_ns = 5 * SEC, .grace_ns = 2 * SEC, .idle_ns = 600 * SEC};
 	struct flow_hooks hooks = {.done = rpt_flow_done,
@@ -38,6 +43,11 @@ static void fx_open(struct fixture *fx, enum rpt_format fmt)
 	fx->r = rpt_new(&rc);
 	fx->t = flow_table_new(&fc, &hooks, fx->r);
 	rpt_set_origin(fx->r, T0);
+}
+
+static void fx_open(struct fixture *fx, enum rpt_format fmt)
+{
+	fx_open_top(fx, fmt, 0);
 }
 
 static const char *fx_finish(struct fixture *fx, const char *const *inputs,
@@ -231,6 +241,32 @@ Test(report, client_side_leak_headline)
 		  "%s", out);
 	cr_assert(strstr(out, "CLIENT HOSTS"));
 	cr_assert(strstr(out, "+ 4 connections that clients left"));
+	fx_free(&fx);
+}
+
+/* Client hosts 1..7 leave 1..7 sockets in CLOSE_WAIT; three are listed. */
+Test(report, text_lists_are_bounded_with_exact_more_lines)
+{
+	struct fixture fx;
+	const char *out, *more;
+	uint16_t port = 30000;
+
+	fx_open_top(&fx, RPT_TEXT, 3);
+	for (uint8_t h = 1; h <= 7; h++)
+		for (uint8_t k = 0; k < h; k++, port++)
+			conn(fx.t, h, port, T0 + (port - 30000) * 10 * MS, 0,
+			     0);
+	out = fx_finish(&fx, NULL, 0, T0 + 60 * SEC);
+	cr_assert(strstr(out, "\n10.0.1.7 "), "%s", out);
+	cr_assert(strstr(out, "\n10.0.1.5 "), "%s", out);
+	cr_assert_null(strstr(out, "\n10.0.1.4 "), "%s", out);
+	more = strstr(out, "  ... 4 more client hosts not listed: past "
+			   "--top-clients 3 (--format json lists all)\n");
+	cr_assert_not_null(more, "%s", out);
+	/* 28 never-closed flows, 5 listed */
+	cr_assert(strstr(out, "  ... 23 more never-closed flows not listed: "
+			      "past --top 5 (--format json lists all)\n"),
+		  "%s", out);
 	fx_free(&fx);
 }
 
