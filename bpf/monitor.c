@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uthash.h>
+
 #include "bpf/monitor.h"
 #include "bpf/owner.h"
 #include "bpf/sockdiag.h"
@@ -33,6 +35,21 @@
 #define MON_PORT_LO_DEFAULT 32768
 #define MON_PORT_HI_DEFAULT 60999
 #define MON_PORT_RANGE_PATH "/proc/sys/net/ipv4/ip_local_port_range"
+#define MON_FIN_TIMEOUT_PATH "/proc/sys/net/ipv4/tcp_fin_timeout"
+/* Linux's default net.ipv4.tcp_fin_timeout, seconds */
+#define MON_FIN_TIMEOUT_DEFAULT 60
+/* The kernel scan runs every linger / MON_SCAN_DIV, within these bounds. */
+#define MON_SCAN_DIV 5
+#define MON_SCAN_MIN_NS 10000000ull
+#define MON_SCAN_MAX_NS 1000000000ull
+#define MON_LINGER_DEFAULT_NS 5000000000ull
+
+/* Last cumulative clean-end counts read for one kernel key. */
+struct clean_seen {
+	struct trc_agg_key key;
+	struct trc_agg_val val;
+	UT_hash_handle hh;
+};
 
 struct mon;
 
@@ -47,6 +64,12 @@ struct tw_vec {
 	size_t nfollow;
 	uint32_t range_ns; /* namespace of lo-hi below; 0: none */
 	uint16_t lo, hi;
+	uint32_t fin_ns;   /* namespace of fin_ms below; 0: none */
+	uint64_t fin_ms;   /* its tcp_fin_timeout */
+	uint64_t now;
+	uint64_t orphan_age; /* orphans in FIN_WAIT2 this long are followed */
+	struct ks_orphan *orph;
+	size_t norph, cap_orph;
 };
 
 struct mon {
@@ -68,6 +91,9 @@ struct mon {
 	uint16_t host_hi;  /* cannot be read (or o.port_lo/hi) */
 	uint64_t tw_now;   /* sockets in TIME_WAIT, last sample */
 	uint64_t tw_peak;
+	uint64_t scan_ns;      /* kernel scan period */
+	uint64_t next_kscan_ns;
+	struct clean_seen *clean; /* last counts read, per kernel key */
 	char reduced[FT_ERRBUF_SIZE];
 };
 
@@ -96,6 +122,15 @@ _Static_assert(MON_SAME(TRC_RST_NONE, KS_RST_NONE) &&
 		       MON_SAME(TRC_RST_LINGER2, KS_RST_LINGER2),
 	       "enum trc_rst and enum ks_rst must agree");
 _Static_assert(TRC_COMM_LEN == KS_COMM_LEN, "comm lengths must agree");
+_Static_assert(TRC_HIST_N == KS_HIST_N, "histograms must agree");
+_Static_assert(MON_SAME(TRC_EV_LINGER, KS_EV_LINGER) &&
+		       MON_SAME(TRC_ROLE_CLIENT, KS_ROLE_CLIENT) &&
+		       MON_SAME(TRC_ROLE_SERVER, KS_ROLE_SERVER) &&
+		       MON_SAME(TRC_SRC_CONNECT, KS_SRC_CONNECT) &&
+		       MON_SAME(TRC_SRC_ACCEPT, KS_SRC_ACCEPT) &&
+		       MON_SAME(TRC_SIDE_LOCAL, KS_SIDE_LOCAL) &&
+		       MON_SAME(TRC_SIDE_REMOTE, KS_SIDE_REMOTE),
+	       "the tracer's and the tracker's names must agree");
 
 static int on_event(void *ctx, const struct trc_event *te)
 {
@@ -121,6 +156,25 @@ static int on_event(void *ctx, const struct trc_event *te)
 	ev.rst = te->rst; /* enum trc_rst and enum ks_rst agree */
 	memcpy(ev.comm, te->comm, KS_COMM_LEN);
 	ev.comm[KS_COMM_LEN - 1] = '\0';
+	if (te->flags & TRC_EVF_NO_SYN)
+		ev.flags |= KS_EVF_NO_SYN;
+	if (te->flags & TRC_EVF_SK) {
+		ev.flags |= KS_EVF_HISTORY;
+		ev.role = te->sk.role;
+		ev.owner_src = te->sk.owner_src;
+		ev.passive = te->sk.passive;
+		ev.start_ns = te->sk.start_ns;
+		ev.cw_ns = te->sk.cw_ns;
+		ev.cw_end_ns = te->sk.cw_end_ns;
+		ev.fin_ns = te->sk.fin_ns;
+		ev.fw2_ns = te->sk.fw2_ns;
+		ev.owner_pid = te->sk.owner_pid;
+		ev.closer_pid = te->sk.closer_pid;
+		memcpy(ev.owner_comm, te->sk.owner_comm, KS_COMM_LEN);
+		ev.owner_comm[KS_COMM_LEN - 1] = '\0';
+		memcpy(ev.closer_comm, te->sk.closer_comm, KS_COMM_LEN);
+		ev.closer_comm[KS_COMM_LEN - 1] = '\0';
+	}
 	ks_feed(m->ks, &ev);
 	return 0;
 }
@@ -139,6 +193,172 @@ static int pass_filters(const struct trc_opts *f, const struct sdg_sock *s)
 	if (f->netns && s->netns != f->netns)
 		return 0;
 	return 1;
+}
+
+/* New clean ends since the last read of the kernel's counters. */
+static void on_clean(void *ctx, const struct trc_agg_key *k,
+		     const struct trc_agg_val *v)
+{
+	struct mon *m = ctx;
+	struct clean_seen *seen;
+	struct ks_clean c;
+	int i;
+
+	HASH_FIND(hh, m->clean, k, sizeof(*k), seen);
+	if (!seen) {
+		seen = calloc(1, sizeof(*seen));
+		if (!seen)
+			return; /* counted at the next read */
+		seen->key = *k;
+		HASH_ADD(hh, m->clean, key, sizeof(seen->key), seen);
+	}
+	if (v->clean <= seen->val.clean)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.netns = k->netns;
+	c.pid = k->pid;
+	memcpy(c.comm, v->comm, KS_COMM_LEN);
+	c.comm[KS_COMM_LEN - 1] = '\0';
+	c.family = k->family;
+	c.role = k->role;
+	memcpy(c.addr, k->addr, 16);
+	c.port = k->port;
+	c.count = v->clean - seen->val.clean;
+	for (i = 0; i < KS_HIST_N; i++)
+		c.hist[i] = v->hist[i] >= seen->val.hist[i]
+				    ? v->hist[i] - seen->val.hist[i]
+				    : 0;
+	if (ks_add_clean(m->ks, &c) == 0)
+		seen->val = *v;
+}
+
+static void read_clean(struct mon *m)
+{
+	trc_clean_read(m->trc, on_clean, m);
+}
+
+static void resolve_owners(struct mon *m);
+
+/* A walk of the sockets in closing states, with their storage. */
+struct scan_ctx {
+	struct mon *m;
+	uint64_t min_ns;
+	uint64_t fed;
+	struct ks_event *wait; /* pid filter: owner to check in /proc */
+	size_t nwait, capwait;
+};
+
+static int scan_cb(void *ctx, const struct sdg_sock *s)
+{
+	struct scan_ctx *c = ctx;
+	const struct trc_opts *f = &c->m->o.trc;
+	const struct trc_sk *st = s->storage;
+	struct ks_event ev, *nv;
+	uint64_t since, now;
+
+	if (!st || s->storage_len < sizeof(*st) || s->timewait ||
+	    !pass_filters(f, s))
+		return 0;
+	since = s->state == KS_TCP_CLOSE_WAIT ? st->cw_ns : st->state_ns;
+	now = mon_now_ns();
+	if (!since || now < since || now - since < c->min_ns)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = KS_EV_LINGER;
+	ev.mono_ns = now;
+	ev.cookie = s->cookie;
+	ev.ino = s->ino;
+	ev.netns = s->netns;
+	memcpy(ev.laddr, s->saddr, 16);
+	memcpy(ev.raddr, s->daddr, 16);
+	ev.lport = s->sport;
+	ev.rport = s->dport;
+	ev.family = s->family;
+	ev.oldstate = ev.newstate = s->state;
+	ev.flags = KS_EVF_HISTORY;
+	ev.role = st->role;
+	ev.owner_src = st->owner_src;
+	ev.passive = st->passive;
+	ev.start_ns = st->start_ns;
+	ev.cw_ns = st->cw_ns;
+	ev.cw_end_ns = st->cw_end_ns;
+	ev.fin_ns = st->fin_ns;
+	ev.fw2_ns = st->fw2_ns;
+	ev.owner_pid = st->owner_pid;
+	ev.closer_pid = st->closer_pid;
+	memcpy(ev.owner_comm, st->owner_comm, KS_COMM_LEN);
+	ev.owner_comm[KS_COMM_LEN - 1] = '\0';
+	memcpy(ev.closer_comm, st->closer_comm, KS_COMM_LEN);
+	ev.closer_comm[KS_COMM_LEN - 1] = '\0';
+	if (!f->pid || (st->flags & TRC_SK_MATCH) || st->owner_pid == f->pid) {
+		ks_feed(c->m->ks, &ev);
+		c->fed++;
+		return 0;
+	}
+	if (!ev.ino)
+		return 0;
+	if (c->nwait == c->capwait) {
+		size_t cap = c->capwait ? c->capwait * 2 : 64;
+
+		nv = realloc(c->wait, cap * sizeof(*nv));
+		if (!nv)
+			return 0;
+		c->wait = nv;
+		c->capwait = cap;
+	}
+	c->wait[c->nwait++] = ev;
+	return 0;
+}
+
+/* Of the sockets the pid filter could not decide, those pid holds. */
+static void scan_pid(struct scan_ctx *c)
+{
+	struct own_result *res;
+	size_t i, j;
+
+	res = calloc(c->nwait, sizeof(*res));
+	if (!res)
+		return;
+	for (i = 0; i < c->nwait; i++)
+		res[i].ino = c->wait[i].ino;
+	if (own_lookup(res, c->nwait) >= 0)
+		for (i = 0; i < c->nwait; i++)
+			for (j = 0; j < c->nwait; j++)
+				if (res[j].ino == c->wait[i].ino &&
+				    res[j].pid == c->m->o.trc.pid) {
+					ks_feed(c->m->ks, &c->wait[i]);
+					c->fed++;
+					break;
+				}
+	free(res);
+}
+
+/*
+ * The walk a silent leak needs: sockets in a closing state for at least
+ * min_ns, found through sock_diag with the storage the kernel keeps for
+ * each (bpf/event.h), fed with their history. Those already known are
+ * fed again, which changes nothing.
+ */
+static void kernel_scan(struct mon *m, uint64_t min_ns)
+{
+	struct scan_ctx c = {.m = m, .min_ns = min_ns};
+	char err[FT_ERRBUF_SIZE];
+	uint32_t only = m->o.trc.netns;
+	uint32_t states = 1u << KS_TCP_CLOSE_WAIT | 1u << KS_TCP_FIN_WAIT1 |
+			  1u << KS_TCP_FIN_WAIT2 | 1u << KS_TCP_LAST_ACK |
+			  1u << KS_TCP_CLOSING;
+
+	sdg_dump_all_storage(states, m->o.trc.family, only ? &only : NULL,
+			     only ? 1 : 0, trc_storage_fd(m->trc), scan_cb, &c,
+			     err);
+	if (c.nwait)
+		scan_pid(&c);
+	free(c.wait);
+	if (c.fed) {
+		/* owners first: the alerts that follow name them */
+		resolve_owners(m);
+		m->next_alert_ns = ks_next_alert_ns(m->ks);
+	}
 }
 
 struct seed_ctx {
@@ -338,6 +558,70 @@ static int tw_count(struct tw_vec *tv, const struct sdg_sock *s)
 	return 0;
 }
 
+/*
+ * net.ipv4.tcp_fin_timeout of the calling thread's namespace, in ms; how
+ * long an orphan FIN_WAIT2 socket waits for the peer's FIN.
+ */
+static uint64_t read_fin_timeout_ms(void)
+{
+	char buf[32];
+	unsigned long v;
+	ssize_t len;
+	int fd;
+
+	fd = open(MON_FIN_TIMEOUT_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return MON_FIN_TIMEOUT_DEFAULT * 1000ull;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return MON_FIN_TIMEOUT_DEFAULT * 1000ull;
+	buf[len] = '\0';
+	if (sscanf(buf, "%lu", &v) != 1 || !v)
+		return MON_FIN_TIMEOUT_DEFAULT * 1000ull;
+	return (uint64_t)v * 1000ull;
+}
+
+/*
+ * An orphan FIN_WAIT2 socket: its application closed and the peer has
+ * not sent its FIN. Its timer started at tcp_fin_timeout, which dates
+ * its entry; past the threshold it is handed to the tracker.
+ */
+static int tw_orphan(struct tw_vec *tv, const struct sdg_sock *s)
+{
+	struct ks_orphan *nv, *o;
+	uint64_t age;
+
+	if (tv->fin_ns != s->netns) {
+		tv->fin_ns = s->netns;
+		tv->fin_ms = read_fin_timeout_ms();
+	}
+	age = tv->fin_ms > s->expires_ms ? tv->fin_ms - s->expires_ms : 0;
+	age *= 1000000ull;
+	if (age < tv->orphan_age || age > tv->now)
+		return 0;
+	if (tv->norph == tv->cap_orph) {
+		size_t cap = tv->cap_orph ? tv->cap_orph * 2 : 64;
+
+		nv = realloc(tv->orph, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		tv->orph = nv;
+		tv->cap_orph = cap;
+	}
+	o = &tv->orph[tv->norph++];
+	memset(o, 0, sizeof(*o));
+	o->cookie = s->cookie;
+	o->netns = s->netns;
+	o->family = s->family;
+	memcpy(o->laddr, s->saddr, 16);
+	memcpy(o->raddr, s->daddr, 16);
+	o->lport = s->sport;
+	o->rport = s->dport;
+	o->since_ns = tv->now - age;
+	return 0;
+}
+
 static int tw_cb(void *ctx, const struct sdg_sock *s)
 {
 	struct tw_vec *tv = ctx;
@@ -345,6 +629,13 @@ static int tw_cb(void *ctx, const struct sdg_sock *s)
 
 	if (!s->timewait)
 		return 0;
+	/* the pid filter: an orphan has no process left to match */
+	if (s->state == KS_TCP_FIN_WAIT2 && !tv->m->o.trc.pid &&
+	    pass_filters(&tv->m->o.trc, s)) {
+		ret = tw_orphan(tv, s);
+		if (ret)
+			return ret;
+	}
 	if (follows(tv, s->netns)) {
 		ret = tw_follow(tv, s);
 		if (ret)
@@ -360,21 +651,26 @@ static int tw_cb(void *ctx, const struct sdg_sock *s)
  * the one the netns filter names) serves both the sockets the table
  * follows and the TIME_WAIT pressure tracker.
  */
-static void sample_timewait(struct mon *m)
+static void sample_timewait(struct mon *m, uint64_t orphan_age)
 {
 	uint32_t netns[MON_NETNS_MAX];
 	struct tw_vec tv = {.m = m, .follow = netns};
 	char err[FT_ERRBUF_SIZE];
 	uint32_t only = m->o.trc.netns;
 	uint64_t now;
+	size_t i;
 
 	tv.nfollow = ks_tw_netns(m->ks, netns, MON_NETNS_MAX);
 	now = mon_now_ns();
+	tv.now = now;
+	tv.orphan_age = orphan_age;
 	if (sdg_dump_all(1u << KS_TCP_TIME_WAIT | 1u << KS_TCP_FIN_WAIT2,
 			 m->o.trc.family, only ? &only : NULL, only ? 1 : 0,
 			 tw_cb, &tv, err) == 0) {
 		if (tv.nfollow)
 			ks_tw_sample(m->ks, now, tv.v, tv.n);
+		for (i = 0; i < tv.norph; i++)
+			ks_orphan(m->ks, &tv.orph[i]);
 		/* -ENOMEM loses one sample's counts, not the tracker */
 		tw_sample(m->tw, now + m->wall_off, tv.ep, tv.nep);
 		m->tw_now = tv.nep;
@@ -383,6 +679,7 @@ static void sample_timewait(struct mon *m)
 	}
 	free(tv.v);
 	free(tv.ep);
+	free(tv.orph);
 }
 
 struct ref_vec {
@@ -516,6 +813,14 @@ struct mon *mon_new(const struct mon_opts *o, char *err)
 		goto fail;
 	}
 
+	if (!m->o.linger_ns)
+		m->o.linger_ns = MON_LINGER_DEFAULT_NS;
+	m->o.trc.linger_ns = m->o.linger_ns;
+	m->scan_ns = m->o.linger_ns / MON_SCAN_DIV;
+	if (m->scan_ns < MON_SCAN_MIN_NS)
+		m->scan_ns = MON_SCAN_MIN_NS;
+	if (m->scan_ns > MON_SCAN_MAX_NS)
+		m->scan_ns = MON_SCAN_MAX_NS;
 	m->trc = trc_new(&m->o.trc, on_event, m, err);
 	if (!m->trc)
 		goto fail;
@@ -543,6 +848,7 @@ struct mon *mon_new(const struct mon_opts *o, char *err)
 	m->next_alert_ns = ks_next_alert_ns(m->ks);
 	m->next_scan_ns = m->start_ns + MON_SCAN_NS;
 	m->next_tick_ns = m->start_ns + MON_TICK_NS;
+	m->next_kscan_ns = m->start_ns + m->scan_ns;
 	return m;
 fail:
 	saved = errno;
@@ -553,8 +859,14 @@ fail:
 
 void mon_free(struct mon *m)
 {
+	struct clean_seen *c, *tmp;
+
 	if (!m)
 		return;
+	HASH_ITER(hh, m->clean, c, tmp) {
+		HASH_DEL(m->clean, c);
+		free(c);
+	}
 	trc_free(m->trc);
 	ks_free(m->ks);
 	tw_free(m->tw);
@@ -581,6 +893,8 @@ int mon_step(struct mon *m, int max_wait_ms)
 	until = now +
 		(uint64_t)(max_wait_ms < 0 ? 0 : max_wait_ms) * 1000000ull;
 	until = min3(until, m->next_alert_ns, m->next_tw_ns);
+	if (until > m->next_kscan_ns)
+		until = m->next_kscan_ns;
 	if (m->dirty && until > m->next_scan_ns)
 		until = m->next_scan_ns;
 	wait_ns = until > now ? until - now : 0;
@@ -601,8 +915,13 @@ int mon_step(struct mon *m, int max_wait_ms)
 		resolve_owners(m);
 		m->next_owner_ns = now + m->o.owner_scan_ns;
 	}
+	if (now >= m->next_kscan_ns || now >= m->next_tw_ns) {
+		/* before the timewait sample: peers of orphans are known */
+		kernel_scan(m, m->o.linger_ns);
+		m->next_kscan_ns = now + m->scan_ns;
+	}
 	if (now >= m->next_tw_ns) {
-		sample_timewait(m);
+		sample_timewait(m, m->o.linger_ns);
 		m->next_tw_ns = now + m->o.tw_sample_ns;
 	}
 	/* ks_tick() walks the table: only when an alert or a sample is due */
@@ -613,6 +932,8 @@ int mon_step(struct mon *m, int max_wait_ms)
 			m->lost_seen = lost;
 			reconcile(m);
 		}
+		if (now >= m->next_tick_ns)
+			read_clean(m);
 		ks_tick(m->ks, now);
 		m->next_alert_ns = ks_next_alert_ns(m->ks);
 		m->next_scan_ns = now + MON_SCAN_NS;
@@ -629,10 +950,13 @@ void mon_finish(struct mon *m)
 	for (i = 0; i < MON_DRAIN_ROUNDS; i++)
 		if (trc_poll(m->trc, 0) <= 0)
 			break;
+	/* every socket still in a closing state, however briefly */
+	kernel_scan(m, 0);
+	read_clean(m);
 	if (trc_lost(m->trc))
 		reconcile(m);
 	resolve_owners(m);
-	sample_timewait(m);
+	sample_timewait(m, 0);
 	now = mon_now_ns();
 	ks_tick(m->ks, now);
 	ks_finish(m->ks, now);

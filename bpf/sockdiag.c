@@ -4,6 +4,7 @@
  * namespace. See sockdiag.h.
  */
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -48,14 +49,66 @@ static void fill_sock(struct sdg_sock *s, const struct inet_diag_msg *m,
 	s->dport = ntohs(m->id.idiag_dport);
 }
 
-/* One family's dump on an open NETLINK_SOCK_DIAG socket. */
-static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
-		       sdg_fn fn, void *ctx, char *err)
+/*
+ * The BPF socket storage the reply carries after the message, if any:
+ * INET_DIAG_SK_BPF_STORAGES { SK_DIAG_BPF_STORAGE { MAP_VALUE } }.
+ */
+static void find_storage(struct sdg_sock *s, const struct nlmsghdr *h)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 r;
-	} req;
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	const char *p = (const char *)m + NLMSG_ALIGN(sizeof(*m));
+	const char *end = (const char *)h + h->nlmsg_len;
+	const struct nlattr *a, *b, *c;
+	const char *pb, *pc, *eb, *ec;
+
+	for (; p + NLA_HDRLEN <= end; p += NLA_ALIGN(a->nla_len)) {
+		a = (const struct nlattr *)p;
+		if (a->nla_len < NLA_HDRLEN || p + a->nla_len > end)
+			return;
+		if ((a->nla_type & NLA_TYPE_MASK) != INET_DIAG_SK_BPF_STORAGES)
+			continue;
+		eb = p + a->nla_len;
+		for (pb = p + NLA_HDRLEN; pb + NLA_HDRLEN <= eb;
+		     pb += NLA_ALIGN(b->nla_len)) {
+			b = (const struct nlattr *)pb;
+			if (b->nla_len < NLA_HDRLEN || pb + b->nla_len > eb)
+				return;
+			ec = pb + b->nla_len;
+			for (pc = pb + NLA_HDRLEN; pc + NLA_HDRLEN <= ec;
+			     pc += NLA_ALIGN(c->nla_len)) {
+				c = (const struct nlattr *)pc;
+				if (c->nla_len < NLA_HDRLEN ||
+				    pc + c->nla_len > ec)
+					return;
+				if ((c->nla_type & NLA_TYPE_MASK) ==
+				    SK_DIAG_BPF_STORAGE_MAP_VALUE) {
+					s->storage = pc + NLA_HDRLEN;
+					s->storage_len =
+						c->nla_len - NLA_HDRLEN;
+					return;
+				}
+			}
+		}
+	}
+}
+
+/* A dump request, with the socket-storage map asked for. */
+struct diag_req {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 r;
+	struct nlattr stgs;
+	struct nlattr map;
+	uint32_t fd;
+};
+
+/*
+ * One family's dump on an open NETLINK_SOCK_DIAG socket; with the BPF
+ * socket storage of map_fd when map_fd >= 0.
+ */
+static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
+		       int map_fd, sdg_fn fn, void *ctx, char *err)
+{
+	struct diag_req req;
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct sdg_sock s;
 	char *buf = NULL;
@@ -70,7 +123,16 @@ static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
 	req.r.sdiag_family = (uint8_t)af;
 	req.r.sdiag_protocol = IPPROTO_TCP;
 	req.r.idiag_states = states;
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa,
+	if (map_fd >= 0) {
+		req.stgs.nla_type = NLA_F_NESTED | INET_DIAG_REQ_SK_BPF_STORAGES;
+		req.stgs.nla_len = NLA_HDRLEN + NLA_HDRLEN + sizeof(uint32_t);
+		req.map.nla_type = SK_DIAG_BPF_STORAGE_REQ_MAP_FD;
+		req.map.nla_len = NLA_HDRLEN + sizeof(uint32_t);
+		req.fd = (uint32_t)map_fd;
+	} else {
+		req.nlh.nlmsg_len = offsetof(struct diag_req, stgs);
+	}
+	if (sendto(fd, &req, req.nlh.nlmsg_len, 0, (struct sockaddr *)&sa,
 		   sizeof(sa)) < 0) {
 		ret = -errno;
 		snprintf(err, FT_ERRBUF_SIZE, "sock_diag request: %s",
@@ -116,6 +178,8 @@ static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
 			    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
 				continue;
 			fill_sock(&s, NLMSG_DATA(h), netns);
+			if (map_fd >= 0)
+				find_storage(&s, h);
 			ret = fn(ctx, &s);
 			if (ret)
 				break;
@@ -125,8 +189,17 @@ static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
 	return ret;
 }
 
+static int dump_one(uint32_t states, int family, uint32_t netns, int map_fd,
+		    sdg_fn fn, void *ctx, char *err);
+
 int sdg_dump(uint32_t states, int family, uint32_t netns, sdg_fn fn,
 	     void *ctx, char *err)
+{
+	return dump_one(states, family, netns, -1, fn, ctx, err);
+}
+
+static int dump_one(uint32_t states, int family, uint32_t netns, int map_fd,
+		    sdg_fn fn, void *ctx, char *err)
 {
 	int fd, ret = 0;
 
@@ -138,7 +211,8 @@ int sdg_dump(uint32_t states, int family, uint32_t netns, sdg_fn fn,
 		return ret;
 	}
 	if (family != 6)
-		ret = dump_family(fd, AF_INET, states, netns, fn, ctx, err);
+		ret = dump_family(fd, AF_INET, states, netns, map_fd, fn, ctx,
+				  err);
 	if (!ret && family != 4) {
 		/* a fresh socket: the first dump may have stopped early */
 		close(fd);
@@ -151,7 +225,8 @@ int sdg_dump(uint32_t states, int family, uint32_t netns, sdg_fn fn,
 				 strerror(errno));
 			return ret;
 		}
-		ret = dump_family(fd, AF_INET6, states, netns, fn, ctx, err);
+		ret = dump_family(fd, AF_INET6, states, netns, map_fd, fn,
+				  ctx, err);
 	}
 	close(fd);
 	return ret;
@@ -200,7 +275,7 @@ static int ns_wanted(const uint32_t *only, size_t n_only, uint32_t ino)
  */
 static int visit(const char *path, int home, struct ns_set *set,
 		 uint32_t states, int family, const uint32_t *only,
-		 size_t n_only, sdg_fn fn, void *ctx, char *err)
+		 size_t n_only, int map_fd, sdg_fn fn, void *ctx, char *err)
 {
 	struct stat st;
 	char lerr[FT_ERRBUF_SIZE];
@@ -221,7 +296,8 @@ static int visit(const char *path, int home, struct ns_set *set,
 		return 0;
 	}
 	close(fd);
-	ret = sdg_dump(states, family, (uint32_t)st.st_ino, fn, ctx, lerr);
+	ret = dump_one(states, family, (uint32_t)st.st_ino, map_fd, fn, ctx,
+		       lerr);
 	if (ret < 0)
 		ret = 0; /* a namespace going away mid-dump is not fatal */
 	if (setns(home, CLONE_NEWNET) != 0) {
@@ -235,6 +311,14 @@ static int visit(const char *path, int home, struct ns_set *set,
 
 int sdg_dump_all(uint32_t states, int family, const uint32_t *only,
 		 size_t n_only, sdg_fn fn, void *ctx, char *err)
+{
+	return sdg_dump_all_storage(states, family, only, n_only, -1, fn, ctx,
+				    err);
+}
+
+int sdg_dump_all_storage(uint32_t states, int family, const uint32_t *only,
+			 size_t n_only, int map_fd, sdg_fn fn, void *ctx,
+			 char *err)
 {
 	struct ns_set *set = NULL;
 	struct dirent *de;
@@ -250,7 +334,7 @@ int sdg_dump_all(uint32_t states, int family, const uint32_t *only,
 	}
 	self = sdg_current_netns();
 	if (ns_wanted(only, n_only, self)) {
-		ret = sdg_dump(states, family, self, fn, ctx, err);
+		ret = dump_one(states, family, self, map_fd, fn, ctx, err);
 		if (ret)
 			goto out;
 	}
@@ -273,7 +357,7 @@ int sdg_dump_all(uint32_t states, int family, const uint32_t *only,
 				 pass ? "/proc/%s/ns/net" : "/run/netns/%s",
 				 de->d_name);
 			ret = visit(path, home, set, states, family, only,
-				    n_only, fn, ctx, err);
+				    n_only, map_fd, fn, ctx, err);
 		}
 		closedir(d);
 		d = NULL;
