@@ -900,6 +900,15 @@ int ks_feed(struct ks_table *t, const struct ks_event *ev)
 	case KS_EV_RST_SENT:
 	case KS_EV_RST_RECV:
 		on_rst(t, e, ev);
+		/* already closed when it was sent: the end, if unseen */
+		if (history && ev->oldstate == KS_TCP_CLOSE && !e->s.closed) {
+			struct ks_event close = *ev;
+
+			close.kind = KS_EV_STATE;
+			close.newstate = KS_TCP_CLOSE;
+			close.in_task = 0;
+			on_state(t, e, &close);
+		}
 		break;
 	case KS_EV_ACCEPT:
 		if (e->s.role == KS_ROLE_UNKNOWN || e->s.role_inferred) {
