@@ -57,10 +57,10 @@ struct agg {
 	uint64_t cw_peak;
 	uint64_t *cw;           /* settled close-wait samples, ns */
 	size_t ncw, capcw;
-	uint64_t hist[KS_HIST_N];/* close-waits of clean ends counted by the
-				   kernel (ks_add_clean) */
+	uint64_t hist[KS_HIST_N]; /* close-waits of clean ends counted by the
+				    kernel (ks_add_clean) */
 	uint64_t nhist;
-	uint64_t kclean;        /* clean ends counted by the kernel */
+	uint64_t kclean;	/* clean ends counted by the kernel */
 	double sx, sy, sxx, sxy;/* growth: least squares of cw_now(hours) */
 	uint64_t ngrowth;
 	UT_hash_handle hh;
@@ -77,7 +77,7 @@ struct entry {
 	uint8_t in_ino_hash;
 	uint8_t close_prev;     /* state before CLOSE */
 	uint8_t cw_sampled;     /* close-wait added to the samples */
-	uint8_t in_tup;         /* in by_tuple */
+	uint8_t in_tup;		/* in by_tuple */
 	struct tup_key tup;
 	UT_hash_handle hh;
 	UT_hash_handle hh_ino;
@@ -401,8 +401,7 @@ static void index_tuple(struct ks_table *t, struct entry *e)
 }
 
 /* The other end of e, when it is a socket of the table in e's namespace. */
-static struct entry *find_peer(const struct ks_table *t,
-			       const struct entry *e)
+static struct entry *find_peer(const struct ks_table *t, const struct entry *e)
 {
 	struct tup_key k;
 	struct entry *p;
@@ -841,8 +840,8 @@ static void replay(struct ks_table *t, struct entry *e,
 	/* passive: the peer's FIN, then this side's close() */
 	replay_step(t, e, ev, KS_TCP_ESTABLISHED, KS_TCP_CLOSE_WAIT, ev->cw_ns,
 		    0);
-	replay_step(t, e, ev, KS_TCP_CLOSE_WAIT, KS_TCP_LAST_ACK,
-		    ev->cw_end_ns, 1);
+	replay_step(t, e, ev, KS_TCP_CLOSE_WAIT, KS_TCP_LAST_ACK, ev->cw_end_ns,
+		    1);
 	/* active: this side's close(), then the ACK of its FIN */
 	replay_step(t, e, ev, KS_TCP_ESTABLISHED, KS_TCP_FIN_WAIT1, ev->fin_ns,
 		    1);
@@ -867,8 +866,7 @@ int ks_feed(struct ks_table *t, const struct ks_event *ev)
 		/* nothing to learn from the end of a socket never seen */
 		if (!history &&
 		    (ev->kind == KS_EV_DESTROY ||
-		     (ev->kind == KS_EV_STATE &&
-		      ev->newstate == KS_TCP_CLOSE &&
+		     (ev->kind == KS_EV_STATE && ev->newstate == KS_TCP_CLOSE &&
 		      ev->oldstate != KS_TCP_CLOSE_WAIT &&
 		      ev->oldstate != KS_TCP_ESTABLISHED &&
 		      ev->oldstate != KS_TCP_SYN_SENT)))

@@ -53,7 +53,7 @@ enum ks_kind {
 /* ks_event.flags */
 enum ks_ev_flag {
 	KS_EVF_HISTORY = 1 << 0, /* the history fields below are filled */
-	KS_EVF_NO_SYN = 1 << 1,  /* SYN_SENT -> CLOSE before any segment was
+	KS_EVF_NO_SYN = 1 << 1,	 /* SYN_SENT -> CLOSE before any segment was
 				    sent: connect() failed locally */
 };
 
@@ -87,21 +87,21 @@ struct ks_event {
 	uint8_t in_task;       /* pid/comm belong to a process holding it */
 	uint8_t rst;           /* enum ks_rst, KS_EV_RST_SENT only */
 	char comm[KS_COMM_LEN];
-	uint8_t flags;         /* enum ks_ev_flag */
+	uint8_t flags; /* enum ks_ev_flag */
 	/*
 	 * With KS_EVF_HISTORY, what the kernel kept with the socket: the
 	 * changes before this one are replayed from it (0: not entered).
 	 */
-	uint8_t role;          /* enum ks_role: connect() or accept() seen */
-	uint8_t owner_src;     /* KS_SRC_CONNECT or KS_SRC_ACCEPT */
-	uint8_t passive;       /* enum ks_side */
-	uint64_t start_ns;     /* connect() or accept() */
-	uint64_t cw_ns;        /* entered CLOSE_WAIT */
-	uint64_t cw_end_ns;    /* left it for LAST_ACK */
-	uint64_t fin_ns;       /* entered FIN_WAIT1 */
-	uint64_t fw2_ns;       /* entered FIN_WAIT2 */
+	uint8_t role;	    /* enum ks_role: connect() or accept() seen */
+	uint8_t owner_src;  /* KS_SRC_CONNECT or KS_SRC_ACCEPT */
+	uint8_t passive;    /* enum ks_side */
+	uint64_t start_ns;  /* connect() or accept() */
+	uint64_t cw_ns;	    /* entered CLOSE_WAIT */
+	uint64_t cw_end_ns; /* left it for LAST_ACK */
+	uint64_t fin_ns;    /* entered FIN_WAIT1 */
+	uint64_t fw2_ns;    /* entered FIN_WAIT2 */
 	uint32_t owner_pid;
-	uint32_t closer_pid;   /* called close()/shutdown() */
+	uint32_t closer_pid; /* called close()/shutdown() */
 	char owner_comm[KS_COMM_LEN];
 	char closer_comm[KS_COMM_LEN];
 };
@@ -211,7 +211,7 @@ struct ks_sock {
 	uint64_t peer_cookie;  /* the other end's socket, when it is on this
 				  host (same namespace, reversed 4-tuple) and
 				  known; 0 otherwise */
-	uint8_t no_syn;        /* connect() failed before a SYN went out */
+	uint8_t no_syn;	       /* connect() failed before a SYN went out */
 };
 
 enum ks_alert {
@@ -253,14 +253,14 @@ uint64_t ks_hist_lo(unsigned i);
 /* Clean ends counted by the kernel, not sent one by one. Caller-filled. */
 struct ks_clean {
 	uint32_t netns;
-	uint32_t pid;          /* owner, 0 unknown */
+	uint32_t pid; /* owner, 0 unknown */
 	char comm[KS_COMM_LEN];
 	uint8_t family;
-	uint8_t role;          /* KS_ROLE_SERVER: addr:port is local;
-				  KS_ROLE_CLIENT: the remote service */
+	uint8_t role; /* KS_ROLE_SERVER: addr:port is local;
+			 KS_ROLE_CLIENT: the remote service */
 	uint8_t addr[16];
 	uint16_t port;
-	uint64_t count;        /* clean ends since the last call */
+	uint64_t count;		  /* clean ends since the last call */
 	uint64_t hist[KS_HIST_N]; /* close-waits of the passive ones */
 };
 
@@ -280,7 +280,7 @@ struct ks_orphan {
 	uint8_t raddr[16];
 	uint16_t lport;
 	uint16_t rport;
-	uint64_t since_ns;     /* entered FIN_WAIT2 (estimated) */
+	uint64_t since_ns; /* entered FIN_WAIT2 (estimated) */
 };
 
 /*

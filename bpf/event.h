@@ -46,11 +46,11 @@ enum trc_side { TRC_SIDE_NONE = 0, TRC_SIDE_LOCAL, TRC_SIDE_REMOTE };
 
 /* trc_sk.flags */
 enum trc_sk_flag {
-	TRC_SK_SENT = 1 << 0,   /* a record about it went out: so does its end */
-	TRC_SK_MATCH = 1 << 1,  /* it passed the filters */
-	TRC_SK_LATE = 1 << 2,   /* left CLOSE_WAIT after the linger threshold */
-	TRC_SK_RST = 1 << 3,    /* a reset was sent or received */
-	TRC_SK_OWNED = 1 << 4,  /* owner known (connect or accept) */
+	TRC_SK_SENT = 1 << 0,  /* a record about it went out: so does its end */
+	TRC_SK_MATCH = 1 << 1, /* it passed the filters */
+	TRC_SK_LATE = 1 << 2,  /* left CLOSE_WAIT after the linger threshold */
+	TRC_SK_RST = 1 << 3,   /* a reset was sent or received */
+	TRC_SK_OWNED = 1 << 4, /* owner known (connect or accept) */
 };
 
 /*
@@ -59,28 +59,28 @@ enum trc_sk_flag {
  * CLOCK_MONOTONIC ns, 0 when the state was not (yet) entered.
  */
 struct trc_sk {
-	__u64 start_ns;  /* connect() or accept() */
-	__u64 cw_ns;     /* entered CLOSE_WAIT */
-	__u64 cw_end_ns; /* left CLOSE_WAIT */
-	__u64 fin_ns;    /* entered FIN_WAIT1: this side closed first */
-	__u64 fw2_ns;    /* entered FIN_WAIT2 */
-	__u64 state_ns;  /* last state change */
-	__u32 owner_pid; /* tgid at connect() or accept() */
-	__u32 closer_pid;/* tgid that called close()/shutdown() */
+	__u64 start_ns;	  /* connect() or accept() */
+	__u64 cw_ns;	  /* entered CLOSE_WAIT */
+	__u64 cw_end_ns;  /* left CLOSE_WAIT */
+	__u64 fin_ns;	  /* entered FIN_WAIT1: this side closed first */
+	__u64 fw2_ns;	  /* entered FIN_WAIT2 */
+	__u64 state_ns;	  /* last state change */
+	__u32 owner_pid;  /* tgid at connect() or accept() */
+	__u32 closer_pid; /* tgid that called close()/shutdown() */
 	char owner_comm[TRC_COMM_LEN];
 	char closer_comm[TRC_COMM_LEN];
-	__u8 role;       /* enum trc_role */
-	__u8 owner_src;  /* enum trc_src */
-	__u8 flags;      /* enum trc_sk_flag */
-	__u8 passive;    /* enum trc_side */
+	__u8 role;	/* enum trc_role */
+	__u8 owner_src; /* enum trc_src */
+	__u8 flags;	/* enum trc_sk_flag */
+	__u8 passive;	/* enum trc_side */
 	__u8 pad[4];
 };
 
 /* trc_event.flags */
 enum trc_ev_flag {
-	TRC_EVF_SK = 1 << 0,    /* sk holds the socket's storage */
-	TRC_EVF_NO_SYN = 1 << 1,/* SYN_SENT -> CLOSE before any segment went
-				   out: connect() failed locally */
+	TRC_EVF_SK = 1 << 0,	 /* sk holds the socket's storage */
+	TRC_EVF_NO_SYN = 1 << 1, /* SYN_SENT -> CLOSE before any segment went
+				    out: connect() failed locally */
 };
 
 struct trc_event {
@@ -101,7 +101,7 @@ struct trc_event {
 	__u8 newstate;   /* TCP_*; equals oldstate except for TRC_EV_STATE */
 	__u8 in_task;    /* 1 when pid/comm is a process holding the socket */
 	__u8 rst;        /* enum trc_rst for TRC_EV_RST_SENT */
-	__u8 flags;      /* enum trc_ev_flag */
+	__u8 flags;	 /* enum trc_ev_flag */
 	__u8 pad[5];
 	char comm[TRC_COMM_LEN];
 	struct trc_sk sk; /* valid with TRC_EVF_SK */
@@ -118,18 +118,18 @@ struct trc_event {
 /* Clean ends of one (namespace, owner, service, role): the map key. */
 struct trc_agg_key {
 	__u32 netns;
-	__u32 pid;       /* owner tgid, 0 unknown */
-	__u16 port;      /* the service: local port of a server, remote
-			    port of a client */
-	__u8 family;     /* 4 or 6 */
-	__u8 role;       /* enum trc_role; never unknown */
-	__u8 addr[16];   /* the service's address */
+	__u32 pid;     /* owner tgid, 0 unknown */
+	__u16 port;    /* the service: local port of a server, remote
+			  port of a client */
+	__u8 family;   /* 4 or 6 */
+	__u8 role;     /* enum trc_role; never unknown */
+	__u8 addr[16]; /* the service's address */
 };
 
 /* Per CPU, cumulative since tracing began. */
 struct trc_agg_val {
-	__u64 clean;     /* clean ends */
-	__u64 cw_n;      /* of which passive, with a close-wait below */
+	__u64 clean; /* clean ends */
+	__u64 cw_n;  /* of which passive, with a close-wait below */
 	char comm[TRC_COMM_LEN];
 	__u64 hist[TRC_HIST_N]; /* close-waits of the passive ones, ns */
 };

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,8 @@ struct tw_vec {
 	size_t nfollow;
 	uint32_t range_ns; /* namespace of lo-hi below; 0: none */
 	uint16_t lo, hi;
-	uint32_t fin_ns;   /* namespace of fin_ms below; 0: none */
-	uint64_t fin_ms;   /* its tcp_fin_timeout */
+	uint32_t fin_ns; /* namespace of fin_ms below; 0: none */
+	uint64_t fin_ms; /* its tcp_fin_timeout */
 	uint64_t now;
 	uint64_t orphan_age; /* orphans in FIN_WAIT2 this long are followed */
 	struct ks_orphan *orph;
@@ -91,7 +92,7 @@ struct mon {
 	uint16_t host_hi;  /* cannot be read (or o.port_lo/hi) */
 	uint64_t tw_now;   /* sockets in TIME_WAIT, last sample */
 	uint64_t tw_peak;
-	uint64_t scan_ns;      /* kernel scan period */
+	uint64_t scan_ns; /* kernel scan period */
 	uint64_t next_kscan_ns;
 	struct clean_seen *clean; /* last counts read, per kernel key */
 	char reduced[FT_ERRBUF_SIZE];
@@ -857,13 +858,31 @@ fail:
 	return NULL;
 }
 
+int mon_check(const struct mon_opts *o, char *err)
+{
+	if (o->trc.pid && kill((pid_t)o->trc.pid, 0) != 0 && errno == ESRCH) {
+		snprintf(err, FT_ERRBUF_SIZE, "--pid %u: no such process",
+			 o->trc.pid);
+		return -ESRCH;
+	}
+	if (o->trc.netns && !sdg_netns_exists(o->trc.netns)) {
+		snprintf(err, FT_ERRBUF_SIZE,
+			 "--netns %u: no network namespace with this inode "
+			 "(see 'lsns -t net')",
+			 o->trc.netns);
+		return -ESRCH;
+	}
+	return 0;
+}
+
 void mon_free(struct mon *m)
 {
 	struct clean_seen *c, *tmp;
 
 	if (!m)
 		return;
-	HASH_ITER(hh, m->clean, c, tmp) {
+	HASH_ITER(hh, m->clean, c, tmp)
+	{
 		HASH_DEL(m->clean, c);
 		free(c);
 	}

@@ -109,7 +109,7 @@ static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
 		       int map_fd, sdg_fn fn, void *ctx, char *err)
 {
 	struct diag_req req;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	struct sdg_sock s;
 	char *buf = NULL;
 	ssize_t len;
@@ -124,7 +124,8 @@ static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
 	req.r.sdiag_protocol = IPPROTO_TCP;
 	req.r.idiag_states = states;
 	if (map_fd >= 0) {
-		req.stgs.nla_type = NLA_F_NESTED | INET_DIAG_REQ_SK_BPF_STORAGES;
+		req.stgs.nla_type =
+			NLA_F_NESTED | INET_DIAG_REQ_SK_BPF_STORAGES;
 		req.stgs.nla_len = NLA_HDRLEN + NLA_HDRLEN + sizeof(uint32_t);
 		req.map.nla_type = SK_DIAG_BPF_STORAGE_REQ_MAP_FD;
 		req.map.nla_len = NLA_HDRLEN + sizeof(uint32_t);
@@ -170,12 +171,12 @@ static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
 
 				ret = e->error ? e->error : -EIO;
 				snprintf(err, FT_ERRBUF_SIZE,
-					 "sock_diag error: %s",
-					 strerror(-ret));
+					 "sock_diag error: %s", strerror(-ret));
 				break;
 			}
 			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+			    h->nlmsg_len <
+				    NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
 				continue;
 			fill_sock(&s, NLMSG_DATA(h), netns);
 			if (map_fd >= 0)
@@ -192,8 +193,8 @@ static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
 static int dump_one(uint32_t states, int family, uint32_t netns, int map_fd,
 		    sdg_fn fn, void *ctx, char *err);
 
-int sdg_dump(uint32_t states, int family, uint32_t netns, sdg_fn fn,
-	     void *ctx, char *err)
+int sdg_dump(uint32_t states, int family, uint32_t netns, sdg_fn fn, void *ctx,
+	     char *err)
 {
 	return dump_one(states, family, netns, -1, fn, ctx, err);
 }
@@ -225,8 +226,8 @@ static int dump_one(uint32_t states, int family, uint32_t netns, int map_fd,
 				 strerror(errno));
 			return ret;
 		}
-		ret = dump_family(fd, AF_INET6, states, netns, map_fd, fn,
-				  ctx, err);
+		ret = dump_family(fd, AF_INET6, states, netns, map_fd, fn, ctx,
+				  err);
 	}
 	close(fd);
 	return ret;
@@ -351,7 +352,8 @@ int sdg_dump_all_storage(uint32_t states, int family, const uint32_t *only,
 		while (!ret && (de = readdir(d)) != NULL) {
 			if (de->d_name[0] == '.')
 				continue;
-			if (pass && (de->d_name[0] < '0' || de->d_name[0] > '9'))
+			if (pass &&
+			    (de->d_name[0] < '0' || de->d_name[0] > '9'))
 				continue;
 			snprintf(path, sizeof(path),
 				 pass ? "/proc/%s/ns/net" : "/run/netns/%s",
@@ -367,4 +369,35 @@ out:
 		close(home);
 	free(set);
 	return ret;
+}
+
+int sdg_netns_exists(uint32_t ino)
+{
+	struct dirent *de;
+	struct stat st;
+	char path[300];
+	DIR *d;
+	int pass, found = 0;
+
+	if (sdg_current_netns() == ino)
+		return 1;
+	for (pass = 0; pass < 2 && !found; pass++) {
+		d = opendir(pass ? "/proc" : "/run/netns");
+		if (!d)
+			continue;
+		while (!found && (de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			if (pass &&
+			    (de->d_name[0] < '0' || de->d_name[0] > '9'))
+				continue;
+			snprintf(path, sizeof(path),
+				 pass ? "/proc/%s/ns/net" : "/run/netns/%s",
+				 de->d_name);
+			if (stat(path, &st) == 0 && (uint32_t)st.st_ino == ino)
+				found = 1;
+		}
+		closedir(d);
+	}
+	return found;
 }

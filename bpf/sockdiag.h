@@ -65,6 +65,12 @@ int sdg_dump_all_storage(uint32_t states, int family, const uint32_t *only,
 			 size_t n_only, int map_fd, sdg_fn fn, void *ctx,
 			 char *err);
 
+/*
+ * 1 when a network namespace with inode ino is in use (ours, one named
+ * in /run/netns, or a process's), else 0.
+ */
+int sdg_netns_exists(uint32_t ino);
+
 /* Inode of the calling thread's network namespace, 0 on error. */
 uint32_t sdg_current_netns(void);
 

@@ -149,8 +149,8 @@ static __always_inline __u16 local_port(const struct sock *sk)
 	__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
 
 	if (!port)
-		port = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk,
-					       inet_sport));
+		port = bpf_ntohs(
+			BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	return port;
 }
 
@@ -225,8 +225,7 @@ static __always_inline void set_closer(struct trc_sk *st)
 }
 
 /* Move the owner accept() left in `owners` into the socket's storage. */
-static __always_inline void take_owner(const struct sock *sk,
-				       struct trc_sk *st)
+static __always_inline void take_owner(const struct sock *sk, struct trc_sk *st)
 {
 	__u64 key = (__u64)sk;
 	struct owner *ow;
@@ -506,8 +505,8 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 	switch (newstate) {
 	case TCP_SYN_SENT:
 		/* connect(), in the calling process */
-		if (targ_tgid && (!task || (bpf_get_current_pid_tgid() >> 32) !=
-						   targ_tgid))
+		if (targ_tgid &&
+		    (!task || (bpf_get_current_pid_tgid() >> 32) != targ_tgid))
 			return 0;
 		st = sk_new(sk, now);
 		if (!st)
@@ -557,8 +556,8 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 		if (!st) {
 			/* a socket seeded in CLOSE_WAIT closes */
 			if (oldstate == TCP_CLOSE_WAIT && seeded(sk))
-				emit(sk, NULL, TRC_EV_STATE, oldstate,
-				     newstate, 0, 0, 1, task);
+				emit(sk, NULL, TRC_EV_STATE, oldstate, newstate,
+				     0, 0, 1, task);
 			return 0;
 		}
 		if (oldstate == TCP_CLOSE_WAIT) {

@@ -389,7 +389,8 @@ static uint64_t recursion_misses(const struct trc *t)
 			continue;
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) ==
+		    0)
 			n += info.recursion_misses;
 	}
 	return n;

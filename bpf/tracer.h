@@ -2,10 +2,11 @@
 /*
  * Loader and reader of tracer.bpf.c: opens the skeleton, sets the
  * const volatile filters, loads, attaches, and hands each ring-buffer
- * record to a callback. The state-change hook is required; the reset and accept hooks are optional and their absence is
- * reported as reduced features, not as an error. Clean ends are not
- * records but per-CPU counters, read with trc_clean_read(). Links are file descriptors: nothing
- * stays attached once trc_free() ran or the process exited.
+ * record to a callback. The state-change hook is required; the reset and accept
+ * hooks are optional and their absence is reported as reduced features, not as
+ * an error. Clean ends are not records but per-CPU counters, read with
+ * trc_clean_read(). Links are file descriptors: nothing stays attached once
+ * trc_free() ran or the process exited.
  */
 #ifndef FT_BPF_TRACER_H
 #define FT_BPF_TRACER_H
@@ -30,8 +31,8 @@ struct trc_opts {
 	uint32_t ringbuf_bytes; /* rounded up to a power of two >= page size;
 				   0 = 256 KiB */
 	int no_accept;          /* 1: do not hook accept() (no tracefs use) */
-	uint64_t linger_ns;     /* CLOSE_WAIT past this is late; 0: 5 s */
-	int floor;              /* 1: programs attached but empty (the
+	uint64_t linger_ns;	/* CLOSE_WAIT past this is late; 0: 5 s */
+	int floor;		/* 1: programs attached but empty (the
 				   benchmark's floor); nothing is reported */
 };
 

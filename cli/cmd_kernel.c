@@ -573,6 +573,10 @@ static void flow_json(FILE *f, const struct ks_sock *s, uint64_t now)
 	}
 	fprintf(f, ",\"ino\":%" PRIu64 ",\"pre_existing\":%s", s->ino,
 		s->pre_existing ? "true" : "false");
+	if (s->peer_cookie)
+		fprintf(f, ",\"peer\":%" PRIu64, s->peer_cookie);
+	else
+		fputs(",\"peer\":null", f);
 	if (s->cw_start_ns)
 		fprintf(f, ",\"close_wait\":%s", secs(b, sizeof(b),
 						      ks_close_wait(s, now)));
@@ -1005,6 +1009,10 @@ int cmd_kernel(int argc, char **argv)
 	mo.tw_share_pct = o.tw_share;
 	mo.on_tw_alert = on_tw_alert;
 
+	if (mon_check(&mo, err)) {
+		fprintf(stderr, "fintrace kernel: %s\n", err);
+		return FT_EXIT_USAGE;
+	}
 	if (out_open(&out, o.output, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);
 		return FT_EXIT_INPUT;
