@@ -536,14 +536,14 @@ static void settle(struct ks_table *t, struct entry *e, enum vd_verdict v,
 	 * Blame by side: an active closer has called close(). When its peer
 	 * is a socket on this host, that socket carries the verdict.
 	 */
-	if (s->passive == KS_SIDE_REMOTE &&
-	    (v == VD_NEVER_CLOSED || v == VD_LATE_CLOSE || v == VD_CLOSING)) {
-		peer = find_peer(t, e);
-		if (peer) {
-			s->peer_cookie = peer->s.cookie;
-			peer->s.peer_cookie = s->cookie;
+	peer = find_peer(t, e);
+	if (peer) {
+		s->peer_cookie = peer->s.cookie;
+		peer->s.peer_cookie = s->cookie;
+		if (s->passive == KS_SIDE_REMOTE &&
+		    (v == VD_NEVER_CLOSED || v == VD_LATE_CLOSE ||
+		     v == VD_CLOSING))
 			v = VD_CLEAN;
-		}
 	}
 	if (e->counted) {
 		if (s->verdict == v)

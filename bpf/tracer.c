@@ -126,10 +126,14 @@ static int trc_on_sample(void *ctx, void *data, size_t size)
 static void set_rodata(struct tracer_bpf *skel, const struct trc_opts *o,
 		       uint32_t ring)
 {
+	const char *floor;
+
 	if (o->linger_ns)
 		skel->rodata->linger_ns = o->linger_ns;
 	skel->rodata->wake_bytes = ring / 4;
-	skel->rodata->floor_only = o->floor ? 1 : 0;
+	/* the benchmark's floor: the same hooks, programs that return */
+	floor = getenv("FT_BPF_FLOOR");
+	skel->rodata->floor_only = o->floor || (floor && !strcmp(floor, "1"));
 	skel->rodata->targ_port = o->port;
 	skel->rodata->targ_lport = o->lport;
 	skel->rodata->targ_rport = o->rport;
