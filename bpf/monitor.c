@@ -44,6 +44,13 @@
 #define MON_SCAN_MIN_NS 10000000ull
 #define MON_SCAN_MAX_NS 1000000000ull
 #define MON_LINGER_DEFAULT_NS 5000000000ull
+/*
+ * A dump walks every socket of a namespace, TIME_WAIT ones included: on a
+ * busy host that is most of fintrace's CPU. Its next run waits at least
+ * this many times what the last one cost, which keeps each dump at 1 % of
+ * a core at most.
+ */
+#define MON_DUTY 100
 
 /* Last cumulative clean-end counts read for one kernel key. */
 struct clean_seen {
@@ -97,6 +104,41 @@ struct mon {
 	struct clean_seen *clean; /* last counts read, per kernel key */
 	char reduced[FT_ERRBUF_SIZE];
 };
+
+/*
+ * v (n used of *cap) with room for one more element of size bytes: v
+ * itself, or a larger copy (*cap updated); NULL when out of memory, v
+ * left as it was.
+ */
+static void *grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t c = *cap ? *cap * 2 : 64;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	nv = realloc(v, c * size);
+	if (nv)
+		*cap = c;
+	return nv;
+}
+
+/* CPU time of the calling thread, ns: user and system (the dumps'). */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The later of now + period and now + MON_DUTY times what a run cost. */
+static uint64_t next_run(uint64_t now, uint64_t period, uint64_t cost)
+{
+	uint64_t d = cost * MON_DUTY;
+
+	return now + (d > period ? d : period);
+}
 
 uint64_t mon_now_ns(void)
 {
@@ -298,15 +340,10 @@ static int scan_cb(void *ctx, const struct sdg_sock *s)
 	}
 	if (!ev.ino)
 		return 0;
-	if (c->nwait == c->capwait) {
-		size_t cap = c->capwait ? c->capwait * 2 : 64;
-
-		nv = realloc(c->wait, cap * sizeof(*nv));
-		if (!nv)
-			return 0;
-		c->wait = nv;
-		c->capwait = cap;
-	}
+	nv = grow(c->wait, c->nwait, &c->capwait, sizeof(*nv));
+	if (!nv)
+		return 0;
+	c->wait = nv;
 	c->wait[c->nwait++] = ev;
 	return 0;
 }
@@ -377,15 +414,10 @@ static int seed_cb(void *ctx, const struct sdg_sock *s)
 		return 0;
 	if (s->state != KS_TCP_CLOSE_WAIT && s->state != KS_TCP_FIN_WAIT2)
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-
-		nv = realloc(c->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = cap;
-	}
+	nv = grow(c->v, c->n, &c->cap, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	c->v = nv;
 	sd = &c->v[c->n++];
 	memset(sd, 0, sizeof(*sd));
 	sd->cookie = s->cookie;
@@ -503,15 +535,10 @@ static int tw_follow(struct tw_vec *tv, const struct sdg_sock *s)
 {
 	struct ks_tw *nv;
 
-	if (tv->n == tv->cap) {
-		size_t cap = tv->cap ? tv->cap * 2 : 256;
-
-		nv = realloc(tv->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		tv->v = nv;
-		tv->cap = cap;
-	}
+	nv = grow(tv->v, tv->n, &tv->cap, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	tv->v = nv;
 	tv->v[tv->n].cookie = s->cookie;
 	tv->v[tv->n].netns = s->netns;
 	tv->v[tv->n].expires_ms = s->expires_ms;
@@ -525,15 +552,10 @@ static int tw_count(struct tw_vec *tv, const struct sdg_sock *s)
 	const struct mon *m = tv->m;
 	struct tw_sock_ep *nv, *e;
 
-	if (tv->nep == tv->cap_ep) {
-		size_t cap = tv->cap_ep ? tv->cap_ep * 2 : 256;
-
-		nv = realloc(tv->ep, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		tv->ep = nv;
-		tv->cap_ep = cap;
-	}
+	nv = grow(tv->ep, tv->nep, &tv->cap_ep, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	tv->ep = nv;
 	/*
 	 * The callback runs while the dump is inside the socket's namespace
 	 * (sdg_dump_all enters each), so its own range can be read here;
@@ -601,15 +623,10 @@ static int tw_orphan(struct tw_vec *tv, const struct sdg_sock *s)
 	age *= 1000000ull;
 	if (age < tv->orphan_age || age > tv->now)
 		return 0;
-	if (tv->norph == tv->cap_orph) {
-		size_t cap = tv->cap_orph ? tv->cap_orph * 2 : 64;
-
-		nv = realloc(tv->orph, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		tv->orph = nv;
-		tv->cap_orph = cap;
-	}
+	nv = grow(tv->orph, tv->norph, &tv->cap_orph, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	tv->orph = nv;
 	o = &tv->orph[tv->norph++];
 	memset(o, 0, sizeof(*o));
 	o->cookie = s->cookie;
@@ -695,15 +712,10 @@ static int ref_cb(void *ctx, const struct sdg_sock *s)
 
 	if (s->timewait)
 		return 0;
-	if (rv->n == rv->cap) {
-		size_t cap = rv->cap ? rv->cap * 2 : 256;
-
-		nv = realloc(rv->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		rv->v = nv;
-		rv->cap = cap;
-	}
+	nv = grow(rv->v, rv->n, &rv->cap, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	rv->v = nv;
 	memset(&rv->v[rv->n], 0, sizeof(rv->v[0]));
 	rv->v[rv->n].cookie = s->cookie;
 	rv->v[rv->n].netns = s->netns;
@@ -817,6 +829,14 @@ struct mon *mon_new(const struct mon_opts *o, char *err)
 	if (!m->o.linger_ns)
 		m->o.linger_ns = MON_LINGER_DEFAULT_NS;
 	m->o.trc.linger_ns = m->o.linger_ns;
+	/*
+	 * accept() is hooked only for a pid filter: a syscall tracepoint
+	 * sends every system call of every process through the slow path,
+	 * and the owner of a socket that lingers comes from /proc anyway
+	 * (that of a clean one from its close()).
+	 */
+	if (!m->o.trc.pid)
+		m->o.trc.no_accept = 1;
 	m->scan_ns = m->o.linger_ns / MON_SCAN_DIV;
 	if (m->scan_ns < MON_SCAN_MIN_NS)
 		m->scan_ns = MON_SCAN_MIN_NS;
@@ -901,7 +921,7 @@ static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
 
 int mon_step(struct mon *m, int max_wait_ms)
 {
-	uint64_t now = mon_now_ns(), until, wait_ns;
+	uint64_t now = mon_now_ns(), until, wait_ns, cpu;
 	int ret;
 
 	if (now >= m->next_scan_ns) {
@@ -936,12 +956,16 @@ int mon_step(struct mon *m, int max_wait_ms)
 	}
 	if (now >= m->next_kscan_ns || now >= m->next_tw_ns) {
 		/* before the timewait sample: peers of orphans are known */
+		cpu = thread_cpu_ns();
 		kernel_scan(m, m->o.linger_ns);
-		m->next_kscan_ns = now + m->scan_ns;
+		m->next_kscan_ns =
+			next_run(now, m->scan_ns, thread_cpu_ns() - cpu);
 	}
 	if (now >= m->next_tw_ns) {
+		cpu = thread_cpu_ns();
 		sample_timewait(m, m->o.linger_ns);
-		m->next_tw_ns = now + m->o.tw_sample_ns;
+		m->next_tw_ns = next_run(now, m->o.tw_sample_ns,
+					 thread_cpu_ns() - cpu);
 	}
 	/* ks_tick() walks the table: only when an alert or a sample is due */
 	if (now >= m->next_alert_ns || now >= m->next_tick_ns) {

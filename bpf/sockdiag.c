@@ -310,6 +310,59 @@ static int visit(const char *path, int home, struct ns_set *set,
 	return ret;
 }
 
+/*
+ * Call fn with the path of every network namespace in use: those named in
+ * /run/netns, then each process's. Stops at fn's non-zero value, which it
+ * returns.
+ */
+static int each_ns_path(int (*fn)(void *ctx, const char *path), void *ctx)
+{
+	struct dirent *de;
+	char path[300];
+	DIR *d;
+	int pass, ret = 0;
+
+	for (pass = 0; pass < 2 && !ret; pass++) {
+		d = opendir(pass ? "/proc" : "/run/netns");
+		if (!d)
+			continue;
+		while (!ret && (de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			if (pass &&
+			    (de->d_name[0] < '0' || de->d_name[0] > '9'))
+				continue;
+			snprintf(path, sizeof(path),
+				 pass ? "/proc/%s/ns/net" : "/run/netns/%s",
+				 de->d_name);
+			ret = fn(ctx, path);
+		}
+		closedir(d);
+	}
+	return ret;
+}
+
+struct visit_ctx {
+	int home;
+	struct ns_set *set;
+	uint32_t states;
+	int family;
+	const uint32_t *only;
+	size_t n_only;
+	int map_fd;
+	sdg_fn fn;
+	void *ctx;
+	char *err;
+};
+
+static int visit_cb(void *ctx, const char *path)
+{
+	struct visit_ctx *v = ctx;
+
+	return visit(path, v->home, v->set, v->states, v->family, v->only,
+		     v->n_only, v->map_fd, v->fn, v->ctx, v->err);
+}
+
 int sdg_dump_all(uint32_t states, int family, const uint32_t *only,
 		 size_t n_only, sdg_fn fn, void *ctx, char *err)
 {
@@ -322,11 +375,16 @@ int sdg_dump_all_storage(uint32_t states, int family, const uint32_t *only,
 			 char *err)
 {
 	struct ns_set *set = NULL;
-	struct dirent *de;
-	DIR *d = NULL;
-	char path[300];
 	uint32_t self;
-	int home = -1, ret = 0, pass;
+	int home = -1, ret = 0;
+	struct visit_ctx vc = {.states = states,
+			       .family = family,
+			       .only = only,
+			       .n_only = n_only,
+			       .map_fd = map_fd,
+			       .fn = fn,
+			       .ctx = ctx,
+			       .err = err};
 
 	set = calloc(1, sizeof(*set));
 	if (!set) {
@@ -343,27 +401,10 @@ int sdg_dump_all_storage(uint32_t states, int family, const uint32_t *only,
 	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0)
 		goto out; /* no way back: stay in our own namespace */
+	vc.home = home;
+	vc.set = set;
 
-	/* pass 0: named namespaces; pass 1: those of running processes */
-	for (pass = 0; pass < 2 && !ret; pass++) {
-		d = opendir(pass ? "/proc" : "/run/netns");
-		if (!d)
-			continue;
-		while (!ret && (de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (pass &&
-			    (de->d_name[0] < '0' || de->d_name[0] > '9'))
-				continue;
-			snprintf(path, sizeof(path),
-				 pass ? "/proc/%s/ns/net" : "/run/netns/%s",
-				 de->d_name);
-			ret = visit(path, home, set, states, family, only,
-				    n_only, map_fd, fn, ctx, err);
-		}
-		closedir(d);
-		d = NULL;
-	}
+	ret = each_ns_path(visit_cb, &vc);
 out:
 	if (home >= 0)
 		close(home);
@@ -371,33 +412,16 @@ out:
 	return ret;
 }
 
+static int same_ino(void *ctx, const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (uint32_t)st.st_ino == *(uint32_t *)ctx;
+}
+
 int sdg_netns_exists(uint32_t ino)
 {
-	struct dirent *de;
-	struct stat st;
-	char path[300];
-	DIR *d;
-	int pass, found = 0;
-
 	if (sdg_current_netns() == ino)
 		return 1;
-	for (pass = 0; pass < 2 && !found; pass++) {
-		d = opendir(pass ? "/proc" : "/run/netns");
-		if (!d)
-			continue;
-		while (!found && (de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (pass &&
-			    (de->d_name[0] < '0' || de->d_name[0] > '9'))
-				continue;
-			snprintf(path, sizeof(path),
-				 pass ? "/proc/%s/ns/net" : "/run/netns/%s",
-				 de->d_name);
-			if (stat(path, &st) == 0 && (uint32_t)st.st_ino == ino)
-				found = 1;
-		}
-		closedir(d);
-	}
-	return found;
+	return each_ns_path(same_ino, &ino);
 }

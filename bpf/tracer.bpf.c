@@ -3,7 +3,8 @@
  * Kernel half of `fintrace kernel`. Each TCP socket's closing history
  * (when it entered CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, who owns it, who
  * closed it) is kept with the socket in socket-local storage, created at
- * connect() or at its first closing state and freed with it. A record
+ * connect(), at the end of a passive open, or (sockets opened before
+ * tracing) at its first closing state, and freed with it. A record
  * goes to user space only when it is needed:
  *
  *  - the end (CLOSE) of a socket whose teardown was not clean: reset,
@@ -60,6 +61,8 @@ const volatile __u64 linger_ns = 5000000000ull;
 const volatile __u64 wake_bytes = 64 * 1024;
 /* 1: every program returns at once (the benchmark's floor). */
 const volatile __u8 floor_only = 0;
+/* 1: the accept hook is attached and fills `owners`. */
+const volatile __u8 with_accept = 1;
 
 /* Entries user space put in `tracked` (sockets found by a dump). */
 __u32 tracked_n = 0;
@@ -146,7 +149,7 @@ static __always_inline void count_lost(void)
  */
 static __always_inline __u16 local_port(const struct sock *sk)
 {
-	__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 port = sk->__sk_common.skc_num;
 
 	if (!port)
 		port = bpf_ntohs(
@@ -230,7 +233,7 @@ static __always_inline void take_owner(const struct sock *sk, struct trc_sk *st)
 	__u64 key = (__u64)sk;
 	struct owner *ow;
 
-	if (st->flags & TRC_SK_OWNED)
+	if (!with_accept || (st->flags & TRC_SK_OWNED))
 		return;
 	ow = bpf_map_lookup_elem(&owners, &key);
 	if (!ow)
@@ -387,7 +390,8 @@ static __always_inline void count_clean(const struct sock *sk,
 	int server;
 
 	k.netns = sk->__sk_common.skc_net.net->ns.inum;
-	k.pid = st->owner_pid;
+	/* without connect() or accept() seen, the process that closed it */
+	k.pid = st->owner_pid ? st->owner_pid : st->closer_pid;
 	k.family = family == AF_INET6 ? 6 : 4;
 	/* without connect() or accept() seen, the lower port is the service */
 	server = st->role ? st->role == TRC_ROLE_SERVER : lport <= rport;
@@ -419,6 +423,8 @@ static __always_inline void count_clean(const struct sock *sk,
 	v->clean++;
 	if (st->owner_pid)
 		__builtin_memcpy(v->comm, st->owner_comm, TRC_COMM_LEN);
+	else if (st->closer_pid)
+		__builtin_memcpy(v->comm, st->closer_comm, TRC_COMM_LEN);
 	if (passive && st->cw_ns && st->cw_end_ns >= st->cw_ns) {
 		cw = st->cw_end_ns - st->cw_ns;
 		b = hist_bucket(cw);
@@ -494,13 +500,30 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 	/* Listening sockets never linger in a closing state. */
 	if (newstate == TCP_LISTEN || oldstate == TCP_LISTEN)
 		return 0;
-	/* A passive open: nothing to keep until it closes. */
-	if (newstate == TCP_SYN_RECV ||
-	    (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED))
+	if (newstate == TCP_SYN_RECV)
 		return 0;
+	/*
+	 * A passive open: the storage starts here, where the role is known
+	 * (a server's first closing state would need it anyway).
+	 */
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		now = bpf_ktime_get_ns();
+		st = sk_new(sk, now);
+		if (st) {
+			st->role = TRC_ROLE_SERVER;
+			st->state_ns = now;
+		}
+		return 0;
+	}
+	st = bpf_sk_storage_get(&socks, sk, 0, 0);
+	/* the handshake's end: only a client's storage notes it */
+	if (newstate == TCP_ESTABLISHED) {
+		if (st)
+			st->state_ns = bpf_ktime_get_ns();
+		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	task = sk->sk_lock.owned != 0;
-	st = bpf_sk_storage_get(&socks, sk, 0, 0);
 
 	switch (newstate) {
 	case TCP_SYN_SENT:
@@ -517,10 +540,6 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 		st->owner_pid = bpf_get_current_pid_tgid() >> 32;
 		bpf_get_current_comm(st->owner_comm, sizeof(st->owner_comm));
 		st->state_ns = now;
-		return 0;
-	case TCP_ESTABLISHED:
-		if (st)
-			st->state_ns = now;
 		return 0;
 	case TCP_CLOSE_WAIT:
 		/* the peer's FIN: RFC 9293 3.6, this side is passive */
@@ -583,7 +602,7 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 	case TCP_CLOSE:
 	case TCP_TIME_WAIT:
 		on_end(sk, st, oldstate, task, now);
-		if (!st || !(st->flags & TRC_SK_OWNED)) {
+		if (with_accept && (!st || !(st->flags & TRC_SK_OWNED))) {
 			key = (__u64)sk;
 			bpf_map_delete_elem(&owners, &key);
 		}
@@ -683,7 +702,7 @@ static __always_inline int handle_accept_ret(long fd)
 	struct owner ow = {};
 	__u64 key;
 
-	if (floor_only || fd < 0)
+	if (floor_only || !with_accept || fd < 0)
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
 	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))

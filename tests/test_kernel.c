@@ -1544,6 +1544,42 @@ static int connect_close(uint32_t addr, uint16_t port, int n)
 	return ok;
 }
 
+/*
+ * Fork a child named comm that runs fn(arg, ready) (fn may write to the
+ * ready pipe as it goes), writes fn's result to the ready pipe, then
+ * waits for hold to close. A 30 s alarm bounds it.
+ */
+static struct child spawn_fn(const char *comm,
+			     uint64_t (*fn)(void *arg, int ready), void *arg)
+{
+	struct child c;
+	int rp[2], hp[2];
+	uint64_t res;
+	char b;
+
+	cr_assert_eq(pipe(rp), 0);
+	cr_assert_eq(pipe(hp), 0);
+	c.pid = fork();
+	cr_assert_geq(c.pid, 0);
+	if (c.pid == 0) {
+		close(rp[0]);
+		close(hp[1]);
+		alarm(30);
+		prctl(PR_SET_NAME, comm, 0, 0, 0);
+		res = fn(arg, rp[1]);
+		if (write(rp[1], &res, sizeof(res)) < 0)
+			_exit(1);
+		while (read(hp[0], &b, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(rp[1]);
+	close(hp[0]);
+	c.ready = rp[0];
+	c.hold = hp[1];
+	return c;
+}
+
 Test(kernel, server_that_never_closes_is_blamed_not_the_client_that_closed)
 {
 	const struct ks_sock **v;
@@ -1604,6 +1640,63 @@ static void blame_env_fini(void)
 #define BL_C "10.79.0.1"
 #define BL_S "10.79.0.2"
 
+/* In bl.ns: listen on BL_S:*port, say so, read 6 connections to EOF. */
+static uint64_t remote_server(void *arg, int ready)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	uint16_t port = *(uint16_t *)arg;
+	int lfd, one = 1, conns[6], k;
+	uint64_t zero = 0;
+
+	if (enter_netns(bl.ns))
+		_exit(2);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	inet_pton(AF_INET, BL_S, &a.sin_addr);
+	a.sin_port = htons(port);
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 16))
+		_exit(3);
+	if (write(ready, &zero, sizeof(zero)) < 0)
+		_exit(4);
+	for (k = 0; k < 6; k++)
+		conns[k] = accept(lfd, NULL, NULL);
+	for (k = 0; k < 6; k++)
+		read_to_eof(conns[k]);
+	return 0;
+}
+
+/*
+ * In bl.nc: a connect nobody answers, then one with no ephemeral port
+ * left. Returns the first errno << 32 | the second's.
+ */
+static uint64_t connect_failures(void *arg, int ready)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	int lfd, fd1, fd2, one = 1, e1, e2;
+
+	(void)ready;
+	if (enter_netns(bl.nc))
+		_exit(2);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons(*(uint16_t *)arg);
+	/* nobody listens: refused */
+	fd1 = socket(AF_INET, SOCK_STREAM, 0);
+	e1 = connect(fd1, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
+	close(fd1);
+	/* one ephemeral port, taken: the second connect fails here */
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 4))
+		_exit(3);
+	fd1 = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(fd1, (struct sockaddr *)&a, sizeof(a)))
+		_exit(4);
+	fd2 = socket(AF_INET, SOCK_STREAM, 0);
+	e2 = connect(fd2, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
+	close(fd2);
+	return (uint64_t)e1 << 32 | (uint32_t)e2;
+}
+
 Test(kernel, remote_that_never_closes_is_named_from_the_client_namespace,
      .fini = blame_env_fini)
 {
@@ -1617,10 +1710,8 @@ Test(kernel, remote_that_never_closes_is_named_from_the_client_namespace,
 	struct child srv;
 	uint16_t port = (uint16_t)(21000 + getpid() % 500);
 	long n, i, remote = 0, k;
-	int rp[2], hp[2], lfd, one = 1, conns[16], got;
+	int got;
 	pid_t cli;
-	uint64_t zero = 0;
-	char b;
 
 	need_bpf();
 	snprintf(bl.nc, sizeof(bl.nc), "ftk-blc%d", (int)getpid());
@@ -1639,42 +1730,7 @@ Test(kernel, remote_that_never_closes_is_named_from_the_client_namespace,
 		     bl.ns);
 
 	/* the server, in its namespace: reads to EOF, never closes */
-	cr_assert_eq(pipe(rp), 0);
-	cr_assert_eq(pipe(hp), 0);
-	srv.pid = fork();
-	cr_assert_geq(srv.pid, 0);
-	if (srv.pid == 0) {
-		struct sockaddr_in a = {.sin_family = AF_INET};
-
-		close(rp[0]);
-		close(hp[1]);
-		alarm(30);
-		prctl(PR_SET_NAME, "ftk-rsrv", 0, 0, 0);
-		if (enter_netns(bl.ns))
-			_exit(2);
-		lfd = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		inet_pton(AF_INET, BL_S, &a.sin_addr);
-		a.sin_port = htons(port);
-		if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) ||
-		    listen(lfd, 16))
-			_exit(3);
-		if (write(rp[1], &zero, sizeof(zero)) < 0)
-			_exit(4);
-		for (k = 0; k < 6; k++)
-			conns[k] = accept(lfd, NULL, NULL);
-		for (k = 0; k < 6; k++)
-			read_to_eof(conns[k]);
-		if (write(rp[1], &zero, sizeof(zero)) < 0)
-			_exit(5);
-		while (read(hp[0], &b, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(rp[1]);
-	close(hp[0]);
-	srv.ready = rp[0];
-	srv.hold = hp[1];
+	srv = spawn_fn("ftk-rsrv", remote_server, &port);
 	wait_child(NULL, &srv); /* listening */
 
 	/* fintrace sees only the client's namespace */
@@ -1747,9 +1803,7 @@ Test(kernel, refused_and_local_connect_failure_are_told_apart,
 	struct child c;
 	uint16_t port = (uint16_t)(22000 + getpid() % 500);
 	long n, i, refused = 0, failed = 0;
-	int rp[2], hp[2];
 	uint64_t res;
-	char b;
 
 	need_bpf();
 	snprintf(bl.nc, sizeof(bl.nc), "ftk-cf%d", (int)getpid());
@@ -1762,50 +1816,7 @@ Test(kernel, refused_and_local_connect_failure_are_told_apart,
 		 bl.nc);
 	cr_assert_eq(sh(cmd), 0, "cannot set up namespace %s", bl.nc);
 	m = start(port, MS(300), NULL);
-
-	cr_assert_eq(pipe(rp), 0);
-	cr_assert_eq(pipe(hp), 0);
-	c.pid = fork();
-	cr_assert_geq(c.pid, 0);
-	if (c.pid == 0) {
-		struct sockaddr_in a = {.sin_family = AF_INET};
-		int lfd, fd1, fd2, one = 1, e1, e2;
-
-		close(rp[0]);
-		close(hp[1]);
-		alarm(30);
-		prctl(PR_SET_NAME, "ftk-cfail", 0, 0, 0);
-		if (enter_netns(bl.nc))
-			_exit(2);
-		/* nobody listens: refused */
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		a.sin_port = htons(port);
-		fd1 = socket(AF_INET, SOCK_STREAM, 0);
-		e1 = connect(fd1, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
-		close(fd1);
-		/* one ephemeral port, taken: the second connect fails here */
-		lfd = socket(AF_INET, SOCK_STREAM, 0);
-		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) ||
-		    listen(lfd, 4))
-			_exit(3);
-		fd1 = socket(AF_INET, SOCK_STREAM, 0);
-		if (connect(fd1, (struct sockaddr *)&a, sizeof(a)))
-			_exit(4);
-		fd2 = socket(AF_INET, SOCK_STREAM, 0);
-		e2 = connect(fd2, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
-		close(fd2);
-		res = (uint64_t)e1 << 32 | (uint32_t)e2;
-		if (write(rp[1], &res, sizeof(res)) < 0)
-			_exit(5);
-		while (read(hp[0], &b, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(rp[1]);
-	close(hp[0]);
-	c.ready = rp[0];
-	c.hold = hp[1];
+	c = spawn_fn("ftk-cfail", connect_failures, &port);
 	res = wait_child(m, &c);
 	cr_assert_eq(res >> 32, ECONNREFUSED, "first connect: %s",
 		     strerror((int)(res >> 32)));
