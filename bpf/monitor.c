@@ -47,10 +47,10 @@
 /*
  * A dump walks every socket of a namespace, TIME_WAIT ones included: on a
  * busy host that is most of fintrace's CPU. Its next run waits at least
- * this many times what the last one cost, which keeps each dump at 1 % of
- * a core at most.
+ * this many times what the last one cost, which keeps each kind of dump
+ * at 5 % of a core at most.
  */
-#define MON_DUTY 100
+#define MON_DUTY 20
 
 /* Last cumulative clean-end counts read for one kernel key. */
 struct clean_seen {
