@@ -10,7 +10,6 @@
 #include <uthash.h>
 
 #include "analysis/ksock.h"
-#include "analysis/stats.h"
 
 #define KS_DEFAULT_LINGER_NS (5ull * 1000000000ull)
 #define KS_GROWTH_PERIOD_NS 1000000000ull
@@ -22,6 +21,17 @@ struct ks_key {
 	uint64_t cookie;
 	uint32_t netns;
 	uint32_t zero;
+};
+
+/* A socket's 4-tuple in its namespace: finds the other end on this host. */
+struct tup_key {
+	uint32_t netns;
+	uint16_t lport;
+	uint16_t rport;
+	uint8_t family;
+	uint8_t zero[3];
+	uint8_t laddr[16];
+	uint8_t raddr[16];
 };
 
 struct agg_key {
@@ -47,6 +57,10 @@ struct agg {
 	uint64_t cw_peak;
 	uint64_t *cw;           /* settled close-wait samples, ns */
 	size_t ncw, capcw;
+	uint64_t hist[KS_HIST_N]; /* close-waits of clean ends counted by the
+				    kernel (ks_add_clean) */
+	uint64_t nhist;
+	uint64_t kclean;	/* clean ends counted by the kernel */
 	double sx, sy, sxx, sxy;/* growth: least squares of cw_now(hours) */
 	uint64_t ngrowth;
 	UT_hash_handle hh;
@@ -63,14 +77,18 @@ struct entry {
 	uint8_t in_ino_hash;
 	uint8_t close_prev;     /* state before CLOSE */
 	uint8_t cw_sampled;     /* close-wait added to the samples */
+	uint8_t in_tup;		/* in by_tuple */
+	struct tup_key tup;
 	UT_hash_handle hh;
 	UT_hash_handle hh_ino;
+	UT_hash_handle hh_tup;
 };
 
 struct ks_table {
 	struct ks_opts o;
 	struct entry *socks;
 	struct entry *by_ino;
+	struct entry *by_tuple;
 	struct agg *aggs;
 	uint64_t events, dropped, sockets, pre_existing, end_lost;
 	uint64_t in_cw, peak_cw;
@@ -158,6 +176,7 @@ void ks_free(struct ks_table *t)
 	if (!t)
 		return;
 	HASH_CLEAR(hh_ino, t->by_ino);
+	HASH_CLEAR(hh_tup, t->by_tuple);
 	HASH_ITER(hh, t->socks, e, tmp) {
 		HASH_DEL(t->socks, e);
 		free(e);
@@ -355,6 +374,8 @@ static void drop(struct ks_table *t, struct entry *e)
 		t->o.on_forget(t->o.ctx, &e->s);
 	if (e->in_ino_hash)
 		HASH_DELETE(hh_ino, t->by_ino, e);
+	if (e->in_tup)
+		HASH_DELETE(hh_tup, t->by_tuple, e);
 	if (e->in_cw) {
 		agg_cw_dec(e->svc);
 		agg_cw_dec(e->proc);
@@ -364,6 +385,49 @@ static void drop(struct ks_table *t, struct entry *e)
 		e->proc->sockets--;
 	HASH_DEL(t->socks, e);
 	free(e);
+}
+
+/* Index e by its 4-tuple once it is known; the newest socket wins. */
+static void index_tuple(struct ks_table *t, struct entry *e)
+{
+	const struct ks_sock *s = &e->s;
+	struct entry *old;
+
+	if (e->in_tup || !s->family || !s->lport || !s->rport)
+		return;
+	memset(&e->tup, 0, sizeof(e->tup));
+	e->tup.netns = s->netns;
+	e->tup.lport = s->lport;
+	e->tup.rport = s->rport;
+	e->tup.family = s->family;
+	memcpy(e->tup.laddr, s->laddr, 16);
+	memcpy(e->tup.raddr, s->raddr, 16);
+	HASH_FIND(hh_tup, t->by_tuple, &e->tup, sizeof(e->tup), old);
+	if (old) {
+		HASH_DELETE(hh_tup, t->by_tuple, old);
+		old->in_tup = 0;
+	}
+	HASH_ADD(hh_tup, t->by_tuple, tup, sizeof(e->tup), e);
+	e->in_tup = 1;
+}
+
+/* The other end of e, when it is a socket of the table in e's namespace. */
+static struct entry *find_peer(const struct ks_table *t, const struct entry *e)
+{
+	struct tup_key k;
+	struct entry *p;
+
+	if (!e->in_tup)
+		return NULL;
+	memset(&k, 0, sizeof(k));
+	k.netns = e->tup.netns;
+	k.family = e->tup.family;
+	k.lport = e->tup.rport;
+	k.rport = e->tup.lport;
+	memcpy(k.laddr, e->tup.raddr, 16);
+	memcpy(k.raddr, e->tup.laddr, 16);
+	HASH_FIND(hh_tup, t->by_tuple, &k, sizeof(k), p);
+	return p == e ? NULL : p;
 }
 
 /* Fill the tuple from ev where the entry does not know it yet. */
@@ -450,11 +514,23 @@ static void leave_cw(struct ks_table *t, struct entry *e, uint64_t now)
 		fire(t, KS_ALERT_CLOSED, e, now);
 }
 
+/*
+ * An active closer whose peer is remote and did not close (in time): the
+ * verdict is the remote end's, not this process's.
+ */
+static int blames_remote(const struct ks_sock *s)
+{
+	return s->passive == KS_SIDE_REMOTE &&
+	       (s->verdict == VD_NEVER_CLOSED || s->verdict == VD_LATE_CLOSE);
+}
+
 static void agg_verdict(struct agg *a, const struct ks_sock *s, int delta)
 {
 	int local = s->passive == KS_SIDE_LOCAL;
 
 	if (!a)
+		return;
+	if (a->key.group == KS_BY_PROCESS && blames_remote(s))
 		return;
 	a->verdicts[s->verdict] += (uint64_t)(int64_t)delta;
 	if (local && s->verdict == VD_NEVER_CLOSED)
@@ -474,7 +550,21 @@ static void settle(struct ks_table *t, struct entry *e, enum vd_verdict v,
 		   uint64_t now)
 {
 	struct ks_sock *s = &e->s;
+	struct entry *peer;
 
+	/*
+	 * Blame by side: an active closer has called close(). When its peer
+	 * is a socket on this host, that socket carries the verdict.
+	 */
+	peer = find_peer(t, e);
+	if (peer) {
+		s->peer_cookie = peer->s.cookie;
+		peer->s.peer_cookie = s->cookie;
+		if (s->passive == KS_SIDE_REMOTE &&
+		    (v == VD_NEVER_CLOSED || v == VD_LATE_CLOSE ||
+		     v == VD_CLOSING))
+			v = VD_CLEAN;
+	}
 	if (e->counted) {
 		if (s->verdict == v)
 			return;
@@ -536,6 +626,18 @@ static enum vd_verdict remote_passive_verdict(const struct ks_table *t,
 						     : VD_CLEAN;
 }
 
+/*
+ * Still in FIN_WAIT2 at the end: the peer has not closed, for at least
+ * --linger (never-closed) or not yet that long (closing).
+ */
+static enum vd_verdict fin_wait2_verdict(const struct ks_table *t,
+					 const struct ks_sock *s, uint64_t now)
+{
+	return ks_time_in(s, KS_T_FIN_WAIT2, now) >= t->o.linger_ns
+		       ? VD_NEVER_CLOSED
+		       : VD_CLOSING;
+}
+
 /* The full socket reached CLOSE from prev. */
 static void on_close(struct ks_table *t, struct entry *e, uint8_t prev,
 		     const struct ks_event *ev, uint64_t now)
@@ -554,8 +656,11 @@ static void on_close(struct ks_table *t, struct entry *e, uint8_t prev,
 
 	switch (prev) {
 	case KS_TCP_SYN_SENT:
-		settle(t, e, s->rst_by == KS_SIDE_REMOTE ? VD_REFUSED
-							 : VD_OPEN, now);
+		settle(t, e,
+		       s->rst_by == KS_SIDE_REMOTE ? VD_REFUSED
+		       : s->no_syn		   ? VD_CONNECT_FAILED
+						   : VD_OPEN,
+		       now);
 		break;
 	case KS_TCP_SYN_RECV:
 		settle(t, e, s->rst_by ? VD_RESET : VD_OPEN, now);
@@ -706,9 +811,72 @@ static void on_rst(struct ks_table *t, struct entry *e,
 	}
 }
 
+/* One change of the history, at `at`, when e is still in `from`. */
+static void replay_step(struct ks_table *t, struct entry *e,
+			const struct ks_event *ev, uint8_t from, uint8_t to,
+			uint64_t at, int by_closer)
+{
+	struct ks_event st;
+
+	if (!at || e->s.state != from || at < e->s.state_ns || e->s.closed)
+		return;
+	memset(&st, 0, sizeof(st));
+	st.kind = KS_EV_STATE;
+	st.mono_ns = at;
+	st.cookie = ev->cookie;
+	st.netns = ev->netns;
+	st.oldstate = from;
+	st.newstate = to;
+	if (by_closer && ev->closer_pid) {
+		st.in_task = 1;
+		st.pid = ev->closer_pid;
+		copy_comm(st.comm, ev->closer_comm);
+	}
+	on_state(t, e, &st);
+}
+
+/*
+ * The kernel sends a socket's history with the record that needs it
+ * (KS_EVF_HISTORY): replay the changes before the record's own, those e
+ * has not seen yet, in the order TCP makes them (RFC 9293, 3.6).
+ */
+static void replay(struct ks_table *t, struct entry *e,
+		   const struct ks_event *ev)
+{
+	struct ks_sock *s = &e->s;
+
+	if (ev->role && (s->role == KS_ROLE_UNKNOWN || s->role_inferred)) {
+		s->role = ev->role;
+		s->role_inferred = 0;
+	}
+	if (ev->start_ns && ev->start_ns < s->first_ns)
+		s->first_ns = ev->start_ns;
+	if (ev->owner_pid)
+		set_owner(t, e, ev->owner_pid, ev->owner_comm,
+			  ev->owner_src == KS_SRC_CONNECT ? KS_SRC_CONNECT
+							  : KS_SRC_ACCEPT);
+	if (ev->flags & KS_EVF_NO_SYN)
+		s->no_syn = 1;
+	/* passive: the peer's FIN, then this side's close() */
+	replay_step(t, e, ev, KS_TCP_ESTABLISHED, KS_TCP_CLOSE_WAIT, ev->cw_ns,
+		    0);
+	replay_step(t, e, ev, KS_TCP_CLOSE_WAIT, KS_TCP_LAST_ACK, ev->cw_end_ns,
+		    1);
+	/* active: this side's close(), then the ACK of its FIN */
+	replay_step(t, e, ev, KS_TCP_ESTABLISHED, KS_TCP_FIN_WAIT1, ev->fin_ns,
+		    1);
+	replay_step(t, e, ev, KS_TCP_FIN_WAIT1, KS_TCP_FIN_WAIT2, ev->fw2_ns,
+		    0);
+	if (ev->closer_pid && !s->closer_pid) {
+		s->closer_pid = ev->closer_pid;
+		copy_comm(s->closer_comm, ev->closer_comm);
+	}
+}
+
 int ks_feed(struct ks_table *t, const struct ks_event *ev)
 {
 	struct entry *e;
+	int history = (ev->flags & KS_EVF_HISTORY) != 0;
 
 	t->events++;
 	if (ev->mono_ns > t->now_ns)
@@ -718,20 +886,32 @@ int ks_feed(struct ks_table *t, const struct ks_event *ev)
 	e = find(t, ev->cookie, ev->netns);
 	if (!e) {
 		/* nothing to learn from the end of a socket never seen */
-		if (ev->kind == KS_EV_DESTROY ||
-		    (ev->kind == KS_EV_STATE && ev->newstate == KS_TCP_CLOSE &&
-		     ev->oldstate != KS_TCP_CLOSE_WAIT &&
-		     ev->oldstate != KS_TCP_ESTABLISHED))
+		if (!history &&
+		    (ev->kind == KS_EV_DESTROY ||
+		     (ev->kind == KS_EV_STATE && ev->newstate == KS_TCP_CLOSE &&
+		      ev->oldstate != KS_TCP_CLOSE_WAIT &&
+		      ev->oldstate != KS_TCP_ESTABLISHED &&
+		      ev->oldstate != KS_TCP_SYN_SENT)))
 			return 0;
-		e = create(t, ev->cookie, ev->netns, ev->mono_ns);
+		e = create(t, ev->cookie, ev->netns,
+			   history && ev->start_ns ? ev->start_ns
+						   : ev->mono_ns);
 		if (!e) {
 			t->dropped++;
 			return -ENOMEM;
 		}
-		e->s.state = ev->oldstate;
+		e->s.state = history && (ev->cw_ns || ev->fin_ns)
+				     ? KS_TCP_ESTABLISHED
+				     : ev->oldstate;
+		e->s.state_ns = e->s.first_ns;
 	}
 	learn_tuple(e, ev->laddr, ev->raddr, ev->lport, ev->rport, ev->family);
+	index_tuple(t, e);
 	set_ino(t, e, ev->ino);
+	if (history)
+		replay(t, e, ev);
+	else if (ev->flags & KS_EVF_NO_SYN)
+		e->s.no_syn = 1;
 
 	switch (ev->kind) {
 	case KS_EV_STATE:
@@ -740,6 +920,15 @@ int ks_feed(struct ks_table *t, const struct ks_event *ev)
 	case KS_EV_RST_SENT:
 	case KS_EV_RST_RECV:
 		on_rst(t, e, ev);
+		/* already closed when it was sent: the end, if unseen */
+		if (history && ev->oldstate == KS_TCP_CLOSE && !e->s.closed) {
+			struct ks_event close = *ev;
+
+			close.kind = KS_EV_STATE;
+			close.newstate = KS_TCP_CLOSE;
+			close.in_task = 0;
+			on_state(t, e, &close);
+		}
 		break;
 	case KS_EV_ACCEPT:
 		if (e->s.role == KS_ROLE_UNKNOWN || e->s.role_inferred) {
@@ -795,6 +984,7 @@ int ks_seed(struct ks_table *t, const struct ks_seed *sd)
 	e->s.pre_existing = 1;
 	e->s.cw_at_least = sd->state == KS_TCP_CLOSE_WAIT;
 	learn_tuple(e, sd->laddr, sd->raddr, sd->lport, sd->rport, sd->family);
+	index_tuple(t, e);
 	set_ino(t, e, sd->ino);
 	e->s.state = sd->state;
 	attach_svc(t, e);
@@ -817,6 +1007,114 @@ int ks_seed(struct ks_table *t, const struct ks_seed *sd)
 			e->s.tw_enter_ns = start;
 			e->s.tw_last_ns = start;
 		}
+	}
+	return 0;
+}
+
+/* ---- clean ends counted by the kernel ---- */
+
+uint64_t ks_hist_lo(unsigned i)
+{
+	unsigned e;
+
+	if (i < 4)
+		return i;
+	if (i >= KS_HIST_N)
+		return UINT64_MAX;
+	/* bucket 4 (e - 1) + sub holds (4 + sub) << (e - 2) and up */
+	e = i / 4 + 1;
+	return (uint64_t)(4 + i % 4) << (e - 2);
+}
+
+/* The value a histogram bucket stands for: the middle of its range. */
+static uint64_t hist_mid(unsigned i)
+{
+	uint64_t lo = ks_hist_lo(i), hi;
+
+	if (i < 4)
+		return lo;
+	hi = i + 1 < KS_HIST_N ? ks_hist_lo(i + 1) : lo + lo / 4;
+	return lo + (hi - lo) / 2;
+}
+
+static void agg_add_clean(struct agg *a, const struct ks_clean *c)
+{
+	unsigned i;
+
+	a->sockets += c->count;
+	a->verdicts[VD_CLEAN] += c->count;
+	a->kclean += c->count;
+	for (i = 0; i < KS_HIST_N; i++) {
+		a->hist[i] += c->hist[i];
+		a->nhist += c->hist[i];
+	}
+}
+
+int ks_add_clean(struct ks_table *t, const struct ks_clean *c)
+{
+	struct agg_key k;
+	struct agg *a;
+
+	if (!c->count)
+		return 0;
+	t->sockets += c->count;
+	t->verdicts[VD_CLEAN] += c->count;
+	memset(&k, 0, sizeof(k));
+	k.group = KS_BY_SERVICE;
+	k.netns = c->netns;
+	k.family = c->family;
+	k.role = c->role;
+	k.port = c->port;
+	memcpy(k.addr, c->addr, 16);
+	a = agg_get(t, &k);
+	if (!a)
+		return -ENOMEM;
+	agg_add_clean(a, c);
+	memset(&k, 0, sizeof(k));
+	k.group = KS_BY_PROCESS;
+	k.pid = c->pid;
+	a = agg_get(t, &k);
+	if (!a)
+		return -ENOMEM;
+	if (c->comm[0])
+		copy_comm(a->comm, c->comm);
+	agg_add_clean(a, c);
+	return 0;
+}
+
+int ks_orphan(struct ks_table *t, const struct ks_orphan *o)
+{
+	struct entry *e;
+	struct ks_sock *s;
+	uint64_t since = o->since_ns;
+
+	if (find(t, o->cookie, o->netns))
+		return -EEXIST;
+	e = create(t, o->cookie, o->netns, since);
+	if (!e)
+		return -ENOMEM;
+	s = &e->s;
+	learn_tuple(e, o->laddr, o->raddr, o->lport, o->rport, o->family);
+	index_tuple(t, e);
+	s->passive = KS_SIDE_REMOTE;
+	s->state = KS_TCP_FIN_WAIT2;
+	s->state_ns = since;
+	s->closed = 1;
+	s->closed_ns = since;
+	e->close_prev = KS_TCP_FIN_WAIT2;
+	s->timewait = 1;
+	s->tw_seen = 1;
+	s->tw_sub = KS_TCP_FIN_WAIT2;
+	s->tw_enter_ns = since;
+	s->tw_last_ns = since;
+	attach_svc(t, e);
+	/* the kernel counted its close as clean: the count moves here */
+	if (e->svc && e->svc->kclean) {
+		e->svc->kclean--;
+		e->svc->sockets--;
+		e->svc->verdicts[VD_CLEAN]--;
+		t->verdicts[VD_CLEAN]--;
+		t->sockets--;
 	}
 	return 0;
 }
@@ -1123,14 +1421,14 @@ void ks_finish(struct ks_table *t, uint64_t now)
 		}
 		if (s->timewait) {
 			if (s->tw_sub == KS_TCP_FIN_WAIT2)
-				settle(t, e, VD_NEVER_CLOSED, now);
+				settle(t, e, fin_wait2_verdict(t, s, now), now);
 			else if (!s->final)
 				settle(t, e, remote_passive_verdict(t, s), now);
 			continue;
 		}
 		switch (s->state) {
 		case KS_TCP_FIN_WAIT2:
-			settle(t, e, VD_NEVER_CLOSED, now);
+			settle(t, e, fin_wait2_verdict(t, s, now), now);
 			break;
 		case KS_TCP_FIN_WAIT1:
 		case KS_TCP_LAST_ACK:
@@ -1228,10 +1526,39 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Nearest-rank percentile of sorted v[0..n). */
-static uint64_t pct(const uint64_t *v, size_t n, unsigned p)
+/*
+ * Nearest-rank percentile of the sorted samples v[0..n) together with the
+ * nhist samples of hist, each of which counts as its bucket's middle.
+ */
+static uint64_t pct(const uint64_t *v, size_t n, const uint64_t *hist,
+		    uint64_t nhist, unsigned p)
 {
-	return st_percentile(v, n, p);
+	uint64_t rank, seen = 0, mid;
+	size_t i = 0;
+	unsigned b = 0;
+
+	if (!n && !nhist)
+		return 0;
+	rank = ((n + nhist) * p + 99) / 100;
+	if (rank < 1)
+		rank = 1;
+	for (;;) {
+		while (b < KS_HIST_N && !hist[b])
+			b++;
+		mid = b < KS_HIST_N ? hist_mid(b) : UINT64_MAX;
+		if (i < n && v[i] <= mid) {
+			if (++seen >= rank)
+				return v[i];
+			i++;
+			continue;
+		}
+		if (b >= KS_HIST_N)
+			return n ? v[n - 1] : 0;
+		if (seen + hist[b] >= rank)
+			return mid;
+		seen += hist[b];
+		b++;
+	}
 }
 
 static int fill_agg(const struct ks_table *t, const struct agg *a,
@@ -1278,11 +1605,11 @@ static int fill_agg(const struct ks_table *t, const struct agg *a,
 			v[n++] = age;
 	}
 	qsort(v, n, sizeof(*v), cmp_u64);
-	out->cw_samples = n;
-	out->cw_p50 = pct(v, n, 50);
-	out->cw_p90 = pct(v, n, 90);
-	out->cw_p99 = pct(v, n, 99);
-	out->cw_max = n ? v[n - 1] : 0;
+	out->cw_samples = n + a->nhist;
+	out->cw_p50 = pct(v, n, a->hist, a->nhist, 50);
+	out->cw_p90 = pct(v, n, a->hist, a->nhist, 90);
+	out->cw_p99 = pct(v, n, a->hist, a->nhist, 99);
+	out->cw_max = pct(v, n, a->hist, a->nhist, 100);
 	free(v);
 
 	den = (double)a->ngrowth * a->sxx - a->sx * a->sx;

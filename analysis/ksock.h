@@ -46,6 +46,15 @@ enum ks_kind {
 	KS_EV_RST_RECV = 3, /* this socket received a RST */
 	KS_EV_DESTROY = 4,  /* the full socket was freed */
 	KS_EV_ACCEPT = 5,   /* accept() returned it to pid */
+	KS_EV_LINGER = 6,   /* found in a closing state (newstate) for at
+			       least the threshold; carries its history */
+};
+
+/* ks_event.flags */
+enum ks_ev_flag {
+	KS_EVF_HISTORY = 1 << 0, /* the history fields below are filled */
+	KS_EVF_NO_SYN = 1 << 1,	 /* SYN_SENT -> CLOSE before any segment was
+				    sent: connect() failed locally */
 };
 
 /* Why a RST was sent. */
@@ -78,6 +87,23 @@ struct ks_event {
 	uint8_t in_task;       /* pid/comm belong to a process holding it */
 	uint8_t rst;           /* enum ks_rst, KS_EV_RST_SENT only */
 	char comm[KS_COMM_LEN];
+	uint8_t flags; /* enum ks_ev_flag */
+	/*
+	 * With KS_EVF_HISTORY, what the kernel kept with the socket: the
+	 * changes before this one are replayed from it (0: not entered).
+	 */
+	uint8_t role;	    /* enum ks_role: connect() or accept() seen */
+	uint8_t owner_src;  /* KS_SRC_CONNECT or KS_SRC_ACCEPT */
+	uint8_t passive;    /* enum ks_side */
+	uint64_t start_ns;  /* connect() or accept() */
+	uint64_t cw_ns;	    /* entered CLOSE_WAIT */
+	uint64_t cw_end_ns; /* left it for LAST_ACK */
+	uint64_t fin_ns;    /* entered FIN_WAIT1 */
+	uint64_t fw2_ns;    /* entered FIN_WAIT2 */
+	uint32_t owner_pid;
+	uint32_t closer_pid; /* called close()/shutdown() */
+	char owner_comm[KS_COMM_LEN];
+	char closer_comm[KS_COMM_LEN];
 };
 
 /* A socket found by the start-up dump (sock_diag). Caller-filled. */
@@ -182,6 +208,10 @@ struct ks_sock {
 	uint32_t closer_pid;   /* process that called close()/shutdown() */
 	char closer_comm[KS_COMM_LEN];
 	const char *signature; /* static text naming a classic pattern */
+	uint64_t peer_cookie;  /* the other end's socket, when it is on this
+				  host (same namespace, reversed 4-tuple) and
+				  known; 0 otherwise */
+	uint8_t no_syn;	       /* connect() failed before a SYN went out */
 };
 
 enum ks_alert {
@@ -218,6 +248,58 @@ void ks_free(struct ks_table *t);
 
 /* Feed one event (borrowed). 0, or -ENOMEM (event dropped, counted). */
 int ks_feed(struct ks_table *t, const struct ks_event *ev);
+
+/*
+ * Close-wait histogram of clean ends (the kernel's, bpf/event.h): log2
+ * buckets split in 4; bucket i holds values from ks_hist_lo(i) to
+ * ks_hist_lo(i + 1) - 1.
+ */
+#define KS_HIST_N 160
+uint64_t ks_hist_lo(unsigned i);
+
+/* Clean ends counted by the kernel, not sent one by one. Caller-filled. */
+struct ks_clean {
+	uint32_t netns;
+	uint32_t pid; /* owner, 0 unknown */
+	char comm[KS_COMM_LEN];
+	uint8_t family;
+	uint8_t role; /* KS_ROLE_SERVER: addr:port is local;
+			 KS_ROLE_CLIENT: the remote service */
+	uint8_t addr[16];
+	uint16_t port;
+	uint64_t count;		  /* clean ends since the last call */
+	uint64_t hist[KS_HIST_N]; /* close-waits of the passive ones */
+};
+
+/*
+ * Add clean ends (c borrowed) to the totals, their service and their
+ * process: counts and close-wait percentiles, as if each had been fed.
+ * 0 or -ENOMEM.
+ */
+int ks_add_clean(struct ks_table *t, const struct ks_clean *c);
+
+/* An orphan FIN_WAIT2 (timewait) socket found by a dump. Caller-filled. */
+struct ks_orphan {
+	uint64_t cookie;
+	uint32_t netns;
+	uint8_t family;
+	uint8_t laddr[16];
+	uint8_t raddr[16];
+	uint16_t lport;
+	uint16_t rport;
+	uint64_t since_ns; /* entered FIN_WAIT2 (estimated) */
+};
+
+/*
+ * Follow an orphan FIN_WAIT2 socket: its application closed, and its
+ * peer had not answered with a FIN by since_ns. Blame by side: when the
+ * peer is on this host the peer carries the verdict and this one ends
+ * clean, naming it (peer_cookie); otherwise the remote end never closed
+ * (passive remote), counted under the remote service and not under a
+ * process. The kernel had counted its own close as clean: that count
+ * moves to this socket. 0, -EEXIST (already followed) or -ENOMEM.
+ */
+int ks_orphan(struct ks_table *t, const struct ks_orphan *o);
 
 /* Add a socket that was lingering before tracing. 0, -EEXIST or -ENOMEM. */
 int ks_seed(struct ks_table *t, const struct ks_seed *s);
@@ -274,7 +356,11 @@ uint64_t ks_next_alert_ns(const struct ks_table *t);
 
 /*
  * End of tracing at now_ns: settles the verdict of every socket (still in
- * CLOSE_WAIT: never-closed). Call once, before the final report.
+ * CLOSE_WAIT: never-closed; fewer than linger in: closing). An active
+ * closer (FIN_WAIT1/2, TIME_WAIT) has called close(): when its peer is on
+ * this host, the peer carries the verdict and it is clean; otherwise the
+ * verdict is the remote end's (passive remote). Call once, before the
+ * final report.
  */
 void ks_finish(struct ks_table *t, uint64_t now_ns);
 

@@ -405,7 +405,7 @@ static const char csv_sock_header[] =
 	"fin_wait,client_fin_offset,server_fin_offset,client_rst_offset,"
 	"server_rst_offset,packets,fins,rsts,client_bytes,server_bytes,"
 	"first_frame,last_frame,end_reason,lossy,filter,close_wait_at_least,"
-	"tunnel,one_way,netns,cookie,ino,local,state,passive,pid,comm,"
+	"tunnel,one_way,netns,cookie,ino,peer,local,state,passive,pid,comm,"
 	"owner_from,closer_pid,closer_comm,container,pre_existing,"
 	"fin_wait1_time,fin_wait2_time,last_ack_time,closing_time,"
 	"time_wait_time,time_wait_sampled,reset_cause,unread,age,end_lost\n";
@@ -573,6 +573,10 @@ static void write_sock(struct line *l, const struct rpt_sock *s)
 	ln_u64(l, "netns", s->netns);
 	ln_u64(l, "cookie", s->cookie);
 	ln_u64(l, "ino", s->ino);
+	if (s->peer_cookie)
+		ln_u64(l, "peer", s->peer_cookie);
+	else
+		ln_null(l, "peer");
 	ln_str(l, "local", s->local);
 	ln_str(l, "state", s->state);
 	ln_str(l, "passive", s->passive);
@@ -829,6 +833,10 @@ void rpt_sock_close_wait(struct rpt *r, const struct flow_key *key,
 	struct rpt_group *g;
 
 	rpt_close_wait(r, key, td, delta, now_ns);
+	/* an owner found later moves the count (-1, +1): "owner unknown"
+	 * would only show those passing moments */
+	if (!sock->pid)
+		return;
 	g = group_of_process(r, sock);
 	if (g)
 		cw_count(r, g, delta, now_ns);

@@ -43,6 +43,7 @@ enum rpt_clock {
 struct rpt_sock {
 	uint64_t cookie;
 	uint64_t ino;
+	uint64_t peer_cookie;    /* the peer's socket on this host, or 0 */
 	uint32_t netns;
 	uint32_t pid;            /* owner, 0 when unknown */
 	const char *comm;

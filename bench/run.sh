@@ -791,7 +791,9 @@ kernel_run() {
 		bash "$res/kload.sh" "$res/$tag.load" "$res/$tag.load.ru" \
 			2>"$res/$tag.err" || true
 		;;
-	fintrace)
+	fintrace | floor)
+		# floor: the same binary and hooks, every program empty
+		FT_BPF_FLOOR=$([[ $cfg == floor ]] && echo 1 || echo 0) \
 		"$rusage" -o "$res/$tag.ru" -- "$fintrace" kernel \
 			--duration "$((kern_dur + 30))s" --format json \
 			-o /dev/null 2>"$res/$tag.err" &
@@ -843,7 +845,7 @@ kernel_section() {
 	fi
 	write_kload
 	local cfg r load0
-	local -a cfgs=(untraced fintrace bpftrace)
+	local -a cfgs=(untraced fintrace floor bpftrace)
 	local ev
 	local -A med_cps min_cps max_cps lcpu tcpu
 	load0=$(loadavg)
@@ -889,7 +891,8 @@ kernel_section() {
 		"median is reported."
 	echo
 	echo "- untraced: the load alone"
-	echo "- fintrace: \`fintrace kernel --duration $((kern_dur + 30))s --format json -o /dev/null\`, attached before the load starts and stopped (SIGINT) when it ends: all its hooks (state changes, resets, socket destruction, accept), sockets of every namespace, its 1 s TIME_WAIT sampling"
+	echo "- fintrace: \`fintrace kernel --duration $((kern_dur + 30))s --format json -o /dev/null\`, attached before the load starts and stopped (SIGINT) when it ends: all its hooks (state changes, resets, accept), sockets of every namespace, its walk of closing sockets and its 1 s TIME_WAIT sampling"
+	echo "- floor: the same command with \`FT_BPF_FLOOR=1\`: the same programs on the same hooks, each returning at once: what attaching costs before any work"
 	echo "- bpftrace: \`bpftrace -c LOAD bench/tcpstates.bt > /dev/null\`: bcc's tcpstates in bpftrace (tracepoint \`sock:inet_sock_set_state\`, a map of the last change's time keyed by socket address, one printf per change with the time in the previous state)"
 	echo
 	echo "*overhead* is the share of the untraced rate lost: 1 − traced /" \
@@ -947,12 +950,12 @@ kernel_diag() {
 	echo
 	echo "| configuration | conn/s | BPF program runs per conn | ns per run | BPF µs per conn | tracer CPU per conn (µs) |"
 	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-	for cfg in fintrace bpftrace; do
+	for cfg in fintrace floor bpftrace; do
 		tag=k.$cfg.diag
 		log "kernel: $cfg with BPF statistics"
 		kernel_run "$cfg" "$tag" diag
 		case $cfg in
-		fintrace) re='^handle_' ;;
+		fintrace | floor) re='^handle_' ;;
 		bpftrace) re='^inet_sock_set' ;;
 		esac
 		n=$(kv "$res/$tag.load" completed)

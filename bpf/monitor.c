@@ -6,11 +6,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <uthash.h>
 
 #include "bpf/monitor.h"
 #include "bpf/owner.h"
@@ -33,6 +36,28 @@
 #define MON_PORT_LO_DEFAULT 32768
 #define MON_PORT_HI_DEFAULT 60999
 #define MON_PORT_RANGE_PATH "/proc/sys/net/ipv4/ip_local_port_range"
+#define MON_FIN_TIMEOUT_PATH "/proc/sys/net/ipv4/tcp_fin_timeout"
+/* Linux's default net.ipv4.tcp_fin_timeout, seconds */
+#define MON_FIN_TIMEOUT_DEFAULT 60
+/* The kernel scan runs every linger / MON_SCAN_DIV, within these bounds. */
+#define MON_SCAN_DIV 5
+#define MON_SCAN_MIN_NS 10000000ull
+#define MON_SCAN_MAX_NS 1000000000ull
+#define MON_LINGER_DEFAULT_NS 5000000000ull
+/*
+ * A dump walks every socket of a namespace, TIME_WAIT ones included: on a
+ * busy host that is most of fintrace's CPU. Its next run waits at least
+ * this many times what the last one cost, which keeps each kind of dump
+ * at 5 % of a core at most.
+ */
+#define MON_DUTY 20
+
+/* Last cumulative clean-end counts read for one kernel key. */
+struct clean_seen {
+	struct trc_agg_key key;
+	struct trc_agg_val val;
+	UT_hash_handle hh;
+};
 
 struct mon;
 
@@ -47,6 +72,12 @@ struct tw_vec {
 	size_t nfollow;
 	uint32_t range_ns; /* namespace of lo-hi below; 0: none */
 	uint16_t lo, hi;
+	uint32_t fin_ns; /* namespace of fin_ms below; 0: none */
+	uint64_t fin_ms; /* its tcp_fin_timeout */
+	uint64_t now;
+	uint64_t orphan_age; /* orphans in FIN_WAIT2 this long are followed */
+	struct ks_orphan *orph;
+	size_t norph, cap_orph;
 };
 
 struct mon {
@@ -68,8 +99,46 @@ struct mon {
 	uint16_t host_hi;  /* cannot be read (or o.port_lo/hi) */
 	uint64_t tw_now;   /* sockets in TIME_WAIT, last sample */
 	uint64_t tw_peak;
+	uint64_t scan_ns; /* kernel scan period */
+	uint64_t next_kscan_ns;
+	struct clean_seen *clean; /* last counts read, per kernel key */
 	char reduced[FT_ERRBUF_SIZE];
 };
+
+/*
+ * v (n used of *cap) with room for one more element of size bytes: v
+ * itself, or a larger copy (*cap updated); NULL when out of memory, v
+ * left as it was.
+ */
+static void *grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t c = *cap ? *cap * 2 : 64;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	nv = realloc(v, c * size);
+	if (nv)
+		*cap = c;
+	return nv;
+}
+
+/* CPU time of the calling thread, ns: user and system (the dumps'). */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The later of now + period and now + MON_DUTY times what a run cost. */
+static uint64_t next_run(uint64_t now, uint64_t period, uint64_t cost)
+{
+	uint64_t d = cost * MON_DUTY;
+
+	return now + (d > period ? d : period);
+}
 
 uint64_t mon_now_ns(void)
 {
@@ -96,6 +165,15 @@ _Static_assert(MON_SAME(TRC_RST_NONE, KS_RST_NONE) &&
 		       MON_SAME(TRC_RST_LINGER2, KS_RST_LINGER2),
 	       "enum trc_rst and enum ks_rst must agree");
 _Static_assert(TRC_COMM_LEN == KS_COMM_LEN, "comm lengths must agree");
+_Static_assert(TRC_HIST_N == KS_HIST_N, "histograms must agree");
+_Static_assert(MON_SAME(TRC_EV_LINGER, KS_EV_LINGER) &&
+		       MON_SAME(TRC_ROLE_CLIENT, KS_ROLE_CLIENT) &&
+		       MON_SAME(TRC_ROLE_SERVER, KS_ROLE_SERVER) &&
+		       MON_SAME(TRC_SRC_CONNECT, KS_SRC_CONNECT) &&
+		       MON_SAME(TRC_SRC_ACCEPT, KS_SRC_ACCEPT) &&
+		       MON_SAME(TRC_SIDE_LOCAL, KS_SIDE_LOCAL) &&
+		       MON_SAME(TRC_SIDE_REMOTE, KS_SIDE_REMOTE),
+	       "the tracer's and the tracker's names must agree");
 
 static int on_event(void *ctx, const struct trc_event *te)
 {
@@ -121,6 +199,25 @@ static int on_event(void *ctx, const struct trc_event *te)
 	ev.rst = te->rst; /* enum trc_rst and enum ks_rst agree */
 	memcpy(ev.comm, te->comm, KS_COMM_LEN);
 	ev.comm[KS_COMM_LEN - 1] = '\0';
+	if (te->flags & TRC_EVF_NO_SYN)
+		ev.flags |= KS_EVF_NO_SYN;
+	if (te->flags & TRC_EVF_SK) {
+		ev.flags |= KS_EVF_HISTORY;
+		ev.role = te->sk.role;
+		ev.owner_src = te->sk.owner_src;
+		ev.passive = te->sk.passive;
+		ev.start_ns = te->sk.start_ns;
+		ev.cw_ns = te->sk.cw_ns;
+		ev.cw_end_ns = te->sk.cw_end_ns;
+		ev.fin_ns = te->sk.fin_ns;
+		ev.fw2_ns = te->sk.fw2_ns;
+		ev.owner_pid = te->sk.owner_pid;
+		ev.closer_pid = te->sk.closer_pid;
+		memcpy(ev.owner_comm, te->sk.owner_comm, KS_COMM_LEN);
+		ev.owner_comm[KS_COMM_LEN - 1] = '\0';
+		memcpy(ev.closer_comm, te->sk.closer_comm, KS_COMM_LEN);
+		ev.closer_comm[KS_COMM_LEN - 1] = '\0';
+	}
 	ks_feed(m->ks, &ev);
 	return 0;
 }
@@ -141,6 +238,167 @@ static int pass_filters(const struct trc_opts *f, const struct sdg_sock *s)
 	return 1;
 }
 
+/* New clean ends since the last read of the kernel's counters. */
+static void on_clean(void *ctx, const struct trc_agg_key *k,
+		     const struct trc_agg_val *v)
+{
+	struct mon *m = ctx;
+	struct clean_seen *seen;
+	struct ks_clean c;
+	int i;
+
+	HASH_FIND(hh, m->clean, k, sizeof(*k), seen);
+	if (!seen) {
+		seen = calloc(1, sizeof(*seen));
+		if (!seen)
+			return; /* counted at the next read */
+		seen->key = *k;
+		HASH_ADD(hh, m->clean, key, sizeof(seen->key), seen);
+	}
+	if (v->clean <= seen->val.clean)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.netns = k->netns;
+	c.pid = k->pid;
+	memcpy(c.comm, v->comm, KS_COMM_LEN);
+	c.comm[KS_COMM_LEN - 1] = '\0';
+	c.family = k->family;
+	c.role = k->role;
+	memcpy(c.addr, k->addr, 16);
+	c.port = k->port;
+	c.count = v->clean - seen->val.clean;
+	for (i = 0; i < KS_HIST_N; i++)
+		c.hist[i] = v->hist[i] >= seen->val.hist[i]
+				    ? v->hist[i] - seen->val.hist[i]
+				    : 0;
+	if (ks_add_clean(m->ks, &c) == 0)
+		seen->val = *v;
+}
+
+static void read_clean(struct mon *m)
+{
+	trc_clean_read(m->trc, on_clean, m);
+}
+
+static void resolve_owners(struct mon *m);
+
+/* A walk of the sockets in closing states, with their storage. */
+struct scan_ctx {
+	struct mon *m;
+	uint64_t min_ns;
+	uint64_t fed;
+	struct ks_event *wait; /* pid filter: owner to check in /proc */
+	size_t nwait, capwait;
+};
+
+static int scan_cb(void *ctx, const struct sdg_sock *s)
+{
+	struct scan_ctx *c = ctx;
+	const struct trc_opts *f = &c->m->o.trc;
+	const struct trc_sk *st = s->storage;
+	struct ks_event ev, *nv;
+	uint64_t since, now;
+
+	if (!st || s->storage_len < sizeof(*st) || s->timewait ||
+	    !pass_filters(f, s))
+		return 0;
+	since = s->state == KS_TCP_CLOSE_WAIT ? st->cw_ns : st->state_ns;
+	now = mon_now_ns();
+	if (!since || now < since || now - since < c->min_ns)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = KS_EV_LINGER;
+	ev.mono_ns = now;
+	ev.cookie = s->cookie;
+	ev.ino = s->ino;
+	ev.netns = s->netns;
+	memcpy(ev.laddr, s->saddr, 16);
+	memcpy(ev.raddr, s->daddr, 16);
+	ev.lport = s->sport;
+	ev.rport = s->dport;
+	ev.family = s->family;
+	ev.oldstate = ev.newstate = s->state;
+	ev.flags = KS_EVF_HISTORY;
+	ev.role = st->role;
+	ev.owner_src = st->owner_src;
+	ev.passive = st->passive;
+	ev.start_ns = st->start_ns;
+	ev.cw_ns = st->cw_ns;
+	ev.cw_end_ns = st->cw_end_ns;
+	ev.fin_ns = st->fin_ns;
+	ev.fw2_ns = st->fw2_ns;
+	ev.owner_pid = st->owner_pid;
+	ev.closer_pid = st->closer_pid;
+	memcpy(ev.owner_comm, st->owner_comm, KS_COMM_LEN);
+	ev.owner_comm[KS_COMM_LEN - 1] = '\0';
+	memcpy(ev.closer_comm, st->closer_comm, KS_COMM_LEN);
+	ev.closer_comm[KS_COMM_LEN - 1] = '\0';
+	if (!f->pid || (st->flags & TRC_SK_MATCH) || st->owner_pid == f->pid) {
+		ks_feed(c->m->ks, &ev);
+		c->fed++;
+		return 0;
+	}
+	if (!ev.ino)
+		return 0;
+	nv = grow(c->wait, c->nwait, &c->capwait, sizeof(*nv));
+	if (!nv)
+		return 0;
+	c->wait = nv;
+	c->wait[c->nwait++] = ev;
+	return 0;
+}
+
+/* Of the sockets the pid filter could not decide, those pid holds. */
+static void scan_pid(struct scan_ctx *c)
+{
+	struct own_result *res;
+	size_t i, j;
+
+	res = calloc(c->nwait, sizeof(*res));
+	if (!res)
+		return;
+	for (i = 0; i < c->nwait; i++)
+		res[i].ino = c->wait[i].ino;
+	if (own_lookup(res, c->nwait) >= 0)
+		for (i = 0; i < c->nwait; i++)
+			for (j = 0; j < c->nwait; j++)
+				if (res[j].ino == c->wait[i].ino &&
+				    res[j].pid == c->m->o.trc.pid) {
+					ks_feed(c->m->ks, &c->wait[i]);
+					c->fed++;
+					break;
+				}
+	free(res);
+}
+
+/*
+ * The walk a silent leak needs: sockets in a closing state for at least
+ * min_ns, found through sock_diag with the storage the kernel keeps for
+ * each (bpf/event.h), fed with their history. Those already known are
+ * fed again, which changes nothing.
+ */
+static void kernel_scan(struct mon *m, uint64_t min_ns)
+{
+	struct scan_ctx c = {.m = m, .min_ns = min_ns};
+	char err[FT_ERRBUF_SIZE];
+	uint32_t only = m->o.trc.netns;
+	uint32_t states = 1u << KS_TCP_CLOSE_WAIT | 1u << KS_TCP_FIN_WAIT1 |
+			  1u << KS_TCP_FIN_WAIT2 | 1u << KS_TCP_LAST_ACK |
+			  1u << KS_TCP_CLOSING;
+
+	sdg_dump_all_storage(states, m->o.trc.family, only ? &only : NULL,
+			     only ? 1 : 0, trc_storage_fd(m->trc), scan_cb, &c,
+			     err);
+	if (c.nwait)
+		scan_pid(&c);
+	free(c.wait);
+	if (c.fed) {
+		/* owners first: the alerts that follow name them */
+		resolve_owners(m);
+		m->next_alert_ns = ks_next_alert_ns(m->ks);
+	}
+}
+
 struct seed_ctx {
 	struct mon *m;
 	struct ks_seed *v;
@@ -156,15 +414,10 @@ static int seed_cb(void *ctx, const struct sdg_sock *s)
 		return 0;
 	if (s->state != KS_TCP_CLOSE_WAIT && s->state != KS_TCP_FIN_WAIT2)
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-
-		nv = realloc(c->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = cap;
-	}
+	nv = grow(c->v, c->n, &c->cap, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	c->v = nv;
 	sd = &c->v[c->n++];
 	memset(sd, 0, sizeof(*sd));
 	sd->cookie = s->cookie;
@@ -282,15 +535,10 @@ static int tw_follow(struct tw_vec *tv, const struct sdg_sock *s)
 {
 	struct ks_tw *nv;
 
-	if (tv->n == tv->cap) {
-		size_t cap = tv->cap ? tv->cap * 2 : 256;
-
-		nv = realloc(tv->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		tv->v = nv;
-		tv->cap = cap;
-	}
+	nv = grow(tv->v, tv->n, &tv->cap, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	tv->v = nv;
 	tv->v[tv->n].cookie = s->cookie;
 	tv->v[tv->n].netns = s->netns;
 	tv->v[tv->n].expires_ms = s->expires_ms;
@@ -304,15 +552,10 @@ static int tw_count(struct tw_vec *tv, const struct sdg_sock *s)
 	const struct mon *m = tv->m;
 	struct tw_sock_ep *nv, *e;
 
-	if (tv->nep == tv->cap_ep) {
-		size_t cap = tv->cap_ep ? tv->cap_ep * 2 : 256;
-
-		nv = realloc(tv->ep, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		tv->ep = nv;
-		tv->cap_ep = cap;
-	}
+	nv = grow(tv->ep, tv->nep, &tv->cap_ep, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	tv->ep = nv;
 	/*
 	 * The callback runs while the dump is inside the socket's namespace
 	 * (sdg_dump_all enters each), so its own range can be read here;
@@ -338,6 +581,65 @@ static int tw_count(struct tw_vec *tv, const struct sdg_sock *s)
 	return 0;
 }
 
+/*
+ * net.ipv4.tcp_fin_timeout of the calling thread's namespace, in ms; how
+ * long an orphan FIN_WAIT2 socket waits for the peer's FIN.
+ */
+static uint64_t read_fin_timeout_ms(void)
+{
+	char buf[32];
+	unsigned long v;
+	ssize_t len;
+	int fd;
+
+	fd = open(MON_FIN_TIMEOUT_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return MON_FIN_TIMEOUT_DEFAULT * 1000ull;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return MON_FIN_TIMEOUT_DEFAULT * 1000ull;
+	buf[len] = '\0';
+	if (sscanf(buf, "%lu", &v) != 1 || !v)
+		return MON_FIN_TIMEOUT_DEFAULT * 1000ull;
+	return (uint64_t)v * 1000ull;
+}
+
+/*
+ * An orphan FIN_WAIT2 socket: its application closed and the peer has
+ * not sent its FIN. Its timer started at tcp_fin_timeout, which dates
+ * its entry; past the threshold it is handed to the tracker.
+ */
+static int tw_orphan(struct tw_vec *tv, const struct sdg_sock *s)
+{
+	struct ks_orphan *nv, *o;
+	uint64_t age;
+
+	if (tv->fin_ns != s->netns) {
+		tv->fin_ns = s->netns;
+		tv->fin_ms = read_fin_timeout_ms();
+	}
+	age = tv->fin_ms > s->expires_ms ? tv->fin_ms - s->expires_ms : 0;
+	age *= 1000000ull;
+	if (age < tv->orphan_age || age > tv->now)
+		return 0;
+	nv = grow(tv->orph, tv->norph, &tv->cap_orph, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	tv->orph = nv;
+	o = &tv->orph[tv->norph++];
+	memset(o, 0, sizeof(*o));
+	o->cookie = s->cookie;
+	o->netns = s->netns;
+	o->family = s->family;
+	memcpy(o->laddr, s->saddr, 16);
+	memcpy(o->raddr, s->daddr, 16);
+	o->lport = s->sport;
+	o->rport = s->dport;
+	o->since_ns = tv->now - age;
+	return 0;
+}
+
 static int tw_cb(void *ctx, const struct sdg_sock *s)
 {
 	struct tw_vec *tv = ctx;
@@ -345,6 +647,13 @@ static int tw_cb(void *ctx, const struct sdg_sock *s)
 
 	if (!s->timewait)
 		return 0;
+	/* the pid filter: an orphan has no process left to match */
+	if (s->state == KS_TCP_FIN_WAIT2 && !tv->m->o.trc.pid &&
+	    pass_filters(&tv->m->o.trc, s)) {
+		ret = tw_orphan(tv, s);
+		if (ret)
+			return ret;
+	}
 	if (follows(tv, s->netns)) {
 		ret = tw_follow(tv, s);
 		if (ret)
@@ -360,21 +669,26 @@ static int tw_cb(void *ctx, const struct sdg_sock *s)
  * the one the netns filter names) serves both the sockets the table
  * follows and the TIME_WAIT pressure tracker.
  */
-static void sample_timewait(struct mon *m)
+static void sample_timewait(struct mon *m, uint64_t orphan_age)
 {
 	uint32_t netns[MON_NETNS_MAX];
 	struct tw_vec tv = {.m = m, .follow = netns};
 	char err[FT_ERRBUF_SIZE];
 	uint32_t only = m->o.trc.netns;
 	uint64_t now;
+	size_t i;
 
 	tv.nfollow = ks_tw_netns(m->ks, netns, MON_NETNS_MAX);
 	now = mon_now_ns();
+	tv.now = now;
+	tv.orphan_age = orphan_age;
 	if (sdg_dump_all(1u << KS_TCP_TIME_WAIT | 1u << KS_TCP_FIN_WAIT2,
 			 m->o.trc.family, only ? &only : NULL, only ? 1 : 0,
 			 tw_cb, &tv, err) == 0) {
 		if (tv.nfollow)
 			ks_tw_sample(m->ks, now, tv.v, tv.n);
+		for (i = 0; i < tv.norph; i++)
+			ks_orphan(m->ks, &tv.orph[i]);
 		/* -ENOMEM loses one sample's counts, not the tracker */
 		tw_sample(m->tw, now + m->wall_off, tv.ep, tv.nep);
 		m->tw_now = tv.nep;
@@ -383,6 +697,7 @@ static void sample_timewait(struct mon *m)
 	}
 	free(tv.v);
 	free(tv.ep);
+	free(tv.orph);
 }
 
 struct ref_vec {
@@ -397,15 +712,10 @@ static int ref_cb(void *ctx, const struct sdg_sock *s)
 
 	if (s->timewait)
 		return 0;
-	if (rv->n == rv->cap) {
-		size_t cap = rv->cap ? rv->cap * 2 : 256;
-
-		nv = realloc(rv->v, cap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		rv->v = nv;
-		rv->cap = cap;
-	}
+	nv = grow(rv->v, rv->n, &rv->cap, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	rv->v = nv;
 	memset(&rv->v[rv->n], 0, sizeof(rv->v[0]));
 	rv->v[rv->n].cookie = s->cookie;
 	rv->v[rv->n].netns = s->netns;
@@ -516,6 +826,22 @@ struct mon *mon_new(const struct mon_opts *o, char *err)
 		goto fail;
 	}
 
+	if (!m->o.linger_ns)
+		m->o.linger_ns = MON_LINGER_DEFAULT_NS;
+	m->o.trc.linger_ns = m->o.linger_ns;
+	/*
+	 * accept() is hooked only for a pid filter: a syscall tracepoint
+	 * sends every system call of every process through the slow path,
+	 * and the owner of a socket that lingers comes from /proc anyway
+	 * (that of a clean one from its close()).
+	 */
+	if (!m->o.trc.pid)
+		m->o.trc.no_accept = 1;
+	m->scan_ns = m->o.linger_ns / MON_SCAN_DIV;
+	if (m->scan_ns < MON_SCAN_MIN_NS)
+		m->scan_ns = MON_SCAN_MIN_NS;
+	if (m->scan_ns > MON_SCAN_MAX_NS)
+		m->scan_ns = MON_SCAN_MAX_NS;
 	m->trc = trc_new(&m->o.trc, on_event, m, err);
 	if (!m->trc)
 		goto fail;
@@ -545,6 +871,7 @@ struct mon *mon_new(const struct mon_opts *o, char *err)
 	m->next_alert_ns = ks_next_alert_ns(m->ks);
 	m->next_scan_ns = m->start_ns + MON_SCAN_NS;
 	m->next_tick_ns = m->start_ns + MON_TICK_NS;
+	m->next_kscan_ns = m->start_ns + m->scan_ns;
 	return m;
 fail:
 	saved = errno;
@@ -553,10 +880,34 @@ fail:
 	return NULL;
 }
 
+int mon_check(const struct mon_opts *o, char *err)
+{
+	if (o->trc.pid && kill((pid_t)o->trc.pid, 0) != 0 && errno == ESRCH) {
+		snprintf(err, FT_ERRBUF_SIZE, "--pid %u: no such process",
+			 o->trc.pid);
+		return -ESRCH;
+	}
+	if (o->trc.netns && !sdg_netns_exists(o->trc.netns)) {
+		snprintf(err, FT_ERRBUF_SIZE,
+			 "--netns %u: no network namespace with this inode "
+			 "(see 'lsns -t net')",
+			 o->trc.netns);
+		return -ESRCH;
+	}
+	return 0;
+}
+
 void mon_free(struct mon *m)
 {
+	struct clean_seen *c, *tmp;
+
 	if (!m)
 		return;
+	HASH_ITER(hh, m->clean, c, tmp)
+	{
+		HASH_DEL(m->clean, c);
+		free(c);
+	}
 	trc_free(m->trc);
 	ks_free(m->ks);
 	tw_free(m->tw);
@@ -572,7 +923,7 @@ static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
 
 int mon_step(struct mon *m, int max_wait_ms)
 {
-	uint64_t now = mon_now_ns(), until, wait_ns;
+	uint64_t now = mon_now_ns(), until, wait_ns, cpu;
 	int ret;
 
 	if (now >= m->next_scan_ns) {
@@ -583,6 +934,8 @@ int mon_step(struct mon *m, int max_wait_ms)
 	until = now +
 		(uint64_t)(max_wait_ms < 0 ? 0 : max_wait_ms) * 1000000ull;
 	until = min3(until, m->next_alert_ns, m->next_tw_ns);
+	if (until > m->next_kscan_ns)
+		until = m->next_kscan_ns;
 	if (m->dirty && until > m->next_scan_ns)
 		until = m->next_scan_ns;
 	wait_ns = until > now ? until - now : 0;
@@ -603,9 +956,18 @@ int mon_step(struct mon *m, int max_wait_ms)
 		resolve_owners(m);
 		m->next_owner_ns = now + m->o.owner_scan_ns;
 	}
+	if (now >= m->next_kscan_ns || now >= m->next_tw_ns) {
+		/* before the timewait sample: peers of orphans are known */
+		cpu = thread_cpu_ns();
+		kernel_scan(m, m->o.linger_ns);
+		m->next_kscan_ns =
+			next_run(now, m->scan_ns, thread_cpu_ns() - cpu);
+	}
 	if (now >= m->next_tw_ns) {
-		sample_timewait(m);
-		m->next_tw_ns = now + m->o.tw_sample_ns;
+		cpu = thread_cpu_ns();
+		sample_timewait(m, m->o.linger_ns);
+		m->next_tw_ns = next_run(now, m->o.tw_sample_ns,
+					 thread_cpu_ns() - cpu);
 	}
 	/* ks_tick() walks the table: only when an alert or a sample is due */
 	if (now >= m->next_alert_ns || now >= m->next_tick_ns) {
@@ -615,6 +977,8 @@ int mon_step(struct mon *m, int max_wait_ms)
 			m->lost_seen = lost;
 			reconcile(m);
 		}
+		if (now >= m->next_tick_ns)
+			read_clean(m);
 		ks_tick(m->ks, now);
 		m->next_alert_ns = ks_next_alert_ns(m->ks);
 		m->next_scan_ns = now + MON_SCAN_NS;
@@ -631,10 +995,13 @@ void mon_finish(struct mon *m)
 	for (i = 0; i < MON_DRAIN_ROUNDS; i++)
 		if (trc_poll(m->trc, 0) <= 0)
 			break;
+	/* every socket still in a closing state, however briefly */
+	kernel_scan(m, 0);
+	read_clean(m);
 	if (trc_lost(m->trc))
 		reconcile(m);
 	resolve_owners(m);
-	sample_timewait(m);
+	sample_timewait(m, 0);
 	now = mon_now_ns();
 	ks_tick(m->ks, now);
 	ks_finish(m->ks, now);

@@ -53,6 +53,14 @@ struct mon;
  */
 struct mon *mon_new(const struct mon_opts *o, char *err);
 
+/*
+ * Check the filters before tracing: a --pid that names no process or a
+ * --netns that names no network namespace in use would only ever see
+ * nothing. 0, or -ESRCH with a one-line reason in err (FT_ERRBUF_SIZE,
+ * caller's).
+ */
+int mon_check(const struct mon_opts *o, char *err);
+
 /* Detach and free everything. NULL is a no-op. */
 void mon_free(struct mon *m);
 

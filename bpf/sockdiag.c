@@ -4,6 +4,7 @@
  * namespace. See sockdiag.h.
  */
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -48,15 +49,67 @@ static void fill_sock(struct sdg_sock *s, const struct inet_diag_msg *m,
 	s->dport = ntohs(m->id.idiag_dport);
 }
 
-/* One family's dump on an open NETLINK_SOCK_DIAG socket. */
-static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
-		       sdg_fn fn, void *ctx, char *err)
+/*
+ * The BPF socket storage the reply carries after the message, if any:
+ * INET_DIAG_SK_BPF_STORAGES { SK_DIAG_BPF_STORAGE { MAP_VALUE } }.
+ */
+static void find_storage(struct sdg_sock *s, const struct nlmsghdr *h)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 r;
-	} req;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	const char *p = (const char *)m + NLMSG_ALIGN(sizeof(*m));
+	const char *end = (const char *)h + h->nlmsg_len;
+	const struct nlattr *a, *b, *c;
+	const char *pb, *pc, *eb, *ec;
+
+	for (; p + NLA_HDRLEN <= end; p += NLA_ALIGN(a->nla_len)) {
+		a = (const struct nlattr *)p;
+		if (a->nla_len < NLA_HDRLEN || p + a->nla_len > end)
+			return;
+		if ((a->nla_type & NLA_TYPE_MASK) != INET_DIAG_SK_BPF_STORAGES)
+			continue;
+		eb = p + a->nla_len;
+		for (pb = p + NLA_HDRLEN; pb + NLA_HDRLEN <= eb;
+		     pb += NLA_ALIGN(b->nla_len)) {
+			b = (const struct nlattr *)pb;
+			if (b->nla_len < NLA_HDRLEN || pb + b->nla_len > eb)
+				return;
+			ec = pb + b->nla_len;
+			for (pc = pb + NLA_HDRLEN; pc + NLA_HDRLEN <= ec;
+			     pc += NLA_ALIGN(c->nla_len)) {
+				c = (const struct nlattr *)pc;
+				if (c->nla_len < NLA_HDRLEN ||
+				    pc + c->nla_len > ec)
+					return;
+				if ((c->nla_type & NLA_TYPE_MASK) ==
+				    SK_DIAG_BPF_STORAGE_MAP_VALUE) {
+					s->storage = pc + NLA_HDRLEN;
+					s->storage_len =
+						c->nla_len - NLA_HDRLEN;
+					return;
+				}
+			}
+		}
+	}
+}
+
+/* A dump request, with the socket-storage map asked for. */
+struct diag_req {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 r;
+	struct nlattr stgs;
+	struct nlattr map;
+	uint32_t fd;
+};
+
+/*
+ * One family's dump on an open NETLINK_SOCK_DIAG socket; with the BPF
+ * socket storage of map_fd when map_fd >= 0.
+ */
+static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
+		       int map_fd, sdg_fn fn, void *ctx, char *err)
+{
+	struct diag_req req;
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
 	struct sdg_sock s;
 	char *buf = NULL;
 	ssize_t len;
@@ -70,7 +123,17 @@ static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
 	req.r.sdiag_family = (uint8_t)af;
 	req.r.sdiag_protocol = IPPROTO_TCP;
 	req.r.idiag_states = states;
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa,
+	if (map_fd >= 0) {
+		req.stgs.nla_type =
+			NLA_F_NESTED | INET_DIAG_REQ_SK_BPF_STORAGES;
+		req.stgs.nla_len = NLA_HDRLEN + NLA_HDRLEN + sizeof(uint32_t);
+		req.map.nla_type = SK_DIAG_BPF_STORAGE_REQ_MAP_FD;
+		req.map.nla_len = NLA_HDRLEN + sizeof(uint32_t);
+		req.fd = (uint32_t)map_fd;
+	} else {
+		req.nlh.nlmsg_len = offsetof(struct diag_req, stgs);
+	}
+	if (sendto(fd, &req, req.nlh.nlmsg_len, 0, (struct sockaddr *)&sa,
 		   sizeof(sa)) < 0) {
 		ret = -errno;
 		snprintf(err, FT_ERRBUF_SIZE, "sock_diag request: %s",
@@ -108,14 +171,16 @@ static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
 
 				ret = e->error ? e->error : -EIO;
 				snprintf(err, FT_ERRBUF_SIZE,
-					 "sock_diag error: %s",
-					 strerror(-ret));
+					 "sock_diag error: %s", strerror(-ret));
 				break;
 			}
 			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+			    h->nlmsg_len <
+				    NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
 				continue;
 			fill_sock(&s, NLMSG_DATA(h), netns);
+			if (map_fd >= 0)
+				find_storage(&s, h);
 			ret = fn(ctx, &s);
 			if (ret)
 				break;
@@ -125,8 +190,17 @@ static int dump_family(int fd, int af, uint32_t states, uint32_t netns,
 	return ret;
 }
 
-int sdg_dump(uint32_t states, int family, uint32_t netns, sdg_fn fn,
-	     void *ctx, char *err)
+static int dump_one(uint32_t states, int family, uint32_t netns, int map_fd,
+		    sdg_fn fn, void *ctx, char *err);
+
+int sdg_dump(uint32_t states, int family, uint32_t netns, sdg_fn fn, void *ctx,
+	     char *err)
+{
+	return dump_one(states, family, netns, -1, fn, ctx, err);
+}
+
+static int dump_one(uint32_t states, int family, uint32_t netns, int map_fd,
+		    sdg_fn fn, void *ctx, char *err)
 {
 	int fd, ret = 0;
 
@@ -138,7 +212,8 @@ int sdg_dump(uint32_t states, int family, uint32_t netns, sdg_fn fn,
 		return ret;
 	}
 	if (family != 6)
-		ret = dump_family(fd, AF_INET, states, netns, fn, ctx, err);
+		ret = dump_family(fd, AF_INET, states, netns, map_fd, fn, ctx,
+				  err);
 	if (!ret && family != 4) {
 		/* a fresh socket: the first dump may have stopped early */
 		close(fd);
@@ -151,7 +226,8 @@ int sdg_dump(uint32_t states, int family, uint32_t netns, sdg_fn fn,
 				 strerror(errno));
 			return ret;
 		}
-		ret = dump_family(fd, AF_INET6, states, netns, fn, ctx, err);
+		ret = dump_family(fd, AF_INET6, states, netns, map_fd, fn, ctx,
+				  err);
 	}
 	close(fd);
 	return ret;
@@ -200,7 +276,7 @@ static int ns_wanted(const uint32_t *only, size_t n_only, uint32_t ino)
  */
 static int visit(const char *path, int home, struct ns_set *set,
 		 uint32_t states, int family, const uint32_t *only,
-		 size_t n_only, sdg_fn fn, void *ctx, char *err)
+		 size_t n_only, int map_fd, sdg_fn fn, void *ctx, char *err)
 {
 	struct stat st;
 	char lerr[FT_ERRBUF_SIZE];
@@ -221,7 +297,8 @@ static int visit(const char *path, int home, struct ns_set *set,
 		return 0;
 	}
 	close(fd);
-	ret = sdg_dump(states, family, (uint32_t)st.st_ino, fn, ctx, lerr);
+	ret = dump_one(states, family, (uint32_t)st.st_ino, map_fd, fn, ctx,
+		       lerr);
 	if (ret < 0)
 		ret = 0; /* a namespace going away mid-dump is not fatal */
 	if (setns(home, CLONE_NEWNET) != 0) {
@@ -233,15 +310,81 @@ static int visit(const char *path, int home, struct ns_set *set,
 	return ret;
 }
 
+/*
+ * Call fn with the path of every network namespace in use: those named in
+ * /run/netns, then each process's. Stops at fn's non-zero value, which it
+ * returns.
+ */
+static int each_ns_path(int (*fn)(void *ctx, const char *path), void *ctx)
+{
+	struct dirent *de;
+	char path[300];
+	DIR *d;
+	int pass, ret = 0;
+
+	for (pass = 0; pass < 2 && !ret; pass++) {
+		d = opendir(pass ? "/proc" : "/run/netns");
+		if (!d)
+			continue;
+		while (!ret && (de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			if (pass &&
+			    (de->d_name[0] < '0' || de->d_name[0] > '9'))
+				continue;
+			snprintf(path, sizeof(path),
+				 pass ? "/proc/%s/ns/net" : "/run/netns/%s",
+				 de->d_name);
+			ret = fn(ctx, path);
+		}
+		closedir(d);
+	}
+	return ret;
+}
+
+struct visit_ctx {
+	int home;
+	struct ns_set *set;
+	uint32_t states;
+	int family;
+	const uint32_t *only;
+	size_t n_only;
+	int map_fd;
+	sdg_fn fn;
+	void *ctx;
+	char *err;
+};
+
+static int visit_cb(void *ctx, const char *path)
+{
+	struct visit_ctx *v = ctx;
+
+	return visit(path, v->home, v->set, v->states, v->family, v->only,
+		     v->n_only, v->map_fd, v->fn, v->ctx, v->err);
+}
+
 int sdg_dump_all(uint32_t states, int family, const uint32_t *only,
 		 size_t n_only, sdg_fn fn, void *ctx, char *err)
 {
+	return sdg_dump_all_storage(states, family, only, n_only, -1, fn, ctx,
+				    err);
+}
+
+int sdg_dump_all_storage(uint32_t states, int family, const uint32_t *only,
+			 size_t n_only, int map_fd, sdg_fn fn, void *ctx,
+			 char *err)
+{
 	struct ns_set *set = NULL;
-	struct dirent *de;
-	DIR *d = NULL;
-	char path[300];
 	uint32_t self;
-	int home = -1, ret = 0, pass;
+	int home = -1, ret = 0;
+	struct visit_ctx vc = {.states = states,
+			       .family = family,
+			       .only = only,
+			       .n_only = n_only,
+			       .map_fd = map_fd,
+			       .fn = fn,
+			       .ctx = ctx,
+			       .err = err};
 
 	set = calloc(1, sizeof(*set));
 	if (!set) {
@@ -250,7 +393,7 @@ int sdg_dump_all(uint32_t states, int family, const uint32_t *only,
 	}
 	self = sdg_current_netns();
 	if (ns_wanted(only, n_only, self)) {
-		ret = sdg_dump(states, family, self, fn, ctx, err);
+		ret = dump_one(states, family, self, map_fd, fn, ctx, err);
 		if (ret)
 			goto out;
 	}
@@ -258,29 +401,27 @@ int sdg_dump_all(uint32_t states, int family, const uint32_t *only,
 	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0)
 		goto out; /* no way back: stay in our own namespace */
+	vc.home = home;
+	vc.set = set;
 
-	/* pass 0: named namespaces; pass 1: those of running processes */
-	for (pass = 0; pass < 2 && !ret; pass++) {
-		d = opendir(pass ? "/proc" : "/run/netns");
-		if (!d)
-			continue;
-		while (!ret && (de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (pass && (de->d_name[0] < '0' || de->d_name[0] > '9'))
-				continue;
-			snprintf(path, sizeof(path),
-				 pass ? "/proc/%s/ns/net" : "/run/netns/%s",
-				 de->d_name);
-			ret = visit(path, home, set, states, family, only,
-				    n_only, fn, ctx, err);
-		}
-		closedir(d);
-		d = NULL;
-	}
+	ret = each_ns_path(visit_cb, &vc);
 out:
 	if (home >= 0)
 		close(home);
 	free(set);
 	return ret;
+}
+
+static int same_ino(void *ctx, const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (uint32_t)st.st_ino == *(uint32_t *)ctx;
+}
+
+int sdg_netns_exists(uint32_t ino)
+{
+	if (sdg_current_netns() == ino)
+		return 1;
+	return each_ns_path(same_ino, &ino);
 }

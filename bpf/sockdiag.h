@@ -28,6 +28,10 @@ struct sdg_sock {
 	uint8_t daddr[16];    /* remote */
 	uint16_t sport;       /* local port, host order */
 	uint16_t dport;       /* remote port, host order */
+	const void *storage;  /* the socket's value in the BPF socket-storage
+				 map asked for (borrowed, valid during the
+				 callback), or NULL */
+	uint32_t storage_len;
 };
 
 /* Called per socket; s is borrowed for the call. Non-zero stops the dump. */
@@ -51,6 +55,21 @@ int sdg_dump(uint32_t states, int family, uint32_t netns, sdg_fn fn,
  */
 int sdg_dump_all(uint32_t states, int family, const uint32_t *only,
 		 size_t n_only, sdg_fn fn, void *ctx, char *err);
+
+/*
+ * sdg_dump_all() that also returns each socket's value in the BPF
+ * socket-storage map map_fd (INET_DIAG_REQ_SK_BPF_STORAGES; needs
+ * CAP_BPF), or every socket's value NULL when map_fd < 0.
+ */
+int sdg_dump_all_storage(uint32_t states, int family, const uint32_t *only,
+			 size_t n_only, int map_fd, sdg_fn fn, void *ctx,
+			 char *err);
+
+/*
+ * 1 when a network namespace with inode ino is in use (ours, one named
+ * in /run/netns, or a process's), else 0.
+ */
+int sdg_netns_exists(uint32_t ino);
 
 /* Inode of the calling thread's network namespace, 0 on error. */
 uint32_t sdg_current_netns(void);

@@ -1,13 +1,27 @@
 // SPDX-License-Identifier: MIT
 /*
- * Kernel half of `fintrace kernel`: reports TCP state changes, resets,
- * socket destruction and accepted sockets through a ring buffer. Every
- * record carries the socket cookie (stable identity), the network
- * namespace inode and the socket inode, so that user space can keep
- * identical 4-tuples of two namespaces apart and find the owning process
- * through /proc/PID/fd. Filters are const volatile (set before load) and
- * applied here, before anything is reserved in the ring buffer. A failed
- * reservation is counted per CPU in `lost`, which user space reports.
+ * Kernel half of `fintrace kernel`. Each TCP socket's closing history
+ * (when it entered CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, who owns it, who
+ * closed it) is kept with the socket in socket-local storage, created at
+ * connect(), at the end of a passive open, or (sockets opened before
+ * tracing) at its first closing state, and freed with it. A record
+ * goes to user space only when it is needed:
+ *
+ *  - the end (CLOSE) of a socket whose teardown was not clean: reset,
+ *    refused, connect() failed, FIN never acknowledged, simultaneous
+ *    close, CLOSE_WAIT past the linger threshold, or any socket a record
+ *    was already sent about; a reset as it happens;
+ *  - nothing for a socket that stays silent in CLOSE_WAIT: user space
+ *    walks the sockets in closing states on its interval (sock_diag, which
+ *    returns each one's storage with it) and finds those past the
+ *    threshold. Any closing state that lasted the threshold makes the
+ *    socket's end a record, so that what the walk reported ends too.
+ *
+ * A clean end costs a per-CPU counter update instead, keyed by namespace,
+ * owner, service and role, with a histogram of close-waits, which user
+ * space reads on its interval. Records are submitted without waking user
+ * space, which polls, unless the ring buffer is filling up. Filters are
+ * const volatile (set before load) and applied here.
  */
 #include "vmlinux_min.h"
 #include <linux/bpf.h>
@@ -26,9 +40,14 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT1 4
+#define TCP_FIN_WAIT2 5
 #define TCP_TIME_WAIT 6
 #define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
+#define TCP_LAST_ACK 9
 #define TCP_LISTEN 10
+#define TCP_CLOSING 11
 #define TCP_NEW_SYN_RECV 12
 
 const volatile __u16 targ_port = 0;   /* either end */
@@ -37,6 +56,16 @@ const volatile __u16 targ_rport = 0;
 const volatile __u8 targ_family = 0;  /* 0, 4 or 6 */
 const volatile __u32 targ_tgid = 0;
 const volatile __u32 targ_netns = 0;
+const volatile __u64 linger_ns = 5000000000ull;
+/* Force a wake-up once this much is queued (a quarter of the ring). */
+const volatile __u64 wake_bytes = 64 * 1024;
+/* 1: every program returns at once (the benchmark's floor). */
+const volatile __u8 floor_only = 0;
+/* 1: the accept hook is attached and fills `owners`. */
+const volatile __u8 with_accept = 1;
+
+/* Entries user space put in `tracked` (sockets found by a dump). */
+__u32 tracked_n = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -51,11 +80,50 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct trc_sk);
+} socks SEC(".maps");
+
+/* Clean ends, per CPU; user space reads them and keeps the deltas. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct trc_agg_key);
+	__type(value, struct trc_agg_val);
+} clean SEC(".maps");
+
+/* A zeroed value to insert into `clean` from (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct trc_agg_val);
+} clean_zero SEC(".maps");
+
 /*
- * With a filter: cookies of the sockets that matched it once. The kernel
- * clears a socket's local port when it reaches CLOSE, and a pid is known
- * only in task context, so later records of a socket pass through here.
- * User space adds the sockets it seeds; entries go at tcp_destroy_sock.
+ * The process accept() returned a socket to, keyed by the socket's
+ * address: the accept hook is a classic tracepoint, which cannot reach
+ * socket storage; the state hook moves it there and deletes it.
+ */
+struct owner {
+	__u32 pid;
+	__u32 pad;
+	char comm[TRC_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct owner);
+} owners SEC(".maps");
+
+/*
+ * Cookies of sockets found lingering by the start-up dump, which have no
+ * storage: their later records pass the filters through here.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -73,6 +141,20 @@ static __always_inline void count_lost(void)
 
 	if (n)
 		*n += 1;
+}
+
+/*
+ * Local port of a full socket. skc_num is cleared when the socket reaches
+ * CLOSE, before the state-change tracepoint; inet_sport stays.
+ */
+static __always_inline __u16 local_port(const struct sock *sk)
+{
+	__u16 port = sk->__sk_common.skc_num;
+
+	if (!port)
+		port = bpf_ntohs(
+			BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	return port;
 }
 
 /* The sock_common part, valid for full, request and timewait sockets. */
@@ -102,31 +184,14 @@ static __always_inline void fill_common(struct trc_event *e,
 }
 
 /*
- * Fields of a full socket only. sk_lock.owned is set while a process holds
- * the socket lock (connect, accept, close, or backlog processing at
- * release_sock); softirq never changes the state of an owned socket, so
- * then the current task is a process that has the socket.
+ * sk_lock.owned is set while a process holds the socket lock (connect,
+ * accept, close, or backlog processing at release_sock); softirq never
+ * changes the state of an owned socket, so then the current task is a
+ * process that has the socket.
  */
-static __always_inline void fill_full(struct trc_event *e,
-				      const struct sock *sk)
+static __always_inline int owned_by_task(const struct sock *sk)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u64 id;
-
-	e->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
-	e->unread = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
-	if (BPF_CORE_READ(sk, sk_lock.owned)) {
-		id = bpf_get_current_pid_tgid();
-		e->in_task = 1;
-		e->pid = id >> 32;
-		e->tid = (__u32)id;
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
-	}
-}
-
-static __always_inline int is_full_sock_state(__u8 state)
-{
-	return state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV;
+	return BPF_CORE_READ(sk, sk_lock.owned) != 0;
 }
 
 /* Port, family and namespace filters; 1 when the socket passes. */
@@ -141,7 +206,7 @@ static __always_inline int pass_sock(const struct sock *sk)
 			return 0;
 	}
 	if (targ_port || targ_lport || targ_rport) {
-		lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		lport = local_port(sk);
 		rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 		if (targ_port && lport != targ_port && rport != targ_port)
 			return 0;
@@ -156,71 +221,395 @@ static __always_inline int pass_sock(const struct sock *sk)
 	return 1;
 }
 
-static __always_inline int have_filter(void)
+static __always_inline void set_closer(struct trc_sk *st)
 {
-	return targ_port || targ_lport || targ_rport || targ_tgid;
+	st->closer_pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(st->closer_comm, sizeof(st->closer_comm));
+}
+
+/* Move the owner accept() left in `owners` into the socket's storage. */
+static __always_inline void take_owner(const struct sock *sk, struct trc_sk *st)
+{
+	__u64 key = (__u64)sk;
+	struct owner *ow;
+
+	if (!with_accept || (st->flags & TRC_SK_OWNED))
+		return;
+	ow = bpf_map_lookup_elem(&owners, &key);
+	if (!ow)
+		return;
+	st->owner_pid = ow->pid;
+	__builtin_memcpy(st->owner_comm, ow->comm, TRC_COMM_LEN);
+	st->owner_src = TRC_SRC_ACCEPT;
+	st->role = TRC_ROLE_SERVER;
+	st->flags |= TRC_SK_OWNED;
+	bpf_map_delete_elem(&owners, &key);
 }
 
 /*
- * All filters. A socket that matched once is remembered in `tracked` and
- * passes from then on; with a pid filter it matches when that process
- * acts on it in task context (connect, accept, close).
+ * With a pid filter, whether the socket is that process's: it connected
+ * or accepted it, or acts on it now. Decided as soon as it is known and
+ * remembered in the storage.
  */
-static __always_inline int pass(const struct sock *sk, __u64 cookie,
-				int in_task)
+static __always_inline int matches(const struct sock *sk, struct trc_sk *st,
+				   int task)
 {
-	__u8 one = 1;
-	int match;
-
-	if (!have_filter())
-		return pass_sock(sk);
-	if (bpf_map_lookup_elem(&tracked, &cookie))
+	if (st->flags & TRC_SK_MATCH)
 		return 1;
-	match = pass_sock(sk);
-	if (match && targ_tgid)
-		match = in_task &&
-			(bpf_get_current_pid_tgid() >> 32) == targ_tgid;
-	if (match)
-		bpf_map_update_elem(&tracked, &cookie, &one, BPF_ANY);
-	return match;
+	take_owner(sk, st);
+	if ((st->flags & TRC_SK_OWNED) && st->owner_pid == targ_tgid)
+		st->flags |= TRC_SK_MATCH;
+	else if (task && (bpf_get_current_pid_tgid() >> 32) == targ_tgid)
+		st->flags |= TRC_SK_MATCH;
+	return (st->flags & TRC_SK_MATCH) != 0;
 }
 
-static __always_inline int owned_by_task(const struct sock *sk)
+/* The socket's storage, created when it passes the socket filters. */
+static __always_inline struct trc_sk *sk_new(struct sock *sk, __u64 now)
 {
-	return BPF_CORE_READ(sk, sk_lock.owned) != 0;
+	struct trc_sk *st;
+
+	if (!pass_sock(sk))
+		return NULL;
+	st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return NULL;
+	if (!targ_tgid)
+		st->flags |= TRC_SK_MATCH;
+	take_owner(sk, st);
+	if (!st->start_ns)
+		st->start_ns = now;
+	return st;
+}
+
+static __always_inline __u64 wake_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
+}
+
+/*
+ * One record about sk (a full socket when full), with a copy of its
+ * storage st (may be NULL), which is then marked sent.
+ */
+static __always_inline void emit(void *sk, struct trc_sk *st, __u8 kind,
+				 __u8 oldstate, __u8 newstate, __u8 rst,
+				 __u8 flags, int full, int task)
+{
+	const struct tcp_sock *tp = sk;
+	struct trc_event *e;
+	__u64 id;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->mono_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->rst = rst;
+	e->flags = flags;
+	e->cookie = bpf_get_socket_cookie(sk);
+	fill_common(e, sk);
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	if (full) {
+		e->sport = local_port(sk);
+		e->ino = BPF_CORE_READ((struct sock *)sk, sk_socket, file,
+				       f_inode, i_ino);
+		e->unread = BPF_CORE_READ(tp, rcv_nxt) -
+			    BPF_CORE_READ(tp, copied_seq);
+	}
+	if (task) {
+		id = bpf_get_current_pid_tgid();
+		e->in_task = 1;
+		e->pid = id >> 32;
+		e->tid = (__u32)id;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
+	if (st) {
+		take_owner(sk, st);
+		st->flags |= TRC_SK_SENT;
+		__builtin_memcpy(&e->sk, st, sizeof(*st));
+		e->flags |= TRC_EVF_SK;
+	}
+	bpf_ringbuf_submit(e, wake_flag());
+}
+
+/* Bucket of v in the close-wait histogram (see event.h). */
+static __always_inline __u32 hist_bucket(__u64 v)
+{
+	__u64 x = v;
+	__u32 e = 0, i;
+
+	if (v < 4)
+		return (__u32)v;
+	if (x >> 32) {
+		e += 32;
+		x >>= 32;
+	}
+	if (x >> 16) {
+		e += 16;
+		x >>= 16;
+	}
+	if (x >> 8) {
+		e += 8;
+		x >>= 8;
+	}
+	if (x >> 4) {
+		e += 4;
+		x >>= 4;
+	}
+	if (x >> 2) {
+		e += 2;
+		x >>= 2;
+	}
+	if (x >> 1)
+		e += 1;
+	i = 4 * (e - 1) + (__u32)((v >> (e - 2)) & 3);
+	return i < TRC_HIST_N ? i : TRC_HIST_N - 1;
+}
+
+/*
+ * A clean end: count it under (namespace, owner, service, role), with its
+ * close-wait when this side was passive.
+ */
+static __always_inline void count_clean(const struct sock *sk,
+					const struct trc_sk *st, int passive,
+					__u64 now)
+{
+	struct trc_agg_key k = {};
+	struct trc_agg_val *v;
+	__u16 family = sk->__sk_common.skc_family;
+	__u16 lport = local_port(sk);
+	__u16 rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	__u32 zero = 0, b;
+	__u64 cw;
+	int server;
+
+	k.netns = sk->__sk_common.skc_net.net->ns.inum;
+	/* without connect() or accept() seen, the process that closed it */
+	k.pid = st->owner_pid ? st->owner_pid : st->closer_pid;
+	k.family = family == AF_INET6 ? 6 : 4;
+	/* without connect() or accept() seen, the lower port is the service */
+	server = st->role ? st->role == TRC_ROLE_SERVER : lport <= rport;
+	k.role = server ? TRC_ROLE_SERVER : TRC_ROLE_CLIENT;
+	k.port = server ? lport : rport;
+	if (family == AF_INET6) {
+		if (server)
+			BPF_CORE_READ_INTO((struct in6_addr *)k.addr, sk,
+					   __sk_common.skc_v6_rcv_saddr);
+		else
+			BPF_CORE_READ_INTO((struct in6_addr *)k.addr, sk,
+					   __sk_common.skc_v6_daddr);
+	} else {
+		*(__u32 *)k.addr = server ? sk->__sk_common.skc_rcv_saddr
+					  : sk->__sk_common.skc_daddr;
+	}
+	v = bpf_map_lookup_elem(&clean, &k);
+	if (!v) {
+		v = bpf_map_lookup_elem(&clean_zero, &zero);
+		if (!v)
+			return;
+		bpf_map_update_elem(&clean, &k, v, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&clean, &k);
+		if (!v) {
+			count_lost(); /* the map is full */
+			return;
+		}
+	}
+	v->clean++;
+	if (st->owner_pid)
+		__builtin_memcpy(v->comm, st->owner_comm, TRC_COMM_LEN);
+	else if (st->closer_pid)
+		__builtin_memcpy(v->comm, st->closer_comm, TRC_COMM_LEN);
+	if (passive && st->cw_ns && st->cw_end_ns >= st->cw_ns) {
+		cw = st->cw_end_ns - st->cw_ns;
+		b = hist_bucket(cw);
+		v->cw_n++;
+		if (b < TRC_HIST_N)
+			v->hist[b]++;
+	}
+}
+
+/* A socket without storage: its record passes when it was seeded. */
+static __always_inline int seeded(struct sock *sk)
+{
+	__u64 cookie;
+
+	if (!tracked_n)
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	return bpf_map_lookup_elem(&tracked, &cookie) != NULL;
+}
+
+/* The full socket's end (CLOSE, or TIME_WAIT) from oldstate. */
+static __always_inline void on_end(struct sock *sk, struct trc_sk *st,
+				   int oldstate, int task, __u64 now)
+{
+	__u8 flags = 0;
+
+	if (oldstate == TCP_SYN_SENT &&
+	    BPF_CORE_READ((struct tcp_sock *)sk, segs_out) == 0)
+		flags |= TRC_EVF_NO_SYN;
+	if (!st) {
+		/* unclean ends of sockets opened before tracing began */
+		switch (oldstate) {
+		case TCP_SYN_SENT:
+		case TCP_SYN_RECV:
+		case TCP_ESTABLISHED:
+		case TCP_CLOSE_WAIT:
+		case TCP_FIN_WAIT1:
+			if (targ_tgid ? !seeded(sk) : !pass_sock(sk))
+				return;
+			break;
+		default:
+			if (!seeded(sk))
+				return;
+		}
+		emit(sk, NULL, TRC_EV_STATE, oldstate, TCP_CLOSE, 0, flags, 1,
+		     task);
+		return;
+	}
+	if (targ_tgid && !matches(sk, st, task))
+		return;
+	/* clean: FINs both ways, no closing state as long as the threshold */
+	if (!(st->flags & (TRC_SK_SENT | TRC_SK_LATE | TRC_SK_RST)) &&
+	    (oldstate == TCP_LAST_ACK || oldstate == TCP_FIN_WAIT2 ||
+	     oldstate == TCP_TIME_WAIT) &&
+	    now - st->state_ns < linger_ns) {
+		count_clean(sk, st, oldstate == TCP_LAST_ACK, now);
+		return;
+	}
+	emit(sk, st, TRC_EV_STATE, oldstate, TCP_CLOSE, 0, flags, 1, task);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 {
-	struct trc_event *e;
-	__u64 cookie;
+	struct trc_sk *st;
+	__u64 now, key;
+	int task;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (floor_only)
+		return 0;
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	/* Listening sockets never linger in a closing state. */
-	if (newstate == TCP_LISTEN ||
-	    (oldstate == TCP_LISTEN && newstate == TCP_CLOSE))
+	if (newstate == TCP_LISTEN || oldstate == TCP_LISTEN)
 		return 0;
-	cookie = bpf_get_socket_cookie(sk);
-	if (!pass(sk, cookie, owned_by_task(sk)))
+	if (newstate == TCP_SYN_RECV)
 		return 0;
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	/*
+	 * A passive open: the storage starts here, where the role is known
+	 * (a server's first closing state would need it anyway).
+	 */
+	if (oldstate == TCP_SYN_RECV && newstate == TCP_ESTABLISHED) {
+		now = bpf_ktime_get_ns();
+		st = sk_new(sk, now);
+		if (st) {
+			st->role = TRC_ROLE_SERVER;
+			st->state_ns = now;
+		}
 		return 0;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->mono_ns = bpf_ktime_get_ns();
-	e->kind = TRC_EV_STATE;
-	e->cookie = cookie;
-	fill_common(e, sk);
-	fill_full(e, sk);
-	e->oldstate = oldstate;
-	e->newstate = newstate;
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	st = bpf_sk_storage_get(&socks, sk, 0, 0);
+	/* the handshake's end: only a client's storage notes it */
+	if (newstate == TCP_ESTABLISHED) {
+		if (st)
+			st->state_ns = bpf_ktime_get_ns();
+		return 0;
+	}
+	now = bpf_ktime_get_ns();
+	task = sk->sk_lock.owned != 0;
+
+	switch (newstate) {
+	case TCP_SYN_SENT:
+		/* connect(), in the calling process */
+		if (targ_tgid &&
+		    (!task || (bpf_get_current_pid_tgid() >> 32) != targ_tgid))
+			return 0;
+		st = sk_new(sk, now);
+		if (!st)
+			return 0;
+		st->flags |= TRC_SK_MATCH | TRC_SK_OWNED;
+		st->role = TRC_ROLE_CLIENT;
+		st->owner_src = TRC_SRC_CONNECT;
+		st->owner_pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(st->owner_comm, sizeof(st->owner_comm));
+		st->state_ns = now;
+		return 0;
+	case TCP_CLOSE_WAIT:
+		/* the peer's FIN: RFC 9293 3.6, this side is passive */
+		if (!st)
+			st = sk_new(sk, now);
+		if (!st)
+			return 0;
+		st->cw_ns = now;
+		if (!st->passive)
+			st->passive = TRC_SIDE_LOCAL;
+		st->state_ns = now;
+		return 0;
+	case TCP_FIN_WAIT1:
+		/* this side's close() or shutdown(): it closes first */
+		if (!st)
+			st = sk_new(sk, now);
+		if (!st)
+			return 0;
+		st->fin_ns = now;
+		if (!st->passive)
+			st->passive = TRC_SIDE_REMOTE;
+		if (task)
+			set_closer(st);
+		st->state_ns = now;
+		return 0;
+	case TCP_FIN_WAIT2:
+		if (st) {
+			st->fw2_ns = now;
+			st->state_ns = now;
+		}
+		return 0;
+	case TCP_LAST_ACK:
+		if (!st) {
+			/* a socket seeded in CLOSE_WAIT closes */
+			if (oldstate == TCP_CLOSE_WAIT && seeded(sk))
+				emit(sk, NULL, TRC_EV_STATE, oldstate, newstate,
+				     0, 0, 1, task);
+			return 0;
+		}
+		if (oldstate == TCP_CLOSE_WAIT) {
+			st->cw_end_ns = now;
+			if (task)
+				set_closer(st);
+			if (st->cw_ns && now - st->cw_ns >= linger_ns)
+				st->flags |= TRC_SK_LATE;
+		}
+		st->state_ns = now;
+		/* closed after an alert, or late: say so now */
+		if ((st->flags & (TRC_SK_SENT | TRC_SK_LATE)) &&
+		    (!targ_tgid || matches(sk, st, task)))
+			emit(sk, st, TRC_EV_STATE, oldstate, newstate, 0, 0, 1,
+			     task);
+		return 0;
+	case TCP_CLOSING:
+		if (st) {
+			st->state_ns = now;
+			st->flags |= TRC_SK_LATE; /* simultaneous: not clean */
+		}
+		return 0;
+	case TCP_CLOSE:
+	case TCP_TIME_WAIT:
+		on_end(sk, st, oldstate, task, now);
+		if (with_accept && (!st || !(st->flags & TRC_SK_OWNED))) {
+			key = (__u64)sk;
+			bpf_map_delete_elem(&owners, &key);
+		}
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 static __always_inline __u8 rst_cause(int reason)
@@ -253,70 +642,55 @@ static __always_inline __u8 rst_cause(int reason)
 	return TRC_RST_OTHER;
 }
 
-/* Shared by the reset and destroy hooks: one record about sk, as is. */
-static __always_inline int emit_sock(const struct sock *sk, __u8 kind,
-				     __u8 rst)
+/* A reset sent or received by a full socket: recorded as it happens. */
+static __always_inline int on_reset(struct sock *sk, __u8 kind, __u8 rst)
 {
-	struct trc_event *e;
-	__u64 cookie;
+	struct trc_sk *st;
 	__u8 state;
-	int full;
+	int task;
 
-	if (!sk)
+	if (floor_only || !sk)
 		return 0;
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	full = is_full_sock_state(state);
-	if (full && BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	/* timewait and request sockets answer stray segments */
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV ||
+	    state == TCP_LISTEN)
 		return 0;
-	if (state == TCP_LISTEN)
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	cookie = bpf_get_socket_cookie((void *)sk);
-	if (!pass(sk, cookie, full && owned_by_task(sk)))
-		return 0;
-	if (have_filter() && kind == TRC_EV_DESTROY)
-		bpf_map_delete_elem(&tracked, &cookie);
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	task = owned_by_task(sk);
+	st = bpf_sk_storage_get(&socks, sk, 0, 0);
+	if (!st && state != TCP_CLOSE)
+		st = sk_new(sk, bpf_ktime_get_ns());
+	if (st) {
+		if (targ_tgid && !matches(sk, st, task))
+			return 0;
+		st->flags |= TRC_SK_RST;
+	} else if (targ_tgid ? !seeded(sk) : !pass_sock(sk)) {
 		return 0;
 	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->mono_ns = bpf_ktime_get_ns();
-	e->kind = kind;
-	e->rst = rst;
-	e->cookie = cookie;
-	fill_common(e, sk);
-	if (full)
-		fill_full(e, sk);
-	bpf_ringbuf_submit(e, 0);
+	emit(sk, st, kind, state, state, rst, 0, 1, task);
 	return 0;
 }
 
 SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(handle_send_reset, const struct sock *sk,
-	     const struct sk_buff *skb, int reason)
+int BPF_PROG(handle_send_reset, struct sock *sk, const struct sk_buff *skb,
+	     int reason)
 {
-	return emit_sock(sk, TRC_EV_RST_SENT, rst_cause(reason));
+	return on_reset(sk, TRC_EV_RST_SENT, rst_cause(reason));
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(handle_receive_reset, struct sock *sk)
 {
-	return emit_sock(sk, TRC_EV_RST_RECV, TRC_RST_NONE);
-}
-
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(handle_destroy_sock, struct sock *sk)
-{
-	return emit_sock(sk, TRC_EV_DESTROY, TRC_RST_NONE);
+	return on_reset(sk, TRC_EV_RST_RECV, TRC_RST_NONE);
 }
 
 /*
  * accept()/accept4() returned a descriptor: find its socket through the
- * caller's file table and report the owner. Classic tracepoint: the
- * pointers are read with bpf_probe_read_kernel (BPF_CORE_READ), and the
- * cookie is read from the socket, where the state hook generated it.
+ * caller's file table and keep the owner for the state hook. Classic
+ * tracepoint: the pointers are read with bpf_probe_read_kernel
+ * (BPF_CORE_READ).
  */
 static __always_inline int handle_accept_ret(long fd)
 {
@@ -325,10 +699,10 @@ static __always_inline int handle_accept_ret(long fd)
 	struct file *f = NULL;
 	struct socket *so;
 	struct sock *sk;
-	struct trc_event *e;
-	__u64 cookie, id;
+	struct owner ow = {};
+	__u64 key;
 
-	if (fd < 0)
+	if (floor_only || !with_accept || fd < 0)
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
 	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
@@ -340,29 +714,10 @@ static __always_inline int handle_accept_ret(long fd)
 	sk = BPF_CORE_READ(so, sk);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	id = bpf_get_current_pid_tgid();
-	if (!pass(sk, cookie, 1))
-		return 0;
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
-		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->mono_ns = bpf_ktime_get_ns();
-	e->kind = TRC_EV_ACCEPT;
-	e->cookie = cookie;
-	fill_common(e, sk);
-	e->ino = BPF_CORE_READ(f, f_inode, i_ino);
-	e->unread = BPF_CORE_READ((struct tcp_sock *)sk, rcv_nxt) -
-		    BPF_CORE_READ((struct tcp_sock *)sk, copied_seq);
-	e->in_task = 1;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	ow.pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(ow.comm, sizeof(ow.comm));
+	key = (__u64)sk;
+	bpf_map_update_elem(&owners, &key, &ow, BPF_ANY);
 	return 0;
 }
 

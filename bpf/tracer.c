@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * User half of the kernel tracer: skeleton life cycle, optional hooks,
- * ring-buffer reading and the lost-record counter. See tracer.h.
+ * ring-buffer reading, the clean-end counters and the
+ * lost-record counter. See tracer.h.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -122,8 +123,18 @@ static int trc_on_sample(void *ctx, void *data, size_t size)
 	return t->fn ? t->fn(t->ctx, data) : 0;
 }
 
-static void set_rodata(struct tracer_bpf *skel, const struct trc_opts *o)
+static void set_rodata(struct tracer_bpf *skel, const struct trc_opts *o,
+		       uint32_t ring)
 {
+	const char *floor;
+
+	if (o->linger_ns)
+		skel->rodata->linger_ns = o->linger_ns;
+	skel->rodata->wake_bytes = ring / 4;
+	/* the benchmark's floor: the same hooks, programs that return */
+	floor = getenv("FT_BPF_FLOOR");
+	skel->rodata->floor_only = o->floor || (floor && !strcmp(floor, "1"));
+	skel->rodata->with_accept = !o->no_accept;
 	skel->rodata->targ_port = o->port;
 	skel->rodata->targ_lport = o->lport;
 	skel->rodata->targ_rport = o->rport;
@@ -147,11 +158,6 @@ static void choose_programs(struct trc *t, const struct trc_opts *o)
 		bpf_program__set_autoload(skel->progs.handle_receive_reset,
 					  false);
 		reduced_add(t, "no tcp_receive_reset hook");
-	}
-	if (!vmlinux || tp_arity(vmlinux, "tcp_destroy_sock") != 2) {
-		bpf_program__set_autoload(skel->progs.handle_destroy_sock,
-					  false);
-		reduced_add(t, "no tcp_destroy_sock hook");
 	}
 	if (o->no_accept) {
 		bpf_program__set_autoload(skel->progs.handle_accept4, false);
@@ -219,7 +225,7 @@ struct trc *trc_new(const struct trc_opts *o, trc_event_fn fn, void *ctx,
 			 strerror(-ret));
 		goto fail;
 	}
-	set_rodata(t->skel, o);
+	set_rodata(t->skel, o, ringbuf_size(o->ringbuf_bytes));
 	ret = bpf_map__set_max_entries(t->skel->maps.events,
 				       ringbuf_size(o->ringbuf_bytes));
 	if (ret) {
@@ -269,11 +275,6 @@ struct trc *trc_new(const struct trc_opts *o, trc_event_fn fn, void *ctx,
 		t->features |= TRC_F_RST_RECV;
 	else if (bpf_program__autoload(t->skel->progs.handle_receive_reset))
 		reduced_add(t, "tcp_receive_reset did not attach");
-	if (attach_optional(t->skel->progs.handle_destroy_sock,
-			    &t->skel->links.handle_destroy_sock))
-		t->features |= TRC_F_DESTROY;
-	else if (bpf_program__autoload(t->skel->progs.handle_destroy_sock))
-		reduced_add(t, "tcp_destroy_sock did not attach");
 	if (!o->no_accept) {
 		if (tracefs_ready(t) &&
 		    attach_optional(t->skel->progs.handle_accept4,
@@ -317,11 +318,56 @@ void trc_free(struct trc *t)
 
 int trc_poll(struct trc *t, int timeout_ms)
 {
-	int n = ring_buffer__poll(t->rb, timeout_ms);
+	int n = ring_buffer__poll(t->rb, timeout_ms), m;
 
 	if (n == -EINTR)
-		return 0;
-	return n;
+		n = 0;
+	if (n < 0)
+		return n;
+	/* records are queued without a wake-up: take them too */
+	m = ring_buffer__consume(t->rb);
+	if (m < 0)
+		return m;
+	return n + m;
+}
+
+int trc_storage_fd(const struct trc *t)
+{
+	return bpf_map__fd(t->skel->maps.socks);
+}
+
+int trc_clean_read(struct trc *t, trc_clean_fn fn, void *ctx)
+{
+	struct bpf_map *map = t->skel->maps.clean;
+	struct trc_agg_key key, next;
+	struct trc_agg_val *vals = NULL, sum;
+	size_t sz = (size_t)t->ncpus * sizeof(*vals);
+	int ret = 0, i, j, have = 0, guard;
+
+	vals = malloc(sz);
+	if (!vals)
+		return -ENOMEM;
+	for (guard = 0; guard < 1 << 20; guard++) {
+		if (bpf_map__get_next_key(map, have ? &key : NULL, &next,
+					  sizeof(next)))
+			break;
+		key = next;
+		have = 1;
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), vals, sz, 0))
+			continue;
+		memset(&sum, 0, sizeof(sum));
+		for (i = 0; i < t->ncpus; i++) {
+			sum.clean += vals[i].clean;
+			sum.cw_n += vals[i].cw_n;
+			if (vals[i].comm[0])
+				memcpy(sum.comm, vals[i].comm, TRC_COMM_LEN);
+			for (j = 0; j < TRC_HIST_N; j++)
+				sum.hist[j] += vals[i].hist[j];
+		}
+		fn(ctx, &key, &sum);
+	}
+	free(vals);
+	return ret;
 }
 
 unsigned trc_features(const struct trc *t)
@@ -334,9 +380,30 @@ const char *trc_reduced(const struct trc *t)
 	return t->reduced;
 }
 
+/* Runs the kernel skipped because the program was already running. */
+static uint64_t recursion_misses(const struct trc *t)
+{
+	struct bpf_program *p;
+	struct bpf_prog_info info;
+	uint32_t len;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(p, t->skel->obj)
+	{
+		if (bpf_program__fd(p) < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) ==
+		    0)
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 uint64_t trc_lost(const struct trc *t)
 {
-	uint64_t *vals, sum = 0;
+	uint64_t *vals, sum = recursion_misses(t);
 	uint32_t key = 0;
 	int i;
 
@@ -354,9 +421,13 @@ uint64_t trc_lost(const struct trc *t)
 int trc_track(struct trc *t, uint64_t cookie)
 {
 	uint8_t one = 1;
+	int ret;
 
-	return bpf_map__update_elem(t->skel->maps.tracked, &cookie,
-				    sizeof(cookie), &one, sizeof(one), BPF_ANY);
+	ret = bpf_map__update_elem(t->skel->maps.tracked, &cookie,
+				   sizeof(cookie), &one, sizeof(one), BPF_ANY);
+	if (!ret)
+		t->skel->bss->tracked_n++;
+	return ret;
 }
 
 uint64_t trc_received(const struct trc *t)

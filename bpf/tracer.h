@@ -2,10 +2,11 @@
 /*
  * Loader and reader of tracer.bpf.c: opens the skeleton, sets the
  * const volatile filters, loads, attaches, and hands each ring-buffer
- * record to a callback. The state-change hook is required; the reset,
- * destroy and accept hooks are optional and their absence is reported as
- * reduced features, not as an error. Links are file descriptors: nothing
- * stays attached once trc_free() ran or the process exited.
+ * record to a callback. The state-change hook is required; the reset and accept
+ * hooks are optional and their absence is reported as reduced features, not as
+ * an error. Clean ends are not records but per-CPU counters, read with
+ * trc_clean_read(). Links are file descriptors: nothing stays attached once
+ * trc_free() ran or the process exited.
  */
 #ifndef FT_BPF_TRACER_H
 #define FT_BPF_TRACER_H
@@ -30,6 +31,9 @@ struct trc_opts {
 	uint32_t ringbuf_bytes; /* rounded up to a power of two >= page size;
 				   0 = 256 KiB */
 	int no_accept;          /* 1: do not hook accept() (no tracefs use) */
+	uint64_t linger_ns;	/* CLOSE_WAIT past this is late; 0: 5 s */
+	int floor;		/* 1: programs attached but empty (the
+				   benchmark's floor); nothing is reported */
 };
 
 /* Hooks that attached. */
@@ -37,7 +41,7 @@ enum trc_feature {
 	TRC_F_STATE = 1 << 0,
 	TRC_F_RST_SENT = 1 << 1,
 	TRC_F_RST_RECV = 1 << 2,
-	TRC_F_DESTROY = 1 << 3,
+	TRC_F_DESTROY = 1 << 3, /* (no longer used: CLOSE ends a socket) */
 	TRC_F_ACCEPT = 1 << 4,
 };
 
@@ -65,10 +69,27 @@ void trc_free(struct trc *t);
 
 /*
  * Wait up to timeout_ms (-1: forever, 0: do not wait) for records and
- * deliver them. Returns the number delivered, 0 on timeout or signal, a
- * callback's negative value, or -errno.
+ * deliver them, with those queued without a wake-up. Returns the number
+ * delivered, 0 on timeout or signal, a callback's negative value, or
+ * -errno.
  */
 int trc_poll(struct trc *t, int timeout_ms);
+
+/*
+ * The socket-storage map (struct trc_sk values), for sock_diag dumps
+ * that return each socket's storage (sdg_dump_all_storage()). Borrowed.
+ */
+int trc_storage_fd(const struct trc *t);
+
+/*
+ * Called once per (namespace, owner, service, role) with the cumulative
+ * counts of clean ends summed over CPUs; both borrowed for the call.
+ */
+typedef void (*trc_clean_fn)(void *ctx, const struct trc_agg_key *k,
+			     const struct trc_agg_val *v);
+
+/* Read the clean-end counters. 0 or -errno. */
+int trc_clean_read(struct trc *t, trc_clean_fn fn, void *ctx);
 
 /* TRC_F_* bits of the hooks that attached. */
 unsigned trc_features(const struct trc *t);
@@ -80,7 +101,11 @@ unsigned trc_features(const struct trc *t);
  */
 const char *trc_reduced(const struct trc *t);
 
-/* Records the kernel could not queue (ring buffer full), all CPUs. */
+/*
+ * Records the kernel could not queue (ring buffer full, counter map
+ * full), all CPUs, plus program runs the kernel skipped (a hook hit again
+ * on a CPU while it ran, bpf_prog_info.recursion_misses).
+ */
 uint64_t trc_lost(const struct trc *t);
 
 /*

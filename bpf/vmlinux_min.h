@@ -77,9 +77,14 @@ struct sock {
 	__u16 sk_protocol;
 };
 
+struct inet_sock {
+	__be16 inet_sport;
+};
+
 struct tcp_sock {
 	__u32 rcv_nxt;
 	__u32 copied_seq;
+	__u32 segs_out;
 };
 
 struct fdtable {
@@ -98,6 +103,22 @@ struct task_struct {
 };
 
 struct sk_buff;
+struct bpf_map;
+struct seq_file;
+
+/* Context of an iter/bpf_sk_storage_map program. */
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+};
+
+struct bpf_iter__bpf_sk_storage_map {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+	struct sock *sk;
+	void *value;
+};
 
 /* Layout of a syscalls/sys_exit_* tracepoint record (tracefs format). */
 struct trace_event_raw_sys_exit {

@@ -382,6 +382,10 @@ int cmd_kernel(int argc, char **argv)
 	mo.on_close_wait = on_close_wait;
 	mo.on_forget = on_forget;
 
+	if (mon_check(&mo, err)) {
+		fprintf(stderr, "fintrace kernel: %s\n", err);
+		return FT_EXIT_USAGE;
+	}
 	if (out_open(&out, o.output, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);
 		return FT_EXIT_INPUT;

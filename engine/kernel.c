@@ -165,6 +165,7 @@ static void krec_of(struct krep *k, const struct ks_sock *s, uint64_t now,
 	clean_comm(r->closer, s->closer_comm);
 	r->sock.cookie = s->cookie;
 	r->sock.ino = s->ino;
+	r->sock.peer_cookie = s->peer_cookie;
 	r->sock.netns = s->netns;
 	r->sock.pid = s->owner_pid;
 	r->sock.comm = s->owner_pid ? r->comm : "";

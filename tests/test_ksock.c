@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -618,5 +619,323 @@ Test(ksock, unknown_ends_are_ignored)
 	cr_assert_eq(tot.sockets, 0);
 	cr_assert_eq(tot.events, 3);
 	ks_free(NULL);
+	ks_free(t);
+}
+
+/* ---- history records, kernel counts, blame by side ---- */
+
+/* A record with the history the kernel keeps (bpf/event.h). */
+static struct ks_event hist_ev(uint64_t t, uint64_t cookie, uint8_t kind,
+			       uint8_t from, uint8_t to)
+{
+	struct ks_event e = ev(t, cookie, kind, from, to);
+
+	e.flags = KS_EVF_HISTORY;
+	e.ino = 1000 + cookie;
+	e.role = KS_ROLE_SERVER;
+	e.owner_src = KS_SRC_ACCEPT;
+	e.owner_pid = 42;
+	snprintf(e.owner_comm, sizeof(e.owner_comm), "%s", "leaky");
+	e.passive = KS_SIDE_LOCAL;
+	e.start_ns = S(100);
+	e.cw_ns = S(101);
+	return e;
+}
+
+Test(ksock, history_records_replay_a_late_close)
+{
+	struct alerts a = { 0 };
+	struct ks_table *t = table(0, &a);
+	struct ks_event e;
+	const struct ks_sock *s;
+
+	/* found by the walk 6 s into CLOSE_WAIT */
+	e = hist_ev(S(107), 1, KS_EV_LINGER, KS_TCP_CLOSE_WAIT,
+		    KS_TCP_CLOSE_WAIT);
+	feed(t, e);
+	feed(t, e); /* found again by the next walk: nothing changes */
+	ks_tick(t, S(107));
+	cr_assert_eq(a.linger, 1);
+	s = only_sock(t);
+	cr_assert_eq(s->cw_start_ns, S(101));
+	cr_assert_eq(s->owner_pid, 42);
+	cr_assert_eq(s->owner_src, KS_SRC_ACCEPT);
+	cr_assert_eq(s->role, KS_ROLE_SERVER);
+	/* its end: closed at 108 s by pid 42, the record comes at CLOSE */
+	e = hist_ev(S(108) + MS(1), 1, KS_EV_STATE, KS_TCP_LAST_ACK,
+		    KS_TCP_CLOSE);
+	e.cw_end_ns = S(108);
+	e.closer_pid = 42;
+	snprintf(e.closer_comm, sizeof(e.closer_comm), "%s", "leaky");
+	feed(t, e);
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, VD_LATE_CLOSE, "%s", vd_name(s->verdict));
+	cr_assert_eq(s->close_wait_ns, S(7));
+	cr_assert_eq(s->closer_pid, 42);
+	cr_assert_str_eq(s->closer_comm, "leaky");
+	cr_assert_eq(a.closed, 1);
+	cr_assert_eq(a.last_cw, S(7));
+	ks_free(t);
+}
+
+Test(ksock, history_record_alone_rebuilds_an_unclean_end)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_event e;
+	const struct ks_sock *s;
+
+	/* never reported before: CLOSE_WAIT, then an abort at 102 s */
+	e = hist_ev(S(102), 1, KS_EV_STATE, KS_TCP_CLOSE_WAIT, KS_TCP_CLOSE);
+	e.unread = 6; /* 5 bytes and the FIN */
+	feed(t, e);
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, VD_RESET);
+	cr_assert_eq(s->rst_by, KS_SIDE_LOCAL);
+	cr_assert_eq(s->rst_phase, KS_PHASE_AFTER_FIN);
+	cr_assert_eq(s->close_wait_ns, S(1));
+	cr_assert_eq(s->unread, 5);
+	ks_free(t);
+}
+
+/* Bucket of v, as tracer.bpf.c computes it (bpf/event.h). */
+static unsigned bpf_bucket(uint64_t v)
+{
+	unsigned e = 0, i;
+	uint64_t x = v;
+
+	if (v < 4)
+		return (unsigned)v;
+	while (x >>= 1)
+		e++;
+	i = 4 * (e - 1) + (unsigned)((v >> (e - 2)) & 3);
+	return i < KS_HIST_N ? i : KS_HIST_N - 1;
+}
+
+Test(ksock, histogram_buckets_agree_with_the_kernel)
+{
+	static const uint64_t v[] = { 0,	 1,	  3,	    4,
+				      7,	 8,	  1000,	    123456,
+				      MS(1),	 MS(3),	  S(5),	    S(1000) };
+	unsigned i, b;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		b = bpf_bucket(v[i]);
+		cr_assert_leq(ks_hist_lo(b), v[i], "%u: %" PRIu64, b, v[i]);
+		if (b + 1 < KS_HIST_N)
+			cr_assert_lt(v[i], ks_hist_lo(b + 1), "%u: %" PRIu64,
+				     b, v[i]);
+	}
+}
+
+static struct ks_clean clean_of(uint32_t pid, uint16_t port, uint8_t role,
+				uint64_t count)
+{
+	struct ks_clean c;
+
+	memset(&c, 0, sizeof(c));
+	c.netns = NETNS_A;
+	c.pid = pid;
+	snprintf(c.comm, sizeof(c.comm), "%s", "web");
+	c.family = 4;
+	c.role = role;
+	c.addr[0] = 127;
+	c.addr[3] = 1;
+	c.port = port;
+	c.count = count;
+	return c;
+}
+
+Test(ksock, clean_ends_counted_in_the_kernel_keep_counts_and_percentiles)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_clean c = clean_of(7, 8080, KS_ROLE_SERVER, 100);
+	struct ks_totals tot;
+	struct ks_agg a;
+
+	c.hist[bpf_bucket(MS(1))] = 60;
+	c.hist[bpf_bucket(MS(3))] = 40;
+	cr_assert_eq(ks_add_clean(t, &c), 0);
+	/* and one late close, fed one by one */
+	server_up(t, S(100), 1, 7, "web");
+	peer_fin(t, S(101), 1);
+	app_close(t, S(107), 1, 7);
+
+	ks_totals(t, S(110), &tot);
+	cr_assert_eq(tot.verdicts[VD_CLEAN], 100);
+	cr_assert_eq(tot.verdicts[VD_LATE_CLOSE], 1);
+	a = group(t, KS_BY_SERVICE, 0, S(110));
+	cr_assert_eq(a.port, 8080);
+	cr_assert_eq(a.sockets, 101);
+	cr_assert_eq(a.verdicts[VD_CLEAN], 100);
+	cr_assert_eq(a.cw_samples, 101);
+	/* within a bucket's width (12.5 %) of what was measured */
+	cr_assert(a.cw_p50 > MS(1) - MS(1) / 8 && a.cw_p50 < MS(1) + MS(1) / 8,
+		  "p50 %" PRIu64, a.cw_p50);
+	cr_assert(a.cw_p90 > MS(3) - MS(3) / 8 && a.cw_p90 < MS(3) + MS(3) / 8,
+		  "p90 %" PRIu64, a.cw_p90);
+	cr_assert_eq(a.cw_max, S(6));
+	a = group(t, KS_BY_PROCESS, 7, S(110));
+	cr_assert_str_eq(a.comm, "web");
+	cr_assert_eq(a.verdicts[VD_CLEAN], 100);
+	cr_assert_eq(a.verdicts[VD_LATE_CLOSE], 1);
+	ks_free(t);
+}
+
+/* The client's end: 127.0.0.1:40000 -> 127.0.0.1:8080. */
+static struct ks_event client_ev(uint64_t t, uint64_t cookie, uint8_t from,
+				 uint8_t to)
+{
+	struct ks_event e = ev(t, cookie, KS_EV_STATE, from, to);
+
+	e.lport = 40000;
+	e.rport = 8080;
+	return e;
+}
+
+static void client_closes(struct ks_table *t, uint64_t at, uint64_t cookie)
+{
+	struct ks_event e;
+
+	e = client_ev(at - MS(10), cookie, KS_TCP_CLOSE, KS_TCP_SYN_SENT);
+	task(&e, 9, "client");
+	feed(t, e);
+	feed(t, client_ev(at - MS(9), cookie, KS_TCP_SYN_SENT,
+			  KS_TCP_ESTABLISHED));
+	e = client_ev(at, cookie, KS_TCP_ESTABLISHED, KS_TCP_FIN_WAIT1);
+	task(&e, 9, "client");
+	feed(t, e);
+	feed(t, client_ev(at + 1000, cookie, KS_TCP_FIN_WAIT1,
+			  KS_TCP_FIN_WAIT2));
+	/* its application is gone: a timewait sock takes over */
+	feed(t, client_ev(at + 2000, cookie, KS_TCP_FIN_WAIT2, KS_TCP_CLOSE));
+}
+
+Test(ksock, active_closer_with_a_local_peer_is_clean_and_names_it)
+{
+	struct ks_table *t = table(1, NULL);
+	const struct ks_sock **v;
+	struct ks_totals tot;
+	long n, i;
+	struct ks_tw tw = { .cookie = 2, .netns = NETNS_A,
+			    .expires_ms = 40000,
+			    .substate = KS_TCP_FIN_WAIT2 };
+
+	server_up(t, S(100), 1, 7, "leaky");
+	client_closes(t, S(101), 2);
+	peer_fin(t, S(101) + 1500, 1);
+	ks_tw_sample(t, S(110), &tw, 1); /* still waiting for the FIN */
+	ks_finish(t, S(120));
+	ks_totals(t, S(120), &tot);
+	cr_assert_eq(tot.verdicts[VD_NEVER_CLOSED], 1);
+	n = ks_list(t, &v);
+	cr_assert_eq(n, 2);
+	for (i = 0; i < n; i++) {
+		if (v[i]->cookie == 1) {
+			cr_assert_eq(v[i]->verdict, VD_NEVER_CLOSED);
+			cr_assert_eq(v[i]->passive, KS_SIDE_LOCAL);
+			cr_assert_eq(v[i]->peer_cookie, 2);
+		} else {
+			cr_assert_eq(v[i]->verdict, VD_CLEAN, "%s",
+				     vd_name(v[i]->verdict));
+			cr_assert_eq(v[i]->passive, KS_SIDE_REMOTE);
+			cr_assert_eq(v[i]->peer_cookie, 1);
+		}
+	}
+	free(v);
+	cr_assert_eq(group(t, KS_BY_PROCESS, 9, S(120)).verdicts[VD_CLEAN], 1);
+	ks_free(t);
+}
+
+static struct ks_orphan orphan_of(uint64_t cookie, uint64_t since)
+{
+	struct ks_orphan o;
+
+	memset(&o, 0, sizeof(o));
+	o.cookie = cookie;
+	o.netns = NETNS_A;
+	o.family = 4;
+	o.laddr[0] = 10;
+	o.laddr[3] = 1;
+	o.raddr[0] = 10;
+	o.raddr[3] = 2;
+	o.lport = 40000;
+	o.rport = 8080;
+	o.since_ns = since;
+	return o;
+}
+
+Test(ksock, active_closer_with_a_remote_peer_blames_the_remote)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_clean c = clean_of(9, 8080, KS_ROLE_CLIENT, 1);
+	struct ks_orphan o = orphan_of(2, S(101));
+	struct ks_totals tot;
+	struct ks_agg *g;
+	const struct ks_sock *s;
+	long n, i;
+
+	/* the kernel counted the client's own close as clean */
+	c.addr[0] = 10;
+	c.addr[3] = 2;
+	cr_assert_eq(ks_add_clean(t, &c), 0);
+	cr_assert_eq(ks_orphan(t, &o), 0);
+	cr_assert_eq(ks_orphan(t, &o), -EEXIST);
+	ks_finish(t, S(110));
+	ks_totals(t, S(110), &tot);
+	cr_assert_eq(tot.verdicts[VD_NEVER_CLOSED], 1);
+	cr_assert_eq(tot.verdicts[VD_CLEAN], 0, "the count moved");
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, VD_NEVER_CLOSED);
+	cr_assert_eq(s->passive, KS_SIDE_REMOTE);
+	cr_assert_eq(s->peer_cookie, 0);
+	/* under the remote service 10.0.0.2:8080, not under a process */
+	n = ks_groups(t, KS_BY_SERVICE, S(110), &g);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(g[0].role, KS_ROLE_CLIENT);
+	cr_assert_eq(g[0].port, 8080);
+	cr_assert_eq(g[0].sockets, 1);
+	cr_assert_eq(g[0].verdicts[VD_NEVER_CLOSED], 1);
+	free(g);
+	n = ks_groups(t, KS_BY_PROCESS, S(110), &g);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(g[i].verdicts[VD_NEVER_CLOSED], 0);
+	free(g);
+	ks_free(t);
+}
+
+Test(ksock, remote_not_yet_past_linger_at_the_end_is_closing)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_orphan o = orphan_of(2, S(101));
+	struct ks_totals tot;
+
+	cr_assert_eq(ks_orphan(t, &o), 0);
+	ks_finish(t, S(103));
+	ks_totals(t, S(103), &tot);
+	cr_assert_eq(tot.verdicts[VD_CLOSING], 1);
+	cr_assert_eq(tot.verdicts[VD_NEVER_CLOSED], 0);
+	ks_free(t);
+}
+
+Test(ksock, local_connect_failure_is_connect_failed)
+{
+	struct ks_table *t = table(0, NULL);
+	struct ks_event e;
+	const struct ks_sock *s;
+
+	/* EADDRNOTAVAIL: SYN_SENT -> CLOSE before any segment */
+	e = client_ev(S(101), 5, KS_TCP_SYN_SENT, KS_TCP_CLOSE);
+	e.flags = KS_EVF_HISTORY | KS_EVF_NO_SYN;
+	e.role = KS_ROLE_CLIENT;
+	e.owner_src = KS_SRC_CONNECT;
+	e.owner_pid = 9;
+	snprintf(e.owner_comm, sizeof(e.owner_comm), "%s", "client");
+	task(&e, 9, "client");
+	feed(t, e);
+	s = only_sock(t);
+	cr_assert_eq(s->verdict, VD_CONNECT_FAILED, "%s", vd_name(s->verdict));
+	cr_assert_eq(s->owner_pid, 9);
+	cr_assert_eq(s->owner_src, KS_SRC_CONNECT);
+	cr_assert_eq(s->role, KS_ROLE_CLIENT);
 	ks_free(t);
 }
