@@ -334,6 +334,8 @@ run unread-data-rst unread-data-rst 4 \
 	--desc "Server closes with unread data: its kernel sends RST."
 run half-close half-close 4 \
 	--desc "Client shutdown(SHUT_WR); server sends 1.5 s more, then closes."
+run late-half-close late-half-close 4 \
+	--desc "Client shutdown(SHUT_WR); server sends 1.5 s more, then closes 6 s after its last data."
 run simultaneous-close simultaneous-close 4 \
 	--desc "Both FINs dropped by nft until both sides closed: they cross."
 run refused refused 4 \
