@@ -956,6 +956,8 @@ static struct rpt_group **sorted_groups(struct rpt *r, size_t *n,
 static void headline(const struct rpt *r, struct rpt_group **gs, size_t n,
 		     char *buf, size_t len)
 {
+	/* a close-wait running to an end that is only the last packet */
+	const char *al = r->end_known ? "" : "at least ";
 	const struct rpt_group *g = n ? gs[0] : NULL;
 	char who[64], peer[64], d1[32], d2[32], lg[32];
 	uint64_t nc, late, total;
@@ -986,8 +988,8 @@ static void headline(const struct rpt *r, struct rpt_group **gs, size_t n,
 			snprintf(buf, len,
 				 "client %s never closed %" PRIu64 " of %" PRIu64
 				 " connections after the server (%s) closed; "
-				 "oldest in CLOSE_WAIT %s at end of capture",
-				 who, nc, total, svc,
+				 "oldest in CLOSE_WAIT %s%s at end of capture",
+				 who, nc, total, svc, al,
 				 rpt_fmt_duration(d1, sizeof(d1),
 						  g->oldest_at_end));
 		else
@@ -1004,8 +1006,8 @@ static void headline(const struct rpt *r, struct rpt_group **gs, size_t n,
 		int k = snprintf(buf, len,
 				 "server %s never closed %" PRIu64 " of %" PRIu64
 				 " connections after the client closed; oldest "
-				 "in CLOSE_WAIT %s at end of capture",
-				 who, nc, total,
+				 "in CLOSE_WAIT %s%s at end of capture",
+				 who, nc, total, al,
 				 rpt_fmt_duration(d1, sizeof(d1),
 						  g->oldest_at_end));
 		if (late && k > 0 && (size_t)k < len)
