@@ -1155,6 +1155,8 @@ static void headline_of(const struct rpt *r, const struct rpt_group *g,
 {
 	const char *at_end =
 		r->cfg.sockets ? "when tracing stopped" : "at end of capture";
+	/* a close-wait running to an end that is only the last packet */
+	const char *al = r->end_known ? "" : "at least ";
 	char who[64], peer[64], d1[32], d2[32], lg[32];
 	uint64_t nc, late, total;
 
@@ -1184,8 +1186,8 @@ static void headline_of(const struct rpt *r, const struct rpt_group *g,
 			snprintf(buf, len,
 				 "client %s never closed %" PRIu64 " of %" PRIu64
 				 " connections after the server (%s) closed; "
-				 "oldest in CLOSE_WAIT %s %s",
-				 who, nc, total, svc,
+				 "oldest in CLOSE_WAIT %s%s %s",
+				 who, nc, total, svc, al,
 				 rpt_fmt_duration(d1, sizeof(d1),
 						  g->oldest_at_end),
 				 at_end);
@@ -1203,8 +1205,8 @@ static void headline_of(const struct rpt *r, const struct rpt_group *g,
 		int k = snprintf(buf, len,
 				 "server %s never closed %" PRIu64 " of %" PRIu64
 				 " connections after the client closed; oldest "
-				 "in CLOSE_WAIT %s %s",
-				 who, nc, total,
+				 "in CLOSE_WAIT %s%s %s",
+				 who, nc, total, al,
 				 rpt_fmt_duration(d1, sizeof(d1),
 						  g->oldest_at_end),
 				 at_end);

@@ -16,7 +16,7 @@
 #include "capture/source.h"
 
 #define SRC_NG_BLOCK_MAX (16u * 1024 * 1024) /* libpcap's limit too */
-#define SRC_NG_IFACES_MAX 65536
+#define SRC_NG_IFACES_MAX 65536u
 #define SRC_NG_BOM 0x1a2b3c4du
 #define SRC_NG_LINKTYPE_RAW 101
 
@@ -228,9 +228,9 @@ static uint64_t ts_ns(const struct ng_iface *ifc, uint64_t ts)
 
 	if (ifc->units <= 1000000000ULL && 1000000000ULL % ifc->units == 0)
 		ns = frac * (1000000000ULL / ifc->units);
-	else /* powers of two, finer than ns: exact in 128 bits */
-		ns = (uint64_t)(__extension__(unsigned __int128) frac *
-				1000000000u / ifc->units);
+	else /* powers of two, finer than ns: 64-bit mantissa, exact */
+		ns = (uint64_t)((long double)frac * 1e9L /
+				(long double)ifc->units);
 	return (uint64_t)((int64_t)sec + ifc->offset_s) * 1000000000ULL + ns;
 }
 

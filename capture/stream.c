@@ -41,6 +41,7 @@ struct src_stream {
 	int z_init;
 #ifdef HAVE_ZSTD
 	ZSTD_DStream *zd;
+	size_t zd_hint; /* 0: between frames; else a frame is unfinished */
 #endif
 #ifdef HAVE_LZMA
 	lzma_stream xz;
@@ -107,18 +108,14 @@ static long read_gzip(struct src_stream *s, uint8_t *buf, size_t n)
 	s->z.next_out = buf;
 	s->z.avail_out = (uInt)n;
 	while (s->z.avail_out == n && !s->done) {
-		int rc;
+		int rc, eof;
 
 		if (s->in_pos == s->in_len && refill(s))
 			return -EIO;
-		if (s->in_pos == s->in_len && s->raw_eof) {
-			if (s->z.total_in || s->z.total_out)
-				snprintf(s->err, sizeof(s->err),
-					 "gzip data cut short");
-			else
-				break; /* members joined: the last one ended */
-			return -EIO;
-		}
+		eof = s->in_pos == s->in_len && s->raw_eof;
+		/* Nothing of a member read since the last one ended. */
+		if (eof && !s->z.total_in && !s->z.total_out)
+			break;
 		s->z.next_in = s->in + s->in_pos;
 		s->z.avail_in = (uInt)(s->in_len - s->in_pos);
 		rc = inflate(&s->z, Z_NO_FLUSH);
@@ -126,10 +123,9 @@ static long read_gzip(struct src_stream *s, uint8_t *buf, size_t n)
 		if (rc == Z_STREAM_END) {
 			/* gzip files may be several members (cat a.gz b.gz) */
 			inflateReset(&s->z);
-			if (s->in_pos == s->in_len && refill(s))
-				return -EIO;
-			if (s->in_pos == s->in_len && s->raw_eof)
-				s->done = 1;
+		} else if (rc == Z_BUF_ERROR && eof) {
+			snprintf(s->err, sizeof(s->err), "gzip data cut short");
+			return -EIO;
 		} else if (rc != Z_OK && rc != Z_BUF_ERROR) {
 			snprintf(s->err, sizeof(s->err),
 				 "gzip data corrupt: %s",
@@ -144,29 +140,30 @@ static long read_gzip(struct src_stream *s, uint8_t *buf, size_t n)
 static long read_zstd(struct src_stream *s, uint8_t *buf, size_t n)
 {
 	ZSTD_outBuffer out = {buf, n, 0};
-	size_t last = 0;
 
 	while (out.pos == 0 && !s->done) {
 		ZSTD_inBuffer in;
+		int eof;
 
 		if (s->in_pos == s->in_len && refill(s))
 			return -EIO;
-		if (s->in_pos == s->in_len && s->raw_eof) {
-			if (last) {
-				snprintf(s->err, sizeof(s->err),
-					 "zstd data cut short");
-				return -EIO;
-			}
-			s->done = 1;
+		eof = s->in_pos == s->in_len && s->raw_eof;
+		if (eof && !s->zd_hint) {
+			s->done = 1; /* between frames */
 			break;
 		}
 		in = (ZSTD_inBuffer){s->in, s->in_len, s->in_pos};
-		last = ZSTD_decompressStream(s->zd, &out, &in);
+		s->zd_hint = ZSTD_decompressStream(s->zd, &out, &in);
 		s->in_pos = in.pos;
-		if (ZSTD_isError(last)) {
+		if (ZSTD_isError(s->zd_hint)) {
 			snprintf(s->err, sizeof(s->err),
 				 "zstd data corrupt: %s",
-				 ZSTD_getErrorName(last));
+				 ZSTD_getErrorName(s->zd_hint));
+			return -EIO;
+		}
+		/* A frame unfinished, and nothing more to finish it with. */
+		if (eof && !out.pos && s->zd_hint) {
+			snprintf(s->err, sizeof(s->err), "zstd data cut short");
 			return -EIO;
 		}
 	}

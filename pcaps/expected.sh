@@ -187,8 +187,10 @@ function ended(f) {
 	if (ack && fin_t[f, o] != "" && ack_t[f, o] == "" &&
 	    seq_ge(an, fin_end[f, o]))
 		ack_t[f, o] = now
-	if (len > 0 && ack_t[f, o] != "")
+	if (len > 0 && ack_t[f, o] != "") {
 		data_after_fin[f, s] = 1
+		last_data[f, s] = now
+	}
 	if (fin && fin_t[f, s] == "") {
 		fin_t[f, s] = now
 		fin_end[f, s] = (seq + len + 1) % 4294967296
@@ -251,14 +253,18 @@ END {
 				end = rst_t[f, p]
 				by_rst = 1
 			}
+			# A half-close waits from its last data.
+			idle = start
+			if (data_after_fin[f, p] && last_data[f, p] > idle)
+				idle = last_data[f, p]
 			if (end != "") {
 				cw = secs(end - start)
-				if (data_after_fin[f, p] && !by_rst)
-					verdict = "half-close"
-				else if (end - start > 5000000000)
+				if (end - idle > 5000000000)
 					verdict = "late-close"
 				else if (by_rst)
 					verdict = "reset"
+				else if (data_after_fin[f, p])
+					verdict = "half-close"
 				else if (ack_t[f, p] == "")
 					verdict = (r != 0) ? "reset" : "fin-unacked"
 				else
@@ -267,7 +273,8 @@ END {
 					cw = "-"
 			} else if (r != 0) {
 				verdict = "reset"
-			} else if (data_after_fin[f, p]) {
+			} else if (data_after_fin[f, p] &&
+				   last - idle <= 5000000000) {
 				verdict = "half-close"
 			} else {
 				verdict = "never-closed"

@@ -76,6 +76,7 @@ enum peer_eof {
 struct peer_eof_action {
 	enum peer_eof kind;
 	uint64_t ms; /* delay of LATE and KEEP_SENDING */
+	uint64_t then_ms; /* KEEP_SENDING: silence before the close() */
 };
 
 /* Command line; defaults in peer_opts_default. */
@@ -349,7 +350,7 @@ static int peer_parse_secs(const char *s, uint64_t *ms)
 
 /*
  * Parse an --on-eof list: "ACTION[,ACTION...]" with ACTION one of close,
- * never, abort, late=SECS, keep-sending=SECS. Returns 0 or -EINVAL (with
+ * never, abort, late=SECS, keep-sending=SECS[+SECS]. Returns 0 or -EINVAL (with
  * the reason in err).
  */
 static int peer_parse_eof_list(const char *text, struct peer_opts *o, char *err)
@@ -367,7 +368,7 @@ static int peer_parse_eof_list(const char *text, struct peer_opts *o, char *err)
 	strcpy(buf, text);
 	for (item = strtok_r(buf, ",", &save); item;
 	     item = strtok_r(NULL, ",", &save)) {
-		struct peer_eof_action a = {PEER_EOF_CLOSE, 0};
+		struct peer_eof_action a = {PEER_EOF_CLOSE, 0, 0};
 		int rc = 0;
 
 		if (n == PEER_MAX_PATTERN) {
@@ -386,8 +387,14 @@ static int peer_parse_eof_list(const char *text, struct peer_opts *o, char *err)
 			a.kind = PEER_EOF_LATE;
 			rc = peer_parse_secs(item + 5, &a.ms);
 		} else if (!strncmp(item, "keep-sending=", 13)) {
+			char *plus = strchr(item + 13, '+');
+
 			a.kind = PEER_EOF_KEEP_SENDING;
-			rc = peer_parse_secs(item + 13, &a.ms);
+			if (plus) {
+				*plus = '\0';
+				rc = peer_parse_secs(plus + 1, &a.then_ms);
+			}
+			rc = rc ? rc : peer_parse_secs(item + 13, &a.ms);
 		} else {
 			rc = -EINVAL;
 		}
@@ -678,8 +685,10 @@ static void peer_usage(FILE *f)
 "                            never          keep the fd open until exit\n"
 "                            late=SECS      close() SECS after the EOF\n"
 "                            abort          close() with SO_LINGER {1,0}\n"
-"                            keep-sending=SECS  send --chunk bytes every\n"
-"                                           100 ms for SECS, then close()\n"
+"                            keep-sending=SECS[+LATE]  send --chunk\n"
+"                                           bytes every 100 ms for SECS,\n"
+"                                           then close() (LATE seconds\n"
+"                                           later: a late half-close)\n"
 "                          A comma list is applied round-robin in\n"
 "                          connection order: never,close,close leaks one\n"
 "                          connection in three.\n"
@@ -1084,6 +1093,15 @@ static void peer_conn_timers(struct peer_ctx *ctx, struct peer_conn *c,
 	if (now >= c->close_at_ms) {
 		peer_conn_close(ctx, c, 0, "close-after");
 		return;
+	}
+	if (now >= c->eof_at_ms && c->eof.kind == PEER_EOF_KEEP_SENDING &&
+	    c->eof.then_ms) {
+		/* Done sending: stay silent, then close (a late half-close). */
+		c->next_chunk_ms = PEER_NEVER;
+		c->eof_at_ms = peer_add_ms(now, c->eof.then_ms);
+		c->eof.then_ms = 0;
+		peer_event(ctx, c, "keep-sending-done", "tx=%" PRIu64,
+			   c->tx_total);
 	}
 	if (now >= c->eof_at_ms) {
 		peer_conn_close(ctx, c, 0,

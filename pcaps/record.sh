@@ -134,7 +134,7 @@ midstream_hook() {
 # record NAME SCENARIO FAMILY [--any] [--sll1] [--vlan] [--pcapng]
 #        [--midstream] [--filter EXPR] [--desc TEXT]
 #        [--dumpcap] [--dumpcap-args "ARGS"] [--vxlan VNI] [--gzip]
-#        [--wrap MODE] [--expect "VERDICTS"]
+#        [--wrap MODE] [--expect "VERDICTS"] [--tun]
 # --dumpcap records with dumpcap (pcapng with interface statistics: the
 # true end); --dumpcap-args adds to its command line (e.g. a second -i);
 # --vxlan runs the scenario between vxlan devices (VNI) over the veth pair
@@ -145,12 +145,15 @@ midstream_hook() {
 # program on veth-s copies each packet, with that encapsulation pushed,
 # to a mirror veth (mir-a, its peer in namespace ftrec-m), where the
 # capture runs; the real exchange is untouched.
+# --tun adds tun0 (raw IP, no packets) in the server namespace, for a
+# capture on interfaces of several link types.
 # --expect: the verdicts the capture must give, when the capture itself
 # changes them from the scenario's (a one-direction filter).
 record() {
 	local name=$1 scn=$2 fam=$3 iface=$FTREC_IF_S filter=tcp
 	local ext=pcap raw got want desc="" any=0 sll1=0 vlan=0 pcapng=0 mid=0
 	local c=$C4 s=$S4 tdargs=() start end vni=0 gz=0 wrap=0 expect=""
+	local tun=0
 
 	shift 3
 	while (($#)); do
@@ -168,6 +171,7 @@ record() {
 		--gzip) gz=1 ;;
 		--wrap) wrap=$2; shift ;;
 		--expect) expect=$2; shift ;;
+		--tun) tun=1 ;;
 		*) die "record: bad option $1" ;;
 		esac
 		shift
@@ -186,6 +190,10 @@ record() {
 	if ((vni)); then
 		vxlan_setup "$vni"
 		c=10.78.0.1 s=10.78.0.2
+	fi
+	if ((tun)); then
+		ip -n "$NS_S" tuntap add mode tun dev tun0 || die "no tun"
+		ip -n "$NS_S" link set tun0 up
 	fi
 	if ((wrap)); then
 		wrap_setup "$wrap"
@@ -334,6 +342,8 @@ run unread-data-rst unread-data-rst 4 \
 	--desc "Server closes with unread data: its kernel sends RST."
 run half-close half-close 4 \
 	--desc "Client shutdown(SHUT_WR); server sends 1.5 s more, then closes."
+run late-half-close late-half-close 4 \
+	--desc "Client shutdown(SHUT_WR); server sends 1.5 s more, then closes 6 s after its last data."
 run simultaneous-close simultaneous-close 4 \
 	--desc "Both FINs dropped by nft until both sides closed: they cross."
 run refused refused 4 \
@@ -356,9 +366,9 @@ run isb-end server-never-closes 4 --dumpcap \
 	--desc "dumpcap pcapng; its interface statistics state the true end, 10 s after the last packet."
 run vxlan-leak server-never-closes 4 --vxlan 42 --filter "udp port 4789" \
 	--desc "VXLAN 42 between vxlan devices over the veth pair; server leak + clean flow."
-run multi-iface server-never-closes 4 --dumpcap \
-	--dumpcap-args "-s 65535 -i lo -s 128" \
-	--desc "dumpcap on veth-s (snap 65535) and lo (snap 128): two interfaces, two snap lengths."
+run multi-iface server-never-closes 4 --dumpcap --tun \
+	--dumpcap-args "-s 65535 -i lo -s 128 -i tun0" \
+	--desc "dumpcap on veth-s (Ethernet, snap 65535), lo (snap 128) and tun0 (raw IP): two link types, two snap lengths."
 run one-way-client server-never-closes 4 \
 	--filter "tcp and src host 10.77.0.1" --expect "open open" \
 	--desc "Only the client's packets (capture filter src host 10.77.0.1): seen one way."

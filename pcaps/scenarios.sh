@@ -404,19 +404,30 @@ ftrec_scn_unread_data_rst() {
 # 9. The client sends a request and shutdown(SHUT_WR)s; the server keeps
 # sending 1000 bytes every 100 ms for 1.5 s after that FIN, then closes.
 ftrec_scn_half_close() {
-	local nc=$1 ns=$2 c=$3 s=$4 srv cli
+	ftrec_half_close_run half-close keep-sending=1.5 half-close "$@"
+}
 
-	FTREC_PORT=9100 FTREC_EXPECT="half-close" FTREC_EXPECT_COUNTS=""
-	ftrec_server "$ns" half-close-server "$s" 9100 \
-		--on-eof keep-sending=1.5 --chunk 1000 --exit-after 10 ||
-		return 1
+# A half-close whose passive side, done sending, closes 6 s after its last
+# data: later than the 5 s linger, so late-close.
+ftrec_scn_late_half_close() {
+	ftrec_half_close_run late-half-close keep-sending=1.5+6 late-close "$@"
+}
+
+# ftrec_half_close_run NAME ON_EOF VERDICT CLIENT_NS SERVER_NS C S: the
+# client sends 300 bytes and shutdown(SHUT_WR)s; the server does ON_EOF.
+ftrec_half_close_run() {
+	local name=$1 on_eof=$2 nc=$4 ns=$5 s=$7 srv cli
+
+	FTREC_PORT=9100 FTREC_EXPECT=$3 FTREC_EXPECT_COUNTS=""
+	ftrec_server "$ns" "$name-server" "$s" 9100 \
+		--on-eof "$on_eof" --chunk 1000 --exit-after 15 || return 1
 	srv=$FTREC_LAST_PID
-	ftrec_peer "$nc" half-close-client client \
+	ftrec_peer "$nc" "$name-client" client \
 		-c "$(ftrec_hostport "$s" 9100)" --send 300 --shutdown-wr \
-		--exit-after 10 || return 1
+		--exit-after 15 || return 1
 	cli=$FTREC_LAST_PID
-	ftrec_wait_ok "$cli" 10 client || return 1
-	ftrec_wait_ok "$srv" 10 server || return 1
+	ftrec_wait_ok "$cli" 15 client || return 1
+	ftrec_wait_ok "$srv" 15 server || return 1
 	ftrec_settle
 }
 

@@ -413,6 +413,7 @@ Test(broken, merge_with_damaged_file)
 	cr_assert_eq(cmd_lines(cmd_slurp("err")), 1);
 	cr_assert(strstr(cmd_slurp("err"), "bad.pcap"), "%s", cmd_slurp("err"));
 	cr_assert(cmd_jq("out", "last | .error != null and .packets >= 12"));
+	cw_free(&b);
 }
 
 /* ---- pcapng ---- */

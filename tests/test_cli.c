@@ -233,3 +233,40 @@ Test(cli, filter_expression_selects_flows)
 			 FINTRACE, PCAP_DIR),
 		     0);
 }
+
+/*
+ * The true end: without it a close-wait running to the last packet is
+ * "at least"; pcapng statistics or --capture-end make it exact and
+ * longer.
+ */
+Test(cli, capture_end_makes_close_wait_exact)
+{
+	const char *leak = "map(select(.type==\"flow\" and "
+			   ".verdict==\"never-closed\"))[0]";
+
+	cr_assert_eq(run("%s read --format json %s/server-never-closes.pcap "
+			 "> %s/a.json && %s read --format json --capture-end "
+			 "+60s %s/server-never-closes.pcap > %s/b.json && %s "
+			 "read --format json %s/isb-end.pcapng > %s/c.json",
+			 FINTRACE, PCAP_DIR, tmpdir, FINTRACE, PCAP_DIR, tmpdir,
+			 FINTRACE, PCAP_DIR, tmpdir),
+		     0);
+	cr_assert_eq(run("jq -e -s '%s | .close_wait_at_least and "
+			 ".close_wait < 8' %s/a.json > /dev/null",
+			 leak, tmpdir),
+		     0, "%s", slurp("a.json"));
+	cr_assert_eq(run("jq -e -s '(%s | (.close_wait_at_least | not) and "
+			 "(.close_wait_start_offset + .close_wait - 60 | "
+			 "fabs) < 1e-6) and (last | .duration == 60)' "
+			 "%s/b.json > /dev/null",
+			 leak, tmpdir),
+		     0, "%s", slurp("b.json"));
+	cr_assert_eq(run("jq -e -s '%s | (.close_wait_at_least | not) and "
+			 ".close_wait > 17' %s/c.json > /dev/null",
+			 leak, tmpdir),
+		     0, "%s", slurp("c.json"));
+	cr_assert_eq(run("%s read %s/server-never-closes.pcap | grep -q "
+			 "'close-wait at least'",
+			 FINTRACE, PCAP_DIR),
+		     0);
+}

@@ -23,7 +23,8 @@ static const char *const required[] = {
 	"multi-iface",        "gzip-leak",          "mpls-leak",
 	"gre-key-leak",       "gre-teb-leak",       "erspan2-leak",
 	"erspan3-leak",       "ipip-leak",          "pppoe-leak",
-	"geneve-leak",
+	"geneve-leak",        "one-way-client",     "one-way-server",
+	"late-half-close",
 };
 
 Test(scenarios, every_required_capture_exists)

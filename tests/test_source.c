@@ -82,6 +82,18 @@ static size_t syn(uint8_t *fr, int lt, uint16_t sport)
 	return cw_frame(fr, lt, &t);
 }
 
+/* A pcapng section with one Ethernet interface (ns) and one SYN at T0;
+ * returns the frame's length (the frame is left in fr). */
+static size_t one_syn(struct cw_buf *b, uint8_t *fr)
+{
+	size_t n = syn(fr, CW_LT_ETHERNET, 40000);
+
+	cw_ng_shb(b);
+	idb(b, CW_LT_ETHERNET, 262144, 9);
+	cw_ng_epb(b, 0, T0_S * NS, (uint32_t)n, (uint32_t)n, fr);
+	return n;
+}
+
 struct got {
 	uint64_t ns[8];
 	int dlt[8];
@@ -195,11 +207,8 @@ Test(source, statistics_in_microseconds_on_a_ns_interface)
 	struct cw_buf b = {0};
 	uint8_t fr[CW_FRAME_MAX];
 	struct got g;
-	size_t n = syn(fr, CW_LT_ETHERNET, 40000);
 
-	cw_ng_shb(&b);
-	idb(&b, CW_LT_ETHERNET, 262144, 9);
-	cw_ng_epb(&b, 0, T0_S * NS, (uint32_t)n, (uint32_t)n, fr);
+	one_syn(&b, fr);
 	isb(&b, 0, (T0_S + 20) * 1000000, (T0_S + 20) * 1000000);
 	cr_assert_eq(cw_save(&b, b.n, path), 0);
 	read_all(NULL, &g);
@@ -213,11 +222,8 @@ Test(source, simple_packet_blocks)
 	struct cw_buf b = {0};
 	uint8_t fr[CW_FRAME_MAX];
 	struct got g;
-	size_t n = syn(fr, CW_LT_ETHERNET, 40000);
+	size_t n = one_syn(&b, fr);
 
-	cw_ng_shb(&b);
-	idb(&b, CW_LT_ETHERNET, 262144, 9);
-	cw_ng_epb(&b, 0, T0_S * NS, (uint32_t)n, (uint32_t)n, fr);
 	{
 		struct cw_buf body = {0};
 
