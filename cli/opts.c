@@ -57,6 +57,7 @@ enum {
 	O_EVIDENCE_VERDICTS,
 	O_EVIDENCE_BUFFER,
 	O_REPORT,
+	O_ALERT_EACH,
 };
 
 static const struct option long_opts[] = {
@@ -92,6 +93,7 @@ static const struct option long_opts[] = {
 	{"snaplen", required_argument, NULL, O_SNAPLEN},
 	{"buffer-size", required_argument, NULL, O_BUFFER},
 	{"promisc", no_argument, NULL, O_PROMISC},
+	{"alert-each", no_argument, NULL, O_ALERT_EACH},
 	{NULL, 0, NULL, 0},
 };
 
@@ -153,7 +155,9 @@ static const char usage_live[] =
 	"  -Z, --user USER        drop root for USER once the capture is open\n"
 	"      --duration DUR     stop after DUR\n"
 	"  -c, --count N          stop after N packets\n"
-	"      --interval DUR     periodic status every DUR (5s)\n"
+	"      --interval DUR     status line, and at most one alert line per\n"
+	"                         service or client host, every DUR (5s)\n"
+	"      --alert-each       an alert line per socket, not per group\n"
 	"      --snaplen N        bytes kept per packet (128: headers)\n"
 	"      --buffer-size MB   kernel capture buffer (64)\n"
 	"      --promisc          promiscuous mode\n"
@@ -451,6 +455,9 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		case O_PROMISC:
 			o->promisc = 1;
 			break;
+		case O_ALERT_EACH:
+			o->alert_each = 1;
+			break;
 		case O_TIME_WAIT:
 			if (opts_parse_duration(optarg, &o->time_wait_ns) ||
 			    !o->time_wait_ns)
@@ -511,7 +518,7 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		}
 		if (mode == OPTS_READ &&
 		    (c == 'i' || c == 'w' || c == 'Z' || c == 'c' ||
-		     (c >= O_DURATION && c <= O_PROMISC)))
+		     c == O_ALERT_EACH || (c >= O_DURATION && c <= O_PROMISC)))
 			BAD("%s is an option of fintrace live",
 			    argv[optind - 1]);
 	}

@@ -49,6 +49,7 @@ struct ft_opts {
 	unsigned snaplen;
 	unsigned buffer_mb;
 	int promisc;
+	int alert_each; /* a line per socket, not per group and interval */
 	/* positional arguments (borrowed from argv) */
 	char **args;
 	int nargs;
