@@ -966,6 +966,28 @@ static void need_fintrace(void)
 	cr_skip_test("%s was not built", FINTRACE);
 }
 
+/*
+ * 1 when jq -e -s prog holds over json (fintrace's JSON Lines output);
+ * the failing output is kept in /tmp for the message.
+ */
+static int jq_holds(const char *json, const char *prog)
+{
+	char path[64], cmd[4096];
+	FILE *f;
+	int st;
+
+	snprintf(path, sizeof(path), "/tmp/ftk-jq-%d.json", (int)getpid());
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(json, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "jq -e -s '%s' %s >/dev/null", prog, path);
+	st = system(cmd);
+	if (st == 0)
+		unlink(path);
+	return st == 0;
+}
+
 Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 {
 	static char out[65536];
@@ -997,10 +1019,10 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	}
 	{
 		char *const args[] = {
-			"fintrace", "kernel", "--duration", "2500ms",
-			"--linger", "400ms", "--port", portarg,
-			"--format", "json", "--interval", "500ms",
-			"--fail-on", "never-closed", NULL,
+			"fintrace",  "kernel",	     "--duration",   "2500ms",
+			"--linger",  "400ms",	     "--port",	     portarg,
+			"--format",  "json",	     "--interval",   "500ms",
+			"--fail-on", "never-closed", "--alert-each", NULL,
 		};
 
 		rc = run_fintrace(FINTRACE, args, out, sizeof(out), 0, 0);
@@ -1012,6 +1034,31 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	cr_assert(strstr(out, "\"type\":\"alert\",\"event\":\"linger\""),
 		  "no alert:\n%s", out);
 	cr_assert(strstr(out, pidpat), "no %s in:\n%s", pidpat, out);
+	/* --alert-each: one alert per socket, and each names its socket as
+	 * the report does (cookie, process, endpoints, never closed) */
+	{
+		char prog[2048];
+
+		snprintf(prog, sizeof(prog),
+			 "[.[] | select(.type==\"alert\")] as $a | "
+			 "[.[] | select(.type==\"flow\" and .verdict == "
+			 "\"never-closed\" and .passive == \"local\")] as $f | "
+			 "($a | length) == 2 and ($f | length) == 2 and "
+			 "($a | map(.cookie) | unique | length) == 2 and "
+			 "($a | all(. as $x | .event == \"linger\" and "
+			 ".mode == \"kernel\" and .group == \"process\" and "
+			 ".pid == %d and .comm == \"ftk-cmdleak\" and "
+			 ".service == \"127.0.0.1:%u\" and .count == 1 and "
+			 ".passive == \"server\" and .close_wait >= 0.4 and "
+			 ".close_wait < 1 and .linger == 0.4 and "
+			 "($f | any(.cookie == $x.cookie and .netns == "
+			 "$x.netns and .pid == $x.pid and .local == "
+			 "\"server\" and .server == $x.server and .client == "
+			 "$x.client))))",
+			 (int)c.pid, port);
+		cr_assert(jq_holds(out, prog),
+			  "alerts and sockets disagree:\n%s", out);
+	}
 	cr_assert(strstr(out, "{\"type\":\"process\"") &&
 			  strstr(out, "\"in_close_wait_at_end\":2"),
 		  "no process line with 2 in CLOSE_WAIT:\n%s", out);
@@ -1023,6 +1070,67 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 		     "BPF programs still loaded after fintrace exited: %d "
 		     "before, %d after",
 		     before, after);
+	reap(&c);
+	close(lfd);
+}
+
+/*
+ * 50 sockets of one process cross --linger together: one grouped alert
+ * line for the process and its service, with the exact count, while
+ * tracing; nothing more in the following intervals.
+ */
+Test(kernel, fintrace_kernel_groups_many_leaks_in_one_alert)
+{
+	static char out[1 << 20];
+	char portarg[16], prog[1024];
+	struct child c;
+	uint16_t port;
+	int lfd, rc;
+	pid_t runner;
+
+	need_bpf();
+	need_fintrace();
+	lfd = listener(AF_INET, &port);
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	c = spawn_server(lfd, "ftk-many", 50, SRV_LEAK, 0);
+	runner = fork();
+	cr_assert_geq(runner, 0);
+	if (runner == 0) {
+		int fds[50];
+
+		usleep(700000);
+		for (int i = 0; i < 50; i++)
+			fds[i] = connect_to(port, 0);
+		usleep(300000); /* all accepted: the owner is known */
+		for (int i = 0; i < 50; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		_exit(0);
+	}
+	{
+		char *const args[] = {
+			"fintrace", "kernel", "--duration", "4s",
+			"--linger", "400ms",  "--port",	    portarg,
+			"--format", "json",   "--interval", "1s",
+			NULL,
+		};
+
+		rc = run_fintrace(FINTRACE, args, out, sizeof(out), 0, 0);
+	}
+	waitpid(runner, NULL, 0);
+	cr_assert_eq(rc, 0, "exit %d\n%s", rc, out);
+	snprintf(prog, sizeof(prog),
+		 "[.[] | select(.type==\"alert\")] as $a | "
+		 "($a | length) == 1 and $a[0].event == \"linger\" and "
+		 "$a[0].mode == \"kernel\" and $a[0].group == \"process\" "
+		 "and $a[0].pid == %d and $a[0].comm == \"ftk-many\" and "
+		 "$a[0].service == \"127.0.0.1:%u\" and $a[0].count == 50 "
+		 "and $a[0].in_close_wait == 50 and $a[0].oldest >= 0.4 and "
+		 "$a[0].oldest < 1 and $a[0].cookie == null and "
+		 "([.[] | select(.type == \"flow\" and .verdict == "
+		 "\"never-closed\" and .pid == %d)] | length == 50)",
+		 (int)c.pid, port, (int)c.pid);
+	cr_assert(jq_holds(out, prog), "not one alert for the 50:\n%s", out);
 	reap(&c);
 	close(lfd);
 }
