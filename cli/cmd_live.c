@@ -260,6 +260,16 @@ static void cw_remove(struct live_ctx *c, struct cw_entry *e)
 	free(e);
 }
 
+/* e is no longer in CLOSE_WAIT, and no longer followed. */
+static void cw_drop(struct live_ctx *c, struct cw_entry *e)
+{
+	struct al_sock s;
+
+	al_sock_of(e, &s);
+	al_leave(c->al, &s);
+	cw_remove(c, e);
+}
+
 /* How the passive side left CLOSE_WAIT, and in which frame (0: none). */
 static const char *closed_by(const struct td_flow *td, int passive,
 			     uint64_t *frame)
@@ -296,7 +306,7 @@ static void watch_close_wait(void *arg, const struct flow_key *key,
 	HASH_FIND(hh, c->cw_hash, key, sizeof(*key), e);
 	if (delta > 0) {
 		if (e)
-			cw_remove(c, e);
+			cw_drop(c, e);
 		if (td->active < 0)
 			return;
 		/* Alerts are best effort: without memory, no alert. */
@@ -338,14 +348,10 @@ static void watch_done(void *arg, const struct flow_record *rec)
 {
 	struct live_ctx *c = arg;
 	struct cw_entry *e;
-	struct al_sock s;
 
 	HASH_FIND(hh, c->cw_hash, rec->key, sizeof(*rec->key), e);
-	if (!e)
-		return;
-	al_sock_of(e, &s);
-	al_leave(c->al, &s);
-	cw_remove(c, e);
+	if (e)
+		cw_drop(c, e);
 }
 
 /* Crossings up to wall_ns, then the grouped lines due; sets wake_wall_ns */
