@@ -240,6 +240,23 @@ static int interval_over(const struct al *a, const struct al_grp *g,
 	return !g->last_line_ns || now >= g->last_line_ns + a->c.interval_ns;
 }
 
+/* Take the head of the cool-down list off it when its interval is over. */
+static struct al_grp *cool_pop(struct al *a, uint64_t now)
+{
+	struct al_grp *g = a->cool_head;
+
+	if (!g || !interval_over(a, g, now))
+		return NULL;
+	a->cool_head = g->cnext;
+	if (a->cool_head)
+		a->cool_head->cprev = NULL;
+	else
+		a->cool_tail = NULL;
+	g->cnext = NULL;
+	g->cooling = 0;
+	return g;
+}
+
 /* Free g when nothing needs it any more. */
 static void grp_collect(struct al *a, struct al_grp *g)
 {
@@ -711,10 +728,8 @@ uint64_t al_tick(struct al *a, uint64_t now_ns)
 		else if (due < next_due)
 			next_due = due;
 	}
-	while ((g = a->cool_head) && interval_over(a, g, now_ns)) {
-		cool_del(a, g);
+	while ((g = cool_pop(a, now_ns)))
 		grp_collect(a, g);
-	}
 	return next_due;
 }
 
