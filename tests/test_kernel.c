@@ -878,6 +878,19 @@ static int our_programs(void)
 }
 
 /*
+ * In a runner: wait (at most 2 s: another fintrace on the host may unload
+ * meanwhile) until a program like ours is loaded beyond the before count,
+ * then a moment for it to attach, so that the connections that follow are
+ * traced from their SYN even on a busy host.
+ */
+static void wait_traced(int before)
+{
+	for (int i = 0; i < 40 && our_programs() <= before; i++)
+		usleep(50000);
+	usleep(500000);
+}
+
+/*
  * Our programs loaded, once the count has settled at want: the kernel
  * frees a program after its last reference goes, through RCU, so a
  * program can outlive its process for a moment. Bounded: 3 s.
@@ -1009,7 +1022,7 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	runner = fork();
 	cr_assert_geq(runner, 0);
 	if (runner == 0) {
-		usleep(700000);
+		wait_traced(before);
 		for (int i = 0; i < 2; i++) {
 			fd = connect_to(port, 0);
 			if (fd >= 0)
@@ -1019,7 +1032,7 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	}
 	{
 		char *const args[] = {
-			"fintrace",  "kernel",	     "--duration",   "2500ms",
+			"fintrace",  "kernel",	     "--duration",   "3500ms",
 			"--linger",  "400ms",	     "--port",	     portarg,
 			"--format",  "json",	     "--interval",   "500ms",
 			"--fail-on", "never-closed", "--alert-each", NULL,
@@ -1085,11 +1098,12 @@ Test(kernel, fintrace_kernel_groups_many_leaks_in_one_alert)
 	char portarg[16], prog[1024];
 	struct child c;
 	uint16_t port;
-	int lfd, rc;
+	int lfd, rc, before;
 	pid_t runner;
 
 	need_bpf();
 	need_fintrace();
+	before = our_programs();
 	lfd = listener(AF_INET, &port);
 	snprintf(portarg, sizeof(portarg), "%u", port);
 	c = spawn_server(lfd, "ftk-many", 50, SRV_LEAK, 0);
@@ -1098,7 +1112,7 @@ Test(kernel, fintrace_kernel_groups_many_leaks_in_one_alert)
 	if (runner == 0) {
 		int fds[50];
 
-		usleep(700000);
+		wait_traced(before);
 		for (int i = 0; i < 50; i++)
 			fds[i] = connect_to(port, 0);
 		usleep(300000); /* all accepted: the owner is known */
@@ -1109,7 +1123,7 @@ Test(kernel, fintrace_kernel_groups_many_leaks_in_one_alert)
 	}
 	{
 		char *const args[] = {
-			"fintrace", "kernel", "--duration", "4s",
+			"fintrace", "kernel", "--duration", "5s",
 			"--linger", "400ms",  "--port",	    portarg,
 			"--format", "json",   "--interval", "1s",
 			NULL,
