@@ -43,6 +43,7 @@ int cmd_kernel(int argc, char **argv)
 #include "analysis/timewait.h"
 #include "analysis/html.h"
 #include "bpf/monitor.h"
+#include "engine/alerts.h"
 #include "engine/kernel.h"
 #include "cli/opts.h"
 #include "engine/output.h"
@@ -57,7 +58,10 @@ static const char usage[] =
 	"\n"
 	"      --linger DUR       alert and late close above DUR (5s)\n"
 	"      --duration DUR     stop after DUR\n"
-	"      --interval DUR     status line on stderr every DUR (5s)\n"
+	"      --interval DUR     status line on stderr, and at most one\n"
+	"                         alert line per process and service,\n"
+	"                         every DUR (5s)\n"
+	"      --alert-each       an alert line per socket, not per group\n"
 	"      --port P           only sockets with local or remote port P\n"
 	"      --pid N            only sockets process N connected, accepted\n"
 	"                         or closed\n"
@@ -104,46 +108,17 @@ struct kctx {
 	FILE *out;
 	uint64_t wall_off; /* wall_ns = mono_ns + wall_off */
 	uint64_t start_ns;
-	struct mon *m;	 /* borrowed, NULL until started */
-	struct krep *kr; /* the report model */
-	int tty_status;	 /* status line redrawn in place */
+	struct mon *m;          /* borrowed, NULL until started */
+	struct krep *kr;        /* the report model */
+	struct al *al;		/* alerts (engine/alerts.h) */
+	uint64_t al_due;	/* next grouped alert line, wall ns */
+	int tty_status;         /* status line redrawn in place */
 	int status_shown;
 };
-
-static char *secs(char *buf, size_t n, uint64_t ns)
-{
-	snprintf(buf, n, "%" PRIu64 ".%09" PRIu64, ns / NS, ns % NS);
-	return buf;
-}
-
-static char *iso(const struct kctx *k, char *buf, size_t n, uint64_t mono)
-{
-	return rpt_fmt_iso(buf, n, mono + k->wall_off);
-}
 
 static char *dur(char *buf, size_t n, uint64_t ns)
 {
 	return rpt_fmt_duration(buf, n, ns);
-}
-
-/* A comm safe for CSV and text: no commas, quotes or control bytes. */
-static const char *clean_comm(char *buf, const char *comm)
-{
-	size_t i;
-
-	for (i = 0; i < KS_COMM_LEN - 1 && comm[i]; i++)
-		buf[i] = (comm[i] == ',' || comm[i] == '"' ||
-			  (unsigned char)comm[i] < 0x20)
-				 ? '_'
-				 : comm[i];
-	buf[i] = '\0';
-	return buf;
-}
-
-static void endpoints(const struct ks_sock *s, char *l, char *r, size_t n)
-{
-	rpt_fmt_endpoint(l, n, s->laddr, s->family, s->lport);
-	rpt_fmt_endpoint(r, n, s->raddr, s->family, s->rport);
 }
 
 static void clear_status(struct kctx *k)
@@ -154,86 +129,55 @@ static void clear_status(struct kctx *k)
 	}
 }
 
-/* "pid 123 (nginx)" or "owner unknown" */
-static char *owner_text(char *buf, size_t n, const struct ks_sock *s)
+/*
+ * The alerts' view of s (this host's socket, the side in CLOSE_WAIT),
+ * grouped by owning process and service; times to wall clock.
+ */
+static void al_sock_of(const struct kctx *k, const struct ks_sock *s,
+		       struct al_sock *a)
 {
-	char c[KS_COMM_LEN];
+	int local_server = s->role == KS_ROLE_SERVER ||
+			   (s->role == KS_ROLE_UNKNOWN && s->lport <= s->rport);
 
-	if (s->owner_pid)
-		snprintf(buf, n, "pid %u (%s)", s->owner_pid,
-			 clean_comm(c, s->owner_comm));
+	memset(a, 0, sizeof(*a));
+	a->id = s->cookie;
+	a->netns = s->netns;
+	a->group = AL_BY_PROCESS;
+	a->family = s->family;
+	a->passive_client = !local_server;
+	memcpy(local_server ? a->server : a->client, s->laddr, 16);
+	memcpy(local_server ? a->client : a->server, s->raddr, 16);
+	a->server_port = local_server ? s->lport : s->rport;
+	a->client_port = local_server ? s->rport : s->lport;
+	a->pid = s->owner_pid;
+	memcpy(a->comm, s->owner_comm, AL_COMM_LEN);
+	a->cw_start_ns = s->cw_start_ns + k->wall_off;
+	a->at_least = s->cw_at_least;
+	a->pre_existing = s->pre_existing;
+	a->closer_pid = s->closer_pid;
+	memcpy(a->closer_comm, s->closer_comm, AL_COMM_LEN);
+	if (s->end_lost)
+		a->closed_by = NULL;
+	else if (s->rst_by == KS_SIDE_LOCAL)
+		a->closed_by = "rst";
+	else if (s->rst_by == KS_SIDE_REMOTE)
+		a->closed_by = "peer-rst";
 	else
-		snprintf(buf, n, "owner unknown");
-	return buf;
+		a->closed_by = "fin";
 }
 
 static void on_alert(void *ctx, enum ks_alert what, const struct ks_sock *s,
 		     uint64_t now)
 {
 	struct kctx *k = ctx;
-	char l[64], r[64], b[48], t[48], own[64], c[KS_COMM_LEN];
-	uint64_t cw = ks_close_wait(s, now);
-	uint64_t held =
-		k->m && s->owner_pid
-			? ks_process_close_wait(mon_table(k->m), s->owner_pid)
-			: 0;
-	/* JSON: a line of the report; text and CSV: stderr, as in live */
-	FILE *f = k->o->format == RPT_JSON ? k->out : stderr;
+	struct al_sock a;
 
-	endpoints(s, l, r, sizeof(l));
-	clear_status(k);
-	if (k->o->format == RPT_JSON) {
-		fprintf(f,
-			"{\"type\":\"alert\",\"event\":\"%s\","
-			"\"time\":\"%s\",\"pid\":",
-			what == KS_ALERT_LINGER ? "linger" : "closed",
-			iso(k, t, sizeof(t), now));
-		if (s->owner_pid)
-			fprintf(f, "%u,\"comm\":", s->owner_pid);
-		else
-			fputs("null,\"comm\":", f);
-		if (s->owner_pid)
-			rpt_json_string(f, s->owner_comm);
-		else
-			fputs("null", f);
-		fprintf(f,
-			",\"local\":\"%s\",\"remote\":\"%s\",\"netns\":%u,"
-			"\"cookie\":%" PRIu64 ",\"close_wait\":%s,"
-			"\"close_wait_at_least\":%s,\"pre_existing\":%s,"
-			"\"linger\":%s,\"state\":\"%s\","
-			"\"process_close_wait\":%" PRIu64 "}\n",
-			l, r, s->netns, s->cookie, secs(b, sizeof(b), cw),
-			s->cw_at_least ? "true" : "false",
-			s->pre_existing ? "true" : "false",
-			secs(t, sizeof(t), k->o->linger_ns),
-			ks_state_name(s->state), held);
-	} else if (what == KS_ALERT_LINGER) {
-		fprintf(f, "ALERT %s %s %s <- %s: in CLOSE_WAIT for %s%s%s",
-			iso(k, t, sizeof(t), now),
-			owner_text(own, sizeof(own), s), l, r,
-			s->cw_at_least ? "at least " : "",
-			dur(b, sizeof(b), cw),
-			s->pre_existing ? " (already lingering when tracing "
-					  "began)"
-					: "");
-		if (held)
-			fprintf(f,
-				"; the process holds %" PRIu64
-				" socket%s in CLOSE_WAIT",
-				held, held == 1 ? "" : "s");
-		fputc('\n', f);
-	} else {
-		fprintf(f, "CLOSED %s %s %s <- %s: left CLOSE_WAIT after %s%s",
-			iso(k, t, sizeof(t), now),
-			owner_text(own, sizeof(own), s), l, r,
-			s->cw_at_least ? "at least " : "",
-			dur(b, sizeof(b), cw));
-		if (s->closer_pid && s->closer_pid != s->owner_pid)
-			fprintf(f, ", closed by pid %u (%s)", s->closer_pid,
-				clean_comm(c, s->closer_comm));
-		fputc('\n', f);
-	}
-	fflush(f);
+	al_sock_of(k, s, &a);
+	/* Alerts are best effort: without memory, no alert. */
+	if (what == KS_ALERT_LINGER)
+		al_linger(k->al, &a, now + k->wall_off);
+	else
+		al_closed(k->al, &a, now + k->wall_off);
 }
 
 /*
@@ -300,7 +244,24 @@ static void status_line(struct kctx *k, struct mon *m, int last)
 static void on_close_wait(void *ctx, const struct ks_sock *s, int delta,
 			  uint64_t now_ns)
 {
-	krep_close_wait(((struct kctx *)ctx)->kr, s, delta, now_ns);
+	struct kctx *k = ctx;
+	struct al_sock a;
+
+	krep_close_wait(k->kr, s, delta, now_ns);
+	al_sock_of(k, s, &a);
+	if (delta > 0)
+		al_enter(k->al, &a);
+	else
+		al_leave(k->al, &a);
+}
+
+/* Before an alert line on stderr: clear the status line. */
+static void clear_for_alert(void *ctx)
+{
+	struct kctx *k = ctx;
+
+	if (k->o->format != RPT_JSON)
+		clear_status(k);
 }
 
 static void on_forget(void *ctx, const struct ks_sock *s)
@@ -415,6 +376,27 @@ int cmd_kernel(int argc, char **argv)
 		goto out;
 	}
 	k.kr = kr;
+	/* seeding already feeds the alerts: wall clock until the monitor's */
+	k.wall_off = kc.wall_off;
+	k.al_due = UINT64_MAX;
+	k.al = al_new(&(struct al_config){
+		.mode = "kernel",
+		.kernel = 1,
+		.json = o.format == RPT_JSON,
+		.each = o.alert_each,
+		.linger_ns = o.linger_ns,
+		.interval_ns = o.interval_ns,
+		.hold_ns = AL_HOLD_NS,
+		/* JSON: lines of the report; text and CSV: stderr */
+		.out = o.format == RPT_JSON ? out.fp : stderr,
+		.before_write = clear_for_alert,
+		.ctx = &k,
+	});
+	if (!k.al) {
+		fprintf(stderr, "fintrace kernel: out of memory\n");
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
 
 	m = mon_new(&mo, err);
 	if (!m) {
@@ -452,7 +434,16 @@ int cmd_kernel(int argc, char **argv)
 			wait = next_status > now ? next_status - now : 0;
 		if (wait > 1000000000ull)
 			wait = 1000000000ull;
+		if (k.al_due != UINT64_MAX) {
+			uint64_t due = k.al_due - k.wall_off;
+
+			if (due <= now)
+				wait = 0;
+			else if (due - now < wait)
+				wait = due - now;
+		}
 		ret = mon_step(m, (int)((wait + 999999) / 1000000));
+		k.al_due = al_tick(k.al, mon_now_ns() + k.wall_off);
 		if (ret < 0) {
 			clear_status(&k);
 			fprintf(stderr,
@@ -470,6 +461,7 @@ int cmd_kernel(int argc, char **argv)
 		}
 	}
 	mon_finish(m);
+	al_flush(k.al, mon_now_ns() + k.wall_off);
 	if (progress)
 		status_line(&k, m, 1);
 	now = mon_now_ns();
@@ -516,6 +508,7 @@ int cmd_kernel(int argc, char **argv)
 out:
 	/* detach before writing the last bytes: nothing stays attached */
 	mon_free(m);
+	al_free(k.al);
 	krep_free(kr);
 	if (out_opened && out_close(&out, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);

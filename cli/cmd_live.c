@@ -9,6 +9,9 @@
  * CLOSE_WAIT are kept on a list ordered by the time they entered it (fed
  * by the flow table's close-wait events), so a tick looks only at the
  * head of that list: the work follows alerts, never the number of flows.
+ * The crossings, and the closes of sockets that crossed, go to the
+ * grouped alerts (engine/alerts.h); the loop also wakes up when the next
+ * crossing or grouped line is due, so a first alert is not a tick late.
  *
  * SIGINT, SIGTERM, SIGHUP, --duration and --count end the capture; what the
  * kernel had already captured by then is read (drained) before the
@@ -33,6 +36,7 @@
 #include "capture/live.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "engine/alerts.h"
 #include "engine/output.h"
 #include "engine/pipeline.h"
 #include "capture/evidence.h"
@@ -57,6 +61,8 @@ struct cw_entry {
 	struct flow_key key;
 	uint64_t id;
 	uint64_t cw_start_ns;
+	uint64_t first_frame;
+	uint64_t fin_frame; /* the active closer's */
 	int8_t client;
 	int8_t passive;
 	uint8_t alerted;
@@ -73,7 +79,8 @@ struct live_ctx {
 	struct live_cap *cap;
 	FILE *out; /* the report stream (borrowed) */
 	int dlt;
-	int json_alerts; /* alerts on the report stream, else stderr */
+	struct al *al; /* alerts: on the report stream (JSON), else stderr */
+	uint64_t wake_wall_ns; /* next crossing or grouped line due */
 	enum status_mode status;
 	int status_drawn; /* a terminal status line is on screen */
 	/* sockets in CLOSE_WAIT */
@@ -81,7 +88,6 @@ struct live_ctx {
 	struct cw_entry *cw_head;
 	struct cw_entry *cw_tail;
 	struct cw_entry *cw_pending; /* first entry not alerted yet */
-	uint64_t alerts;
 	/* end of the capture */
 	uint64_t stop_ns; /* packets stamped later are not taken */
 	int past_stop;
@@ -149,6 +155,15 @@ static void status_show(struct live_ctx *c, uint64_t wall_ns)
 	fflush(stderr);
 }
 
+/* Alerts on stderr go under (not through) the status line. */
+static void clear_for_alert(void *arg)
+{
+	struct live_ctx *c = arg;
+
+	if (c->o->format != RPT_JSON)
+		status_clear(c);
+}
+
 /* One line on stderr, under (not through) the status line. */
 static void say(struct live_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -168,61 +183,40 @@ static void say(struct live_ctx *c, const char *fmt, ...)
 
 /* ---- alerts ---- */
 
-static void fmt_secs(char *buf, size_t n, uint64_t ns)
+/* The alerts' view of e: grouped by service, or by client host when the
+ * client side lingers. */
+static void al_sock_of(const struct cw_entry *e, struct al_sock *s)
 {
-	snprintf(buf, n, "%" PRIu64 ".%09" PRIu64, ns / NS, ns % NS);
+	const struct flow_key *k = &e->key;
+
+	memset(s, 0, sizeof(*s));
+	s->id = e->id;
+	s->passive_client = e->passive == e->client;
+	s->group = s->passive_client ? AL_BY_HOST : AL_BY_SERVICE;
+	s->family = k->family;
+	memcpy(s->client, k->addr[e->client], 16);
+	memcpy(s->server, k->addr[1 - e->client], 16);
+	s->client_port = k->port[e->client];
+	s->server_port = k->port[1 - e->client];
+	s->cw_start_ns = e->cw_start_ns;
+	s->first_frame = e->first_frame;
+	s->fin_frame = e->fin_frame;
 }
 
-/*
- * event "linger-exceeded" (cw_ns: close-wait so far) or "closed" (cw_ns:
- * the final close-wait, closed_by: how).
- */
-static void alert(struct live_ctx *c, const struct cw_entry *e,
-		  const char *event, uint64_t cw_ns, uint64_t now_ns,
-		  const char *closed_by)
+/* e crossed --linger (closed_by NULL) or, having crossed, closed. */
+static void alert(struct live_ctx *c, const struct cw_entry *e, uint64_t now_ns,
+		  const char *closed_by, uint64_t close_frame)
 {
-	char cli[64], srv[64], since[48], at[48], cw[32], lg[32];
-	const struct flow_key *k = &e->key;
-	const char *passive = e->passive == e->client ? "client" : "server";
-	const char *active = e->passive == e->client ? "server" : "client";
+	struct al_sock s;
 
-	rpt_fmt_endpoint(cli, sizeof(cli), k->addr[e->client], k->family,
-			 k->port[e->client]);
-	rpt_fmt_endpoint(srv, sizeof(srv), k->addr[1 - e->client], k->family,
-			 k->port[1 - e->client]);
-	rpt_fmt_iso(since, sizeof(since), e->cw_start_ns);
-	c->alerts++;
-	if (c->json_alerts) {
-		rpt_fmt_iso(at, sizeof(at), now_ns);
-		fmt_secs(cw, sizeof(cw), cw_ns);
-		fmt_secs(lg, sizeof(lg), c->o->linger_ns);
-		fprintf(c->out,
-			"{\"type\":\"alert\",\"event\":\"%s\",\"id\":%" PRIu64
-			",\"client\":\"%s\",\"server\":\"%s\",\"passive\":"
-			"\"%s\",\"close_wait\":%s,\"since\":\"%s\",\"time\":"
-			"\"%s\",\"linger\":%s",
-			event, e->id, cli, srv, passive, cw, since, at, lg);
-		if (closed_by)
-			fprintf(c->out, ",\"closed_by\":\"%s\"", closed_by);
-		fputs("}\n", c->out);
-		/* A monitor reading the stream must see it now. */
-		fflush(c->out);
-		return;
-	}
-	rpt_fmt_duration(cw, sizeof(cw), cw_ns);
-	if (!closed_by)
-		say(c,
-		    "alert: %s %s has been in CLOSE_WAIT for %s, since %s "
-		    "(%s %s closed first; flow %" PRIu64 ")",
-		    passive, !strcmp(passive, "server") ? srv : cli, cw, since,
-		    active, !strcmp(active, "server") ? srv : cli, e->id);
+	al_sock_of(e, &s);
+	s.closed_by = closed_by;
+	s.close_frame = close_frame;
+	/* Alerts are best effort: without memory, no alert. */
+	if (closed_by)
+		al_closed(c->al, &s, now_ns);
 	else
-		say(c,
-		    "closed: %s %s left CLOSE_WAIT after %s (%s; %s %s; flow "
-		    "%" PRIu64 ")",
-		    passive, !strcmp(passive, "server") ? srv : cli, cw,
-		    closed_by, active, !strcmp(active, "server") ? srv : cli,
-		    e->id);
+		al_linger(c->al, &s, now_ns);
 }
 
 /* Insert by cw_start_ns, from the tail: entries come nearly in order. */
@@ -266,16 +260,35 @@ static void cw_remove(struct live_ctx *c, struct cw_entry *e)
 	free(e);
 }
 
-static const char *closed_by(const struct td_flow *td, int passive)
+/* e is no longer in CLOSE_WAIT, and no longer followed. */
+static void cw_drop(struct live_ctx *c, struct cw_entry *e)
+{
+	struct al_sock s;
+
+	al_sock_of(e, &s);
+	al_leave(c->al, &s);
+	cw_remove(c, e);
+}
+
+/* How the passive side left CLOSE_WAIT, and in which frame (0: none). */
+static const char *closed_by(const struct td_flow *td, int passive,
+			     uint64_t *frame)
 {
 	const struct td_dir *p = &td->dir[passive];
 
-	if (p->has_rst && (!p->has_fin || p->rst_ns < p->fin_ns))
+	*frame = 0;
+	if (p->has_rst && (!p->has_fin || p->rst_ns < p->fin_ns)) {
+		*frame = p->rst_frame;
 		return "rst";
-	if (p->has_fin)
+	}
+	if (p->has_fin) {
+		*frame = p->fin_frame;
 		return "fin";
-	if (td->dir[1 - passive].has_rst)
+	}
+	if (td->dir[1 - passive].has_rst) {
+		*frame = td->dir[1 - passive].rst_frame;
 		return "peer-rst";
+	}
 	return "reused"; /* a new SYN on the 4-tuple */
 }
 
@@ -286,12 +299,14 @@ static void watch_close_wait(void *arg, const struct flow_key *key,
 {
 	struct live_ctx *c = arg;
 	struct cw_entry *e;
-	uint64_t cw;
+	struct al_sock s;
+	const char *how;
+	uint64_t cw, frame;
 
 	HASH_FIND(hh, c->cw_hash, key, sizeof(*key), e);
 	if (delta > 0) {
 		if (e)
-			cw_remove(c, e);
+			cw_drop(c, e);
 		if (td->active < 0)
 			return;
 		/* Alerts are best effort: without memory, no alert. */
@@ -303,20 +318,28 @@ static void watch_close_wait(void *arg, const struct flow_key *key,
 		e->cw_start_ns = td->cw_start_ns ? td->cw_start_ns : now_ns;
 		e->client = td->client;
 		e->passive = (int8_t)(1 - td->active);
+		e->first_frame = td->first_frame;
+		e->fin_frame = td->dir[td->active].fin_frame;
 		HASH_ADD(hh, c->cw_hash, key, sizeof(e->key), e);
 		cw_insert(c, e);
+		al_sock_of(e, &s);
+		al_enter(c->al, &s);
 		return;
 	}
 	if (!e)
 		return;
+	al_sock_of(e, &s);
+	al_leave(c->al, &s);
 	cw = now_ns > e->cw_start_ns ? now_ns - e->cw_start_ns : 0;
 	/* Crossed and closed between two ticks: both events, in order. */
 	if (!e->alerted && cw > c->o->linger_ns) {
-		alert(c, e, "linger-exceeded", cw, now_ns, NULL);
+		alert(c, e, now_ns, NULL, 0);
 		e->alerted = 1;
 	}
-	if (e->alerted)
-		alert(c, e, "closed", cw, now_ns, closed_by(td, e->passive));
+	if (e->alerted) {
+		how = closed_by(td, e->passive, &frame);
+		alert(c, e, now_ns, how, frame);
+	}
 	cw_remove(c, e);
 }
 
@@ -328,21 +351,28 @@ static void watch_done(void *arg, const struct flow_record *rec)
 
 	HASH_FIND(hh, c->cw_hash, rec->key, sizeof(*rec->key), e);
 	if (e)
-		cw_remove(c, e);
+		cw_drop(c, e);
 }
 
+/* Crossings up to wall_ns, then the grouped lines due; sets wake_wall_ns */
 static void check_alerts(struct live_ctx *c, uint64_t wall_ns)
 {
 	struct cw_entry *e;
+	uint64_t next;
 
 	while ((e = c->cw_pending) &&
 	       e->cw_start_ns + c->o->linger_ns < wall_ns) {
 		if (!e->alerted) {
-			alert(c, e, "linger-exceeded", wall_ns - e->cw_start_ns,
-			      wall_ns, NULL);
+			alert(c, e, wall_ns, NULL, 0);
 			e->alerted = 1;
 		}
 		c->cw_pending = e->next;
+	}
+	c->wake_wall_ns = al_tick(c->al, wall_ns);
+	if (e) {
+		next = e->cw_start_ns + c->o->linger_ns + 1;
+		if (next < c->wake_wall_ns)
+			c->wake_wall_ns = next;
 	}
 }
 
@@ -562,6 +592,10 @@ static int run(struct live_ctx *c, char *err)
 				next_status = now + o->interval_ns;
 			}
 			next_tick = now + TICK_NS;
+			/* A crossing or a grouped line due before the tick */
+			if (c->wake_wall_ns > wall &&
+			    c->wake_wall_ns - wall < TICK_NS)
+				next_tick = now + (c->wake_wall_ns - wall);
 		}
 		wait_ns = next_tick - now;
 		if (deadline && deadline - now < wait_ns)
@@ -699,6 +733,22 @@ int cmd_live(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 		goto out;
 	}
+	ctx.al = al_new(&(struct al_config){
+		.mode = "live",
+		.json = o.format == RPT_JSON,
+		.each = o.alert_each,
+		.linger_ns = o.linger_ns,
+		.interval_ns = o.interval_ns,
+		.hold_ns = AL_HOLD_NS,
+		.out = o.format == RPT_JSON ? out.fp : stderr,
+		.before_write = clear_for_alert,
+		.ctx = &ctx,
+	});
+	if (!ctx.al) {
+		fprintf(stderr, "fintrace live: out of memory\n");
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
 	opts_pipeline_config(&o, &pc);
 	if (pipeline_init(&ctx.pl, &pc, out.fp, "live")) {
 		fprintf(stderr, "fintrace live: out of memory\n");
@@ -709,7 +759,6 @@ int cmd_live(int argc, char **argv)
 	if (ev)
 		pipeline_evidence(&ctx.pl, ev, 1);
 	ctx.out = out.fp;
-	ctx.json_alerts = o.format == RPT_JSON;
 	if (!o.progress)
 		ctx.status = STATUS_OFF;
 	else
@@ -752,6 +801,9 @@ int cmd_live(int argc, char **argv)
 		input_error = ierr;
 		status = FT_EXIT_INPUT;
 	}
+	/* Crossings folded into a line not yet due: written now. */
+	check_alerts(&ctx, ctx.stop_ns);
+	al_flush(ctx.al, ctx.stop_ns);
 	update_stats(&ctx, ctx.stop_ns);
 	status_clear(&ctx);
 	fprintf(stderr,
@@ -815,6 +867,7 @@ out:
 	}
 	sig_cap = NULL;
 	cw_free_all(&ctx);
+	al_free(ctx.al);
 	pipeline_free(&ctx.pl);
 	ev_free(ev);
 	out_close(&out, NULL);

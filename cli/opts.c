@@ -68,6 +68,7 @@ enum {
 	O_CAPTURE_END,
 	O_TOP_SERVICES,
 	O_TOP_CLIENTS,
+	O_ALERT_EACH,
 };
 
 #define R (1u << OPTS_READ)
@@ -120,6 +121,7 @@ static const struct opt_def {
 	{"snaplen", required_argument, O_SNAPLEN, L},
 	{"buffer-size", required_argument, O_BUFFER, L},
 	{"promisc", no_argument, O_PROMISC, L},
+	{"alert-each", no_argument, O_ALERT_EACH, L | K},
 	{"port", required_argument, O_PORT, K},
 	{"pid", required_argument, O_PID, K},
 	{"netns", required_argument, O_NETNS, K},
@@ -253,7 +255,9 @@ static const char usage_live[] =
 	"  -Z, --user USER        drop root for USER once the capture is open\n"
 	"      --duration DUR     stop after DUR\n"
 	"  -c, --count N          stop after N packets\n"
-	"      --interval DUR     periodic status every DUR (5s)\n"
+	"      --interval DUR     status line, and at most one alert line per\n"
+	"                         service or client host, every DUR (5s)\n"
+	"      --alert-each       an alert line per socket, not per group\n"
 	"      --snaplen N        bytes kept per packet (128: headers)\n"
 	"      --buffer-size MB   kernel capture buffer (64)\n"
 	"      --promisc          promiscuous mode\n"
@@ -607,6 +611,9 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 			break;
 		case O_PROMISC:
 			o->promisc = 1;
+			break;
+		case O_ALERT_EACH:
+			o->alert_each = 1;
 			break;
 		case O_TIME_WAIT:
 			if (opts_parse_duration(optarg, &o->time_wait_ns) ||

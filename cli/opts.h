@@ -63,6 +63,7 @@ struct ft_opts {
 	uint32_t ringbuf; /* --ringbuf-size bytes, 0: default */
 	int no_seed;
 	int verbose;
+	int alert_each; /* a line per socket, not per group and interval */
 	/* positional arguments (borrowed from argv) */
 	char **args;
 	int nargs;

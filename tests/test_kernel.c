@@ -916,6 +916,19 @@ static int our_programs(void)
 }
 
 /*
+ * In a runner: wait (at most 2 s: another fintrace on the host may unload
+ * meanwhile) until a program like ours is loaded beyond the before count,
+ * then a moment for it to attach, so that the connections that follow are
+ * traced from their SYN even on a busy host.
+ */
+static void wait_traced(int before)
+{
+	for (int i = 0; i < 40 && our_programs() <= before; i++)
+		usleep(50000);
+	usleep(500000);
+}
+
+/*
  * Our programs loaded, once the count has settled at want: the kernel
  * frees a program after its last reference goes, through RCU, so a
  * program can outlive its process for a moment. Bounded: 3 s.
@@ -1024,17 +1037,18 @@ static void need_fintrace(void)
 }
 
 /*
- * A child that connects n times to port on loopback 0.7 s from now (once
- * fintrace has started) and closes each connection; returns its pid.
+ * A child that connects n times to port on loopback once fintrace is
+ * tracing (more of our programs loaded than before) and closes each
+ * connection; returns its pid.
  */
-static pid_t connect_later(uint16_t port, int n)
+static pid_t connect_later(uint16_t port, int n, int before)
 {
 	pid_t runner = fork();
 	int fd;
 
 	cr_assert_geq(runner, 0);
 	if (runner == 0) {
-		usleep(700000);
+		wait_traced(before);
 		for (int i = 0; i < n; i++) {
 			fd = connect_to(port, 0);
 			if (fd >= 0)
@@ -1043,6 +1057,28 @@ static pid_t connect_later(uint16_t port, int n)
 		_exit(0);
 	}
 	return runner;
+}
+
+/*
+ * 1 when jq -e -s prog holds over json (fintrace's JSON Lines output);
+ * the failing output is kept in /tmp for the message.
+ */
+static int jq_holds(const char *json, const char *prog)
+{
+	char path[64], cmd[4096];
+	FILE *f;
+	int st;
+
+	snprintf(path, sizeof(path), "/tmp/ftk-jq-%d.json", (int)getpid());
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(json, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "jq -e -s '%s' %s >/dev/null", prog, path);
+	st = system(cmd);
+	if (st == 0)
+		unlink(path);
+	return st == 0;
 }
 
 Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
@@ -1061,13 +1097,13 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	snprintf(portarg, sizeof(portarg), "%u", port);
 	c = spawn_server(lfd, "ftk-cmdleak", 2, SRV_LEAK, 0);
 	/* clients after fintrace has started: the leak happens while traced */
-	runner = connect_later(port, 2);
+	runner = connect_later(port, 2, before);
 	{
 		char *const args[] = {
-			"fintrace",  "kernel",	     "--duration", "2500ms",
-			"--linger",  "400ms",	     "--port",	   portarg,
-			"--format",  "json",	     "--interval", "500ms",
-			"--fail-on", "never-closed", NULL,
+			"fintrace",  "kernel",	     "--duration",   "3500ms",
+			"--linger",  "400ms",	     "--port",	     portarg,
+			"--format",  "json",	     "--interval",   "500ms",
+			"--fail-on", "never-closed", "--alert-each", NULL,
 		};
 
 		rc = run_fintrace(FINTRACE, args, out, sizeof(out), 0, 0);
@@ -1079,6 +1115,31 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	cr_assert(strstr(out, "\"type\":\"alert\",\"event\":\"linger\""),
 		  "no alert:\n%s", out);
 	cr_assert(strstr(out, pidpat), "no %s in:\n%s", pidpat, out);
+	/* --alert-each: one alert per socket, and each names its socket as
+	 * the report does (cookie, process, endpoints, never closed) */
+	{
+		char prog[2048];
+
+		snprintf(prog, sizeof(prog),
+			 "[.[] | select(.type==\"alert\")] as $a | "
+			 "[.[] | select(.type==\"flow\" and .verdict == "
+			 "\"never-closed\" and .passive == \"local\")] as $f | "
+			 "($a | length) == 2 and ($f | length) == 2 and "
+			 "($a | map(.cookie) | unique | length) == 2 and "
+			 "($a | all(. as $x | .event == \"linger\" and "
+			 ".mode == \"kernel\" and .group == \"process\" and "
+			 ".pid == %d and .comm == \"ftk-cmdleak\" and "
+			 ".service == \"127.0.0.1:%u\" and .count == 1 and "
+			 ".passive == \"server\" and .close_wait >= 0.4 and "
+			 ".close_wait < 1 and .linger == 0.4 and "
+			 "($f | any(.cookie == $x.cookie and .netns == "
+			 "$x.netns and .pid == $x.pid and .local == "
+			 "\"server\" and .server == $x.server and .client == "
+			 "$x.client))))",
+			 (int)c.pid, port);
+		cr_assert(jq_holds(out, prog),
+			  "alerts and sockets disagree:\n%s", out);
+	}
 	cr_assert(strstr(out, "{\"type\":\"process\"") &&
 			  strstr(out, "\"in_close_wait_at_end\":2"),
 		  "no process line with 2 in CLOSE_WAIT:\n%s", out);
@@ -1090,6 +1151,68 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 		     "BPF programs still loaded after fintrace exited: %d "
 		     "before, %d after",
 		     before, after);
+	reap(&c);
+	close(lfd);
+}
+
+/*
+ * 50 sockets of one process cross --linger together: one grouped alert
+ * line for the process and its service, with the exact count, while
+ * tracing; nothing more in the following intervals.
+ */
+Test(kernel, fintrace_kernel_groups_many_leaks_in_one_alert)
+{
+	static char out[1 << 20];
+	char portarg[16], prog[1024];
+	struct child c;
+	uint16_t port;
+	int lfd, rc, before;
+	pid_t runner;
+
+	need_bpf();
+	need_fintrace();
+	before = our_programs();
+	lfd = listener(AF_INET, &port);
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	c = spawn_server(lfd, "ftk-many", 50, SRV_LEAK, 0);
+	runner = fork();
+	cr_assert_geq(runner, 0);
+	if (runner == 0) {
+		int fds[50];
+
+		wait_traced(before);
+		for (int i = 0; i < 50; i++)
+			fds[i] = connect_to(port, 0);
+		usleep(300000); /* all accepted: the owner is known */
+		for (int i = 0; i < 50; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		_exit(0);
+	}
+	{
+		char *const args[] = {
+			"fintrace", "kernel", "--duration", "5s",
+			"--linger", "400ms",  "--port",	    portarg,
+			"--format", "json",   "--interval", "1s",
+			NULL,
+		};
+
+		rc = run_fintrace(FINTRACE, args, out, sizeof(out), 0, 0);
+	}
+	waitpid(runner, NULL, 0);
+	cr_assert_eq(rc, 0, "exit %d\n%s", rc, out);
+	snprintf(prog, sizeof(prog),
+		 "[.[] | select(.type==\"alert\")] as $a | "
+		 "($a | length) == 1 and $a[0].event == \"linger\" and "
+		 "$a[0].mode == \"kernel\" and $a[0].group == \"process\" "
+		 "and $a[0].pid == %d and $a[0].comm == \"ftk-many\" and "
+		 "$a[0].service == \"127.0.0.1:%u\" and $a[0].count == 50 "
+		 "and $a[0].in_close_wait == 50 and $a[0].oldest >= 0.4 and "
+		 "$a[0].oldest < 1 and $a[0].cookie == null and "
+		 "([.[] | select(.type == \"flow\" and .verdict == "
+		 "\"never-closed\" and .pid == %d)] | length == 50)",
+		 (int)c.pid, port, (int)c.pid);
+	cr_assert(jq_holds(out, prog), "not one alert for the 50:\n%s", out);
 	reap(&c);
 	close(lfd);
 }
@@ -1116,7 +1239,7 @@ Test(kernel, fintrace_kernel_report_names_the_leaking_process)
 	snprintf(portarg, sizeof(portarg), "%u", port);
 	snprintf(html, sizeof(html), "/tmp/ftk-report-%d.html", (int)getpid());
 	c = spawn_server(lfd, "ftk-htmleak", 3, SRV_LEAK, 0);
-	runner = connect_later(port, 3);
+	runner = connect_later(port, 3, our_programs());
 	{
 		char *const args[] = {
 			"fintrace", "kernel",  "--duration", "2500ms",

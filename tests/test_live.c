@@ -428,7 +428,7 @@ Test(live, scenario_verdicts_alerts_sigint_match_read)
 	char *argv[] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live",
 			"-i", "veth-s", "-w", path_dup("live.pcap"),
 			"--format", "json", "--linger", "1s", "--interval",
-			"1s", "--duration", "30s",
+			"1s", "--duration", "30s", "--alert-each",
 			"--evidence", path_dup("ev.pcap"),
 			"--report", path_dup("live.html"), NULL};
 	/* clang-format on */
@@ -452,7 +452,7 @@ Test(live, scenario_verdicts_alerts_sigint_match_read)
 	start_client(ns_cli, 9104, 1);
 
 	/* The leak's alert, read from the pipe while the capture runs. */
-	cr_assert(read_until(fd, "live.json", "\"event\":\"linger-exceeded\"",
+	cr_assert(read_until(fd, "live.json", "\"event\":\"linger\"",
 			     "\"server\":\"" SRV_ADDR ":9101\"", 6000),
 		  "no linger alert for the leak; output: %s; stderr: %s",
 		  slurp("live.json"), slurp("live.err"));
@@ -482,26 +482,47 @@ Test(live, scenario_verdicts_alerts_sigint_match_read)
 			 "%s >/dev/null",
 			 path_in("live.json")),
 		     0, "incomplete report: %s", slurp("live.json"));
-	/* The alert names the leak's flow, as the report does. */
+	/* The alert (--alert-each) names the leak's flow, as the report
+	 * does, in its service's group. */
 	cr_assert_eq(run("jq -e -s '"
 			 "(map(select(.type==\"alert\" and "
-			 ".event==\"linger-exceeded\" "
-			 "and .server==\"" SRV_ADDR ":9101\"))[0]) as $a | "
+			 ".event==\"linger\" "
+			 "and .server==\"" SRV_ADDR ":9101\"))) as $all | "
+			 "$all[0] as $a | "
 			 "(map(select(.type==\"flow\" and .server==\"" SRV_ADDR
 			 ":9101\"))[0]) as $f | "
+			 "($all | length) == 1 and $a.mode == \"live\" and "
+			 "$a.group == \"service\" and $a.service == $f.server "
+			 "and $a.count == 1 and $a.in_close_wait == 1 and "
+			 "$a.oldest >= $a.close_wait and $a.linger == 1 and "
 			 "$a.id == $f.id and $a.client == $f.client and "
+			 "$a.first_frame == $f.first_frame and "
+			 "$a.fin_frame > $a.first_frame and "
 			 "$a.passive == \"server\" and $a.close_wait > 1 and "
 			 "$a.close_wait < 2 and ($a.since | test(\"Z$\")) and "
+			 "($a.time | test(\"Z$\")) and "
 			 "$f.verdict == \"never-closed\" and "
 			 "$f.in_close_wait_at_end' %s >/dev/null",
 			 path_in("live.json")),
 		     0, "alert and flow disagree: %s", slurp("live.json"));
-	cr_assert_eq(run("jq -e -s 'map(select(.type==\"alert\" and "
+	cr_assert_eq(run("jq -e -s '(map(select(.type==\"flow\" and "
+			 ".server==\"" SRV_ADDR ":9102\"))[0]) as $f | "
+			 "map(select(.type==\"alert\" and "
 			 ".event==\"closed\"))[0] | .server == \"" SRV_ADDR
-			 ":9102\" and .close_wait > 1.4 and .closed_by == "
-			 "\"fin\"' %s >/dev/null",
+			 ":9102\" and .service == .server and .count == 1 and "
+			 ".id == $f.id and .close_wait > 1.4 and .closed_by == "
+			 "\"fin\" and .close_frame > .fin_frame and "
+			 ".in_close_wait == 0 and .oldest == null' %s "
+			 ">/dev/null",
 			 path_in("live.json")),
 		     0, "bad closed alert: %s", slurp("live.json"));
+	/* One linger alert per socket that crossed: 9101 and 9102. */
+	cr_assert_eq(run("jq -e -s '[.[] | select(.type==\"alert\" and "
+			 ".event==\"linger\") | .server] | sort == "
+			 "[\"" SRV_ADDR ":9101\", \"" SRV_ADDR ":9102\"]' %s "
+			 ">/dev/null",
+			 path_in("live.json")),
+		     0, "linger alerts: %s", slurp("live.json"));
 
 	/* The verdicts intended, per service port. */
 	cr_assert_eq(run("jq -r 'select(.type==\"flow\") | "
@@ -785,10 +806,13 @@ Test(live, any_interface_text_mode_alert_on_stderr)
 		  "%s", slurp("a.err"));
 	spawn(cli, "ac.log", NULL, "ac.err");
 	cr_assert(wait_for_text("a.err",
-				"alert: server 127.0.0.1:9100 has "
-				"been in CLOSE_WAIT",
+				" service 127.0.0.1:9100: 1 socket crossed "
+				"300ms in CLOSE_WAIT (1 in CLOSE_WAIT now, "
+				"oldest ",
 				5000),
 		  "no alert on stderr: %s", slurp("a.err"));
+	cr_assert(strstr(slurp("a.err"), "fintrace live: ALERT 20"), "%s",
+		  slurp("a.err"));
 	cr_assert_eq(waitpid(p, NULL, WNOHANG), 0);
 	cr_assert_eq(kill(p, SIGTERM), 0);
 	cr_assert_eq(wait_exit(p, 10000), 0, "%s", slurp("a.err"));
@@ -797,6 +821,87 @@ Test(live, any_interface_text_mode_alert_on_stderr)
 		  "%s", slurp("a.txt"));
 	cr_assert(strstr(slurp("a.txt"), "fintrace live: any"), "%s",
 		  first_line("a.txt"));
+}
+
+/* A client in ns_srv making n connections to 127.0.0.1:9100 at once,
+ * each closed 300 ms after it is established. */
+static void start_burst(const char *log, const char *n)
+{
+	/* clang-format off */
+	char *cli[] = {"ip", "netns", "exec", ns_srv, FTPEER, "client", "-c",
+		       "127.0.0.1:9100", "-n", (char *)n, "--interval", "0",
+		       "--close-after", "300", "--exit-after", "20", "-v",
+		       NULL};
+	/* clang-format on */
+	char err[64];
+
+	snprintf(err, sizeof(err), "%s.err", log);
+	spawn(cli, log, NULL, err);
+}
+
+/*
+ * 50 connections to a server that never closes cross --linger together:
+ * one grouped alert line for the service, with the exact count, while the
+ * capture runs. 10 more crossing within the interval wait for the next
+ * line, an interval later, with their count; nothing is alerted twice.
+ */
+Test(live, many_leaks_at_once_make_one_grouped_alert_per_interval)
+{
+	/* clang-format off */
+	char *srv[] = {"ip", "netns", "exec", ns_srv, FTPEER, "server", "-l",
+		       "127.0.0.1:9100", "-n", "0", "--on-eof", "never",
+		       "--exit-after", "25", "-v", NULL};
+	char *lv[] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live", "-i",
+		      "lo", "--format", "json", "--linger", "500ms",
+		      "--interval", "3s", "--duration", "25s", NULL};
+	/* clang-format on */
+	const char *line = "\"event\":\"linger\"";
+	const char *svc = "\"service\":\"127.0.0.1:9100\"";
+	pid_t p;
+	int fd;
+
+	need_one_namespace();
+	spawn(srv, "ms.log", NULL, "ms.err");
+	cr_assert(wait_for_text("ms.log", " listen ", 5000), "%s",
+		  slurp("ms.err"));
+	p = spawn(lv, NULL, &fd, "m.err");
+	cr_assert(wait_for_text("m.err", "listening on lo", 5000), "%s",
+		  slurp("m.err"));
+	start_burst("mc1.log", "50");
+	cr_assert(read_until(fd, "m.json", line, svc, 8000),
+		  "no grouped alert: %s; stderr: %s", slurp("m.json"),
+		  slurp("m.err"));
+	cr_assert_eq(waitpid(p, NULL, WNOHANG), 0,
+		     "the capture ended before the alert was read");
+	/* 10 more, within the interval of the first line */
+	start_burst("mc2.log", "10");
+	cr_assert(read_until(fd, "m.json", line, svc, 8000),
+		  "no second grouped alert: %s; stderr: %s", slurp("m.json"),
+		  slurp("m.err"));
+	/* and nothing more for an interval */
+	cr_assert_not(read_until(fd, "m.json", line, NULL, 3500),
+		      "a third alert: %s", slurp("m.json"));
+	cr_assert_eq(kill(p, SIGTERM), 0);
+	read_until(fd, "m.json", NULL, NULL, 10000);
+	close(fd);
+	cr_assert_eq(wait_exit(p, 10000), 0, "%s", slurp("m.err"));
+	cr_assert_eq(
+		run("jq -e -s '[.[] | select(.type==\"alert\")] as $a | "
+		    "($a | length) == 2 and ($a | all(.event == \"linger\" and "
+		    ".mode == \"live\" and .group == \"service\" and .service "
+		    "== \"127.0.0.1:9100\" and .id == null)) and "
+		    "$a[0].count == 50 and $a[0].in_close_wait == 50 and "
+		    "$a[0].oldest > 0.5 and $a[0].oldest < 2 and "
+		    "$a[1].count == 10 and $a[1].in_close_wait == 60 and "
+		    "$a[1].oldest > $a[0].oldest + 2.9 and "
+		    "(($a[1].time | sub(\"\\\\.[0-9]+Z$\"; \"Z\") | fromdate) "
+		    "- ($a[0].time | sub(\"\\\\.[0-9]+Z$\"; \"Z\") | "
+		    "fromdate) >= 3) and "
+		    "([.[] | select(.type == \"flow\" and .server == "
+		    "\"127.0.0.1:9100\" and .verdict == \"never-closed\")] | "
+		    "length == 60)' %s >/dev/null",
+		    path_in("m.json")),
+		0, "grouped alerts: %s", slurp("m.json"));
 }
 
 /* ---- the pipeline's watch hooks, in-process (no privileges) ---- */

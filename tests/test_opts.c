@@ -163,6 +163,26 @@ Test(opts, live_filter_words_and_required_interface)
 		      0);
 }
 
+Test(opts, alert_each_is_a_live_option)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo"), 0, "%s",
+		     err);
+	cr_assert_eq(o.alert_each, 0);
+	cr_assert_eq(o.interval_ns, 5 * SEC);
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo",
+			   "--alert-each", "--interval", "2s"),
+		     0, "%s", err);
+	cr_assert_eq(o.alert_each, 1);
+	cr_assert_eq(o.interval_ns, 2 * SEC);
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--alert-each", "a"),
+		      0);
+	cr_assert(strstr(err, "--alert-each is an option of fintrace live"),
+		  "%s", err);
+}
+
 Test(opts, repeated_calls_start_fresh)
 {
 	struct ft_opts o;
