@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "cli/signals.h"
 
 #ifndef HAVE_FT_BPF
 
@@ -95,13 +96,6 @@ static const char usage[] =
 
 /* ---- output ---- */
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 struct kctx {
 	const struct ft_opts *o;
@@ -295,7 +289,8 @@ int cmd_kernel(int argc, char **argv)
 	struct mon_opts mo;
 	struct kctx k;
 	struct out_file out;
-	struct sigaction sa;
+	struct sig_saved saved;
+	int signals = 0;
 	struct mon *m = NULL;
 	struct krep *kr = NULL;
 	struct krep_config kc;
@@ -415,17 +410,14 @@ int cmd_kernel(int argc, char **argv)
 		fprintf(stderr, "fintrace kernel: reduced: %s\n",
 			mon_reduced(m));
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL); /* the terminal closed: report too */
+	/* SIGINT, SIGTERM, SIGHUP (the terminal closed): the full report */
+	if (!sig_install(&saved, NULL))
+		signals = 1;
 
 	if (o.duration_ns)
 		end = k.start_ns + o.duration_ns;
 	next_status = k.start_ns + o.interval_ns;
-	while (!stop) {
+	while (!sig_stop) {
 		now = mon_now_ns();
 		if (now >= end)
 			break;
@@ -506,6 +498,8 @@ int cmd_kernel(int argc, char **argv)
 				status = FT_EXIT_FAIL_ON;
 	}
 out:
+	if (signals)
+		sig_restore(&saved);
 	/* detach before writing the last bytes: nothing stays attached */
 	mon_free(m);
 	al_free(k.al);

@@ -36,6 +36,7 @@
 #include "capture/live.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "cli/signals.h"
 #include "engine/alerts.h"
 #include "engine/output.h"
 #include "engine/pipeline.h"
@@ -53,7 +54,6 @@
 #define CAP_NET_RAW_BIT 13
 
 /* Touched by the signal handler, and only there besides setup. */
-static volatile sig_atomic_t stop;
 static struct live_cap *volatile sig_cap;
 
 /* A passive side in CLOSE_WAIT now. */
@@ -106,10 +106,9 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
-static void on_signal(int sig)
+/* On SIGINT, SIGTERM or SIGHUP (cli/signals.h): end the capture wait. */
+static void on_stop(void)
 {
-	(void)sig;
-	stop = 1;
 	live_breakloop(sig_cap);
 }
 
@@ -525,32 +524,6 @@ static int drop_privileges(const char *user, uid_t uid, gid_t gid, char *err)
 }
 
 /* SIGHUP (the terminal closed) ends the capture like SIGINT/SIGTERM. */
-static struct sigaction old_hup;
-
-static int install_signals(struct sigaction *old_int,
-			   struct sigaction *old_term)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: the wait must end. A second signal kills. */
-	sa.sa_flags = SA_RESETHAND;
-	if (sigaction(SIGINT, &sa, old_int))
-		return -errno;
-	if (sigaction(SIGTERM, &sa, old_term)) {
-		sigaction(SIGINT, old_int, NULL);
-		return -errno;
-	}
-	if (sigaction(SIGHUP, &sa, &old_hup)) {
-		sigaction(SIGINT, old_int, NULL);
-		sigaction(SIGTERM, old_term, NULL);
-		return -errno;
-	}
-	return 0;
-}
-
 /*
  * The capture loop; returns when a signal, --duration, --count, an
  * error or a dead report reader ends it. Returns 0 or -errno, err set.
@@ -566,7 +539,7 @@ static int run(struct live_ctx *c, char *err)
 		uint64_t now = clock_ns(CLOCK_MONOTONIC), wall, wait_ns;
 		int rc;
 
-		if (stop || c->count_done || c->oom)
+		if (sig_stop || c->count_done || c->oom)
 			return 0;
 		if (deadline && now >= deadline)
 			return 0;
@@ -624,7 +597,7 @@ int cmd_live(int argc, char **argv)
 		.done = watch_done,
 		.close_wait = watch_close_wait,
 	};
-	struct sigaction old_int, old_term;
+	struct sig_saved saved;
 	struct passwd *pw;
 	char err[FT_ERRBUF_SIZE] = "", ierr[FT_ERRBUF_SIZE] = "";
 	char oerr[FT_OPTS_ERRBUF], lg[32];
@@ -637,8 +610,7 @@ int cmd_live(int argc, char **argv)
 	int status = FT_EXIT_OK, signals = 0, rc;
 
 	memset(&ctx, 0, sizeof(ctx));
-	stop = 0;
-	if (opts_parse(argc, argv, OPTS_LIVE, &o, oerr)) {
+		if (opts_parse(argc, argv, OPTS_LIVE, &o, oerr)) {
 		fprintf(stderr, "fintrace live: %s\n", oerr);
 		fprintf(stderr, "Try 'fintrace live --help'.\n");
 		return FT_EXIT_USAGE;
@@ -766,7 +738,7 @@ int cmd_live(int argc, char **argv)
 			isatty(STDERR_FILENO) ? STATUS_TERMINAL : STATUS_LINES;
 
 	sig_cap = ctx.cap;
-	rc = install_signals(&old_int, &old_term);
+	rc = sig_install(&saved, on_stop);
 	if (rc) {
 		fprintf(stderr, "fintrace live: signals: %s\n", strerror(-rc));
 		status = FT_EXIT_INPUT;
@@ -860,11 +832,8 @@ int cmd_live(int argc, char **argv)
 		status = FT_EXIT_FAIL_ON;
 	}
 out:
-	if (signals) {
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-		sigaction(SIGHUP, &old_hup, NULL);
-	}
+	if (signals)
+		sig_restore(&saved);
 	sig_cap = NULL;
 	cw_free_all(&ctx);
 	al_free(ctx.al);
