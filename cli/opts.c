@@ -62,6 +62,7 @@ enum {
 	O_NETNS,
 	O_RINGBUF,
 	O_NO_SEED,
+	O_METRICS,
 };
 
 #define R (1u << OPTS_READ)
@@ -100,6 +101,7 @@ static const struct opt_def {
 	{"evidence-verdicts", required_argument, O_EVIDENCE_VERDICTS, R | L},
 	{"evidence-buffer", required_argument, O_EVIDENCE_BUFFER, R | L},
 	{"report", required_argument, O_REPORT, R | L | K},
+	{"metrics", required_argument, O_METRICS, L | K},
 	{"help", no_argument, 'h', R | L | K},
 	{"version", no_argument, O_VERSION, R | L},
 	{"interface", required_argument, 'i', L},
@@ -253,6 +255,10 @@ static const char usage_live[] =
 	"      --evidence-verdicts LIST, --evidence-buffer SIZE\n"
 	"                         as for fintrace read (256M of packets)\n"
 	"      --report FILE      also write a self-contained HTML report\n"
+	"      --metrics ADDR:PORT\n"
+	"                         serve Prometheus metrics at\n"
+	"                         http://ADDR:PORT/metrics, updated every\n"
+	"                         --interval (PORT alone: 127.0.0.1:PORT)\n"
 	"  -h, --help             this text\n";
 
 const char *opts_usage(enum opts_mode mode)
@@ -587,6 +593,10 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 			break;
 		case O_REPORT:
 			o->report_file = optarg;
+			break;
+		case O_METRICS:
+			/* checked when bound, before any capture (exit 2) */
+			o->metrics = optarg;
 			break;
 		case O_PORT:
 			if (opts_parse_uint(optarg, 1, 65535, 0, &v))

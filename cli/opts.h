@@ -36,6 +36,7 @@ struct ft_opts {
 	unsigned evidence_verdicts; /* bit per td_verdict */
 	uint64_t evidence_buffer;   /* bytes buffered from a pipe, at most */
 	const char *report_file;    /* --report FILE.html, or NULL */
+	const char *metrics;	    /* --metrics ADDR:PORT (live, kernel) */
 	int progress;		    /* -1 auto (a terminal), 0 off, 1 on */
 	int help;
 	int version;
