@@ -209,6 +209,15 @@ ss_close_wait() {
 	ip netns exec "$NS_S" ss -Htan state close-wait "( sport = :$PORT )" | wc -l
 }
 
+# expect_leak MODE QUERY: prometheus shows N for QUERY, as ss does
+expect_leak() {
+	if wait_for $DEADLINE gauge_is "$2" $N; then
+		echo "metrics_e2e: $1: $2 = $LAST; ss: $(ss_close_wait) in CLOSE-WAIT"
+	else
+		fail "$1: $2 is '$LAST', not $N (ss: $(ss_close_wait))"
+	fi
+}
+
 scrape_checks() { # metrics URL
 	local code
 	curl -sf "$1/metrics" >"$TMP/scrape.txt" || fail "scrape of $1/metrics failed"
@@ -246,12 +255,7 @@ run_kernel() {
 		{ fail "fintrace kernel does not serve"; cat "$TMP/kernel.err" >&2; return; }
 	start_prometheus "127.0.0.1:$mp"
 	leak "$CG" || return 1
-	local q="fintrace_close_wait_sockets{service=\"$SRV:$PORT\",comm=\"ftleak\"}"
-	if wait_for $DEADLINE gauge_is "$q" $N; then
-		echo "metrics_e2e: kernel: $q = $LAST; ss: $(ss_close_wait) in CLOSE-WAIT"
-	else
-		fail "kernel: $q is '$LAST', not $N (ss: $(ss_close_wait))"
-	fi
+	expect_leak kernel "fintrace_close_wait_sockets{service=\"$SRV:$PORT\",comm=\"ftleak\"}"
 	if [[ -n $CG ]]; then
 		local cq="fintrace_close_wait_sockets{comm=\"ftleak\",container=\"${hex:0:12}\"}"
 		wait_for 10 gauge_is "$cq" $N || fail "kernel: $cq is '$LAST', not $N"
@@ -293,12 +297,7 @@ s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); time.sleep(60)' "$mp
 	done
 	start_prometheus "127.0.0.1:$mp"
 	leak "" || return 1
-	local q="fintrace_close_wait_sockets{service=\"$SRV:$PORT\"}"
-	if wait_for $DEADLINE gauge_is "$q" $N; then
-		echo "metrics_e2e: live: $q = $LAST; ss: $(ss_close_wait) in CLOSE-WAIT"
-	else
-		fail "live: $q is '$LAST', not $N (ss: $(ss_close_wait))"
-	fi
+	expect_leak live "fintrace_close_wait_sockets{service=\"$SRV:$PORT\"}"
 	wait_for $DEADLINE alert_firing FintraceCloseWaitTooOld service="$SRV:$PORT" ||
 		fail "live: FintraceCloseWaitTooOld{service=$SRV:$PORT} not firing"
 	scrape_checks "http://127.0.0.1:$mp"
