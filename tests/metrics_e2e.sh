@@ -263,7 +263,7 @@ run_kernel() {
 	wait_for $DEADLINE alert_firing FintraceCloseWaitTooOld comm=ftleak ||
 		fail "kernel: FintraceCloseWaitTooOld{comm=ftleak} not firing"
 	scrape_checks "http://127.0.0.1:$mp"
-	stop_pid "$KPID"
+	stop_pid "$KPID" || fail "kernel: fintrace exited with status $? on SIGTERM"
 	stop_pid "$LEAK_PID"
 	stop_pid "$PROM_PID"
 	grep -q '"type":"flow".*"comm":"ftleak"' "$TMP/kernel.json" ||
@@ -301,7 +301,7 @@ s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); time.sleep(60)' "$mp
 	wait_for $DEADLINE alert_firing FintraceCloseWaitTooOld service="$SRV:$PORT" ||
 		fail "live: FintraceCloseWaitTooOld{service=$SRV:$PORT} not firing"
 	scrape_checks "http://127.0.0.1:$mp"
-	stop_pid "$LPID"
+	stop_pid "$LPID" || fail "live: fintrace exited with status $? on SIGTERM"
 	for p in "${idle[@]}"; do stop_pid "$p"; done
 	stop_pid "$LEAK_PID"
 	stop_pid "$PROM_PID"
