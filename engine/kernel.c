@@ -13,12 +13,19 @@
 #include "analysis/container.h"
 #include "analysis/flow.h"
 
-/* Containers cached per owner pid; past this many, the cache restarts. */
+/* Containers cached per owner; past this many, the cache restarts. */
 #define KREP_CTR_CACHE 4096
 
-struct krep_ctr {
+/* The owner as the tracker names it: the process and the name of its
+ * thread that connected or accepted (a pid reused by another program
+ * comes with another name). Zero-padded: it is a hash key. */
+struct krep_owner {
 	uint32_t pid;
-	char comm[KS_COMM_LEN]; /* a new comm: the pid was reused, read again */
+	char comm[KS_COMM_LEN];
+};
+
+struct krep_ctr {
+	struct krep_owner owner;
 	char id[CTR_SHORT_ID_SIZE];
 	UT_hash_handle hh;
 };
@@ -86,30 +93,29 @@ static void ctr_clear(struct krep *k)
 
 const char *krep_container(struct krep *k, uint32_t pid, const char *comm)
 {
+	struct krep_owner o;
 	struct krep_ctr *c;
 	struct ctr_info info;
 
 	if (!pid)
 		return "";
-	HASH_FIND(hh, k->ctrs, &pid, sizeof(pid), c);
-	if (c && !strncmp(c->comm, comm, KS_COMM_LEN))
+	memset(&o, 0, sizeof(o));
+	o.pid = pid;
+	strncpy(o.comm, comm, sizeof(o.comm) - 1);
+	HASH_FIND(hh, k->ctrs, &o, sizeof(o), c);
+	if (c)
 		return c->id;
-	if (!c) {
-		if (k->nctrs >= KREP_CTR_CACHE)
-			ctr_clear(k);
-		c = calloc(1, sizeof(*c));
-		if (!c)
-			return "";
-		c->pid = pid;
-		HASH_ADD(hh, k->ctrs, pid, sizeof(c->pid), c);
-		k->nctrs++;
-	}
-	snprintf(c->comm, sizeof(c->comm), "%s", comm);
+	if (k->nctrs >= KREP_CTR_CACHE)
+		ctr_clear(k);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return "";
+	c->owner = o;
 	/* gone or unreadable: no container rather than a guess */
 	if (ctr_read_pid(NULL, pid, &info) > 0)
 		ctr_short_id(&info, c->id);
-	else
-		c->id[0] = '\0';
+	HASH_ADD(hh, k->ctrs, owner, sizeof(c->owner), c);
+	k->nctrs++;
 	return c->id;
 }
 

@@ -178,6 +178,16 @@ gauge_is() { # QUERY VALUE
 	[[ $v == "$2" ]]
 }
 
+# prom_has QUERY LABEL=VALUE VALUE: a sample of QUERY has that label and value
+prom_has() {
+	curl -sf --get "$PROM/api/v1/query" --data-urlencode "query=$1" |
+		"$PY" -c 'import json,sys
+kv, want = sys.argv[1].split("=", 1), sys.argv[2]
+r = json.load(sys.stdin)["data"]["result"]
+sys.exit(0 if any(x["metric"].get(kv[0]) == kv[1] and x["value"][1] == want
+                  for x in r) else 1)' "$2" "$3"
+}
+
 alert_firing() { # ALERTNAME LABEL=VALUE
 	curl -sf "$PROM/api/v1/alerts" | "$PY" -c 'import json,sys
 name, kv = sys.argv[1], sys.argv[2].split("=", 1)
@@ -260,6 +270,10 @@ run_kernel() {
 		local cq="fintrace_close_wait_sockets{comm=\"ftleak\",container=\"${hex:0:12}\"}"
 		wait_for 10 gauge_is "$cq" $N || fail "kernel: $cq is '$LAST', not $N"
 	fi
+	# README's query: services holding sockets in CLOSE_WAIT, with
+	# process and container
+	prom_has 'sort_desc(sum by (instance, service, comm, container) (fintrace_close_wait_sockets) > 0)' \
+		comm=ftleak $N || fail "kernel: README's per-process query lacks ftleak"
 	wait_for $DEADLINE alert_firing FintraceCloseWaitTooOld comm=ftleak ||
 		fail "kernel: FintraceCloseWaitTooOld{comm=ftleak} not firing"
 	scrape_checks "http://127.0.0.1:$mp"
