@@ -258,7 +258,7 @@ run_kernel() {
 	fi
 	"$FT" kernel --metrics "127.0.0.1:$mp" --linger 1s --interval 1s \
 		--port $PORT --no-progress --format json -o "$TMP/kernel.json" \
-		2>"$TMP/kernel.err" &
+		--report "$TMP/kernel.html" 2>"$TMP/kernel.err" &
 	KPID=$!
 	PIDS+=("$KPID")
 	wait_for 15 curl -sf "http://127.0.0.1:$mp/metrics" -o /dev/null ||
@@ -285,6 +285,8 @@ run_kernel() {
 	if [[ -n $CG ]]; then
 		grep -q "\"container\":\"${hex:0:12}\"" "$TMP/kernel.json" ||
 			fail "kernel: the report's records lack the container"
+		grep -q "(ftleak) container ${hex:0:12}" "$TMP/kernel.html" ||
+			fail "kernel: the HTML report's owners lack the container"
 		rmdir "$CG" 2>/dev/null
 		CG=""
 	fi
