@@ -37,6 +37,9 @@ struct krep {
 	uint64_t next_id;
 	struct em *em;	       /* borrowed, may be NULL */
 	struct krep_ctr *ctrs; /* containers per pid */
+	/* the report keeps a pointer to its inputs for the HTML writer,
+	 * which runs after krep_finish() */
+	const char *inputs[1];
 	unsigned nctrs;
 };
 
@@ -338,14 +341,14 @@ int krep_finish(struct krep *k, const struct ks_table *t, struct tw *tw,
 		const char *error)
 {
 	struct feed_all fa = {k, now_ns};
-	const char *inputs[1] = {k->c.what ? k->c.what : "all TCP sockets"};
 	struct rpt_facts x;
 	FILE *out;
 	int rc;
 
 	ks_foreach(t, feed_one, &fa);
+	k->inputs[0] = k->c.what ? k->c.what : "all TCP sockets";
 	memset(&x, 0, sizeof(x));
-	x.inputs = inputs;
+	x.inputs = k->inputs;
 	x.ninputs = 1;
 	x.first_ns = k->c.start_ns + k->c.wall_off;
 	x.last_ns = now_ns + k->c.wall_off;

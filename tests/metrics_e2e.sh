@@ -277,7 +277,8 @@ run_kernel() {
 	wait_for $DEADLINE alert_firing FintraceCloseWaitTooOld comm=ftleak ||
 		fail "kernel: FintraceCloseWaitTooOld{comm=ftleak} not firing"
 	scrape_checks "http://127.0.0.1:$mp"
-	stop_pid "$KPID" || fail "kernel: fintrace exited with status $? on SIGTERM"
+	stop_pid "$KPID" ||
+		{ fail "kernel: fintrace exited with status $? on SIGTERM"; tail -20 "$TMP/kernel.err" >&2; }
 	stop_pid "$LEAK_PID"
 	stop_pid "$PROM_PID"
 	grep -q '"type":"flow".*"comm":"ftleak"' "$TMP/kernel.json" ||
@@ -317,7 +318,8 @@ s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); time.sleep(60)' "$mp
 	wait_for $DEADLINE alert_firing FintraceCloseWaitTooOld service="$SRV:$PORT" ||
 		fail "live: FintraceCloseWaitTooOld{service=$SRV:$PORT} not firing"
 	scrape_checks "http://127.0.0.1:$mp"
-	stop_pid "$LPID" || fail "live: fintrace exited with status $? on SIGTERM"
+	stop_pid "$LPID" ||
+		{ fail "live: fintrace exited with status $? on SIGTERM"; tail -20 "$TMP/live.err" >&2; }
 	for p in "${idle[@]}"; do stop_pid "$p"; done
 	stop_pid "$LEAK_PID"
 	stop_pid "$PROM_PID"
