@@ -56,6 +56,7 @@ struct rpt_brief {
 	uint8_t sock;          /* a kernel socket: owner below, no frames */
 	uint32_t pid;
 	char comm[16];
+	char container[13]; /* the owner's container short id, or "" */
 };
 
 struct rpt_group {
@@ -912,7 +913,23 @@ static void brief_of(const struct flow_record *rec, struct rpt_brief *b)
 		if (rec->sock->comm)
 			snprintf(b->comm, sizeof(b->comm), "%s",
 				 rec->sock->comm);
+		if (rec->sock->container)
+			snprintf(b->container, sizeof(b->container), "%s",
+				 rec->sock->container);
 	}
+}
+
+/* "pid 42 (nginx) container 3f2a9c0d1e2b", "pid 42 (nginx)" or "owner
+ * unknown": the owner of a kernel socket's brief. */
+static void fmt_owner(char *buf, size_t n, const struct rpt_brief *b)
+{
+	if (!b->pid)
+		snprintf(buf, n, "owner unknown");
+	else if (b->container[0])
+		snprintf(buf, n, "pid %u (%s) container %s", b->pid, b->comm,
+			 b->container);
+	else
+		snprintf(buf, n, "pid %u (%s)", b->pid, b->comm);
 }
 
 static int brief_worse(const struct rpt_brief *a, const struct rpt_brief *b)
@@ -1461,13 +1478,9 @@ static void text_worst(struct rpt *r)
 		endpoint_of(&b->key, b->client, cli, sizeof(cli));
 		endpoint_of(&b->key, 1 - b->client, srv, sizeof(srv));
 		if (b->sock) {
-			char own[48];
+			char own[64];
 
-			if (b->pid)
-				snprintf(own, sizeof(own), "pid %u (%s)",
-					 b->pid, b->comm);
-			else
-				snprintf(own, sizeof(own), "owner unknown");
+			fmt_owner(own, sizeof(own), b);
 			fprintf(f,
 				"  #%-5" PRIu64 " %-12s %s -> %s  close-wait "
 				"%s%s  %s\n",
@@ -1875,12 +1888,8 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 		fv->close_wait_ns = b->close_wait_ns;
 		fv->first_frame = b->first_frame;
 		fv->last_frame = b->last_frame;
-		if (b->sock && b->pid)
-			snprintf(fv->owner, sizeof(fv->owner), "pid %u (%s)",
-				 b->pid, b->comm);
-		else if (b->sock)
-			snprintf(fv->owner, sizeof(fv->owner),
-				 "owner unknown");
+		if (b->sock)
+			fmt_owner(fv->owner, sizeof(fv->owner), b);
 		fv->at_end = b->at_end;
 		fv->roles_inferred = b->roles_inferred;
 		fv->lossy = b->lossy;

@@ -596,6 +596,40 @@ unsigned tw_pressure_count(struct tw *t)
 	return n;
 }
 
+/* Sockets of pair p in TIME_WAIT now (see tw_foreach_now). */
+static uint64_t count_now(const struct tw *t, const struct tw_pair *p)
+{
+	uint64_t n = 0;
+
+	if (t->samples)
+		return p->sample_gen == t->samples ? p->sample_n : 0;
+	for (size_t i = 0; i < p->ends.n; i++)
+		n += p->ends.v[i] > t->now_ns;
+	return n;
+}
+
+void tw_foreach_now(const struct tw *t,
+		    void (*fn)(void *ctx, const struct tw_now *n), void *ctx)
+{
+	for (const struct tw_pair *p = t->pairs; p; p = p->next_all) {
+		struct tw_now n;
+
+		if (p->key.side != TW_CLIENT || !p->key.port)
+			continue;
+		memset(&n, 0, sizeof(n));
+		n.count = count_now(t, p);
+		if (!n.count)
+			continue;
+		n.client = p->key.holder;
+		n.service = p->key.service;
+		n.port = p->key.port;
+		n.family = p->key.family;
+		n.netns = p->key.netns;
+		n.share = (double)n.count / range_size(t, p);
+		fn(ctx, &n);
+	}
+}
+
 static char *addr_str(char *buf, size_t n, const uint8_t *a, uint8_t fam)
 {
 	if (!inet_ntop(fam == SEG_IPV6 ? AF_INET6 : AF_INET, a, buf,

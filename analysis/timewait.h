@@ -135,6 +135,26 @@ void tw_finish(struct tw *t);
 unsigned tw_write(struct tw *t, FILE *f, enum rpt_format fmt,
 		  uint64_t origin_ns);
 
+/* One client host's sockets in TIME_WAIT toward one service now. */
+struct tw_now {
+	const uint8_t *client; /* 16 bytes; IPv4 in the first 4 (borrowed) */
+	const uint8_t *service;
+	uint16_t port;	/* the service's port */
+	uint8_t family; /* SEG_IPV4 or SEG_IPV6 */
+	uint32_t netns; /* kernel samples; 0 when not known */
+	uint64_t count;
+	double share; /* count / ports in the client's range */
+};
+
+/*
+ * Call fn for every (client host, service) pair with sockets in TIME_WAIT
+ * now: at the last kernel sample, or for packets at the capture clock,
+ * among the intervals counted so far (they are counted a horizon after
+ * their start). n is borrowed for the call; fn must not change t.
+ */
+void tw_foreach_now(const struct tw *t,
+		    void (*fn)(void *ctx, const struct tw_now *n), void *ctx);
+
 /* Number of pairs whose peak share reached the configured share. */
 unsigned tw_pressure_count(struct tw *t);
 

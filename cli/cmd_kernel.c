@@ -88,6 +88,10 @@ static const char usage[] =
 	"      --progress, --no-progress\n"
 	"                         status line (default on: redrawn on a\n"
 	"                         terminal, plain lines otherwise)\n"
+	"      --metrics ADDR:PORT\n"
+	"                         serve Prometheus metrics at\n"
+	"                         http://ADDR:PORT/metrics, updated every\n"
+	"                         --interval (PORT alone: 127.0.0.1:PORT)\n"
 	"  -v, --verbose          libbpf messages on stderr\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -263,6 +267,14 @@ static void on_forget(void *ctx, const struct ks_sock *s)
 	krep_forget(((struct kctx *)ctx)->kr, s);
 }
 
+/* --metrics: the present, from the tracker, and the lost records. */
+static void metrics_update(struct kctx *k, struct mon *m)
+{
+	struct em_counters c = {.lost = mon_lost(m)};
+
+	krep_metrics_update(k->kr, mon_table(m), mon_tw(m), &c, mon_now_ns());
+}
+
 /* What was traced, for the report's header: "port 9100, pid 42". */
 static void traced_what(const struct ft_opts *o, char *buf, size_t n)
 {
@@ -293,13 +305,14 @@ int cmd_kernel(int argc, char **argv)
 	int signals = 0;
 	struct mon *m = NULL;
 	struct krep *kr = NULL;
+	struct em *em = NULL;
 	struct krep_config kc;
 	struct ks_totals tot;
 	uint64_t tw_now, tw_peak;
 	struct timespec rt, mt;
 	char err[FT_ERRBUF_SIZE], what[128];
 	uint64_t now, end = UINT64_MAX, next_status, wait;
-	int status = FT_EXIT_OK, ret, progress, out_opened = 0;
+	int status = FT_EXIT_OK, ret, progress, periodic, out_opened = 0;
 
 	memset(&out, 0, sizeof(out));
 	if (opts_parse(argc, argv, OPTS_KERNEL, &o, err)) {
@@ -318,6 +331,7 @@ int cmd_kernel(int argc, char **argv)
 	memset(&k, 0, sizeof(k));
 	k.o = &o;
 	progress = o.progress < 0 ? 1 : o.progress;
+	periodic = progress || o.metrics;
 	k.tty_status = progress && isatty(STDERR_FILENO);
 
 	memset(&mo, 0, sizeof(mo));
@@ -342,8 +356,17 @@ int cmd_kernel(int argc, char **argv)
 		fprintf(stderr, "fintrace kernel: %s\n", err);
 		return FT_EXIT_USAGE;
 	}
+	if (o.metrics) {
+		/* A port in use must not cost a trace: bind first. */
+		em = em_start(MXT_KERNEL, o.metrics, err);
+		if (!em) {
+			fprintf(stderr, "fintrace kernel: %s\n", err);
+			return FT_EXIT_INPUT;
+		}
+	}
 	if (out_open(&out, o.output, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);
+		em_stop(em);
 		return FT_EXIT_INPUT;
 	}
 	out_opened = 1;
@@ -392,6 +415,7 @@ int cmd_kernel(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 		goto out;
 	}
+	krep_metrics(kr, em);
 
 	m = mon_new(&mo, err);
 	if (!m) {
@@ -422,7 +446,7 @@ int cmd_kernel(int argc, char **argv)
 		if (now >= end)
 			break;
 		wait = end - now;
-		if (progress && next_status - now < wait)
+		if (periodic && next_status - now < wait)
 			wait = next_status > now ? next_status - now : 0;
 		if (wait > 1000000000ull)
 			wait = 1000000000ull;
@@ -445,8 +469,10 @@ int cmd_kernel(int argc, char **argv)
 			status = FT_EXIT_INPUT;
 			break;
 		}
-		if (progress && mon_now_ns() >= next_status) {
-			status_line(&k, m, 0);
+		if (periodic && mon_now_ns() >= next_status) {
+			if (progress)
+				status_line(&k, m, 0);
+			metrics_update(&k, m);
 			next_status += o.interval_ns;
 			if (next_status < mon_now_ns())
 				next_status = mon_now_ns() + o.interval_ns;
@@ -456,6 +482,7 @@ int cmd_kernel(int argc, char **argv)
 	al_flush(k.al, mon_now_ns() + k.wall_off);
 	if (progress)
 		status_line(&k, m, 1);
+	metrics_update(&k, m);
 	now = mon_now_ns();
 	ks_totals(mon_table(m), now, &tot);
 	tw_now = mon_time_wait(m, &tw_peak);
@@ -480,6 +507,8 @@ int cmd_kernel(int argc, char **argv)
 					? NULL
 					: "reading the ring buffer failed"))
 			status = FT_EXIT_INPUT;
+		/* the verdicts of the last sockets; gauges as at the end */
+		em_publish(em);
 	}
 	if (o.report_file) {
 		struct html_input hin = {.name = what, .format = "kernel"};
@@ -504,6 +533,7 @@ out:
 	mon_free(m);
 	al_free(k.al);
 	krep_free(kr);
+	em_stop(em);
 	if (out_opened && out_close(&out, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);
 		if (status == FT_EXIT_OK)

@@ -96,6 +96,7 @@ struct live_ctx {
 	int out_failed; /* the report stream failed */
 	struct live_stats st;
 	uint64_t tick_wall_ns;
+	struct em *em; /* --metrics, or NULL */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -387,6 +388,20 @@ static void cw_free_all(struct live_ctx *c)
 	c->cw_head = c->cw_tail = c->cw_pending = NULL;
 }
 
+/* --metrics: the sockets in CLOSE_WAIT now, then the engine's part. */
+static void metrics_update(struct live_ctx *c, uint64_t wall_ns)
+{
+	if (!c->em)
+		return;
+	em_cw_begin(c->em);
+	for (struct cw_entry *e = c->cw_head; e; e = e->next)
+		em_cw_add_flow(c->em, &e->key, e->client,
+			       wall_ns > e->cw_start_ns
+				       ? wall_ns - e->cw_start_ns
+				       : 0);
+	pipeline_metrics_publish(&c->pl);
+}
+
 /* ---- capture ---- */
 
 static unsigned on_packet(void *arg, const struct live_packet *p)
@@ -559,6 +574,7 @@ static int run(struct live_ctx *c, char *err)
 			}
 			if (now >= next_status) {
 				status_show(c, wall);
+				metrics_update(c, wall);
 				rc = live_write_flush(c->cap, err);
 				if (rc)
 					return rc;
@@ -654,6 +670,15 @@ int cmd_live(int argc, char **argv)
 		}
 	}
 
+	if (o.metrics) {
+		/* A port in use must not cost a capture: bind first. */
+		ctx.em = em_start(MXT_LIVE, o.metrics, err);
+		if (!ctx.em) {
+			fprintf(stderr, "fintrace live: %s\n", err);
+			status = FT_EXIT_INPUT;
+			goto out;
+		}
+	}
 	lc = (struct live_config){
 		.iface = o.iface,
 		.filter = o.filter,
@@ -728,6 +753,7 @@ int cmd_live(int argc, char **argv)
 		goto out;
 	}
 	pipeline_watch(&ctx.pl, &watch, &ctx);
+	pipeline_metrics(&ctx.pl, ctx.em);
 	if (ev)
 		pipeline_evidence(&ctx.pl, ev, 1);
 	ctx.out = out.fp;
@@ -777,6 +803,7 @@ int cmd_live(int argc, char **argv)
 	check_alerts(&ctx, ctx.stop_ns);
 	al_flush(ctx.al, ctx.stop_ns);
 	update_stats(&ctx, ctx.stop_ns);
+	metrics_update(&ctx, ctx.stop_ns);
 	status_clear(&ctx);
 	fprintf(stderr,
 		"fintrace live: %s: %" PRIu64 " packets captured, %" PRIu64
@@ -811,6 +838,8 @@ int cmd_live(int argc, char **argv)
 		}
 	}
 	rc = pipeline_finish(&ctx.pl, inputs, 1, input_error);
+	/* the verdicts of the last flows; the gauges stay as at the stop */
+	pipeline_metrics_publish(&ctx.pl);
 	if (o.report_file) {
 		struct html_input hin = {.name = o.iface,
 					 .format = "live capture"};
@@ -841,6 +870,7 @@ out:
 	ev_free(ev);
 	out_close(&out, NULL);
 	live_free(ctx.cap);
+	em_stop(ctx.em);
 	free(user);
 	return status;
 }

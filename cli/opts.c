@@ -69,6 +69,7 @@ enum {
 	O_TOP_SERVICES,
 	O_TOP_CLIENTS,
 	O_ALERT_EACH,
+	O_METRICS,
 };
 
 #define R (1u << OPTS_READ)
@@ -110,6 +111,7 @@ static const struct opt_def {
 	{"evidence-buffer", required_argument, O_EVIDENCE_BUFFER, R | L},
 	{"report", required_argument, O_REPORT, R | L | K},
 	{"capture-end", required_argument, O_CAPTURE_END, R},
+	{"metrics", required_argument, O_METRICS, L | K},
 	{"help", no_argument, 'h', R | L | K},
 	{"version", no_argument, O_VERSION, R | L},
 	{"interface", required_argument, 'i', L},
@@ -275,6 +277,10 @@ static const char usage_live[] =
 	"      --evidence-verdicts LIST, --evidence-buffer SIZE\n"
 	"                         as for fintrace read (256M of packets)\n"
 	"      --report FILE      also write a self-contained HTML report\n"
+	"      --metrics ADDR:PORT\n"
+	"                         serve Prometheus metrics at\n"
+	"                         http://ADDR:PORT/metrics, updated every\n"
+	"                         --interval (PORT alone: 127.0.0.1:PORT)\n"
 	"  -h, --help             this text\n";
 
 const char *opts_usage(enum opts_mode mode)
@@ -676,6 +682,10 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 				BAD("--capture-end: \"%s\" is not a time "
 				    "(2024-05-01T12:00:00Z) or +DURATION",
 				    optarg);
+			break;
+		case O_METRICS:
+			/* checked when bound, before any capture (exit 2) */
+			o->metrics = optarg;
 			break;
 		case O_PORT:
 			if (opts_parse_uint(optarg, 1, 65535, 0, &v))

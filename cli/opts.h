@@ -42,7 +42,8 @@ struct ft_opts {
 	 * epoch), 2 capture_end_ns after the first packet */
 	int capture_end;
 	uint64_t capture_end_ns;
-	int progress;             /* -1 auto (a terminal), 0 off, 1 on */
+	const char *metrics;	    /* --metrics ADDR:PORT (live, kernel) */
+	int progress;		    /* -1 auto (a terminal), 0 off, 1 on */
 	int help;
 	int version;
 	/* live */

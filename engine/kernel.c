@@ -8,13 +8,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uthash.h>
+
+#include "analysis/container.h"
 #include "analysis/flow.h"
+
+/* Containers cached per owner; past this many, the cache restarts. */
+#define KREP_CTR_CACHE 4096
+
+/* The owner as the tracker names it: the process and the name of its
+ * thread that connected or accepted (a pid reused by another program
+ * comes with another name). Zero-padded: it is a hash key. */
+struct krep_owner {
+	uint32_t pid;
+	char comm[KS_COMM_LEN];
+};
+
+struct krep_ctr {
+	struct krep_owner owner;
+	char id[CTR_SHORT_ID_SIZE];
+	UT_hash_handle hh;
+};
 
 struct krep {
 	struct krep_config c;
 	struct rpt *rpt;
 	FILE *out;
 	uint64_t next_id;
+	struct em *em;	       /* borrowed, may be NULL */
+	struct krep_ctr *ctrs; /* containers per pid */
+	/* the report keeps a pointer to its inputs for the HTML writer,
+	 * which runs after krep_finish() */
+	const char *inputs[1];
+	unsigned nctrs;
 };
 
 /* One socket as a record of the report model; everything is filled. */
@@ -25,6 +51,7 @@ struct krec {
 	struct flow_record rec;
 	char comm[KS_COMM_LEN];
 	char closer[KS_COMM_LEN];
+	char container[CTR_SHORT_ID_SIZE];
 	int local; /* the flow endpoint that is this socket */
 };
 
@@ -59,10 +86,51 @@ struct krep *krep_new(const struct krep_config *c, FILE *out)
 	return k;
 }
 
+static void ctr_clear(struct krep *k)
+{
+	struct krep_ctr *c, *tmp;
+
+	HASH_ITER(hh, k->ctrs, c, tmp)
+	{
+		HASH_DEL(k->ctrs, c);
+		free(c);
+	}
+	k->nctrs = 0;
+}
+
+const char *krep_container(struct krep *k, uint32_t pid, const char *comm)
+{
+	struct krep_owner o;
+	struct krep_ctr *c;
+	struct ctr_info info;
+
+	if (!pid)
+		return "";
+	memset(&o, 0, sizeof(o));
+	o.pid = pid;
+	strncpy(o.comm, comm, sizeof(o.comm) - 1);
+	HASH_FIND(hh, k->ctrs, &o, sizeof(o), c);
+	if (c)
+		return c->id;
+	if (k->nctrs >= KREP_CTR_CACHE)
+		ctr_clear(k);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return "";
+	c->owner = o;
+	/* gone or unreadable: no container rather than a guess */
+	if (ctr_read_pid(NULL, pid, &info) > 0)
+		ctr_short_id(&info, c->id);
+	HASH_ADD(hh, k->ctrs, owner, sizeof(c->owner), c);
+	k->nctrs++;
+	return c->id;
+}
+
 void krep_free(struct krep *k)
 {
 	if (!k)
 		return;
+	ctr_clear(k);
 	rpt_free(k->rpt);
 	free(k);
 }
@@ -169,6 +237,9 @@ static void krec_of(struct krep *k, const struct ks_sock *s, uint64_t now,
 	r->sock.netns = s->netns;
 	r->sock.pid = s->owner_pid;
 	r->sock.comm = s->owner_pid ? r->comm : "";
+	snprintf(r->container, sizeof(r->container), "%s",
+		 krep_container(k, s->owner_pid, s->owner_comm));
+	r->sock.container = r->container[0] ? r->container : NULL;
 	r->sock.owner_from = s->owner_src ? ks_src_name(s->owner_src) : NULL;
 	r->sock.closer_pid = s->closer_pid;
 	r->sock.closer_comm = s->closer_pid ? r->closer : "";
@@ -208,6 +279,7 @@ static void feed(struct krep *k, const struct ks_sock *s, uint64_t now)
 
 	krec_of(k, s, now, &r);
 	rpt_flow_done(k->rpt, &r.rec);
+	em_flow_done(k->em, &r.rec);
 }
 
 void krep_forget(void *ctx, const struct ks_sock *s)
@@ -215,6 +287,46 @@ void krep_forget(void *ctx, const struct ks_sock *s)
 	struct krep *k = ctx;
 
 	feed(k, s, s->closed_ns ? s->closed_ns : s->state_ns);
+}
+
+void krep_metrics(struct krep *k, struct em *em)
+{
+	k->em = em;
+}
+
+struct cw_all {
+	struct krep *k;
+	uint64_t now;
+};
+
+static void cw_one(void *ctx, const struct ks_sock *s)
+{
+	struct cw_all *ca = ctx;
+	char svc[EM_SERVICE_SIZE];
+	struct krec r;
+
+	if (s->state != KS_TCP_CLOSE_WAIT || s->closed || !s->cw_start_ns)
+		return;
+	krec_of(ca->k, s, ca->now, &r);
+	ca->k->next_id--; /* not a record */
+	em_service(svc, &r.key, r.td.client);
+	em_cw_add(ca->k->em, svc, r.sock.comm, r.container,
+		  ks_close_wait(s, ca->now));
+}
+
+int krep_metrics_update(struct krep *k, const struct ks_table *t,
+			const struct tw *tw, const struct em_counters *c,
+			uint64_t now_ns)
+{
+	struct cw_all ca = {k, now_ns};
+
+	if (!k->em)
+		return 0;
+	em_cw_begin(k->em);
+	ks_foreach(t, cw_one, &ca);
+	em_time_wait(k->em, tw);
+	em_counters(k->em, c);
+	return em_publish(k->em);
 }
 
 struct feed_all {
@@ -234,14 +346,14 @@ int krep_finish(struct krep *k, const struct ks_table *t, struct tw *tw,
 		const char *error)
 {
 	struct feed_all fa = {k, now_ns};
-	const char *inputs[1] = {k->c.what ? k->c.what : "all TCP sockets"};
 	struct rpt_facts x;
 	FILE *out;
 	int rc;
 
 	ks_foreach(t, feed_one, &fa);
+	k->inputs[0] = k->c.what ? k->c.what : "all TCP sockets";
 	memset(&x, 0, sizeof(x));
-	x.inputs = inputs;
+	x.inputs = k->inputs;
 	x.ninputs = 1;
 	x.first_ns = k->c.start_ns + k->c.wall_off;
 	x.last_ns = now_ns + k->c.wall_off;

@@ -22,6 +22,7 @@
 #include "analysis/ksock.h"
 #include "analysis/report.h"
 #include "analysis/timewait.h"
+#include "engine/metrics.h"
 
 struct krep_config {
 	enum rpt_format format;
@@ -64,6 +65,31 @@ void krep_forget(void *ctx, const struct ks_sock *s);
 int krep_finish(struct krep *k, const struct ks_table *t, struct tw *tw,
 		uint64_t now_ns, const struct rpt_counter *extra, size_t nextra,
 		const char *error);
+
+/*
+ * Also count each socket's verdict in the metrics em (borrowed; see
+ * engine/metrics.h) as it becomes a record. Call before tracing.
+ */
+void krep_metrics(struct krep *k, struct em *em);
+
+/*
+ * Update the metrics given to krep_metrics() at now_ns (mono) and
+ * publish them: the sockets of t in CLOSE_WAIT now (this host's side has
+ * not called close()) per service, owner's comm and container; the
+ * TIME_WAIT shares of tw (may be NULL); the counters c (borrowed).
+ * Returns em_publish()'s value; 0 without metrics.
+ */
+int krep_metrics_update(struct krep *k, const struct ks_table *t,
+			const struct tw *tw, const struct em_counters *c,
+			uint64_t now_ns);
+
+/*
+ * The container short id (12 hex, analysis/container.h) of process pid,
+ * "" when it runs in none or is unknown (pid 0, gone). Read from
+ * /proc/PID/cgroup once per pid and comm, then cached. The string is
+ * borrowed from k, valid until the next call.
+ */
+const char *krep_container(struct krep *k, uint32_t pid, const char *comm);
 
 /* The report model (borrowed), e.g. for the HTML writer. */
 struct rpt *krep_report(struct krep *k);

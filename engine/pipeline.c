@@ -42,6 +42,7 @@ static void pl_done(void *ctx, const struct flow_record *rec)
 		if (rc)
 			ev_failed(pl, rc, err);
 	}
+	em_flow_done(pl->em, rec);
 	if (pl->watch.done)
 		pl->watch.done(pl->watch_ctx, rec);
 }
@@ -110,6 +111,26 @@ void pipeline_watch(struct pipeline *pl, const struct flow_hooks *watch,
 {
 	pl->watch = *watch;
 	pl->watch_ctx = ctx;
+}
+
+void pipeline_metrics(struct pipeline *pl, struct em *em)
+{
+	pl->em = em;
+}
+
+int pipeline_metrics_publish(struct pipeline *pl)
+{
+	struct em_counters c = {
+		.packets = pl->frames,
+		.drops = pl->drops,
+		.evicted = flow_table_stats(pl->flows)->ended[FLOW_END_EVICTED],
+	};
+
+	if (!pl->em)
+		return 0;
+	em_time_wait(pl->em, pl->tw);
+	em_counters(pl->em, &c);
+	return em_publish(pl->em);
 }
 
 void pipeline_evidence(struct pipeline *pl, struct ev *ev, int streaming)

@@ -17,6 +17,7 @@
 #include "capture/decode.h"
 #include "capture/evidence.h"
 #include "capture/source.h"
+#include "engine/metrics.h"
 
 /* What the packet engine needs to know; filled by the command line. */
 struct pipeline_config {
@@ -59,6 +60,8 @@ struct pipeline {
 	/* optional observer of the flow table (pipeline_watch) */
 	struct flow_hooks watch;
 	void *watch_ctx;
+	/* optional metrics (pipeline_metrics), borrowed */
+	struct em *em;
 	/* optional evidence capture (pipeline_evidence), borrowed */
 	struct ev *ev;
 	int ev_streaming;
@@ -81,6 +84,20 @@ int pipeline_init(struct pipeline *pl, const struct pipeline_config *o,
  */
 void pipeline_watch(struct pipeline *pl, const struct flow_hooks *watch,
 		    void *ctx);
+
+/*
+ * Count each finalised flow in the metrics em (borrowed; see
+ * engine/metrics.h), after the report. Call before the first frame.
+ */
+void pipeline_metrics(struct pipeline *pl, struct em *em);
+
+/*
+ * On each update, after the sockets in CLOSE_WAIT were listed
+ * (em_cw_begin, em_cw_add_flow): set the TIME_WAIT shares and the
+ * capture counters (frames, drops, evicted flows) and publish. Returns
+ * em_publish()'s value; 0 without metrics.
+ */
+int pipeline_metrics_publish(struct pipeline *pl);
 
 /*
  * Fill the evidence capture ev (borrowed; see capture/evidence.h) from

@@ -315,7 +315,7 @@ static struct mx_family *family(struct mx_registry *r, int fam)
 	return &r->fam[fam];
 }
 
-enum op { OP_SET, OP_ADD, OP_OBSERVE };
+enum op { OP_SET, OP_ADD, OP_OBSERVE, OP_MAX };
 
 static int update(struct mx_registry *r, int fam, const char *const *values,
 		  enum op op, double x)
@@ -333,6 +333,8 @@ static int update(struct mx_registry *r, int fam, const char *const *values,
 		return -EINVAL;
 	if (op == OP_OBSERVE && isnan(x))
 		return -EINVAL;
+	if (op == OP_MAX && f->def.type != MX_GAUGE)
+		return -EINVAL;
 	s = series_get(f, values, &over);
 	if (!s)
 		return -ENOMEM;
@@ -342,6 +344,11 @@ static int update(struct mx_registry *r, int fam, const char *const *values,
 		break;
 	case OP_ADD:
 		s->value += x;
+		break;
+	case OP_MAX:
+		/* a new series starts at 0 */
+		if (x > s->value)
+			s->value = x;
 		break;
 	case OP_OBSERVE:
 		for (i = 0; i < f->def.nbuckets; i++)
@@ -364,6 +371,12 @@ int mx_add(struct mx_registry *r, int fam, const char *const *values,
 	   double delta)
 {
 	return update(r, fam, values, OP_ADD, delta);
+}
+
+int mx_set_max(struct mx_registry *r, int fam, const char *const *values,
+	       double v)
+{
+	return update(r, fam, values, OP_MAX, v);
 }
 
 int mx_observe(struct mx_registry *r, int fam, const char *const *values,

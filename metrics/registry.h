@@ -82,6 +82,8 @@ int mx_family_add(struct mx_registry *r, const struct mx_def *def);
  *   mx_set     gauge or counter: set the value (a counter's total read
  *              from elsewhere, such as libpcap's statistics);
  *   mx_add     gauge or counter: add delta (a counter takes delta >= 0);
+ *   mx_set_max gauge: keep the larger of its value (0 when new) and v, so
+ *              that tuples sharing an overflow series keep their maximum;
  *   mx_observe histogram: count one observation x.
  * Returns 0, 1 when the values were counted in an overflow series, -EINVAL
  * for a family id out of range (a negative id: a family that this mode
@@ -91,6 +93,8 @@ int mx_family_add(struct mx_registry *r, const struct mx_def *def);
 int mx_set(struct mx_registry *r, int fam, const char *const *values, double v);
 int mx_add(struct mx_registry *r, int fam, const char *const *values,
 	   double delta);
+int mx_set_max(struct mx_registry *r, int fam, const char *const *values,
+	       double v);
 int mx_observe(struct mx_registry *r, int fam, const char *const *values,
 	       double x);
 

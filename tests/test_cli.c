@@ -4,10 +4,13 @@
  * documented field, CSV, exit statuses, one-line errors that name the
  * file, partial reports after a damaged input, merged and piped inputs.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -269,4 +272,38 @@ Test(cli, capture_end_makes_close_wait_exact)
 			 "'close-wait at least'",
 			 FINTRACE, PCAP_DIR),
 		     0);
+}
+
+/* A bad --metrics address, or a port in use: one line, exit 2, before
+ * any capture (neither needs the privileges capture needs). */
+Test(cli, metrics_address_errors_exit_2)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	const char *e;
+
+	cr_assert_eq(run("%s live -i lo --metrics 1.2.3:99 > /dev/null "
+			 "2> %s/err",
+			 FINTRACE, tmpdir),
+		     2);
+	e = slurp("err");
+	cr_assert_eq(lines(e), 1, "%s", e);
+	cr_assert(strstr(e, "1.2.3"), "%s", e);
+	cr_assert(fd >= 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	for (int k = 0; k < 2; k++) {
+		cr_assert_eq(run("%s %s --metrics 127.0.0.1:%u > /dev/null "
+				 "2> %s/err",
+				 FINTRACE, k ? "kernel" : "live -i lo",
+				 ntohs(a.sin_port), tmpdir),
+			     2);
+		e = slurp("err");
+		cr_assert_eq(lines(e), 1, "%s", e);
+		cr_assert(strstr(e, "Address already in use"), "%s", e);
+	}
+	close(fd);
 }

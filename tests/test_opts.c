@@ -254,3 +254,26 @@ Test(opts, top_bounds_every_list_and_the_specific_options_win)
 		     -EINVAL);
 	cr_assert(strstr(err, "--top-clients"), "%s", err);
 }
+
+Test(opts, metrics_for_live_and_kernel_only)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_null(ft_opts_defaults.metrics);
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "--metrics",
+			   "127.0.0.1:9782"),
+		     0, "%s", err);
+	cr_assert_str_eq(o.metrics, "127.0.0.1:9782");
+	/* the address is checked when bound, before capture: exit 2 */
+	cr_assert_eq(PARSE(OPTS_KERNEL, &o, err, "kernel", "--metrics",
+			   "not-an-address"),
+		     0, "%s", err);
+	cr_assert_str_eq(o.metrics, "not-an-address");
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--metrics", "9781",
+			    "x.pcap"),
+		      0);
+	cr_assert(strstr(err, "--metrics is an option of fintrace live and "
+			      "kernel"),
+		  "%s", err);
+}

@@ -125,17 +125,12 @@ Test(timewait, simultaneous_close_both_sides_hold)
 	cr_assert_eq(tw_intervals(&f, &r, TW_LINUX_NS, iv), 2);
 }
 
-/* Feed `n` client-closed connections, one every `gap`, through a tracker */
-static char *run_tracker(struct tw_config *cfg, unsigned n, uint64_t gap,
-			 uint64_t reuse_after)
+/* Feed `n` client-closed connections, one every `gap`, to t */
+static void feed_closes(struct tw *t, unsigned n, uint64_t gap)
 {
-	struct tw *t = tw_new(cfg);
 	struct td_flow f;
 	struct flow_record rec;
 	struct flow_key key;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t t0 = T0 + i * gap;
@@ -156,6 +151,18 @@ static char *run_tracker(struct tw_config *cfg, unsigned n, uint64_t gap,
 		cr_assert_eq(tw_flow_done(t, &rec), 0);
 		tw_segment(t, &s);
 	}
+}
+
+/* feed_closes() through a new tracker, then its JSON lines */
+static char *run_tracker(struct tw_config *cfg, unsigned n, uint64_t gap,
+			 uint64_t reuse_after)
+{
+	struct tw *t = tw_new(cfg);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	feed_closes(t, n, gap);
 	if (reuse_after) {
 		/* The first 4-tuple again, reuse_after past its last ACK. */
 		struct flow_seg s = mkseg(40000, 1, SEG_SYN, 7777, 0,
@@ -324,5 +331,44 @@ Test(timewait, kernel_samples_give_peak_and_verdict)
 		  "%s", buf);
 	cr_assert(strstr(buf, "held 199 sockets in TIME_WAIT"), "%s", buf);
 	free(buf);
+	tw_free(t);
+}
+
+static void count_now(void *ctx, const struct tw_now *n)
+{
+	struct tw_now *out = ctx;
+
+	*out = *n;
+	out->client = out->service = NULL; /* borrowed for the call only */
+}
+
+/* The metrics' view: the sockets in TIME_WAIT at the capture clock. */
+Test(timewait, foreach_now_follows_the_capture_clock)
+{
+	struct tw_config cfg = {.time_wait_ns = TW_LINUX_NS,
+				.port_lo = 40000,
+				.port_hi = 40099,
+				.share_pct = 50,
+				.horizon_ns = 7 * SEC};
+	struct tw *t = tw_new(&cfg);
+	struct tw_now n;
+	struct flow_seg s;
+
+	cr_assert_not_null(t);
+	/* 20 closes, one a second; 30 s later every one is counted */
+	feed_closes(t, 20, SEC);
+	s = mkseg(50000, 1, SEG_ACK, 1, 1, T0 + 50 * SEC);
+	tw_segment(t, &s);
+	memset(&n, 0, sizeof(n));
+	tw_foreach_now(t, count_now, &n);
+	cr_assert_eq(n.count, 20);
+	cr_assert_eq(n.port, 9100);
+	cr_assert_float_eq(n.share, 0.2, 1e-9);
+	/* 2MSL after the last close: none left, no pair listed */
+	s = mkseg(50000, 1, SEG_ACK, 1, 1, T0 + 200 * SEC);
+	tw_segment(t, &s);
+	memset(&n, 0, sizeof(n));
+	tw_foreach_now(t, count_now, &n);
+	cr_assert_eq(n.count, 0);
 	tw_free(t);
 }

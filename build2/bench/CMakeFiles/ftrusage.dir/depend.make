@@ -1,2 +1,0 @@
-# Empty dependencies file for ftrusage.
-# This may be replaced when dependencies are built.
