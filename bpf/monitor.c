@@ -222,6 +222,16 @@ static int on_event(void *ctx, const struct trc_event *te)
 	return 0;
 }
 
+/* A dumped socket's addresses and ports, into the tracker's fields. */
+static void copy_tuple(const struct sdg_sock *s, uint8_t *laddr,
+		       uint8_t *raddr, uint16_t *lport, uint16_t *rport)
+{
+	memcpy(laddr, s->saddr, 16);
+	memcpy(raddr, s->daddr, 16);
+	*lport = s->sport;
+	*rport = s->dport;
+}
+
 /* The user-space half of the filters, for dumped sockets. */
 static int pass_filters(const struct trc_opts *f, const struct sdg_sock *s)
 {
@@ -312,10 +322,7 @@ static int scan_cb(void *ctx, const struct sdg_sock *s)
 	ev.cookie = s->cookie;
 	ev.ino = s->ino;
 	ev.netns = s->netns;
-	memcpy(ev.laddr, s->saddr, 16);
-	memcpy(ev.raddr, s->daddr, 16);
-	ev.lport = s->sport;
-	ev.rport = s->dport;
+	copy_tuple(s, ev.laddr, ev.raddr, &ev.lport, &ev.rport);
 	ev.family = s->family;
 	ev.oldstate = ev.newstate = s->state;
 	ev.flags = KS_EVF_HISTORY;
@@ -426,10 +433,7 @@ static int seed_cb(void *ctx, const struct sdg_sock *s)
 	sd->family = s->family;
 	sd->state = s->state;
 	sd->timewait = s->timewait;
-	memcpy(sd->laddr, s->saddr, 16);
-	memcpy(sd->raddr, s->daddr, 16);
-	sd->lport = s->sport;
-	sd->rport = s->dport;
+	copy_tuple(s, sd->laddr, sd->raddr, &sd->lport, &sd->rport);
 	return 0;
 }
 
@@ -632,10 +636,7 @@ static int tw_orphan(struct tw_vec *tv, const struct sdg_sock *s)
 	o->cookie = s->cookie;
 	o->netns = s->netns;
 	o->family = s->family;
-	memcpy(o->laddr, s->saddr, 16);
-	memcpy(o->raddr, s->daddr, 16);
-	o->lport = s->sport;
-	o->rport = s->dport;
+	copy_tuple(s, o->laddr, o->raddr, &o->lport, &o->rport);
 	o->since_ns = tv->now - age;
 	return 0;
 }

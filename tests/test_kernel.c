@@ -180,16 +180,16 @@ struct child {
 };
 
 /*
- * Fork a server on lfd named comm. It accepts nconn connections and
- * handles them per mode, writes a uint64_t (measured close-wait for
- * SRV_LATE, else 0) to the ready pipe, then waits for hold to close.
+ * Fork a child named comm that runs fn(arg, ready) (fn may write to the
+ * ready pipe as it goes), writes fn's result to the ready pipe, then
+ * waits for hold to close. A 30 s alarm bounds it.
  */
-static struct child spawn_server(int lfd, const char *comm, int nconn,
-				 enum srv_mode mode, unsigned delay_ms)
+static struct child spawn_fn(const char *comm,
+			     uint64_t (*fn)(void *arg, int ready), void *arg)
 {
-	int rp[2], hp[2], conns[64], i;
 	struct child c;
-	uint64_t measured = 0, t0;
+	int rp[2], hp[2];
+	uint64_t res;
 	char b;
 
 	cr_assert_eq(pipe(rp), 0);
@@ -199,32 +199,10 @@ static struct child spawn_server(int lfd, const char *comm, int nconn,
 	if (c.pid == 0) {
 		close(rp[0]);
 		close(hp[1]);
-		alarm(30); /* never outlive a broken test */
+		alarm(30);
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
-		for (i = 0; i < nconn && i < 64; i++)
-			conns[i] = accept(lfd, NULL, NULL);
-		for (i = 0; i < nconn && i < 64; i++) {
-			if (mode == SRV_ABORT) {
-				struct linger lg = {1, 0};
-
-				if (i == 0) {
-					setsockopt(conns[i], SOL_SOCKET,
-						   SO_LINGER, &lg, sizeof(lg));
-				} else {
-					usleep(200000); /* data arrives */
-				}
-				close(conns[i]);
-				continue;
-			}
-			read_to_eof(conns[i]);
-			if (mode == SRV_LATE) {
-				t0 = now_ns();
-				usleep(delay_ms * 1000);
-				close(conns[i]);
-				measured = now_ns() - t0;
-			}
-		}
-		if (write(rp[1], &measured, sizeof(measured)) < 0)
+		res = fn(arg, rp[1]);
+		if (write(rp[1], &res, sizeof(res)) < 0)
 			_exit(1);
 		while (read(hp[0], &b, 1) > 0)
 			;
@@ -235,6 +213,60 @@ static struct child spawn_server(int lfd, const char *comm, int nconn,
 	c.ready = rp[0];
 	c.hold = hp[1];
 	return c;
+}
+
+struct srv_args {
+	int lfd, nconn;
+	enum srv_mode mode;
+	unsigned delay_ms;
+};
+
+/* The server's work in its child; see spawn_server(). */
+static uint64_t serve(void *arg, int ready)
+{
+	const struct srv_args *a = arg;
+	int conns[64], i;
+	uint64_t measured = 0, t0;
+
+	(void)ready;
+	for (i = 0; i < a->nconn && i < 64; i++)
+		conns[i] = accept(a->lfd, NULL, NULL);
+	for (i = 0; i < a->nconn && i < 64; i++) {
+		if (a->mode == SRV_ABORT) {
+			struct linger lg = {1, 0};
+
+			if (i == 0) {
+				setsockopt(conns[i], SOL_SOCKET, SO_LINGER,
+					   &lg, sizeof(lg));
+			} else {
+				usleep(200000); /* data arrives */
+			}
+			close(conns[i]);
+			continue;
+		}
+		read_to_eof(conns[i]);
+		if (a->mode == SRV_LATE) {
+			t0 = now_ns();
+			usleep(a->delay_ms * 1000);
+			close(conns[i]);
+			measured = now_ns() - t0;
+		}
+	}
+	return measured;
+}
+
+/*
+ * Fork a server on lfd named comm. It accepts nconn connections and
+ * handles them per mode, writes a uint64_t (measured close-wait for
+ * SRV_LATE, else 0) to the ready pipe, then waits for hold to close.
+ */
+static struct child spawn_server(int lfd, const char *comm, int nconn,
+				 enum srv_mode mode, unsigned delay_ms)
+{
+	struct srv_args a = {
+		.lfd = lfd, .nconn = nconn, .mode = mode, .delay_ms = delay_ms};
+
+	return spawn_fn(comm, serve, &a);
 }
 
 static void reap(struct child *c)
@@ -1542,42 +1574,6 @@ static int connect_close(uint32_t addr, uint16_t port, int n)
 		close(fd);
 	}
 	return ok;
-}
-
-/*
- * Fork a child named comm that runs fn(arg, ready) (fn may write to the
- * ready pipe as it goes), writes fn's result to the ready pipe, then
- * waits for hold to close. A 30 s alarm bounds it.
- */
-static struct child spawn_fn(const char *comm,
-			     uint64_t (*fn)(void *arg, int ready), void *arg)
-{
-	struct child c;
-	int rp[2], hp[2];
-	uint64_t res;
-	char b;
-
-	cr_assert_eq(pipe(rp), 0);
-	cr_assert_eq(pipe(hp), 0);
-	c.pid = fork();
-	cr_assert_geq(c.pid, 0);
-	if (c.pid == 0) {
-		close(rp[0]);
-		close(hp[1]);
-		alarm(30);
-		prctl(PR_SET_NAME, comm, 0, 0, 0);
-		res = fn(arg, rp[1]);
-		if (write(rp[1], &res, sizeof(res)) < 0)
-			_exit(1);
-		while (read(hp[0], &b, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(rp[1]);
-	close(hp[0]);
-	c.ready = rp[0];
-	c.hold = hp[1];
-	return c;
 }
 
 Test(kernel, server_that_never_closes_is_blamed_not_the_client_that_closed)
