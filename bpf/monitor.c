@@ -963,6 +963,8 @@ int mon_step(struct mon *m, int max_wait_ms)
 			next_run(now, m->scan_ns, thread_cpu_ns() - cpu);
 	}
 	if (now >= m->next_tw_ns) {
+		/* an orphan takes over its clean count: have it first */
+		read_clean(m);
 		cpu = thread_cpu_ns();
 		sample_timewait(m, m->o.linger_ns);
 		m->next_tw_ns = next_run(now, m->o.tw_sample_ns,

@@ -924,62 +924,48 @@ Test(kernel, lost_events_do_not_invent_leaks)
 
 /* ---- the command ---- */
 
-/* Number of loaded BPF programs named like ours. */
-static int our_programs(void)
+/*
+ * Ids of the BPF programs process pid holds (its program and link
+ * descriptors, /proc/PID/fdinfo), up to max. Other work on the machine
+ * may load programs of the same names: these are fintrace's own.
+ */
+static int held_programs(pid_t pid, uint32_t *ids, int max)
 {
-	struct bpf_prog_info info;
-	uint32_t id = 0, len;
-	int fd, n = 0, guard;
+	char path[64], line[128];
+	int n = 0, fd;
+	FILE *f;
 
-	for (guard = 0; guard < 100000; guard++) {
-		if (bpf_prog_get_next_id(id, &id))
-			break;
-		fd = bpf_prog_get_fd_by_id(id);
-		if (fd < 0)
+	for (fd = 0; fd < 256 && n < max; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+		f = fopen(path, "r");
+		if (!f)
 			continue;
-		memset(&info, 0, sizeof(info));
-		len = sizeof(info);
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    !strncmp(info.name, "handle_set_stat", 15))
-			n++;
-		close(fd);
+		while (n < max && fgets(line, sizeof(line), f))
+			if (sscanf(line, "prog_id: %u", &ids[n]) == 1)
+				n++;
+		fclose(f);
 	}
 	return n;
 }
 
-/*
- * Our programs loaded, once the count has settled at want: the kernel
- * frees a program after its last reference goes, through RCU, so a
- * program can outlive its process for a moment. Bounded: 3 s.
- */
-static int programs_settle(int want)
+/* 1 once none of ids[0..n) is loaded any more. Bounded: 3 s. */
+static int programs_gone(const uint32_t *ids, int n)
 {
-	int n = our_programs();
+	int i, fd, left = n;
 
-	for (int i = 0; i < 60 && n != want; i++) {
-		usleep(50000);
-		n = our_programs();
+	for (int round = 0; round < 60 && left; round++) {
+		left = 0;
+		for (i = 0; i < n; i++) {
+			fd = bpf_prog_get_fd_by_id(ids[i]);
+			if (fd >= 0) {
+				close(fd);
+				left++;
+			}
+		}
+		if (left)
+			usleep(50000);
 	}
-	return n;
-}
-
-/*
- * Our programs loaded once the count has stopped moving for 500 ms: a
- * previous run's may still be on their way out. Bounded: 3 s.
- */
-static int programs_quiet(void)
-{
-	int n = our_programs(), same = 0;
-
-	for (int i = 0; i < 60 && same < 10; i++) {
-		int m;
-
-		usleep(50000);
-		m = our_programs();
-		same = m == n ? same + 1 : 0;
-		n = m;
-	}
-	return n;
+	return !left;
 }
 
 /*
@@ -1061,13 +1047,13 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	char portarg[16], pidpat[64];
 	struct child c;
 	uint16_t port;
-	int lfd, fd, before, after, rc;
-	pid_t runner;
+	uint32_t ids[64];
+	int lfd, fd, rc, n = 0, out_fd, st;
+	pid_t runner, ft;
 	int rp[2];
 
 	need_bpf();
 	need_fintrace();
-	before = our_programs();
 	lfd = listener(AF_INET, &port);
 	snprintf(portarg, sizeof(portarg), "%u", port);
 	c = spawn_server(lfd, "ftk-cmdleak", 2, SRV_LEAK, 0);
@@ -1092,8 +1078,17 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 			"--fail-on", "never-closed", NULL,
 		};
 
-		rc = run_fintrace(FINTRACE, args, out, sizeof(out), 0, 0);
+		ft = spawn_fintrace(FINTRACE, args, &out_fd, 0, 0);
+		/* the programs it holds once attached (bounded: 2 s) */
+		for (int i = 0; i < 40 && n < 3; i++) {
+			usleep(50000);
+			n = held_programs(ft, ids, 64);
+		}
+		read_all(out_fd, out, sizeof(out));
+		waitpid(ft, &st, 0);
+		rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	}
+	cr_assert_geq(n, 3, "fintrace kernel did not attach");
 	waitpid(runner, NULL, 0);
 	cr_assert_eq(rc, 3, "exit %d (3: --fail-on hit)\n%s", rc, out);
 	snprintf(pidpat, sizeof(pidpat), "\"pid\":%d,\"comm\":\"ftk-cmdleak\"",
@@ -1107,11 +1102,8 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	cr_assert(strstr(out, "\"type\":\"summary\""), "%s", out);
 	cr_assert(strstr(out, "\"lost_events\":0"), "%s", out);
 	cr_assert(strstr(out, "\"type\":\"service\""), "%s", out);
-	after = programs_settle(before);
-	cr_assert_eq(after, before,
-		     "BPF programs still loaded after fintrace exited: %d "
-		     "before, %d after",
-		     before, after);
+	cr_assert(programs_gone(ids, n),
+		  "BPF programs still loaded after fintrace exited");
 	reap(&c);
 	close(lfd);
 }
@@ -1145,14 +1137,17 @@ Test(kernel, fintrace_kernel_without_privileges_says_what_is_missing)
 Test(kernel, library_detaches_on_free)
 {
 	struct mon *m;
-	int before;
+	uint32_t ids[64];
+	int n;
 
 	need_bpf();
-	before = our_programs();
+	cr_assert_eq(held_programs(getpid(), ids, 64), 0);
 	m = start(1, MS(300), NULL);
-	cr_assert_eq(programs_settle(before + 1), before + 1);
+	n = held_programs(getpid(), ids, 64);
+	cr_assert_geq(n, 3, "programs held: %d", n);
 	mon_free(m);
-	cr_assert_eq(programs_settle(before), before);
+	cr_assert(programs_gone(ids, n));
+	cr_assert_eq(held_programs(getpid(), ids, 64), 0);
 }
 
 /* ---- TIME_WAIT pressure ---- */
@@ -1598,6 +1593,10 @@ Test(kernel, server_that_never_closes_is_blamed_not_the_client_that_closed)
 	ks_totals(mon_table(m), mon_now_ns(), &tot);
 	cr_assert_eq(tot.verdicts[VD_NEVER_CLOSED], 8, "never-closed %" PRIu64,
 		     tot.verdicts[VD_NEVER_CLOSED]);
+	/* each end once, the clients' closes clean */
+	cr_assert_eq(tot.sockets, 16, "sockets %" PRIu64, tot.sockets);
+	cr_assert_eq(tot.verdicts[VD_CLEAN], 8, "clean %" PRIu64,
+		     tot.verdicts[VD_CLEAN]);
 	n = ks_list(mon_table(m), &v);
 	for (i = 0; i < n; i++) {
 		if (v[i]->lport == port) {
@@ -1760,6 +1759,9 @@ Test(kernel, remote_that_never_closes_is_named_from_the_client_namespace,
 	ks_totals(mon_table(mo), mon_now_ns(), &tot);
 	cr_assert_eq(tot.verdicts[VD_NEVER_CLOSED], 6, "never-closed %" PRIu64,
 		     tot.verdicts[VD_NEVER_CLOSED]);
+	/* the kernel's clean count of each close moved to its verdict */
+	cr_assert_eq(tot.sockets, 6, "sockets %" PRIu64, tot.sockets);
+	cr_assert_eq(tot.verdicts[VD_CLEAN], 0);
 	n = ks_list(mon_table(mo), &v);
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(v[i]->netns, netns_ino(bl.nc));
@@ -1940,26 +1942,31 @@ Test(kernel, sigkill_leaves_nothing_and_sighup_reports)
 	char *const args[] = {"fintrace",   "kernel", "--format",
 			      "json",	    "--port", "9",
 			      "--duration", "20s",    NULL};
-	int before, fd, st;
+	uint32_t ids[64];
+	int fd, st, n;
 	static char out[1 << 20];
 
 	need_bpf();
 	need_fintrace();
-	before = programs_quiet();
 	for (int round = 0; round < 2; round++) {
 		int sig = round ? SIGHUP : SIGKILL;
 		pid_t pid = spawn_fintrace(FINTRACE, args, &fd, 0, 0);
 
-		/* attached once its program is loaded (bounded: 5 s) */
-		cr_assert_eq(programs_settle(before + 1), before + 1,
-			     "fintrace kernel did not attach");
+		/* attached once it holds its programs (bounded: 5 s) */
+		n = 0;
+		for (int i = 0; i < 100 && n < 3; i++) {
+			usleep(50000);
+			n = held_programs(pid, ids, 64);
+		}
+		cr_assert_geq(n, 3, "fintrace kernel did not attach");
 		/* its handlers go in right after the attach */
 		usleep(300000);
+		n = held_programs(pid, ids, 64);
 		cr_assert_eq(kill(pid, sig), 0);
 		read_all(fd, out, sizeof(out));
 		waitpid(pid, &st, 0);
-		cr_assert_eq(programs_settle(before), before,
-			     "programs left after signal %d", sig);
+		cr_assert(programs_gone(ids, n),
+			  "programs left after signal %d", sig);
 		if (sig == SIGKILL) {
 			cr_assert(WIFSIGNALED(st));
 		} else {
