@@ -44,13 +44,14 @@
 #define MON_SCAN_MIN_NS 10000000ull
 #define MON_SCAN_MAX_NS 1000000000ull
 #define MON_LINGER_DEFAULT_NS 5000000000ull
+#define MON_SEED_NS 64
 /*
  * A dump walks every socket of a namespace, TIME_WAIT ones included: on a
  * busy host that is most of fintrace's CPU. Its next run waits at least
  * this many times what the last one cost, which keeps each kind of dump
- * at 5 % of a core at most.
+ * at 2 % of a core at most.
  */
-#define MON_DUTY 20
+#define MON_DUTY 50
 
 /* Last cumulative clean-end counts read for one kernel key. */
 struct clean_seen {
@@ -100,6 +101,8 @@ struct mon {
 	uint64_t tw_now;   /* sockets in TIME_WAIT, last sample */
 	uint64_t tw_peak;
 	uint64_t scan_ns; /* kernel scan period */
+	uint32_t seed_ns[MON_SEED_NS]; /* namespaces with TIME_WAIT at start */
+	size_t nseed_ns;
 	uint64_t next_kscan_ns;
 	struct clean_seen *clean; /* last counts read, per kernel key */
 	char reduced[FT_ERRBUF_SIZE];
@@ -292,6 +295,36 @@ static void read_clean(struct mon *m)
 
 static void resolve_owners(struct mon *m);
 
+/*
+ * The namespaces a dump visits: the --netns one; else those in which the
+ * kernel gave a socket storage, and with timewait, those of the sockets
+ * the table follows and of the seeds. Up to max; returns the count.
+ */
+static size_t active_netns(struct mon *m, uint32_t *v, size_t max,
+			   int timewait)
+{
+	uint32_t more[MON_NETNS_MAX];
+	size_t n, k, i, j;
+
+	if (m->o.trc.netns) {
+		v[0] = m->o.trc.netns;
+		return 1;
+	}
+	n = trc_netns(m->trc, v, max);
+	if (!timewait)
+		return n;
+	k = ks_tw_netns(m->ks, more, MON_NETNS_MAX);
+	for (i = 0; i < m->nseed_ns && k < MON_NETNS_MAX; i++)
+		more[k++] = m->seed_ns[i];
+	for (i = 0; i < k && n < max; i++) {
+		for (j = 0; j < n && v[j] != more[i]; j++)
+			;
+		if (j == n)
+			v[n++] = more[i];
+	}
+	return n;
+}
+
 /* A walk of the sockets in closing states, with their storage. */
 struct scan_ctx {
 	struct mon *m;
@@ -388,14 +421,16 @@ static void kernel_scan(struct mon *m, uint64_t min_ns)
 {
 	struct scan_ctx c = {.m = m, .min_ns = min_ns};
 	char err[FT_ERRBUF_SIZE];
-	uint32_t only = m->o.trc.netns;
+	uint32_t netns[MON_NETNS_MAX];
+	size_t n = active_netns(m, netns, MON_NETNS_MAX, 0);
 	uint32_t states = 1u << KS_TCP_CLOSE_WAIT | 1u << KS_TCP_FIN_WAIT1 |
 			  1u << KS_TCP_FIN_WAIT2 | 1u << KS_TCP_LAST_ACK |
 			  1u << KS_TCP_CLOSING;
 
-	sdg_dump_all_storage(states, m->o.trc.family, only ? &only : NULL,
-			     only ? 1 : 0, trc_storage_fd(m->trc), scan_cb, &c,
-			     err);
+	if (!n)
+		return; /* no socket has storage yet */
+	sdg_dump_all_storage(states, m->o.trc.family, netns, n,
+			     trc_storage_fd(m->trc), scan_cb, &c, err);
 	if (c.nwait)
 		scan_pid(&c);
 	free(c.wait);
@@ -415,10 +450,19 @@ struct seed_ctx {
 static int seed_cb(void *ctx, const struct sdg_sock *s)
 {
 	struct seed_ctx *c = ctx;
+	struct mon *m = c->m;
 	struct ks_seed *nv, *sd;
+	size_t i;
 
-	if (!pass_filters(&c->m->o.trc, s))
+	if (!pass_filters(&m->o.trc, s))
 		return 0;
+	/* TIME_WAIT from before tracing: its namespace is sampled too */
+	if (s->timewait) {
+		for (i = 0; i < m->nseed_ns && m->seed_ns[i] != s->netns; i++)
+			;
+		if (i == m->nseed_ns && i < MON_SEED_NS)
+			m->seed_ns[m->nseed_ns++] = s->netns;
+	}
 	if (s->state != KS_TCP_CLOSE_WAIT && s->state != KS_TCP_FIN_WAIT2)
 		return 0;
 	nv = grow(c->v, c->n, &c->cap, sizeof(*nv));
@@ -675,17 +719,21 @@ static void sample_timewait(struct mon *m, uint64_t orphan_age)
 	uint32_t netns[MON_NETNS_MAX];
 	struct tw_vec tv = {.m = m, .follow = netns};
 	char err[FT_ERRBUF_SIZE];
-	uint32_t only = m->o.trc.netns;
+	uint32_t visit[MON_NETNS_MAX];
+	size_t i, nv;
 	uint64_t now;
-	size_t i;
+	int ret = 0;
 
 	tv.nfollow = ks_tw_netns(m->ks, netns, MON_NETNS_MAX);
+	nv = active_netns(m, visit, MON_NETNS_MAX, 1);
 	now = mon_now_ns();
 	tv.now = now;
 	tv.orphan_age = orphan_age;
-	if (sdg_dump_all(1u << KS_TCP_TIME_WAIT | 1u << KS_TCP_FIN_WAIT2,
-			 m->o.trc.family, only ? &only : NULL, only ? 1 : 0,
-			 tw_cb, &tv, err) == 0) {
+	if (nv)
+		ret = sdg_dump_all(1u << KS_TCP_TIME_WAIT |
+					   1u << KS_TCP_FIN_WAIT2,
+				   m->o.trc.family, visit, nv, tw_cb, &tv, err);
+	if (ret == 0) {
 		if (tv.nfollow)
 			ks_tw_sample(m->ks, now, tv.v, tv.n);
 		for (i = 0; i < tv.norph; i++)
