@@ -833,6 +833,36 @@ static void abort_close(int fd)
 	close(fd);
 }
 
+/*
+ * Up to n connections to port, each accepted on lfd, closed by the client
+ * first, read to EOF by the server and closed (abort: with a RST). Bounded
+ * by 10 s; m (may be NULL) is stepped every 100. Returns how many ran.
+ */
+static int churn(int lfd, uint16_t port, int n, int abort, struct mon *m)
+{
+	uint64_t end = now_ns() + MS(10000);
+	int k, fd, sfd, done = 0;
+
+	for (k = 0; k < n && now_ns() < end; k++) {
+		fd = connect_to(port, 0);
+		if (fd < 0)
+			break;
+		sfd = accept(lfd, NULL, NULL);
+		close(fd);
+		if (sfd >= 0) {
+			read_to_eof(sfd);
+			if (abort)
+				abort_close(sfd);
+			else
+				close(sfd);
+		}
+		done++;
+		if (m && k % 100 == 0)
+			cr_assert_eq(mon_step(m, 0), 0);
+	}
+	return done;
+}
+
 Test(kernel, lost_events_are_counted_and_reported)
 {
 	struct trc_opts o;
@@ -881,9 +911,8 @@ Test(kernel, lost_events_do_not_invent_leaks)
 	struct ks_totals tot;
 	struct mon *m;
 	char err[FT_ERRBUF_SIZE];
-	uint64_t end;
 	uint16_t port;
-	int lfd, fd, sfd, i;
+	int lfd;
 
 	need_bpf();
 	lfd = listener(AF_INET, &port);
@@ -898,18 +927,7 @@ Test(kernel, lost_events_do_not_invent_leaks)
 	 * one ends in records (clean ends would only be counted), most of
 	 * which the one-page ring buffer loses.
 	 */
-	end = now_ns() + MS(5000);
-	for (i = 0; i < 300 && now_ns() < end; i++) {
-		fd = connect_to(port, 0);
-		if (fd < 0)
-			break;
-		sfd = accept(lfd, NULL, NULL);
-		close(fd);
-		if (sfd >= 0) {
-			read_to_eof(sfd);
-			abort_close(sfd);
-		}
-	}
+	churn(lfd, port, 300, 1, NULL);
 	pump(m, 400);
 	mon_finish(m);
 	ks_totals(mon_table(m), mon_now_ns(), &tot);
@@ -1847,30 +1865,15 @@ Test(kernel, churn_of_clean_connections_loses_nothing)
 	struct ks_totals tot;
 	struct ks_agg *g;
 	struct mon *m;
-	uint64_t end;
 	uint16_t port;
 	long n, i, cw = 0;
-	int lfd, fd, sfd, k, done = 0;
+	int lfd, done;
 
 	need_bpf();
 	lfd = listener(AF_INET, &port);
 	m = start(port, MS(300), NULL); /* the default ring buffer */
 	/* bounded: 3000 connections or 10 s, the monitor read in between */
-	end = now_ns() + MS(10000);
-	for (k = 0; k < 3000 && now_ns() < end; k++) {
-		fd = connect_to(port, 0);
-		if (fd < 0)
-			break;
-		sfd = accept(lfd, NULL, NULL);
-		close(fd);
-		if (sfd >= 0) {
-			read_to_eof(sfd);
-			close(sfd);
-		}
-		done++;
-		if (k % 100 == 0)
-			cr_assert_eq(mon_step(m, 0), 0);
-	}
+	done = churn(lfd, port, 3000, 0, m);
 	cr_assert_geq(done, 1000);
 	pump(m, 300);
 	mon_finish(m);
