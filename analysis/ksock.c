@@ -1084,7 +1084,7 @@ int ks_add_clean(struct ks_table *t, const struct ks_clean *c)
 
 int ks_orphan(struct ks_table *t, const struct ks_orphan *o)
 {
-	struct entry *e;
+	struct entry *e, *peer;
 	struct ks_sock *s;
 	uint64_t since = o->since_ns;
 
@@ -1107,6 +1107,13 @@ int ks_orphan(struct ks_table *t, const struct ks_orphan *o)
 	s->tw_sub = KS_TCP_FIN_WAIT2;
 	s->tw_enter_ns = since;
 	s->tw_last_ns = since;
+	/* the other end's role, when it is here, gives this one's */
+	peer = find_peer(t, e);
+	if (peer && peer->s.role != KS_ROLE_UNKNOWN) {
+		s->role = peer->s.role == KS_ROLE_SERVER ? KS_ROLE_CLIENT
+							 : KS_ROLE_SERVER;
+		s->role_inferred = peer->s.role_inferred;
+	}
 	attach_svc(t, e);
 	/* the kernel counted its close as clean: the count moves here */
 	if (e->svc && e->svc->kclean) {

@@ -760,10 +760,17 @@ EOS
 }
 
 # Sum of run_time_ns and run_cnt of the programs in a bpftool JSON list
-# whose id is not in BEFORE and whose name matches RE: "ns runs".
+# whose id is not in BEFORE and whose name matches RE, and, when an ATTACHED
+# list is given (ids loaded once the tracer had attached), is in it: other
+# work on the machine may load programs of the same names meanwhile.
+# "ns runs".
 bpf_prog_stats() {
-	jq -r --argjson before "$(cat "$2")" --arg re "$3" '
+	local attached=null
+	[[ -n ${4:-} && -s $4 ]] && attached=$(cat "$4")
+	jq -r --argjson before "$(cat "$2")" --arg re "$3" \
+		--argjson attached "$attached" '
 		[.[] | select(.id as $i | $before | any(. == $i) | not)
+		     | select(.id as $i | $attached == null or ($attached | any(. == $i)))
 		     | select(.name | test($re))]
 		| "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"' "$1"
 }
@@ -808,6 +815,9 @@ kernel_run() {
 			sleep 0.05
 		done
 		sleep 0.5
+		if [[ -n $diag ]]; then
+			bpftool prog show --json | jq -c '[.[].id]' >"$res/$tag.attached"
+		fi
 		bash "$res/kload.sh" "$res/$tag.load" "$res/$tag.load.ru" \
 			${diag:+"$res/$tag.bpf"} 2>>"$res/$tag.err" || true
 		kill -INT "$child" 2>/dev/null || true
@@ -963,7 +973,7 @@ kernel_diag() {
 			echo "| $cfg | failed | | | | |"
 			continue
 		fi
-		read -r ns runs < <(bpf_prog_stats "$res/$tag.bpf" "$res/$tag.before" "$re")
+		read -r ns runs < <(bpf_prog_stats "$res/$tag.bpf" "$res/$tag.before" "$re" "$res/$tag.attached")
 		awk -v ns="$ns" -v runs="$runs" -v n="$n" -v cfg="$cfg" \
 			-v cps="$(kv "$res/$tag.load" conn_per_s)" \
 			-v u="$(kv "$res/$tag.ru" user_ns)" -v s="$(kv "$res/$tag.ru" sys_ns)" \

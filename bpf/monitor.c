@@ -44,13 +44,14 @@
 #define MON_SCAN_MIN_NS 10000000ull
 #define MON_SCAN_MAX_NS 1000000000ull
 #define MON_LINGER_DEFAULT_NS 5000000000ull
+#define MON_SEED_NS 64
 /*
  * A dump walks every socket of a namespace, TIME_WAIT ones included: on a
  * busy host that is most of fintrace's CPU. Its next run waits at least
  * this many times what the last one cost, which keeps each kind of dump
- * at 5 % of a core at most.
+ * at 2 % of a core at most.
  */
-#define MON_DUTY 20
+#define MON_DUTY 50
 
 /* Last cumulative clean-end counts read for one kernel key. */
 struct clean_seen {
@@ -100,6 +101,8 @@ struct mon {
 	uint64_t tw_now;   /* sockets in TIME_WAIT, last sample */
 	uint64_t tw_peak;
 	uint64_t scan_ns; /* kernel scan period */
+	uint32_t seed_ns[MON_SEED_NS]; /* namespaces with TIME_WAIT at start */
+	size_t nseed_ns;
 	uint64_t next_kscan_ns;
 	struct clean_seen *clean; /* last counts read, per kernel key */
 	char reduced[FT_ERRBUF_SIZE];
@@ -222,6 +225,16 @@ static int on_event(void *ctx, const struct trc_event *te)
 	return 0;
 }
 
+/* A dumped socket's addresses and ports, into the tracker's fields. */
+static void copy_tuple(const struct sdg_sock *s, uint8_t *laddr,
+		       uint8_t *raddr, uint16_t *lport, uint16_t *rport)
+{
+	memcpy(laddr, s->saddr, 16);
+	memcpy(raddr, s->daddr, 16);
+	*lport = s->sport;
+	*rport = s->dport;
+}
+
 /* The user-space half of the filters, for dumped sockets. */
 static int pass_filters(const struct trc_opts *f, const struct sdg_sock *s)
 {
@@ -282,6 +295,36 @@ static void read_clean(struct mon *m)
 
 static void resolve_owners(struct mon *m);
 
+/*
+ * The namespaces a dump visits: the --netns one; else those in which the
+ * kernel gave a socket storage, and with timewait, those of the sockets
+ * the table follows and of the seeds. Up to max; returns the count.
+ */
+static size_t active_netns(struct mon *m, uint32_t *v, size_t max,
+			   int timewait)
+{
+	uint32_t more[MON_NETNS_MAX];
+	size_t n, k, i, j;
+
+	if (m->o.trc.netns) {
+		v[0] = m->o.trc.netns;
+		return 1;
+	}
+	n = trc_netns(m->trc, v, max);
+	if (!timewait)
+		return n;
+	k = ks_tw_netns(m->ks, more, MON_NETNS_MAX);
+	for (i = 0; i < m->nseed_ns && k < MON_NETNS_MAX; i++)
+		more[k++] = m->seed_ns[i];
+	for (i = 0; i < k && n < max; i++) {
+		for (j = 0; j < n && v[j] != more[i]; j++)
+			;
+		if (j == n)
+			v[n++] = more[i];
+	}
+	return n;
+}
+
 /* A walk of the sockets in closing states, with their storage. */
 struct scan_ctx {
 	struct mon *m;
@@ -312,10 +355,7 @@ static int scan_cb(void *ctx, const struct sdg_sock *s)
 	ev.cookie = s->cookie;
 	ev.ino = s->ino;
 	ev.netns = s->netns;
-	memcpy(ev.laddr, s->saddr, 16);
-	memcpy(ev.raddr, s->daddr, 16);
-	ev.lport = s->sport;
-	ev.rport = s->dport;
+	copy_tuple(s, ev.laddr, ev.raddr, &ev.lport, &ev.rport);
 	ev.family = s->family;
 	ev.oldstate = ev.newstate = s->state;
 	ev.flags = KS_EVF_HISTORY;
@@ -381,14 +421,16 @@ static void kernel_scan(struct mon *m, uint64_t min_ns)
 {
 	struct scan_ctx c = {.m = m, .min_ns = min_ns};
 	char err[FT_ERRBUF_SIZE];
-	uint32_t only = m->o.trc.netns;
+	uint32_t netns[MON_NETNS_MAX];
+	size_t n = active_netns(m, netns, MON_NETNS_MAX, 0);
 	uint32_t states = 1u << KS_TCP_CLOSE_WAIT | 1u << KS_TCP_FIN_WAIT1 |
 			  1u << KS_TCP_FIN_WAIT2 | 1u << KS_TCP_LAST_ACK |
 			  1u << KS_TCP_CLOSING;
 
-	sdg_dump_all_storage(states, m->o.trc.family, only ? &only : NULL,
-			     only ? 1 : 0, trc_storage_fd(m->trc), scan_cb, &c,
-			     err);
+	if (!n)
+		return; /* no socket has storage yet */
+	sdg_dump_all_storage(states, m->o.trc.family, netns, n,
+			     trc_storage_fd(m->trc), scan_cb, &c, err);
 	if (c.nwait)
 		scan_pid(&c);
 	free(c.wait);
@@ -408,10 +450,19 @@ struct seed_ctx {
 static int seed_cb(void *ctx, const struct sdg_sock *s)
 {
 	struct seed_ctx *c = ctx;
+	struct mon *m = c->m;
 	struct ks_seed *nv, *sd;
+	size_t i;
 
-	if (!pass_filters(&c->m->o.trc, s))
+	if (!pass_filters(&m->o.trc, s))
 		return 0;
+	/* TIME_WAIT from before tracing: its namespace is sampled too */
+	if (s->timewait) {
+		for (i = 0; i < m->nseed_ns && m->seed_ns[i] != s->netns; i++)
+			;
+		if (i == m->nseed_ns && i < MON_SEED_NS)
+			m->seed_ns[m->nseed_ns++] = s->netns;
+	}
 	if (s->state != KS_TCP_CLOSE_WAIT && s->state != KS_TCP_FIN_WAIT2)
 		return 0;
 	nv = grow(c->v, c->n, &c->cap, sizeof(*nv));
@@ -426,10 +477,7 @@ static int seed_cb(void *ctx, const struct sdg_sock *s)
 	sd->family = s->family;
 	sd->state = s->state;
 	sd->timewait = s->timewait;
-	memcpy(sd->laddr, s->saddr, 16);
-	memcpy(sd->raddr, s->daddr, 16);
-	sd->lport = s->sport;
-	sd->rport = s->dport;
+	copy_tuple(s, sd->laddr, sd->raddr, &sd->lport, &sd->rport);
 	return 0;
 }
 
@@ -632,10 +680,7 @@ static int tw_orphan(struct tw_vec *tv, const struct sdg_sock *s)
 	o->cookie = s->cookie;
 	o->netns = s->netns;
 	o->family = s->family;
-	memcpy(o->laddr, s->saddr, 16);
-	memcpy(o->raddr, s->daddr, 16);
-	o->lport = s->sport;
-	o->rport = s->dport;
+	copy_tuple(s, o->laddr, o->raddr, &o->lport, &o->rport);
 	o->since_ns = tv->now - age;
 	return 0;
 }
@@ -674,17 +719,21 @@ static void sample_timewait(struct mon *m, uint64_t orphan_age)
 	uint32_t netns[MON_NETNS_MAX];
 	struct tw_vec tv = {.m = m, .follow = netns};
 	char err[FT_ERRBUF_SIZE];
-	uint32_t only = m->o.trc.netns;
+	uint32_t visit[MON_NETNS_MAX];
+	size_t i, nv;
 	uint64_t now;
-	size_t i;
+	int ret = 0;
 
 	tv.nfollow = ks_tw_netns(m->ks, netns, MON_NETNS_MAX);
+	nv = active_netns(m, visit, MON_NETNS_MAX, 1);
 	now = mon_now_ns();
 	tv.now = now;
 	tv.orphan_age = orphan_age;
-	if (sdg_dump_all(1u << KS_TCP_TIME_WAIT | 1u << KS_TCP_FIN_WAIT2,
-			 m->o.trc.family, only ? &only : NULL, only ? 1 : 0,
-			 tw_cb, &tv, err) == 0) {
+	if (nv)
+		ret = sdg_dump_all(1u << KS_TCP_TIME_WAIT |
+					   1u << KS_TCP_FIN_WAIT2,
+				   m->o.trc.family, visit, nv, tw_cb, &tv, err);
+	if (ret == 0) {
 		if (tv.nfollow)
 			ks_tw_sample(m->ks, now, tv.v, tv.n);
 		for (i = 0; i < tv.norph; i++)
@@ -964,6 +1013,8 @@ int mon_step(struct mon *m, int max_wait_ms)
 			next_run(now, m->scan_ns, thread_cpu_ns() - cpu);
 	}
 	if (now >= m->next_tw_ns) {
+		/* an orphan takes over its clean count: have it first */
+		read_clean(m);
 		cpu = thread_cpu_ns();
 		sample_timewait(m, m->o.linger_ns);
 		m->next_tw_ns = next_run(now, m->o.tw_sample_ns,

@@ -104,6 +104,17 @@ struct {
 } clean_zero SEC(".maps");
 
 /*
+ * Network namespaces where a socket got storage: the only ones user
+ * space needs to walk (a walk visits one namespace at a time).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} nets SEC(".maps");
+
+/*
  * The process accept() returned a socket to, keyed by the socket's
  * address: the accept hook is a classic tracepoint, which cannot reach
  * socket storage; the state hook moves it there and deletes it.
@@ -268,12 +279,20 @@ static __always_inline int matches(const struct sock *sk, struct trc_sk *st,
 static __always_inline struct trc_sk *sk_new(struct sock *sk, __u64 now)
 {
 	struct trc_sk *st;
+	__u32 netns;
+	__u8 one = 1;
 
 	if (!pass_sock(sk))
 		return NULL;
 	st = bpf_sk_storage_get(&socks, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)
 		return NULL;
+	if (!st->start_ns) {
+		/* a new socket: is its namespace known? (rarely not) */
+		netns = sk->__sk_common.skc_net.net->ns.inum;
+		if (!bpf_map_lookup_elem(&nets, &netns))
+			bpf_map_update_elem(&nets, &netns, &one, BPF_NOEXIST);
+	}
 	if (!targ_tgid)
 		st->flags |= TRC_SK_MATCH;
 	take_owner(sk, st);

@@ -331,6 +331,22 @@ int trc_poll(struct trc *t, int timeout_ms)
 	return n + m;
 }
 
+size_t trc_netns(const struct trc *t, uint32_t *netns, size_t max)
+{
+	struct bpf_map *map = t->skel->maps.nets;
+	uint32_t key, next;
+	size_t n = 0;
+	int have = 0;
+
+	while (n < max && !bpf_map__get_next_key(map, have ? &key : NULL,
+						 &next, sizeof(next))) {
+		key = next;
+		have = 1;
+		netns[n++] = key;
+	}
+	return n;
+}
+
 int trc_storage_fd(const struct trc *t)
 {
 	return bpf_map__fd(t->skel->maps.socks);

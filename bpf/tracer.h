@@ -76,6 +76,13 @@ void trc_free(struct trc *t);
 int trc_poll(struct trc *t, int timeout_ms);
 
 /*
+ * Network namespaces in which a socket got storage (up to max into
+ * netns): the only ones a walk of sockets with storage needs to visit.
+ * Returns the count.
+ */
+size_t trc_netns(const struct trc *t, uint32_t *netns, size_t max);
+
+/*
  * The socket-storage map (struct trc_sk values), for sock_diag dumps
  * that return each socket's storage (sdg_dump_all_storage()). Borrowed.
  */

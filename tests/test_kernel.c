@@ -180,16 +180,16 @@ struct child {
 };
 
 /*
- * Fork a server on lfd named comm. It accepts nconn connections and
- * handles them per mode, writes a uint64_t (measured close-wait for
- * SRV_LATE, else 0) to the ready pipe, then waits for hold to close.
+ * Fork a child named comm that runs fn(arg, ready) (fn may write to the
+ * ready pipe as it goes), writes fn's result to the ready pipe, then
+ * waits for hold to close. A 30 s alarm bounds it.
  */
-static struct child spawn_server(int lfd, const char *comm, int nconn,
-				 enum srv_mode mode, unsigned delay_ms)
+static struct child spawn_fn(const char *comm,
+			     uint64_t (*fn)(void *arg, int ready), void *arg)
 {
-	int rp[2], hp[2], conns[64], i;
 	struct child c;
-	uint64_t measured = 0, t0;
+	int rp[2], hp[2];
+	uint64_t res;
 	char b;
 
 	cr_assert_eq(pipe(rp), 0);
@@ -199,32 +199,10 @@ static struct child spawn_server(int lfd, const char *comm, int nconn,
 	if (c.pid == 0) {
 		close(rp[0]);
 		close(hp[1]);
-		alarm(30); /* never outlive a broken test */
+		alarm(30);
 		prctl(PR_SET_NAME, comm, 0, 0, 0);
-		for (i = 0; i < nconn && i < 64; i++)
-			conns[i] = accept(lfd, NULL, NULL);
-		for (i = 0; i < nconn && i < 64; i++) {
-			if (mode == SRV_ABORT) {
-				struct linger lg = {1, 0};
-
-				if (i == 0) {
-					setsockopt(conns[i], SOL_SOCKET,
-						   SO_LINGER, &lg, sizeof(lg));
-				} else {
-					usleep(200000); /* data arrives */
-				}
-				close(conns[i]);
-				continue;
-			}
-			read_to_eof(conns[i]);
-			if (mode == SRV_LATE) {
-				t0 = now_ns();
-				usleep(delay_ms * 1000);
-				close(conns[i]);
-				measured = now_ns() - t0;
-			}
-		}
-		if (write(rp[1], &measured, sizeof(measured)) < 0)
+		res = fn(arg, rp[1]);
+		if (write(rp[1], &res, sizeof(res)) < 0)
 			_exit(1);
 		while (read(hp[0], &b, 1) > 0)
 			;
@@ -235,6 +213,60 @@ static struct child spawn_server(int lfd, const char *comm, int nconn,
 	c.ready = rp[0];
 	c.hold = hp[1];
 	return c;
+}
+
+struct srv_args {
+	int lfd, nconn;
+	enum srv_mode mode;
+	unsigned delay_ms;
+};
+
+/* The server's work in its child; see spawn_server(). */
+static uint64_t serve(void *arg, int ready)
+{
+	const struct srv_args *a = arg;
+	int conns[64], i;
+	uint64_t measured = 0, t0;
+
+	(void)ready;
+	for (i = 0; i < a->nconn && i < 64; i++)
+		conns[i] = accept(a->lfd, NULL, NULL);
+	for (i = 0; i < a->nconn && i < 64; i++) {
+		if (a->mode == SRV_ABORT) {
+			struct linger lg = {1, 0};
+
+			if (i == 0) {
+				setsockopt(conns[i], SOL_SOCKET, SO_LINGER,
+					   &lg, sizeof(lg));
+			} else {
+				usleep(200000); /* data arrives */
+			}
+			close(conns[i]);
+			continue;
+		}
+		read_to_eof(conns[i]);
+		if (a->mode == SRV_LATE) {
+			t0 = now_ns();
+			usleep(a->delay_ms * 1000);
+			close(conns[i]);
+			measured = now_ns() - t0;
+		}
+	}
+	return measured;
+}
+
+/*
+ * Fork a server on lfd named comm. It accepts nconn connections and
+ * handles them per mode, writes a uint64_t (measured close-wait for
+ * SRV_LATE, else 0) to the ready pipe, then waits for hold to close.
+ */
+static struct child spawn_server(int lfd, const char *comm, int nconn,
+				 enum srv_mode mode, unsigned delay_ms)
+{
+	struct srv_args a = {
+		.lfd = lfd, .nconn = nconn, .mode = mode, .delay_ms = delay_ms};
+
+	return spawn_fn(comm, serve, &a);
 }
 
 static void reap(struct child *c)
@@ -801,6 +833,36 @@ static void abort_close(int fd)
 	close(fd);
 }
 
+/*
+ * Up to n connections to port, each accepted on lfd, closed by the client
+ * first, read to EOF by the server and closed (abort: with a RST). Bounded
+ * by 10 s; m (may be NULL) is stepped every 100. Returns how many ran.
+ */
+static int churn(int lfd, uint16_t port, int n, int abort, struct mon *m)
+{
+	uint64_t end = now_ns() + MS(10000);
+	int k, fd, sfd, done = 0;
+
+	for (k = 0; k < n && now_ns() < end; k++) {
+		fd = connect_to(port, 0);
+		if (fd < 0)
+			break;
+		sfd = accept(lfd, NULL, NULL);
+		close(fd);
+		if (sfd >= 0) {
+			read_to_eof(sfd);
+			if (abort)
+				abort_close(sfd);
+			else
+				close(sfd);
+		}
+		done++;
+		if (m && k % 100 == 0)
+			cr_assert_eq(mon_step(m, 0), 0);
+	}
+	return done;
+}
+
 Test(kernel, lost_events_are_counted_and_reported)
 {
 	struct trc_opts o;
@@ -849,9 +911,8 @@ Test(kernel, lost_events_do_not_invent_leaks)
 	struct ks_totals tot;
 	struct mon *m;
 	char err[FT_ERRBUF_SIZE];
-	uint64_t end;
 	uint16_t port;
-	int lfd, fd, sfd, i;
+	int lfd;
 
 	need_bpf();
 	lfd = listener(AF_INET, &port);
@@ -866,18 +927,7 @@ Test(kernel, lost_events_do_not_invent_leaks)
 	 * one ends in records (clean ends would only be counted), most of
 	 * which the one-page ring buffer loses.
 	 */
-	end = now_ns() + MS(5000);
-	for (i = 0; i < 300 && now_ns() < end; i++) {
-		fd = connect_to(port, 0);
-		if (fd < 0)
-			break;
-		sfd = accept(lfd, NULL, NULL);
-		close(fd);
-		if (sfd >= 0) {
-			read_to_eof(sfd);
-			abort_close(sfd);
-		}
-	}
+	churn(lfd, port, 300, 1, NULL);
 	pump(m, 400);
 	mon_finish(m);
 	ks_totals(mon_table(m), mon_now_ns(), &tot);
@@ -891,6 +941,30 @@ Test(kernel, lost_events_do_not_invent_leaks)
 }
 
 /* ---- the command ---- */
+
+/*
+ * Ids of the BPF programs process pid holds (its program and link
+ * descriptors, /proc/PID/fdinfo), up to max. Other work on the machine
+ * may load programs of the same names: these are fintrace's own.
+ */
+static int held_programs(pid_t pid, uint32_t *ids, int max)
+{
+	char path[64], line[128];
+	int n = 0, fd;
+	FILE *f;
+
+	for (fd = 0; fd < 256 && n < max; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (n < max && fgets(line, sizeof(line), f))
+			if (sscanf(line, "prog_id: %u", &ids[n]) == 1)
+				n++;
+		fclose(f);
+	}
+	return n;
+}
 
 /* Number of loaded BPF programs named like ours. */
 static int our_programs(void)
@@ -928,39 +1002,24 @@ static void wait_traced(int before)
 	usleep(500000);
 }
 
-/*
- * Our programs loaded, once the count has settled at want: the kernel
- * frees a program after its last reference goes, through RCU, so a
- * program can outlive its process for a moment. Bounded: 3 s.
- */
-static int programs_settle(int want)
+/* 1 once none of ids[0..n) is loaded any more. Bounded: 3 s. */
+static int programs_gone(const uint32_t *ids, int n)
 {
-	int n = our_programs();
+	int i, fd, left = n;
 
-	for (int i = 0; i < 60 && n != want; i++) {
-		usleep(50000);
-		n = our_programs();
+	for (int round = 0; round < 60 && left; round++) {
+		left = 0;
+		for (i = 0; i < n; i++) {
+			fd = bpf_prog_get_fd_by_id(ids[i]);
+			if (fd >= 0) {
+				close(fd);
+				left++;
+			}
+		}
+		if (left)
+			usleep(50000);
 	}
-	return n;
-}
-
-/*
- * Our programs loaded once the count has stopped moving for 500 ms: a
- * previous run's may still be on their way out. Bounded: 3 s.
- */
-static int programs_quiet(void)
-{
-	int n = our_programs(), same = 0;
-
-	for (int i = 0; i < 60 && same < 10; i++) {
-		int m;
-
-		usleep(50000);
-		m = our_programs();
-		same = m == n ? same + 1 : 0;
-		n = m;
-	}
-	return n;
+	return !left;
 }
 
 /*
@@ -1087,16 +1146,17 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	char portarg[16], pidpat[64];
 	struct child c;
 	uint16_t port;
-	int lfd, before, after, rc;
-	pid_t runner;
+	uint32_t ids[64];
+	int lfd, rc, n = 0, out_fd, st, before;
+	pid_t runner, ft;
 
 	need_bpf();
 	need_fintrace();
-	before = our_programs();
 	lfd = listener(AF_INET, &port);
 	snprintf(portarg, sizeof(portarg), "%u", port);
 	c = spawn_server(lfd, "ftk-cmdleak", 2, SRV_LEAK, 0);
 	/* clients after fintrace has started: the leak happens while traced */
+	before = our_programs();
 	runner = connect_later(port, 2, before);
 	{
 		char *const args[] = {
@@ -1106,8 +1166,17 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 			"--fail-on", "never-closed", "--alert-each", NULL,
 		};
 
-		rc = run_fintrace(FINTRACE, args, out, sizeof(out), 0, 0);
+		ft = spawn_fintrace(FINTRACE, args, &out_fd, 0, 0);
+		/* the programs it holds once attached (bounded: 2 s) */
+		for (int i = 0; i < 40 && n < 3; i++) {
+			usleep(50000);
+			n = held_programs(ft, ids, 64);
+		}
+		read_all(out_fd, out, sizeof(out));
+		waitpid(ft, &st, 0);
+		rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	}
+	cr_assert_geq(n, 3, "fintrace kernel did not attach");
 	waitpid(runner, NULL, 0);
 	cr_assert_eq(rc, 3, "exit %d (3: --fail-on hit)\n%s", rc, out);
 	snprintf(pidpat, sizeof(pidpat), "\"pid\":%d,\"comm\":\"ftk-cmdleak\"",
@@ -1146,11 +1215,8 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	cr_assert(strstr(out, "\"type\":\"summary\""), "%s", out);
 	cr_assert(strstr(out, "\"lost_events\":0"), "%s", out);
 	cr_assert(strstr(out, "\"type\":\"service\""), "%s", out);
-	after = programs_settle(before);
-	cr_assert_eq(after, before,
-		     "BPF programs still loaded after fintrace exited: %d "
-		     "before, %d after",
-		     before, after);
+	cr_assert(programs_gone(ids, n),
+		  "BPF programs still loaded after fintrace exited");
 	reap(&c);
 	close(lfd);
 }
@@ -1312,14 +1378,17 @@ Test(kernel, fintrace_kernel_without_privileges_says_what_is_missing)
 Test(kernel, library_detaches_on_free)
 {
 	struct mon *m;
-	int before;
+	uint32_t ids[64];
+	int n;
 
 	need_bpf();
-	before = our_programs();
+	cr_assert_eq(held_programs(getpid(), ids, 64), 0);
 	m = start(1, MS(300), NULL);
-	cr_assert_eq(programs_settle(before + 1), before + 1);
+	n = held_programs(getpid(), ids, 64);
+	cr_assert_geq(n, 3, "programs held: %d", n);
 	mon_free(m);
-	cr_assert_eq(programs_settle(before), before);
+	cr_assert(programs_gone(ids, n));
+	cr_assert_eq(held_programs(getpid(), ids, 64), 0);
 }
 
 /* ---- TIME_WAIT pressure ---- */
@@ -1743,42 +1812,6 @@ static int connect_close(uint32_t addr, uint16_t port, int n)
 	return ok;
 }
 
-/*
- * Fork a child named comm that runs fn(arg, ready) (fn may write to the
- * ready pipe as it goes), writes fn's result to the ready pipe, then
- * waits for hold to close. A 30 s alarm bounds it.
- */
-static struct child spawn_fn(const char *comm,
-			     uint64_t (*fn)(void *arg, int ready), void *arg)
-{
-	struct child c;
-	int rp[2], hp[2];
-	uint64_t res;
-	char b;
-
-	cr_assert_eq(pipe(rp), 0);
-	cr_assert_eq(pipe(hp), 0);
-	c.pid = fork();
-	cr_assert_geq(c.pid, 0);
-	if (c.pid == 0) {
-		close(rp[0]);
-		close(hp[1]);
-		alarm(30);
-		prctl(PR_SET_NAME, comm, 0, 0, 0);
-		res = fn(arg, rp[1]);
-		if (write(rp[1], &res, sizeof(res)) < 0)
-			_exit(1);
-		while (read(hp[0], &b, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(rp[1]);
-	close(hp[0]);
-	c.ready = rp[0];
-	c.hold = hp[1];
-	return c;
-}
-
 Test(kernel, server_that_never_closes_is_blamed_not_the_client_that_closed)
 {
 	const struct ks_sock **v;
@@ -1801,6 +1834,10 @@ Test(kernel, server_that_never_closes_is_blamed_not_the_client_that_closed)
 	ks_totals(mon_table(m), mon_now_ns(), &tot);
 	cr_assert_eq(tot.verdicts[VD_NEVER_CLOSED], 8, "never-closed %" PRIu64,
 		     tot.verdicts[VD_NEVER_CLOSED]);
+	/* each end once, the clients' closes clean */
+	cr_assert_eq(tot.sockets, 16, "sockets %" PRIu64, tot.sockets);
+	cr_assert_eq(tot.verdicts[VD_CLEAN], 8, "clean %" PRIu64,
+		     tot.verdicts[VD_CLEAN]);
 	n = ks_list(mon_table(m), &v);
 	for (i = 0; i < n; i++) {
 		if (v[i]->lport == port) {
@@ -1963,6 +2000,9 @@ Test(kernel, remote_that_never_closes_is_named_from_the_client_namespace,
 	ks_totals(mon_table(mo), mon_now_ns(), &tot);
 	cr_assert_eq(tot.verdicts[VD_NEVER_CLOSED], 6, "never-closed %" PRIu64,
 		     tot.verdicts[VD_NEVER_CLOSED]);
+	/* the kernel's clean count of each close moved to its verdict */
+	cr_assert_eq(tot.sockets, 6, "sockets %" PRIu64, tot.sockets);
+	cr_assert_eq(tot.verdicts[VD_CLEAN], 0);
 	n = ks_list(mon_table(mo), &v);
 	for (i = 0; i < n; i++) {
 		cr_assert_eq(v[i]->netns, netns_ino(bl.nc));
@@ -2048,30 +2088,15 @@ Test(kernel, churn_of_clean_connections_loses_nothing)
 	struct ks_totals tot;
 	struct ks_agg *g;
 	struct mon *m;
-	uint64_t end;
 	uint16_t port;
 	long n, i, cw = 0;
-	int lfd, fd, sfd, k, done = 0;
+	int lfd, done;
 
 	need_bpf();
 	lfd = listener(AF_INET, &port);
 	m = start(port, MS(300), NULL); /* the default ring buffer */
 	/* bounded: 3000 connections or 10 s, the monitor read in between */
-	end = now_ns() + MS(10000);
-	for (k = 0; k < 3000 && now_ns() < end; k++) {
-		fd = connect_to(port, 0);
-		if (fd < 0)
-			break;
-		sfd = accept(lfd, NULL, NULL);
-		close(fd);
-		if (sfd >= 0) {
-			read_to_eof(sfd);
-			close(sfd);
-		}
-		done++;
-		if (k % 100 == 0)
-			cr_assert_eq(mon_step(m, 0), 0);
-	}
+	done = churn(lfd, port, 3000, 0, m);
 	cr_assert_geq(done, 1000);
 	pump(m, 300);
 	mon_finish(m);
@@ -2143,26 +2168,31 @@ Test(kernel, sigkill_leaves_nothing_and_sighup_reports)
 	char *const args[] = {"fintrace",   "kernel", "--format",
 			      "json",	    "--port", "9",
 			      "--duration", "20s",    NULL};
-	int before, fd, st;
+	uint32_t ids[64];
+	int fd, st, n;
 	static char out[1 << 20];
 
 	need_bpf();
 	need_fintrace();
-	before = programs_quiet();
 	for (int round = 0; round < 2; round++) {
 		int sig = round ? SIGHUP : SIGKILL;
 		pid_t pid = spawn_fintrace(FINTRACE, args, &fd, 0, 0);
 
-		/* attached once its program is loaded (bounded: 5 s) */
-		cr_assert_eq(programs_settle(before + 1), before + 1,
-			     "fintrace kernel did not attach");
+		/* attached once it holds its programs (bounded: 5 s) */
+		n = 0;
+		for (int i = 0; i < 100 && n < 3; i++) {
+			usleep(50000);
+			n = held_programs(pid, ids, 64);
+		}
+		cr_assert_geq(n, 3, "fintrace kernel did not attach");
 		/* its handlers go in right after the attach */
 		usleep(300000);
+		n = held_programs(pid, ids, 64);
 		cr_assert_eq(kill(pid, sig), 0);
 		read_all(fd, out, sizeof(out));
 		waitpid(pid, &st, 0);
-		cr_assert_eq(programs_settle(before), before,
-			     "programs left after signal %d", sig);
+		cr_assert(programs_gone(ids, n),
+			  "programs left after signal %d", sig);
 		if (sig == SIGKILL) {
 			cr_assert(WIFSIGNALED(st));
 		} else {
