@@ -37,7 +37,7 @@ desc="$*"
 
 fields=(-e frame.number -e frame.time_epoch -e ip.src -e ip.dst
 	-e ipv6.src -e ipv6.dst -e tcp.srcport -e tcp.dstport -e tcp.flags
-	-e tcp.seq_raw -e tcp.ack_raw -e tcp.len)
+	-e tcp.seq_raw -e tcp.ack_raw -e tcp.len -e frame.protocols)
 
 # isb_end CAPTURE: the latest isb_endtime as "sec.fraction", or nothing.
 isb_end() {
@@ -154,8 +154,16 @@ function ended(f) {
 	last = now
 	if ($7 == "")
 		next				# not TCP
-	src = endpoint($3 != "" ? $3 : $5, $7)
-	dst = endpoint($4 != "" ? $4 : $6, $8)
+	v6 = $3 == ""
+	if ($3 != "" && $5 != "") {
+		# IPv4 and IPv6 headers both: the innermost one counts
+		n = split($13, pr, ":")
+		for (k = n; k >= 1 && pr[k] != "ip" && pr[k] != "ipv6"; k--)
+			;
+		v6 = k >= 1 && pr[k] == "ipv6"
+	}
+	src = endpoint(v6 ? $5 : $3, $7)
+	dst = endpoint(v6 ? $6 : $4, $8)
 	fl = hexval($9)
 	fin = flag(fl, 1); syn = flag(fl, 2); rst = flag(fl, 4)
 	ack = flag(fl, 16)
