@@ -23,8 +23,9 @@
 # tunnel's inner packet) instead of the outermost.
 # A SYN (without ACK) on the 4-tuple of a flow that already ended (RST,
 # or both FINs) starts a new flow. A flow whose packets all come from one
-# side, which ACKs the other, was seen one way only: open, or reset when
-# that side sent a RST, with no active closer.
+# side, which acknowledges the other's sends (a SYN-ACK, or ACK numbers
+# that move), was seen one way only: open, or reset when that side sent a
+# RST, with no active closer.
 set -euo pipefail
 
 if (($# < 1)) || [[ ! -r $1 ]]; then
@@ -181,7 +182,13 @@ function ended(f) {
 	s = (src == ep[f, 1]) ? 1 : 2
 	o = 3 - s
 	npk[f, s]++
-	if (ack)
+	# acknowledged what the other sent meanwhile: a SYN, or an ACK
+	# number that moved
+	if (ack && syn)
+		sawack[f, s] = 1
+	if (ack && firstack[f, s] == "")
+		firstack[f, s] = an
+	else if (ack && an != firstack[f, s])
 		sawack[f, s] = 1
 
 	if (syn && !ack && client[f] == 0)
