@@ -107,6 +107,8 @@ unsigned td_flow_update(struct td_flow *f, const struct flow_seg *seg,
 	}
 
 	if (fl & SEG_ACK) {
+		if (!d->has_ack)
+			d->first_ack = seg->ack;
 		if (!d->has_ack || seq_gt(seg->ack, d->max_ack)) {
 			d->max_ack = seg->ack;
 			d->has_ack = 1;
@@ -193,6 +195,15 @@ static int first_rst(const struct td_flow *f)
 	return d[1].has_rst ? 1 : -1;
 }
 
+/* Only endpoint `seen` was captured, acknowledging the other's sends. */
+static int one_way_from(const struct td_flow *f, int seen)
+{
+	const struct td_dir *d = &f->dir[seen];
+
+	return !f->dir[1 - seen].packets && d->has_ack &&
+	       (d->sent_synack || d->max_ack != d->first_ack);
+}
+
 /* The verdict once the active closer's FIN was ACKed. */
 static void verdict_after_ack(const struct td_flow *f, uint64_t end_ns,
 			      uint64_t linger_ns, struct td_result *r)
@@ -276,16 +287,16 @@ struct td_result td_flow_verdict(const struct td_flow *f, uint64_t end_ns,
 	if (r.reset_by >= 0)
 		r.reset_phase = TD_PHASE_BEFORE_FIN;
 	/*
-	 * Seen one way: an ACK from one side proves the other answered
-	 * (RFC 9293, 3.10.7.3: an ACK acknowledges something the peer
-	 * sent, at least its SYN-ACK or SYN), yet none of its segments were
-	 * captured. Its ACK of a FIN, its own FIN and its RST would all be
-	 * invisible: a FIN left "unacked" says nothing about it, no
-	 * close-wait can be timed, and which FIN came first is unknown (no
-	 * active closer). Only what the seen side did is told.
+	 * Seen one way: one side acknowledged what the other sent during
+	 * the capture (its SYN, or data: the ACK number advanced; RFC 9293,
+	 * 3.4), yet none of the other's segments were captured. Its ACK of
+	 * a FIN, its own FIN and its RST would all be invisible: a FIN left
+	 * "unacked" says nothing about it, no close-wait can be timed, and
+	 * which FIN came first is unknown (no active closer). Only what the
+	 * seen side did is told. A lone segment whose ACK never moves
+	 * proves no peer alive now: that FIN stays fin-unacked.
 	 */
-	if ((!d[0].packets && d[1].has_ack) ||
-	    (!d[1].packets && d[0].has_ack)) {
+	if (one_way_from(f, 0) || one_way_from(f, 1)) {
 		r.one_way = 1;
 		r.active = -1;
 		if (r.reset_by >= 0) {

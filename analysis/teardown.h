@@ -60,6 +60,7 @@ struct td_dir {
 	uint32_t fin_seq;     /* sequence number the FIN occupies */
 	uint32_t nxt;         /* highest sequence end sent so far */
 	uint32_t max_ack;     /* highest ACK sent so far */
+	uint32_t first_ack;   /* the first ACK sent */
 	uint8_t has_nxt;
 	uint8_t has_ack;
 	uint8_t has_fin;
@@ -103,11 +104,13 @@ struct td_result {
 	uint8_t has_fin_wait;
 	uint8_t in_close_wait_at_end;
 	/*
-	 * Only one endpoint's segments were captured, and they ACK data of
-	 * the other (asymmetric routing, a one-direction capture filter):
-	 * the peer existed, but whether it ACKed or sent a FIN cannot be
-	 * seen. Such a flow has no verdict about the unseen side: it is
-	 * open, or reset when the seen side sent a RST.
+	 * Only one endpoint's segments were captured, and they acknowledge
+	 * what the other sent meanwhile: a SYN-ACK, or ACK numbers that
+	 * advance over data never captured (asymmetric routing, a
+	 * one-direction capture filter). The peer was there, but whether it
+	 * ACKed or sent a FIN cannot be seen. Such a flow has no verdict
+	 * about the unseen side: it is open, or reset when the seen side
+	 * sent a RST.
 	 */
 	uint8_t one_way;
 };

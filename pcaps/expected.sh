@@ -23,8 +23,9 @@
 # tunnel's inner packet) instead of the outermost.
 # A SYN (without ACK) on the 4-tuple of a flow that already ended (RST,
 # or both FINs) starts a new flow. A flow whose packets all come from one
-# side, which ACKs the other, was seen one way only: open, or reset when
-# that side sent a RST, with no active closer.
+# side, which acknowledges the other's sends (a SYN-ACK, or ACK numbers
+# that move), was seen one way only: open, or reset when that side sent a
+# RST, with no active closer.
 set -euo pipefail
 
 if (($# < 1)) || [[ ! -r $1 ]]; then
@@ -37,7 +38,7 @@ desc="$*"
 
 fields=(-e frame.number -e frame.time_epoch -e ip.src -e ip.dst
 	-e ipv6.src -e ipv6.dst -e tcp.srcport -e tcp.dstport -e tcp.flags
-	-e tcp.seq_raw -e tcp.ack_raw -e tcp.len)
+	-e tcp.seq_raw -e tcp.ack_raw -e tcp.len -e frame.protocols)
 
 # isb_end CAPTURE: the latest isb_endtime as "sec.fraction", or nothing.
 isb_end() {
@@ -154,8 +155,16 @@ function ended(f) {
 	last = now
 	if ($7 == "")
 		next				# not TCP
-	src = endpoint($3 != "" ? $3 : $5, $7)
-	dst = endpoint($4 != "" ? $4 : $6, $8)
+	v6 = $3 == ""
+	if ($3 != "" && $5 != "") {
+		# IPv4 and IPv6 headers both: the innermost one counts
+		n = split($13, pr, ":")
+		for (k = n; k >= 1 && pr[k] != "ip" && pr[k] != "ipv6"; k--)
+			;
+		v6 = k >= 1 && pr[k] == "ipv6"
+	}
+	src = endpoint(v6 ? $5 : $3, $7)
+	dst = endpoint(v6 ? $6 : $4, $8)
 	fl = hexval($9)
 	fin = flag(fl, 1); syn = flag(fl, 2); rst = flag(fl, 4)
 	ack = flag(fl, 16)
@@ -173,7 +182,13 @@ function ended(f) {
 	s = (src == ep[f, 1]) ? 1 : 2
 	o = 3 - s
 	npk[f, s]++
-	if (ack)
+	# acknowledged what the other sent meanwhile: a SYN, or an ACK
+	# number that moved
+	if (ack && syn)
+		sawack[f, s] = 1
+	if (ack && firstack[f, s] == "")
+		firstack[f, s] = an
+	else if (ack && an != firstack[f, s])
 		sawack[f, s] = 1
 
 	if (syn && !ack && client[f] == 0)

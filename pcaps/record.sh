@@ -141,7 +141,8 @@ midstream_hook() {
 # (addresses 10.78.0.1 and 10.78.0.2) and captures the outer packets;
 # --gzip stores the capture gzip-compressed (NAME.pcap.gz).
 # --wrap MODE (wrap.bpf.c: 1 MPLS, 2 GRE with key, 3 GRE bridging, 4
-# ERSPAN II, 5 ERSPAN III, 6 IPv4 in IPv4, 7 PPPoE, 8 Geneve): a tc
+# ERSPAN II, 5 ERSPAN III, 6 IPv4 in IPv4, 7 PPPoE, 8 Geneve, 9 IPv6 in
+# IPv4, for FAMILY 6): a tc
 # program on veth-s copies each packet, with that encapsulation pushed,
 # to a mirror veth (mir-a, its peer in namespace ftrec-m), where the
 # capture runs; the real exchange is untouched.
@@ -389,6 +390,8 @@ run erspan3-leak server-never-closes 4 --wrap 5 \
 	--desc "ERSPAN type III session 9 in GRE, pushed by a tc program; server leak + clean flow."
 run ipip-leak server-never-closes 4 --wrap 6 \
 	--desc "IPv4 in IPv4, pushed by a tc program (wrap.bpf.c); server leak + clean flow."
+run ip6ip-leak server-never-closes 6 --wrap 9 \
+	--desc "IPv6 in IPv4 (protocol 41), pushed by a tc program (wrap.bpf.c); server leak + clean flow."
 run pppoe-leak server-never-closes 4 --wrap 7 \
 	--desc "PPPoE session 0x1234, pushed by a tc program (wrap.bpf.c); server leak + clean flow."
 run geneve-leak server-never-closes 4 --wrap 8 \

@@ -2,7 +2,8 @@
 /*
  * Tunnel headers for the recorded captures, where this kernel has no
  * tunnel device (record-tunnels.sh). A tc program on the server's veth,
- * at ingress and egress: every IPv4 packet gets WRAP_LEN bytes of
+ * at ingress and egress: every IPv4 packet (IPv6 for IPv6 in IPv4) gets
+ * WRAP_LEN bytes of
  * encapsulation pushed after its Ethernet header (MPLS labels, an outer
  * IPv4 header with GRE, ...), a copy of it is sent out of the mirror
  * interface (WRAP_MIRROR, an ifindex) where the capture runs, and the
@@ -26,6 +27,7 @@
 #define IPIP 6
 #define PPPOE 7
 #define GENEVE 8
+#define IP6IP 9
 
 /* outer IPv4 header; lengths and checksum patched per packet */
 #define IP4(proto)                                                             \
@@ -98,8 +100,21 @@ static const __u8 tmpl[] SEC(".rodata") = {0x11, 0, 0x12, 0x34,
 static const __u8 tmpl[] SEC(".rodata") = {
 	IP4(17), 0x9c, 0x40, 0x17, 0xc1, 0, 0,	  0,	0,    0x01, 0,
 	0x65,	 0x58, 0,    0,	   7,	 0, 0x01, 0x02, 0x03, 0x00, ETH};
+#elif WRAP_MODE == IP6IP
+#define WRAP_TYPE 0x0800
+#define WRAP_IP 0
+#define WRAP_UDP -1
+#define WRAP_PPPOE -1
+#define WRAP_INNER ETH_P_IPV6
+/* IPv6 in IPv4 (protocol 41, RFC 4213) */
+static const __u8 tmpl[] SEC(".rodata") = {IP4(41)};
 #else
 #error "WRAP_MODE?"
+#endif
+
+/* What is wrapped: IPv4, except for IPv6 in IPv4. */
+#ifndef WRAP_INNER
+#define WRAP_INNER ETH_P_IP
 #endif
 
 #define WRAP_LEN sizeof(tmpl)
@@ -116,7 +131,7 @@ static __always_inline int wrap(struct __sk_buff *skb)
 	__u8 hdr[WRAP_LEN];
 	__u32 len;
 
-	if (skb->protocol != bpf_htons(ETH_P_IP))
+	if (skb->protocol != bpf_htons(WRAP_INNER))
 		return TC_ACT_OK;
 	if (bpf_skb_adjust_room(skb, WRAP_LEN, BPF_ADJ_ROOM_MAC,
 				BPF_F_ADJ_ROOM_FIXED_GSO))
@@ -157,7 +172,7 @@ static __always_inline int wrap(struct __sk_buff *skb)
 	put16(skb, 12, WRAP_TYPE);
 	bpf_clone_redirect(skb, WRAP_MIRROR, 0);
 	/* Back as it was: skb->protocol never changed, so this works. */
-	put16(skb, 12, ETH_P_IP);
+	put16(skb, 12, WRAP_INNER);
 	bpf_skb_adjust_room(skb, -(__s32)WRAP_LEN, BPF_ADJ_ROOM_MAC,
 			    BPF_F_ADJ_ROOM_FIXED_GSO);
 	return TC_ACT_OK;

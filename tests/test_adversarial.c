@@ -412,9 +412,7 @@ Test(adversarial, fin_on_never_seen_flow)
 	};
 
 	cr_assert_eq(run_script(lone, 1), 0);
-	/* one packet, one direction, acknowledging data never captured:
-	 * seen one way only, so no verdict about the unseen peer */
-	expect_flow("lone FIN", ".verdict == \"open\" and .one_way and "
+	expect_flow("lone FIN", ".verdict == \"fin-unacked\" and "
 				".roles == \"inferred\" and "
 				".client == \"10.0.0.1:40000\"");
 	cr_assert_eq(run_script(acked, sizeof(acked) / sizeof(acked[0])), 0);

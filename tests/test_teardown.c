@@ -631,6 +631,8 @@ Test(teardown, one_way_rst_of_the_seen_side)
 	send_at(&cv, C, SEG_SYN, 0, 0);
 	cv.nxt[S] += 1;
 	send_at(&cv, C, SEG_ACK, 0, 2);
+	cv.nxt[S] += 50; /* server data, not captured */
+	send_at(&cv, C, SEG_ACK, 0, 10);
 	send_at(&cv, C, SEG_RST | SEG_ACK, 0, 50);
 	r = verdict_at(&cv, 100);
 	cr_assert(r.one_way);
@@ -638,7 +640,8 @@ Test(teardown, one_way_rst_of_the_seen_side)
 	cr_assert_eq(r.reset_by, C);
 }
 
-/* A SYN nobody answered is not "one way": nothing proves a peer. */
+/* A SYN nobody answered is not "one way": nothing proves a peer; nor is
+ * a lone FIN whose ACK never moves (that stays fin-unacked). */
 Test(teardown, unanswered_syn_is_not_one_way)
 {
 	struct conv cv;
@@ -650,4 +653,11 @@ Test(teardown, unanswered_syn_is_not_one_way)
 	r = verdict_at(&cv, 3000);
 	cr_assert_not(r.one_way);
 	cr_assert_eq(r.verdict, VD_OPEN);
+
+	conv_init(&cv, 1000, 5000);
+	send_at(&cv, C, SEG_FIN | SEG_ACK, 0, 0);
+	send_raw(&cv, C, SEG_FIN | SEG_ACK, 1000, 5000, 0, 300);
+	r = verdict_at(&cv, 3000);
+	cr_assert_not(r.one_way);
+	cr_assert_eq(r.verdict, VD_FIN_UNACKED);
 }
