@@ -371,6 +371,25 @@ static const char *role_name(const struct td_flow *td, int idx)
 	return idx == td->client ? "client" : "server";
 }
 
+/* Append to a display filter the tenant of a tunnel that names one. */
+static void fmt_filter_tunnel(char *buf, size_t n, const struct flow_tunnel *t)
+{
+	static const char *const field[SEG_TUN__COUNT] = {
+		[SEG_TUN_VXLAN] = "vxlan.vni",
+		[SEG_TUN_GENEVE] = "geneve.vni",
+		[SEG_TUN_GRE] = "gre.key",
+		[SEG_TUN_ERSPAN] = "erspan.spanid",
+		[SEG_TUN_MPLS] = "mpls.label",
+		[SEG_TUN_PPPOE] = "pppoe.session_id",
+	};
+	size_t len = strlen(buf);
+
+	if (t->kind < SEG_TUN__COUNT && field[t->kind] && !t->outer_family &&
+	    len < n)
+		snprintf(buf + len, n - len, " && %s==%u", field[t->kind],
+			 t->id);
+}
+
 /* A Wireshark display filter that selects exactly this connection. */
 static void fmt_filter(char *buf, size_t n, const struct flow_key *k,
 		       uint64_t first_frame, uint64_t last_frame)
@@ -385,6 +404,7 @@ static void fmt_filter(char *buf, size_t n, const struct flow_key *k,
 		 "tcp.port==%u && frame.number>=%" PRIu64
 		 " && frame.number<=%" PRIu64,
 		 ip, a, ip, b, k->port[0], k->port[1], first_frame, last_frame);
+	fmt_filter_tunnel(buf, n, &k->tunnel);
 }
 
 /* ---- per-flow lines ---- */

@@ -20,7 +20,8 @@
 # dumpcap 4.0 writes that time in microseconds whatever the interface's
 # resolution, so the reading that is not before the last frame counts.
 # With FTREC_INNER=1 the innermost IP header of each frame is read (a
-# tunnel's inner packet) instead of the outermost.
+# tunnel's inner packet) instead of the outermost. A VXLAN VNI is part of
+# a flow's identity, as for fintrace.
 # A SYN (without ACK) on the 4-tuple of a flow that already ended (RST,
 # or both FINs) starts a new flow. A flow whose packets all come from one
 # side, which acknowledges the other's sends (a SYN-ACK, or ACK numbers
@@ -38,7 +39,8 @@ desc="$*"
 
 fields=(-e frame.number -e frame.time_epoch -e ip.src -e ip.dst
 	-e ipv6.src -e ipv6.dst -e tcp.srcport -e tcp.dstport -e tcp.flags
-	-e tcp.seq_raw -e tcp.ack_raw -e tcp.len -e frame.protocols)
+	-e tcp.seq_raw -e tcp.ack_raw -e tcp.len -e frame.protocols
+	-e vxlan.vni)
 
 # isb_end CAPTURE: the latest isb_endtime as "sec.fraction", or nothing.
 isb_end() {
@@ -170,6 +172,7 @@ function ended(f) {
 	ack = flag(fl, 16)
 	seq = $10 + 0; an = $11 + 0; len = $12 + 0
 	key = (src < dst) ? src SUBSEP dst : dst SUBSEP src
+	key = key SUBSEP $14		# the tenant (VNI), when tunnelled
 
 	f = cur[key]
 	if (f == "" || (syn && !ack && ended(f))) {

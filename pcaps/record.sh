@@ -142,7 +142,7 @@ midstream_hook() {
 # --gzip stores the capture gzip-compressed (NAME.pcap.gz).
 # --wrap MODE (wrap.bpf.c: 1 MPLS, 2 GRE with key, 3 GRE bridging, 4
 # ERSPAN II, 5 ERSPAN III, 6 IPv4 in IPv4, 7 PPPoE, 8 Geneve, 9 IPv6 in
-# IPv4, for FAMILY 6): a tc
+# IPv4, for FAMILY 6, 10 VXLAN 1 and a second copy as VXLAN 2): a tc
 # program on veth-s copies each packet, with that encapsulation pushed,
 # to a mirror veth (mir-a, its peer in namespace ftrec-m), where the
 # capture runs; the real exchange is untouched.
@@ -390,6 +390,9 @@ run erspan3-leak server-never-closes 4 --wrap 5 \
 	--desc "ERSPAN type III session 9 in GRE, pushed by a tc program; server leak + clean flow."
 run ipip-leak server-never-closes 4 --wrap 6 \
 	--desc "IPv4 in IPv4, pushed by a tc program (wrap.bpf.c); server leak + clean flow."
+run vxlan-tenants server-never-closes 4 --wrap 10 \
+	--expect "never-closed never-closed clean clean" \
+	--desc "Each packet copied as VXLAN 1 and VXLAN 2 by wrap.bpf.c: two tenants, same inner addresses and ports."
 run ip6ip-leak server-never-closes 6 --wrap 9 \
 	--desc "IPv6 in IPv4 (protocol 41), pushed by a tc program (wrap.bpf.c); server leak + clean flow."
 run pppoe-leak server-never-closes 4 --wrap 7 \

@@ -28,6 +28,7 @@
 #define PPPOE 7
 #define GENEVE 8
 #define IP6IP 9
+#define VXLAN2 10
 
 /* outer IPv4 header; lengths and checksum patched per packet */
 #define IP4(proto)                                                             \
@@ -108,6 +109,17 @@ static const __u8 tmpl[] SEC(".rodata") = {
 #define WRAP_INNER ETH_P_IPV6
 /* IPv6 in IPv4 (protocol 41, RFC 4213) */
 static const __u8 tmpl[] SEC(".rodata") = {IP4(41)};
+#elif WRAP_MODE == VXLAN2
+#define WRAP_TYPE 0x0800
+#define WRAP_IP 0
+#define WRAP_UDP 20
+#define WRAP_PPPOE -1
+/* UDP 4789, VXLAN 1; every packet copied once more with VNI 2: two
+ * tenants whose inner addresses and ports are the same */
+#define WRAP_VNI2 (20 + 8 + 6)
+static const __u8 tmpl[] SEC(".rodata") = {
+	IP4(17), 0x9c, 0x41, 0x12, 0xb5, 0, 0, 0, 0,
+	0x08,	 0,    0,    0,	   0,	 0, 1, 0, ETH};
 #else
 #error "WRAP_MODE?"
 #endif
@@ -171,6 +183,14 @@ static __always_inline int wrap(struct __sk_buff *skb)
 	bpf_skb_store_bytes(skb, ETH_HLEN, hdr, WRAP_LEN, 0);
 	put16(skb, 12, WRAP_TYPE);
 	bpf_clone_redirect(skb, WRAP_MIRROR, 0);
+#ifdef WRAP_VNI2
+	{
+		__u8 vni = 2;
+
+		bpf_skb_store_bytes(skb, ETH_HLEN + WRAP_VNI2, &vni, 1, 0);
+		bpf_clone_redirect(skb, WRAP_MIRROR, 0);
+	}
+#endif
 	/* Back as it was: skb->protocol never changed, so this works. */
 	put16(skb, 12, WRAP_INNER);
 	bpf_skb_adjust_room(skb, -(__s32)WRAP_LEN, BPF_ADJ_ROOM_MAC,

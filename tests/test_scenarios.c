@@ -24,7 +24,7 @@ static const char *const required[] = {
 	"gre-key-leak",       "gre-teb-leak",       "erspan2-leak",
 	"erspan3-leak",       "ipip-leak",          "pppoe-leak",
 	"geneve-leak",        "one-way-client",     "one-way-server",
-	"late-half-close",    "ip6ip-leak",
+	"late-half-close",    "ip6ip-leak",         "vxlan-tenants",
 };
 
 Test(scenarios, every_required_capture_exists)
