@@ -67,6 +67,7 @@ enum {
 #define R (1u << OPTS_READ)
 #define L (1u << OPTS_LIVE)
 #define K (1u << OPTS_KERNEL)
+#define C (1u << OPTS_COMPARE)
 
 /*
  * Every option of every mode, once: its name, whether it takes a value,
@@ -80,13 +81,13 @@ static const struct opt_def {
 	int id;
 	unsigned modes;
 } opt_defs[] = {
-	{"format", required_argument, O_FORMAT, R | L | K},
-	{"output", required_argument, 'o', R | L | K},
-	{"filter", required_argument, 'f', R | L},
-	{"linger", required_argument, O_LINGER, R | L | K},
-	{"idle-timeout", required_argument, O_IDLE, R | L},
-	{"grace", required_argument, O_GRACE, R | L},
-	{"max-flows", required_argument, O_MAX_FLOWS, R | L},
+	{"format", required_argument, O_FORMAT, R | L | K | C},
+	{"output", required_argument, 'o', R | L | K | C},
+	{"filter", required_argument, 'f', R | L | C},
+	{"linger", required_argument, O_LINGER, R | L | K | C},
+	{"idle-timeout", required_argument, O_IDLE, R | L | C},
+	{"grace", required_argument, O_GRACE, R | L | C},
+	{"max-flows", required_argument, O_MAX_FLOWS, R | L | C},
 	{"top", required_argument, O_TOP, R | L | K},
 	{"fail-on", required_argument, O_FAIL_ON, R | L | K},
 	{"all", no_argument, O_ALL, R | L | K},
@@ -99,8 +100,8 @@ static const struct opt_def {
 	{"evidence", required_argument, O_EVIDENCE, R | L},
 	{"evidence-verdicts", required_argument, O_EVIDENCE_VERDICTS, R | L},
 	{"evidence-buffer", required_argument, O_EVIDENCE_BUFFER, R | L},
-	{"report", required_argument, O_REPORT, R | L | K},
-	{"help", no_argument, 'h', R | L | K},
+	{"report", required_argument, O_REPORT, R | L | K | C},
+	{"help", no_argument, 'h', R | L | K | C},
 	{"version", no_argument, O_VERSION, R | L},
 	{"interface", required_argument, 'i', L},
 	{"write", required_argument, 'w', L},
@@ -124,10 +125,11 @@ static const struct opt_def {
 #undef R
 #undef L
 #undef K
+#undef C
 
 #define NDEFS (sizeof(opt_defs) / sizeof(opt_defs[0]))
 
-static const char *const mode_names[] = {"read", "live", "kernel"};
+static const char *const mode_names[] = {"read", "live", "kernel", "compare"};
 
 static const struct opt_def *opt_def_of(int id)
 {
@@ -665,6 +667,15 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		if (optind < argc)
 			BAD("unexpected argument \"%s\"", argv[optind]);
 		o->nargs = 0;
+		return 0;
+	}
+	if (mode == OPTS_COMPARE) {
+		if (o->format == RPT_CSV)
+			BAD("--format: compare writes text or json");
+		if (dashdash < argc)
+			BAD("no filter after --: use -f EXPR");
+		if (o->nargs != 2)
+			BAD("give two reports or captures: BEFORE AFTER");
 		return 0;
 	}
 	if (mode == OPTS_LIVE) {
