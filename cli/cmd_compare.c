@@ -14,11 +14,10 @@
 
 #include "analysis/compare.h"
 #include "analysis/json.h"
-#include "capture/source.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "engine/analyse.h"
 #include "engine/output.h"
-#include "engine/pipeline.h"
 
 static const char usage[] =
 	"usage: fintrace compare [options] BEFORE AFTER\n"
@@ -104,49 +103,6 @@ static int read_lines(FILE *fp, struct cmp_report *r, char *err)
 	return rc;
 }
 
-/*
- * Analyse the capture path as fintrace read does, with its JSON report
- * written to out. Returns 0, or -errno with the cause in err.
- */
-static int analyse_capture(const char *path, const struct ft_opts *o, FILE *out,
-			   char *err)
-{
-	struct ft_opts ro = *o;
-	struct pipeline_config pc;
-	struct pipeline pl = {0};
-	struct src_reader *src;
-	struct src_packet pkt;
-	const char *inputs[1] = {path};
-	int rc;
-
-	src = src_open_files(inputs, 1, o->filter, err);
-	if (!src)
-		return -errno;
-	ro.format = RPT_JSON;
-	opts_pipeline_config(&ro, &pc);
-	if (pipeline_init(&pl, &pc, out, "read")) {
-		src_free(src);
-		snprintf(err, FT_ERRBUF_SIZE, "out of memory");
-		return -ENOMEM;
-	}
-	while ((rc = src_next(src, &pkt, err)) == 1)
-		if (pipeline_frame(&pl, pkt.data, pkt.caplen, pkt.wirelen,
-				   pkt.wall_ns, pkt.frame, pkt.dlt)) {
-			snprintf(err, FT_ERRBUF_SIZE,
-				 "out of memory (try --max-flows)");
-			rc = -ENOMEM;
-			break;
-		}
-	pl.filtered = src_get_stats(src)->filtered;
-	if (!rc && pipeline_finish(&pl, inputs, 1, NULL)) {
-		snprintf(err, FT_ERRBUF_SIZE, "cannot write the report");
-		rc = -EIO;
-	}
-	pipeline_free(&pl);
-	src_free(src);
-	return rc;
-}
-
 enum input_kind { IN_UNKNOWN, IN_CAPTURE, IN_JSON };
 
 static enum input_kind sniff(FILE *fp)
@@ -179,6 +135,7 @@ static int load(const char *path, const struct ft_opts *o, struct cmp_report *r,
 		char *err)
 {
 	char cerr[CMP_ERRBUF] = "";
+	struct pipeline_config pc;
 	FILE *fp = NULL, *tmp = NULL;
 	int rc = 0;
 
@@ -200,7 +157,8 @@ static int load(const char *path, const struct ft_opts *o, struct cmp_report *r,
 			goto out;
 		}
 		/* The reader's messages name the file already. */
-		rc = analyse_capture(path, o, tmp, err);
+		opts_pipeline_config(o, &pc);
+		rc = analyse_files(&path, 1, o->filter, &pc, 0, tmp, err);
 		if (rc)
 			goto out;
 		rewind(tmp);

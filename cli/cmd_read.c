@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "engine/output.h"
+#include "engine/pack.h"
 #include "engine/pipeline.h"
 
 static double now_s(void)
@@ -173,6 +174,33 @@ static void capinfos_free(struct capinfos *c)
 	free(c->notes);
 }
 
+/*
+ * The rest of the evidence pack, once the run's report is written: its
+ * HTML report, then report.json, FACTS.txt, README.txt and the manifest.
+ * Returns 0, or -errno with one line naming the file in err.
+ */
+static int write_pack(struct pack *pack, struct pipeline *pl,
+		      const struct pipeline_config *pc, const struct ft_opts *o,
+		      const struct ev *ev, const struct capinfos *caps,
+		      const char *input_error, int argc, char **argv, char *err)
+{
+	struct pack_run run = {
+		.inputs = (const char *const *)o->args,
+		.ninputs = (size_t)o->nargs,
+		.inputs_are_files = 1,
+		.error = input_error,
+		.filtered = pl->filtered,
+		.first_ns = pl->first_ns,
+		.last_ns = pl->last_ns,
+		.ev = ev,
+		.c = pc,
+	};
+	int rc = pipeline_html(pl, pack->html, caps->in, caps->n, argc, argv,
+			       err);
+
+	return rc ? rc : pack_finish(pack, &run, err);
+}
+
 int cmd_read(int argc, char **argv)
 {
 	struct ft_opts o;
@@ -188,6 +216,8 @@ int cmd_read(int argc, char **argv)
 	double t0 = now_s();
 	struct ev *ev = NULL;
 	struct capinfos caps = {0};
+	struct pack pack = {0};
+	int packed = 0;
 
 	if (opts_parse(argc, argv, OPTS_READ, &o, oerr)) {
 		fprintf(stderr, "fintrace read: %s\n", oerr);
@@ -202,6 +232,19 @@ int cmd_read(int argc, char **argv)
 	if (check_outputs(&o, err)) {
 		fprintf(stderr, "fintrace read: %s\n", err);
 		return FT_EXIT_USAGE;
+	}
+	if (o.evidence_file && pack_is_dir(o.evidence_file)) {
+		opts_pipeline_config(&o, &pc);
+		rc = pack_open(&pack, o.evidence_file, o.force, &pc, "read",
+			       argc, argv, err);
+		if (rc) {
+			fprintf(stderr, "fintrace read: %s\n", err);
+			status = rc == -ENOTEMPTY ? FT_EXIT_USAGE
+						  : FT_EXIT_INPUT;
+			goto out;
+		}
+		packed = 1;
+		o.evidence_file = pack.evidence;
 	}
 	if ((o.evidence_file || o.report_file) && capinfos_read(&caps, &o)) {
 		fprintf(stderr, "fintrace read: out of memory\n");
@@ -258,7 +301,10 @@ int cmd_read(int argc, char **argv)
 		pipeline_evidence(&pl, ev, streaming);
 	while ((rc = src_next(src, &pkt, err)) == 1) {
 		if (pipeline_frame(&pl, pkt.data, pkt.caplen, pkt.wirelen,
-				   pkt.wall_ns, pkt.frame, pkt.dlt)) {
+				   pkt.wall_ns, pkt.frame, pkt.dlt) ||
+		    (packed &&
+		     pack_frame(&pack, pkt.data, pkt.caplen, pkt.wirelen,
+				pkt.wall_ns, pkt.frame, pkt.dlt))) {
 			snprintf(err, sizeof(err), "out of memory after %llu "
 				 "packets (try --max-flows)",
 				 (unsigned long long)pl.frames);
@@ -271,6 +317,9 @@ int cmd_read(int argc, char **argv)
 	if (progress)
 		show_progress(src, pl.frames, t0, 1);
 	pl.filtered = src_get_stats(src)->filtered;
+	/* --capture-end: the observation ran on after the last packet */
+	if (o.capture_end_ns > pl.last_ns)
+		pl.last_ns = o.capture_end_ns;
 	if (rc < 0) {
 		/* One line now; the report still covers what was read. */
 		fprintf(stderr, "fintrace read: %s\n", err);
@@ -295,6 +344,11 @@ int cmd_read(int argc, char **argv)
 		fprintf(stderr, "fintrace read: %s\n", err);
 		status = FT_EXIT_INPUT;
 	}
+	if (packed && write_pack(&pack, &pl, &pc, &o, ev, &caps, input_error,
+				 argc, argv, err)) {
+		fprintf(stderr, "fintrace read: %s\n", err);
+		status = FT_EXIT_INPUT;
+	}
 	err[0] = '\0';
 	if (out_close(&out, err) || rc) {
 		if (!out.quiet_epipe)
@@ -307,6 +361,7 @@ int cmd_read(int argc, char **argv)
 	}
 out:
 	pipeline_free(&pl);
+	pack_free(&pack);
 	ev_free(ev);
 	capinfos_free(&caps);
 	out_close(&out, NULL);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analysis/teardown.h"
 
@@ -62,6 +63,8 @@ enum {
 	O_NETNS,
 	O_RINGBUF,
 	O_NO_SEED,
+	O_FORCE,
+	O_CAPTURE_END,
 };
 
 #define R (1u << OPTS_READ)
@@ -101,6 +104,8 @@ static const struct opt_def {
 	{"evidence-verdicts", required_argument, O_EVIDENCE_VERDICTS, R | L},
 	{"evidence-buffer", required_argument, O_EVIDENCE_BUFFER, R | L},
 	{"report", required_argument, O_REPORT, R | L | K | C},
+	{"force", no_argument, O_FORCE, R},
+	{"capture-end", required_argument, O_CAPTURE_END, R},
 	{"help", no_argument, 'h', R | L | K | C},
 	{"version", no_argument, O_VERSION, R | L},
 	{"interface", required_argument, 'i', L},
@@ -221,7 +226,17 @@ static const char usage_read[] =
 	"      --evidence-buffer SIZE\n"
 	"                         memory for evidence from standard input\n"
 	"                         (256M; k, M, G; flows beyond are counted)\n"
+	"      --evidence DIR/    an evidence pack instead (an empty or new\n"
+	"                         directory): the evidence capture, report.html,\n"
+	"                         report.json, FACTS.txt, README.txt (frames and\n"
+	"                         filters in the evidence file) and\n"
+	"                         MANIFEST.sha256 (sha256sum -c)\n"
+	"      --force            write the pack into a directory that is not\n"
+	"                         empty\n"
 	"      --report FILE      also write a self-contained HTML report\n"
+	"      --capture-end TIME the observation ended at TIME (UTC, as the\n"
+	"                         reports write it), not at the last packet: a\n"
+	"                         socket in CLOSE_WAIT is measured until then\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"Durations: 500ms, 5s, 2m, 1h. Verdicts: clean, late-close,\n"
@@ -254,6 +269,7 @@ static const char usage_live[] =
 	"                         flows to FILE (kept in memory meanwhile)\n"
 	"      --evidence-verdicts LIST, --evidence-buffer SIZE\n"
 	"                         as for fintrace read (256M of packets)\n"
+
 	"      --report FILE      also write a self-contained HTML report\n"
 	"  -h, --help             this text\n";
 
@@ -408,6 +424,53 @@ int opts_parse_range(const char *s, uint16_t *lo, uint16_t *hi)
 		return -EINVAL;
 	*lo = (uint16_t)l;
 	*hi = (uint16_t)h;
+	return 0;
+}
+
+int opts_parse_time(const char *s, uint64_t *wall_ns)
+{
+	struct tm tm = {0};
+	uint64_t frac = 0, scale = NS;
+	const char *p;
+	char *end;
+	time_t t;
+	int n = 0;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	if (!strchr(s, 'T')) {
+		double v;
+
+		errno = 0;
+		v = strtod(s, &end);
+		if (errno || end == s || *end || v < 0 || v > 1e10)
+			return -EINVAL;
+		*wall_ns = (uint64_t)(v * 1e9 + 0.5);
+		return 0;
+	}
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    n != 19)
+		return -EINVAL;
+	p = s + n;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			}
+		}
+	}
+	if (strcmp(p, "Z") || tm.tm_year < 1970 || tm.tm_mon < 1 ||
+	    tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return -EINVAL;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	if (t < 0)
+		return -EINVAL;
+	*wall_ns = (uint64_t)t * NS + frac;
 	return 0;
 }
 
@@ -589,6 +652,15 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 			break;
 		case O_REPORT:
 			o->report_file = optarg;
+			break;
+		case O_FORCE:
+			o->force = 1;
+			break;
+		case O_CAPTURE_END:
+			if (opts_parse_time(optarg, &o->capture_end_ns))
+				BAD("--capture-end: \"%s\" is not a UTC time "
+				    "(e.g. 2026-11-26T11:30:02.331907123Z)",
+				    optarg);
 			break;
 		case O_PORT:
 			if (opts_parse_uint(optarg, 1, 65535, 0, &v))

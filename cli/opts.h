@@ -36,6 +36,8 @@ struct ft_opts {
 	unsigned evidence_verdicts; /* bit per td_verdict */
 	uint64_t evidence_buffer;   /* bytes buffered from a pipe, at most */
 	const char *report_file;    /* --report FILE.html, or NULL */
+	int force;		    /* --force: write into a used pack dir */
+	uint64_t capture_end_ns;    /* --capture-end (wall), 0: last packet */
 	int progress;		    /* -1 auto (a terminal), 0 off, 1 on */
 	int help;
 	int version;
@@ -103,6 +105,13 @@ int opts_parse_uint(const char *s, uint64_t lo, uint64_t hi, int suffix,
  * MiB. Returns 0 or -EINVAL.
  */
 int opts_parse_size(const char *s, uint64_t *bytes);
+
+/*
+ * Parse a UTC time: "2026-11-26T11:30:02.331907123Z" (as the reports
+ * write it; the fraction is optional) or seconds since the epoch
+ * ("1764156602.33"). Returns 0 or -EINVAL.
+ */
+int opts_parse_time(const char *s, uint64_t *wall_ns);
 
 /* Parse "text", "json" or "csv". Returns 0 or -EINVAL. */
 int opts_parse_format(const char *s, enum rpt_format *f);
