@@ -174,33 +174,6 @@ static void capinfos_free(struct capinfos *c)
 	free(c->notes);
 }
 
-/*
- * The rest of the evidence pack, once the run's report is written: its
- * HTML report, then report.json, FACTS.txt, README.txt and the manifest.
- * Returns 0, or -errno with one line naming the file in err.
- */
-static int write_pack(struct pack *pack, struct pipeline *pl,
-		      const struct pipeline_config *pc, const struct ft_opts *o,
-		      const struct ev *ev, const struct capinfos *caps,
-		      const char *input_error, int argc, char **argv, char *err)
-{
-	struct pack_run run = {
-		.inputs = (const char *const *)o->args,
-		.ninputs = (size_t)o->nargs,
-		.inputs_are_files = 1,
-		.error = input_error,
-		.filtered = pl->filtered,
-		.first_ns = pl->first_ns,
-		.last_ns = pl->last_ns,
-		.ev = ev,
-		.c = pc,
-	};
-	int rc = pipeline_html(pl, pack->html, caps->in, caps->n, argc, argv,
-			       err);
-
-	return rc ? rc : pack_finish(pack, &run, err);
-}
-
 int cmd_read(int argc, char **argv)
 {
 	struct ft_opts o;
@@ -344,10 +317,24 @@ int cmd_read(int argc, char **argv)
 		fprintf(stderr, "fintrace read: %s\n", err);
 		status = FT_EXIT_INPUT;
 	}
-	if (packed && write_pack(&pack, &pl, &pc, &o, ev, &caps, input_error,
-				 argc, argv, err)) {
-		fprintf(stderr, "fintrace read: %s\n", err);
-		status = FT_EXIT_INPUT;
+	if (packed) {
+		struct pack_run run = {
+			.inputs = (const char *const *)o.args,
+			.ninputs = (size_t)o.nargs,
+			.inputs_are_files = 1,
+			.error = input_error,
+			.ev = ev,
+			.c = &pc,
+			.in = caps.in,
+			.nin = caps.n,
+			.argc = argc,
+			.argv = argv,
+		};
+
+		if (pack_finish(&pack, &pl, &run, err)) {
+			fprintf(stderr, "fintrace read: %s\n", err);
+			status = FT_EXIT_INPUT;
+		}
 	}
 	err[0] = '\0';
 	if (out_close(&out, err) || rc) {

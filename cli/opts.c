@@ -104,7 +104,7 @@ static const struct opt_def {
 	{"evidence-verdicts", required_argument, O_EVIDENCE_VERDICTS, R | L},
 	{"evidence-buffer", required_argument, O_EVIDENCE_BUFFER, R | L},
 	{"report", required_argument, O_REPORT, R | L | K | C},
-	{"force", no_argument, O_FORCE, R},
+	{"force", no_argument, O_FORCE, R | L},
 	{"capture-end", required_argument, O_CAPTURE_END, R},
 	{"help", no_argument, 'h', R | L | K | C},
 	{"version", no_argument, O_VERSION, R | L},
@@ -269,6 +269,9 @@ static const char usage_live[] =
 	"                         flows to FILE (kept in memory meanwhile)\n"
 	"      --evidence-verdicts LIST, --evidence-buffer SIZE\n"
 	"                         as for fintrace read (256M of packets)\n"
+	"      --evidence DIR/, --force\n"
+	"                         an evidence pack at the end, as for\n"
+	"                         fintrace read\n"
 
 	"      --report FILE      also write a self-contained HTML report\n"
 	"  -h, --help             this text\n";

@@ -342,7 +342,7 @@ static int write_readme(struct pack *p, const struct pack_run *run, FILE *f,
 	size_t nfiles = ev_files(run->ev), k = 0;
 	int rc = 0;
 
-	rpt_fmt_iso(end, sizeof(end), run->last_ns);
+	rpt_fmt_iso(end, sizeof(end), p->last_ns);
 	dur_arg(lg, sizeof(lg), c->linger_ns);
 	dur_arg(idle, sizeof(idle), c->idle_ns);
 	dur_arg(grace, sizeof(grace), c->grace_ns);
@@ -391,7 +391,7 @@ static int write_readme(struct pack *p, const struct pack_run *run, FILE *f,
 			     strerror(errno));
 			return -errno;
 		}
-		rc = analyse_files(&path, 1, NULL, c, run->last_ns, tmp, err);
+		rc = analyse_files(&path, 1, NULL, c, p->last_ns, tmp, err);
 		if (!rc) {
 			rewind(tmp);
 			rc = take_flows(tmp, c->evidence_verdicts, &fl);
@@ -473,11 +473,11 @@ static void write_facts(struct pack *p, const struct pack_run *run, FILE *f)
 	fprintf(f, "run start: %s\n",
 		rpt_fmt_iso(b, sizeof(b), p->run_start_ns));
 	fprintf(f, "run end: %s\n", rpt_fmt_iso(b, sizeof(b), wall_now_ns()));
-	if (run->first_ns) {
+	if (p->first_ns) {
 		fprintf(f, "capture start: %s\n",
-			rpt_fmt_iso(b, sizeof(b), run->first_ns));
+			rpt_fmt_iso(b, sizeof(b), p->first_ns));
 		fprintf(f, "capture end: %s\n",
-			rpt_fmt_iso(b, sizeof(b), run->last_ns));
+			rpt_fmt_iso(b, sizeof(b), p->last_ns));
 	}
 	for (size_t i = 0; i < run->ninputs; i++)
 		fprintf(f, "input: %s\n", run->inputs[i]);
@@ -582,14 +582,21 @@ static int facts_fn(struct pack *p, const struct pack_run *run, FILE *f,
 	return 0;
 }
 
-int pack_finish(struct pack *p, const struct pack_run *run, char *err)
+int pack_finish(struct pack *p, struct pipeline *pl, const struct pack_run *run,
+		char *err)
 {
 	int rc;
 
-	p->pl.filtered = run->filtered;
-	p->pl.drops = run->drops;
-	if (run->last_ns > p->pl.last_ns)
-		p->pl.last_ns = run->last_ns;
+	p->first_ns = pl->first_ns;
+	p->last_ns = pl->last_ns;
+	rc = pipeline_html(pl, p->html, run->in, run->nin, run->argc, run->argv,
+			   err);
+	if (rc)
+		return rc;
+	p->pl.filtered = pl->filtered;
+	p->pl.drops = pl->drops;
+	if (pl->last_ns > p->pl.last_ns)
+		p->pl.last_ns = pl->last_ns;
 	rc = pipeline_finish(&p->pl, run->inputs, run->ninputs, run->error);
 	if (out_close(&p->jout, err) || rc) {
 		if (rc && !err[0])

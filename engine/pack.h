@@ -40,6 +40,7 @@ struct pack {
 	char cmdline[PACK_NAME_MAX];
 	const char *mode; /* "read", "live" (borrowed) */
 	uint64_t run_start_ns;
+	uint64_t first_ns, last_ns; /* the capture (pack_finish) */
 	struct out_file jout;
 	struct pipeline pl; /* the JSON report's model */
 	int pl_ready;
@@ -66,24 +67,28 @@ int pack_open(struct pack *p, const char *path, int force,
 int pack_frame(struct pack *p, const uint8_t *data, uint32_t caplen,
 	       uint32_t wirelen, uint64_t wall_ns, uint64_t frame, int dlt);
 
-/* What pack_finish() needs to know of the run. */
+/* What pack_finish() needs to know of the run, beside its pipeline. */
 struct pack_run {
 	const char *const *inputs; /* files (or interface) analysed */
 	size_t ninputs;
 	int inputs_are_files; /* 1: hashed in the manifest */
 	const char *error;    /* input error that ended the run, or NULL */
-	uint64_t filtered, drops;
-	uint64_t first_ns, last_ns; /* the capture */
-	const struct ev *ev;	    /* the finished evidence (borrowed) */
+	const struct ev *ev;  /* the finished evidence (borrowed) */
 	const struct pipeline_config *c;
+	const struct html_input *in; /* for report.html (see pipeline_html) */
+	size_t nin;
+	int argc; /* the sub-command's command line */
+	char **argv;
 };
 
 /*
- * After the run, its evidence and its report.html are written: finish
- * report.json, then write FACTS.txt, README.txt and MANIFEST.sha256.
- * Returns 0, or -errno with one line naming the file in err.
+ * After the run pl (its report written, its evidence finished): write
+ * report.html, finish report.json, then write FACTS.txt, README.txt and
+ * MANIFEST.sha256. Returns 0, or -errno with one line naming the file in
+ * err.
  */
-int pack_finish(struct pack *p, const struct pack_run *run, char *err);
+int pack_finish(struct pack *p, struct pipeline *pl, const struct pack_run *run,
+		char *err);
 
 /* Free what the pack holds (files already written stay); zeroed: no-op. */
 void pack_free(struct pack *p);
