@@ -25,8 +25,12 @@
 #define NS ((uint64_t)1000000000)
 #define README_FLOWS 1000 /* flows listed one by one in README.txt */
 
+/* The files of a pack beside the evidence, in the manifest's order. */
 static const char *const pack_files[] = {"report.html", "report.json",
-					 "FACTS.txt", "README.txt"};
+					 "FACTS.txt", "README.txt", NULL};
+static const char *const kernel_files[] = {"report.html", "report.json",
+					   "sockets.txt", "FACTS.txt",
+					   "README.txt",  NULL};
 
 /* One line in err (FT_ERRBUF_SIZE), cut to fit: names may be long. */
 __attribute__((format(printf, 2, 3))) static void errf(char *err,
@@ -84,11 +88,9 @@ static int join(char *buf, const char *dir, const char *name)
 	return k < 0 || k >= PACK_NAME_MAX ? -ENAMETOOLONG : 0;
 }
 
-int pack_open(struct pack *p, const char *path, int force,
-	      const struct pipeline_config *c, const char *mode, int argc,
-	      char **argv, char *err)
+int pack_open_dir(struct pack *p, const char *path, int force, const char *mode,
+		  int argc, char **argv, char *err)
 {
-	struct pipeline_config jc = *c;
 	size_t n = strlen(path);
 	int rc;
 
@@ -127,6 +129,18 @@ int pack_open(struct pack *p, const char *path, int force,
 		return -ENAMETOOLONG;
 	}
 	out_command_line(p->cmdline, sizeof(p->cmdline), argc, argv);
+	return 0;
+}
+
+int pack_open(struct pack *p, const char *path, int force,
+	      const struct pipeline_config *c, const char *mode, int argc,
+	      char **argv, char *err)
+{
+	struct pipeline_config jc = *c;
+	int rc = pack_open_dir(p, path, force, mode, argc, argv, err);
+
+	if (rc)
+		return rc;
 	rc = out_open(&p->jout, p->json, err);
 	if (rc)
 		return rc;
@@ -474,9 +488,9 @@ static void write_facts(struct pack *p, const struct pack_run *run, FILE *f)
 		rpt_fmt_iso(b, sizeof(b), p->run_start_ns));
 	fprintf(f, "run end: %s\n", rpt_fmt_iso(b, sizeof(b), wall_now_ns()));
 	if (p->first_ns) {
-		fprintf(f, "capture start: %s\n",
+		fprintf(f, "%s start: %s\n", run->ev ? "capture" : "tracing",
 			rpt_fmt_iso(b, sizeof(b), p->first_ns));
-		fprintf(f, "capture end: %s\n",
+		fprintf(f, "%s end: %s\n", run->ev ? "capture" : "tracing",
 			rpt_fmt_iso(b, sizeof(b), p->last_ns));
 	}
 	for (size_t i = 0; i < run->ninputs; i++)
@@ -528,7 +542,7 @@ static int write_manifest(struct pack *p, const struct pack_run *run, FILE *f,
 			return rc;
 		}
 	}
-	for (size_t i = 0; i < ev_files(run->ev); i++) {
+	for (size_t i = 0; run->ev && i < ev_files(run->ev); i++) {
 		const char *ef = ev_file_name(run->ev, i);
 
 		rc = manifest_line(f, ef, base_name(ef));
@@ -537,11 +551,11 @@ static int write_manifest(struct pack *p, const struct pack_run *run, FILE *f,
 			return rc;
 		}
 	}
-	for (size_t i = 0; i < sizeof(pack_files) / sizeof(pack_files[0]);
-	     i++) {
-		if (join(path, p->dir, pack_files[i]))
+	for (const char *const *name = run->ev ? pack_files : kernel_files;
+	     *name; name++) {
+		if (join(path, p->dir, *name))
 			return -ENAMETOOLONG;
-		rc = manifest_line(f, path, pack_files[i]);
+		rc = manifest_line(f, path, *name);
 		if (rc) {
 			errf(err, "%s: %s", path, strerror(-rc));
 			return rc;
@@ -606,6 +620,206 @@ int pack_finish(struct pack *p, struct pipeline *pl, const struct pack_run *run,
 	rc = write_file(p, "FACTS.txt", facts_fn, run, err);
 	if (!rc)
 		rc = write_file(p, "README.txt", write_readme, run, err);
+	if (!rc)
+		rc = write_file(p, "MANIFEST.sha256", write_manifest, run, err);
+	return rc;
+}
+
+/* ---- fintrace kernel ---- */
+
+/* A socket of the kernel's report.json, as ss -tanp would show it. */
+struct pack_sock {
+	char state[16], local[64], peer[64], comm[64], verdict[24];
+	int remote; /* the passive side (who did not close) is the peer */
+	double pid, netns, close_wait;
+	int at_end;
+};
+
+/* s from a flow record of fintrace kernel; 0 when it is one. */
+static int sock_of(const struct json_value *o, struct pack_sock *s)
+{
+	const char *type = json_str(json_get(o, "type"));
+	const char *local = json_str(json_get(o, "local"));
+	const struct json_value *end = json_get(o, "in_close_wait_at_end");
+	int server;
+
+	if (!type || strcmp(type, "flow") || !local)
+		return -1;
+	memset(s, 0, sizeof(*s));
+	server = !strcmp(local, "server");
+	copy_str(s->state, sizeof(s->state), json_get(o, "state"));
+	for (char *c = s->state; *c; c++)
+		if (*c == '_')
+			*c = '-';
+	copy_str(s->local, sizeof(s->local),
+		 json_get(o, server ? "server" : "client"));
+	copy_str(s->peer, sizeof(s->peer),
+		 json_get(o, server ? "client" : "server"));
+	copy_str(s->comm, sizeof(s->comm), json_get(o, "comm"));
+	copy_str(s->verdict, sizeof(s->verdict), json_get(o, "verdict"));
+	json_num(json_get(o, "pid"), &s->pid);
+	json_num(json_get(o, "netns"), &s->netns);
+	json_num(json_get(o, "close_wait"), &s->close_wait);
+	s->at_end = end && end->type == JSON_TRUE;
+	s->remote = json_str(json_get(o, "passive")) &&
+		    !strcmp(json_str(json_get(o, "passive")), "remote");
+	return 0;
+}
+
+/* Each flow record of report.json with fn(f, sock, ctx); count kept. */
+static int each_sock(struct pack *p, FILE *f,
+		     int (*fn)(FILE *, const struct pack_sock *, void *),
+		     void *ctx, char *err)
+{
+	FILE *in = fopen(p->json, "r");
+	char *line = NULL, jerr[JSON_ERRBUF];
+	size_t cap = 0;
+	ssize_t len;
+	int n = 0;
+
+	if (!in) {
+		errf(err, "%s: %s", p->json, strerror(errno));
+		return -errno;
+	}
+	while ((len = getline(&line, &cap, in)) > 0) {
+		struct json_doc *d = json_parse(line, (size_t)len, jerr);
+		struct pack_sock s;
+
+		if (d && !sock_of(json_root(d), &s))
+			n += fn(f, &s, ctx);
+		json_free(d);
+	}
+	free(line);
+	fclose(in);
+	return n;
+}
+
+static int ss_line(FILE *f, const struct pack_sock *s, void *ctx)
+{
+	(void)ctx;
+	if (!s->at_end && strcmp(s->state, "FIN-WAIT-2") &&
+	    strcmp(s->state, "LAST-ACK") && strcmp(s->state, "CLOSING") &&
+	    strcmp(s->state, "FIN-WAIT-1"))
+		return 0;
+	fprintf(f, "%-11s 0      0      %-40s %-40s ", s->state, s->local,
+		s->peer);
+	if (s->pid)
+		fprintf(f, "users:((\"%s\",pid=%.0f))", s->comm, s->pid);
+	else
+		fputs("users:(unknown)", f);
+	fprintf(f, " netns:%.0f", s->netns);
+	if (s->at_end)
+		fprintf(f, " close-wait:%.3fs", s->close_wait);
+	fputc('\n', f);
+	return 1;
+}
+
+static int sockets_fn(struct pack *p, const struct pack_run *run, FILE *f,
+		      char *err)
+{
+	char b[48];
+	int n;
+
+	(void)run;
+	fprintf(f,
+		"# sockets lingering when tracing stopped (%s), as "
+		"ss -tanp shows them,\n# with the network namespace (inode) "
+		"and the time in CLOSE_WAIT so far\n",
+		rpt_fmt_iso(b, sizeof(b), p->last_ns));
+	fprintf(f, "%-11s %-6s %-6s %-40s %-40s %s\n", "State", "Recv-Q",
+		"Send-Q", "Local Address:Port", "Peer Address:Port", "Process");
+	n = each_sock(p, f, ss_line, NULL, err);
+	if (n < 0)
+		return n;
+	p->lingering = (uint64_t)n;
+	return 0;
+}
+
+static int flagged_line(FILE *f, const struct pack_sock *s, void *ctx)
+{
+	uint64_t *k = ctx;
+
+	if (strcmp(s->verdict, "never-closed") &&
+	    strcmp(s->verdict, "late-close"))
+		return 0;
+	if (++*k > README_FLOWS)
+		return 1;
+	fprintf(f, "  %-12s local %s, peer %s, ", s->verdict, s->local,
+		s->peer);
+	if (s->pid)
+		fprintf(f, "pid %.0f (%s)", s->pid, s->comm);
+	else
+		fputs("process unknown", f);
+	fprintf(f, ", netns %.0f:\n    ", s->netns);
+	if (s->remote)
+		fputs("the peer did not close (this host's socket closed)\n",
+		      f);
+	else
+		fprintf(f, "this host's socket %s in CLOSE_WAIT %s%.3f s\n",
+			s->at_end ? "stayed" : "was",
+			s->at_end ? "at least " : "", s->close_wait);
+	return 1;
+}
+
+static int readme_kernel_fn(struct pack *p, const struct pack_run *run, FILE *f,
+			    char *err)
+{
+	uint64_t k = 0;
+	int n;
+
+	fprintf(f,
+		"Evidence of TCP sockets left in CLOSE_WAIT (fintrace kernel)\n"
+		"============================================================\n"
+		"\nWritten by fintrace %s (see FACTS.txt: host, kernel, "
+		"times).\n"
+		"Command: %s\nTraced: %s\n\n"
+		"What is here\n"
+		"  report.html      the report, for a browser: processes, "
+		"services, sockets\n"
+		"  report.json      the same report as JSON Lines (one record "
+		"per socket, per\n"
+		"                   process and service, and a summary)\n"
+		"  sockets.txt      the %" PRIu64
+		" sockets still lingering when tracing stopped, as\n"
+		"                   ss -tanp shows them, with the process that "
+		"holds each\n"
+		"  FACTS.txt        fintrace version, command line, host, "
+		"kernel, times\n"
+		"  MANIFEST.sha256  SHA-256 of every file here: sha256sum -c "
+		"MANIFEST.sha256\n\n"
+		"The kernel keeps no packets: this pack has no capture. While "
+		"the sockets of\nsockets.txt are still there, the host shows "
+		"them itself (as root, in their\nnetwork namespace: "
+		"nsenter --net=/proc/PID/ns/net):\n"
+		"  ss -tanp state close-wait\n"
+		"To record packets of the next ones: fintrace live -i IFACE "
+		"--evidence DIR/\n\n",
+		FT_VERSION, p->cmdline, run->ninputs ? run->inputs[0] : "",
+		p->lingering);
+	fputs("Sockets that never closed or closed late:\n", f);
+	n = each_sock(p, f, flagged_line, &k, err);
+	if (n < 0)
+		return n;
+	if (k > README_FLOWS)
+		fprintf(f, "  (%" PRIu64 " more: see report.json)\n",
+			k - README_FLOWS);
+	if (!k)
+		fputs("  none\n", f);
+	return 0;
+}
+
+int pack_finish_kernel(struct pack *p, const struct pack_run *run,
+		       uint64_t start_wall_ns, uint64_t end_wall_ns, char *err)
+{
+	int rc;
+
+	p->first_ns = start_wall_ns;
+	p->last_ns = end_wall_ns;
+	rc = write_file(p, "sockets.txt", sockets_fn, run, err);
+	if (!rc)
+		rc = write_file(p, "FACTS.txt", facts_fn, run, err);
+	if (!rc)
+		rc = write_file(p, "README.txt", readme_kernel_fn, run, err);
 	if (!rc)
 		rc = write_file(p, "MANIFEST.sha256", write_manifest, run, err);
 	return rc;

@@ -16,6 +16,10 @@
  *    --capture-end: the evidence file ends with its last flagged packet);
  *  - MANIFEST.sha256, in `sha256sum -c` format: every input (by absolute
  *    path) and every file above.
+ * fintrace kernel has no packets: its pack holds report.html and
+ * report.json, sockets.txt (the sockets still lingering at the end, as
+ * ss -tanp shows them, with their process), FACTS.txt, README.txt and the
+ * manifest.
  * The directory is created with mode 0700 when missing; an existing one
  * must be empty unless forced.
  */
@@ -41,6 +45,7 @@ struct pack {
 	const char *mode; /* "read", "live" (borrowed) */
 	uint64_t run_start_ns;
 	uint64_t first_ns, last_ns; /* the capture (pack_finish) */
+	uint64_t lingering;	    /* kernel: sockets in sockets.txt */
 	struct out_file jout;
 	struct pipeline pl; /* the JSON report's model */
 	int pl_ready;
@@ -89,6 +94,23 @@ struct pack_run {
  */
 int pack_finish(struct pack *p, struct pipeline *pl, const struct pack_run *run,
 		char *err);
+
+/*
+ * fintrace kernel: make path the pack (as pack_open, without a JSON
+ * report of its own: the caller writes p->json and p->html).
+ */
+int pack_open_dir(struct pack *p, const char *path, int force, const char *mode,
+		  int argc, char **argv, char *err);
+
+/*
+ * fintrace kernel, once report.json and report.html are written: write
+ * sockets.txt (the sockets still lingering at the end, in ss -tanp
+ * style, from report.json), FACTS.txt, README.txt and MANIFEST.sha256.
+ * run->ev is NULL; run->inputs[0] says what was traced. Returns 0, or
+ * -errno with one line naming the file in err.
+ */
+int pack_finish_kernel(struct pack *p, const struct pack_run *run,
+		       uint64_t start_wall_ns, uint64_t end_wall_ns, char *err);
 
 /* Free what the pack holds (files already written stay); zeroed: no-op. */
 void pack_free(struct pack *p);

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/opts.h"
 #include "cmdrun.h"
@@ -232,4 +233,55 @@ Test(pack, capture_end_parses_report_times)
 	cr_assert_neq(opts_parse_time("2026-11-26T11:30:02", &ns), 0);
 	cr_assert_neq(opts_parse_time("-5", &ns), 0);
 	cr_assert_neq(opts_parse_time("", &ns), 0);
+}
+
+/*
+ * fintrace kernel --evidence DIR/: a server on loopback that never closes
+ * two connections. Needs root and BPF: skipped by hand without them, a
+ * failure under CI=true.
+ */
+Test(pack, kernel_pack_names_the_lingering_sockets)
+{
+	char dir[512];
+	int port = 20000 + (int)(getpid() % 20000);
+
+	if (geteuid()) {
+		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+			cr_assert_fail("needs root (BPF) under CI=true");
+		cr_skip_test("fintrace kernel needs root (BPF)");
+	}
+	snprintf(dir, sizeof(dir), "%s", cmd_path("kpack"));
+	cr_assert_eq(cmd_run(FINTRACE
+			     " kernel --port %d --duration 5s --linger 1s "
+			     "--no-progress --evidence '%s/' > '%s/k.out' "
+			     "2> '%s/k.err' & k=$!; sleep 1.5; " BUILD_DIR
+			     "/pcaps/ftpeer server -l 127.0.0.1:%d -n 0 "
+			     "--on-eof never --exit-after 10 > /dev/null "
+			     "2>&1 & s=$!; sleep 0.3; " BUILD_DIR
+			     "/pcaps/ftpeer client -c 127.0.0.1:%d -n 2 "
+			     "--interval 200 --send 100 --close-after 100 "
+			     "--exit-after 5 > /dev/null 2>&1; wait $k; "
+			     "rc=$?; kill $s; exit $rc",
+			     port, dir, cmd_tmp, cmd_tmp, port, port),
+		     0, "%s", cmd_slurp("k.err"));
+	cr_assert_eq(
+		cmd_run("cd '%s' && sha256sum --quiet -c MANIFEST.sha256", dir),
+		0);
+	cr_assert_eq(number_of("grep -c '^CLOSE-WAIT .*users:((\"ftpeer\"' "
+			       "sockets.txt",
+			       dir),
+		     2);
+	cr_assert_eq(number_of("grep -c 'stayed in CLOSE_WAIT at least' "
+			       "README.txt",
+			       dir),
+		     2);
+	cr_assert_eq(number_of("grep -c '  [a-zA-Z]' MANIFEST.sha256", dir), 5);
+	cr_assert(cmd_jq("kpack/report.json",
+			 ".[-1].type == \"summary\" and .[-1].mode == "
+			 "\"kernel\""));
+	/* a file is no pack for the kernel: it has no packets */
+	cr_assert_eq(cmd_run(FINTRACE " kernel --evidence '%s' --duration 1s "
+				      "2>/dev/null",
+			     cmd_path("k.pcap")),
+		     1);
 }
