@@ -611,6 +611,10 @@ int pack_finish(struct pack *p, struct pipeline *pl, const struct pack_run *run,
 	p->pl.drops = pl->drops;
 	if (pl->last_ns > p->pl.last_ns)
 		p->pl.last_ns = pl->last_ns;
+	if (run->ev)
+		pipeline_evidence_report(&p->pl, run->ev, pl->ev_streaming,
+					 run->c,
+					 pl->ev_err[0] ? pl->ev_err : NULL);
 	rc = pipeline_finish(&p->pl, run->inputs, run->ninputs, run->error);
 	if (out_close(&p->jout, err) || rc) {
 		if (rc && !err[0])

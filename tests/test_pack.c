@@ -82,7 +82,9 @@ Test(pack, holds_every_file_and_its_manifest_verifies)
 		     6);
 	cr_assert(cmd_jq("pack/report.json",
 			 ".[-1].type == \"summary\" and "
-			 ".[-1].verdicts[\"never-closed\"] == 8"));
+			 ".[-1].verdicts[\"never-closed\"] == 8 and "
+			 ".[-1].evidence.flows == 8 and "
+			 ".[-1].evidence.error == null"));
 	cr_assert_eq(
 		cmd_run("grep -q 'Content-Security-Policy' '%s/report.html'",
 			dir),
