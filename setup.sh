@@ -19,6 +19,8 @@ PACKAGES=(
 	systemd
 	tcpdump tshark tcptrace tcpreplay jq
 	iproute2 nftables procps
+	# the evidence pack's SHA-256 manifest (libcrypto's EVP)
+	libssl-dev
 	# static analysis and fuzzing (run-tests.sh; libFuzzer is in
 	# clang's runtime package)
 	cppcheck clang-tidy libclang-rt-14-dev

@@ -48,6 +48,7 @@ int cmd_kernel(int argc, char **argv)
 #include "engine/kernel.h"
 #include "cli/opts.h"
 #include "engine/output.h"
+#include "engine/pack.h"
 
 #define NS ((uint64_t)1000000000)
 
@@ -72,6 +73,12 @@ static const char usage[] =
 	"  -o, --output FILE      write the report to FILE\n"
 	"      --report FILE.html write the HTML report (for a vendor) to "
 	"FILE\n"
+	"      --evidence DIR/    at the end, an evidence pack in DIR (empty\n"
+	"                         or new): report.html, report.json,\n"
+	"                         sockets.txt (the lingering sockets as\n"
+	"                         ss -tanp shows them), FACTS.txt, README.txt\n"
+	"                         and MANIFEST.sha256\n"
+	"      --force            write the pack into a used directory\n"
 	"      --top N            worst sockets listed in text (10)\n"
 	"      --all              list clean and open sockets too\n"
 	"      --fail-on LIST     exit 3 when a socket has one of these\n"
@@ -108,6 +115,7 @@ struct kctx {
 	uint64_t start_ns;
 	struct mon *m;          /* borrowed, NULL until started */
 	struct krep *kr;        /* the report model */
+	struct krep *kr2;       /* the evidence pack's JSON report, or NULL */
 	struct al *al;		/* alerts (engine/alerts.h) */
 	uint64_t al_due;	/* next grouped alert line, wall ns */
 	int tty_status;         /* status line redrawn in place */
@@ -246,6 +254,8 @@ static void on_close_wait(void *ctx, const struct ks_sock *s, int delta,
 	struct al_sock a;
 
 	krep_close_wait(k->kr, s, delta, now_ns);
+	if (k->kr2)
+		krep_close_wait(k->kr2, s, delta, now_ns);
 	al_sock_of(k, s, &a);
 	if (delta > 0)
 		al_enter(k->al, &a);
@@ -264,7 +274,45 @@ static void clear_for_alert(void *ctx)
 
 static void on_forget(void *ctx, const struct ks_sock *s)
 {
-	krep_forget(((struct kctx *)ctx)->kr, s);
+	struct kctx *k = ctx;
+
+	krep_forget(k->kr, s);
+	if (k->kr2)
+		krep_forget(k->kr2, s);
+}
+
+/*
+ * The evidence pack of a kernel run, once kr's report is written: the
+ * same report in JSON (kr2, to jout), the HTML one, then sockets.txt,
+ * FACTS.txt, README.txt and the manifest. Returns 0, or -errno with one
+ * line naming the file in err.
+ */
+static int write_pack(struct pack *pack, struct out_file *jout, struct krep *kr,
+		      struct krep *kr2, struct mon *m, uint64_t now,
+		      const struct kctx *k, const struct rpt_counter *extra,
+		      size_t nextra, const char *what, int argc, char **argv,
+		      char *err)
+{
+	const char *inputs[1] = {what};
+	struct html_input hin = {.name = what, .format = "kernel"};
+	struct pack_run run = {.inputs = inputs, .ninputs = 1};
+	int rc;
+
+	err[0] = '\0';
+	rc = krep_finish(kr2, mon_table(m), mon_tw(m), now, extra, nextra,
+			 NULL);
+	if (out_close(jout, err) || rc) {
+		if (!err[0])
+			snprintf(err, FT_ERRBUF_SIZE,
+				 "report.json of the evidence pack: cannot "
+				 "write");
+		return rc ? rc : -EIO;
+	}
+	rc = out_html(krep_report(kr), pack->html, &hin, 1, argc, argv, err);
+	if (rc)
+		return rc;
+	return pack_finish_kernel(pack, &run, k->start_ns + k->wall_off,
+				  now + k->wall_off, err);
 }
 
 /* --metrics: the present, from the tracker, and the lost records. */
@@ -304,9 +352,11 @@ int cmd_kernel(int argc, char **argv)
 	struct sig_saved saved;
 	int signals = 0;
 	struct mon *m = NULL;
-	struct krep *kr = NULL;
+	struct krep *kr = NULL, *kr2 = NULL;
 	struct em *em = NULL;
 	struct krep_config kc;
+	struct pack pack = {0};
+	struct out_file jout = {0};
 	struct ks_totals tot;
 	uint64_t tw_now, tw_peak;
 	struct timespec rt, mt;
@@ -371,6 +421,28 @@ int cmd_kernel(int argc, char **argv)
 	}
 	out_opened = 1;
 	k.out = out.fp;
+	if (o.evidence_file) {
+		/* no packets here: only the pack (a directory) */
+		ret = pack_is_dir(o.evidence_file)
+			      ? pack_open_dir(&pack, o.evidence_file, o.force,
+					      "kernel", argc, argv, err)
+			      : -EINVAL;
+		if (ret == -EINVAL)
+			snprintf(err, sizeof(err),
+				 "--evidence %s: fintrace kernel records no "
+				 "packets; give a directory (DIR/) for an "
+				 "evidence pack",
+				 o.evidence_file);
+		if (!ret)
+			ret = out_open(&jout, pack.json, err);
+		if (ret) {
+			fprintf(stderr, "fintrace kernel: %s\n", err);
+			status = ret == -ENOTEMPTY || ret == -EINVAL
+					 ? FT_EXIT_USAGE
+					 : FT_EXIT_INPUT;
+			goto out;
+		}
+	}
 
 	/* the report model, before tracing: seeding already feeds it */
 	traced_what(&o, what, sizeof(what));
@@ -416,6 +488,18 @@ int cmd_kernel(int argc, char **argv)
 		goto out;
 	}
 	krep_metrics(kr, em);
+	if (jout.fp) {
+		struct krep_config jc = kc;
+
+		jc.format = RPT_JSON;
+		kr2 = krep_new(&jc, jout.fp);
+		if (!kr2) {
+			fprintf(stderr, "fintrace kernel: out of memory\n");
+			status = FT_EXIT_INPUT;
+			goto out;
+		}
+		k.kr2 = kr2;
+	}
 
 	m = mon_new(&mo, err);
 	if (!m) {
@@ -509,6 +593,12 @@ int cmd_kernel(int argc, char **argv)
 			status = FT_EXIT_INPUT;
 		/* the verdicts of the last sockets; gauges as at the end */
 		em_publish(em);
+		if (kr2 && write_pack(&pack, &jout, kr, kr2, m, now, &k, extra,
+				      sizeof(extra) / sizeof(*extra), what,
+				      argc, argv, err)) {
+			fprintf(stderr, "fintrace kernel: %s\n", err);
+			status = FT_EXIT_INPUT;
+		}
 	}
 	if (o.report_file) {
 		struct html_input hin = {.name = what, .format = "kernel"};
@@ -534,6 +624,8 @@ out:
 	al_free(k.al);
 	krep_free(kr);
 	em_stop(em);
+	krep_free(kr2);
+	out_close(&jout, NULL);
 	if (out_opened && out_close(&out, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);
 		if (status == FT_EXIT_OK)

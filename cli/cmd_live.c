@@ -41,6 +41,7 @@
 #include "engine/output.h"
 #include "engine/pipeline.h"
 #include "capture/evidence.h"
+#include "engine/pack.h"
 #include "analysis/html.h"
 
 #define NS ((uint64_t)1000000000)
@@ -97,6 +98,7 @@ struct live_ctx {
 	struct live_stats st;
 	uint64_t tick_wall_ns;
 	struct em *em; /* --metrics, or NULL */
+	struct pack *pack; /* --evidence DIR/, or NULL */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -412,8 +414,12 @@ static unsigned on_packet(void *arg, const struct live_packet *p)
 		c->past_stop = 1;
 		return LIVE_SKIP | LIVE_STOP;
 	}
+	uint64_t frame = c->pl.frames + 1;
+
 	if (pipeline_frame(&c->pl, p->data, p->caplen, p->wirelen, p->wall_ns,
-			   c->pl.frames + 1, c->dlt)) {
+			   frame, c->dlt) ||
+	    (c->pack && pack_frame(c->pack, p->data, p->caplen, p->wirelen,
+				   p->wall_ns, frame, c->dlt))) {
 		c->oom = 1;
 		return LIVE_STOP;
 	}
@@ -621,6 +627,8 @@ int cmd_live(int argc, char **argv)
 	const char *inputs[1];
 	char *user = NULL;
 	struct ev *ev = NULL;
+	struct pack pack = {0};
+	struct html_input hin = {0};
 	uid_t uid = 0;
 	gid_t gid = 0;
 	int status = FT_EXIT_OK, signals = 0, rc;
@@ -706,6 +714,25 @@ int cmd_live(int argc, char **argv)
 		fprintf(stderr, "fintrace live: %s\n", err);
 		status = FT_EXIT_INPUT;
 		goto out;
+	}
+	if (o.evidence_file && pack_is_dir(o.evidence_file)) {
+		opts_pipeline_config(&o, &pc);
+		rc = pack_open(&pack, o.evidence_file, o.force, &pc, "live",
+			       argc, argv, err);
+		/* -Z: the pack's last files are written as that user */
+		if (!rc && user && chown(pack.dir, uid, gid)) {
+			rc = -errno;
+			snprintf(err, sizeof(err), "%s: %s", o.evidence_file,
+				 strerror(errno));
+		}
+		if (rc) {
+			fprintf(stderr, "fintrace live: %s\n", err);
+			status = rc == -ENOTEMPTY ? FT_EXIT_USAGE
+						  : FT_EXIT_INPUT;
+			goto out;
+		}
+		ctx.pack = &pack;
+		o.evidence_file = pack.evidence;
 	}
 	if (o.evidence_file) {
 		/* One pass only: packets of undecided flows wait in memory. */
@@ -840,10 +867,27 @@ int cmd_live(int argc, char **argv)
 	rc = pipeline_finish(&ctx.pl, inputs, 1, input_error);
 	/* the verdicts of the last flows; the gauges stay as at the stop */
 	pipeline_metrics_publish(&ctx.pl);
-	if (o.report_file) {
-		struct html_input hin = {.name = o.iface,
-					 .format = "live capture"};
+	hin.name = o.iface;
+	hin.format = "live capture";
+	if (ctx.pack) {
+		struct pack_run run = {
+			.inputs = inputs,
+			.ninputs = 1,
+			.error = input_error,
+			.ev = ev,
+			.c = &pc,
+			.in = &hin,
+			.nin = 1,
+			.argc = argc,
+			.argv = argv,
+		};
 
+		if (pack_finish(&pack, &ctx.pl, &run, err)) {
+			fprintf(stderr, "fintrace live: %s\n", err);
+			status = FT_EXIT_INPUT;
+		}
+	}
+	if (o.report_file) {
 		if (pipeline_html(&ctx.pl, o.report_file, &hin, 1, argc, argv,
 				  err)) {
 			fprintf(stderr, "fintrace live: %s\n", err);
@@ -867,6 +911,7 @@ out:
 	cw_free_all(&ctx);
 	al_free(ctx.al);
 	pipeline_free(&ctx.pl);
+	pack_free(&pack);
 	ev_free(ev);
 	out_close(&out, NULL);
 	live_free(ctx.cap);

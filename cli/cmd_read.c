@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/opts.h"
 #include "engine/output.h"
+#include "engine/pack.h"
 #include "engine/pipeline.h"
 
 static double now_s(void)
@@ -188,6 +189,8 @@ int cmd_read(int argc, char **argv)
 	double t0 = now_s();
 	struct ev *ev = NULL;
 	struct capinfos caps = {0};
+	struct pack pack = {0};
+	int packed = 0;
 
 	if (opts_parse(argc, argv, OPTS_READ, &o, oerr)) {
 		fprintf(stderr, "fintrace read: %s\n", oerr);
@@ -202,6 +205,19 @@ int cmd_read(int argc, char **argv)
 	if (check_outputs(&o, err)) {
 		fprintf(stderr, "fintrace read: %s\n", err);
 		return FT_EXIT_USAGE;
+	}
+	if (o.evidence_file && pack_is_dir(o.evidence_file)) {
+		opts_pipeline_config(&o, &pc);
+		rc = pack_open(&pack, o.evidence_file, o.force, &pc, "read",
+			       argc, argv, err);
+		if (rc) {
+			fprintf(stderr, "fintrace read: %s\n", err);
+			status = rc == -ENOTEMPTY ? FT_EXIT_USAGE
+						  : FT_EXIT_INPUT;
+			goto out;
+		}
+		packed = 1;
+		o.evidence_file = pack.evidence;
 	}
 	if ((o.evidence_file || o.report_file) && capinfos_read(&caps, &o)) {
 		fprintf(stderr, "fintrace read: out of memory\n");
@@ -258,7 +274,10 @@ int cmd_read(int argc, char **argv)
 		pipeline_evidence(&pl, ev, streaming);
 	while ((rc = src_next(src, &pkt, err)) == 1) {
 		if (pipeline_frame(&pl, pkt.data, pkt.caplen, pkt.wirelen,
-				   pkt.wall_ns, pkt.frame, pkt.dlt)) {
+				   pkt.wall_ns, pkt.frame, pkt.dlt) ||
+		    (packed &&
+		     pack_frame(&pack, pkt.data, pkt.caplen, pkt.wirelen,
+				pkt.wall_ns, pkt.frame, pkt.dlt))) {
 			snprintf(err, sizeof(err), "out of memory after %llu "
 				 "packets (try --max-flows)",
 				 (unsigned long long)pl.frames);
@@ -302,6 +321,25 @@ int cmd_read(int argc, char **argv)
 		fprintf(stderr, "fintrace read: %s\n", err);
 		status = FT_EXIT_INPUT;
 	}
+	if (packed) {
+		struct pack_run run = {
+			.inputs = (const char *const *)o.args,
+			.ninputs = (size_t)o.nargs,
+			.inputs_are_files = 1,
+			.error = input_error,
+			.ev = ev,
+			.c = &pc,
+			.in = caps.in,
+			.nin = caps.n,
+			.argc = argc,
+			.argv = argv,
+		};
+
+		if (pack_finish(&pack, &pl, &run, err)) {
+			fprintf(stderr, "fintrace read: %s\n", err);
+			status = FT_EXIT_INPUT;
+		}
+	}
 	err[0] = '\0';
 	if (out_close(&out, err) || rc) {
 		if (!out.quiet_epipe)
@@ -314,6 +352,7 @@ int cmd_read(int argc, char **argv)
 	}
 out:
 	pipeline_free(&pl);
+	pack_free(&pack);
 	ev_free(ev);
 	capinfos_free(&caps);
 	out_close(&out, NULL);

@@ -17,5 +17,6 @@ int cmd_read(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_states(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif /* FT_CLI_COMMANDS_H */

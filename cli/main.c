@@ -26,6 +26,8 @@ static const char usage[] =
 	"  kernel            trace this host's TCP state changes with eBPF,\n"
 	"                    naming the process that holds each socket\n"
 	"  states [STATE]    explain the TCP states and what lingering means\n"
+	"  compare BEFORE AFTER\n"
+	"                    per service: fixed, still leaking or worse\n"
 	"\n"
 	"'fintrace COMMAND --help' describes a command's options.\n";
 
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
 		{"live", cmd_live},
 		{"kernel", cmd_kernel},
 		{"states", cmd_states},
+		{"compare", cmd_compare},
 	};
 
 	/* A closed pipe shows up as EPIPE on write, handled as a quiet end */

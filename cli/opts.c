@@ -70,11 +70,13 @@ enum {
 	O_TOP_CLIENTS,
 	O_ALERT_EACH,
 	O_METRICS,
+	O_FORCE,
 };
 
 #define R (1u << OPTS_READ)
 #define L (1u << OPTS_LIVE)
 #define K (1u << OPTS_KERNEL)
+#define C (1u << OPTS_COMPARE)
 
 /*
  * Every option of every mode, once: its name, whether it takes a value,
@@ -88,13 +90,13 @@ static const struct opt_def {
 	int id;
 	unsigned modes;
 } opt_defs[] = {
-	{"format", required_argument, O_FORMAT, R | L | K},
-	{"output", required_argument, 'o', R | L | K},
-	{"filter", required_argument, 'f', R | L},
-	{"linger", required_argument, O_LINGER, R | L | K},
-	{"idle-timeout", required_argument, O_IDLE, R | L},
-	{"grace", required_argument, O_GRACE, R | L},
-	{"max-flows", required_argument, O_MAX_FLOWS, R | L},
+	{"format", required_argument, O_FORMAT, R | L | K | C},
+	{"output", required_argument, 'o', R | L | K | C},
+	{"filter", required_argument, 'f', R | L | C},
+	{"linger", required_argument, O_LINGER, R | L | K | C},
+	{"idle-timeout", required_argument, O_IDLE, R | L | C},
+	{"grace", required_argument, O_GRACE, R | L | C},
+	{"max-flows", required_argument, O_MAX_FLOWS, R | L | C},
 	{"top", required_argument, O_TOP, R | L | K},
 	{"top-services", required_argument, O_TOP_SERVICES, R | L | K},
 	{"top-clients", required_argument, O_TOP_CLIENTS, R | L | K},
@@ -106,13 +108,14 @@ static const struct opt_def {
 	{"peer-os", required_argument, O_PEER_OS, R | L},
 	{"port-range", required_argument, O_PORT_RANGE, R | L | K},
 	{"time-wait-share", required_argument, O_TW_SHARE, R | L | K},
-	{"evidence", required_argument, O_EVIDENCE, R | L},
+	{"evidence", required_argument, O_EVIDENCE, R | L | K},
 	{"evidence-verdicts", required_argument, O_EVIDENCE_VERDICTS, R | L},
 	{"evidence-buffer", required_argument, O_EVIDENCE_BUFFER, R | L},
-	{"report", required_argument, O_REPORT, R | L | K},
+	{"report", required_argument, O_REPORT, R | L | K | C},
+	{"force", no_argument, O_FORCE, R | L | K},
 	{"capture-end", required_argument, O_CAPTURE_END, R},
 	{"metrics", required_argument, O_METRICS, L | K},
-	{"help", no_argument, 'h', R | L | K},
+	{"help", no_argument, 'h', R | L | K | C},
 	{"version", no_argument, O_VERSION, R | L},
 	{"interface", required_argument, 'i', L},
 	{"write", required_argument, 'w', L},
@@ -137,10 +140,11 @@ static const struct opt_def {
 #undef R
 #undef L
 #undef K
+#undef C
 
 #define NDEFS (sizeof(opt_defs) / sizeof(opt_defs[0]))
 
-static const char *const mode_names[] = {"read", "live", "kernel"};
+static const char *const mode_names[] = {"read", "live", "kernel", "compare"};
 
 static const struct opt_def *opt_def_of(int id)
 {
@@ -235,6 +239,13 @@ static const char usage_read[] =
 	"      --evidence-buffer SIZE\n"
 	"                         memory for evidence from standard input\n"
 	"                         (256M; k, M, G; flows beyond are counted)\n"
+	"      --evidence DIR/    an evidence pack instead (an empty or new\n"
+	"                         directory): the evidence capture, report.html,\n"
+	"                         report.json, FACTS.txt, README.txt (frames and\n"
+	"                         filters in the evidence file) and\n"
+	"                         MANIFEST.sha256 (sha256sum -c)\n"
+	"      --force            write the pack into a directory that is not\n"
+	"                         empty\n"
 	"      --report FILE      also write a self-contained HTML report\n"
 	"      --capture-end TIME|+DUR\n"
 	"                         the capture ran until TIME (ISO 8601 UTC)\n"
@@ -276,6 +287,10 @@ static const char usage_live[] =
 	"                         flows to FILE (kept in memory meanwhile)\n"
 	"      --evidence-verdicts LIST, --evidence-buffer SIZE\n"
 	"                         as for fintrace read (256M of packets)\n"
+	"      --evidence DIR/, --force\n"
+	"                         an evidence pack at the end, as for\n"
+	"                         fintrace read\n"
+
 	"      --report FILE      also write a self-contained HTML report\n"
 	"      --metrics ADDR:PORT\n"
 	"                         serve Prometheus metrics at\n"
@@ -618,6 +633,9 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		case O_PROMISC:
 			o->promisc = 1;
 			break;
+		case O_FORCE:
+			o->force = 1;
+			break;
 		case O_ALERT_EACH:
 			o->alert_each = 1;
 			break;
@@ -771,6 +789,15 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		if (optind < argc)
 			BAD("unexpected argument \"%s\"", argv[optind]);
 		o->nargs = 0;
+		return 0;
+	}
+	if (mode == OPTS_COMPARE) {
+		if (o->format == RPT_CSV)
+			BAD("--format: compare writes text or json");
+		if (dashdash < argc)
+			BAD("no filter after --: use -f EXPR");
+		if (o->nargs != 2)
+			BAD("give two reports or captures: BEFORE AFTER");
 		return 0;
 	}
 	if (mode == OPTS_LIVE) {

@@ -43,6 +43,7 @@ struct ft_opts {
 	int capture_end;
 	uint64_t capture_end_ns;
 	const char *metrics;	    /* --metrics ADDR:PORT (live, kernel) */
+	int force;		    /* --force: write into a used pack dir */
 	int progress;		    /* -1 auto (a terminal), 0 off, 1 on */
 	int help;
 	int version;
@@ -77,7 +78,13 @@ extern const struct ft_opts ft_opts_defaults;
 void opts_pipeline_config(const struct ft_opts *o, struct pipeline_config *c);
 
 /* Which options a mode takes. */
-enum opts_mode { OPTS_READ = 0, OPTS_LIVE, OPTS_KERNEL, OPTS__MODES };
+enum opts_mode {
+	OPTS_READ = 0,
+	OPTS_LIVE,
+	OPTS_KERNEL,
+	OPTS_COMPARE,
+	OPTS__MODES
+};
 
 /*
  * Parse argv (argv[0] is the sub-command) into *o, starting from the

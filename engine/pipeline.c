@@ -214,12 +214,33 @@ void pipeline_flush(struct pipeline *pl)
 	flow_table_flush(pl->flows, pl_end(pl));
 }
 
+void pipeline_evidence_report(struct pipeline *pl, const struct ev *ev,
+			      int streaming, const struct pipeline_config *o,
+			      const char *error)
+{
+	const struct ev_stats *st = ev_get_stats(ev);
+	const char *files[RPT_EVIDENCE_FILES];
+	struct rpt_evidence re;
+
+	memset(&re, 0, sizeof(re));
+	for (size_t i = 0; i < ev_files(ev) && i < RPT_EVIDENCE_FILES; i++)
+		files[i] = ev_file_name(ev, i);
+	re.files = files;
+	re.nfiles = ev_files(ev) < RPT_EVIDENCE_FILES ? ev_files(ev)
+						      : RPT_EVIDENCE_FILES;
+	re.verdicts = o->evidence_verdicts;
+	re.flows = st->flows;
+	re.packets = st->packets;
+	re.cut_flows = st->cut_flows;
+	re.cut_packets = st->cut_packets;
+	re.buffer_bytes = streaming ? o->evidence_buffer : 0;
+	re.error = error;
+	rpt_set_evidence(pl->rpt, &re);
+}
+
 int pipeline_evidence_finish(struct pipeline *pl,
 			     const struct pipeline_config *o, char *err)
 {
-	const struct ev_stats *st;
-	const char *files[RPT_EVIDENCE_FILES];
-	struct rpt_evidence re;
 	int rc;
 
 	if (!pl->ev)
@@ -230,21 +251,8 @@ int pipeline_evidence_finish(struct pipeline *pl,
 		snprintf(err, FT_ERRBUF_SIZE, "%s", pl->ev_err);
 		rc = rc ? rc : -EIO;
 	}
-	st = ev_get_stats(pl->ev);
-	memset(&re, 0, sizeof(re));
-	for (size_t i = 0; i < ev_files(pl->ev) && i < RPT_EVIDENCE_FILES; i++)
-		files[i] = ev_file_name(pl->ev, i);
-	re.files = files;
-	re.nfiles = ev_files(pl->ev) < RPT_EVIDENCE_FILES ? ev_files(pl->ev)
-							  : RPT_EVIDENCE_FILES;
-	re.verdicts = o->evidence_verdicts;
-	re.flows = st->flows;
-	re.packets = st->packets;
-	re.cut_flows = st->cut_flows;
-	re.cut_packets = st->cut_packets;
-	re.buffer_bytes = pl->ev_streaming ? o->evidence_buffer : 0;
-	re.error = rc ? err : NULL;
-	rpt_set_evidence(pl->rpt, &re);
+	pipeline_evidence_report(pl, pl->ev, pl->ev_streaming, o,
+				 rc ? err : NULL);
 	return rc;
 }
 

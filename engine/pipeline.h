@@ -133,6 +133,15 @@ void pipeline_set_end(struct pipeline *pl, uint64_t end_ns);
 void pipeline_flush(struct pipeline *pl);
 
 /*
+ * Put what the finished evidence ev (borrowed) holds in pl's summary, as
+ * pipeline_evidence_finish() does for its own; error may be NULL. The
+ * evidence pack's report uses it for the run's evidence.
+ */
+void pipeline_evidence_report(struct pipeline *pl, const struct ev *ev,
+			      int streaming, const struct pipeline_config *o,
+			      const char *error);
+
+/*
  * After pipeline_flush() (and a second pass, if any): close the evidence
  * capture and put what it holds in the report's summary. Returns 0, or
  * -errno with one line naming the file in err (FT_ERRBUF_SIZE).

@@ -401,3 +401,7 @@ run geneve-leak server-never-closes 4 --wrap 8 \
 	--desc "Geneve VNI 7 with an option, pushed by a tc program; server leak + clean flow."
 run demo-print-server demo-print-server 4 --filter "tcp or udp or icmp" \
 	--desc "Print server 10.77.0.2:9100 never closes 28 of 90; 631 is healthy."
+run print-server-leak print-server-leak 4 \
+	--desc "Print server 10.77.0.2:9100 never closes 8 of 24 (before its fix); clean status query to 631."
+run print-server-fixed print-server-fixed 4 \
+	--desc "The same print server after its fix: all 24 closed at once; clean status query to 631."

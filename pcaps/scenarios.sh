@@ -534,6 +534,28 @@ ftrec_scn_midstream() {
 	ftrec_settle
 }
 
+# ftrec_print_clients NC S NAME N INTERVAL GAP SECS ADDR...: one print
+# client per ADDR (bound to it), each sending N jobs of 700 bytes to S:9100
+# INTERVAL ms apart and closing 150 ms after each connect, started GAP s
+# apart; then waits (at most SECS s) until every one has finished.
+ftrec_print_clients() {
+	local nc=$1 s=$2 name=$3 n=$4 iv=$5 gap=$6 secs=$7 a i=0 pids=()
+
+	shift 7
+	for a in "$@"; do
+		ftrec_peer "$nc" "$name-$i" client -b "$a" \
+			-c "$(ftrec_hostport "$s" 9100)" -n "$n" --interval "$iv" \
+			--send 700 --close-after 150 --exit-after "$secs" ||
+			return 1
+		pids+=("$FTREC_LAST_PID")
+		i=$((i + 1))
+		sleep "$gap"
+	done
+	for a in "${pids[@]}"; do
+		ftrec_wait_ok "$a" "$secs" "$name" || return 1
+	done
+}
+
 # 18. Quick-start demo: a print server on port 9100 that leaks, and a
 # healthy IPP-like service on 631. Five client addresses (CLIENT_ADDR and
 # EXTRA..., default 10.77.0.11-14, added to the client namespace) each
@@ -575,15 +597,8 @@ ftrec_scn_demo_print_server() {
 		-c "$(ftrec_hostport "$s" 631)" -n 27 --interval 1000 \
 		--send 150 --close-after 200 --exit-after 60 || return 1
 	clis+=("$FTREC_LAST_PID")
-	i=0
-	for a in "$c" "${extra[@]}"; do
-		ftrec_peer "$nc" "demo-print-client-$i" client -b "$a" \
-			-c "$(ftrec_hostport "$s" 9100)" -n 18 --interval 1100 \
-			--send 700 --close-after 150 --exit-after 60 || return 1
-		clis+=("$FTREC_LAST_PID")
-		i=$((i + 1))
-		sleep 0.21
-	done
+	ftrec_print_clients "$nc" "$s" demo-print-client 18 1100 0.21 60 \
+		"$c" "${extra[@]}" || return 1
 	for a in "${clis[@]}"; do
 		ftrec_wait_ok "$a" 60 "demo client" || return 1
 	done
@@ -597,10 +612,47 @@ ftrec_scn_demo_print_server() {
 	ftrec_settle
 }
 
+# print-server-leak / print-server-fixed: the same print server
+# 10.77.0.2:9100 before and after its fix, for fintrace compare. Two
+# client addresses send 12 jobs of 700 bytes each, 400 ms apart, and close
+# first. Before the fix the server never closes 1 connection in 3 (8 of
+# 24); after it, it closes every one at once. A status query to port 631
+# 6.5 s after the last job (clean) ends the capture, so that every leaked
+# socket has waited past the default --linger (5 s).
+# ftrec_print_server NC NS C S PATTERN EXPECT.
+ftrec_print_server() {
+	local nc=$1 ns=$2 c=$3 s=$4 pat=$5
+
+	FTREC_PORT=9100 FTREC_EXPECT="" FTREC_EXPECT_COUNTS=$6
+	ftrec_addr_add "$nc" "$ns" 10.77.0.11 || return 1
+	ftrec_server "$ns" print-server "$s" 9100 -n 0 --on-eof "$pat" \
+		--exit-after 60 || return 1
+	ftrec_server "$ns" print-status-server "$s" 631 -n 0 --reply 400 \
+		--exit-after 60 || return 1
+	ftrec_print_clients "$nc" "$s" print-client 12 400 0.13 30 "$c" \
+		10.77.0.11 || return 1
+	# The capture ends with its last packet: one status query to 631
+	# 6.5 s after the last job makes every leak older than --linger.
+	sleep 6.5
+	ftrec_peer "$nc" print-status client -c "$(ftrec_hostport "$s" 631)" \
+		-n 1 --send 150 --close-after 100 --exit-after 10 || return 1
+	ftrec_wait_ok "$FTREC_LAST_PID" 10 "status client" || return 1
+	ftrec_settle
+}
+
+ftrec_scn_print_server_leak() {
+	ftrec_print_server "$1" "$2" "$3" "$4" close,never,close \
+		"clean=17 never-closed=8"
+}
+
+ftrec_scn_print_server_fixed() {
+	ftrec_print_server "$1" "$2" "$3" "$4" close "clean=25"
+}
+
 # Names of all scenarios, in record.sh's order (ftrec_scn_NAME with - as _).
 FTREC_SCENARIOS=(
 	clean-client-close clean-server-close server-never-closes
 	server-late-close late-fin-rst client-never-closes abort-linger0
 	unread-data-rst half-close simultaneous-close refused fin-unacked
-	midstream demo-print-server
+	midstream demo-print-server print-server-leak print-server-fixed
 )

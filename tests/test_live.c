@@ -1051,3 +1051,47 @@ Test(live, term_and_hup_end_with_the_full_report)
 			     0, "%s: %s", names[i], slurp(json));
 	}
 }
+
+Test(live, evidence_pack_when_the_capture_ends)
+{
+	/* clang-format off */
+	char *argv[] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live",
+			"-i", "veth-s", "--linger", "1s", "--interval", "1s",
+			"--duration", "30s", "--evidence", path_dup("pack/"),
+			NULL};
+	/* clang-format on */
+	pid_t live;
+
+	need_veth_pair();
+	live = spawn(argv, "pack.txt", NULL, "pack.err");
+	cr_assert(wait_for_text("pack.err", "listening on veth-s", 5000),
+		  "fintrace live did not start: %s", slurp("pack.err"));
+	start_server(ns_srv, 9101, "never");
+	start_server(ns_srv, 9103, "close");
+	start_client(ns_cli, 9101, 0);
+	start_client(ns_cli, 9103, 0);
+	cr_assert(wait_for_text("pack.err", SRV_ADDR ":9101", 6000),
+		  "no alert for the leak: %s", slurp("pack.err"));
+	cr_assert(wait_for_text("cli-9103.log", " exit ", 5000));
+	cr_assert_eq(kill(live, SIGINT), 0);
+	cr_assert_eq(wait_exit(live, 10000), 0, "fintrace live: %s",
+		     slurp("pack.err"));
+	reap_all();
+
+	/* the pack verifies, and its evidence holds the one leak */
+	cr_assert_eq(run("cd %s && sha256sum --quiet -c MANIFEST.sha256",
+			 path_in("pack")),
+		     0);
+	cr_assert_eq(
+		run("cd %s && test \"$(tshark -r evidence.pcap -Y tcp "
+		    "-T fields -e tcp.stream | sort -u | wc -l)\" = 1 && "
+		    "grep -q '^Connection 1: never-closed .*:9101$' "
+		    "README.txt && grep -q 'the same 1 flagged' README.txt "
+		    "&& grep -q '^mode: live' FACTS.txt",
+		    path_in("pack")),
+		0, "%s", slurp("pack/README.txt"));
+	cr_assert_eq(run("jq -e -s 'last | .mode == \"live\" and "
+			 ".verdicts[\"never-closed\"] == 1' %s >/dev/null",
+			 path_in("pack/report.json")),
+		     0);
+}

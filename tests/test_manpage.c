@@ -208,6 +208,11 @@ Test(manpage, kernel_options_match_help)
 	compare("kernel");
 }
 
+Test(manpage, compare_options_match_help)
+{
+	compare("compare");
+}
+
 Test(manpage, states_options_match_help)
 {
 	compare("states");
