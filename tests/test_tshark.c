@@ -91,6 +91,15 @@ ParameterizedTest(struct helper_name *sc, tshark, counts_agree)
 	cr_assert_eq(helper_capture_of(sc->name, path, sizeof(path)), 0);
 	n = tshark_streams(path, st, 4096);
 	cr_assert_eq(helper_analyse(path, &got, err), 0, "%s", err);
+	if (!strcmp(sc->name, "vxlan-tenants")) {
+		/* two tenants with the same inner 4-tuple: tshark's
+		 * tcp.stream merges them, fintrace keys flows by VNI */
+		cr_assert_eq(got.n, 2 * n,
+			     "%s: fintrace %zu flows, tshark %zu streams",
+			     sc->name, got.n, n);
+		helper_got_free(&got);
+		return;
+	}
 	cr_assert_eq(got.n, n, "%s: fintrace %zu flows, tshark %zu streams",
 		     sc->name, got.n, n);
 	for (size_t i = 0; i < n; i++) {
