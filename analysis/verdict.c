@@ -11,7 +11,11 @@
 #include <string.h>
 
 #define ROW(v, n, r, l, s, m)                                                  \
-	[v] = {.name = n, .rank = r, .leak = l, .listed = s, .meaning = m}
+	[(v)] = {.name = (n),                                                  \
+		 .rank = (r),                                                  \
+		 .leak = (l),                                                  \
+		 .listed = (s),                                                \
+		 .meaning = (m)}
 
 static const struct vd_info table[VD__COUNT] = {
 	ROW(VD_OPEN, "open", 0, 0, 0,

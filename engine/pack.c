@@ -415,7 +415,8 @@ static int write_readme(struct pack *p, const struct pack_run *run, FILE *f,
 			free(fl.f);
 			break;
 		}
-		qsort(fl.f, fl.n, sizeof(*fl.f), by_first_frame);
+		if (fl.n)
+			qsort(fl.f, fl.n, sizeof(*fl.f), by_first_frame);
 		fprintf(f,
 			"\n%s\n"
 			"  All its connections with tshark (%zu TCP streams "

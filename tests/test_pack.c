@@ -248,7 +248,9 @@ Test(pack, kernel_pack_names_the_lingering_sockets)
 	cr_skip_test("this build has no fintrace kernel (FT_BPF=OFF)");
 #endif
 	if (geteuid()) {
-		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
+		const char *ci = getenv("CI");
+
+		if (ci && !strcmp(ci, "true"))
 			cr_assert_fail("needs root (BPF) under CI=true");
 		cr_skip_test("fintrace kernel needs root (BPF)");
 	}
