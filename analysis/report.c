@@ -981,6 +981,22 @@ static void worst_add(struct rpt_brief *arr, unsigned *n, unsigned cap,
 	arr[i] = *b;
 }
 
+/* Count a finished flow's verdict and close-wait in group g. */
+static void group_count(struct rpt *r, struct rpt_group *g,
+			const struct td_result *res)
+{
+	g->verdicts[res->verdict]++;
+	if (res->has_close_wait)
+		sample_add(r, g, res->close_wait_ns);
+	if (res->verdict == VD_LATE_CLOSE && res->close_wait_ns > g->late_max)
+		g->late_max = res->close_wait_ns;
+	if (res->in_close_wait_at_end) {
+		g->at_end++;
+		if (res->close_wait_ns > g->oldest_at_end)
+			g->oldest_at_end = res->close_wait_ns;
+	}
+}
+
 /* A kernel socket also counts under its owning process. */
 static void process_add(struct rpt *r, const struct flow_record *rec,
 			const struct rpt_brief *b)
@@ -991,16 +1007,7 @@ static void process_add(struct rpt *r, const struct flow_record *rec,
 	if (!p)
 		return;
 	p->flows++;
-	p->verdicts[res->verdict]++;
-	if (res->has_close_wait)
-		sample_add(r, p, res->close_wait_ns);
-	if (res->verdict == VD_LATE_CLOSE && res->close_wait_ns > p->late_max)
-		p->late_max = res->close_wait_ns;
-	if (res->in_close_wait_at_end) {
-		p->at_end++;
-		if (res->close_wait_ns > p->oldest_at_end)
-			p->oldest_at_end = res->close_wait_ns;
-	}
+	group_count(r, p, res);
 	worst_add(p->worst, &p->nworst, RPT_WORST, b);
 }
 
@@ -1049,16 +1056,7 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 		else
 			svc->verdicts[res->verdict]++;
 	}
-	g->verdicts[res->verdict]++;
-	if (res->has_close_wait)
-		sample_add(r, g, res->close_wait_ns);
-	if (res->verdict == VD_LATE_CLOSE && res->close_wait_ns > g->late_max)
-		g->late_max = res->close_wait_ns;
-	if (res->in_close_wait_at_end) {
-		g->at_end++;
-		if (res->close_wait_ns > g->oldest_at_end)
-			g->oldest_at_end = res->close_wait_ns;
-	}
+	group_count(r, g, res);
 	brief_of(rec, &b);
 	b.lossy = rec->sock ? 0 : (uint8_t)flow_lossy(r, td);
 	worst_add(g->worst, &g->nworst, RPT_WORST, &b);
