@@ -147,6 +147,15 @@ void flow_table_free(struct flow_table *t)
 	free(t);
 }
 
+/* The index in key of the segment's sender. */
+static int flow_key_from(const struct flow_seg *seg, const struct flow_key *key)
+{
+	size_t alen = seg->family == SEG_IPV6 ? 16 : 4;
+
+	return memcmp(key->addr[0], seg->saddr, alen) ||
+	       key->port[0] != seg->sport;
+}
+
 int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key)
 {
 	size_t alen = seg->family == SEG_IPV6 ? 16 : 4;
@@ -345,12 +354,36 @@ static void learn_roles(struct flow_table *t, struct flow_entry *e)
 	t->nservers++;
 }
 
+uint64_t flow_key_hash(const struct flow_key *key)
+{
+	return idx_hash(key, sizeof(*key));
+}
+
+void flow_table_prefetch(const struct flow_table *t, uint64_t hash,
+			 int step)
+{
+	if (step == 0)
+		idx_prefetch(&t->idx, hash);
+	else
+		idx_prefetch_entry(&t->idx, hash,
+				   (sizeof(struct flow_entry) + 63) / 64);
+}
+
 int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 {
 	struct flow_key key;
+
+	flow_key_from_seg(seg, &key);
+	return flow_table_add_keyed(t, seg, &key, flow_key_hash(&key));
+}
+
+int flow_table_add_keyed(struct flow_table *t, const struct flow_seg *seg,
+			 const struct flow_key *kp, uint64_t h)
+{
+	const struct flow_key key = *kp;
 	struct flow_entry *e;
-	int from = flow_key_from_seg(seg, &key);
-	uint64_t now = seg->wall_ns, h = idx_hash(&key, sizeof(key));
+	int from = flow_key_from(seg, &key);
+	uint64_t now = seg->wall_ns;
 
 	/* Timestamps may step back across merged files: never rewind. */
 	if (now > t->now_ns)

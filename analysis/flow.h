@@ -106,6 +106,25 @@ void flow_table_free(struct flow_table *t);
  */
 int flow_table_add(struct flow_table *t, const struct flow_seg *seg);
 
+/* The hash of a key that flow_table_add_keyed() and the index use. */
+uint64_t flow_key_hash(const struct flow_key *key);
+
+/*
+ * flow_table_add() for a segment whose key (flow_key_from_seg()) and
+ * hash (flow_key_hash()) are known already (borrowed).
+ */
+int flow_table_add_keyed(struct flow_table *t, const struct flow_seg *seg,
+			 const struct flow_key *key, uint64_t hash);
+
+/*
+ * Start loading what a later flow_table_add_keyed() with this hash will
+ * read, so its cache misses overlap other work: step 0 the index slot,
+ * step 1 (some frames later, the slot loaded) the flow itself. A hint
+ * only.
+ */
+void flow_table_prefetch(const struct flow_table *t, uint64_t hash,
+			 int step);
+
 /* Finalise every flow as of end_ns (end of input); the table is empty. */
 void flow_table_flush(struct flow_table *t, uint64_t end_ns);
 

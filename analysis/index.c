@@ -12,21 +12,6 @@
 #define IDX_MIN 1024
 #define MIGRATE_PER_INSERT 8
 
-uint64_t idx_hash(const void *key, size_t len)
-{
-	const unsigned char *p = key;
-	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
-
-	for (size_t i = 0; i < len; i += 8) {
-		w = 0;
-		memcpy(&w, p + i, len - i < 8 ? len - i : 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 29);
-}
-
 static struct idx_slot *slots_find(struct idx_slot *s, size_t mask,
 				   uint64_t h, const void *k, idx_eq_fn eq)
 {

@@ -306,6 +306,32 @@ char *rpt_fmt_endpoint(char *buf, size_t n, const uint8_t *addr,
 {
 	char a[INET6_ADDRSTRLEN];
 
+	if (family != SEG_IPV6 && n >= sizeof("255.255.255.255:65535")) {
+		/* IPv4, the common case, without printf: one per flow */
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : ':';
+		}
+		char d[5];
+		int k = 0;
+
+		do {
+			d[k++] = (char)('0' + port % 10);
+			port /= 10;
+		} while (port);
+		while (k)
+			*p++ = d[--k];
+		*p = '\0';
+		return buf;
+	}
 	fmt_addr(a, sizeof(a), addr, family);
 	if (family == SEG_IPV6)
 		snprintf(buf, n, "[%s]:%u", a, port);
@@ -501,7 +527,17 @@ static void ln_str(struct line *l, const char *name, const char *s)
 		for (const unsigned char *p = (const unsigned char *)s; *p;
 		     p++) {
 			char esc[8];
+			size_t run = 0;
 
+			/* the common case: a run that needs no escape */
+			while (p[run] >= 0x20 && p[run] != '"' &&
+			       p[run] != '\\')
+				run++;
+			if (run) {
+				ln_raw(l, (const char *)p, run);
+				p += run - 1;
+				continue;
+			}
 			if (*p == '"' || *p == '\\') {
 				esc[0] = '\\';
 				esc[1] = (char)*p;

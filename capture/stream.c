@@ -25,6 +25,7 @@
 
 #define STREAM_INBUF (64 * 1024)
 #define STREAM_PEEK 16
+#define STREAM_FILE_BUF (1024 * 1024)
 
 struct src_stream {
 	FILE *raw;
@@ -374,7 +375,16 @@ FILE *src_stream_fopen(struct src_stream *s)
 		.close = cookie_close,
 	};
 
-	return fopencookie(s, "rb", io);
+	FILE *fp = fopencookie(s, "rb", io);
+
+	/*
+	 * libpcap reads a record at a time: a large buffer makes each
+	 * refill one read() straight into it (fread bypasses the raw
+	 * FILE's own buffer for a request this size).
+	 */
+	if (fp)
+		setvbuf(fp, NULL, _IOFBF, STREAM_FILE_BUF);
+	return fp;
 }
 
 void src_stream_free(struct src_stream *s)

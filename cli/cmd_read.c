@@ -17,6 +17,7 @@
 #include "engine/output.h"
 #include "engine/pack.h"
 #include "engine/pipeline.h"
+#include "engine/stages.h"
 
 static double now_s(void)
 {
@@ -26,10 +27,15 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void show_progress(const struct src_reader *src, uint64_t frames,
-			  double t0, int final)
+struct read_run {
+	struct pack *pack; /* or NULL */
+	double t0;
+};
+
+static void show_progress(void *ctx, uint64_t frames, double frac, int final)
 {
-	double frac = src_progress(src), dt = now_s() - t0;
+	const struct read_run *run = ctx;
+	double dt = now_s() - run->t0;
 	double rate = dt > 0 ? (double)frames / dt : 0;
 
 	if (frac >= 0)
@@ -40,6 +46,14 @@ static void show_progress(const struct src_reader *src, uint64_t frames,
 			(unsigned long long)frames, rate / 1e6);
 	if (final)
 		fputs("\r\033[K", stderr);
+}
+
+static int pack_each(void *ctx, const struct src_packet *pkt)
+{
+	const struct read_run *run = ctx;
+
+	return pack_frame(run->pack, pkt->data, pkt->caplen, pkt->wirelen,
+			  pkt->wall_ns, pkt->frame, pkt->dlt);
 }
 
 /* 1 when a and b name the same existing file. */
@@ -180,13 +194,13 @@ int cmd_read(int argc, char **argv)
 	struct pipeline_config pc;
 	struct pipeline pl = {0};
 	struct src_reader *src = NULL;
-	struct src_packet pkt;
+	struct stages_config sc = {0};
+	struct read_run run = {.t0 = now_s()};
 	struct out_file out = {0};
 	char err[FT_ERRBUF_SIZE] = "", ierr[FT_ERRBUF_SIZE] = "";
 	char oerr[FT_OPTS_ERRBUF];
 	const char *input_error = NULL;
 	int rc, status = FT_EXIT_OK, progress, streaming = 0;
-	double t0 = now_s();
 	struct ev *ev = NULL;
 	struct capinfos caps = {0};
 	struct pack pack = {0};
@@ -272,23 +286,16 @@ int cmd_read(int argc, char **argv)
 	}
 	if (ev)
 		pipeline_evidence(&pl, ev, streaming);
-	while ((rc = src_next(src, &pkt, err)) == 1) {
-		if (pipeline_frame(&pl, pkt.data, pkt.caplen, pkt.wirelen,
-				   pkt.wall_ns, pkt.frame, pkt.dlt) ||
-		    (packed &&
-		     pack_frame(&pack, pkt.data, pkt.caplen, pkt.wirelen,
-				pkt.wall_ns, pkt.frame, pkt.dlt))) {
-			snprintf(err, sizeof(err), "out of memory after %llu "
-				 "packets (try --max-flows)",
-				 (unsigned long long)pl.frames);
-			rc = -ENOMEM;
-			break;
-		}
-		if (progress && !(pl.frames & 0xffff))
-			show_progress(src, pl.frames, t0, 0);
-	}
-	if (progress)
-		show_progress(src, pl.frames, t0, 1);
+	run.pack = packed ? &pack : NULL;
+	sc.threads = o.threads ? o.threads : stages_default_threads();
+	sc.frame = packed ? pack_each : NULL;
+	sc.progress = progress ? show_progress : NULL;
+	sc.ctx = &run;
+	rc = stages_read(&pl, src, &sc, err);
+	if (rc == -ENOMEM)
+		snprintf(err, sizeof(err),
+			 "out of memory after %llu packets (try --max-flows)",
+			 (unsigned long long)pl.frames);
 	pl.filtered = src_get_stats(src)->filtered;
 	/* The true end: --capture-end, else what pcapng statistics say. */
 	if (o.capture_end == 1)

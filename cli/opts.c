@@ -71,6 +71,7 @@ enum {
 	O_ALERT_EACH,
 	O_METRICS,
 	O_FORCE,
+	O_THREADS,
 };
 
 #define R (1u << OPTS_READ)
@@ -114,6 +115,7 @@ static const struct opt_def {
 	{"report", required_argument, O_REPORT, R | L | K | C},
 	{"force", no_argument, O_FORCE, R | L | K},
 	{"capture-end", required_argument, O_CAPTURE_END, R},
+	{"threads", required_argument, O_THREADS, R},
 	{"metrics", required_argument, O_METRICS, L | K},
 	{"help", no_argument, 'h', R | L | K | C},
 	{"version", no_argument, O_VERSION, R | L},
@@ -214,6 +216,8 @@ static const char usage_read[] =
 	"(5s)\n"
 	"      --max-flows N      track at most N flows, evicting the least\n"
 	"                         recently seen (counted); 0 = no bound\n"
+	"      --threads N        read with N threads (default: the cores\n"
+	"                         available; 3 are used at most)\n"
 	"      --top N            list at most N services, client hosts and\n"
 	"                         worst flows in text and HTML (5, 5, 10)\n"
 	"      --top-services N, --top-clients N\n"
@@ -553,6 +557,13 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 				BAD("%s must be above zero", argv[optind - 1]);
 			break;
 		}
+		case O_THREADS:
+			if (parse_u64(optarg, 1024, &v) || !v)
+				BAD("--threads: \"%s\" is not a count from 1 "
+				    "to 1024",
+				    optarg);
+			o->threads = (unsigned)v;
+			break;
 		case O_MAX_FLOWS:
 			if (parse_u64(optarg, UINT64_MAX / 2, &o->max_flows))
 				BAD("--max-flows: \"%s\" is not a count",

@@ -44,6 +44,7 @@ struct ft_opts {
 	uint64_t capture_end_ns;
 	const char *metrics;	    /* --metrics ADDR:PORT (live, kernel) */
 	int force;		    /* --force: write into a used pack dir */
+	unsigned threads;	    /* --threads (read), 0: the cores */
 	int progress;		    /* -1 auto (a terminal), 0 off, 1 on */
 	int help;
 	int version;

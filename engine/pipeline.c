@@ -22,14 +22,14 @@ static void ev_failed(struct pipeline *pl, int rc, const char *err)
 		snprintf(pl->ev_err, sizeof(pl->ev_err), "%s", err);
 }
 
-/* The flow table's hooks: the report first, then the watcher if any. */
-static void pl_done(void *ctx, const struct flow_record *rec)
+/*
+ * What a finalised flow means for everything but the flow table and the
+ * TIME_WAIT tracker: the report, evidence marks, metrics, the watcher.
+ * The reporter stage runs it when reading uses several threads.
+ */
+void pipeline_report_done(struct pipeline *pl, const struct flow_record *rec)
 {
-	struct pipeline *pl = ctx;
-
 	rpt_flow_done(pl->rpt, rec);
-	if (tw_flow_done(pl->tw, rec))
-		pl->tw_nomem = 1;
 	if (pl->ev && !pl->ev_err[0]) {
 		char err[FT_ERRBUF_SIZE] = "";
 		int rc = pl->ev_streaming ? ev_flow_done(pl->ev, rec->id,
@@ -47,14 +47,54 @@ static void pl_done(void *ctx, const struct flow_record *rec)
 		pl->watch.done(pl->watch_ctx, rec);
 }
 
+void pipeline_report_close_wait(struct pipeline *pl,
+				const struct flow_key *key,
+				const struct td_flow *td, int delta,
+				uint64_t now_ns)
+{
+	rpt_close_wait(pl->rpt, key, td, delta, now_ns);
+	if (pl->watch.close_wait)
+		pl->watch.close_wait(pl->watch_ctx, key, td, delta, now_ns);
+}
+
+void pipeline_report_origin(struct pipeline *pl, uint64_t wall_ns)
+{
+	rpt_set_origin(pl->rpt, wall_ns);
+}
+
+/*
+ * The flow table's hooks: TIME_WAIT here, the rest here too or handed
+ * to the reporter stage (pipeline_defer), in the same order.
+ */
+static void pl_done(void *ctx, const struct flow_record *rec)
+{
+	struct pipeline *pl = ctx;
+
+	if (tw_flow_done(pl->tw, rec))
+		pl->tw_nomem = 1;
+	if (pl->defer.done)
+		pl->defer.done(pl->defer.ctx, rec);
+	else
+		pipeline_report_done(pl, rec);
+}
+
 static void pl_close_wait(void *ctx, const struct flow_key *key,
 			  const struct td_flow *td, int delta, uint64_t now_ns)
 {
 	struct pipeline *pl = ctx;
 
-	rpt_close_wait(pl->rpt, key, td, delta, now_ns);
-	if (pl->watch.close_wait)
-		pl->watch.close_wait(pl->watch_ctx, key, td, delta, now_ns);
+	if (pl->defer.close_wait)
+		pl->defer.close_wait(pl->defer.ctx, key, td, delta, now_ns);
+	else
+		pipeline_report_close_wait(pl, key, td, delta, now_ns);
+}
+
+void pipeline_defer(struct pipeline *pl, const struct pipeline_defer *d)
+{
+	if (d)
+		pl->defer = *d;
+	else
+		memset(&pl->defer, 0, sizeof(pl->defer));
 }
 
 int pipeline_init(struct pipeline *pl, const struct pipeline_config *o,
@@ -139,59 +179,79 @@ void pipeline_evidence(struct pipeline *pl, struct ev *ev, int streaming)
 	pl->ev_streaming = streaming;
 }
 
-/* A decoded frame, already in the flow table: what the evidence needs. */
+/* A decoded frame, already in the flow table: streaming evidence. */
 static void evidence_frame(struct pipeline *pl, const struct flow_seg *seg,
 			   const uint8_t *data, uint32_t caplen,
 			   uint32_t wirelen, int dlt)
 {
-	if (!pl->ev_dlt_set) {
+	struct ev_frame f = {
+		.data = data,
+		.caplen = caplen,
+		.wirelen = wirelen,
+		.wall_ns = seg->wall_ns,
+		.frame = seg->frame,
+		.dlt = dlt,
+	};
+	struct flow_key key;
+	char err[FT_ERRBUF_SIZE] = "";
+	int rc;
+
+	if (pl->ev_err[0])
+		return;
+	flow_key_from_seg(seg, &key);
+	rc = ev_packet(pl->ev, flow_table_id(pl->flows, &key), &f, err);
+	if (rc)
+		ev_failed(pl, rc, err);
+}
+
+int pipeline_decoded(struct pipeline *pl, enum pkt_status st,
+		     const struct flow_seg *seg, const struct flow_key *key,
+		     uint64_t hash, int dlt)
+{
+	uint64_t wall_ns = seg->wall_ns;
+
+	pl->frames++;
+	if (!pl->first_ns) {
+		pl->first_ns = wall_ns;
+		if (pl->defer.origin)
+			pl->defer.origin(pl->defer.ctx, wall_ns);
+		else
+			pipeline_report_origin(pl, wall_ns);
+	}
+	if (wall_ns > pl->last_ns)
+		pl->last_ns = wall_ns;
+	pl->status[st]++;
+	if (st != PKT_OK)
+		return 0;
+	pl->snapped += seg->snapped;
+	if (flow_table_add_keyed(pl->flows, seg, key, hash) || pl->tw_nomem)
+		return -ENOMEM;
+	tw_segment(pl->tw, seg);
+	if (pl->ev && !pl->ev_dlt_set) {
 		ev_set_default_dlt(pl->ev, dlt);
 		pl->ev_dlt_set = 1;
 	}
-	if (pl->ev_streaming && !pl->ev_err[0]) {
-		struct ev_frame f = {
-			.data = data,
-			.caplen = caplen,
-			.wirelen = wirelen,
-			.wall_ns = seg->wall_ns,
-			.frame = seg->frame,
-			.dlt = dlt,
-		};
-		struct flow_key key;
-		char err[FT_ERRBUF_SIZE] = "";
-		int rc;
-
-		flow_key_from_seg(seg, &key);
-		rc = ev_packet(pl->ev, flow_table_id(pl->flows, &key), &f, err);
-		if (rc)
-			ev_failed(pl, rc, err);
-	}
+	return 0;
 }
 
 int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
 		   uint32_t wirelen, uint64_t wall_ns, uint64_t frame, int dlt)
 {
 	struct flow_seg seg;
+	struct flow_key key;
 	enum pkt_status st;
+	uint64_t h = 0;
 
-	pl->frames++;
-	if (!pl->first_ns) {
-		pl->first_ns = wall_ns;
-		rpt_set_origin(pl->rpt, wall_ns);
-	}
-	if (wall_ns > pl->last_ns)
-		pl->last_ns = wall_ns;
 	st = pkt_decode(dlt, data, caplen, wirelen, &seg);
-	pl->status[st]++;
-	if (st != PKT_OK)
-		return 0;
-	pl->snapped += seg.snapped;
 	seg.wall_ns = wall_ns;
 	seg.frame = frame;
-	if (flow_table_add(pl->flows, &seg) || pl->tw_nomem)
+	if (st == PKT_OK) {
+		flow_key_from_seg(&seg, &key);
+		h = flow_key_hash(&key);
+	}
+	if (pipeline_decoded(pl, st, &seg, &key, h, dlt))
 		return -ENOMEM;
-	tw_segment(pl->tw, &seg);
-	if (pl->ev)
+	if (st == PKT_OK && pl->ev && pl->ev_streaming)
 		evidence_frame(pl, &seg, data, caplen, wirelen, dlt);
 	return 0;
 }

@@ -39,6 +39,21 @@ struct pipeline_config {
 	uint64_t evidence_buffer;   /* bytes, streaming evidence */
 };
 
+/*
+ * Where the tracker hands what it finalises when another thread reports
+ * (engine/stages.c); each call gives that thread's pipeline_report_*()
+ * the same arguments, in the same order. Records and their keys are
+ * borrowed for the call.
+ */
+struct pipeline_defer {
+	void (*done)(void *ctx, const struct flow_record *rec);
+	void (*close_wait)(void *ctx, const struct flow_key *key,
+			   const struct td_flow *td, int delta,
+			   uint64_t now_ns);
+	void (*origin)(void *ctx, uint64_t wall_ns);
+	void *ctx;
+};
+
 struct pipeline {
 	struct flow_table *flows;
 	struct rpt *rpt;
@@ -67,6 +82,7 @@ struct pipeline {
 	int ev_streaming;
 	char ev_err[FT_ERRBUF_SIZE]; /* first evidence error, "" if none */
 	int ev_dlt_set;
+	struct pipeline_defer defer; /* zero: report in this thread */
 };
 
 /*
@@ -112,6 +128,32 @@ void pipeline_evidence(struct pipeline *pl, struct ev *ev, int streaming);
 /* Feed one frame (borrowed). Returns 0 or -ENOMEM. */
 int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
 		   uint32_t wirelen, uint64_t wall_ns, uint64_t frame, int dlt);
+
+/*
+ * Feed one frame decoded elsewhere: its decoder status st and, when
+ * PKT_OK, its segment seg with the flow key and flow_key_hash() of it
+ * (all borrowed); seg->wall_ns and seg->frame are set whatever st is.
+ * Streaming evidence is not filled from here (it needs the frame's
+ * bytes: pipeline_frame()). Returns 0 or -ENOMEM.
+ */
+int pipeline_decoded(struct pipeline *pl, enum pkt_status st,
+		     const struct flow_seg *seg, const struct flow_key *key,
+		     uint64_t hash, int dlt);
+
+/*
+ * Hand the report's side of every finalised flow to d (copied) instead of
+ * doing it here; NULL goes back to reporting here. Set while no frame is
+ * being fed.
+ */
+void pipeline_defer(struct pipeline *pl, const struct pipeline_defer *d);
+
+/* The report's side of the flow table's hooks and of the first frame. */
+void pipeline_report_done(struct pipeline *pl, const struct flow_record *rec);
+void pipeline_report_close_wait(struct pipeline *pl,
+				const struct flow_key *key,
+				const struct td_flow *td, int delta,
+				uint64_t now_ns);
+void pipeline_report_origin(struct pipeline *pl, uint64_t wall_ns);
 
 /*
  * Finalise every flow and write the report; error (may be NULL) is the

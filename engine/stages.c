@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading through the pipeline on several threads; see stages.h.
+ *
+ * Each hand-over is a pair of queues of batches: full ones go forward,
+ * empty ones come back, so memory is a fixed pool and a fast stage waits
+ * for a slow one instead of running ahead. A batch is a few hundred
+ * frames or events: one lock round trip per batch, not per frame.
+ */
+#include "engine/stages.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FRAMES_PER_BATCH 512
+#define EVENTS_PER_BATCH 128
+#define BATCHES 8 /* per hand-over */
+/* Frames of a batch looked ahead of to prefetch their index slots. */
+#define PREFETCH_AHEAD 8
+
+/* A bounded queue of batch pointers; it holds every batch of its pool. */
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	void *v[BATCHES];
+	unsigned head, n;
+};
+
+static void queue_init(struct queue *q)
+{
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->head = q->n = 0;
+}
+
+static void queue_destroy(struct queue *q)
+{
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+}
+
+static void queue_push(struct queue *q, void *b)
+{
+	pthread_mutex_lock(&q->mu);
+	q->v[(q->head + q->n++) % BATCHES] = b;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void *queue_pop(struct queue *q)
+{
+	void *b;
+
+	pthread_mutex_lock(&q->mu);
+	while (!q->n)
+		pthread_cond_wait(&q->cv, &q->mu);
+	b = q->v[q->head];
+	q->head = (q->head + 1) % BATCHES;
+	q->n--;
+	pthread_mutex_unlock(&q->mu);
+	return b;
+}
+
+/* Reader to tracker: decoded frames. */
+struct frame_item {
+	struct flow_seg seg; /* wall_ns and frame always set */
+	struct flow_key key; /* when st is PKT_OK */
+	uint64_t hash;
+	int dlt;
+	uint8_t st;          /* enum pkt_status */
+};
+
+struct frame_batch {
+	unsigned n;
+	int last;            /* the reader's final batch */
+	int rc;              /* with last: src_next()'s end, 0 or -EIO */
+	char err[FT_ERRBUF_SIZE];
+	struct frame_item it[FRAMES_PER_BATCH];
+};
+
+/* Tracker to reporter: what the flow table's hooks were called with. */
+enum event_kind { EV_DONE, EV_CLOSE_WAIT, EV_ORIGIN };
+
+struct event {
+	uint8_t kind;
+	int8_t delta;
+	enum flow_end end;
+	uint64_t id;
+	uint64_t now_ns;
+	struct td_result res;
+	struct flow_key key;
+	struct td_flow td;
+};
+
+struct event_batch {
+	unsigned n;
+	int last;
+	struct event it[EVENTS_PER_BATCH];
+};
+
+struct stages {
+	struct pipeline *pl;
+	struct src_reader *src;
+	/* reader */
+	pthread_t reader;
+	struct queue frames_full, frames_free;
+	atomic_int stop;              /* the tracker gave up */
+	_Atomic uint64_t progress;    /* fraction read, in 1e-6, +1 */
+	/* reporter, when it has its own thread */
+	pthread_t reporter;
+	int has_reporter;
+	struct queue events_full, events_free;
+	struct event_batch *events;   /* being filled by the tracker */
+};
+
+unsigned stages_default_threads(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+static void *reader_main(void *arg)
+{
+	struct stages *s = arg;
+	struct src_packet pkt;
+	int rc = 0;
+
+	pthread_setname_np(pthread_self(), "fintrace-read");
+	for (;;) {
+		struct frame_batch *b = queue_pop(&s->frames_free);
+		double frac;
+
+		b->n = 0;
+		b->last = 0;
+		b->err[0] = '\0';
+		while (b->n < FRAMES_PER_BATCH &&
+		       (rc = src_next(s->src, &pkt, b->err)) == 1) {
+			struct frame_item *f = &b->it[b->n++];
+
+			f->st = (uint8_t)pkt_decode(pkt.dlt, pkt.data,
+						    pkt.caplen, pkt.wirelen,
+						    &f->seg);
+			f->seg.wall_ns = pkt.wall_ns;
+			f->seg.frame = pkt.frame;
+			f->dlt = pkt.dlt;
+			if (f->st == PKT_OK) {
+				flow_key_from_seg(&f->seg, &f->key);
+				f->hash = flow_key_hash(&f->key);
+			}
+		}
+		frac = src_progress(s->src);
+		atomic_store_explicit(
+			&s->progress,
+			frac < 0 ? 0 : (uint64_t)(frac * 1e6) + 1,
+			memory_order_relaxed);
+		if (rc != 1 || atomic_load(&s->stop)) {
+			b->last = 1;
+			b->rc = rc == 1 ? 0 : rc;
+			queue_push(&s->frames_full, b);
+			return NULL;
+		}
+		queue_push(&s->frames_full, b);
+	}
+}
+
+/* The tracker's end of the reporter hand-over. */
+static struct event *event_slot(struct stages *s)
+{
+	if (!s->events) {
+		s->events = queue_pop(&s->events_free);
+		s->events->n = 0;
+		s->events->last = 0;
+	}
+	return &s->events->it[s->events->n];
+}
+
+static void event_commit(struct stages *s)
+{
+	if (++s->events->n == EVENTS_PER_BATCH) {
+		queue_push(&s->events_full, s->events);
+		s->events = NULL;
+	}
+}
+
+static void defer_done(void *ctx, const struct flow_record *rec)
+{
+	struct stages *s = ctx;
+	struct event *e = event_slot(s);
+
+	e->kind = EV_DONE;
+	e->key = *rec->key;
+	e->td = *rec->td;
+	e->res = rec->res;
+	e->id = rec->id;
+	e->end = rec->end;
+	event_commit(s);
+}
+
+static void defer_close_wait(void *ctx, const struct flow_key *key,
+			     const struct td_flow *td, int delta,
+			     uint64_t now_ns)
+{
+	struct stages *s = ctx;
+	struct event *e = event_slot(s);
+
+	e->kind = EV_CLOSE_WAIT;
+	e->key = *key;
+	e->td = *td;
+	e->delta = (int8_t)delta;
+	e->now_ns = now_ns;
+	event_commit(s);
+}
+
+static void defer_origin(void *ctx, uint64_t wall_ns)
+{
+	struct stages *s = ctx;
+	struct event *e = event_slot(s);
+
+	e->kind = EV_ORIGIN;
+	e->now_ns = wall_ns;
+	event_commit(s);
+}
+
+static void *reporter_main(void *arg)
+{
+	struct stages *s = arg;
+
+	pthread_setname_np(pthread_self(), "fintrace-report");
+	for (;;) {
+		struct event_batch *b = queue_pop(&s->events_full);
+		int last = b->last;
+
+		for (unsigned i = 0; i < b->n; i++) {
+			const struct event *e = &b->it[i];
+			struct flow_record rec;
+
+			switch (e->kind) {
+			case EV_DONE:
+				rec = (struct flow_record){
+					.key = &e->key,
+					.td = &e->td,
+					.res = e->res,
+					.id = e->id,
+					.end = e->end,
+				};
+				pipeline_report_done(s->pl, &rec);
+				break;
+			case EV_CLOSE_WAIT:
+				pipeline_report_close_wait(s->pl, &e->key,
+							   &e->td, e->delta,
+							   e->now_ns);
+				break;
+			default:
+				pipeline_report_origin(s->pl, e->now_ns);
+				break;
+			}
+		}
+		queue_push(&s->events_free, b);
+		if (last)
+			return NULL;
+	}
+}
+
+/* Everything on this thread, frame by frame. */
+static int read_inline(struct pipeline *pl, struct src_reader *src,
+		       const struct stages_config *c, char *err)
+{
+	struct src_packet pkt;
+	int rc;
+
+	while ((rc = src_next(src, &pkt, err)) == 1) {
+		if (pipeline_frame(pl, pkt.data, pkt.caplen, pkt.wirelen,
+				   pkt.wall_ns, pkt.frame, pkt.dlt) ||
+		    (c->frame && c->frame(c->ctx, &pkt)))
+			return -ENOMEM;
+		if (c->progress && !(pl->frames & 0xffff))
+			c->progress(c->ctx, pl->frames, src_progress(src), 0);
+	}
+	if (c->progress)
+		c->progress(c->ctx, pl->frames, src_progress(src), 1);
+	return rc;
+}
+
+static void *alloc_batches(struct queue *q, size_t size)
+{
+	char *pool = calloc(BATCHES, size);
+
+	if (!pool)
+		return NULL;
+	for (size_t i = 0; i < BATCHES; i++)
+		queue_push(q, pool + i * size);
+	return pool;
+}
+
+/* The tracker's loop over the reader's batches; returns like src_next. */
+static int track(struct stages *s, const struct stages_config *c, char *err)
+{
+	struct pipeline *pl = s->pl;
+	int rc = 0, failed = 0;
+	uint64_t shown = 0;
+
+	for (;;) {
+		struct frame_batch *b = queue_pop(&s->frames_full);
+		unsigned n = failed ? 0 : b->n;
+
+		for (unsigned i = 0; i < n; i++) {
+			const struct frame_item *f = &b->it[i];
+
+			if (i + PREFETCH_AHEAD < n &&
+			    b->it[i + PREFETCH_AHEAD].st == PKT_OK)
+				flow_table_prefetch(
+					pl->flows,
+					b->it[i + PREFETCH_AHEAD].hash, 0);
+			if (i + PREFETCH_AHEAD / 2 < n &&
+			    b->it[i + PREFETCH_AHEAD / 2].st == PKT_OK)
+				flow_table_prefetch(
+					pl->flows,
+					b->it[i + PREFETCH_AHEAD / 2].hash, 1);
+			if (pipeline_decoded(pl, (enum pkt_status)f->st,
+					     &f->seg, &f->key, f->hash,
+					     f->dlt)) {
+				failed = 1;
+				atomic_store(&s->stop, 1);
+				break;
+			}
+		}
+		if (b->last) {
+			rc = b->rc;
+			if (rc < 0)
+				memcpy(err, b->err, FT_ERRBUF_SIZE);
+			queue_push(&s->frames_free, b);
+			break;
+		}
+		queue_push(&s->frames_free, b);
+		if (c->progress && pl->frames - shown >= 0x10000) {
+			uint64_t p = atomic_load_explicit(
+				&s->progress, memory_order_relaxed);
+
+			shown = pl->frames;
+			c->progress(c->ctx, pl->frames,
+				    p ? (double)(p - 1) / 1e6 : -1, 0);
+		}
+	}
+	if (c->progress) {
+		uint64_t p = atomic_load(&s->progress);
+
+		c->progress(c->ctx, pl->frames, p ? (double)(p - 1) / 1e6 : -1,
+			    1);
+	}
+	return failed ? -ENOMEM : rc;
+}
+
+int stages_read(struct pipeline *pl, struct src_reader *src,
+		const struct stages_config *c, char *err)
+{
+	struct pipeline_defer defer = {
+		.done = defer_done,
+		.close_wait = defer_close_wait,
+		.origin = defer_origin,
+	};
+	struct stages s;
+	void *frames = NULL, *events = NULL;
+	int rc;
+
+	if (c->threads < 2 || c->frame || (pl->ev && pl->ev_streaming))
+		return read_inline(pl, src, c, err);
+	memset(&s, 0, sizeof(s));
+	s.pl = pl;
+	s.src = src;
+	queue_init(&s.frames_full);
+	queue_init(&s.frames_free);
+	queue_init(&s.events_full);
+	queue_init(&s.events_free);
+	frames = alloc_batches(&s.frames_free, sizeof(struct frame_batch));
+	if (c->threads >= 3)
+		events = alloc_batches(&s.events_free,
+				       sizeof(struct event_batch));
+	if (!frames || (c->threads >= 3 && !events)) {
+		/* No memory for the batches: one thread needs none. */
+		rc = read_inline(pl, src, c, err);
+		goto out;
+	}
+	if (events) {
+		defer.ctx = &s;
+		if (pthread_create(&s.reporter, NULL, reporter_main, &s)) {
+			rc = read_inline(pl, src, c, err);
+			goto out;
+		}
+		s.has_reporter = 1;
+		pipeline_defer(pl, &defer);
+	}
+	if (pthread_create(&s.reader, NULL, reader_main, &s)) {
+		pipeline_defer(pl, NULL);
+		if (s.has_reporter) {
+			struct event_batch *b = queue_pop(&s.events_free);
+
+			b->n = 0;
+			b->last = 1;
+			queue_push(&s.events_full, b);
+			pthread_join(s.reporter, NULL);
+		}
+		rc = read_inline(pl, src, c, err);
+		goto out;
+	}
+	rc = track(&s, c, err);
+	pthread_join(s.reader, NULL);
+	if (s.has_reporter) {
+		struct event_batch *b = s.events;
+
+		if (!b) {
+			b = queue_pop(&s.events_free);
+			b->n = 0;
+		}
+		b->last = 1;
+		queue_push(&s.events_full, b);
+		s.events = NULL;
+		pthread_join(s.reporter, NULL);
+		pipeline_defer(pl, NULL);
+	}
+out:
+	free(frames);
+	free(events);
+	queue_destroy(&s.frames_full);
+	queue_destroy(&s.frames_free);
+	queue_destroy(&s.events_full);
+	queue_destroy(&s.events_free);
+	return rc;
+}
