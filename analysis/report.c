@@ -25,7 +25,6 @@
 
 #include <uthash.h>
 
-#define RPT_GCACHE 4096
 
 #define RPT_WORST RPT_GROUP_WORST
 #define NS ((uint64_t)1000000000)
@@ -88,9 +87,9 @@ struct rpt_group {
 struct rpt {
 	struct rpt_config cfg;
 	struct rpt_group *groups;
-	/* Direct-mapped cache in front of the group table: a flow's service
-	 * and client host were most likely seen a moment ago. */
-	struct rpt_group *gcache[RPT_GCACHE];
+	/* Lookups go through the open-addressing index (a uthash chain
+	 * walk costs a cache miss per link); uthash keeps the list. */
+	struct idx gidx;
 	struct rpt_brief *worst;
 	unsigned nworst;
 	uint64_t origin_ns;
@@ -163,6 +162,7 @@ void rpt_free(struct rpt *r)
 
 	if (!r)
 		return;
+	idx_free(&r->gidx);
 	HASH_ITER(hh, r->groups, g, tmp)
 	{
 		HASH_DEL(r->groups, g);
@@ -599,8 +599,6 @@ static void ln_off(struct line *l, const char *name, uint64_t t,
 static void ln_iso(struct rpt *r, struct line *l, const char *name,
 		   uint64_t t)
 {
-	char buf[48];
-
 	if (t / NS != r->iso_sec || !r->iso_day[0]) {
 		time_t sec = (time_t)(t / NS);
 		struct tm tm;
@@ -610,11 +608,10 @@ static void ln_iso(struct rpt *r, struct line *l, const char *name,
 			 &tm);
 		r->iso_sec = t / NS;
 	}
-	snprintf(buf, sizeof(buf), "%s", r->iso_day);
 	ln_key(l, name);
 	if (l->json)
 		ln_raw(l, "\"", 1);
-	ln_cstr(l, buf);
+	ln_cstr(l, r->iso_day);
 	ln_digits(l, t % NS, 9);
 	ln_raw(l, l->json ? "Z\"" : "Z", l->json ? 2 : 1);
 }
@@ -791,31 +788,35 @@ static struct rpt_group *group_of_process(struct rpt *r,
 	return group_find(r, &gk);
 }
 
+static int group_eq(const void *e, const void *k)
+{
+	return !memcmp(&((const struct rpt_group *)e)->key, k,
+		       sizeof(struct rpt_gkey));
+}
+
 /* The group keyed gk (zero padding), created empty when new. */
 static struct rpt_group *group_find(struct rpt *r, const struct rpt_gkey *k)
 {
 	struct rpt_gkey gk = *k;
-	struct rpt_group *g, **slot;
+	struct rpt_group *g;
 	uint64_t h;
 
 	h = idx_hash(&gk, sizeof(gk));
-	slot = &r->gcache[h & (RPT_GCACHE - 1)];
-	if (*slot && !memcmp(&(*slot)->key, &gk, sizeof(gk)))
-		return *slot;
-	HASH_FIND_BYHASHVALUE(hh, r->groups, &gk, sizeof(gk), (unsigned)h, g);
-	if (g) {
-		*slot = g;
+	g = idx_find(&r->gidx, h, &gk, group_eq);
+	if (g)
 		return g;
-	}
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
 	g->key = gk;
 	g->tl_width = r->tl_width;
 	g->tl_last = -1;
+	if (idx_insert(&r->gidx, h, g)) {
+		free(g);
+		return NULL;
+	}
 	HASH_ADD_BYHASHVALUE(hh, r->groups, key, sizeof(g->key), (unsigned)h,
 			     g);
-	*slot = g;
 	return g;
 }
 

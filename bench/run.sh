@@ -37,7 +37,7 @@ flat_big=10000000
 flat_small=1000000
 flat_conc=10000
 flat_mix=clean=85,reset=10,refused=5
-tools=fintrace,tcpdump,tshark,tcptrace
+tools=fintrace,fintrace-1t,tcpdump,tshark,tcptrace
 do_compare=1
 do_memory=1
 do_flat=1
@@ -308,6 +308,7 @@ tool_cmd() {
 	local tool=$1 file=$2
 	case $tool in
 	fintrace) cmd=("$fintrace" read --format json -o /dev/null "$file") ;;
+	fintrace-1t) cmd=("$fintrace" read --threads 1 --format json -o /dev/null "$file") ;;
 	tcpdump) cmd=(tcpdump -r "$file" -w /dev/null) ;;
 	tshark) cmd=(tshark -r "$file" -q -z conv,tcp) ;;
 	tcptrace) cmd=(tcptrace -n "$file") ;;
@@ -317,7 +318,7 @@ tool_cmd() {
 
 tool_available() {
 	case $1 in
-	fintrace) [[ -n $fintrace ]] ;;
+	fintrace | fintrace-1t) [[ -n $fintrace ]] ;;
 	*) command -v "$1" >/dev/null ;;
 	esac
 }
