@@ -147,19 +147,33 @@ void flow_table_free(struct flow_table *t)
 	free(t);
 }
 
+/* memcmp() of two addresses, inline for IPv4 (once per packet). */
+static int addr_cmp(const uint8_t *a, const uint8_t *b, size_t alen)
+{
+	if (alen == 4) {
+		uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+			     (uint32_t)a[2] << 8 | a[3];
+		uint32_t y = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+			     (uint32_t)b[2] << 8 | b[3];
+
+		return (x > y) - (x < y);
+	}
+	return memcmp(a, b, alen);
+}
+
 /* The index in key of the segment's sender. */
 static int flow_key_from(const struct flow_seg *seg, const struct flow_key *key)
 {
 	size_t alen = seg->family == SEG_IPV6 ? 16 : 4;
 
-	return memcmp(key->addr[0], seg->saddr, alen) ||
+	return addr_cmp(key->addr[0], seg->saddr, alen) ||
 	       key->port[0] != seg->sport;
 }
 
 int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key)
 {
 	size_t alen = seg->family == SEG_IPV6 ? 16 : 4;
-	int c = memcmp(seg->saddr, seg->daddr, alen);
+	int c = addr_cmp(seg->saddr, seg->daddr, alen);
 	int from;
 
 	if (!c)
