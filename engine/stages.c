@@ -124,9 +124,14 @@ unsigned stages_default_threads(void)
 	long n;
 
 	if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 0)
-		return (unsigned)CPU_COUNT(&set);
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (unsigned)n : 1;
+		n = CPU_COUNT(&set);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	/*
+	 * Two cores already run three stages better than two: the reader
+	 * and the reporter together weigh about what the tracker does.
+	 */
+	return n >= 2 ? STAGES_MAX : 1;
 }
 
 static void *reader_main(void *arg)

@@ -45,7 +45,13 @@ struct stages_config {
 	void *ctx; /* borrowed, passed to frame and progress */
 };
 
-/* The threads a read uses by default: the cores this process may use. */
+/* Threads beyond this many find no stage to run. */
+#define STAGES_MAX 3
+
+/*
+ * The threads a read uses by default: one per stage when this process
+ * may use two cores or more, else one.
+ */
 unsigned stages_default_threads(void);
 
 /*
