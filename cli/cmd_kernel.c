@@ -469,19 +469,9 @@ int cmd_kernel(int argc, char **argv)
 	/* seeding already feeds the alerts: wall clock until the monitor's */
 	k.wall_off = kc.wall_off;
 	k.al_due = UINT64_MAX;
-	k.al = al_new(&(struct al_config){
-		.mode = "kernel",
-		.kernel = 1,
-		.json = o.format == RPT_JSON,
-		.each = o.alert_each,
-		.linger_ns = o.linger_ns,
-		.interval_ns = o.interval_ns,
-		.hold_ns = AL_HOLD_NS,
-		/* JSON: lines of the report; text and CSV: stderr */
-		.out = o.format == RPT_JSON ? out.fp : stderr,
-		.before_write = clear_for_alert,
-		.ctx = &k,
-	});
+	k.al = al_new_watch("kernel", o.format == RPT_JSON, o.alert_each,
+			    o.linger_ns, o.interval_ns, out.fp,
+			    clear_for_alert, &k);
 	if (!k.al) {
 		fprintf(stderr, "fintrace kernel: out of memory\n");
 		status = FT_EXIT_INPUT;

@@ -757,17 +757,9 @@ int cmd_live(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 		goto out;
 	}
-	ctx.al = al_new(&(struct al_config){
-		.mode = "live",
-		.json = o.format == RPT_JSON,
-		.each = o.alert_each,
-		.linger_ns = o.linger_ns,
-		.interval_ns = o.interval_ns,
-		.hold_ns = AL_HOLD_NS,
-		.out = o.format == RPT_JSON ? out.fp : stderr,
-		.before_write = clear_for_alert,
-		.ctx = &ctx,
-	});
+	ctx.al = al_new_watch("live", o.format == RPT_JSON, o.alert_each,
+			      o.linger_ns, o.interval_ns, out.fp,
+			      clear_for_alert, &ctx);
 	if (!ctx.al) {
 		fprintf(stderr, "fintrace live: out of memory\n");
 		status = FT_EXIT_INPUT;
