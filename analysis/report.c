@@ -39,6 +39,8 @@ struct rpt_gkey {
 	uint8_t side;
 	uint32_t pid;          /* process (kernel): owner pid, 0 unknown */
 	char comm[16];
+	uint8_t other;         /* the side's bucket past RPT_GROUPS_MAX */
+	uint8_t zero[3];
 };
 
 /* What a report keeps of a flow worth listing. */
@@ -88,6 +90,7 @@ struct rpt_group {
 struct rpt {
 	struct rpt_config cfg;
 	struct rpt_group *groups;
+	size_t ngroups[3];	 /* groups per side (enum rpt_side) */
 	/* Direct-mapped cache in front of the group table: a flow's service
 	 * and client host were most likely seen a moment ago. */
 	struct rpt_group *gcache[RPT_GCACHE];
@@ -316,6 +319,10 @@ char *rpt_fmt_endpoint(char *buf, size_t n, const uint8_t *addr,
 
 static char *fmt_gkey(char *buf, size_t n, const struct rpt_gkey *k)
 {
+	if (k->other) {
+		snprintf(buf, n, "other");
+		return buf;
+	}
 	if (k->side == SIDE_PROCESS) {
 		if (k->pid)
 			snprintf(buf, n, "pid %u (%s)", k->pid, k->comm);
@@ -771,10 +778,19 @@ static struct rpt_group *group_find(struct rpt *r, const struct rpt_gkey *k)
 		*slot = g;
 		return g;
 	}
+	if (!gk.other && r->ngroups[gk.side] >= RPT_GROUPS_MAX) {
+		/* A port scan or a churn of processes must not grow the
+		 * report: the rest of the side shares one row. */
+		memset(&gk, 0, sizeof(gk));
+		gk.side = k->side;
+		gk.other = 1;
+		return group_find(r, &gk);
+	}
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
 	g->key = gk;
+	r->ngroups[gk.side]++;
 	g->tl_width = r->tl_width;
 	g->tl_last = -1;
 	HASH_ADD_BYHASHVALUE(hh, r->groups, key, sizeof(g->key), (unsigned)h,
@@ -1668,91 +1684,99 @@ static void json_verdicts(FILE *f, const uint64_t *v)
 	fputs("}", f);
 }
 
+/*
+ * One group as a JSON object, without a line end. now_ns (a snapshot):
+ * also how many of its sockets are in CLOSE_WAIT at that moment.
+ */
+static void json_group(struct rpt *r, FILE *f, const struct rpt_group *g,
+		       int nb, uint64_t now_ns)
+{
+	char name[64], b[48];
+
+	if (g->key.side == SIDE_PROCESS) {
+		fputs("{\"type\":\"process\",\"pid\":", f);
+		if (g->key.pid) {
+			fprintf(f, "%u,\"comm\":", g->key.pid);
+			rpt_json_string(f, g->key.comm);
+		} else if (g->key.other) {
+			/* the bucket of processes past RPT_GROUPS_MAX */
+			fputs("null,\"comm\":\"other\"", f);
+		} else {
+			fputs("null,\"comm\":null", f);
+		}
+		fprintf(f, ",\"flows\":%" PRIu64 ",\"verdicts\":", g->flows);
+	} else {
+		fprintf(f, "{\"type\":\"service\",\"side\":\"%s\",",
+			g->key.side == SIDE_SERVER ? "server" : "client");
+		fprintf(f, "\"%s\":\"%s\",\"flows\":%" PRIu64 ",\"verdicts\":",
+			g->key.side == SIDE_SERVER ? "service" : "host",
+			fmt_gkey(name, sizeof(name), &g->key), g->flows);
+	}
+	json_verdicts(f, g->verdicts);
+	if (g->key.side == SIDE_CLIENT)
+		fprintf(f, ",\"toward\":\"%s\",\"toward_many\":%s",
+			rpt_fmt_endpoint(name, sizeof(name), g->peer.addr,
+					 g->peer.family, g->peer.port),
+			g->peer_many ? "true" : "false");
+	else if (g->key.side == SIDE_SERVER)
+		fprintf(f, ",\"client_leaks\":%" PRIu64, g->client_leaks);
+	fprintf(f, ",\"close_wait\":{\"count\":%" PRIu64, g->cw_n);
+	if (g->cw_n) {
+		fprintf(f, ",\"p50\":%s", fmt_num(b, 48, pct(g, 50)));
+		fprintf(f, ",\"p90\":%s", fmt_num(b, 48, pct(g, 90)));
+		fprintf(f, ",\"p99\":%s", fmt_num(b, 48, pct(g, 99)));
+		fprintf(f, ",\"max\":%s", fmt_num(b, 48, g->cw_max));
+		fprintf(f, ",\"sampled\":%s",
+			g->cw_n > g->nvals ? "true" : "false");
+	}
+	fputc('}', f);
+	if (now_ns)
+		fprintf(f, ",\"in_close_wait\":%" PRIu64, g->cw_now);
+	fprintf(f, ",\"in_close_wait_at_end\":%" PRIu64
+		   ",\"oldest_at_end\":%s,\"peak_close_wait\":%" PRIu64,
+		g->at_end, fmt_num(b, 48, g->oldest_at_end), g->cw_peak);
+	if (g->cw_peak)
+		fprintf(f, ",\"peak_offset\":%s",
+			fmt_secs(b, 48, g->cw_peak_ns, r->origin_ns));
+	else
+		fprintf(f, ",\"peak_offset\":null");
+	if (r->span_ns >= RPT_GROWTH_MIN_NS)
+		fprintf(f, ",\"growth_per_hour\":%.1f",
+			growth_per_hour(r, g, nb));
+	else
+		fprintf(f, ",\"growth_per_hour\":null");
+	fprintf(f, ",\"timeline_bucket\":%s,\"timeline\":[",
+		fmt_num(b, 48, r->tl_width));
+	for (int t = 0; g->tl && t < nb; t++)
+		fprintf(f, "%s%" PRIu32, t ? "," : "", g->tl[t]);
+	fprintf(f, "],\"worst_flows\":[");
+	for (unsigned w = 0; w < g->nworst; w++)
+		fprintf(f, "%s%" PRIu64, w ? "," : "", g->worst[w].id);
+	fputs("]}", f);
+}
+
 static void json_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 			int nb)
 {
-	FILE *f = r->cfg.out;
-	char name[64], b[48];
-
 	for (size_t i = 0; i < n; i++) {
-		const struct rpt_group *g = gs[i];
-
-		if (!g->flows)
+		if (!gs[i]->flows)
 			continue;
-		if (g->key.side == SIDE_PROCESS) {
-			fputs("{\"type\":\"process\",\"pid\":", f);
-			if (g->key.pid) {
-				fprintf(f, "%u,\"comm\":", g->key.pid);
-				rpt_json_string(f, g->key.comm);
-			} else {
-				fputs("null,\"comm\":null", f);
-			}
-			fprintf(f, ",\"flows\":%" PRIu64 ",\"verdicts\":",
-				g->flows);
-		} else {
-			fprintf(f, "{\"type\":\"service\",\"side\":\"%s\",",
-				g->key.side == SIDE_SERVER ? "server" :
-							     "client");
-			fprintf(f,
-				"\"%s\":\"%s\",\"flows\":%" PRIu64
-				",\"verdicts\":",
-				g->key.side == SIDE_SERVER ? "service" : "host",
-				fmt_gkey(name, sizeof(name), &g->key),
-				g->flows);
-		}
-		json_verdicts(f, g->verdicts);
-		if (g->key.side == SIDE_CLIENT)
-			fprintf(f, ",\"toward\":\"%s\",\"toward_many\":%s",
-				rpt_fmt_endpoint(name, sizeof(name),
-						 g->peer.addr, g->peer.family,
-						 g->peer.port),
-				g->peer_many ? "true" : "false");
-		else if (g->key.side == SIDE_SERVER)
-			fprintf(f, ",\"client_leaks\":%" PRIu64,
-				g->client_leaks);
-		fprintf(f, ",\"close_wait\":{\"count\":%" PRIu64, g->cw_n);
-		if (g->cw_n) {
-			fprintf(f, ",\"p50\":%s", fmt_num(b, 48, pct(g, 50)));
-			fprintf(f, ",\"p90\":%s", fmt_num(b, 48, pct(g, 90)));
-			fprintf(f, ",\"p99\":%s", fmt_num(b, 48, pct(g, 99)));
-			fprintf(f, ",\"max\":%s", fmt_num(b, 48, g->cw_max));
-			fprintf(f, ",\"sampled\":%s",
-				g->cw_n > g->nvals ? "true" : "false");
-		}
-		fprintf(f, "},\"in_close_wait_at_end\":%" PRIu64
-			   ",\"oldest_at_end\":%s,\"peak_close_wait\":%" PRIu64,
-			g->at_end, fmt_num(b, 48, g->oldest_at_end),
-			g->cw_peak);
-		if (g->cw_peak)
-			fprintf(f, ",\"peak_offset\":%s",
-				fmt_secs(b, 48, g->cw_peak_ns, r->origin_ns));
-		else
-			fprintf(f, ",\"peak_offset\":null");
-		if (r->span_ns >= RPT_GROWTH_MIN_NS)
-			fprintf(f, ",\"growth_per_hour\":%.1f",
-				growth_per_hour(r, g, nb));
-		else
-			fprintf(f, ",\"growth_per_hour\":null");
-		fprintf(f, ",\"timeline_bucket\":%s,\"timeline\":[",
-			fmt_num(b, 48, r->tl_width));
-		for (int t = 0; g->tl && t < nb; t++)
-			fprintf(f, "%s%" PRIu32, t ? "," : "", g->tl[t]);
-		fprintf(f, "],\"worst_flows\":[");
-		for (unsigned w = 0; w < g->nworst; w++)
-			fprintf(f, "%s%" PRIu64, w ? "," : "", g->worst[w].id);
-		fputs("]}\n", f);
+		json_group(r, r->cfg.out, gs[i], nb, 0);
+		fputc('\n', r->cfg.out);
 	}
 }
 
-static void json_summary(struct rpt *r, const struct rpt_facts *x,
-			 const char *head)
+/*
+ * The summary's fields, from "version" on, without the braces: the
+ * summary line and each snapshot line write the same fields.
+ */
+static void json_summary_fields(struct rpt *r, FILE *f,
+				const struct rpt_facts *x, const char *head)
 {
-	FILE *f = r->cfg.out;
 	const struct flow_stats *fs = x->flows;
 	char b[48];
 
-	fprintf(f, "{\"type\":\"summary\",\"version\":\"%s\",\"mode\":\"%s\","
-		   "\"inputs\":[",
+	fprintf(f, "\"version\":\"%s\",\"mode\":\"%s\",\"inputs\":[",
 		FT_VERSION, r->cfg.mode ? r->cfg.mode : "read");
 	for (size_t i = 0; i < x->ninputs; i++) {
 		if (i)
@@ -1823,7 +1847,14 @@ static void json_summary(struct rpt *r, const struct rpt_facts *x,
 			fputs("null", f);
 		fputc('}', f);
 	}
-	fputs("}\n", f);
+}
+
+static void json_summary(struct rpt *r, const struct rpt_facts *x,
+			 const char *head)
+{
+	fputs("{\"type\":\"summary\",", r->cfg.out);
+	json_summary_fields(r, r->cfg.out, x, head);
+	fputs("}\n", r->cfg.out);
 }
 
 /* The picture of the finished report for rpt_get_view(). */
@@ -1938,6 +1969,119 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 	v->has_evidence = r->has_evidence;
 	v->evidence = r->ev;
 	r->has_view = 1;
+	return 0;
+}
+
+/* Snapshot order: most in CLOSE_WAIT now first, then as the report. */
+static int snap_cmp(const void *pa, const void *pb)
+{
+	const struct rpt_group *a = *(struct rpt_group *const *)pa;
+	const struct rpt_group *b = *(struct rpt_group *const *)pb;
+
+	if (a->cw_now != b->cw_now)
+		return a->cw_now > b->cw_now ? -1 : 1;
+	return group_cmp(pa, pb);
+}
+
+/* One side's rows of a snapshot: "NAME":[...],"NAME_more":N. */
+static void snap_side(struct rpt *r, FILE *f, struct rpt_group **gs,
+		      size_t n, enum rpt_side side, const char *name,
+		      unsigned top, uint64_t now_ns, int nb)
+{
+	uint64_t listed = 0, more = 0;
+
+	if (!top || top > RPT_SNAPSHOT_ROWS)
+		top = RPT_SNAPSHOT_ROWS;
+	fprintf(f, ",\"%s\":[", name);
+	for (size_t i = 0; i < n; i++) {
+		struct rpt_group *g = gs[i];
+
+		if (g->key.side != side)
+			continue;
+		if (listed == top) {
+			more++;
+			continue;
+		}
+		/* only the rows written pay for their percentiles */
+		if (g->vals)
+			qsort(g->vals, g->nvals, sizeof(*g->vals), cmp_u64);
+		tl_advance(r, g, now_ns, g->cw_now);
+		if (listed++)
+			fputc(',', f);
+		json_group(r, f, g, nb, now_ns);
+	}
+	fprintf(f, "],\"%s_more\":%" PRIu64, name, more);
+}
+
+int rpt_snapshot(struct rpt *r, const struct rpt_facts *x, uint64_t now_ns,
+		 FILE *f)
+{
+	size_t count = HASH_COUNT(r->groups), n = 0;
+	struct rpt_group **gs, *g;
+	uint64_t cw = 0;
+	char head[512], who[64], b[48];
+	int nb, k = 0;
+
+	gs = calloc(count ? count : 1, sizeof(*gs));
+	if (!gs)
+		return -ENOMEM;
+	for (g = r->groups; g; g = g->hh.next) {
+		if (!g->flows && !g->cw_now && !g->cw_peak)
+			continue;
+		if (g->key.side != SIDE_PROCESS)
+			cw += g->cw_now;
+		gs[n++] = g;
+	}
+	tl_index(r, now_ns);
+	nb = timeline_buckets(r, now_ns);
+	r->span_ns = r->origin_ns && now_ns > r->origin_ns
+			     ? now_ns - r->origin_ns
+			     : 0;
+	/* the headline of the flows finished so far, after what lingers */
+	qsort(gs, n, sizeof(*gs), group_cmp);
+	for (size_t i = 0; i < n && !k; i++)
+		if (gs[i]->key.side != SIDE_PROCESS && gs[i]->cw_now)
+			k = 1;
+	qsort(gs, n, sizeof(*gs), snap_cmp);
+	if (k) {
+		k = snprintf(head, sizeof(head), "%s %s: %" PRIu64
+			     " in CLOSE_WAIT now; ",
+			     gs[0]->key.side == SIDE_CLIENT ? "client"
+							    : "server",
+			     fmt_gkey(who, sizeof(who), &gs[0]->key),
+			     gs[0]->cw_now);
+		if (k < 0 || (size_t)k >= sizeof(head))
+			k = 0;
+	}
+	{
+		/* headline() wants the report's order */
+		struct rpt_group **hs = calloc(n ? n : 1, sizeof(*hs));
+
+		if (!hs) {
+			free(gs);
+			return -ENOMEM;
+		}
+		memcpy(hs, gs, n * sizeof(*hs));
+		qsort(hs, n, sizeof(*hs), group_cmp);
+		headline(r, hs, n, head + k, sizeof(head) - (size_t)k);
+		free(hs);
+	}
+	fprintf(f, "{\"type\":\"snapshot\",\"time\":\"%s\",",
+		rpt_fmt_iso(b, sizeof(b), now_ns));
+	fprintf(f, "\"span\":%s,", fmt_num(b, sizeof(b), r->span_ns));
+	json_summary_fields(r, f, x, head);
+	fprintf(f, ",\"in_close_wait\":%" PRIu64, cw);
+	snap_side(r, f, gs, n, SIDE_SERVER, "services", r->cfg.top_services,
+		  now_ns, nb);
+	snap_side(r, f, gs, n, SIDE_CLIENT, "hosts", r->cfg.top_clients,
+		  now_ns, nb);
+	if (r->cfg.sockets)
+		snap_side(r, f, gs, n, SIDE_PROCESS, "processes",
+			  r->cfg.top_services, now_ns, nb);
+	fputs("}\n", f);
+	free(gs);
+	if (fflush(f) || ferror(f))
+		return -EIO;
 	return 0;
 }
 

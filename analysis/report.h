@@ -22,6 +22,12 @@
 #define RPT_EXACT_VALUES 4096
 #define RPT_TIMELINE 64
 #define RPT_GROUP_WORST 5 /* worst flows kept per group */
+/*
+ * Groups kept per side (services, client hosts, processes); past it, the
+ * side's new groups count in one row named "other", so that the report
+ * stays the same size however long it runs.
+ */
+#define RPT_GROUPS_MAX 16384
 
 enum rpt_format { RPT_TEXT = 0, RPT_JSON, RPT_CSV };
 
@@ -155,6 +161,23 @@ void rpt_sock_close_wait(struct rpt *r, const struct flow_key *key,
  * of this report failed (disk full, closed pipe).
  */
 int rpt_finish(struct rpt *r, const struct rpt_facts *facts);
+
+/* Rows per side of a snapshot when --top-services/--top-clients is 0. */
+#define RPT_SNAPSHOT_ROWS 100
+
+/*
+ * One snapshot of the report so far as a line of JSON to f (borrowed),
+ * flushed: {"type":"snapshot","time","span", the summary's fields as of
+ * x (its last_ns: now_ns), "in_close_wait" (sockets in CLOSE_WAIT now),
+ * then "services", "hosts" and, for sockets, "processes": the rows of
+ * each side with the most in CLOSE_WAIT now first, then as in the
+ * report, at most top_services (top_clients) of them (RPT_SNAPSHOT_ROWS
+ * when 0), each as its "service" or "process" line plus "in_close_wait",
+ * and "services_more"... counting the rows left out}. The report goes
+ * on. Returns 0, -ENOMEM, or -EIO when f failed.
+ */
+int rpt_snapshot(struct rpt *r, const struct rpt_facts *x, uint64_t now_ns,
+		 FILE *f);
 
 /*
  * What the evidence capture (--evidence) holds, for the summary; strings

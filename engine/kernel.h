@@ -55,6 +55,15 @@ void krep_close_wait(void *ctx, const struct ks_sock *s, int delta,
 void krep_forget(void *ctx, const struct ks_sock *s);
 
 /*
+ * A snapshot of the report so far (rpt_snapshot) as of now_ns (mono) to
+ * f (borrowed), with the tracing's counters extra[0..nextra) (borrowed).
+ * Sockets still held count by their CLOSE_WAIT only: they become records
+ * when forgotten or at the end. Returns 0, -ENOMEM or -EIO.
+ */
+int krep_snapshot(struct krep *k, uint64_t now_ns,
+		  const struct rpt_counter *extra, size_t nextra, FILE *f);
+
+/*
  * End of tracing at now_ns (mono; after ks_finish()): every socket still
  * held by t becomes a record, then the report is written, with the
  * TIME_WAIT pressure of tw (may be NULL), the counters of the tracing

@@ -122,6 +122,13 @@ int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 		    size_t ninputs, const char *error);
 
 /*
+ * Write one snapshot of the report so far (analysis/report.h,
+ * rpt_snapshot) to f (borrowed) as of now_ns (wall clock), without
+ * finalising anything: flows go on. Returns 0, -ENOMEM or -EIO.
+ */
+int pipeline_snapshot(struct pipeline *pl, const char *const *inputs,
+		      size_t ninputs, uint64_t now_ns, FILE *f);
+/*
  * The observation's true end is end_ns (pcapng statistics,
  * --capture-end, live mode stopping): flows still open are finalised as
  * of it (or of the last frame, if later) and close-waits running to the
