@@ -69,9 +69,13 @@ struct rpt_group {
 	uint64_t cw_n;           /* close-wait values seen */
 	uint64_t cw_max;
 	uint64_t late_max;       /* longest close-wait of a late close */
-	uint64_t *vals;          /* reservoir of close-wait values */
+	uint64_t cw_min;
+	uint64_t *vals;          /* exact close-wait values, up to
+				    RPT_EXACT_VALUES; NULL once in hist */
 	uint32_t nvals;
 	uint32_t cap_vals;       /* grows to RPT_EXACT_VALUES */
+	uint64_t *hist;          /* RPT_CW_BUCKETS counts, past the exact
+				    values (they were moved in) */
 	uint64_t cw_now;         /* sockets of this side in CLOSE_WAIT now */
 	uint64_t cw_peak;
 	uint64_t cw_peak_ns;
@@ -100,7 +104,6 @@ struct rpt {
 	uint64_t tl_width;
 	uint64_t verdicts[VD__COUNT];
 	uint64_t flows;
-	uint64_t rng;
 	int header_done;
 	int write_error;
 	uint64_t drops;          /* capture drops reported so far */
@@ -148,6 +151,8 @@ struct rpt *rpt_new(const struct rpt_config *cfg)
 	if (!r)
 		return NULL;
 	r->cfg = *cfg;
+	if (!r->cfg.max_groups)
+		r->cfg.max_groups = RPT_GROUPS_MAX;
 	if (r->cfg.top) {
 		r->worst = calloc(r->cfg.top, sizeof(*r->worst));
 		if (!r->worst) {
@@ -156,7 +161,6 @@ struct rpt *rpt_new(const struct rpt_config *cfg)
 		}
 	}
 	r->tl_width = NS;
-	r->rng = 0x9e3779b97f4a7c15ULL;
 	return r;
 }
 
@@ -170,6 +174,7 @@ void rpt_free(struct rpt *r)
 	{
 		HASH_DEL(r->groups, g);
 		free(g->vals);
+		free(g->hist);
 		free(g->tl);
 		free(g);
 	}
@@ -778,7 +783,7 @@ static struct rpt_group *group_find(struct rpt *r, const struct rpt_gkey *k)
 		*slot = g;
 		return g;
 	}
-	if (!gk.other && r->ngroups[gk.side] >= RPT_GROUPS_MAX) {
+	if (!gk.other && r->ngroups[gk.side] >= r->cfg.max_groups) {
 		/* A port scan or a churn of processes must not grow the
 		 * report: the rest of the side shares one row. */
 		memset(&gk, 0, sizeof(gk));
@@ -896,19 +901,57 @@ static void cw_count(struct rpt *r, struct rpt_group *g, int delta,
 	tl_advance(r, g, now_ns, g->cw_now);
 }
 
-static uint64_t rng_next(uint64_t *s)
+/*
+ * Close-wait histogram of a group past RPT_EXACT_VALUES: bucket 0 below
+ * 1 us, then 8 buckets per doubling (each at most 1/8 of its lower
+ * bound wide) up to 2^48 ns (78 hours), and one above.
+ */
+#define CW_LO_BIT 10
+#define CW_HI_BIT 48
+#define CW_SUB 8
+#define RPT_CW_BUCKETS (2 + (CW_HI_BIT - CW_LO_BIT) * CW_SUB)
+
+static unsigned cw_bucket(uint64_t v)
 {
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
+	unsigned b;
+
+	if (v < (1ull << CW_LO_BIT))
+		return 0;
+	b = 63 - (unsigned)__builtin_clzll(v);
+	if (b >= CW_HI_BIT)
+		return RPT_CW_BUCKETS - 1;
+	return 1 + (b - CW_LO_BIT) * CW_SUB +
+	       (unsigned)((v >> (b - 3)) & (CW_SUB - 1));
 }
 
-static void sample_add(struct rpt *r, struct rpt_group *g, uint64_t v)
+/* The value bucket i stands for: its middle. */
+static uint64_t cw_bucket_mid(unsigned i)
 {
+	unsigned b, s;
+	uint64_t lo, hi;
+
+	if (i == 0)
+		return (1ull << CW_LO_BIT) / 2;
+	if (i >= RPT_CW_BUCKETS - 1)
+		return 1ull << CW_HI_BIT;
+	b = CW_LO_BIT + (i - 1) / CW_SUB;
+	s = (i - 1) % CW_SUB;
+	lo = (uint64_t)(CW_SUB + s) << (b - 3);
+	hi = (uint64_t)(CW_SUB + s + 1) << (b - 3);
+	return lo + (hi - lo) / 2;
+}
+
+static void sample_add(struct rpt_group *g, uint64_t v)
+{
+	if (!g->cw_n || v < g->cw_min)
+		g->cw_min = v;
 	g->cw_n++;
 	if (v > g->cw_max)
 		g->cw_max = v;
+	if (g->hist) {
+		g->hist[cw_bucket(v)]++;
+		return;
+	}
 	if (g->nvals == g->cap_vals && g->cap_vals < RPT_EXACT_VALUES) {
 		/* Grow with the group: most services see a few flows. */
 		uint32_t cap = g->cap_vals ? 2 * g->cap_vals : 16;
@@ -925,10 +968,20 @@ static void sample_add(struct rpt *r, struct rpt_group *g, uint64_t v)
 		g->vals[g->nvals++] = v;
 		return;
 	}
-	/* Reservoir sampling (Vitter's algorithm R): a uniform sample. */
-	uint64_t j = rng_next(&r->rng) % g->cw_n;
-	if (j < RPT_EXACT_VALUES)
-		g->vals[j] = v;
+	/* Past the exact values, a fixed histogram: memory stays the
+	 * same however long the group lives. */
+	g->hist = calloc(RPT_CW_BUCKETS, sizeof(*g->hist));
+	if (!g->hist) {
+		g->cw_n--;
+		return;
+	}
+	for (uint32_t i = 0; i < g->nvals; i++)
+		g->hist[cw_bucket(g->vals[i])]++;
+	g->hist[cw_bucket(v)]++;
+	free(g->vals);
+	g->vals = NULL;
+	g->nvals = 0;
+	g->cap_vals = 0;
 }
 
 static void brief_of(const struct flow_record *rec, struct rpt_brief *b)
@@ -998,12 +1051,12 @@ static void worst_add(struct rpt_brief *arr, unsigned *n, unsigned cap,
 }
 
 /* Count a finished flow's verdict and close-wait in group g. */
-static void group_count(struct rpt *r, struct rpt_group *g,
+static void group_count(struct rpt_group *g,
 			const struct td_result *res)
 {
 	g->verdicts[res->verdict]++;
 	if (res->has_close_wait)
-		sample_add(r, g, res->close_wait_ns);
+		sample_add(g, res->close_wait_ns);
 	if (res->verdict == VD_LATE_CLOSE && res->close_wait_ns > g->late_max)
 		g->late_max = res->close_wait_ns;
 	if (res->in_close_wait_at_end) {
@@ -1023,7 +1076,7 @@ static void process_add(struct rpt *r, const struct flow_record *rec,
 	if (!p)
 		return;
 	p->flows++;
-	group_count(r, p, res);
+	group_count(p, res);
 	worst_add(p->worst, &p->nworst, RPT_WORST, b);
 }
 
@@ -1072,7 +1125,7 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 		else
 			svc->verdicts[res->verdict]++;
 	}
-	group_count(r, g, res);
+	group_count(g, res);
 	brief_of(rec, &b);
 	b.lossy = rec->sock ? 0 : (uint8_t)flow_lossy(r, td);
 	worst_add(g->worst, &g->nworst, RPT_WORST, &b);
@@ -1090,10 +1143,30 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Nearest-rank percentile of the (sorted) sample. */
+/*
+ * Nearest-rank percentile of the group's close-waits: exact from the
+ * (sorted) values, else the middle of the histogram's bucket, kept
+ * within the smallest and largest value seen.
+ */
 static uint64_t pct(const struct rpt_group *g, unsigned p)
 {
-	return st_percentile(g->vals, g->nvals, p);
+	uint64_t rank, seen = 0, v;
+
+	if (!g->hist)
+		return st_percentile(g->vals, g->nvals, p);
+	rank = (g->cw_n * p + 99) / 100;
+	if (rank < 1)
+		rank = 1;
+	for (unsigned i = 0; i < RPT_CW_BUCKETS; i++) {
+		seen += g->hist[i];
+		if (seen < rank)
+			continue;
+		v = cw_bucket_mid(i);
+		if (v < g->cw_min)
+			v = g->cw_min;
+		return v > g->cw_max ? g->cw_max : v;
+	}
+	return g->cw_max;
 }
 
 /* Below this much capture, a growth rate would be noise: none is given. */
@@ -1727,7 +1800,7 @@ static void json_group(struct rpt *r, FILE *f, const struct rpt_group *g,
 		fprintf(f, ",\"p99\":%s", fmt_num(b, 48, pct(g, 99)));
 		fprintf(f, ",\"max\":%s", fmt_num(b, 48, g->cw_max));
 		fprintf(f, ",\"sampled\":%s",
-			g->cw_n > g->nvals ? "true" : "false");
+			g->hist ? "true" : "false");
 	}
 	fputc('}', f);
 	if (now_ns)
@@ -1911,7 +1984,7 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 			gv->p90 = pct(g, 90);
 			gv->p99 = pct(g, 99);
 			gv->max = g->cw_max;
-			gv->sampled = g->cw_n > g->nvals;
+			gv->sampled = g->hist != NULL;
 		}
 		gv->at_end = g->at_end;
 		gv->oldest_at_end = g->oldest_at_end;

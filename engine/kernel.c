@@ -64,6 +64,7 @@ struct krep *krep_new(const struct krep_config *c, FILE *out)
 		.top = c->top,
 		.top_services = c->top_services,
 		.top_clients = c->top_clients,
+		.max_groups = c->max_groups,
 		.list_open = c->all,
 		.out = out,
 		.mode = "kernel",
@@ -112,7 +113,7 @@ const char *krep_container(struct krep *k, uint32_t pid, const char *comm)
 	HASH_FIND(hh, k->ctrs, &o, sizeof(o), c);
 	if (c)
 		return c->id;
-	if (k->nctrs >= KREP_CTR_CACHE)
+	if (k->nctrs >= (k->c.ctr_cache ? k->c.ctr_cache : KREP_CTR_CACHE))
 		ctr_clear(k);
 	c = calloc(1, sizeof(*c));
 	if (!c)

@@ -30,6 +30,9 @@ struct krep_config {
 	unsigned top;	   /* worst sockets listed */
 	unsigned top_services; /* service and process rows, 0: all */
 	unsigned top_clients;  /* client-host rows, 0: all */
+	size_t max_groups;     /* report groups per side, 0: RPT_GROUPS_MAX */
+	size_t ctr_cache;      /* owners whose container is cached (cleared
+				  when full), 0: 4096 */
 	int all;	   /* list clean and open sockets too */
 	uint64_t wall_off; /* wall_ns = mono_ns + wall_off */
 	uint64_t start_ns; /* tracing began, mono */

@@ -29,6 +29,7 @@ struct pipeline_config {
 	unsigned top;	       /* worst flows listed */
 	unsigned top_services; /* service rows listed, 0: all */
 	unsigned top_clients;  /* client-host rows listed, 0: all */
+	size_t max_groups;     /* report groups per side, 0: RPT_GROUPS_MAX */
 	int list_open;	       /* list flows with verdict "open" */
 	unsigned fail_on;      /* bit per enum vd_verdict */
 	uint64_t time_wait_ns; /* TIME_WAIT pressure: 2MSL */
