@@ -939,3 +939,59 @@ Test(ksock, local_connect_failure_is_connect_failed)
 	cr_assert_eq(s->role, KS_ROLE_CLIENT);
 	ks_free(t);
 }
+
+static void count_forget(void *ctx, const struct ks_sock *s)
+{
+	(void)s;
+	++*(int *)ctx;
+}
+
+/*
+ * Bounded for days: settled sockets that were not clean are kept only up
+ * to max_settled (the older ones forgotten through on_forget), and
+ * processes past max_aggs share one aggregate named "other".
+ */
+Test(ksock, settled_sockets_and_processes_are_capped)
+{
+	int forgotten = 0;
+	struct ks_opts o = {.linger_ns = S(1),
+			    .on_forget = count_forget,
+			    .max_settled = 2,
+			    .max_aggs = 3};
+	struct ks_table *t;
+	struct ks_totals tot;
+	struct ks_agg *g;
+	long n;
+	int other = 0;
+
+	o.ctx = &forgotten;
+	t = ks_new(&o);
+	cr_assert_not_null(t);
+	for (uint64_t c = 1; c <= 5; c++) {
+		uint64_t at = S(10 * c);
+
+		server_up(t, at, c, (uint32_t)(100 + c), "worker");
+		peer_fin(t, at + MS(10), c);
+		app_close(t, at + S(3), c, (uint32_t)(100 + c));
+	}
+	ks_totals(t, S(100), &tot);
+	cr_assert_eq(tot.verdicts[VD_LATE_CLOSE], 5);
+	cr_assert_eq(tot.tracked, 2, "%" PRIu64 " sockets kept", tot.tracked);
+	cr_assert_eq(forgotten, 3);
+	/* the aggregates listed are those holding sockets: the kept two,
+	 * both of processes past the cap (the owner is unknown until
+	 * accept(), which takes the first aggregate) */
+	n = ks_groups(t, KS_BY_PROCESS, S(100), &g);
+	cr_assert_eq(n, 1);
+	for (long i = 0; i < n; i++) {
+		if (!strcmp(g[i].comm, "other")) {
+			other = 1;
+			cr_expect_eq(g[i].pid, 0);
+			cr_expect_eq(g[i].sockets, 2);
+			cr_expect_eq(g[i].late_close, 3);
+		}
+	}
+	cr_assert(other, "no \"other\" process");
+	free(g);
+	ks_free(t);
+}
