@@ -50,7 +50,9 @@
 #endif
 #endif
 #ifdef FT_ASAN
-#include <sanitizer/allocator_interface.h>
+/* AddressSanitizer's runtime (sanitizer/allocator_interface.h, which
+ * not every compiler installs) */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 #define MS 1000000ULL
