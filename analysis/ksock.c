@@ -216,7 +216,7 @@ static struct agg *agg_get(struct ks_table *t, const struct agg_key *k)
 		other.zero = 1;
 		a = agg_get(t, &other);
 		if (a)
-			copy_comm(a->comm, "other");
+			memcpy(a->comm, "other", sizeof("other"));
 		return a;
 	}
 	a = calloc(1, sizeof(*a));

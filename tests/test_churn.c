@@ -493,7 +493,8 @@ Test(churn, snapshot_of_a_large_report, .timeout = 300)
 	fprintf(stderr,
 		"snapshot of %u services and %u client hosts: %.1f ms, "
 		"%zu bytes\n",
-		RPT_GROUPS_MAX, RPT_GROUPS_MAX, (double)ns / 1e6, len);
+		(unsigned)RPT_GROUPS_MAX, (unsigned)RPT_GROUPS_MAX,
+		(double)ns / 1e6, len);
 	cr_expect_lt(ns, 2 * SEC, "a snapshot took %.1f ms", (double)ns / 1e6);
 	/* one line, five rows per side */
 	cr_assert_gt(len, 0);
