@@ -41,6 +41,7 @@
 #include "analysis/report.h"
 #include "engine/kernel.h"
 #include "engine/pipeline.h"
+#include "ksevents.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define FT_ASAN 1
@@ -268,85 +269,10 @@ Test(churn, packet_pipeline_memory_is_flat, .timeout = 600)
 
 /* ---- kernel ---- */
 
-#define K_NETNS 4026531840u
 #define K_SECONDS (48u * 3600u)
 #define K_CLEAN_PER_SEC 20u
 #define K_LATE_EVERY_S 17u  /* a late close every 17 s */
 #define K_OWNER_EVERY_S 5u  /* a new owning process every 5 s */
-
-static struct ks_event kev(uint64_t t, uint64_t cookie, uint8_t kind,
-			   uint8_t from, uint8_t to)
-{
-	struct ks_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.mono_ns = t;
-	e.cookie = cookie;
-	e.netns = K_NETNS;
-	e.family = 4;
-	e.laddr[0] = 10;
-	e.laddr[3] = 2;
-	e.raddr[0] = 10;
-	e.raddr[1] = 1;
-	e.raddr[3] = (uint8_t)(cookie % 200);
-	e.lport = 8080;
-	e.rport = (uint16_t)(32768 + cookie % 28000);
-	e.kind = kind;
-	e.oldstate = from;
-	e.newstate = to;
-	return e;
-}
-
-static void kfeed(struct ks_table *t, struct ks_event e)
-{
-	cr_assert_eq(ks_feed(t, &e), 0);
-}
-
-/*
- * A server socket of worker pid that stays 2 minutes in CLOSE_WAIT,
- * reported as the monitor reports it: accept, the peer's FIN, then the
- * application's late close.
- */
-static void late_close(struct ks_table *t, uint64_t at, uint64_t cookie,
-		       uint32_t pid)
-{
-	struct ks_event e;
-
-	kfeed(t, kev(at, cookie, KS_EV_STATE, KS_TCP_LISTEN, KS_TCP_SYN_RECV));
-	kfeed(t, kev(at + 1000, cookie, KS_EV_STATE, KS_TCP_SYN_RECV,
-		     KS_TCP_ESTABLISHED));
-	e = kev(at + 2000, cookie, KS_EV_ACCEPT, KS_TCP_ESTABLISHED,
-		KS_TCP_ESTABLISHED);
-	e.ino = 1000000 + cookie;
-	e.in_task = 1;
-	e.pid = pid;
-	snprintf(e.comm, sizeof(e.comm), "worker");
-	kfeed(t, e);
-	e = kev(at + MS, cookie, KS_EV_STATE, KS_TCP_ESTABLISHED,
-		KS_TCP_CLOSE_WAIT);
-	e.unread = 1;
-	e.ino = 1000000 + cookie;
-	kfeed(t, e);
-}
-
-static void late_close_end(struct ks_table *t, uint64_t at, uint64_t cookie,
-			   uint32_t pid)
-{
-	struct ks_event e = kev(at, cookie, KS_EV_STATE, KS_TCP_CLOSE_WAIT,
-				KS_TCP_LAST_ACK);
-
-	e.in_task = 1;
-	e.pid = pid;
-	snprintf(e.comm, sizeof(e.comm), "worker");
-	kfeed(t, e);
-	e = kev(at + MS, cookie, KS_EV_STATE, KS_TCP_LAST_ACK, KS_TCP_CLOSE);
-	e.lport = 0;
-	kfeed(t, e);
-	e = kev(at + 2 * MS, cookie, KS_EV_DESTROY, KS_TCP_CLOSE,
-		KS_TCP_CLOSE);
-	e.lport = 0;
-	kfeed(t, e);
-}
 
 Test(churn, kernel_tracker_memory_is_flat, .timeout = 600)
 {
@@ -393,7 +319,7 @@ Test(churn, kernel_tracker_memory_is_flat, .timeout = 600)
 			quarter = heap_in_use();
 		/* what the kernel counted this second: clean ends */
 		memset(&c, 0, sizeof(c));
-		c.netns = K_NETNS;
+		c.netns = NETNS_A;
 		c.pid = owner;
 		snprintf(c.comm, sizeof(c.comm), "api");
 		c.family = 4;
@@ -407,14 +333,16 @@ Test(churn, kernel_tracker_memory_is_flat, .timeout = 600)
 		cr_assert_eq(ks_add_clean(t, &c), 0);
 		/* late closes: each from a worker of its own */
 		while (qhead != qtail && q[qhead].at <= now) {
-			late_close_end(t, q[qhead].at, q[qhead].cookie,
-				       q[qhead].pid);
+			app_close(t, q[qhead].at, q[qhead].cookie,
+				  q[qhead].pid);
 			qhead = (qhead + 1) % 64;
 		}
 		if (s % K_LATE_EVERY_S == 0) {
 			uint32_t pid = 100000 + s;
 
-			late_close(t, now, cookie, pid);
+			/* accepted by the worker, then the peer's FIN */
+			server_up(t, now, cookie, pid, "worker");
+			peer_fin(t, now + MS, cookie);
 			q[qtail].cookie = cookie++;
 			q[qtail].at = now + 120 * SEC;
 			q[qtail].pid = pid;
