@@ -859,8 +859,9 @@ static void services(FILE *f, const struct rpt_view *v)
 	group_table(f, v, 1);
 	for (size_t i = 0; i < v->ngroups; i++)
 		if (v->groups[i].listed && v->groups[i].sampled) {
-			fputs("<p class=\"note\">* percentiles from a uniform "
-			      "sample of 4096 values per service.</p>\n",
+			fputs("<p class=\"note\">* percentiles estimated from a "
+			      "histogram (within 6 %) past 128 values per "
+			      "service.</p>\n",
 			      f);
 			break;
 		}

@@ -12,6 +12,8 @@
 #include "analysis/ksock.h"
 
 #define KS_DEFAULT_LINGER_NS (5ull * 1000000000ull)
+/* Close-waits kept exactly per aggregate; more go to its histogram. */
+#define KS_EXACT_SAMPLES 4096
 #define KS_GROWTH_PERIOD_NS 1000000000ull
 #define KS_NS_PER_HOUR 3600e9
 /* TCP_TIMEWAIT_LEN: Linux keeps TIME_WAIT for 60 s. */
@@ -55,8 +57,10 @@ struct agg {
 	uint64_t late_close;
 	uint64_t cw_now;
 	uint64_t cw_peak;
-	uint64_t *cw;           /* settled close-wait samples, ns */
+	uint64_t *cw;           /* settled close-wait samples, ns: the first
+				   KS_EXACT_SAMPLES, the rest in hist */
 	size_t ncw, capcw;
+	uint64_t cw_max;        /* longest settled close-wait */
 	uint64_t hist[KS_HIST_N]; /* close-waits of clean ends counted by the
 				    kernel (ks_add_clean) */
 	uint64_t nhist;
@@ -78,6 +82,8 @@ struct entry {
 	uint8_t close_prev;     /* state before CLOSE */
 	uint8_t cw_sampled;     /* close-wait added to the samples */
 	uint8_t in_tup;		/* in by_tuple */
+	uint8_t kept;		/* settled, kept for the list: in kept_* */
+	struct entry *kept_prev, *kept_next; /* oldest first */
 	struct tup_key tup;
 	UT_hash_handle hh;
 	UT_hash_handle hh_ino;
@@ -90,6 +96,9 @@ struct ks_table {
 	struct entry *by_ino;
 	struct entry *by_tuple;
 	struct agg *aggs;
+	size_t naggs[2];        /* per enum ks_group */
+	struct entry *kept_head, *kept_tail; /* settled sockets kept */
+	size_t nkept;
 	uint64_t events, dropped, sockets, pre_existing, end_lost;
 	uint64_t in_cw, peak_cw;
 	uint64_t verdicts[VD__COUNT];
@@ -154,6 +163,10 @@ struct ks_table *ks_new(const struct ks_opts *o)
 		t->o = *o;
 	if (!t->o.linger_ns)
 		t->o.linger_ns = KS_DEFAULT_LINGER_NS;
+	if (!t->o.max_aggs)
+		t->o.max_aggs = KS_AGGS_MAX;
+	if (!t->o.max_settled)
+		t->o.max_settled = KS_SETTLED_MAX;
 	t->now_ns = t->o.start_ns;
 	return t;
 }
@@ -189,17 +202,48 @@ void ks_free(struct ks_table *t)
 
 static struct agg *agg_get(struct ks_table *t, const struct agg_key *k)
 {
+	struct agg_key other;
 	struct agg *a;
 
 	HASH_FIND(hh, t->aggs, k, sizeof(*k), a);
 	if (a)
 		return a;
+	if (!k->zero && t->naggs[k->group] >= t->o.max_aggs) {
+		/* a churn of processes or a port scan must not grow the
+		 * table: the rest of the kind shares one aggregate */
+		memset(&other, 0, sizeof(other));
+		other.group = k->group;
+		other.zero = 1;
+		a = agg_get(t, &other);
+		if (a)
+			memcpy(a->comm, "other", sizeof("other"));
+		return a;
+	}
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
 	a->key = *k;
+	t->naggs[k->group]++;
 	HASH_ADD(hh, t->aggs, key, sizeof(a->key), a);
 	return a;
+}
+
+/* Name a's process comm, unless a is the bucket of the rest. */
+static void agg_name(struct agg *a, const char *comm)
+{
+	if (!a->key.zero && comm && comm[0])
+		copy_comm(a->comm, comm);
+}
+
+/* Bucket of ns in the close-wait histogram (see ks_hist_lo). */
+static unsigned hist_index(uint64_t ns)
+{
+	unsigned b = 63 - (unsigned)__builtin_clzll(ns | 1), i;
+
+	if (ns < 4)
+		return (unsigned)ns;
+	i = 4 * (b - 1) + (unsigned)((ns >> (b - 2)) & 3);
+	return i < KS_HIST_N ? i : KS_HIST_N - 1;
 }
 
 static void agg_cw_inc(struct agg *a)
@@ -224,6 +268,15 @@ static void agg_sample(struct agg *a, uint64_t ns)
 
 	if (!a)
 		return;
+	if (ns > a->cw_max)
+		a->cw_max = ns;
+	if (a->ncw == KS_EXACT_SAMPLES) {
+		/* Past the exact samples, the histogram the kernel's clean
+		 * ends use: memory does not grow with the sockets seen. */
+		a->hist[hist_index(ns)]++;
+		a->nhist++;
+		return;
+	}
 	if (a->ncw == a->capcw) {
 		cap = a->capcw ? a->capcw * 2 : 16;
 		n = realloc(a->cw, cap * sizeof(*n));
@@ -293,16 +346,16 @@ static void attach_proc(struct ks_table *t, struct entry *e, uint32_t pid,
 	memset(&k, 0, sizeof(k));
 	k.group = KS_BY_PROCESS;
 	k.pid = pid;
-	if (e->proc && e->proc->key.pid == pid) {
-		if (comm && comm[0])
-			copy_comm(e->proc->comm, comm);
+	if (e->proc && e->proc->key.pid == pid && !e->proc->key.zero) {
+		agg_name(e->proc, comm);
 		return;
 	}
 	a = agg_get(t, &k);
 	if (!a)
 		return;
-	if (comm && comm[0])
-		copy_comm(a->comm, comm);
+	if (a == e->proc)
+		return;
+	agg_name(a, comm);
 	if (e->proc) {
 		e->proc->sockets--;
 		if (e->in_cw)
@@ -368,8 +421,26 @@ static void cw_hook(struct ks_table *t, struct entry *e, int delta,
 		t->o.on_close_wait(t->o.ctx, &e->s, delta, now);
 }
 
+static void kept_unlink(struct ks_table *t, struct entry *e)
+{
+	if (!e->kept)
+		return;
+	if (e->kept_prev)
+		e->kept_prev->kept_next = e->kept_next;
+	else
+		t->kept_head = e->kept_next;
+	if (e->kept_next)
+		e->kept_next->kept_prev = e->kept_prev;
+	else
+		t->kept_tail = e->kept_prev;
+	e->kept_prev = e->kept_next = NULL;
+	e->kept = 0;
+	t->nkept--;
+}
+
 static void drop(struct ks_table *t, struct entry *e)
 {
+	kept_unlink(t, e);
 	if (e->s.final && t->o.on_forget)
 		t->o.on_forget(t->o.ctx, &e->s);
 	if (e->in_ino_hash)
@@ -595,8 +666,32 @@ static void maybe_drop(struct ks_table *t, struct entry *e)
 
 	if (t->o.keep_clean || !s->final || s->timewait || e->in_cw)
 		return;
-	if (s->verdict == VD_CLEAN || s->verdict == VD_OPEN)
+	if (s->verdict == VD_CLEAN || s->verdict == VD_OPEN) {
 		drop(t, e);
+		return;
+	}
+	/* Kept for the list and for its peer's blame, but only the
+	 * newest max_settled: the report already has the rest (on_forget),
+	 * and a table that grew with every leak would not run for days. */
+	if (!e->kept) {
+		e->kept = 1;
+		e->kept_prev = t->kept_tail;
+		if (t->kept_tail)
+			t->kept_tail->kept_next = e;
+		else
+			t->kept_head = e;
+		t->kept_tail = e;
+		t->nkept++;
+	}
+	while (t->nkept > t->o.max_settled) {
+		struct entry *old = t->kept_head;
+		const struct ks_sock *o = &old->s;
+
+		if (o->final && !o->timewait && !old->in_cw)
+			drop(t, old);
+		else
+			kept_unlink(t, old); /* maybe_drop() puts it back */
+	}
 }
 
 static uint8_t phase_of(uint8_t state)
@@ -1076,8 +1171,7 @@ int ks_add_clean(struct ks_table *t, const struct ks_clean *c)
 	a = agg_get(t, &k);
 	if (!a)
 		return -ENOMEM;
-	if (c->comm[0])
-		copy_comm(a->comm, c->comm);
+	agg_name(a, c->comm);
 	agg_add_clean(a, c);
 	return 0;
 }
@@ -1617,6 +1711,8 @@ static int fill_agg(const struct ks_table *t, const struct agg *a,
 	out->cw_p90 = pct(v, n, a->hist, a->nhist, 90);
 	out->cw_p99 = pct(v, n, a->hist, a->nhist, 99);
 	out->cw_max = pct(v, n, a->hist, a->nhist, 100);
+	if (a->cw_max > out->cw_max)
+		out->cw_max = a->cw_max;
 	free(v);
 
 	den = (double)a->ngrowth * a->sxx - a->sx * a->sx;

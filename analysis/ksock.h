@@ -223,8 +223,22 @@ enum ks_alert {
 typedef void (*ks_alert_fn)(void *ctx, enum ks_alert what,
 			    const struct ks_sock *s, uint64_t now_ns);
 
+/*
+ * Aggregates kept per kind (processes, services); past it, the new ones
+ * of a kind share one aggregate, pid 0 and comm "other".
+ */
+#define KS_AGGS_MAX 16384
+/*
+ * Settled sockets that were not clean (leaks, resets...) kept for the
+ * list after they ended, newest first; older ones are forgotten
+ * (on_forget) like clean ones. keep_clean keeps everything.
+ */
+#define KS_SETTLED_MAX 4096
+
 struct ks_opts {
 	uint64_t linger_ns;    /* close-wait above this is late (0: 5 s) */
+	size_t max_aggs;       /* per kind; 0: KS_AGGS_MAX */
+	size_t max_settled;    /* 0: KS_SETTLED_MAX */
 	uint64_t start_ns;     /* when tracing began (mono) */
 	int keep_clean;        /* 1: keep clean sockets for the flow list */
 	ks_alert_fn on_alert;  /* may be NULL */

@@ -38,6 +38,8 @@ struct rpt_gkey {
 	uint8_t side;
 	uint32_t pid;          /* process (kernel): owner pid, 0 unknown */
 	char comm[16];
+	uint8_t other;         /* the side's bucket past RPT_GROUPS_MAX */
+	uint8_t zero[3];
 };
 
 /* What a report keeps of a flow worth listing. */
@@ -66,9 +68,13 @@ struct rpt_group {
 	uint64_t cw_n;           /* close-wait values seen */
 	uint64_t cw_max;
 	uint64_t late_max;       /* longest close-wait of a late close */
-	uint64_t *vals;          /* reservoir of close-wait values */
+	uint64_t cw_min;
+	uint64_t *vals;          /* exact close-wait values, up to
+				    RPT_EXACT_VALUES; NULL once in hist */
 	uint32_t nvals;
 	uint32_t cap_vals;       /* grows to RPT_EXACT_VALUES */
+	uint64_t *hist;          /* RPT_CW_BUCKETS counts, past the exact
+				    values (they were moved in) */
 	uint64_t cw_now;         /* sockets of this side in CLOSE_WAIT now */
 	uint64_t cw_peak;
 	uint64_t cw_peak_ns;
@@ -87,6 +93,7 @@ struct rpt_group {
 struct rpt {
 	struct rpt_config cfg;
 	struct rpt_group *groups;
+	size_t ngroups[3];	 /* groups per side (enum rpt_side) */
 	/* Lookups go through the open-addressing index (a uthash chain
 	 * walk costs a cache miss per link); uthash keeps the list. */
 	struct idx gidx;
@@ -96,7 +103,6 @@ struct rpt {
 	uint64_t tl_width;
 	uint64_t verdicts[VD__COUNT];
 	uint64_t flows;
-	uint64_t rng;
 	int header_done;
 	int write_error;
 	uint64_t drops;          /* capture drops reported so far */
@@ -144,6 +150,8 @@ struct rpt *rpt_new(const struct rpt_config *cfg)
 	if (!r)
 		return NULL;
 	r->cfg = *cfg;
+	if (!r->cfg.max_groups)
+		r->cfg.max_groups = RPT_GROUPS_MAX;
 	if (r->cfg.top) {
 		r->worst = calloc(r->cfg.top, sizeof(*r->worst));
 		if (!r->worst) {
@@ -152,7 +160,6 @@ struct rpt *rpt_new(const struct rpt_config *cfg)
 		}
 	}
 	r->tl_width = NS;
-	r->rng = 0x9e3779b97f4a7c15ULL;
 	return r;
 }
 
@@ -167,6 +174,7 @@ void rpt_free(struct rpt *r)
 	{
 		HASH_DEL(r->groups, g);
 		free(g->vals);
+		free(g->hist);
 		free(g->tl);
 		free(g);
 	}
@@ -342,6 +350,10 @@ char *rpt_fmt_endpoint(char *buf, size_t n, const uint8_t *addr,
 
 static char *fmt_gkey(char *buf, size_t n, const struct rpt_gkey *k)
 {
+	if (k->other) {
+		snprintf(buf, n, "other");
+		return buf;
+	}
 	if (k->side == SIDE_PROCESS) {
 		if (k->pid)
 			snprintf(buf, n, "pid %u (%s)", k->pid, k->comm);
@@ -805,6 +817,14 @@ static struct rpt_group *group_find(struct rpt *r, const struct rpt_gkey *k)
 	g = idx_find(&r->gidx, h, &gk, group_eq);
 	if (g)
 		return g;
+	if (!gk.other && r->ngroups[gk.side] >= r->cfg.max_groups) {
+		/* A port scan or a churn of processes must not grow the
+		 * report: the rest of the side shares one row. */
+		memset(&gk, 0, sizeof(gk));
+		gk.side = k->side;
+		gk.other = 1;
+		return group_find(r, &gk);
+	}
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
@@ -815,6 +835,7 @@ static struct rpt_group *group_find(struct rpt *r, const struct rpt_gkey *k)
 		free(g);
 		return NULL;
 	}
+	r->ngroups[gk.side]++;
 	HASH_ADD_BYHASHVALUE(hh, r->groups, key, sizeof(g->key), (unsigned)h,
 			     g);
 	return g;
@@ -917,19 +938,57 @@ static void cw_count(struct rpt *r, struct rpt_group *g, int delta,
 	tl_advance(r, g, now_ns, g->cw_now);
 }
 
-static uint64_t rng_next(uint64_t *s)
+/*
+ * Close-wait histogram of a group past RPT_EXACT_VALUES: bucket 0 below
+ * 1 us, then 8 buckets per doubling (each at most 1/8 of its lower
+ * bound wide) up to 2^48 ns (78 hours), and one above.
+ */
+#define CW_LO_BIT 10
+#define CW_HI_BIT 48
+#define CW_SUB 8
+#define RPT_CW_BUCKETS (2 + (CW_HI_BIT - CW_LO_BIT) * CW_SUB)
+
+static unsigned cw_bucket(uint64_t v)
 {
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
+	unsigned b;
+
+	if (v < (1ull << CW_LO_BIT))
+		return 0;
+	b = 63 - (unsigned)__builtin_clzll(v);
+	if (b >= CW_HI_BIT)
+		return RPT_CW_BUCKETS - 1;
+	return 1 + (b - CW_LO_BIT) * CW_SUB +
+	       (unsigned)((v >> (b - 3)) & (CW_SUB - 1));
 }
 
-static void sample_add(struct rpt *r, struct rpt_group *g, uint64_t v)
+/* The value bucket i stands for: its middle. */
+static uint64_t cw_bucket_mid(unsigned i)
 {
+	unsigned b, s;
+	uint64_t lo, hi;
+
+	if (i == 0)
+		return (1ull << CW_LO_BIT) / 2;
+	if (i >= RPT_CW_BUCKETS - 1)
+		return 1ull << CW_HI_BIT;
+	b = CW_LO_BIT + (i - 1) / CW_SUB;
+	s = (i - 1) % CW_SUB;
+	lo = (uint64_t)(CW_SUB + s) << (b - 3);
+	hi = (uint64_t)(CW_SUB + s + 1) << (b - 3);
+	return lo + (hi - lo) / 2;
+}
+
+static void sample_add(struct rpt_group *g, uint64_t v)
+{
+	if (!g->cw_n || v < g->cw_min)
+		g->cw_min = v;
 	g->cw_n++;
 	if (v > g->cw_max)
 		g->cw_max = v;
+	if (g->hist) {
+		g->hist[cw_bucket(v)]++;
+		return;
+	}
 	if (g->nvals == g->cap_vals && g->cap_vals < RPT_EXACT_VALUES) {
 		/* Grow with the group: most services see a few flows. */
 		uint32_t cap = g->cap_vals ? 2 * g->cap_vals : 16;
@@ -946,10 +1005,20 @@ static void sample_add(struct rpt *r, struct rpt_group *g, uint64_t v)
 		g->vals[g->nvals++] = v;
 		return;
 	}
-	/* Reservoir sampling (Vitter's algorithm R): a uniform sample. */
-	uint64_t j = rng_next(&r->rng) % g->cw_n;
-	if (j < RPT_EXACT_VALUES)
-		g->vals[j] = v;
+	/* Past the exact values, a fixed histogram: memory stays the
+	 * same however long the group lives. */
+	g->hist = calloc(RPT_CW_BUCKETS, sizeof(*g->hist));
+	if (!g->hist) {
+		g->cw_n--;
+		return;
+	}
+	for (uint32_t i = 0; i < g->nvals; i++)
+		g->hist[cw_bucket(g->vals[i])]++;
+	g->hist[cw_bucket(v)]++;
+	free(g->vals);
+	g->vals = NULL;
+	g->nvals = 0;
+	g->cap_vals = 0;
 }
 
 static void brief_of(const struct flow_record *rec, struct rpt_brief *b)
@@ -1019,12 +1088,12 @@ static void worst_add(struct rpt_brief *arr, unsigned *n, unsigned cap,
 }
 
 /* Count a finished flow's verdict and close-wait in group g. */
-static void group_count(struct rpt *r, struct rpt_group *g,
+static void group_count(struct rpt_group *g,
 			const struct td_result *res)
 {
 	g->verdicts[res->verdict]++;
 	if (res->has_close_wait)
-		sample_add(r, g, res->close_wait_ns);
+		sample_add(g, res->close_wait_ns);
 	if (res->verdict == VD_LATE_CLOSE && res->close_wait_ns > g->late_max)
 		g->late_max = res->close_wait_ns;
 	if (res->in_close_wait_at_end) {
@@ -1044,7 +1113,7 @@ static void process_add(struct rpt *r, const struct flow_record *rec,
 	if (!p)
 		return;
 	p->flows++;
-	group_count(r, p, res);
+	group_count(p, res);
 	worst_add(p->worst, &p->nworst, RPT_WORST, b);
 }
 
@@ -1093,7 +1162,7 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 		else
 			svc->verdicts[res->verdict]++;
 	}
-	group_count(r, g, res);
+	group_count(g, res);
 	brief_of(rec, &b);
 	b.lossy = rec->sock ? 0 : (uint8_t)flow_lossy(r, td);
 	worst_add(g->worst, &g->nworst, RPT_WORST, &b);
@@ -1111,10 +1180,30 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Nearest-rank percentile of the (sorted) sample. */
+/*
+ * Nearest-rank percentile of the group's close-waits: exact from the
+ * (sorted) values, else the middle of the histogram's bucket, kept
+ * within the smallest and largest value seen.
+ */
 static uint64_t pct(const struct rpt_group *g, unsigned p)
 {
-	return st_percentile(g->vals, g->nvals, p);
+	uint64_t rank, seen = 0, v;
+
+	if (!g->hist)
+		return st_percentile(g->vals, g->nvals, p);
+	rank = (g->cw_n * p + 99) / 100;
+	if (rank < 1)
+		rank = 1;
+	for (unsigned i = 0; i < RPT_CW_BUCKETS; i++) {
+		seen += g->hist[i];
+		if (seen < rank)
+			continue;
+		v = cw_bucket_mid(i);
+		if (v < g->cw_min)
+			v = g->cw_min;
+		return v > g->cw_max ? g->cw_max : v;
+	}
+	return g->cw_max;
 }
 
 /* Below this much capture, a growth rate would be noise: none is given. */
@@ -1705,91 +1794,99 @@ static void json_verdicts(FILE *f, const uint64_t *v)
 	fputs("}", f);
 }
 
+/*
+ * One group as a JSON object, without a line end. now_ns (a snapshot):
+ * also how many of its sockets are in CLOSE_WAIT at that moment.
+ */
+static void json_group(struct rpt *r, FILE *f, const struct rpt_group *g,
+		       int nb, uint64_t now_ns)
+{
+	char name[64], b[48];
+
+	if (g->key.side == SIDE_PROCESS) {
+		fputs("{\"type\":\"process\",\"pid\":", f);
+		if (g->key.pid) {
+			fprintf(f, "%u,\"comm\":", g->key.pid);
+			rpt_json_string(f, g->key.comm);
+		} else if (g->key.other) {
+			/* the bucket of processes past RPT_GROUPS_MAX */
+			fputs("null,\"comm\":\"other\"", f);
+		} else {
+			fputs("null,\"comm\":null", f);
+		}
+		fprintf(f, ",\"flows\":%" PRIu64 ",\"verdicts\":", g->flows);
+	} else {
+		fprintf(f, "{\"type\":\"service\",\"side\":\"%s\",",
+			g->key.side == SIDE_SERVER ? "server" : "client");
+		fprintf(f, "\"%s\":\"%s\",\"flows\":%" PRIu64 ",\"verdicts\":",
+			g->key.side == SIDE_SERVER ? "service" : "host",
+			fmt_gkey(name, sizeof(name), &g->key), g->flows);
+	}
+	json_verdicts(f, g->verdicts);
+	if (g->key.side == SIDE_CLIENT)
+		fprintf(f, ",\"toward\":\"%s\",\"toward_many\":%s",
+			rpt_fmt_endpoint(name, sizeof(name), g->peer.addr,
+					 g->peer.family, g->peer.port),
+			g->peer_many ? "true" : "false");
+	else if (g->key.side == SIDE_SERVER)
+		fprintf(f, ",\"client_leaks\":%" PRIu64, g->client_leaks);
+	fprintf(f, ",\"close_wait\":{\"count\":%" PRIu64, g->cw_n);
+	if (g->cw_n) {
+		fprintf(f, ",\"p50\":%s", fmt_num(b, 48, pct(g, 50)));
+		fprintf(f, ",\"p90\":%s", fmt_num(b, 48, pct(g, 90)));
+		fprintf(f, ",\"p99\":%s", fmt_num(b, 48, pct(g, 99)));
+		fprintf(f, ",\"max\":%s", fmt_num(b, 48, g->cw_max));
+		fprintf(f, ",\"sampled\":%s",
+			g->hist ? "true" : "false");
+	}
+	fputc('}', f);
+	if (now_ns)
+		fprintf(f, ",\"in_close_wait\":%" PRIu64, g->cw_now);
+	fprintf(f, ",\"in_close_wait_at_end\":%" PRIu64
+		   ",\"oldest_at_end\":%s,\"peak_close_wait\":%" PRIu64,
+		g->at_end, fmt_num(b, 48, g->oldest_at_end), g->cw_peak);
+	if (g->cw_peak)
+		fprintf(f, ",\"peak_offset\":%s",
+			fmt_secs(b, 48, g->cw_peak_ns, r->origin_ns));
+	else
+		fprintf(f, ",\"peak_offset\":null");
+	if (r->span_ns >= RPT_GROWTH_MIN_NS)
+		fprintf(f, ",\"growth_per_hour\":%.1f",
+			growth_per_hour(r, g, nb));
+	else
+		fprintf(f, ",\"growth_per_hour\":null");
+	fprintf(f, ",\"timeline_bucket\":%s,\"timeline\":[",
+		fmt_num(b, 48, r->tl_width));
+	for (int t = 0; g->tl && t < nb; t++)
+		fprintf(f, "%s%" PRIu32, t ? "," : "", g->tl[t]);
+	fprintf(f, "],\"worst_flows\":[");
+	for (unsigned w = 0; w < g->nworst; w++)
+		fprintf(f, "%s%" PRIu64, w ? "," : "", g->worst[w].id);
+	fputs("]}", f);
+}
+
 static void json_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 			int nb)
 {
-	FILE *f = r->cfg.out;
-	char name[64], b[48];
-
 	for (size_t i = 0; i < n; i++) {
-		const struct rpt_group *g = gs[i];
-
-		if (!g->flows)
+		if (!gs[i]->flows)
 			continue;
-		if (g->key.side == SIDE_PROCESS) {
-			fputs("{\"type\":\"process\",\"pid\":", f);
-			if (g->key.pid) {
-				fprintf(f, "%u,\"comm\":", g->key.pid);
-				rpt_json_string(f, g->key.comm);
-			} else {
-				fputs("null,\"comm\":null", f);
-			}
-			fprintf(f, ",\"flows\":%" PRIu64 ",\"verdicts\":",
-				g->flows);
-		} else {
-			fprintf(f, "{\"type\":\"service\",\"side\":\"%s\",",
-				g->key.side == SIDE_SERVER ? "server" :
-							     "client");
-			fprintf(f,
-				"\"%s\":\"%s\",\"flows\":%" PRIu64
-				",\"verdicts\":",
-				g->key.side == SIDE_SERVER ? "service" : "host",
-				fmt_gkey(name, sizeof(name), &g->key),
-				g->flows);
-		}
-		json_verdicts(f, g->verdicts);
-		if (g->key.side == SIDE_CLIENT)
-			fprintf(f, ",\"toward\":\"%s\",\"toward_many\":%s",
-				rpt_fmt_endpoint(name, sizeof(name),
-						 g->peer.addr, g->peer.family,
-						 g->peer.port),
-				g->peer_many ? "true" : "false");
-		else if (g->key.side == SIDE_SERVER)
-			fprintf(f, ",\"client_leaks\":%" PRIu64,
-				g->client_leaks);
-		fprintf(f, ",\"close_wait\":{\"count\":%" PRIu64, g->cw_n);
-		if (g->cw_n) {
-			fprintf(f, ",\"p50\":%s", fmt_num(b, 48, pct(g, 50)));
-			fprintf(f, ",\"p90\":%s", fmt_num(b, 48, pct(g, 90)));
-			fprintf(f, ",\"p99\":%s", fmt_num(b, 48, pct(g, 99)));
-			fprintf(f, ",\"max\":%s", fmt_num(b, 48, g->cw_max));
-			fprintf(f, ",\"sampled\":%s",
-				g->cw_n > g->nvals ? "true" : "false");
-		}
-		fprintf(f, "},\"in_close_wait_at_end\":%" PRIu64
-			   ",\"oldest_at_end\":%s,\"peak_close_wait\":%" PRIu64,
-			g->at_end, fmt_num(b, 48, g->oldest_at_end),
-			g->cw_peak);
-		if (g->cw_peak)
-			fprintf(f, ",\"peak_offset\":%s",
-				fmt_secs(b, 48, g->cw_peak_ns, r->origin_ns));
-		else
-			fprintf(f, ",\"peak_offset\":null");
-		if (r->span_ns >= RPT_GROWTH_MIN_NS)
-			fprintf(f, ",\"growth_per_hour\":%.1f",
-				growth_per_hour(r, g, nb));
-		else
-			fprintf(f, ",\"growth_per_hour\":null");
-		fprintf(f, ",\"timeline_bucket\":%s,\"timeline\":[",
-			fmt_num(b, 48, r->tl_width));
-		for (int t = 0; g->tl && t < nb; t++)
-			fprintf(f, "%s%" PRIu32, t ? "," : "", g->tl[t]);
-		fprintf(f, "],\"worst_flows\":[");
-		for (unsigned w = 0; w < g->nworst; w++)
-			fprintf(f, "%s%" PRIu64, w ? "," : "", g->worst[w].id);
-		fputs("]}\n", f);
+		json_group(r, r->cfg.out, gs[i], nb, 0);
+		fputc('\n', r->cfg.out);
 	}
 }
 
-static void json_summary(struct rpt *r, const struct rpt_facts *x,
-			 const char *head)
+/*
+ * The summary's fields, from "version" on, without the braces: the
+ * summary line and each snapshot line write the same fields.
+ */
+static void json_summary_fields(struct rpt *r, FILE *f,
+				const struct rpt_facts *x, const char *head)
 {
-	FILE *f = r->cfg.out;
 	const struct flow_stats *fs = x->flows;
 	char b[48];
 
-	fprintf(f, "{\"type\":\"summary\",\"version\":\"%s\",\"mode\":\"%s\","
-		   "\"inputs\":[",
+	fprintf(f, "\"version\":\"%s\",\"mode\":\"%s\",\"inputs\":[",
 		FT_VERSION, r->cfg.mode ? r->cfg.mode : "read");
 	for (size_t i = 0; i < x->ninputs; i++) {
 		if (i)
@@ -1860,7 +1957,14 @@ static void json_summary(struct rpt *r, const struct rpt_facts *x,
 			fputs("null", f);
 		fputc('}', f);
 	}
-	fputs("}\n", f);
+}
+
+static void json_summary(struct rpt *r, const struct rpt_facts *x,
+			 const char *head)
+{
+	fputs("{\"type\":\"summary\",", r->cfg.out);
+	json_summary_fields(r, r->cfg.out, x, head);
+	fputs("}\n", r->cfg.out);
 }
 
 /* The picture of the finished report for rpt_get_view(). */
@@ -1917,7 +2021,7 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 			gv->p90 = pct(g, 90);
 			gv->p99 = pct(g, 99);
 			gv->max = g->cw_max;
-			gv->sampled = g->cw_n > g->nvals;
+			gv->sampled = g->hist != NULL;
 		}
 		gv->at_end = g->at_end;
 		gv->oldest_at_end = g->oldest_at_end;
@@ -1975,6 +2079,119 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 	v->has_evidence = r->has_evidence;
 	v->evidence = r->ev;
 	r->has_view = 1;
+	return 0;
+}
+
+/* Snapshot order: most in CLOSE_WAIT now first, then as the report. */
+static int snap_cmp(const void *pa, const void *pb)
+{
+	const struct rpt_group *a = *(struct rpt_group *const *)pa;
+	const struct rpt_group *b = *(struct rpt_group *const *)pb;
+
+	if (a->cw_now != b->cw_now)
+		return a->cw_now > b->cw_now ? -1 : 1;
+	return group_cmp(pa, pb);
+}
+
+/* One side's rows of a snapshot: "NAME":[...],"NAME_more":N. */
+static void snap_side(struct rpt *r, FILE *f, struct rpt_group **gs,
+		      size_t n, enum rpt_side side, const char *name,
+		      unsigned top, uint64_t now_ns, int nb)
+{
+	uint64_t listed = 0, more = 0;
+
+	if (!top || top > RPT_SNAPSHOT_ROWS)
+		top = RPT_SNAPSHOT_ROWS;
+	fprintf(f, ",\"%s\":[", name);
+	for (size_t i = 0; i < n; i++) {
+		struct rpt_group *g = gs[i];
+
+		if (g->key.side != side)
+			continue;
+		if (listed == top) {
+			more++;
+			continue;
+		}
+		/* only the rows written pay for their percentiles */
+		if (g->vals)
+			qsort(g->vals, g->nvals, sizeof(*g->vals), cmp_u64);
+		tl_advance(r, g, now_ns, g->cw_now);
+		if (listed++)
+			fputc(',', f);
+		json_group(r, f, g, nb, now_ns);
+	}
+	fprintf(f, "],\"%s_more\":%" PRIu64, name, more);
+}
+
+int rpt_snapshot(struct rpt *r, const struct rpt_facts *x, uint64_t now_ns,
+		 FILE *f)
+{
+	size_t count = HASH_COUNT(r->groups), n = 0;
+	struct rpt_group **gs, *g;
+	uint64_t cw = 0;
+	char head[512], who[64], b[48];
+	int nb, k = 0;
+
+	gs = calloc(count ? count : 1, sizeof(*gs));
+	if (!gs)
+		return -ENOMEM;
+	for (g = r->groups; g; g = g->hh.next) {
+		if (!g->flows && !g->cw_now && !g->cw_peak)
+			continue;
+		if (g->key.side != SIDE_PROCESS)
+			cw += g->cw_now;
+		gs[n++] = g;
+	}
+	tl_index(r, now_ns);
+	nb = timeline_buckets(r, now_ns);
+	r->span_ns = r->origin_ns && now_ns > r->origin_ns
+			     ? now_ns - r->origin_ns
+			     : 0;
+	/* the headline of the flows finished so far, after what lingers */
+	qsort(gs, n, sizeof(*gs), group_cmp);
+	for (size_t i = 0; i < n && !k; i++)
+		if (gs[i]->key.side != SIDE_PROCESS && gs[i]->cw_now)
+			k = 1;
+	qsort(gs, n, sizeof(*gs), snap_cmp);
+	if (k) {
+		k = snprintf(head, sizeof(head), "%s %s: %" PRIu64
+			     " in CLOSE_WAIT now; ",
+			     gs[0]->key.side == SIDE_CLIENT ? "client"
+							    : "server",
+			     fmt_gkey(who, sizeof(who), &gs[0]->key),
+			     gs[0]->cw_now);
+		if (k < 0 || (size_t)k >= sizeof(head))
+			k = 0;
+	}
+	{
+		/* headline() wants the report's order */
+		struct rpt_group **hs = calloc(n ? n : 1, sizeof(*hs));
+
+		if (!hs) {
+			free(gs);
+			return -ENOMEM;
+		}
+		memcpy(hs, gs, n * sizeof(*hs));
+		qsort(hs, n, sizeof(*hs), group_cmp);
+		headline(r, hs, n, head + k, sizeof(head) - (size_t)k);
+		free(hs);
+	}
+	fprintf(f, "{\"type\":\"snapshot\",\"time\":\"%s\",",
+		rpt_fmt_iso(b, sizeof(b), now_ns));
+	fprintf(f, "\"span\":%s,", fmt_num(b, sizeof(b), r->span_ns));
+	json_summary_fields(r, f, x, head);
+	fprintf(f, ",\"in_close_wait\":%" PRIu64, cw);
+	snap_side(r, f, gs, n, SIDE_SERVER, "services", r->cfg.top_services,
+		  now_ns, nb);
+	snap_side(r, f, gs, n, SIDE_CLIENT, "hosts", r->cfg.top_clients,
+		  now_ns, nb);
+	if (r->cfg.sockets)
+		snap_side(r, f, gs, n, SIDE_PROCESS, "processes",
+			  r->cfg.top_services, now_ns, nb);
+	fputs("}\n", f);
+	free(gs);
+	if (fflush(f) || ferror(f))
+		return -EIO;
 	return 0;
 }
 

@@ -99,6 +99,12 @@ static const char usage[] =
 	"                         serve Prometheus metrics at\n"
 	"                         http://ADDR:PORT/metrics, updated every\n"
 	"                         --interval (PORT alone: 127.0.0.1:PORT)\n"
+	"      --snapshot-every DUR\n"
+	"                         every DUR, one JSON line with the summary\n"
+	"                         so far (for log shippers)\n"
+	"      --snapshot-file FILE\n"
+	"                         append the snapshots to FILE (default:\n"
+	"                         standard output when -o takes the report)\n"
 	"  -v, --verbose          libbpf messages on stderr\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -120,6 +126,7 @@ struct kctx {
 	uint64_t al_due;	/* next grouped alert line, wall ns */
 	int tty_status;         /* status line redrawn in place */
 	int status_shown;
+	struct out_file *snap;  /* --snapshot-every, or NULL */
 };
 
 static char *dur(char *buf, size_t n, uint64_t ns)
@@ -323,6 +330,55 @@ static void metrics_update(struct kctx *k, struct mon *m)
 	krep_metrics_update(k->kr, mon_table(m), mon_tw(m), &c, mon_now_ns());
 }
 
+#define KCOUNTERS 11
+
+/* The tracing's counters for the summary, as of now (mono). */
+static void counters(struct mon *m, uint64_t now,
+		     struct rpt_counter extra[KCOUNTERS])
+{
+	struct ks_totals tot;
+	uint64_t tw_now, tw_peak;
+	size_t n = 0;
+
+	ks_totals(mon_table(m), now, &tot);
+	tw_now = mon_time_wait(m, &tw_peak);
+	extra[n++] = (struct rpt_counter){"sockets", tot.sockets};
+	extra[n++] = (struct rpt_counter){"pre_existing", tot.pre_existing};
+	extra[n++] = (struct rpt_counter){"events", mon_received(m)};
+	extra[n++] = (struct rpt_counter){"lost_events", mon_lost(m)};
+	extra[n++] = (struct rpt_counter){"dropped_events", tot.dropped};
+	extra[n++] = (struct rpt_counter){"ended_unseen", tot.end_lost};
+	extra[n++] =
+		(struct rpt_counter){"in_close_wait_at_end", tot.in_close_wait};
+	extra[n++] =
+		(struct rpt_counter){"peak_close_wait", tot.peak_close_wait};
+	extra[n++] = (struct rpt_counter){"time_wait_at_end", tw_now};
+	extra[n++] = (struct rpt_counter){"peak_time_wait", tw_peak};
+	extra[n] = (struct rpt_counter){"time_wait_pressure",
+					tw_pressure_count(mon_tw(m))};
+}
+
+/*
+ * --snapshot-every: the report so far, one line. A snapshot that cannot
+ * be written ends the snapshots (one line on stderr), not the tracing.
+ */
+static void snapshot(struct kctx *k, struct mon *m)
+{
+	struct rpt_counter extra[KCOUNTERS];
+	char err[FT_ERRBUF_SIZE] = "";
+	uint64_t now = mon_now_ns();
+
+	counters(m, now, extra);
+	if (!krep_snapshot(k->kr, now, extra, KCOUNTERS, k->snap->fp))
+		return;
+	if (!out_close(k->snap, err) || k->snap->quiet_epipe)
+		snprintf(err, sizeof(err), "%s: cannot write a snapshot",
+			 k->snap->name);
+	clear_status(k);
+	fprintf(stderr, "fintrace kernel: %s; no more snapshots\n", err);
+	k->snap = NULL;
+}
+
 /* What was traced, for the report's header: "port 9100, pid 42". */
 static void traced_what(const struct ft_opts *o, char *buf, size_t n)
 {
@@ -357,11 +413,10 @@ int cmd_kernel(int argc, char **argv)
 	struct krep_config kc;
 	struct pack pack = {0};
 	struct out_file jout = {0};
-	struct ks_totals tot;
-	uint64_t tw_now, tw_peak;
+	struct out_file snap = {0};
 	struct timespec rt, mt;
 	char err[FT_ERRBUF_SIZE], what[128];
-	uint64_t now, end = UINT64_MAX, next_status, wait;
+	uint64_t now, end = UINT64_MAX, next_status, next_snap, wait;
 	int status = FT_EXIT_OK, ret, progress, periodic, out_opened = 0;
 
 	memset(&out, 0, sizeof(out));
@@ -421,6 +476,14 @@ int cmd_kernel(int argc, char **argv)
 	}
 	out_opened = 1;
 	k.out = out.fp;
+	if (o.snapshot_ns) {
+		if (out_append(&snap, o.snapshot_file, err)) {
+			fprintf(stderr, "fintrace kernel: %s\n", err);
+			status = FT_EXIT_INPUT;
+			goto out;
+		}
+		k.snap = &snap;
+	}
 	if (o.evidence_file) {
 		/* no packets here: only the pack (a directory) */
 		ret = pack_is_dir(o.evidence_file)
@@ -469,19 +532,9 @@ int cmd_kernel(int argc, char **argv)
 	/* seeding already feeds the alerts: wall clock until the monitor's */
 	k.wall_off = kc.wall_off;
 	k.al_due = UINT64_MAX;
-	k.al = al_new(&(struct al_config){
-		.mode = "kernel",
-		.kernel = 1,
-		.json = o.format == RPT_JSON,
-		.each = o.alert_each,
-		.linger_ns = o.linger_ns,
-		.interval_ns = o.interval_ns,
-		.hold_ns = AL_HOLD_NS,
-		/* JSON: lines of the report; text and CSV: stderr */
-		.out = o.format == RPT_JSON ? out.fp : stderr,
-		.before_write = clear_for_alert,
-		.ctx = &k,
-	});
+	k.al = al_new_watch("kernel", o.format == RPT_JSON, o.alert_each,
+			    o.linger_ns, o.interval_ns, out.fp,
+			    clear_for_alert, &k);
 	if (!k.al) {
 		fprintf(stderr, "fintrace kernel: out of memory\n");
 		status = FT_EXIT_INPUT;
@@ -525,6 +578,7 @@ int cmd_kernel(int argc, char **argv)
 	if (o.duration_ns)
 		end = k.start_ns + o.duration_ns;
 	next_status = k.start_ns + o.interval_ns;
+	next_snap = k.start_ns + o.snapshot_ns;
 	while (!sig_stop) {
 		now = mon_now_ns();
 		if (now >= end)
@@ -532,6 +586,8 @@ int cmd_kernel(int argc, char **argv)
 		wait = end - now;
 		if (periodic && next_status - now < wait)
 			wait = next_status > now ? next_status - now : 0;
+		if (k.snap && next_snap - now < wait)
+			wait = next_snap > now ? next_snap - now : 0;
 		if (wait > 1000000000ull)
 			wait = 1000000000ull;
 		if (k.al_due != UINT64_MAX) {
@@ -561,6 +617,12 @@ int cmd_kernel(int argc, char **argv)
 			if (next_status < mon_now_ns())
 				next_status = mon_now_ns() + o.interval_ns;
 		}
+		if (k.snap && mon_now_ns() >= next_snap) {
+			snapshot(&k, m);
+			next_snap += o.snapshot_ns;
+			if (next_snap < mon_now_ns())
+				next_snap = mon_now_ns() + o.snapshot_ns;
+		}
 	}
 	mon_finish(m);
 	al_flush(k.al, mon_now_ns() + k.wall_off);
@@ -568,23 +630,10 @@ int cmd_kernel(int argc, char **argv)
 		status_line(&k, m, 1);
 	metrics_update(&k, m);
 	now = mon_now_ns();
-	ks_totals(mon_table(m), now, &tot);
-	tw_now = mon_time_wait(m, &tw_peak);
 	{
-		const struct rpt_counter extra[] = {
-			{"sockets", tot.sockets},
-			{"pre_existing", tot.pre_existing},
-			{"events", mon_received(m)},
-			{"lost_events", mon_lost(m)},
-			{"dropped_events", tot.dropped},
-			{"ended_unseen", tot.end_lost},
-			{"in_close_wait_at_end", tot.in_close_wait},
-			{"peak_close_wait", tot.peak_close_wait},
-			{"time_wait_at_end", tw_now},
-			{"peak_time_wait", tw_peak},
-			{"time_wait_pressure", tw_pressure_count(mon_tw(m))},
-		};
+		struct rpt_counter extra[KCOUNTERS];
 
+		counters(m, now, extra);
 		if (krep_finish(kr, mon_table(m), mon_tw(m), now, extra,
 				sizeof(extra) / sizeof(*extra),
 				status == FT_EXIT_OK
@@ -626,6 +675,7 @@ out:
 	em_stop(em);
 	krep_free(kr2);
 	out_close(&jout, NULL);
+	out_close(&snap, NULL);
 	if (out_opened && out_close(&out, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);
 		if (status == FT_EXIT_OK)

@@ -99,6 +99,7 @@ struct live_ctx {
 	uint64_t tick_wall_ns;
 	struct em *em; /* --metrics, or NULL */
 	struct pack *pack; /* --evidence DIR/, or NULL */
+	struct out_file *snap; /* --snapshot-every, or NULL */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -549,12 +550,31 @@ static int drop_privileges(const char *user, uid_t uid, gid_t gid, char *err)
  * The capture loop; returns when a signal, --duration, --count, an
  * error or a dead report reader ends it. Returns 0 or -errno, err set.
  */
+/*
+ * --snapshot-every: the report so far, one line. A snapshot that cannot
+ * be written ends the snapshots (one line on stderr), not the capture.
+ */
+static void snapshot(struct live_ctx *c, uint64_t wall_ns)
+{
+	const char *inputs[1] = {c->o->iface};
+	char err[FT_ERRBUF_SIZE] = "";
+
+	if (!pipeline_snapshot(&c->pl, inputs, 1, wall_ns, c->snap->fp))
+		return;
+	if (!out_close(c->snap, err) || c->snap->quiet_epipe)
+		snprintf(err, sizeof(err), "%s: cannot write a snapshot",
+			 c->snap->name);
+	say(c, "%s; no more snapshots", err);
+	c->snap = NULL;
+}
+
 static int run(struct live_ctx *c, char *err)
 {
 	const struct ft_opts *o = c->o;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 	uint64_t deadline = o->duration_ns ? t0 + o->duration_ns : 0;
 	uint64_t next_tick = t0, next_status = t0 + o->interval_ns;
+	uint64_t next_snap = t0 + o->snapshot_ns;
 
 	for (;;) {
 		uint64_t now = clock_ns(CLOCK_MONOTONIC), wall, wait_ns;
@@ -586,6 +606,12 @@ static int run(struct live_ctx *c, char *err)
 					return rc;
 				next_status = now + o->interval_ns;
 			}
+			if (c->snap && now >= next_snap) {
+				snapshot(c, wall);
+				next_snap += o->snapshot_ns;
+				if (next_snap <= now)
+					next_snap = now + o->snapshot_ns;
+			}
 			next_tick = now + TICK_NS;
 			/* A crossing or a grouped line due before the tick */
 			if (c->wake_wall_ns > wall &&
@@ -614,7 +640,7 @@ int cmd_live(int argc, char **argv)
 	struct pipeline_config pc;
 	struct live_ctx ctx;
 	struct live_config lc;
-	struct out_file out = {0};
+	struct out_file out = {0}, snap = {0};
 	struct flow_hooks watch = {
 		.done = watch_done,
 		.close_wait = watch_close_wait,
@@ -715,6 +741,14 @@ int cmd_live(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 		goto out;
 	}
+	if (o.snapshot_ns) {
+		if (out_append(&snap, o.snapshot_file, err)) {
+			fprintf(stderr, "fintrace live: %s\n", err);
+			status = FT_EXIT_INPUT;
+			goto out;
+		}
+		ctx.snap = &snap;
+	}
 	if (o.evidence_file && pack_is_dir(o.evidence_file)) {
 		opts_pipeline_config(&o, &pc);
 		rc = pack_open(&pack, o.evidence_file, o.force, &pc, "live",
@@ -757,17 +791,9 @@ int cmd_live(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 		goto out;
 	}
-	ctx.al = al_new(&(struct al_config){
-		.mode = "live",
-		.json = o.format == RPT_JSON,
-		.each = o.alert_each,
-		.linger_ns = o.linger_ns,
-		.interval_ns = o.interval_ns,
-		.hold_ns = AL_HOLD_NS,
-		.out = o.format == RPT_JSON ? out.fp : stderr,
-		.before_write = clear_for_alert,
-		.ctx = &ctx,
-	});
+	ctx.al = al_new_watch("live", o.format == RPT_JSON, o.alert_each,
+			      o.linger_ns, o.interval_ns, out.fp,
+			      clear_for_alert, &ctx);
 	if (!ctx.al) {
 		fprintf(stderr, "fintrace live: out of memory\n");
 		status = FT_EXIT_INPUT;
@@ -914,6 +940,7 @@ out:
 	pack_free(&pack);
 	ev_free(ev);
 	out_close(&out, NULL);
+	out_close(&snap, NULL);
 	live_free(ctx.cap);
 	em_stop(ctx.em);
 	free(user);

@@ -14,6 +14,7 @@
 #include "analysis/teardown.h"
 
 #define NS ((uint64_t)1000000000)
+#define SNAPSHOT_MIN_NS (NS / 10)
 
 const struct ft_opts ft_opts_defaults = {
 	.format = RPT_TEXT,
@@ -72,6 +73,8 @@ enum {
 	O_METRICS,
 	O_FORCE,
 	O_THREADS,
+	O_SNAPSHOT_EVERY,
+	O_SNAPSHOT_FILE,
 };
 
 #define R (1u << OPTS_READ)
@@ -117,6 +120,8 @@ static const struct opt_def {
 	{"capture-end", required_argument, O_CAPTURE_END, R},
 	{"threads", required_argument, O_THREADS, R},
 	{"metrics", required_argument, O_METRICS, L | K},
+	{"snapshot-every", required_argument, O_SNAPSHOT_EVERY, L | K},
+	{"snapshot-file", required_argument, O_SNAPSHOT_FILE, L | K},
 	{"help", no_argument, 'h', R | L | K | C},
 	{"version", no_argument, O_VERSION, R | L},
 	{"interface", required_argument, 'i', L},
@@ -300,11 +305,63 @@ static const char usage_live[] =
 	"                         serve Prometheus metrics at\n"
 	"                         http://ADDR:PORT/metrics, updated every\n"
 	"                         --interval (PORT alone: 127.0.0.1:PORT)\n"
+	"      --snapshot-every DUR\n"
+	"                         every DUR, one JSON line with the summary\n"
+	"                         so far (for log shippers)\n"
+	"      --snapshot-file FILE\n"
+	"                         append the snapshots to FILE (default:\n"
+	"                         standard output when -o takes the report)\n"
 	"  -h, --help             this text\n";
 
 const char *opts_usage(enum opts_mode mode)
 {
 	return mode == OPTS_LIVE ? usage_live : usage_read;
+}
+
+static int is_stdout(const char *path)
+{
+	return !path || !strcmp(path, "-");
+}
+
+/*
+ * Where snapshots go (see README, "Snapshots for log shippers"): their
+ * own file, or standard output when the report goes elsewhere; never
+ * mixed into the report's stream or the packets of -w -. 1 with the
+ * reason in err when the options conflict.
+ */
+static int snapshot_conflict(const struct ft_opts *o, char *err)
+{
+	if (o->snapshot_file && !o->snapshot_ns) {
+		snprintf(err, FT_OPTS_ERRBUF,
+			 "--snapshot-file needs --snapshot-every DUR");
+		return 1;
+	}
+	if (!o->snapshot_ns)
+		return 0;
+	if (is_stdout(o->snapshot_file) && is_stdout(o->output)) {
+		snprintf(err, FT_OPTS_ERRBUF,
+			 "--snapshot-every: the report goes to standard "
+			 "output; give the snapshots a file with "
+			 "--snapshot-file FILE, or the report one with -o FILE");
+		return 1;
+	}
+	if (is_stdout(o->snapshot_file) && o->write_file &&
+	    !strcmp(o->write_file, "-")) {
+		snprintf(err, FT_OPTS_ERRBUF,
+			 "--snapshot-every: -w - writes packets to standard "
+			 "output; give the snapshots a file with "
+			 "--snapshot-file FILE");
+		return 1;
+	}
+	if (o->snapshot_file && o->output &&
+	    !strcmp(o->snapshot_file, o->output)) {
+		snprintf(err, FT_OPTS_ERRBUF,
+			 "--snapshot-file %s is also the report's file (-o): "
+			 "give each its own",
+			 o->snapshot_file);
+		return 1;
+	}
+	return 0;
 }
 
 int opts_parse_duration(const char *s, uint64_t *ns)
@@ -716,6 +773,17 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 			/* checked when bound, before any capture (exit 2) */
 			o->metrics = optarg;
 			break;
+		case O_SNAPSHOT_EVERY:
+			if (opts_parse_duration(optarg, &o->snapshot_ns))
+				BAD("--snapshot-every: \"%s\" is not a duration "
+				    "(e.g. 30s, 5m)",
+				    optarg);
+			if (o->snapshot_ns < SNAPSHOT_MIN_NS)
+				BAD("--snapshot-every must be at least 100ms");
+			break;
+		case O_SNAPSHOT_FILE:
+			o->snapshot_file = optarg;
+			break;
 		case O_PORT:
 			if (opts_parse_uint(optarg, 1, 65535, 0, &v))
 				BAD("--port: \"%s\" is not a port (1-65535)",
@@ -789,6 +857,8 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 	}
 	o->args = argv + optind;
 	o->nargs = dashdash - optind;
+	if (snapshot_conflict(o, err))
+		return -EINVAL;
 	if (mode == OPTS_KERNEL) {
 		/* clients' ports: each namespace's own range unless given */
 		if (!range_set)

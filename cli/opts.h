@@ -43,6 +43,8 @@ struct ft_opts {
 	int capture_end;
 	uint64_t capture_end_ns;
 	const char *metrics;	    /* --metrics ADDR:PORT (live, kernel) */
+	uint64_t snapshot_ns;	    /* --snapshot-every, 0: none */
+	const char *snapshot_file;  /* --snapshot-file, NULL: stdout */
 	int force;		    /* --force: write into a used pack dir */
 	unsigned threads;	    /* --threads (read), 0: the cores */
 	int progress;		    /* -1 auto (a terminal), 0 off, 1 on */

@@ -576,6 +576,26 @@ struct al *al_new(const struct al_config *c)
 	return a;
 }
 
+struct al *al_new_watch(const char *mode, int json, int each,
+			uint64_t linger_ns, uint64_t interval_ns,
+			FILE *report, void (*before_write)(void *ctx),
+			void *ctx)
+{
+	return al_new(&(struct al_config){
+		.mode = mode,
+		.kernel = !strcmp(mode, "kernel"),
+		.json = json,
+		.each = each,
+		.linger_ns = linger_ns,
+		.interval_ns = interval_ns,
+		.hold_ns = AL_HOLD_NS,
+		/* JSON: lines of the report; text and CSV: stderr */
+		.out = json ? report : stderr,
+		.before_write = before_write,
+		.ctx = ctx,
+	});
+}
+
 void al_free(struct al *a)
 {
 	struct al_member *m, *mt;

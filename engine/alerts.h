@@ -85,6 +85,19 @@ struct al;
 /* New alert writer; c is copied. NULL with errno ENOMEM. */
 struct al *al_new(const struct al_config *c);
 
+/*
+ * The alerts of a watching mode, as live and kernel mode configure them
+ * from their options: mode "live" or "kernel" (borrowed; "kernel" gives
+ * the kernel's per-socket fields), JSON lines into the report's stream
+ * `report` (borrowed) when json, else text on stderr; --alert-each,
+ * --linger, --interval; a quiet group's first crossing waits AL_HOLD_NS.
+ * before_write and ctx as in struct al_config. NULL with errno ENOMEM.
+ */
+struct al *al_new_watch(const char *mode, int json, int each,
+			uint64_t linger_ns, uint64_t interval_ns,
+			FILE *report, void (*before_write)(void *ctx),
+			void *ctx);
+
 /* Free everything (pending lines are dropped: al_flush() first). NULL is
  * a no-op. */
 void al_free(struct al *a);

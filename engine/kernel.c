@@ -64,6 +64,7 @@ struct krep *krep_new(const struct krep_config *c, FILE *out)
 		.top = c->top,
 		.top_services = c->top_services,
 		.top_clients = c->top_clients,
+		.max_groups = c->max_groups,
 		.list_open = c->all,
 		.out = out,
 		.mode = "kernel",
@@ -112,7 +113,7 @@ const char *krep_container(struct krep *k, uint32_t pid, const char *comm)
 	HASH_FIND(hh, k->ctrs, &o, sizeof(o), c);
 	if (c)
 		return c->id;
-	if (k->nctrs >= KREP_CTR_CACHE)
+	if (k->nctrs >= (k->c.ctr_cache ? k->c.ctr_cache : KREP_CTR_CACHE))
 		ctr_clear(k);
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -341,6 +342,31 @@ static void feed_one(void *ctx, const struct ks_sock *s)
 	feed(fa->k, s, fa->now);
 }
 
+/* The summary's facts as of now_ns (mono). */
+static void krep_facts(struct krep *k, uint64_t now_ns,
+		       const struct rpt_counter *extra, size_t nextra,
+		       const char *error, struct rpt_facts *x)
+{
+	k->inputs[0] = k->c.what ? k->c.what : "all TCP sockets";
+	memset(x, 0, sizeof(*x));
+	x->inputs = k->inputs;
+	x->ninputs = 1;
+	x->first_ns = k->c.start_ns + k->c.wall_off;
+	x->last_ns = now_ns + k->c.wall_off;
+	x->error = error;
+	x->extra = extra;
+	x->nextra = nextra;
+}
+
+int krep_snapshot(struct krep *k, uint64_t now_ns,
+		  const struct rpt_counter *extra, size_t nextra, FILE *f)
+{
+	struct rpt_facts x;
+
+	krep_facts(k, now_ns, extra, nextra, NULL, &x);
+	return rpt_snapshot(k->rpt, &x, x.last_ns, f);
+}
+
 int krep_finish(struct krep *k, const struct ks_table *t, struct tw *tw,
 		uint64_t now_ns, const struct rpt_counter *extra, size_t nextra,
 		const char *error)
@@ -351,15 +377,7 @@ int krep_finish(struct krep *k, const struct ks_table *t, struct tw *tw,
 	int rc;
 
 	ks_foreach(t, feed_one, &fa);
-	k->inputs[0] = k->c.what ? k->c.what : "all TCP sockets";
-	memset(&x, 0, sizeof(x));
-	x.inputs = k->inputs;
-	x.ninputs = 1;
-	x.first_ns = k->c.start_ns + k->c.wall_off;
-	x.last_ns = now_ns + k->c.wall_off;
-	x.error = error;
-	x.extra = extra;
-	x.nextra = nextra;
+	krep_facts(k, now_ns, extra, nextra, error, &x);
 	out = k->out;
 	/* as in the packet engine: JSON timewait lines before the
 	 * services, the text section after the report */

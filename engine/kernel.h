@@ -30,6 +30,9 @@ struct krep_config {
 	unsigned top;	   /* worst sockets listed */
 	unsigned top_services; /* service and process rows, 0: all */
 	unsigned top_clients;  /* client-host rows, 0: all */
+	size_t max_groups;     /* report groups per side, 0: RPT_GROUPS_MAX */
+	size_t ctr_cache;      /* owners whose container is cached (cleared
+				  when full), 0: 4096 */
 	int all;	   /* list clean and open sockets too */
 	uint64_t wall_off; /* wall_ns = mono_ns + wall_off */
 	uint64_t start_ns; /* tracing began, mono */
@@ -53,6 +56,15 @@ void krep_free(struct krep *k);
 void krep_close_wait(void *ctx, const struct ks_sock *s, int delta,
 		     uint64_t now_ns);
 void krep_forget(void *ctx, const struct ks_sock *s);
+
+/*
+ * A snapshot of the report so far (rpt_snapshot) as of now_ns (mono) to
+ * f (borrowed), with the tracing's counters extra[0..nextra) (borrowed).
+ * Sockets still held count by their CLOSE_WAIT only: they become records
+ * when forgotten or at the end. Returns 0, -ENOMEM or -EIO.
+ */
+int krep_snapshot(struct krep *k, uint64_t now_ns,
+		  const struct rpt_counter *extra, size_t nextra, FILE *f);
 
 /*
  * End of tracing at now_ns (mono; after ks_finish()): every socket still

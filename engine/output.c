@@ -48,7 +48,8 @@ static int cookie_close(void *c)
 	return 0;
 }
 
-int out_open(struct out_file *o, const char *path, char *err)
+static int open_flags(struct out_file *o, const char *path, int flags,
+		      char *err)
 {
 	static const cookie_io_functions_t io = {
 		.write = cookie_write,
@@ -62,7 +63,7 @@ int out_open(struct out_file *o, const char *path, char *err)
 		o->is_stdout = 1;
 	} else {
 		o->name = path;
-		o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		o->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags,
 			     0644);
 		if (o->fd < 0) {
 			int e = errno;
@@ -81,6 +82,16 @@ int out_open(struct out_file *o, const char *path, char *err)
 	}
 	setvbuf(o->fp, NULL, _IOFBF, 1 << 16);
 	return 0;
+}
+
+int out_open(struct out_file *o, const char *path, char *err)
+{
+	return open_flags(o, path, O_TRUNC, err);
+}
+
+int out_append(struct out_file *o, const char *path, char *err)
+{
+	return open_flags(o, path, O_APPEND, err);
 }
 
 int out_close(struct out_file *o, char *err)

@@ -27,6 +27,12 @@ struct out_file {
 int out_open(struct out_file *o, const char *path, char *err);
 
 /*
+ * As out_open(), but an existing file is appended to, never truncated
+ * (snapshot lines for a log shipper that follows the file).
+ */
+int out_append(struct out_file *o, const char *path, char *err);
+
+/*
  * Flush and close (standard output's descriptor stays open). Returns 0, or
  * -errno with "NAME: write error: cause" in err (when err is not NULL).
  * Calling it again, or on a zeroed struct, is a no-op returning 0.

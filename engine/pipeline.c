@@ -106,6 +106,7 @@ int pipeline_init(struct pipeline *pl, const struct pipeline_config *o,
 		.top = o->top,
 		.top_services = o->top_services,
 		.top_clients = o->top_clients,
+		.max_groups = o->max_groups,
 		.list_open = o->list_open,
 		.out = out,
 		.mode = mode,
@@ -323,32 +324,51 @@ int pipeline_html(struct pipeline *pl, const char *path,
 	return out_html(pl->rpt, path, in, nin, argc, argv, err);
 }
 
-int pipeline_finish(struct pipeline *pl, const char *const *inputs,
-		    size_t ninputs, const char *error)
+/* The summary's facts as of last_ns; skipped holds PKT__COUNT + 1. */
+static void pl_facts(const struct pipeline *pl, const char *const *inputs,
+		     size_t ninputs, const char *error, uint64_t last_ns,
+		     struct rpt_counter *skipped, struct rpt_facts *facts)
 {
-	struct rpt_counter skipped[PKT__COUNT + 1];
 	size_t n = 0;
-	struct rpt_facts facts;
-	int rc;
 
-	flow_table_flush(pl->flows, pl_end(pl));
 	for (int s = 1; s < PKT__COUNT; s++)
 		skipped[n++] =
 			(struct rpt_counter){pkt_status_name(s), pl->status[s]};
 	skipped[n++] = (struct rpt_counter){"filtered", pl->filtered};
-	memset(&facts, 0, sizeof(facts));
-	facts.inputs = inputs;
-	facts.ninputs = ninputs;
-	facts.first_ns = pl->first_ns;
-	facts.last_ns = pl_end(pl);
-	facts.packets = pl->frames + pl->filtered;
-	facts.tcp_segments = pl->status[PKT_OK];
-	facts.skipped = skipped;
-	facts.nskipped = n;
-	facts.snapped = pl->snapped;
-	facts.drops = pl->drops;
-	facts.error = error;
-	facts.flows = flow_table_stats(pl->flows);
+	memset(facts, 0, sizeof(*facts));
+	facts->inputs = inputs;
+	facts->ninputs = ninputs;
+	facts->first_ns = pl->first_ns;
+	facts->last_ns = last_ns;
+	facts->packets = pl->frames + pl->filtered;
+	facts->tcp_segments = pl->status[PKT_OK];
+	facts->skipped = skipped;
+	facts->nskipped = n;
+	facts->snapped = pl->snapped;
+	facts->drops = pl->drops;
+	facts->error = error;
+	facts->flows = flow_table_stats(pl->flows);
+}
+
+int pipeline_snapshot(struct pipeline *pl, const char *const *inputs,
+		      size_t ninputs, uint64_t now_ns, FILE *f)
+{
+	struct rpt_counter skipped[PKT__COUNT + 1];
+	struct rpt_facts facts;
+
+	pl_facts(pl, inputs, ninputs, NULL, now_ns, skipped, &facts);
+	return rpt_snapshot(pl->rpt, &facts, now_ns, f);
+}
+
+int pipeline_finish(struct pipeline *pl, const char *const *inputs,
+		    size_t ninputs, const char *error)
+{
+	struct rpt_counter skipped[PKT__COUNT + 1];
+	struct rpt_facts facts;
+	int rc;
+
+	flow_table_flush(pl->flows, pl_end(pl));
+	pl_facts(pl, inputs, ninputs, error, pl_end(pl), skipped, &facts);
 	/* JSON: timewait lines before the services and the summary; text:
 	 * the TIME_WAIT section after the CLOSE_WAIT report. */
 	tw_finish(pl->tw);

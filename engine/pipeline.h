@@ -29,6 +29,7 @@ struct pipeline_config {
 	unsigned top;	       /* worst flows listed */
 	unsigned top_services; /* service rows listed, 0: all */
 	unsigned top_clients;  /* client-host rows listed, 0: all */
+	size_t max_groups;     /* report groups per side, 0: RPT_GROUPS_MAX */
 	int list_open;	       /* list flows with verdict "open" */
 	unsigned fail_on;      /* bit per enum vd_verdict */
 	uint64_t time_wait_ns; /* TIME_WAIT pressure: 2MSL */
@@ -163,6 +164,13 @@ void pipeline_report_origin(struct pipeline *pl, uint64_t wall_ns);
 int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 		    size_t ninputs, const char *error);
 
+/*
+ * Write one snapshot of the report so far (analysis/report.h,
+ * rpt_snapshot) to f (borrowed) as of now_ns (wall clock), without
+ * finalising anything: flows go on. Returns 0, -ENOMEM or -EIO.
+ */
+int pipeline_snapshot(struct pipeline *pl, const char *const *inputs,
+		      size_t ninputs, uint64_t now_ns, FILE *f);
 /*
  * The observation's true end is end_ns (pcapng statistics,
  * --capture-end, live mode stopping): flows still open are finalised as

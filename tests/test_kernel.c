@@ -1349,6 +1349,78 @@ Test(kernel, fintrace_kernel_report_names_the_leaking_process)
 	close(lfd);
 }
 
+/*
+ * --snapshot-every in kernel mode: a process named ftk-snapleak accepts
+ * 4 connections on loopback and never closes them. Every second a line
+ * of JSON goes to the --snapshot-file (the report to -o): at least two
+ * lines, each one valid JSON object of type "snapshot", the last with
+ * exactly 4 sockets in CLOSE_WAIT on the service and under the leaking
+ * process, named by pid and command.
+ */
+Test(kernel, fintrace_kernel_snapshots_name_the_leaking_process)
+{
+	static char out[65536];
+	char portarg[16], snaps[64], report[64], prog[1024], cmd[256];
+	struct child c;
+	uint16_t port;
+	int lfd, rc;
+	pid_t runner;
+
+	need_bpf();
+	need_fintrace();
+	lfd = listener(AF_INET, &port);
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	snprintf(snaps, sizeof(snaps), "/tmp/ftk-snaps-%d.jsonl", (int)getpid());
+	snprintf(report, sizeof(report), "/tmp/ftk-snaprep-%d.json",
+		 (int)getpid());
+	unlink(snaps);
+	c = spawn_server(lfd, "ftk-snapleak", 4, SRV_LEAK, 0);
+	runner = connect_later(port, 4, our_programs());
+	{
+		char *const args[] = {
+			"fintrace", "kernel", "--duration", "3500ms",
+			"--linger", "400ms", "--port", portarg,
+			"--format", "json", "-o", report,
+			"--snapshot-every", "1s", "--snapshot-file", snaps,
+			"--no-progress", NULL,
+		};
+
+		rc = run_fintrace(FINTRACE, args, out, sizeof(out), 0, 1);
+	}
+	waitpid(runner, NULL, 0);
+	cr_assert_eq(rc, 0, "exit %d\n%s", rc, out);
+	cr_assert_str_eq(out, "", "nothing on standard output or stderr");
+	/* one object per line, every line parses on its own */
+	snprintf(cmd, sizeof(cmd),
+		 "test \"$(jq -c . %s | wc -l)\" = \"$(wc -l < %s)\"", snaps,
+		 snaps);
+	cr_assert_eq(system(cmd), 0, "not one JSON object per line");
+	snprintf(prog, sizeof(prog),
+		 "jq -e -s 'length >= 2 and all(.type == \"snapshot\" and "
+		 ".mode == \"kernel\" and .span > 0) and "
+		 "last.in_close_wait == 4 and "
+		 "([last.services[] | select(.service == \"127.0.0.1:%u\")] "
+		 "| length == 1 and .[0].in_close_wait == 4) and "
+		 "([last.processes[] | select(.pid == %d and .comm == "
+		 "\"ftk-snapleak\")] | length == 1 and .[0].in_close_wait == "
+		 "4)' %s >/dev/null",
+		 port, (int)c.pid, snaps);
+	rc = system(prog);
+	if (rc) {
+		FILE *f = fopen(snaps, "r");
+		size_t n = f ? fread(out, 1, sizeof(out) - 1, f) : 0;
+
+		out[n] = '\0';
+		if (f)
+			fclose(f);
+	}
+	cr_assert_eq(rc, 0, "snapshots:\n%s", out);
+	unlink(snaps);
+	unlink(report);
+	reap(&c);
+	close(lfd);
+}
+
 Test(kernel, fintrace_kernel_without_privileges_says_what_is_missing)
 {
 	static char out[4096];

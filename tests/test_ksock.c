@@ -13,85 +13,10 @@
 #include <string.h>
 
 #include "analysis/ksock.h"
+#include "ksevents.h"
 
 #define S(x) ((uint64_t)(x) * 1000000000ull)
 #define MS(x) ((uint64_t)(x) * 1000000ull)
-
-#define NETNS_A 4026531840u
-#define NETNS_B 4026532999u
-
-static struct ks_event ev(uint64_t t, uint64_t cookie, uint8_t kind,
-			  uint8_t from, uint8_t to)
-{
-	struct ks_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.mono_ns = t;
-	e.cookie = cookie;
-	e.netns = NETNS_A;
-	e.family = 4;
-	e.laddr[0] = 127;
-	e.laddr[3] = 1;
-	e.raddr[0] = 127;
-	e.raddr[3] = 1;
-	e.lport = 8080;
-	e.rport = 40000;
-	e.kind = kind;
-	e.oldstate = from;
-	e.newstate = to;
-	return e;
-}
-
-static void feed(struct ks_table *t, struct ks_event e)
-{
-	cr_assert_eq(ks_feed(t, &e), 0);
-}
-
-static void task(struct ks_event *e, uint32_t pid, const char *comm)
-{
-	e->in_task = 1;
-	e->pid = pid;
-	snprintf(e->comm, sizeof(e->comm), "%s", comm);
-}
-
-/* Server socket up to ESTABLISHED, accepted by pid. */
-static void server_up(struct ks_table *t, uint64_t at, uint64_t cookie,
-		      uint32_t pid, const char *comm)
-{
-	struct ks_event e;
-
-	feed(t, ev(at, cookie, KS_EV_STATE, KS_TCP_LISTEN, KS_TCP_SYN_RECV));
-	feed(t, ev(at + 1000, cookie, KS_EV_STATE, KS_TCP_SYN_RECV,
-		   KS_TCP_ESTABLISHED));
-	e = ev(at + 2000, cookie, KS_EV_ACCEPT, KS_TCP_ESTABLISHED,
-	       KS_TCP_ESTABLISHED);
-	e.ino = 1000 + cookie;
-	task(&e, pid, comm);
-	feed(t, e);
-}
-
-static void peer_fin(struct ks_table *t, uint64_t at, uint64_t cookie)
-{
-	struct ks_event e = ev(at, cookie, KS_EV_STATE, KS_TCP_ESTABLISHED,
-			       KS_TCP_CLOSE_WAIT);
-
-	e.unread = 1; /* the FIN */
-	e.ino = 1000 + cookie;
-	feed(t, e);
-}
-
-static void app_close(struct ks_table *t, uint64_t at, uint64_t cookie,
-		      uint32_t pid)
-{
-	struct ks_event e = ev(at, cookie, KS_EV_STATE, KS_TCP_CLOSE_WAIT,
-			       KS_TCP_LAST_ACK);
-
-	task(&e, pid, "srv");
-	feed(t, e);
-	e = ev(at + MS(1), cookie, KS_EV_STATE, KS_TCP_LAST_ACK, KS_TCP_CLOSE);
-	e.lport = 0; /* the kernel clears it at CLOSE */
-	feed(t, e);
-}
 
 struct alerts {
 	int linger, closed;
@@ -937,5 +862,61 @@ Test(ksock, local_connect_failure_is_connect_failed)
 	cr_assert_eq(s->owner_pid, 9);
 	cr_assert_eq(s->owner_src, KS_SRC_CONNECT);
 	cr_assert_eq(s->role, KS_ROLE_CLIENT);
+	ks_free(t);
+}
+
+static void count_forget(void *ctx, const struct ks_sock *s)
+{
+	(void)s;
+	++*(int *)ctx;
+}
+
+/*
+ * Bounded for days: settled sockets that were not clean are kept only up
+ * to max_settled (the older ones forgotten through on_forget), and
+ * processes past max_aggs share one aggregate named "other".
+ */
+Test(ksock, settled_sockets_and_processes_are_capped)
+{
+	int forgotten = 0;
+	struct ks_opts o = {.linger_ns = S(1),
+			    .on_forget = count_forget,
+			    .max_settled = 2,
+			    .max_aggs = 3};
+	struct ks_table *t;
+	struct ks_totals tot;
+	struct ks_agg *g;
+	long n;
+	int other = 0;
+
+	o.ctx = &forgotten;
+	t = ks_new(&o);
+	cr_assert_not_null(t);
+	for (uint64_t c = 1; c <= 5; c++) {
+		uint64_t at = S(10 * c);
+
+		server_up(t, at, c, (uint32_t)(100 + c), "worker");
+		peer_fin(t, at + MS(10), c);
+		app_close(t, at + S(3), c, (uint32_t)(100 + c));
+	}
+	ks_totals(t, S(100), &tot);
+	cr_assert_eq(tot.verdicts[VD_LATE_CLOSE], 5);
+	cr_assert_eq(tot.tracked, 2, "%" PRIu64 " sockets kept", tot.tracked);
+	cr_assert_eq(forgotten, 3);
+	/* the aggregates listed are those holding sockets: the kept two,
+	 * both of processes past the cap (the owner is unknown until
+	 * accept(), which takes the first aggregate) */
+	n = ks_groups(t, KS_BY_PROCESS, S(100), &g);
+	cr_assert_eq(n, 1);
+	for (long i = 0; i < n; i++) {
+		if (!strcmp(g[i].comm, "other")) {
+			other = 1;
+			cr_expect_eq(g[i].pid, 0);
+			cr_expect_eq(g[i].sockets, 2);
+			cr_expect_eq(g[i].late_close, 3);
+		}
+	}
+	cr_assert(other, "no \"other\" process");
+	free(g);
 	ks_free(t);
 }

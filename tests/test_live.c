@@ -904,6 +904,72 @@ Test(live, many_leaks_at_once_make_one_grouped_alert_per_interval)
 		0, "grouped alerts: %s", slurp("m.json"));
 }
 
+/*
+ * --snapshot-every on the veth of two namespaces: a client opens 7
+ * connections to a server that never closes them. Every second a line
+ * of JSON goes to the --snapshot-file (the report itself to -o): at
+ * least two lines, each one valid JSON object of type "snapshot" with
+ * its time and span, the last naming exactly 7 sockets in CLOSE_WAIT on
+ * the service. Conflicting destinations are one line and exit 1.
+ */
+Test(live, snapshots_every_second_show_the_leak_as_it_grows)
+{
+	/* clang-format off */
+	char *srv[] = {"ip", "netns", "exec", ns_srv, FTPEER, "server", "-l",
+		       SRV_ADDR ":9110", "-n", "0", "--on-eof", "never",
+		       "--exit-after", "20", "-v", NULL};
+	char *cli[] = {"ip", "netns", "exec", ns_cli, FTPEER, "client", "-c",
+		       SRV_ADDR ":9110", "-n", "7", "--interval", "0",
+		       "--close-after", "200", "--exit-after", "15", "-v",
+		       NULL};
+	char *lv[] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live", "-i",
+		      "veth-s", "--format", "json", "--linger", "500ms",
+		      "-o", path_dup("snap-report.json"),
+		      "--snapshot-every", "1s",
+		      "--snapshot-file", path_dup("snaps.jsonl"),
+		      "--duration", "4500ms", NULL};
+	/* clang-format on */
+	pid_t p;
+	int rc;
+
+	need_veth_pair();
+	spawn(srv, "ss.log", NULL, "ss.err");
+	cr_assert(wait_for_text("ss.log", " listen ", 5000), "%s",
+		  slurp("ss.err"));
+	p = spawn(lv, "snap.out", NULL, "snap.err");
+	cr_assert(wait_for_text("snap.err", "listening on veth-s", 5000), "%s",
+		  slurp("snap.err"));
+	spawn(cli, "sc.log", NULL, "sc.err");
+	rc = wait_exit(p, 15000);
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, slurp("snap.err"));
+	/* one object per line, every line parses on its own */
+	cr_assert_eq(run("test \"$(jq -c . %s | wc -l)\" = \"$(wc -l < %s)\"",
+			 path_in("snaps.jsonl"), path_in("snaps.jsonl")),
+		     0, "not one JSON object per line: %s",
+		     slurp("snaps.jsonl"));
+	cr_assert_eq(
+		run("jq -e -s 'length >= 2 and all(.type == \"snapshot\" and "
+		    "(.time | test(\"Z$\")) and .span > 0 and .mode == "
+		    "\"live\" and .inputs == [\"veth-s\"]) and "
+		    "(.[0].span < .[-1].span) and last.in_close_wait == 7 and "
+		    "([last.services[] | select(.service == \"" SRV_ADDR
+		    ":9110\")] | length == 1 and .[0].in_close_wait == 7)' "
+		    "%s >/dev/null",
+		    path_in("snaps.jsonl")),
+		0, "snapshots: %s", slurp("snaps.jsonl"));
+	/* the report went to -o, nothing to standard output */
+	cr_assert_str_eq(slurp("snap.out"), "");
+	cr_assert_eq(run("jq -e -s 'last.type == \"summary\"' %s >/dev/null",
+			 path_in("snap-report.json")),
+		     0, "%s", slurp("snap-report.json"));
+	/* the report and the snapshots both on standard output: refused */
+	rc = run("%s live -i lo --snapshot-every 1s >%s 2>&1", FINTRACE,
+		 path_in("conflict.err"));
+	cr_assert_eq(rc, 1, "exit %d: %s", rc, slurp("conflict.err"));
+	cr_assert(strstr(slurp("conflict.err"), "--snapshot-file FILE"),
+		  "%s", slurp("conflict.err"));
+}
+
 /* ---- the pipeline's watch hooks, in-process (no privileges) ---- */
 
 struct watched {

@@ -277,3 +277,59 @@ Test(opts, metrics_for_live_and_kernel_only)
 			      "kernel"),
 		  "%s", err);
 }
+
+/*
+ * --snapshot-every / --snapshot-file: live and kernel only; the snapshots
+ * and the report never share a stream.
+ */
+Test(opts, snapshot_destinations)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_eq(PARSE(OPTS_KERNEL, &o, err, "kernel", "--snapshot-every",
+			   "30s", "--snapshot-file", "/var/log/ft.jsonl"),
+		     0, "%s", err);
+	cr_assert_eq(o.snapshot_ns, 30 * SEC);
+	cr_assert_str_eq(o.snapshot_file, "/var/log/ft.jsonl");
+	/* the report to a file: snapshots on standard output */
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "-o",
+			   "r.json", "--snapshot-every", "1m"),
+		     0, "%s", err);
+	cr_assert_null(o.snapshot_file);
+	/* both on standard output */
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo",
+			   "--snapshot-every", "1s"),
+		     -EINVAL);
+	cr_assert(strstr(err, "--snapshot-file FILE"), "%s", err);
+	cr_assert_eq(PARSE(OPTS_KERNEL, &o, err, "kernel", "-o", "-",
+			   "--snapshot-every", "1s", "--snapshot-file", "-"),
+		     -EINVAL);
+	/* the same file for both */
+	cr_assert_eq(PARSE(OPTS_KERNEL, &o, err, "kernel", "-o", "a.json",
+			   "--snapshot-every", "1s", "--snapshot-file",
+			   "a.json"),
+		     -EINVAL);
+	cr_assert(strstr(err, "give each its own"), "%s", err);
+	/* packets on standard output */
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "-w", "-",
+			   "-o", "r.json", "--snapshot-every", "1s"),
+		     -EINVAL);
+	/* a file without a period */
+	cr_assert_eq(PARSE(OPTS_KERNEL, &o, err, "kernel", "--snapshot-file",
+			   "s.jsonl", "-o", "r.json"),
+		     -EINVAL);
+	cr_assert(strstr(err, "needs --snapshot-every"), "%s", err);
+	/* too often, not a duration, wrong mode */
+	cr_assert_eq(PARSE(OPTS_KERNEL, &o, err, "kernel", "--snapshot-every",
+			   "10ms", "-o", "r.json"),
+		     -EINVAL);
+	cr_assert_eq(PARSE(OPTS_KERNEL, &o, err, "kernel", "--snapshot-every",
+			   "often", "-o", "r.json"),
+		     -EINVAL);
+	cr_assert_neq(PARSE(OPTS_READ, &o, err, "read", "--snapshot-every",
+			    "1s", "x.pcap"),
+		      0);
+	cr_assert(strstr(err, "is an option of fintrace live and kernel"),
+		  "%s", err);
+}

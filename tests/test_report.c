@@ -22,15 +22,19 @@ struct fixture {
 	FILE *out;
 };
 
-/* top_clients: client-host rows listed in text, 0: all */
-static void fx_open_top(struct fixture *fx, enum rpt_format fmt,
-			unsigned top_clients)
+/*
+ * top_clients: client-host rows listed in text, 0: all; max_groups: rows
+ * kept per side, 0: the default.
+ */
+static void fx_open_cfg(struct fixture *fx, enum rpt_format fmt,
+			unsigned top_clients, size_t max_groups)
 {
 	struct rpt_config rc = {.format = fmt,
 				.linger_ns = 5 * SEC,
 				.top = 5,
 				.mode = "read",
-				.top_clients = top_clients};
+				.top_clients = top_clients,
+				.max_groups = max_groups};
 	struct flow_config fc = {
 		.linger_ns = 5 * SEC, .grace_ns = 2 * SEC, .idle_ns = 600 * SEC};
 	struct flow_hooks hooks = {.done = rpt_flow_done,
@@ -43,6 +47,12 @@ static void fx_open_top(struct fixture *fx, enum rpt_format fmt,
 	fx->r = rpt_new(&rc);
 	fx->t = flow_table_new(&fc, &hooks, fx->r);
 	rpt_set_origin(fx->r, T0);
+}
+
+static void fx_open_top(struct fixture *fx, enum rpt_format fmt,
+			unsigned top_clients)
+{
+	fx_open_cfg(fx, fmt, top_clients, 0);
 }
 
 static void fx_open(struct fixture *fx, enum rpt_format fmt)
@@ -299,4 +309,100 @@ Test(report, formatting_helpers)
 	uint8_t a6[16] = {0xfd, 0, 0, 0x77, [15] = 1};
 	cr_assert_str_eq(rpt_fmt_endpoint(b, sizeof(b), a6, SEG_IPV6, 80),
 			 "[fd00:77::1]:80");
+}
+
+/*
+ * Past RPT_EXACT_VALUES, percentiles come from the histogram: within 6 %
+ * of the exact ones, the maximum exact, "sampled" true.
+ */
+Test(report, percentiles_past_the_exact_values_are_within_6_percent)
+{
+	struct fixture fx;
+	const char *out, *cw;
+	double p50, p90, p99, max;
+
+	fx_open(&fx, RPT_JSON);
+	for (uint16_t i = 1; i <= 1000; i++)
+		conn(fx.t, 1, (uint16_t)(20000 + i), T0 + (uint64_t)i * 2 * SEC,
+		     1, i * MS);
+	out = fx_finish(&fx, NULL, 0, T0 + 3000 * SEC);
+	cw = strstr(out, "\"close_wait\":{\"count\":1000,");
+	cr_assert_not_null(cw, "%s", out);
+	cr_assert_eq(sscanf(cw,
+			    "\"close_wait\":{\"count\":1000,\"p50\":%lf,"
+			    "\"p90\":%lf,\"p99\":%lf,\"max\":%lf,",
+			    &p50, &p90, &p99, &max),
+		     4, "%s", cw);
+	cr_expect(p50 > 0.500 * 0.94 && p50 < 0.500 * 1.06, "p50 %f", p50);
+	cr_expect(p90 > 0.900 * 0.94 && p90 < 0.900 * 1.06, "p90 %f", p90);
+	cr_expect(p99 > 0.990 * 0.94 && p99 <= 1.0, "p99 %f", p99);
+	cr_expect_float_eq(max, 0.1 * 10, 1e-9, "max %f", max);
+	cr_assert(strstr(cw, "\"sampled\":true"), "%s", cw);
+	fx_free(&fx);
+}
+
+/*
+ * Rows are capped per side: past max_groups, new client hosts count in
+ * one row named "other", with their verdicts.
+ */
+Test(report, rows_past_the_cap_count_in_other)
+{
+	struct fixture fx;
+	const char *out;
+
+	fx_open_cfg(&fx, RPT_JSON, 0, 3);
+	/* five client hosts each leave one connection in CLOSE_WAIT after
+	 * the server closed; the last two are past the cap */
+	for (uint8_t h = 1; h <= 5; h++)
+		conn(fx.t, h, (uint16_t)(30000 + h), T0 + h * SEC, 0, 0);
+	out = fx_finish(&fx, NULL, 0, T0 + 60 * SEC);
+	for (uint8_t h = 1; h <= 3; h++) {
+		char host[64];
+
+		snprintf(host, sizeof(host), "\"host\":\"10.0.1.%u\"", h);
+		cr_expect(strstr(out, host), "no row %s: %s", host, out);
+	}
+	cr_expect_null(strstr(out, "\"host\":\"10.0.1.4\""), "%s", out);
+	cr_assert(strstr(out, "\"host\":\"other\",\"flows\":2,"), "%s",
+		  out);
+	cr_assert(strstr(out, "\"never-closed\":5"), "%s", out);
+	fx_free(&fx);
+}
+
+/*
+ * A snapshot while connections linger: one line, the sockets in
+ * CLOSE_WAIT now on their service, the report going on afterwards.
+ */
+Test(report, snapshot_counts_close_wait_now)
+{
+	struct fixture fx;
+	const char *inputs[1] = {"eth0"};
+	struct rpt_facts x = {.inputs = inputs, .ninputs = 1, .first_ns = T0};
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	const char *out;
+
+	cr_assert_not_null(f);
+	fx_open(&fx, RPT_JSON);
+	for (uint16_t i = 1; i <= 3; i++)
+		conn_open(fx.t, 1, (uint16_t)(40000 + i), T0 + i * MS, 1);
+	x.last_ns = T0 + 30 * SEC;
+	cr_assert_eq(rpt_snapshot(fx.r, &x, x.last_ns, f), 0);
+	fclose(f);
+	cr_assert_eq(memchr(line, '\n', len), line + len - 1, "%s", line);
+	cr_assert(strncmp(line, "{\"type\":\"snapshot\",\"time\":\"", 27) == 0,
+		  "%s", line);
+	cr_assert(strstr(line, "\"span\":30.000000000,"), "%s", line);
+	cr_assert(strstr(line, "\"in_close_wait\":3,\"services\":[{\"type\":"
+			       "\"service\",\"side\":\"server\",\"service\":"
+			       "\"10.0.0.2:9100\""),
+		  "%s", line);
+	cr_assert(strstr(line, "\"services_more\":0,\"hosts\":[],"), "%s",
+		  line);
+	free(line);
+	/* the report goes on: the three never closed at the end */
+	out = fx_finish(&fx, NULL, 0, T0 + 60 * SEC);
+	cr_assert(strstr(out, "\"never-closed\":3"), "%s", out);
+	fx_free(&fx);
 }
