@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analysis/teardown.h"
 
@@ -32,7 +34,7 @@ const struct ft_opts ft_opts_defaults = {
 	.evidence_verdicts = (1u << VD_NEVER_CLOSED) | (1u << VD_LATE_CLOSE),
 	.evidence_buffer = (uint64_t)256 << 20,
 	.snaplen = 128,
-	.buffer_mb = 64,
+	.buffer_kib = 64 * 1024,
 };
 
 enum {
@@ -49,7 +51,6 @@ enum {
 	O_VERSION,
 	O_DURATION,
 	O_INTERVAL,
-	O_SNAPLEN,
 	O_BUFFER,
 	O_PROMISC,
 	O_TIME_WAIT,
@@ -71,6 +72,7 @@ enum {
 	O_ALERT_EACH,
 	O_METRICS,
 	O_FORCE,
+	O_LOCAL_TIME,
 };
 
 #define R (1u << OPTS_READ)
@@ -115,6 +117,9 @@ static const struct opt_def {
 	{"force", no_argument, O_FORCE, R | L | K},
 	{"capture-end", required_argument, O_CAPTURE_END, R},
 	{"metrics", required_argument, O_METRICS, L | K},
+	{"local-time", no_argument, O_LOCAL_TIME, R | L},
+	{NULL, required_argument, 'r', R},
+	{NULL, no_argument, 'n', R | L},
 	{"help", no_argument, 'h', R | L | K | C},
 	{"version", no_argument, O_VERSION, R | L},
 	{"interface", required_argument, 'i', L},
@@ -123,8 +128,9 @@ static const struct opt_def {
 	{"duration", required_argument, O_DURATION, L | K},
 	{"count", required_argument, 'c', L},
 	{"interval", required_argument, O_INTERVAL, L | K},
-	{"snaplen", required_argument, O_SNAPLEN, L},
+	{"snaplen", required_argument, 's', L},
 	{"buffer-size", required_argument, O_BUFFER, L},
+	{NULL, required_argument, 'B', L},
 	{"promisc", no_argument, O_PROMISC, L},
 	{"alert-each", no_argument, O_ALERT_EACH, L | K},
 	{"port", required_argument, O_PORT, K},
@@ -408,6 +414,8 @@ void opts_pipeline_config(const struct ft_opts *o, struct pipeline_config *c)
 	c->tw_share = o->tw_share;
 	c->evidence_verdicts = o->evidence_verdicts;
 	c->evidence_buffer = o->evidence_buffer;
+	c->filter = o->filter;
+	c->local_time = o->local_time;
 }
 
 int opts_parse_verdicts(const char *s, unsigned *mask)
@@ -618,17 +626,36 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 				BAD("--count: \"%s\" is not a positive count",
 				    optarg);
 			break;
-		case O_SNAPLEN:
-			if (parse_u64(optarg, 262144, &v) || v < 64)
-				BAD("--snaplen: \"%s\" is not 64..262144",
+		case 's':
+			/* 0 is tcpdump's "whole packets": its default 262144 */
+			if (parse_u64(optarg, 262144, &v) || (v && v < 64))
+				BAD("-s/--snaplen: \"%s\" is not 0 or 64..262144",
 				    optarg);
-			o->snaplen = (unsigned)v;
+			o->snaplen = v ? (unsigned)v : 262144;
 			break;
 		case O_BUFFER:
 			if (parse_u64(optarg, 4096, &v) || !v)
 				BAD("--buffer-size: \"%s\" is not 1..4096 MB",
 				    optarg);
-			o->buffer_mb = (unsigned)v;
+			o->buffer_kib = (unsigned)v * 1024;
+			break;
+		case 'B':
+			/* tcpdump's -B: KiB */
+			if (parse_u64(optarg, 4096 * 1024, &v) || v < 32)
+				BAD("-B: \"%s\" is not 32..4194304 KiB", optarg);
+			o->buffer_kib = (unsigned)v;
+			break;
+		case 'r':
+			if (o->nrfiles == FT_OPTS_RFILES)
+				BAD("-r given more than %d times: give the "
+				    "other files as arguments",
+				    FT_OPTS_RFILES);
+			o->rfiles[o->nrfiles++] = optarg;
+			break;
+		case 'n':
+			break; /* fintrace never resolves names */
+		case O_LOCAL_TIME:
+			o->local_time = 1;
 			break;
 		case O_PROMISC:
 			o->promisc = 1;
@@ -828,8 +855,69 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 			       o->filter_buf, sizeof(o->filter_buf)))
 			BAD("filter expression too long");
 		o->filter = o->filter_buf;
+		o->filter_after_dashdash = 1;
 	}
-	if (!o->nargs)
+	if (!o->nargs && !o->nrfiles)
 		BAD("no capture file given (use - for standard input)");
+	return 0;
+}
+
+/* 0 when path is standard input or a file we may read (not a directory),
+ * else the errno saying why not. */
+static int readable_input(const char *path)
+{
+	struct stat st;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	if (stat(path, &st))
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EISDIR;
+	if (access(path, R_OK))
+		return errno;
+	return 0;
+}
+
+int opts_read_inputs(struct ft_opts *o, char ***files, int *nfiles,
+		     const char **first_word, int *why, char *err)
+{
+	int n = 0, k = 0, e = 0;
+	char **f;
+
+	*files = NULL;
+	*nfiles = 0;
+	*first_word = NULL;
+	*why = 0;
+	err[0] = '\0';
+	/* Without -r, the first argument is an input whatever it is: its
+	 * open says what is wrong with it. */
+	if (!o->filter_after_dashdash)
+		for (k = o->nrfiles ? 0 : 1; k < o->nargs; k++)
+			if ((e = readable_input(o->args[k])))
+				break;
+	if (o->filter_after_dashdash || k > o->nargs)
+		k = o->nargs;
+	if (k < o->nargs) {
+		if (o->filter)
+			BAD("a filter given both with -f and after the files "
+			    "(%s: %s)",
+			    o->args[k], strerror(e));
+		if (join_words(o->args + k, o->nargs - k, o->filter_buf,
+			       sizeof(o->filter_buf)))
+			BAD("filter expression too long");
+		o->filter = o->filter_buf;
+		*first_word = o->args[k];
+		*why = e;
+	}
+	f = calloc((size_t)(o->nrfiles + k) + 1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (int i = 0; i < o->nrfiles; i++)
+		f[n++] = (char *)o->rfiles[i];
+	for (int i = 0; i < k; i++)
+		f[n++] = o->args[i];
+	*files = f;
+	*nfiles = n;
 	return 0;
 }

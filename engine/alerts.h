@@ -39,6 +39,8 @@ struct al_config {
 				 netns) instead of packets' (flow id, frames) */
 	int json;	      /* JSON Lines, else one line of text */
 	int each;	      /* a line per socket, at once (--alert-each) */
+	int local_time;	      /* text lines' times in local time (TZ);
+				 JSON stays UTC */
 	uint64_t linger_ns;   /* the threshold, for the text and JSON */
 	uint64_t interval_ns; /* a group's lines at least this far apart;
 				 0: 5 s */

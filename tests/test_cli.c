@@ -42,7 +42,8 @@ static const char summary_keys[] =
 	"\"end\",\"duration\",\"packets\",\"tcp_segments\",\"snapped\","
 	"\"drops\",\"skipped\",\"flows\",\"verdicts\",\"peak_tracked\","
 	"\"evicted\",\"reused\",\"idle_expired\",\"lossy_flows\","
-	"\"one_way_flows\",\"headline\",\"error\"]";
+	"\"one_way_flows\",\"filter\",\"filter_matched\",\"headline\","
+	"\"error\"]";
 
 Test(cli, json_lines_parse_with_documented_fields)
 {
