@@ -202,15 +202,25 @@ static void modes_of(const struct opt_def *d, char *buf, size_t n)
 }
 
 static const char usage_read[] =
-	"usage: fintrace read [options] FILE... [-- FILTER]\n"
+	"usage: fintrace read [options] FILE... [FILTER | -- FILTER]\n"
 	"Reads pcap/pcapng captures (\"-\" is standard input; several files\n"
 	"are merged in time order) and tells, per TCP connection and per\n"
 	"service, which side never called close() and how long its socket\n"
-	"stayed in CLOSE_WAIT.\n"
+	"stayed in CLOSE_WAIT. As with tcpdump, the first argument after the\n"
+	"files that is not a readable file starts the filter expression\n"
+	"(fintrace read cap.pcap tcp port 9100); after -- it always does.\n"
 	"\n"
+	"  -r FILE                a capture to read, as tcpdump's -r (may be\n"
+	"                         repeated; FILE arguments may follow)\n"
 	"  -f, --filter EXPR      pcap filter expression (as tcpdump takes "
 	"it;\n"
-	"                         also accepted after --)\n"
+	"                         or its words after the files, or after --;\n"
+	"                         only one of the three)\n"
+	"  -n                     accepted for tcpdump's habit: fintrace never\n"
+	"                         resolves names (-nn too)\n"
+	"      --local-time       times in the text and HTML reports in local\n"
+	"                         time (TZ) with their offset; UTC by default;\n"
+	"                         JSON and CSV stay UTC\n"
 	"      --format FMT       text (default), json (JSON Lines) or csv\n"
 	"  -o, --output FILE      write the report to FILE\n"
 	"      --linger DUR       close-wait above DUR is a late close (5s)\n"
@@ -262,7 +272,8 @@ static const char usage_read[] =
 	"\n"
 	"Durations: 500ms, 5s, 2m, 1h. Verdicts: clean, late-close,\n"
 	"never-closed, half-close, reset, fin-unacked, simultaneous, refused,\n"
-	"open. Exit: 0 analysed, 1 usage, 2 input error, 3 --fail-on hit.\n";
+	"open. Exit: 0 analysed, 1 usage, 2 input error, 3 --fail-on hit,\n"
+	"4 a filter was given and no flow matched it.\n";
 
 static const char usage_live[] =
 	"usage: fintrace live -i IFACE [options] [FILTER]\n"
@@ -277,8 +288,14 @@ static const char usage_live[] =
 	"      --interval DUR     status line, and at most one alert line per\n"
 	"                         service or client host, every DUR (5s)\n"
 	"      --alert-each       an alert line per socket, not per group\n"
-	"      --snaplen N        bytes kept per packet (128: headers)\n"
+	"  -s, --snaplen N        bytes kept per packet (128: headers; 0:\n"
+	"                         262144, as tcpdump -s 0)\n"
 	"      --buffer-size MB   kernel capture buffer (64)\n"
+	"  -B KIB                 kernel capture buffer in KiB, as tcpdump's -B\n"
+	"  -n                     accepted for tcpdump's habit: fintrace never\n"
+	"                         resolves names (-nn too)\n"
+	"      --local-time       times in text (status, alerts, report) and\n"
+	"                         HTML in local time (TZ); JSON stays UTC\n"
 	"      --promisc          promiscuous mode\n"
 	"      --format FMT       text (default), json or csv\n"
 	"  -o, --output FILE      write the report to FILE\n"
@@ -302,7 +319,10 @@ static const char usage_live[] =
 	"                         serve Prometheus metrics at\n"
 	"                         http://ADDR:PORT/metrics, updated every\n"
 	"                         --interval (PORT alone: 127.0.0.1:PORT)\n"
-	"  -h, --help             this text\n";
+	"  -h, --help             this text\n"
+	"\n"
+	"Exit: 0 analysed, 1 usage, 2 capture error, 3 --fail-on hit, 4 a\n"
+	"filter was given and no flow matched it.\n";
 
 const char *opts_usage(enum opts_mode mode)
 {
