@@ -89,6 +89,7 @@ int pipeline_init(struct pipeline *pl, const struct pipeline_config *o,
 		.port_hi = o->port_hi,
 		.share_pct = o->tw_share,
 		.horizon_ns = o->grace_ns + 2000000000ULL,
+		.local_time = o->local_time,
 	};
 
 	memset(pl, 0, sizeof(*pl));

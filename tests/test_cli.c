@@ -497,6 +497,22 @@ Test(cli, local_time_in_text_and_html_json_stays_utc)
 			 "json cap.pcap > u.json && cmp l.json u.json",
 			 tmpdir, FINTRACE, FINTRACE),
 		     0);
+	/* the TIME_WAIT section's sentence and table in local time too */
+	cr_assert_eq(run("cd %s && TZ=Asia/Kolkata %s read --local-time "
+			 "--port-range 40000-40199 %s/timewait-exhaustion.pcap "
+			 "> tw.txt",
+			 tmpdir, FINTRACE, PCAP_DIR),
+		     0);
+	cr_assert(strstr(slurp("tw.txt"),
+			 "\n  client 10.77.0.1 held 200 sockets in TIME_WAIT "
+			 "toward 10.77.0.2:9200 at "
+			 "2026-11-26T17:03:36.626257000+05:30 (100% of its "
+			 "ephemeral ports); "),
+		  "%s", slurp("tw.txt"));
+	cr_assert(strstr(slurp("tw.txt"),
+			 "    200    200 100.0%       0  "
+			 "2026-11-26T17:03:36.626257000+05:30\n"),
+		  "%s", slurp("tw.txt"));
 }
 
 Test(cli, filter_that_matched_no_flow_says_so_exit_4)
