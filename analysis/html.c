@@ -242,8 +242,7 @@ static void header(FILE *f, const struct rpt_view *v)
 	fputs("<header class=\"top\"><div>\n"
 	      "<div class=\"brand\">fintrace report</div>\n",
 	      f);
-	fprintf(f,
-		"<h1 id=\"headline\" class=\"%s\" data-leak=\"%d\"%s>",
+	fprintf(f, "<h1 id=\"headline\" class=\"%s\" data-leak=\"%d\"%s>",
 		leak ? "leak" : "noleak", leak,
 		v->no_match ? " data-no-match=\"1\"" : "");
 	html_escape(f, v->headline);
@@ -322,9 +321,9 @@ static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 			rpt_fmt_time(a, sizeof(a), v->first_ns, v->local_time),
 			rpt_fmt_time(b, sizeof(b), v->last_ns, v->local_time),
 			dur(d, sizeof(d), v->last_ns - v->first_ns));
-	}
-	else
+	} else {
 		fputs(">no packets</dd>\n", f);
+	}
 	if (kernel)
 		goto flows; /* no packets: the kernel's own sockets */
 	fact(f, "fact-packets", "Packets");

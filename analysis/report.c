@@ -1617,8 +1617,9 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 			rpt_fmt_duration(dur, sizeof(dur),
 					 x->last_ns - x->first_ns));
 	else if (x->first_ns)
-		fprintf(f, "capture  %s, %s, %" PRIu64 " frames, %" PRIu64
-			   " TCP segments\n",
+		fprintf(f,
+			"capture  %s, %s, %" PRIu64 " frames, %" PRIu64
+			" TCP segments\n",
 			rpt_fmt_time(t0, sizeof(t0), x->first_ns,
 				     r->cfg.local_time),
 			rpt_fmt_duration(dur, sizeof(dur),

@@ -648,8 +648,8 @@ static int pair_cmp(const void *a, const void *b)
 	return x->closes > y->closes ? -1 : x->closes < y->closes;
 }
 
-static void verdict_line(const struct tw *t, const struct tw_pair *p,
-			 int local, char *buf, size_t n)
+static void verdict_line(const struct tw *t, const struct tw_pair *p, int local,
+			 char *buf, size_t n)
 {
 	char h[64], svc[80], at[48];
 

@@ -239,8 +239,8 @@ int cmd_read(int argc, char **argv)
 		goto out;
 	}
 
-	src = src_open_files((const char *const *)o.args, (size_t)o.nargs,
-			     NULL, err);
+	src = src_open_files((const char *const *)o.args, (size_t)o.nargs, NULL,
+			     err);
 	if (!src) {
 		fprintf(stderr, "fintrace read: %s\n", err);
 		status = FT_EXIT_INPUT;

@@ -216,11 +216,11 @@ static const char usage_read[] =
 	"it;\n"
 	"                         or its words after the files, or after --;\n"
 	"                         only one of the three)\n"
-	"  -n                     accepted for tcpdump's habit: fintrace never\n"
-	"                         resolves names (-nn too)\n"
+	"  -n                     accepted as tcpdump takes it: fintrace\n"
+	"                         never resolves names (-nn too)\n"
 	"      --local-time       times in the text and HTML reports in local\n"
-	"                         time (TZ) with their offset; UTC by default;\n"
-	"                         JSON and CSV stay UTC\n"
+	"                         time (TZ) with their offset; UTC by\n"
+	"                         default; JSON and CSV stay UTC\n"
 	"      --format FMT       text (default), json (JSON Lines) or csv\n"
 	"  -o, --output FILE      write the report to FILE\n"
 	"      --linger DUR       close-wait above DUR is a late close (5s)\n"
@@ -291,9 +291,9 @@ static const char usage_live[] =
 	"  -s, --snaplen N        bytes kept per packet (128: headers; 0:\n"
 	"                         262144, as tcpdump -s 0)\n"
 	"      --buffer-size MB   kernel capture buffer (64)\n"
-	"  -B KIB                 kernel capture buffer in KiB, as tcpdump's -B\n"
-	"  -n                     accepted for tcpdump's habit: fintrace never\n"
-	"                         resolves names (-nn too)\n"
+	"  -B KIB                 kernel capture buffer in KiB (tcpdump's)\n"
+	"  -n                     accepted as tcpdump takes it: fintrace\n"
+	"                         never resolves names (-nn too)\n"
 	"      --local-time       times in text (status, alerts, report) and\n"
 	"                         HTML in local time (TZ); JSON stays UTC\n"
 	"      --promisc          promiscuous mode\n"
@@ -649,7 +649,8 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		case 's':
 			/* 0 is tcpdump's "whole packets": its default 262144 */
 			if (parse_u64(optarg, 262144, &v) || (v && v < 64))
-				BAD("-s/--snaplen: \"%s\" is not 0 or 64..262144",
+				BAD("-s/--snaplen: \"%s\" is not 0 or "
+				    "64..262144",
 				    optarg);
 			o->snaplen = v ? (unsigned)v : 262144;
 			break;
@@ -662,7 +663,8 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 		case 'B':
 			/* tcpdump's -B: KiB */
 			if (parse_u64(optarg, 4096 * 1024, &v) || v < 32)
-				BAD("-B: \"%s\" is not 32..4194304 KiB", optarg);
+				BAD("-B: \"%s\" is not 32..4194304 KiB",
+				    optarg);
 			o->buffer_kib = (unsigned)v;
 			break;
 		case 'r':

@@ -333,17 +333,18 @@ Test(cli, filter_words_after_the_files_as_filter_option)
 			 tmpdir, FINTRACE, FINTRACE, FINTRACE, FINTRACE),
 		     0);
 	/* the same flows, field for field; the summary names the filter */
-	cr_assert_eq(run("cd %s && for f in words opt dash stdin; do "
-			 "jq -c 'select(.type==\"flow\")' $f.json > $f.flows; "
-			 "done && cmp words.flows opt.flows && "
-			 "cmp words.flows dash.flows && "
-			 "cmp words.flows stdin.flows && "
-			 "test $(wc -l < words.flows) -eq 90 && "
-			 "jq -e -s 'last | .filter == \"tcp port 9100\" and "
-			 ".filter_matched == true and .skipped.filtered == 274' "
-			 "words.json > /dev/null",
-			 tmpdir),
-		     0, "%s", slurp("words.json"));
+	cr_assert_eq(
+		run("cd %s && for f in words opt dash stdin; do "
+		    "jq -c 'select(.type==\"flow\")' $f.json > $f.flows; "
+		    "done && cmp words.flows opt.flows && "
+		    "cmp words.flows dash.flows && "
+		    "cmp words.flows stdin.flows && "
+		    "test $(wc -l < words.flows) -eq 90 && "
+		    "jq -e -s 'last | .filter == \"tcp port 9100\" and "
+		    ".filter_matched == true and .skipped.filtered == 274' "
+		    "words.json > /dev/null",
+		    tmpdir),
+		0, "%s", slurp("words.json"));
 }
 
 Test(cli, argument_neither_file_nor_filter_is_one_line_exit_2)
@@ -379,9 +380,9 @@ Test(cli, argument_neither_file_nor_filter_is_one_line_exit_2)
 			 "filter \"d\": can't parse filter expression: syntax "
 			 "error)\n");
 	/* without -r the first argument is a file, whatever it looks like */
-	cr_assert_eq(run("cd %s && %s read tcp port 9100 2> err", tmpdir,
-			 FINTRACE),
-		     2);
+	cr_assert_eq(
+		run("cd %s && %s read tcp port 9100 2> err", tmpdir, FINTRACE),
+		2);
 	cr_assert_str_eq(slurp("err"),
 			 "fintrace read: tcp: No such file or directory\n");
 	/* a file named like a filter word is a file */
@@ -443,8 +444,7 @@ Test(cli, r_option_repeated_as_tcpdump)
 			 "file (No such file or directory) nor the start of "
 			 "a filter (a.pcap: filter \"nosuch.pcap\": can't "
 			 "parse filter expression: syntax error)\n");
-	cr_assert_eq(run("%s live -i lo -r x.pcap 2> %s/err", FINTRACE,
-			 tmpdir),
+	cr_assert_eq(run("%s live -i lo -r x.pcap 2> %s/err", FINTRACE, tmpdir),
 		     1);
 	cr_assert_str_eq(slurp("err"),
 			 "fintrace live: -r is an option of fintrace read\n"

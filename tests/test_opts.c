@@ -298,8 +298,8 @@ Test(opts, live_takes_tcpdump_s_and_B)
 		     0, "%s", err);
 	cr_assert_eq(o.snaplen, 200);
 	cr_assert_eq(o.buffer_kib, 2048);
-	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo",
-			   "--snaplen", "96"),
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "--snaplen",
+			   "96"),
 		     0, "%s", err);
 	cr_assert_eq(o.snaplen, 96);
 	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "-s", "10"),
