@@ -218,7 +218,8 @@ int cmd_read(int argc, char **argv)
 	o.nargs = nfiles;
 	if (check_outputs(&o, err)) {
 		fprintf(stderr, "fintrace read: %s\n", err);
-		return FT_EXIT_USAGE;
+		status = FT_EXIT_USAGE;
+		goto out;
 	}
 	if (o.evidence_file && pack_is_dir(o.evidence_file)) {
 		opts_pipeline_config(&o, &pc);
