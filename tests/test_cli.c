@@ -321,6 +321,14 @@ static void cap_here(void)
 	cr_assert_eq(run("cp %s %s/cap.pcap", DEMO, tmpdir), 0);
 }
 
+/* The scratch file `name` holds text, or the test fails showing it. */
+static void has_text(const char *name, const char *text)
+{
+	const char *s = slurp(name);
+
+	cr_assert(strstr(s, text), "%s", s);
+}
+
 Test(cli, filter_words_after_the_files_as_filter_option)
 {
 	cap_here();
@@ -472,18 +480,13 @@ Test(cli, local_time_in_text_and_html_json_stays_utc)
 			 "nf.txt",
 			 tmpdir, FINTRACE, FINTRACE, FINTRACE),
 		     0);
-	cr_assert(strstr(slurp("local.txt"),
-			 "\ncapture  2026-11-26T17:01:04.385646000+05:30, "
-			 "26.269s, 973 frames, 969 TCP segments\n"),
-		  "%s", slurp("local.txt"));
-	cr_assert(strstr(slurp("utc.txt"),
-			 "\ncapture  2026-11-26T11:31:04.385646000Z, 26.269s, "
-			 "973 frames, 969 TCP segments\n"),
-		  "%s", slurp("utc.txt"));
+	has_text("local.txt", "\ncapture  2026-11-26T17:01:04.385646000+05:30, "
+			      "26.269s, 973 frames, 969 TCP segments\n");
+	has_text("utc.txt",
+		 "\ncapture  2026-11-26T11:31:04.385646000Z, 26.269s, "
+		 "973 frames, 969 TCP segments\n");
 	/* a negative offset with minutes (Newfoundland, winter: -03:30) */
-	cr_assert(strstr(slurp("nf.txt"),
-			 "\ncapture  2026-11-26T08:01:04.385646000-03:30, "),
-		  "%s", slurp("nf.txt"));
+	has_text("nf.txt", "\ncapture  2026-11-26T08:01:04.385646000-03:30, ");
 	cr_assert(strstr(slurp("r.html"), "Time range (local time)"));
 	cr_assert(strstr(slurp("r.html"),
 			 ">2026-11-26T17:01:04.385646000+05:30 &ndash; "
@@ -503,16 +506,12 @@ Test(cli, local_time_in_text_and_html_json_stays_utc)
 			 "> tw.txt",
 			 tmpdir, FINTRACE, PCAP_DIR),
 		     0);
-	cr_assert(strstr(slurp("tw.txt"),
-			 "\n  client 10.77.0.1 held 200 sockets in TIME_WAIT "
-			 "toward 10.77.0.2:9200 at "
-			 "2026-11-26T17:03:36.626257000+05:30 (100% of its "
-			 "ephemeral ports); "),
-		  "%s", slurp("tw.txt"));
-	cr_assert(strstr(slurp("tw.txt"),
-			 "    200    200 100.0%       0  "
-			 "2026-11-26T17:03:36.626257000+05:30\n"),
-		  "%s", slurp("tw.txt"));
+	has_text("tw.txt", "\n  client 10.77.0.1 held 200 sockets in TIME_WAIT "
+			   "toward 10.77.0.2:9200 at "
+			   "2026-11-26T17:03:36.626257000+05:30 (100% of its "
+			   "ephemeral ports); ");
+	has_text("tw.txt", "    200    200 100.0%       0  "
+			   "2026-11-26T17:03:36.626257000+05:30\n");
 }
 
 Test(cli, filter_that_matched_no_flow_says_so_exit_4)
@@ -533,10 +532,8 @@ Test(cli, filter_that_matched_no_flow_says_so_exit_4)
 			 "flows    0; peak tracked 0, evicted 0, 4-tuples "
 			 "reused 0\n"
 			 "skipped  filtered 973\n");
-	cr_assert(strstr(slurp("r.html"),
-			 "data-no-match=\"1\">no flow matched the filter "
-			 "&quot;tcp port 9999&quot;</h1>"),
-		  "%s", slurp("r.html"));
+	has_text("r.html", "data-no-match=\"1\">no flow matched the filter "
+			   "&quot;tcp port 9999&quot;</h1>");
 	cr_assert_eq(run("cd %s && %s read --format json -f 'tcp port 9999' "
 			 "cap.pcap > o.json",
 			 tmpdir, FINTRACE),
