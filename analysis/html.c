@@ -242,8 +242,9 @@ static void header(FILE *f, const struct rpt_view *v)
 	fputs("<header class=\"top\"><div>\n"
 	      "<div class=\"brand\">fintrace report</div>\n",
 	      f);
-	fprintf(f, "<h1 id=\"headline\" class=\"%s\" data-leak=\"%d\">",
-		leak ? "leak" : "noleak", leak);
+	fprintf(f, "<h1 id=\"headline\" class=\"%s\" data-leak=\"%d\"%s>",
+		leak ? "leak" : "noleak", leak,
+		v->no_match ? " data-no-match=\"1\"" : "");
 	html_escape(f, v->headline);
 	fputs("</h1>\n<ul class=\"tiles\" id=\"verdict-counts\">\n", f);
 	tile(f, "count-flows", "", NULL, v->flows, "TCP flows");
@@ -306,18 +307,23 @@ static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 	fputs("</dd>\n", f);
 	fact(f, "fact-mode", "Mode");
 	fprintf(f, ">fintrace %s</dd>\n", v->mode);
-	fact(f, "fact-time", "Time range (UTC)");
-	if (v->first_ns)
+	fact(f, "fact-time",
+	     v->local_time ? "Time range (local time)" : "Time range (UTC)");
+	if (v->first_ns) {
+		/* the data attributes stay UTC, for machines */
 		fprintf(f,
 			" data-start=\"%s\" data-end=\"%s\" "
-			"data-duration=\"%s\">"
-			"%s &ndash; %s (%s)</dd>\n",
+			"data-duration=\"%s\">",
 			rpt_fmt_iso(a, sizeof(a), v->first_ns),
 			rpt_fmt_iso(b, sizeof(b), v->last_ns),
-			secs(c, sizeof(c), v->last_ns - v->first_ns), a, b,
+			secs(c, sizeof(c), v->last_ns - v->first_ns));
+		fprintf(f, "%s &ndash; %s (%s)</dd>\n",
+			rpt_fmt_time(a, sizeof(a), v->first_ns, v->local_time),
+			rpt_fmt_time(b, sizeof(b), v->last_ns, v->local_time),
 			dur(d, sizeof(d), v->last_ns - v->first_ns));
-	else
+	} else {
 		fputs(">no packets</dd>\n", f);
+	}
 	if (kernel)
 		goto flows; /* no packets: the kernel's own sockets */
 	fact(f, "fact-packets", "Packets");

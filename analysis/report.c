@@ -275,6 +275,27 @@ char *rpt_fmt_iso(char *buf, size_t n, uint64_t wall_ns)
 	return buf;
 }
 
+char *rpt_fmt_time(char *buf, size_t n, uint64_t wall_ns, int local)
+{
+	time_t sec = (time_t)(wall_ns / NS);
+	struct tm tm;
+	char day[32];
+	long off;
+
+	if (!local || !localtime_r(&sec, &tm))
+		return rpt_fmt_iso(buf, n, wall_ns);
+	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	off = tm.tm_gmtoff;
+	snprintf(buf, n, "%s.%09" PRIu64 "%c%02ld:%02ld", day, wall_ns % NS,
+		 off < 0 ? '-' : '+', labs(off) / 3600, labs(off) % 3600 / 60);
+	return buf;
+}
+
+int rpt_no_flow_matched(const struct rpt *r)
+{
+	return r->cfg.filter && r->cfg.filter[0] && !r->flows;
+}
+
 char *rpt_fmt_duration(char *buf, size_t n, uint64_t ns)
 {
 	uint64_t s = ns / NS;
@@ -1322,6 +1343,11 @@ static void headline_of(const struct rpt *r, const struct rpt_group *g,
 	uint64_t nc, late, total;
 
 	rpt_fmt_duration(lg, sizeof(lg), r->cfg.linger_ns);
+	if (rpt_no_flow_matched(r)) {
+		snprintf(buf, len, "no flow matched the filter \"%s\"",
+			 r->cfg.filter);
+		return;
+	}
 	if (!g || (!g->verdicts[VD_NEVER_CLOSED] &&
 		   !g->verdicts[VD_LATE_CLOSE])) {
 		snprintf(buf, len,
@@ -1712,13 +1738,16 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 	fputc('\n', f);
 	if (r->cfg.sockets)
 		fprintf(f, "traced   %s, %s\n",
-			rpt_fmt_iso(t0, sizeof(t0), x->first_ns),
+			rpt_fmt_time(t0, sizeof(t0), x->first_ns,
+				     r->cfg.local_time),
 			rpt_fmt_duration(dur, sizeof(dur),
 					 x->last_ns - x->first_ns));
 	else if (x->first_ns)
-		fprintf(f, "capture  %s, %s, %" PRIu64 " frames, %" PRIu64
-			   " TCP segments\n",
-			rpt_fmt_iso(t0, sizeof(t0), x->first_ns),
+		fprintf(f,
+			"capture  %s, %s, %" PRIu64 " frames, %" PRIu64
+			" TCP segments\n",
+			rpt_fmt_time(t0, sizeof(t0), x->first_ns,
+				     r->cfg.local_time),
 			rpt_fmt_duration(dur, sizeof(dur),
 					 x->last_ns - x->first_ns),
 			x->packets, x->tcp_segments);
@@ -1923,6 +1952,14 @@ static void json_summary_fields(struct rpt *r, FILE *f,
 	for (size_t i = 0; i < x->nextra; i++)
 		fprintf(f, ",\"%s\":%" PRIu64, x->extra[i].name,
 			x->extra[i].value);
+	fprintf(f, ",\"filter\":");
+	if (r->cfg.filter && r->cfg.filter[0]) {
+		rpt_json_string(f, r->cfg.filter);
+		fprintf(f, ",\"filter_matched\":%s",
+			rpt_no_flow_matched(r) ? "false" : "true");
+	} else {
+		fputs("null,\"filter_matched\":null", f);
+	}
 	fprintf(f, ",\"headline\":");
 	rpt_json_string(f, head);
 	fprintf(f, ",\"error\":");
@@ -2064,6 +2101,8 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 	v->first_ns = x->first_ns;
 	v->last_ns = x->last_ns;
 	v->end_known = r->end_known;
+	v->local_time = r->cfg.local_time;
+	v->no_match = rpt_no_flow_matched(r);
 	v->growth_known = r->span_ns >= RPT_GROWTH_MIN_NS;
 	v->packets = x->packets;
 	v->tcp_segments = x->tcp_segments;

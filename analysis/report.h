@@ -88,6 +88,10 @@ struct rpt_config {
 	unsigned top_clients;
 	/* Groups kept per side; 0: RPT_GROUPS_MAX. */
 	size_t max_groups;
+	/* the filter expression the input went through (borrowed), or
+	 * NULL: when no flow matched it, the headline says so */
+	const char *filter;
+	int local_time; /* text and HTML times in local time (TZ) */
 };
 
 /* A named counter of the input, e.g. {"not-tcp", 12} (borrowed strings) */
@@ -217,6 +221,19 @@ void rpt_json_string(FILE *f, const char *s);
  * string into buf (size n) and returns buf.
  */
 char *rpt_fmt_iso(char *buf, size_t n, uint64_t wall_ns);
+
+/*
+ * wall_ns as rpt_fmt_iso() does, or with local non-zero in local time
+ * (TZ) with its offset from UTC: "2026-11-26T17:01:04.385646000+05:30".
+ * Returns buf.
+ */
+char *rpt_fmt_time(char *buf, size_t n, uint64_t wall_ns, int local);
+
+/*
+ * 1 when the report was given a filter (rpt_config.filter) and no flow
+ * matched it: nothing was analysed.
+ */
+int rpt_no_flow_matched(const struct rpt *r);
 char *rpt_fmt_duration(char *buf, size_t n, uint64_t ns);
 char *rpt_fmt_endpoint(char *buf, size_t n, const uint8_t *addr,
 		       uint8_t family, uint16_t port);
@@ -315,6 +332,8 @@ struct rpt_view {
 	size_t ninputs;
 	uint64_t first_ns, last_ns, packets, tcp_segments, snapped, drops;
 	int end_known;	  /* last_ns is the true end (rpt_set_end_known) */
+	int local_time;	  /* show times in local time (rpt_fmt_time) */
+	int no_match;	  /* a filter was given and no flow matched it */
 	int growth_known; /* enough capture for growth_per_hour */
 	struct rpt_counter skipped[16];
 	size_t nskipped;

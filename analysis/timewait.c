@@ -648,7 +648,7 @@ static int pair_cmp(const void *a, const void *b)
 	return x->closes > y->closes ? -1 : x->closes < y->closes;
 }
 
-static void verdict_line(const struct tw *t, const struct tw_pair *p,
+static void verdict_line(const struct tw *t, const struct tw_pair *p, int local,
 			 char *buf, size_t n)
 {
 	char h[64], svc[80], at[48];
@@ -661,7 +661,8 @@ static void verdict_line(const struct tw *t, const struct tw_pair *p,
 		 "at %s (%.0f%% of its ephemeral ports); it is the active "
 		 "closer, so keep connections alive or let the server close "
 		 "first",
-		 h, p->peak, svc, rpt_fmt_iso(at, sizeof(at), p->peak_ns),
+		 h, p->peak, svc,
+		 rpt_fmt_time(at, sizeof(at), p->peak_ns, local),
 		 100.0 * share(t, p));
 }
 
@@ -721,7 +722,7 @@ static void write_json(const struct tw *t, FILE *f, struct tw_pair **v,
 		fprintf(f, "\"reused_in_time_wait\":%" PRIu64 ",\"verdict\":",
 			p->reused);
 		if (pressing(t, p)) {
-			verdict_line(t, p, line, sizeof(line));
+			verdict_line(t, p, 0, line, sizeof(line));
 			fprintf(f, "\"%s\"}\n", line);
 		} else {
 			fputs("null}\n", f);
@@ -755,7 +756,8 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 			t->cfg.port_hi, range_size(t, NULL));
 	for (size_t i = 0; i < n; i++)
 		if (pressing(t, v[i])) {
-			verdict_line(t, v[i], line, sizeof(line));
+			verdict_line(t, v[i], t->cfg.local_time, line,
+				     sizeof(line));
 			fprintf(f, "  %s\n", line);
 		}
 	fprintf(f, "  %-22s %-28s %7s %6s %6s %7s  %s\n", "holder", "toward",
@@ -787,8 +789,9 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 		else
 			fprintf(f, " %6s", "-");
 		fprintf(f, " %7" PRIu64 "  %s\n", p->reused,
-			p->peak ? rpt_fmt_iso(at, sizeof(at), p->peak_ns) :
-				  "-");
+			p->peak ? rpt_fmt_time(at, sizeof(at), p->peak_ns,
+					       t->cfg.local_time)
+				: "-");
 	}
 	if (rows > shown)
 		fprintf(f,

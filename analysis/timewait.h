@@ -56,6 +56,7 @@ struct tw_config {
 	/* intervals are counted in start order once the capture clock is
 	 * this far past their start (flows finalise after a grace period) */
 	uint64_t horizon_ns;
+	int local_time; /* text times in local time (TZ); JSON stays UTC */
 	/* called once per pair, from tw_sample(), when a sample's count
 	 * first reaches share_pct; may be NULL */
 	tw_alert_fn on_pressure;

@@ -122,7 +122,7 @@ struct live_cap *live_open(const struct live_config *cfg, char *err)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct live_cap *c = NULL;
-	uint64_t bytes = (uint64_t)cfg->buffer_mb << 20;
+	uint64_t bytes = (uint64_t)cfg->buffer_kib << 10;
 	int rc, e = EIO;
 
 	err[0] = '\0';

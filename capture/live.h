@@ -22,7 +22,7 @@ struct live_config {
 	const char *iface;   /* interface name, "any" for all */
 	const char *filter;  /* the user's pcap expression, or NULL */
 	unsigned snaplen;    /* bytes kept per packet */
-	unsigned buffer_mb;  /* kernel capture buffer, MB */
+	unsigned buffer_kib; /* kernel capture buffer, KiB */
 	unsigned timeout_ms; /* buffer timeout; 0 = immediate mode */
 	int promisc;
 };

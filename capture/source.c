@@ -37,6 +37,7 @@ struct src_input {
 	struct src_filter filters[SRC_DLTS_MAX];
 	size_t nfilters;
 	int dlt;		/* of the pending frame */
+	uint32_t snaplen;	/* of the pending frame's interface */
 	struct pcap_pkthdr hdr; /* pending frame */
 	const u_char *data;
 	uint64_t pending_ns;
@@ -141,6 +142,7 @@ static int advance(struct src_reader *r, size_t i, char *err)
 		    input_dlt_filter(r, in, np.dlt, np.snaplen, err))
 			return -EIO;
 		in->dlt = np.dlt;
+		in->snaplen = np.snaplen;
 	} else {
 		struct pcap_pkthdr *hdr;
 
@@ -212,8 +214,7 @@ static int input_dlt_filter(struct src_reader *r, struct src_input *in, int dlt,
 	return rc;
 }
 
-static int open_one(struct src_reader *r, struct src_input *in,
-		    const char *path, char *err)
+static int open_one(struct src_input *in, const char *path, char *err)
 {
 	char ebuf[PCAP_ERRBUF_SIZE > FT_ERRBUF_SIZE ? PCAP_ERRBUF_SIZE
 						    : FT_ERRBUF_SIZE] = "";
@@ -245,11 +246,8 @@ static int open_one(struct src_reader *r, struct src_input *in,
 			set_err(err, path, ebuf);
 			return -EINVAL;
 		}
-		uint32_t snaplen;
-
-		/* The first link type now, so a bad filter fails the open. */
-		in->dlt = src_ng_first_link(in->ng, &snaplen);
-		return input_dlt_filter(r, in, in->dlt, snaplen, err);
+		in->dlt = src_ng_first_link(in->ng, &in->snaplen);
+		return 0;
 	}
 	fp = src_stream_fopen(s);
 	if (!fp) {
@@ -267,8 +265,22 @@ static int open_one(struct src_reader *r, struct src_input *in,
 		return -EINVAL;
 	}
 	in->dlt = pcap_datalink(in->p);
-	return input_dlt_filter(r, in, in->dlt, (uint32_t)pcap_snapshot(in->p),
-				err);
+	in->snaplen = (uint32_t)pcap_snapshot(in->p);
+	return 0;
+}
+
+int src_set_filter(struct src_reader *r, const char *filter, char *err)
+{
+	err[0] = '\0';
+	r->filter = filter;
+	for (size_t i = 0; i < r->n; i++) {
+		int rc = input_dlt_filter(r, &r->in[i], r->in[i].dlt,
+					  r->in[i].snaplen, err);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 struct src_reader *src_open_files(const char *const *paths, size_t n,
@@ -291,14 +303,13 @@ struct src_reader *src_open_files(const char *const *paths, size_t n,
 		goto nomem;
 	r->n = n;
 	r->consumed = -1;
-	r->filter = filter;
 	for (size_t i = 0; i < n; i++) {
 		if (!strcmp(paths[i], "-") && stdin_seen++) {
 			snprintf(err, FT_ERRBUF_SIZE,
 				 "standard input given twice");
 			goto out;
 		}
-		rc = open_one(r, &r->in[i], paths[i], err);
+		rc = open_one(&r->in[i], paths[i], err);
 		if (rc)
 			goto out;
 	}
@@ -312,6 +323,10 @@ struct src_reader *src_open_files(const char *const *paths, size_t n,
 			heap_up(r, r->nheap - 1);
 		}
 	}
+	/* The link types are known now, so a bad filter fails the open. */
+	rc = src_set_filter(r, filter, err);
+	if (rc)
+		goto out;
 	return r;
 nomem:
 	snprintf(err, FT_ERRBUF_SIZE, "out of memory");

@@ -47,6 +47,16 @@ struct src_reader *src_open_files(const char *const *paths, size_t n,
 				  const char *filter, char *err);
 
 /*
+ * Replace the filter of r by filter (borrowed until src_free(); NULL: no
+ * filter), compiled for the link type of each input's first frame (a
+ * pcapng input's later link types when they are met), before the first
+ * src_next(), once. src_open_files(..., filter, ...) is src_open_files(...,
+ * NULL, ...) and this. Returns 0, or -EINVAL with the cause in err
+ * naming the input it was compiled for: FILE: filter "EXPR": CAUSE.
+ */
+int src_set_filter(struct src_reader *r, const char *filter, char *err);
+
+/*
  * Next frame in timestamp order. Returns 1 with *pkt filled, 0 at the end
  * of every input, or -EIO with the cause in err (naming the file) when an
  * input is damaged; frames read before stay valid.

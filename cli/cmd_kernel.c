@@ -532,7 +532,7 @@ int cmd_kernel(int argc, char **argv)
 	/* seeding already feeds the alerts: wall clock until the monitor's */
 	k.wall_off = kc.wall_off;
 	k.al_due = UINT64_MAX;
-	k.al = al_new_watch("kernel", o.format == RPT_JSON, o.alert_each,
+	k.al = al_new_watch("kernel", o.format == RPT_JSON, o.alert_each, 0,
 			    o.linger_ns, o.interval_ns, out.fp,
 			    clear_for_alert, &k);
 	if (!k.al) {

@@ -143,10 +143,11 @@ static void status_show(struct live_ctx *c, uint64_t wall_ns)
 		fputs("\r\033[K", stderr);
 		c->status_drawn = 1;
 	} else {
-		/* Seconds are enough in a log; cut the ISO time there. */
-		rpt_fmt_iso(when, sizeof(when), wall_ns);
-		when[19] = '\0';
-		fprintf(stderr, "fintrace live: %sZ ", when);
+		/* Seconds are enough in a log; cut the ISO time there
+		 * and keep its zone: Z, or the local offset. */
+		rpt_fmt_time(when, sizeof(when), wall_ns, c->o->local_time);
+		fprintf(stderr, "fintrace live: %.19s%s ", when,
+			strlen(when) > 29 ? when + 29 : "Z");
 	}
 	fprintf(stderr,
 		"%s: %" PRIu64 " flows, %" PRIu64 " in CLOSE_WAIT%s, %" PRIu64
@@ -717,7 +718,7 @@ int cmd_live(int argc, char **argv)
 		.iface = o.iface,
 		.filter = o.filter,
 		.snaplen = o.snaplen,
-		.buffer_mb = o.buffer_mb,
+		.buffer_kib = o.buffer_kib,
 		.timeout_ms = BUFFER_TIMEOUT_MS,
 		.promisc = o.promisc,
 	};
@@ -792,7 +793,7 @@ int cmd_live(int argc, char **argv)
 		goto out;
 	}
 	ctx.al = al_new_watch("live", o.format == RPT_JSON, o.alert_each,
-			      o.linger_ns, o.interval_ns, out.fp,
+			      o.local_time, o.linger_ns, o.interval_ns, out.fp,
 			      clear_for_alert, &ctx);
 	if (!ctx.al) {
 		fprintf(stderr, "fintrace live: out of memory\n");
@@ -929,6 +930,8 @@ int cmd_live(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 	} else if (status == FT_EXIT_OK && pipeline_failed(&ctx.pl)) {
 		status = FT_EXIT_FAIL_ON;
+	} else if (status == FT_EXIT_OK && pipeline_no_match(&ctx.pl)) {
+		status = FT_EXIT_NO_MATCH;
 	}
 out:
 	if (signals)

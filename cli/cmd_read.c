@@ -204,7 +204,9 @@ int cmd_read(int argc, char **argv)
 	struct ev *ev = NULL;
 	struct capinfos caps = {0};
 	struct pack pack = {0};
-	int packed = 0;
+	int packed = 0, nfiles = 0, why = 0;
+	char **files = NULL;
+	const char *word = NULL;
 
 	if (opts_parse(argc, argv, OPTS_READ, &o, oerr)) {
 		fprintf(stderr, "fintrace read: %s\n", oerr);
@@ -216,9 +218,22 @@ int cmd_read(int argc, char **argv)
 		return FT_EXIT_OK;
 	}
 	progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress;
+	/* tcpdump's habit: the files, then the filter's words. */
+	rc = opts_read_inputs(&o, &files, &nfiles, &word, &why, oerr);
+	if (rc) {
+		fprintf(stderr, "fintrace read: %s\n",
+			rc == -ENOMEM ? "out of memory" : oerr);
+		if (rc == -ENOMEM)
+			return FT_EXIT_INPUT;
+		fprintf(stderr, "Try 'fintrace read --help'.\n");
+		return FT_EXIT_USAGE;
+	}
+	o.args = files;
+	o.nargs = nfiles;
 	if (check_outputs(&o, err)) {
 		fprintf(stderr, "fintrace read: %s\n", err);
-		return FT_EXIT_USAGE;
+		status = FT_EXIT_USAGE;
+		goto out;
 	}
 	if (o.evidence_file && pack_is_dir(o.evidence_file)) {
 		opts_pipeline_config(&o, &pc);
@@ -239,10 +254,23 @@ int cmd_read(int argc, char **argv)
 		goto out;
 	}
 
-	src = src_open_files((const char *const *)o.args, (size_t)o.nargs,
-			     o.filter, err);
+	src = src_open_files((const char *const *)o.args, (size_t)o.nargs, NULL,
+			     err);
 	if (!src) {
 		fprintf(stderr, "fintrace read: %s\n", err);
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
+	if (src_set_filter(src, o.filter, err)) {
+		/* Compiled for the capture's link type: a word that started
+		 * the filter may be a file name mistyped. */
+		if (word)
+			fprintf(stderr,
+				"fintrace read: %s: neither a readable file "
+				"(%s) nor the start of a filter (%s)\n",
+				word, strerror(why), err);
+		else
+			fprintf(stderr, "fintrace read: %s\n", err);
 		status = FT_EXIT_INPUT;
 		goto out;
 	}
@@ -356,6 +384,8 @@ int cmd_read(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 	} else if (status == FT_EXIT_OK && pipeline_failed(&pl)) {
 		status = FT_EXIT_FAIL_ON;
+	} else if (status == FT_EXIT_OK && pipeline_no_match(&pl)) {
+		status = FT_EXIT_NO_MATCH;
 	}
 out:
 	pipeline_free(&pl);
@@ -364,5 +394,6 @@ out:
 	capinfos_free(&caps);
 	out_close(&out, NULL);
 	src_free(src);
+	free(files);
 	return status;
 }

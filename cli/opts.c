@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analysis/teardown.h"
 
@@ -33,7 +35,7 @@ const struct ft_opts ft_opts_defaults = {
 	.evidence_verdicts = (1u << VD_NEVER_CLOSED) | (1u << VD_LATE_CLOSE),
 	.evidence_buffer = (uint64_t)256 << 20,
 	.snaplen = 128,
-	.buffer_mb = 64,
+	.buffer_kib = 64 * 1024,
 };
 
 enum {
@@ -50,7 +52,6 @@ enum {
 	O_VERSION,
 	O_DURATION,
 	O_INTERVAL,
-	O_SNAPLEN,
 	O_BUFFER,
 	O_PROMISC,
 	O_TIME_WAIT,
@@ -75,6 +76,7 @@ enum {
 	O_THREADS,
 	O_SNAPSHOT_EVERY,
 	O_SNAPSHOT_FILE,
+	O_LOCAL_TIME,
 };
 
 #define R (1u << OPTS_READ)
@@ -122,6 +124,9 @@ static const struct opt_def {
 	{"metrics", required_argument, O_METRICS, L | K},
 	{"snapshot-every", required_argument, O_SNAPSHOT_EVERY, L | K},
 	{"snapshot-file", required_argument, O_SNAPSHOT_FILE, L | K},
+	{"local-time", no_argument, O_LOCAL_TIME, R | L},
+	{NULL, required_argument, 'r', R},
+	{NULL, no_argument, 'n', R | L},
 	{"help", no_argument, 'h', R | L | K | C},
 	{"version", no_argument, O_VERSION, R | L},
 	{"interface", required_argument, 'i', L},
@@ -130,8 +135,9 @@ static const struct opt_def {
 	{"duration", required_argument, O_DURATION, L | K},
 	{"count", required_argument, 'c', L},
 	{"interval", required_argument, O_INTERVAL, L | K},
-	{"snaplen", required_argument, O_SNAPLEN, L},
+	{"snaplen", required_argument, 's', L},
 	{"buffer-size", required_argument, O_BUFFER, L},
+	{NULL, required_argument, 'B', L},
 	{"promisc", no_argument, O_PROMISC, L},
 	{"alert-each", no_argument, O_ALERT_EACH, L | K},
 	{"port", required_argument, O_PORT, K},
@@ -203,15 +209,25 @@ static void modes_of(const struct opt_def *d, char *buf, size_t n)
 }
 
 static const char usage_read[] =
-	"usage: fintrace read [options] FILE... [-- FILTER]\n"
+	"usage: fintrace read [options] FILE... [FILTER | -- FILTER]\n"
 	"Reads pcap/pcapng captures (\"-\" is standard input; several files\n"
 	"are merged in time order) and tells, per TCP connection and per\n"
 	"service, which side never called close() and how long its socket\n"
-	"stayed in CLOSE_WAIT.\n"
+	"stayed in CLOSE_WAIT. As with tcpdump, the first argument after the\n"
+	"files that is not a readable file starts the filter expression\n"
+	"(fintrace read cap.pcap tcp port 9100); after -- it always does.\n"
 	"\n"
+	"  -r FILE                a capture to read, as tcpdump's -r (may be\n"
+	"                         repeated; FILE arguments may follow)\n"
 	"  -f, --filter EXPR      pcap filter expression (as tcpdump takes "
 	"it;\n"
-	"                         also accepted after --)\n"
+	"                         or its words after the files, or after --;\n"
+	"                         only one of the three)\n"
+	"  -n                     accepted as tcpdump takes it: fintrace\n"
+	"                         never resolves names (-nn too)\n"
+	"      --local-time       times in the text and HTML reports in local\n"
+	"                         time (TZ) with their offset; UTC by\n"
+	"                         default; JSON and CSV stay UTC\n"
 	"      --format FMT       text (default), json (JSON Lines) or csv\n"
 	"  -o, --output FILE      write the report to FILE\n"
 	"      --linger DUR       close-wait above DUR is a late close (5s)\n"
@@ -265,7 +281,8 @@ static const char usage_read[] =
 	"\n"
 	"Durations: 500ms, 5s, 2m, 1h. Verdicts: clean, late-close,\n"
 	"never-closed, half-close, reset, fin-unacked, simultaneous, refused,\n"
-	"open. Exit: 0 analysed, 1 usage, 2 input error, 3 --fail-on hit.\n";
+	"open. Exit: 0 analysed, 1 usage, 2 input error, 3 --fail-on hit,\n"
+	"4 a filter was given and no flow matched it.\n";
 
 static const char usage_live[] =
 	"usage: fintrace live -i IFACE [options] [FILTER]\n"
@@ -280,8 +297,14 @@ static const char usage_live[] =
 	"      --interval DUR     status line, and at most one alert line per\n"
 	"                         service or client host, every DUR (5s)\n"
 	"      --alert-each       an alert line per socket, not per group\n"
-	"      --snaplen N        bytes kept per packet (128: headers)\n"
+	"  -s, --snaplen N        bytes kept per packet (128: headers; 0:\n"
+	"                         262144, as tcpdump -s 0)\n"
 	"      --buffer-size MB   kernel capture buffer (64)\n"
+	"  -B KIB                 kernel capture buffer in KiB (tcpdump's)\n"
+	"  -n                     accepted as tcpdump takes it: fintrace\n"
+	"                         never resolves names (-nn too)\n"
+	"      --local-time       times in text (status, alerts, report) and\n"
+	"                         HTML in local time (TZ); JSON stays UTC\n"
 	"      --promisc          promiscuous mode\n"
 	"      --format FMT       text (default), json or csv\n"
 	"  -o, --output FILE      write the report to FILE\n"
@@ -311,7 +334,10 @@ static const char usage_live[] =
 	"      --snapshot-file FILE\n"
 	"                         append the snapshots to FILE (default:\n"
 	"                         standard output when -o takes the report)\n"
-	"  -h, --help             this text\n";
+	"  -h, --help             this text\n"
+	"\n"
+	"Exit: 0 analysed, 1 usage, 2 capture error, 3 --fail-on hit, 4 a\n"
+	"filter was given and no flow matched it.\n";
 
 const char *opts_usage(enum opts_mode mode)
 {
@@ -469,6 +495,8 @@ void opts_pipeline_config(const struct ft_opts *o, struct pipeline_config *c)
 	c->tw_share = o->tw_share;
 	c->evidence_verdicts = o->evidence_verdicts;
 	c->evidence_buffer = o->evidence_buffer;
+	c->filter = o->filter;
+	c->local_time = o->local_time;
 }
 
 int opts_parse_verdicts(const char *s, unsigned *mask)
@@ -686,17 +714,38 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 				BAD("--count: \"%s\" is not a positive count",
 				    optarg);
 			break;
-		case O_SNAPLEN:
-			if (parse_u64(optarg, 262144, &v) || v < 64)
-				BAD("--snaplen: \"%s\" is not 64..262144",
+		case 's':
+			/* 0 is tcpdump's "whole packets": its default 262144 */
+			if (parse_u64(optarg, 262144, &v) || (v && v < 64))
+				BAD("-s/--snaplen: \"%s\" is not 0 or "
+				    "64..262144",
 				    optarg);
-			o->snaplen = (unsigned)v;
+			o->snaplen = v ? (unsigned)v : 262144;
 			break;
 		case O_BUFFER:
 			if (parse_u64(optarg, 4096, &v) || !v)
 				BAD("--buffer-size: \"%s\" is not 1..4096 MB",
 				    optarg);
-			o->buffer_mb = (unsigned)v;
+			o->buffer_kib = (unsigned)v * 1024;
+			break;
+		case 'B':
+			/* tcpdump's -B: KiB */
+			if (parse_u64(optarg, 4096 * 1024, &v) || v < 32)
+				BAD("-B: \"%s\" is not 32..4194304 KiB",
+				    optarg);
+			o->buffer_kib = (unsigned)v;
+			break;
+		case 'r':
+			if (o->nrfiles == FT_OPTS_RFILES)
+				BAD("-r given more than %d times: give the "
+				    "other files as arguments",
+				    FT_OPTS_RFILES);
+			o->rfiles[o->nrfiles++] = optarg;
+			break;
+		case 'n':
+			break; /* fintrace never resolves names */
+		case O_LOCAL_TIME:
+			o->local_time = 1;
 			break;
 		case O_PROMISC:
 			o->promisc = 1;
@@ -909,8 +958,69 @@ int opts_parse(int argc, char **argv, enum opts_mode mode, struct ft_opts *o,
 			       o->filter_buf, sizeof(o->filter_buf)))
 			BAD("filter expression too long");
 		o->filter = o->filter_buf;
+		o->filter_after_dashdash = 1;
 	}
-	if (!o->nargs)
+	if (!o->nargs && !o->nrfiles)
 		BAD("no capture file given (use - for standard input)");
+	return 0;
+}
+
+/* 0 when path is standard input or a file we may read (not a directory),
+ * else the errno saying why not. */
+static int readable_input(const char *path)
+{
+	struct stat st;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	if (stat(path, &st))
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EISDIR;
+	if (access(path, R_OK))
+		return errno;
+	return 0;
+}
+
+int opts_read_inputs(struct ft_opts *o, char ***files, int *nfiles,
+		     const char **first_word, int *why, char *err)
+{
+	int n = 0, k = 0, e = 0;
+	char **f;
+
+	*files = NULL;
+	*nfiles = 0;
+	*first_word = NULL;
+	*why = 0;
+	err[0] = '\0';
+	/* Without -r, the first argument is an input whatever it is: its
+	 * open says what is wrong with it. */
+	if (!o->filter_after_dashdash)
+		for (k = o->nrfiles ? 0 : 1; k < o->nargs; k++)
+			if ((e = readable_input(o->args[k])))
+				break;
+	if (o->filter_after_dashdash || k > o->nargs)
+		k = o->nargs;
+	if (k < o->nargs) {
+		if (o->filter)
+			BAD("a filter given both with -f and after the files "
+			    "(%s: %s)",
+			    o->args[k], strerror(e));
+		if (join_words(o->args + k, o->nargs - k, o->filter_buf,
+			       sizeof(o->filter_buf)))
+			BAD("filter expression too long");
+		o->filter = o->filter_buf;
+		*first_word = o->args[k];
+		*why = e;
+	}
+	f = calloc((size_t)(o->nrfiles + k) + 1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (int i = 0; i < o->nrfiles; i++)
+		f[n++] = (char *)o->rfiles[i];
+	for (int i = 0; i < k; i++)
+		f[n++] = o->args[i];
+	*files = f;
+	*nfiles = n;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "engine/pipeline.h"
 
 #define FT_OPTS_ERRBUF 256
+#define FT_OPTS_RFILES 256 /* -r FILE given at most this often */
 
 struct ft_opts {
 	enum rpt_format format;
@@ -48,6 +49,11 @@ struct ft_opts {
 	int force;		    /* --force: write into a used pack dir */
 	unsigned threads;	    /* --threads (read), 0: the cores */
 	int progress;		    /* -1 auto (a terminal), 0 off, 1 on */
+	int local_time;		    /* --local-time: text and HTML times */
+	/* read: -r FILE, in order (borrowed from argv) */
+	const char *rfiles[FT_OPTS_RFILES];
+	int nrfiles;
+	int filter_after_dashdash; /* the filter came after "--" */
 	int help;
 	int version;
 	/* live */
@@ -58,7 +64,7 @@ struct ft_opts {
 	uint64_t count;
 	uint64_t interval_ns;
 	unsigned snaplen;
-	unsigned buffer_mb;
+	unsigned buffer_kib; /* --buffer-size MB or -B KiB, kept in KiB */
 	int promisc;
 	/* kernel */
 	uint32_t pid;	  /* --pid, 0: any */
@@ -131,6 +137,23 @@ int opts_parse_range(const char *s, uint16_t *lo, uint16_t *hi);
 
 /* Parse "never-closed,late-close" into a verdict bit mask. */
 int opts_parse_verdicts(const char *s, unsigned *mask);
+
+/*
+ * fintrace read's inputs, as tcpdump users type them: the -r files, then
+ * the positional arguments that are existing, readable files ("-" is
+ * standard input; without -r the first argument is always an input);
+ * the first argument that is not starts the filter, and it and every
+ * word after it, joined by spaces, are the filter expression (unless the
+ * filter came after "--": then every positional argument is an input).
+ * Fills *files (caller frees; entries borrowed from argv) and *nfiles,
+ * and o->filter (into o->filter_buf); *first_word is the argument that
+ * started the filter, NULL when none did, and why (an errno) it is not a
+ * readable file in *why. Returns 0, or -EINVAL with the message in err
+ * (a usage error: -f and a filter after the files, a filter too long),
+ * or -ENOMEM.
+ */
+int opts_read_inputs(struct ft_opts *o, char ***files, int *nfiles,
+		     const char **first_word, int *why, char *err);
 
 /* The usage text of a mode. */
 const char *opts_usage(enum opts_mode mode);

@@ -390,7 +390,7 @@ static void put_head(struct line *l, const struct al *a, int closed,
 		return;
 	}
 	put(l, "fintrace %s: %s %s ", a->c.mode, closed ? "CLOSED" : "ALERT",
-	    rpt_fmt_iso(t, sizeof(t), now));
+	    rpt_fmt_time(t, sizeof(t), now, a->c.local_time));
 }
 
 static void emit(struct al *a, const struct line *l)
@@ -457,7 +457,8 @@ static void sock_line(struct al *a, const struct al_grp *g,
 			 s->client_port);
 	rpt_fmt_endpoint(srv, sizeof(srv), s->server, s->family,
 			 s->server_port);
-	rpt_fmt_iso(since, sizeof(since), s->cw_start_ns);
+	rpt_fmt_time(since, sizeof(since), s->cw_start_ns,
+		     a->c.local_time && !a->c.json);
 	put_head(&l, a, closed, now);
 	if (a->c.json) {
 		put_group_json(&l, &g->key);
@@ -576,7 +577,7 @@ struct al *al_new(const struct al_config *c)
 	return a;
 }
 
-struct al *al_new_watch(const char *mode, int json, int each,
+struct al *al_new_watch(const char *mode, int json, int each, int local_time,
 			uint64_t linger_ns, uint64_t interval_ns,
 			FILE *report, void (*before_write)(void *ctx),
 			void *ctx)
@@ -586,6 +587,7 @@ struct al *al_new_watch(const char *mode, int json, int each,
 		.kernel = !strcmp(mode, "kernel"),
 		.json = json,
 		.each = each,
+		.local_time = local_time,
 		.linger_ns = linger_ns,
 		.interval_ns = interval_ns,
 		.hold_ns = AL_HOLD_NS,

@@ -39,6 +39,8 @@ struct al_config {
 				 netns) instead of packets' (flow id, frames) */
 	int json;	      /* JSON Lines, else one line of text */
 	int each;	      /* a line per socket, at once (--alert-each) */
+	int local_time;	      /* text lines' times in local time (TZ);
+				 JSON stays UTC */
 	uint64_t linger_ns;   /* the threshold, for the text and JSON */
 	uint64_t interval_ns; /* a group's lines at least this far apart;
 				 0: 5 s */
@@ -90,10 +92,11 @@ struct al *al_new(const struct al_config *c);
  * from their options: mode "live" or "kernel" (borrowed; "kernel" gives
  * the kernel's per-socket fields), JSON lines into the report's stream
  * `report` (borrowed) when json, else text on stderr; --alert-each,
- * --linger, --interval; a quiet group's first crossing waits AL_HOLD_NS.
- * before_write and ctx as in struct al_config. NULL with errno ENOMEM.
+ * --linger, --interval; a quiet group's first crossing waits AL_HOLD_NS;
+ * --local-time for text lines. before_write and ctx as in struct
+ * al_config. NULL with errno ENOMEM.
  */
-struct al *al_new_watch(const char *mode, int json, int each,
+struct al *al_new_watch(const char *mode, int json, int each, int local_time,
 			uint64_t linger_ns, uint64_t interval_ns,
 			FILE *report, void (*before_write)(void *ctx),
 			void *ctx);

@@ -146,15 +146,17 @@ int out_html(const struct rpt *r, const char *path,
 	const struct rpt_view *v = rpt_get_view(r);
 	struct html_meta meta = {.inputs = in, .ninputs = nin};
 	const struct html_meta *m = &meta;
-	char cmd[4096], when[48];
+	char cmd[4096], when[48] = "";
 	time_t now = time(NULL);
 	struct out_file out;
 	struct tm tm;
 	int rc;
 
 	out_command_line(cmd, sizeof(cmd), argc, argv);
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	if (v && v->local_time && localtime_r(&now, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
+	else if (gmtime_r(&now, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	meta.command_line = cmd;
 	meta.generated = when;
 

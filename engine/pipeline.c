@@ -110,6 +110,8 @@ int pipeline_init(struct pipeline *pl, const struct pipeline_config *o,
 		.list_open = o->list_open,
 		.out = out,
 		.mode = mode,
+		.filter = o->filter,
+		.local_time = o->local_time,
 	};
 	struct flow_config fc = {
 		.linger_ns = o->linger_ns,
@@ -128,6 +130,7 @@ int pipeline_init(struct pipeline *pl, const struct pipeline_config *o,
 		.port_hi = o->port_hi,
 		.share_pct = o->tw_share,
 		.horizon_ns = o->grace_ns + 2000000000ULL,
+		.local_time = o->local_time,
 	};
 
 	memset(pl, 0, sizeof(*pl));
@@ -381,6 +384,11 @@ int pipeline_finish(struct pipeline *pl, const char *const *inputs,
 			rc = rc ? rc : -EIO;
 	}
 	return rc;
+}
+
+int pipeline_no_match(const struct pipeline *pl)
+{
+	return pl->rpt && rpt_no_flow_matched(pl->rpt);
 }
 
 int pipeline_failed(const struct pipeline *pl)

@@ -38,6 +38,8 @@ struct pipeline_config {
 	unsigned tw_share;	    /* % of the range: the verdict */
 	unsigned evidence_verdicts; /* bit per enum vd_verdict */
 	uint64_t evidence_buffer;   /* bytes, streaming evidence */
+	const char *filter;	    /* the user's filter (borrowed), or NULL */
+	int local_time;		    /* text and HTML times in local time */
 };
 
 /*
@@ -211,6 +213,9 @@ int pipeline_html(struct pipeline *pl, const char *path,
 
 /* 1 when a finalised flow has a verdict named by --fail-on. */
 int pipeline_failed(const struct pipeline *pl);
+
+/* 1 when a filter was given and no flow matched it (rpt_no_flow_matched) */
+int pipeline_no_match(const struct pipeline *pl);
 
 /* Free everything; safe on a zeroed or half-initialised struct. */
 void pipeline_free(struct pipeline *pl);

@@ -42,7 +42,8 @@ static const char summary_keys[] =
 	"\"end\",\"duration\",\"packets\",\"tcp_segments\",\"snapped\","
 	"\"drops\",\"skipped\",\"flows\",\"verdicts\",\"peak_tracked\","
 	"\"evicted\",\"reused\",\"idle_expired\",\"lossy_flows\","
-	"\"one_way_flows\",\"headline\",\"error\"]";
+	"\"one_way_flows\",\"filter\",\"filter_matched\",\"headline\","
+	"\"error\"]";
 
 Test(cli, json_lines_parse_with_documented_fields)
 {
@@ -306,4 +307,253 @@ Test(cli, metrics_address_errors_exit_2)
 		cr_assert(strstr(e, "Address already in use"), "%s", e);
 	}
 	close(fd);
+}
+
+/*
+ * tcpdump habits: the filter's words after the files, -r, -n, --local-time
+ * and a filter that matched nothing. Run in the scratch directory on a
+ * copy named cap.pcap, so that messages are exact.
+ */
+#define DEMO PCAP_DIR "/demo-print-server.pcap"
+
+static void cap_here(void)
+{
+	cr_assert_eq(run("cp %s %s/cap.pcap", DEMO, tmpdir), 0);
+}
+
+/* The scratch file `name` holds text, or the test fails showing it. */
+static void has_text(const char *name, const char *text)
+{
+	const char *s = slurp(name);
+
+	cr_assert(strstr(s, text), "%s", s);
+}
+
+Test(cli, filter_words_after_the_files_as_filter_option)
+{
+	cap_here();
+	cr_assert_eq(run("cd %s && %s read --format json cap.pcap tcp port "
+			 "9100 > words.json && %s read --format json "
+			 "--filter 'tcp port 9100' cap.pcap > opt.json && "
+			 "%s read --format json cap.pcap -- tcp port 9100 > "
+			 "dash.json && cat cap.pcap | %s read --format json - "
+			 "tcp port 9100 > stdin.json",
+			 tmpdir, FINTRACE, FINTRACE, FINTRACE, FINTRACE),
+		     0);
+	/* the same flows, field for field; the summary names the filter */
+	cr_assert_eq(
+		run("cd %s && for f in words opt dash stdin; do "
+		    "jq -c 'select(.type==\"flow\")' $f.json > $f.flows; "
+		    "done && cmp words.flows opt.flows && "
+		    "cmp words.flows dash.flows && "
+		    "cmp words.flows stdin.flows && "
+		    "test $(wc -l < words.flows) -eq 90 && "
+		    "jq -e -s 'last | .filter == \"tcp port 9100\" and "
+		    ".filter_matched == true and .skipped.filtered == 274' "
+		    "words.json > /dev/null",
+		    tmpdir),
+		0, "%s", slurp("words.json"));
+}
+
+Test(cli, argument_neither_file_nor_filter_is_one_line_exit_2)
+{
+	cap_here();
+	cr_assert_eq(run("cd %s && %s read cap.pcap nosuch.pcap > out "
+			 "2> err",
+			 tmpdir, FINTRACE),
+		     2);
+	cr_assert_str_eq(slurp("err"),
+			 "fintrace read: nosuch.pcap: neither a readable "
+			 "file (No such file or directory) nor the start of "
+			 "a filter (cap.pcap: filter \"nosuch.pcap\": can't "
+			 "parse filter expression: syntax error)\n");
+	cr_assert_str_eq(slurp("out"), "");
+	/* the whole filter in the cause, its first word named */
+	cr_assert_eq(run("cd %s && %s read cap.pcap tcp prot 9100 > out "
+			 "2> err",
+			 tmpdir, FINTRACE),
+		     2);
+	cr_assert_str_eq(slurp("err"),
+			 "fintrace read: tcp: neither a readable file (No "
+			 "such file or directory) nor the start of a filter "
+			 "(cap.pcap: filter \"tcp prot 9100\": can't parse "
+			 "filter expression: syntax error)\n");
+	/* a directory is not a readable file either */
+	cr_assert_eq(run("cd %s && mkdir d && %s read cap.pcap d 2> err",
+			 tmpdir, FINTRACE),
+		     2);
+	cr_assert_str_eq(slurp("err"),
+			 "fintrace read: d: neither a readable file (Is a "
+			 "directory) nor the start of a filter (cap.pcap: "
+			 "filter \"d\": can't parse filter expression: syntax "
+			 "error)\n");
+	/* without -r the first argument is a file, whatever it looks like */
+	cr_assert_eq(
+		run("cd %s && %s read tcp port 9100 2> err", tmpdir, FINTRACE),
+		2);
+	cr_assert_str_eq(slurp("err"),
+			 "fintrace read: tcp: No such file or directory\n");
+	/* a file named like a filter word is a file */
+	cr_assert_eq(run("cd %s && cp cap.pcap tcp && %s read --format csv "
+			 "cap.pcap tcp port 9100 > two.csv && %s read "
+			 "--format csv -r cap.pcap -r tcp -- port 9100 > "
+			 "r.csv && cmp two.csv r.csv && test $(wc -l < "
+			 "two.csv) -eq 91",
+			 tmpdir, FINTRACE, FINTRACE),
+		     0);
+}
+
+Test(cli, filter_option_and_filter_words_exclude_each_other)
+{
+	cap_here();
+	cr_assert_eq(run("cd %s && %s read -f tcp cap.pcap port 9100 > out "
+			 "2> err",
+			 tmpdir, FINTRACE),
+		     1);
+	cr_assert_str_eq(slurp("err"),
+			 "fintrace read: a filter given both with -f and "
+			 "after the files (port: No such file or directory)\n"
+			 "Try 'fintrace read --help'.\n");
+	cr_assert_eq(run("cd %s && %s read -f tcp cap.pcap -- port 9100 "
+			 "2> err",
+			 tmpdir, FINTRACE),
+		     1);
+	cr_assert_str_eq(slurp("err"),
+			 "fintrace read: a filter given both with -f and "
+			 "after --\nTry 'fintrace read --help'.\n");
+}
+
+Test(cli, r_option_repeated_as_tcpdump)
+{
+	cr_assert_eq(run("editcap -r %s %s/a.pcap 1-400 && "
+			 "editcap %s %s/b.pcap 1-400 && cd %s && "
+			 "%s read --format csv --all %s > whole.csv && "
+			 "%s read --format csv --all -r b.pcap -r a.pcap > "
+			 "r.csv && %s read --format csv --all -r b.pcap "
+			 "a.pcap > mixed.csv && cmp whole.csv r.csv && "
+			 "cmp whole.csv mixed.csv",
+			 DEMO, tmpdir, DEMO, tmpdir, tmpdir, FINTRACE, DEMO,
+			 FINTRACE, FINTRACE),
+		     0);
+	/* with -r, every argument may be the filter */
+	cr_assert_eq(run("cd %s && %s read --format json -r a.pcap -r "
+			 "b.pcap tcp port 631 > r.json && %s read --format "
+			 "json -f 'tcp port 631' a.pcap b.pcap > f.json && "
+			 "jq -c 'select(.type==\"flow\")' r.json > r.flows && "
+			 "jq -c 'select(.type==\"flow\")' f.json > f.flows && "
+			 "test -s r.flows && cmp r.flows f.flows",
+			 tmpdir, FINTRACE, FINTRACE),
+		     0);
+	cr_assert_eq(run("cd %s && %s read -r a.pcap nosuch.pcap 2> err",
+			 tmpdir, FINTRACE),
+		     2);
+	cr_assert_str_eq(slurp("err"),
+			 "fintrace read: nosuch.pcap: neither a readable "
+			 "file (No such file or directory) nor the start of "
+			 "a filter (a.pcap: filter \"nosuch.pcap\": can't "
+			 "parse filter expression: syntax error)\n");
+	cr_assert_eq(run("%s live -i lo -r x.pcap 2> %s/err", FINTRACE, tmpdir),
+		     1);
+	cr_assert_str_eq(slurp("err"),
+			 "fintrace live: -r is an option of fintrace read\n"
+			 "Try 'fintrace live --help'.\n");
+}
+
+Test(cli, n_is_accepted_and_changes_nothing)
+{
+	cr_assert_eq(run("cd %s && %s read --format json %s > plain.json && "
+			 "%s read -n --format json %s > n.json && "
+			 "%s read -nn --format json %s > nn.json && "
+			 "cmp plain.json n.json && cmp plain.json nn.json",
+			 tmpdir, FINTRACE, DEMO, FINTRACE, DEMO, FINTRACE,
+			 DEMO),
+		     0);
+}
+
+Test(cli, local_time_in_text_and_html_json_stays_utc)
+{
+	cap_here();
+	cr_assert_eq(run("cd %s && TZ=Asia/Kolkata %s read --local-time "
+			 "--report r.html cap.pcap > local.txt && "
+			 "TZ=Asia/Kolkata %s read cap.pcap > utc.txt && "
+			 "TZ=America/St_Johns %s read --local-time cap.pcap > "
+			 "nf.txt",
+			 tmpdir, FINTRACE, FINTRACE, FINTRACE),
+		     0);
+	has_text("local.txt", "\ncapture  2026-11-26T17:01:04.385646000+05:30, "
+			      "26.269s, 973 frames, 969 TCP segments\n");
+	has_text("utc.txt",
+		 "\ncapture  2026-11-26T11:31:04.385646000Z, 26.269s, "
+		 "973 frames, 969 TCP segments\n");
+	/* a negative offset with minutes (Newfoundland, winter: -03:30) */
+	has_text("nf.txt", "\ncapture  2026-11-26T08:01:04.385646000-03:30, ");
+	cr_assert(strstr(slurp("r.html"), "Time range (local time)"));
+	cr_assert(strstr(slurp("r.html"),
+			 ">2026-11-26T17:01:04.385646000+05:30 &ndash; "
+			 "2026-11-26T17:01:30.655536000+05:30 ("),
+		  "no local time range in the HTML");
+	/* machines keep UTC: the data attributes, and JSON */
+	cr_assert(strstr(slurp("r.html"),
+			 "data-start=\"2026-11-26T11:31:04.385646000Z\""));
+	cr_assert_eq(run("cd %s && TZ=Asia/Kolkata %s read --local-time "
+			 "--format json cap.pcap > l.json && %s read --format "
+			 "json cap.pcap > u.json && cmp l.json u.json",
+			 tmpdir, FINTRACE, FINTRACE),
+		     0);
+	/* the TIME_WAIT section's sentence and table in local time too */
+	cr_assert_eq(run("cd %s && TZ=Asia/Kolkata %s read --local-time "
+			 "--port-range 40000-40199 %s/timewait-exhaustion.pcap "
+			 "> tw.txt",
+			 tmpdir, FINTRACE, PCAP_DIR),
+		     0);
+	has_text("tw.txt", "\n  client 10.77.0.1 held 200 sockets in TIME_WAIT "
+			   "toward 10.77.0.2:9200 at "
+			   "2026-11-26T17:03:36.626257000+05:30 (100% of its "
+			   "ephemeral ports); ");
+	has_text("tw.txt", "    200    200 100.0%       0  "
+			   "2026-11-26T17:03:36.626257000+05:30\n");
+}
+
+Test(cli, filter_that_matched_no_flow_says_so_exit_4)
+{
+	cap_here();
+	cr_assert_eq(run("cd %s && %s read --report r.html cap.pcap tcp "
+			 "port 9999 > out.txt",
+			 tmpdir, FINTRACE),
+		     4);
+	cr_assert_str_eq(slurp("out.txt"),
+			 "fintrace read: cap.pcap\n"
+			 "capture  no packets\n"
+			 "linger   5s (a passive side in CLOSE_WAIT longer is "
+			 "a late close)\n"
+			 "\n"
+			 "no flow matched the filter \"tcp port 9999\"\n"
+			 "\n"
+			 "flows    0; peak tracked 0, evicted 0, 4-tuples "
+			 "reused 0\n"
+			 "skipped  filtered 973\n");
+	has_text("r.html", "data-no-match=\"1\">no flow matched the filter "
+			   "&quot;tcp port 9999&quot;</h1>");
+	cr_assert_eq(run("cd %s && %s read --format json -f 'tcp port 9999' "
+			 "cap.pcap > o.json",
+			 tmpdir, FINTRACE),
+		     4);
+	cr_assert_eq(run("cd %s && jq -e -s 'last | .filter == \"tcp port "
+			 "9999\" and .filter_matched == false and .flows == 0 "
+			 "and .headline == \"no flow matched the filter "
+			 "\\\"tcp port 9999\\\"\"' o.json > /dev/null",
+			 tmpdir),
+		     0, "%s", slurp("o.json"));
+	/* a filter that matched: the usual headline and exit status */
+	cr_assert_eq(run("cd %s && %s read cap.pcap tcp port 631 > m.txt",
+			 tmpdir, FINTRACE),
+		     0);
+	cr_assert(strstr(slurp("m.txt"), "\nno leak: every passive side "
+					 "closed within 5s ("));
+	/* without a filter: no leak is exit 0, the fields are null */
+	cr_assert_eq(run("cd %s && %s read --format json %s/clean-client-"
+			 "close.pcap | jq -e -s 'last | .filter == null and "
+			 ".filter_matched == null' > /dev/null",
+			 tmpdir, FINTRACE, PCAP_DIR),
+		     0);
 }

@@ -1161,3 +1161,32 @@ Test(live, evidence_pack_when_the_capture_ends)
 			 path_in("pack/report.json")),
 		     0);
 }
+
+Test(live, tcpdump_habits_s_B_n_local_time_and_no_match)
+{
+	int rc;
+
+	need_one_namespace();
+	/* -s 0 is tcpdump's whole packets; -B is KiB; -n changes nothing */
+	rc = run("ip netns exec %s env TZ=Asia/Kolkata %s live -i lo -s 0 "
+		 "-B 2048 -nn --local-time --interval 100ms --progress "
+		 "--duration 350ms --format json tcp port 9 > %s 2> %s",
+		 ns_srv, FINTRACE, path_in("h.json"), path_in("h.err"));
+	cr_assert_eq(rc, 4, "exit %d: %s", rc, slurp("h.err"));
+	cr_assert(strstr(slurp("h.err"),
+			 "fintrace live: listening on lo (EN10MB), snapshot "
+			 "length 262144, linger 5s; Ctrl-C ends with the "
+			 "report\n"),
+		  "%s", slurp("h.err"));
+	/* the status line in local time, with its offset */
+	cr_assert_eq(run("grep -Eq '^fintrace live: [0-9]{4}-[0-9]{2}-[0-9]{2}T"
+			 "[0-9]{2}:[0-9]{2}:[0-9]{2}\\+05:30 lo: 0 flows, ' %s",
+			 path_in("h.err")),
+		     0, "%s", slurp("h.err"));
+	cr_assert_eq(run("jq -e -s 'last | .type == \"summary\" and .filter "
+			 "== \"tcp port 9\" and .filter_matched == false and "
+			 ".headline == \"no flow matched the filter \\\"tcp "
+			 "port 9\\\"\"' %s > /dev/null",
+			 path_in("h.json")),
+		     0, "%s", slurp("h.json"));
+}

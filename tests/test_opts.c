@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analysis/teardown.h"
@@ -332,4 +333,94 @@ Test(opts, snapshot_destinations)
 		      0);
 	cr_assert(strstr(err, "is an option of fintrace live and kernel"),
 		  "%s", err);
+}
+
+Test(opts, live_takes_tcpdump_s_and_B)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF];
+
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo"), 0);
+	cr_assert_eq(o.snaplen, 128);
+	cr_assert_eq(o.buffer_kib, 64 * 1024);
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "-s", "0",
+			   "-B", "2048", "-nn", "--local-time"),
+		     0, "%s", err);
+	cr_assert_eq(o.snaplen, 262144);
+	cr_assert_eq(o.buffer_kib, 2048);
+	cr_assert_eq(o.local_time, 1);
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "-s200",
+			   "--buffer-size", "2"),
+		     0, "%s", err);
+	cr_assert_eq(o.snaplen, 200);
+	cr_assert_eq(o.buffer_kib, 2048);
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "--snaplen",
+			   "96"),
+		     0, "%s", err);
+	cr_assert_eq(o.snaplen, 96);
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "-s", "10"),
+		     -EINVAL);
+	cr_assert_str_eq(err, "-s/--snaplen: \"10\" is not 0 or 64..262144");
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "-B", "8"),
+		     -EINVAL);
+	cr_assert_str_eq(err, "-B: \"8\" is not 32..4194304 KiB");
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "-s", "0", "a.pcap"),
+		     -EINVAL);
+	cr_assert_str_eq(err, "--snaplen is an option of fintrace live");
+	cr_assert_eq(PARSE(OPTS_KERNEL, &o, err, "kernel", "-n"), -EINVAL);
+	cr_assert_str_eq(err, "-n is an option of fintrace read and live");
+}
+
+Test(opts, read_inputs_files_then_filter_words)
+{
+	struct ft_opts o;
+	char err[FT_OPTS_ERRBUF], **files;
+	const char *word;
+	int n, why;
+
+	/* -r files first, then the readable arguments, then the filter */
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "-r",
+			   PCAP_DIR "/refused.pcap", "-n",
+			   PCAP_DIR "/half-close.pcap", "tcp", "port", "9100"),
+		     0, "%s", err);
+	cr_assert_eq(opts_read_inputs(&o, &files, &n, &word, &why, err), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(files[0], PCAP_DIR "/refused.pcap");
+	cr_assert_str_eq(files[1], PCAP_DIR "/half-close.pcap");
+	cr_assert_str_eq(o.filter, "tcp port 9100");
+	cr_assert_str_eq(word, "tcp");
+	cr_assert_eq(why, ENOENT);
+	free(files);
+	/* without -r the first argument is a file, even one that is not */
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "nosuch.pcap", "-"), 0);
+	cr_assert_eq(opts_read_inputs(&o, &files, &n, &word, &why, err), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(files[1], "-");
+	cr_assert_null(o.filter);
+	cr_assert_null(word);
+	free(files);
+	/* after --, every argument before it is a file */
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "a.pcap", "tcp", "--",
+			   "port", "1"),
+		     0);
+	cr_assert_eq(opts_read_inputs(&o, &files, &n, &word, &why, err), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(o.filter, "port 1");
+	cr_assert_null(word);
+	free(files);
+	/* the filter once */
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "-f", "tcp",
+			   PCAP_DIR "/refused.pcap", "port", "1"),
+		     0);
+	cr_assert_eq(opts_read_inputs(&o, &files, &n, &word, &why, err),
+		     -EINVAL);
+	cr_assert_null(files);
+	cr_assert_str_eq(err, "a filter given both with -f and after the "
+			      "files (port: No such file or directory)");
+	/* -r alone is enough; -r is read's */
+	cr_assert_eq(PARSE(OPTS_READ, &o, err, "read", "-r", "x.pcap"), 0);
+	cr_assert_eq(o.nrfiles, 1);
+	cr_assert_eq(PARSE(OPTS_LIVE, &o, err, "live", "-i", "lo", "-r", "x"),
+		     -EINVAL);
+	cr_assert_str_eq(err, "-r is an option of fintrace read");
 }
