@@ -59,4 +59,40 @@ static inline size_t idx_count(const struct idx *x)
 /* Free the slot arrays (not the entries); the index is empty again. */
 void idx_free(struct idx *x);
 
+/*
+ * The same index over 32-bit entry numbers (0 is never an entry, nor
+ * UINT32_MAX) with the low 32 bits of the hash: 8-byte slots, for a
+ * caller that keeps its entries in numbered records (the flow table).
+ * eq compares entry number e with key k, given the caller's ctx.
+ */
+struct idx32_slot {
+	uint32_t h;
+	uint32_t e;            /* 0: empty; IDX32_GONE: moved or deleted */
+};
+
+struct idx32 {
+	struct idx32_slot *cur;
+	size_t cur_mask;
+	size_t n;
+	struct idx32_slot *old;
+	size_t old_mask;
+	size_t old_pos;
+};
+
+typedef int (*idx32_eq_fn)(const void *ctx, uint32_t e, const void *k);
+
+/* The entry with hash h and key k, or 0. */
+uint32_t idx32_find(const struct idx32 *x, uint64_t h, const void *k,
+		    idx32_eq_fn eq, const void *ctx);
+
+/* Add entry e under hash h. Returns 0 or -ENOMEM (index unchanged). */
+int idx32_insert(struct idx32 *x, uint64_t h, uint32_t e);
+
+/* Remove the entry with hash h and key k; returns it, or 0. */
+uint32_t idx32_delete(struct idx32 *x, uint64_t h, const void *k,
+		      idx32_eq_fn eq, const void *ctx);
+
+/* Free the slot arrays; the index is empty again. */
+void idx32_free(struct idx32 *x);
+
 #endif /* FT_ANALYSIS_INDEX_H */

@@ -15,7 +15,9 @@
 
 /* A two-party conversation that keeps sequence numbers for its segments */
 struct conv {
-	struct td_flow f;
+	struct td_state st; /* what the flow table keeps */
+	struct td_ext x;    /* attached when the state asks for it */
+	struct td_flow f;   /* the view of st after the last segment */
 	uint32_t nxt[2];   /* next sequence number of each endpoint */
 	uint64_t frame;
 	unsigned ev;       /* TD_EV_* bits of the last segment */
@@ -29,6 +31,23 @@ static void conv_init(struct conv *cv, uint32_t cisn, uint32_t sisn)
 	memset(cv, 0, sizeof(*cv));
 	cv->nxt[C] = cisn;
 	cv->nxt[S] = sisn;
+}
+
+/* Apply s as the flow table does, and refresh the view. */
+static unsigned feed(struct conv *cv, const struct flow_seg *s, int from)
+{
+	struct td_ext *x;
+
+	if (!cv->started) {
+		cv->started = 1;
+		td_state_init(&cv->st, s, from);
+	}
+	if (td_state_needs_ext(&cv->st, s, from))
+		td_state_attach(&cv->st);
+	x = (cv->st.bits & TD_ST_EXT) ? &cv->x : NULL;
+	cv->ev = td_state_update(&cv->st, x, s, from);
+	td_state_view(&cv->st, x, &cv->f);
+	return cv->ev;
 }
 
 /* Send a segment from `from` at t_ms with flags and len payload bytes. */
@@ -49,13 +68,7 @@ static unsigned send_at(struct conv *cv, int from, uint8_t flags,
 	s.payload_len = len;
 	cv->nxt[from] += len + ((flags & SEG_SYN) ? 1 : 0) +
 			 ((flags & SEG_FIN) ? 1 : 0);
-	if (!cv->started) {
-		cv->started = 1;
-		cv->ev = td_flow_init(&cv->f, &s, from);
-	} else {
-		cv->ev = td_flow_update(&cv->f, &s, from);
-	}
-	return cv->ev;
+	return feed(cv, &s, from);
 }
 
 /* A segment with explicit seq/ack (retransmissions, reordering). */
@@ -75,13 +88,7 @@ static unsigned send_raw(struct conv *cv, int from, uint8_t flags,
 	s.ack = ack;
 	s.flags = flags;
 	s.payload_len = len;
-	if (!cv->started) {
-		cv->started = 1;
-		cv->ev = td_flow_init(&cv->f, &s, from);
-	} else {
-		cv->ev = td_flow_update(&cv->f, &s, from);
-	}
-	return cv->ev;
+	return feed(cv, &s, from);
 }
 
 static void handshake(struct conv *cv, uint64_t t)
@@ -516,13 +523,13 @@ Test(teardown, new_syn_detection)
 	memset(&s, 0, sizeof(s));
 	s.flags = SEG_SYN;
 	s.seq = 1000;
-	cr_assert_not(td_flow_is_new_syn(&cv.f, &s, C), "retransmitted SYN");
+	cr_assert_not(td_state_is_new_syn(&cv.st, &s, C), "retransmitted SYN");
 	s.seq = 777777;
-	cr_assert(td_flow_is_new_syn(&cv.f, &s, C), "new ISN, new flow");
+	cr_assert(td_state_is_new_syn(&cv.st, &s, C), "new ISN, new flow");
 	s.flags = SEG_SYN | SEG_ACK;
-	cr_assert_not(td_flow_is_new_syn(&cv.f, &s, C));
+	cr_assert_not(td_state_is_new_syn(&cv.st, &s, C));
 	s.flags = SEG_SYN;
-	cr_assert_not(td_flow_is_new_syn(&cv.f, &s, S), "simultaneous open");
+	cr_assert_not(td_state_is_new_syn(&cv.st, &s, S), "simultaneous open");
 }
 
 Test(teardown, sequence_numbers_wrap)
