@@ -129,7 +129,7 @@ struct flow_rec {
 	uint32_t tunnel;      /* number in tunnels, 0: not tunnelled */
 	uint16_t port[2];
 	uint8_t family;
-	uint8_t list;         /* enum flow_list */
+	uint8_t list;         /* enum flow_list; LIST__COUNT: on none */
 	uint8_t touched;      /* a packet since it was (re)queued */
 	uint8_t addr[];       /* endpoint 0's address, then endpoint 1's */
 };
@@ -411,7 +411,8 @@ static void finalise(struct flow_table *t, uint32_t n, enum flow_end why,
 	t->hooks.done(t->ctx, &rec);
 	t->stats.ended[why]++;
 	t->stats.tracked--;
-	list_unlink(t, n);
+	if (r->list < LIST__COUNT)
+		list_unlink(t, n);
 	idx32_delete(&t->idx, idx_hash(&key, sizeof(key)), &key, rec_eq, t);
 	if (r->ext)
 		slab_free(&t->exts, r->ext);
@@ -667,37 +668,61 @@ int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 	return 0;
 }
 
-static int cmp_rec_id(const void *a, const void *b, void *ctx)
+/* Merge two chains (next links) sorted by id. */
+static uint32_t merge_by_id(const struct flow_table *t, uint32_t a,
+			    uint32_t b)
 {
-	const struct flow_table *t = ctx;
-	uint64_t x = rec_at(t, *(const uint32_t *)a)->id;
-	uint64_t y = rec_at(t, *(const uint32_t *)b)->id;
+	uint32_t head = 0, *tail = &head;
 
-	return x < y ? -1 : x > y;
+	while (a && b) {
+		uint32_t *from = rec_at(t, a)->id < rec_at(t, b)->id ? &a : &b;
+
+		*tail = *from;
+		tail = &rec_at(t, *from)->next;
+		*from = *tail;
+	}
+	*tail = a ? a : b;
+	return head;
+}
+
+/* Sort the chain of n records from head by id; returns the new head. */
+static uint32_t sort_by_id(const struct flow_table *t, uint32_t head,
+			   uint64_t n)
+{
+	uint32_t mid = head, rest;
+
+	if (n < 2)
+		return head;
+	for (uint64_t i = 1; i < n / 2; i++)
+		mid = rec_at(t, mid)->next;
+	rest = rec_at(t, mid)->next;
+	rec_at(t, mid)->next = 0;
+	return merge_by_id(t, sort_by_id(t, head, n / 2),
+			   sort_by_id(t, rest, n - n / 2));
 }
 
 void flow_table_flush(struct flow_table *t, uint64_t end_ns)
 {
-	uint32_t *v, n;
-	size_t k = 0;
+	uint32_t head = 0, *tail = &head, n;
 
-	/* Finalise in order of first packet: reports read naturally. */
-	v = malloc((t->stats.tracked ? t->stats.tracked : 1) * sizeof(*v));
-	if (!v) {
-		/* No memory to sort: finalise in list order */
-		for (int l = 0; l < LIST__COUNT; l++)
-			while (t->lists[l].head)
-				finalise(t, t->lists[l].head, FLOW_END_INPUT,
-					 end_ns);
-		return;
+	/*
+	 * Finalise in order of first packet: reports read naturally. The
+	 * lists are joined into one chain and sorted in place, so the
+	 * flush needs no memory of its own.
+	 */
+	for (int l = 0; l < LIST__COUNT; l++) {
+		*tail = t->lists[l].head;
+		for (n = t->lists[l].head; n; n = rec_at(t, n)->next) {
+			rec_at(t, n)->list = LIST__COUNT;
+			tail = &rec_at(t, n)->next;
+		}
+		t->lists[l].head = t->lists[l].tail = 0;
 	}
-	for (int l = 0; l < LIST__COUNT; l++)
-		for (n = t->lists[l].head; n; n = rec_at(t, n)->next)
-			v[k++] = n;
-	qsort_r(v, k, sizeof(*v), cmp_rec_id, t);
-	for (size_t i = 0; i < k; i++)
-		finalise(t, v[i], FLOW_END_INPUT, end_ns);
-	free(v);
+	head = sort_by_id(t, head, t->stats.tracked);
+	while ((n = head)) {
+		head = rec_at(t, n)->next;
+		finalise(t, n, FLOW_END_INPUT, end_ns);
+	}
 }
 
 void flow_table_foreach(const struct flow_table *t,
