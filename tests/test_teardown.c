@@ -668,3 +668,100 @@ Test(teardown, unanswered_syn_is_not_one_way)
 	cr_assert_not(r.one_way);
 	cr_assert_eq(r.verdict, VD_FIN_UNACKED);
 }
+
+/* A segment at an exact time and frame (the compact form's limits). */
+static unsigned send_ns(struct conv *cv, int from, uint8_t flags,
+			uint64_t wall_ns, uint64_t frame)
+{
+	struct flow_seg s;
+
+	memset(&s, 0, sizeof(s));
+	s.wall_ns = wall_ns;
+	s.frame = frame;
+	s.family = SEG_IPV4;
+	s.sport = from == C ? 40000 : 9100;
+	s.dport = from == C ? 9100 : 40000;
+	s.seq = cv->nxt[from];
+	s.ack = (flags & SEG_ACK) ? cv->nxt[1 - from] : 0;
+	s.flags = flags;
+	cv->nxt[from] += ((flags & SEG_SYN) ? 1 : 0) +
+			 ((flags & SEG_FIN) ? 1 : 0);
+	return feed(cv, &s, from);
+}
+
+/* Times and frames the compact form cannot hold come back exact: a FIN
+ * ACKed 10 s after it was sent, a time before the flow's first (merged
+ * files), 100 hours later, frames 2^33 apart. */
+Test(teardown, compact_state_keeps_exact_values_past_its_offsets)
+{
+	const uint64_t t0 = 1700000000ULL * SEC + 123;
+	const uint64_t hours = 3600ULL * SEC;
+	struct conv cv;
+	struct td_result r;
+
+	conv_init(&cv, 1000, 5000);
+	send_ns(&cv, C, SEG_SYN, t0, 7);
+	send_ns(&cv, S, SEG_SYN | SEG_ACK, t0 + 1, 8);
+	send_ns(&cv, C, SEG_ACK, t0 + 2, 9);
+	cr_assert_not(cv.st.bits & TD_ST_EXT, "nothing rare yet");
+	send_ns(&cv, S, SEG_FIN | SEG_ACK, t0 + 3, 10);
+	send_ns(&cv, C, SEG_ACK, t0 + 3 + 10 * SEC, 11);
+	cr_assert(cv.st.bits & TD_ST_WIDE, "an ACK 10 s after its FIN");
+	cr_assert_eq(cv.f.dir[S].fin_ns, t0 + 3);
+	cr_assert_eq(cv.f.dir[S].fin_ack_ns, t0 + 3 + 10 * SEC);
+	cr_assert_eq(cv.f.cw_start_ns, t0 + 3 + 10 * SEC);
+	cr_assert(cv.f.in_close_wait);
+
+	send_ns(&cv, C, SEG_FIN | SEG_ACK, t0 + 100 * hours,
+		(1ULL << 33) + 5);
+	cr_assert_eq(cv.f.last_ns, t0 + 100 * hours);
+	cr_assert_eq(cv.f.last_frame, (1ULL << 33) + 5);
+	cr_assert_eq(cv.f.dir[C].fin_frame, (1ULL << 33) + 5);
+	cr_assert_eq(cv.f.first_ns, t0);
+	cr_assert_eq(cv.f.first_frame, 7);
+	r = verdict_at(&cv, 0);
+	cr_assert_eq(r.verdict, VD_LATE_CLOSE);
+	cr_assert_eq(r.close_wait_ns, 100 * hours - 3 - 10 * SEC);
+
+	/* Merged files: a RST stamped before the flow's first packet. */
+	conv_init(&cv, 1000, 5000);
+	send_ns(&cv, C, SEG_SYN, t0, 1);
+	send_ns(&cv, S, SEG_RST | SEG_ACK, t0 - 5 * MS, 2);
+	cr_assert(cv.st.bits & TD_ST_EXT, "RST times are kept in full");
+	cr_assert_eq(cv.f.dir[S].rst_ns, t0 - 5 * MS);
+	cr_assert_eq(cv.f.dir[S].rst_frame, 2);
+	cr_assert_eq(cv.f.dir[S].rsts, 1);
+	cr_assert_eq(cv.f.last_ns, t0, "the last time never steps back");
+	cr_assert_eq(verdict_at(&cv, 0).verdict, VD_REFUSED);
+
+	/* ... and a FIN: its offset would be negative. */
+	conv_init(&cv, 1000, 5000);
+	send_ns(&cv, C, SEG_ACK, t0, 1);
+	send_ns(&cv, S, SEG_FIN | SEG_ACK, t0 - 5 * MS, 2);
+	cr_assert(cv.st.bits & TD_ST_WIDE);
+	cr_assert_eq(cv.f.dir[S].fin_ns, t0 - 5 * MS);
+	cr_assert_eq(cv.f.dir[S].fin_frame, 2);
+}
+
+/* A RST needs the extension; a plain clean flow never does. */
+Test(teardown, extension_only_for_rare_fields)
+{
+	struct conv cv;
+
+	conv_init(&cv, 1000, 5000);
+	handshake(&cv, 0);
+	send_at(&cv, C, SEG_FIN | SEG_ACK, 0, 100);
+	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 110);
+	send_at(&cv, C, SEG_ACK, 0, 120);
+	cr_assert_not(cv.st.bits & TD_ST_EXT);
+	cr_assert_eq(verdict_at(&cv, 200).verdict, VD_CLEAN);
+	cr_assert_eq(cv.f.dir[C].bytes, 100);
+
+	conv_init(&cv, 1000, 5000);
+	handshake(&cv, 0);
+	send_at(&cv, S, SEG_RST, 0, 50);
+	cr_assert(cv.st.bits & TD_ST_EXT);
+	cr_assert_not(cv.st.bits & TD_ST_WIDE);
+	cr_assert_eq(cv.f.dir[S].rst_ns, 1700000000ULL * SEC + 50 * MS);
+	cr_assert_eq(cv.f.dir[S].rst_frame, 6);
+}
