@@ -89,8 +89,8 @@ static uint32_t slab_alloc(struct slab *s)
 	if (s->used > SLAB_MAX)
 		return 0;
 	if (s->used >> SLAB_SHIFT == s->nchunks) {
-		unsigned char **v = realloc(s->chunks, (s->nchunks + 1) *
-							       sizeof(*v));
+		unsigned char **v =
+			realloc(s->chunks, (s->nchunks + 1) * sizeof(*v));
 
 		if (!v)
 			return 0;
@@ -117,24 +117,35 @@ static void slab_release(struct slab *s)
 }
 
 /*
- * One flow: 152 bytes for IPv4, 176 for IPv6. Its number in the table
- * is its slab number, with REC_V6 set for the IPv6 slab.
+ * One flow: 144 bytes for IPv4, 168 for IPv6. Its number in the table
+ * is its slab number, with REC_V6 set for the IPv6 slab. Its ext, when
+ * td.bits has TD_ST_EXT, is found by that number in ext_idx.
  */
 struct flow_rec {
 	struct td_state td;   /* 112 */
-	uint64_t id;
+	uint32_t id_lo;       /* the flow id, 48 bits */
 	uint32_t prev;        /* record numbers on its list, 0: none */
 	uint32_t next;
-	uint32_t ext;         /* number in exts, 0: none */
 	uint32_t tunnel;      /* number in tunnels, 0: not tunnelled */
 	uint16_t port[2];
+	uint16_t id_hi;
 	uint8_t family;
-	uint8_t list;         /* enum flow_list; LIST__COUNT: on none */
-	uint8_t touched;      /* a packet since it was (re)queued */
+	uint8_t bits;         /* REC_LIST (enum flow_list), REC_TOUCHED */
 	uint8_t addr[];       /* endpoint 0's address, then endpoint 1's */
 };
 
 #define REC_V6 0x80000000U
+#define REC_LIST 0x03     /* LIST__COUNT: on no list (flushing) */
+#define REC_TOUCHED 0x04  /* a packet since it was (re)queued */
+
+_Static_assert(offsetof(struct flow_rec, addr) == 136,
+	       "an IPv4 record is 144 bytes, an IPv6 one 168");
+
+/* An ext and the record it belongs to. */
+struct ext_rec {
+	struct td_ext x;
+	uint32_t owner;
+};
 
 /* An interned tunnel: its number is its place in flow_table.tunnels. */
 struct tunnel_ent {
@@ -155,6 +166,7 @@ struct flow_table {
 	struct idx32 idx;
 	struct slab recs[2];  /* IPv4, IPv6 */
 	struct slab exts;
+	struct idx32 ext_idx; /* record number to ext number */
 	struct tunnel_ent *tunnel_set;
 	struct flow_tunnel *tunnels; /* [0] unused */
 	uint32_t ntunnels;
@@ -179,10 +191,50 @@ static struct flow_rec *rec_at(const struct flow_table *t, uint32_t n)
 	return slab_at(&t->recs[n >> 31], n & ~REC_V6);
 }
 
-static struct td_ext *rec_ext(const struct flow_table *t,
-			      const struct flow_rec *r)
+static uint64_t rec_id(const struct flow_rec *r)
 {
-	return r->ext ? slab_at(&t->exts, r->ext) : NULL;
+	return (uint64_t)r->id_hi << 32 | r->id_lo;
+}
+
+static enum flow_list rec_list(const struct flow_rec *r)
+{
+	return (enum flow_list)(r->bits & REC_LIST);
+}
+
+static void rec_set_list(struct flow_rec *r, unsigned list, int touched)
+{
+	r->bits = (uint8_t)(list | (touched ? REC_TOUCHED : 0));
+}
+
+static int ext_eq(const void *ctx, uint32_t e, const void *k)
+{
+	const struct flow_table *t = ctx;
+	const struct ext_rec *er = slab_at(&t->exts, e);
+
+	return er->owner == *(const uint32_t *)k;
+}
+
+/* The ext of record n, or NULL when it has none. */
+static struct td_ext *rec_ext(const struct flow_table *t, uint32_t n)
+{
+	uint32_t e;
+
+	if (!(rec_at(t, n)->td.bits & TD_ST_EXT))
+		return NULL;
+	e = idx32_find(&t->ext_idx, idx_hash(&n, sizeof(n)), &n, ext_eq, t);
+	return e ? &((struct ext_rec *)slab_at(&t->exts, e))->x : NULL;
+}
+
+/* Free the ext of record n, if any. */
+static void ext_drop(struct flow_table *t, uint32_t n)
+{
+	uint32_t e;
+
+	if (!(rec_at(t, n)->td.bits & TD_ST_EXT))
+		return;
+	e = idx32_delete(&t->ext_idx, idx_hash(&n, sizeof(n)), &n, ext_eq, t);
+	if (e)
+		slab_free(&t->exts, e);
 }
 
 /* The full key of record r. */
@@ -201,10 +253,13 @@ static void rec_key(const struct flow_table *t, const struct flow_rec *r,
 		k->tunnel = t->tunnels[r->tunnel];
 }
 
-static uint64_t rec_last_ns(const struct flow_table *t,
-			    const struct flow_rec *r)
+static uint64_t rec_last_ns(const struct flow_table *t, uint32_t n)
 {
-	return td_state_last_ns(&r->td, rec_ext(t, r));
+	const struct flow_rec *r = rec_at(t, n);
+
+	return td_state_last_ns(&r->td, (r->td.bits & TD_ST_WIDE)
+						? rec_ext(t, n)
+						: NULL);
 }
 
 static int tunnel_none(const struct flow_tunnel *tun)
@@ -273,7 +328,7 @@ static int tunnel_number(struct flow_table *t, const struct flow_tunnel *tun,
 static void list_unlink(struct flow_table *t, uint32_t n)
 {
 	struct flow_rec *r = rec_at(t, n);
-	struct flow_list_head *l = &t->lists[r->list];
+	struct flow_list_head *l = &t->lists[rec_list(r)];
 
 	if (r->prev)
 		rec_at(t, r->prev)->next = r->next;
@@ -292,7 +347,7 @@ static void list_append(struct flow_table *t, uint32_t n,
 	struct flow_list_head *l = &t->lists[which];
 	struct flow_rec *r = rec_at(t, n);
 
-	r->list = which;
+	rec_set_list(r, which, r->bits & REC_TOUCHED);
 	r->next = 0;
 	r->prev = l->tail;
 	if (l->tail)
@@ -314,7 +369,7 @@ struct flow_table *flow_table_new(const struct flow_config *cfg,
 	t->ctx = ctx;
 	t->recs[0].size = (offsetof(struct flow_rec, addr) + 2 * 4 + 7) & ~7UL;
 	t->recs[1].size = (offsetof(struct flow_rec, addr) + 2 * 16 + 7) & ~7UL;
-	t->exts.size = sizeof(struct td_ext);
+	t->exts.size = sizeof(struct ext_rec);
 	return t;
 }
 
@@ -328,6 +383,7 @@ void flow_table_free(struct flow_table *t)
 	slab_release(&t->recs[0]);
 	slab_release(&t->recs[1]);
 	slab_release(&t->exts);
+	idx32_free(&t->ext_idx);
 	idx32_free(&t->idx);
 	HASH_ITER(hh, t->tunnel_set, te, ttmp)
 	{
@@ -395,12 +451,12 @@ static void finalise(struct flow_table *t, uint32_t n, enum flow_end why,
 	struct flow_record rec = {
 		.key = &key,
 		.td = &td,
-		.id = r->id,
+		.id = rec_id(r),
 		.end = why,
 	};
 
 	rec_key(t, r, &key);
-	td_state_view(&r->td, rec_ext(t, r), &td);
+	td_state_view(&r->td, rec_ext(t, n), &td);
 	rec.res = td_flow_verdict(&td, end_ns, t->cfg.linger_ns);
 	if (td.in_close_wait) {
 		t->stats.in_close_wait--;
@@ -411,11 +467,10 @@ static void finalise(struct flow_table *t, uint32_t n, enum flow_end why,
 	t->hooks.done(t->ctx, &rec);
 	t->stats.ended[why]++;
 	t->stats.tracked--;
-	if (r->list < LIST__COUNT)
+	if (rec_list(r) < LIST__COUNT)
 		list_unlink(t, n);
 	idx32_delete(&t->idx, idx_hash(&key, sizeof(key)), &key, rec_eq, t);
-	if (r->ext)
-		slab_free(&t->exts, r->ext);
+	ext_drop(t, n);
 	slab_free(&t->recs[n >> 31], n & ~REC_V6);
 }
 
@@ -433,9 +488,9 @@ static uint32_t untouched_head(struct flow_table *t, enum flow_list l,
 {
 	uint32_t n;
 
-	while ((n = t->lists[l].head) && rec_at(t, n)->touched &&
-	       max_moves--) {
-		rec_at(t, n)->touched = 0;
+	while ((n = t->lists[l].head) &&
+	       (rec_at(t, n)->bits & REC_TOUCHED) && max_moves--) {
+		rec_at(t, n)->bits &= (uint8_t)~REC_TOUCHED;
 		list_unlink(t, n);
 		list_append(t, n, l);
 	}
@@ -448,10 +503,10 @@ static void sweep(struct flow_table *t, uint64_t now)
 	uint64_t last;
 
 	while ((n = untouched_head(t, LIST_DONE, SIZE_MAX)) &&
-	       (last = rec_last_ns(t, rec_at(t, n))) + t->cfg.grace_ns <= now)
+	       (last = rec_last_ns(t, n)) + t->cfg.grace_ns <= now)
 		finalise(t, n, FLOW_END_FINISHED, last);
 	while ((n = untouched_head(t, LIST_ACTIVE, SIZE_MAX)) &&
-	       (last = rec_last_ns(t, rec_at(t, n))) + t->cfg.idle_ns <= now) {
+	       (last = rec_last_ns(t, n)) + t->cfg.idle_ns <= now) {
 		if (td_state_in_close_wait(&rec_at(t, n)->td)) {
 			list_unlink(t, n);
 			list_append(t, n, LIST_PARKED);
@@ -488,7 +543,7 @@ static void close_wait_hook(struct flow_table *t, uint32_t n, int delta,
 	if (!t->hooks.close_wait)
 		return;
 	rec_key(t, r, &key);
-	td_state_view(&r->td, rec_ext(t, r), &td);
+	td_state_view(&r->td, rec_ext(t, n), &td);
 	t->hooks.close_wait(t->ctx, &key, &td, delta, now);
 }
 
@@ -509,27 +564,37 @@ static void apply(struct flow_table *t, uint32_t n, unsigned ev,
 	enum flow_list want =
 		td_state_finished(&r->td) ? LIST_DONE : LIST_ACTIVE;
 
-	if (r->list != want) {
+	if (rec_list(r) != want) {
 		list_unlink(t, n);
 		list_append(t, n, want);
-		r->touched = 0;
+		rec_set_list(r, want, 0);
 	} else {
-		r->touched = 1;
+		rec_set_list(r, want, 1);
 	}
 }
 
 /*
- * Attach an ext to record r when seg needs one. Returns 0, or -ENOMEM.
+ * Attach an ext to record n when seg needs one. Returns 0, or -ENOMEM.
  */
-static int ensure_ext(struct flow_table *t, struct flow_rec *r,
+static int ensure_ext(struct flow_table *t, uint32_t n,
 		      const struct flow_seg *seg, int from)
 {
+	struct flow_rec *r = rec_at(t, n);
+	struct ext_rec *er;
+	uint32_t e;
+
 	if (!td_state_needs_ext(&r->td, seg, from))
 		return 0;
-	r->ext = slab_alloc(&t->exts);
-	if (!r->ext)
+	e = slab_alloc(&t->exts);
+	if (!e)
 		return -ENOMEM;
-	memset(slab_at(&t->exts, r->ext), 0, sizeof(struct td_ext));
+	er = slab_at(&t->exts, e);
+	memset(er, 0, sizeof(*er));
+	er->owner = n;
+	if (idx32_insert(&t->ext_idx, idx_hash(&n, sizeof(n)), e)) {
+		slab_free(&t->exts, e);
+		return -ENOMEM;
+	}
 	td_state_attach(&r->td);
 	return 0;
 }
@@ -603,7 +668,7 @@ static uint32_t rec_new(struct flow_table *t, const struct flow_key *key,
 	memset(r, 0, sizeof(*r));
 	td_state_init(&r->td, seg, from);
 	if (tunnel_number(t, &key->tunnel, &tunnel) ||
-	    ensure_ext(t, r, seg, from))
+	    ensure_ext(t, n, seg, from))
 		goto fail;
 	r->tunnel = tunnel;
 	memcpy(r->addr, key->addr[0], alen);
@@ -615,8 +680,7 @@ static uint32_t rec_new(struct flow_table *t, const struct flow_key *key,
 		goto fail;
 	return n;
 fail:
-	if (r->ext)
-		slab_free(&t->exts, r->ext);
+	ext_drop(t, n);
 	slab_free(&t->recs[v6], n & ~REC_V6);
 	return 0;
 }
@@ -640,14 +704,14 @@ int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 
 	n = idx32_find(&t->idx, h, &key, rec_eq, t);
 	if (n && td_state_is_new_syn(&rec_at(t, n)->td, seg, from)) {
-		finalise(t, n, FLOW_END_REUSED, rec_last_ns(t, rec_at(t, n)));
+		finalise(t, n, FLOW_END_REUSED, rec_last_ns(t, n));
 		n = 0;
 	}
 	if (n) {
-		r = rec_at(t, n);
-		if (ensure_ext(t, r, seg, from))
+		if (ensure_ext(t, n, seg, from))
 			return -ENOMEM;
-		apply(t, n, td_state_update(&r->td, rec_ext(t, r), seg, from),
+		r = rec_at(t, n);
+		apply(t, n, td_state_update(&r->td, rec_ext(t, n), seg, from),
 		      now);
 		return 0;
 	}
@@ -658,12 +722,14 @@ int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
 	if (!n)
 		return -ENOMEM;
 	r = rec_at(t, n);
-	r->id = ++t->stats.flows;
+	++t->stats.flows;
+	r->id_lo = (uint32_t)t->stats.flows;
+	r->id_hi = (uint16_t)(t->stats.flows >> 32);
 	t->stats.tracked++;
 	if (t->stats.tracked > t->stats.peak_tracked)
 		t->stats.peak_tracked = t->stats.tracked;
 	list_append(t, n, LIST_ACTIVE);
-	apply(t, n, td_state_update(&r->td, rec_ext(t, r), seg, from), now);
+	apply(t, n, td_state_update(&r->td, rec_ext(t, n), seg, from), now);
 	learn_roles(t, r, &key);
 	return 0;
 }
@@ -675,7 +741,8 @@ static uint32_t merge_by_id(const struct flow_table *t, uint32_t a,
 	uint32_t head = 0, *tail = &head;
 
 	while (a && b) {
-		uint32_t *from = rec_at(t, a)->id < rec_at(t, b)->id ? &a : &b;
+		uint32_t *from =
+			rec_id(rec_at(t, a)) < rec_id(rec_at(t, b)) ? &a : &b;
 
 		*tail = *from;
 		tail = &rec_at(t, *from)->next;
@@ -713,7 +780,7 @@ void flow_table_flush(struct flow_table *t, uint64_t end_ns)
 	for (int l = 0; l < LIST__COUNT; l++) {
 		*tail = t->lists[l].head;
 		for (n = t->lists[l].head; n; n = rec_at(t, n)->next) {
-			rec_at(t, n)->list = LIST__COUNT;
+			rec_set_list(rec_at(t, n), LIST__COUNT, 0);
 			tail = &rec_at(t, n)->next;
 		}
 		t->lists[l].head = t->lists[l].tail = 0;
@@ -739,8 +806,8 @@ void flow_table_foreach(const struct flow_table *t,
 			const struct flow_rec *r = rec_at(t, n);
 
 			rec_key(t, r, &key);
-			td_state_view(&r->td, rec_ext(t, r), &td);
-			fn(arg, &key, &td, r->id);
+			td_state_view(&r->td, rec_ext(t, n), &td);
+			fn(arg, &key, &td, rec_id(r));
 		}
 }
 
@@ -749,7 +816,7 @@ uint64_t flow_table_id(const struct flow_table *t, const struct flow_key *key)
 	uint32_t n = idx32_find(&t->idx, idx_hash(key, sizeof(*key)), key,
 				rec_eq, t);
 
-	return n ? rec_at(t, n)->id : 0;
+	return n ? rec_id(rec_at(t, n)) : 0;
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t)
