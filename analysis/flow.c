@@ -6,9 +6,10 @@
  * The index (analysis/index.h, idx32) maps a key's hash to that number;
  * the record holds the key (its tunnel as a number in a small side
  * table), the compact teardown state (struct td_state), the list links
- * as numbers, and the number of an extension (struct td_ext, its own
- * slab) for the few flows that need one. The expanded struct td_flow and
- * struct flow_key the hooks read are built when a hook is called.
+ * as numbers; the few flows that need an extension (struct td_ext, its
+ * own slab) find it by record number in a second index. The expanded
+ * struct td_flow and struct flow_key the hooks read are built when a
+ * hook is called.
  *
  * The set of known servers stays on uthash. Besides the index, every flow
  * sits on one of three lists ordered by last packet, so expiry and

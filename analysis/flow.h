@@ -2,8 +2,8 @@
 /*
  * Flow table: one record per TCP connection (both directions), keyed by
  * the 4-tuple in a canonical order, found through the open-addressing
- * index of analysis/index.h. Records are compact (152 bytes for IPv4,
- * 176 for IPv6, in slabs: docs/architecture.md); the struct flow_key and
+ * index of analysis/index.h. Records are compact (144 bytes for IPv4,
+ * 168 for IPv6, in slabs: docs/architecture.md); the struct flow_key and
  * struct td_flow the hooks get are built from them for the call.
  *
  * Flows are finalised and freed while the input goes on, so memory follows

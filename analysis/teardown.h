@@ -95,8 +95,9 @@ struct td_flow {
  * the same side's FIN. What is rare lives in a struct td_ext the caller
  * attaches on demand: RST times, frames and counts, the time of data sent
  * after the peer's FIN, and, once a value does not fit (a time before
- * first_ns from merged files, a flow longer than 78 hours, more than 2^32
- * frames), every time and frame in full (TD_ST_WIDE). Counters saturate
+ * first_ns from merged files, a FIN ACKed more than 4.3 s after it was
+ * sent, a flow longer than 78 hours or than 2^32 frames), every time and
+ * frame in full (TD_ST_WIDE). Counters saturate
  * where it is harmless: bytes at 2^48 - 1, FIN segments at 65535.
  */
 struct td_side {
