@@ -59,11 +59,15 @@ static uint64_t last_frame(const struct td_state *s, const struct td_ext *x)
 	return wide(s) ? x->last_frame : s->first_frame + s->last_frame;
 }
 
+/* The FIN time of endpoint i as the compact form holds it. */
+static uint64_t fin_ns_compact(const struct td_state *s, int i)
+{
+	return s->first_ns + off48(s->dir[i].fin_lo, s->dir[i].fin_hi);
+}
+
 static uint64_t fin_ns(const struct td_state *s, const struct td_ext *x, int i)
 {
-	const struct td_side *d = &s->dir[i];
-
-	return wide(s) ? x->fin_ns[i] : s->first_ns + off48(d->fin_lo, d->fin_hi);
+	return wide(s) ? x->fin_ns[i] : fin_ns_compact(s, i);
 }
 
 static uint64_t fin_ack_ns(const struct td_state *s, const struct td_ext *x,
@@ -228,8 +232,8 @@ int td_state_needs_ext(const struct td_state *s, const struct flow_seg *seg,
 	for (int i = 0; i < 2; i++)
 		if ((s->dir[i].bits & (TD_SD_HAS_FIN | TD_SD_FIN_ACKED)) ==
 			    TD_SD_HAS_FIN &&
-		    now > fin_ns(s, NULL, i) &&
-		    now - fin_ns(s, NULL, i) > UINT32_MAX)
+		    now > fin_ns_compact(s, i) &&
+		    now - fin_ns_compact(s, i) > UINT32_MAX)
 			return 1;
 	return 0;
 }

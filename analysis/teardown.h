@@ -97,8 +97,9 @@ struct td_flow {
  * after the peer's FIN, and, once a value does not fit (a time before
  * first_ns from merged files, a FIN ACKed more than 4.3 s after it was
  * sent, a flow longer than 78 hours or than 2^32 frames), every time and
- * frame in full (TD_ST_WIDE). Counters saturate
- * where it is harmless: bytes at 2^48 - 1, FIN segments at 65535.
+ * frame in full (TD_ST_WIDE). Counters saturate where it is harmless:
+ * bytes at 2^48 - 1 (256 TiB), FIN segments at 65535 (only "more than
+ * one" matters to the verdict).
  */
 struct td_side {
 	uint32_t fin_lo;      /* fin_ns - first_ns, bits 0..31 */
