@@ -50,15 +50,16 @@ static unsigned feed(struct conv *cv, const struct flow_seg *s, int from)
 	return cv->ev;
 }
 
-/* Send a segment from `from` at t_ms with flags and len payload bytes. */
-static unsigned send_at(struct conv *cv, int from, uint8_t flags,
-			uint32_t len, uint64_t t_ms)
+/* Send a segment from `from` at wall_ns in frame, with flags and len
+ * payload bytes. */
+static unsigned send_seg(struct conv *cv, int from, uint8_t flags,
+			 uint32_t len, uint64_t wall_ns, uint64_t frame)
 {
 	struct flow_seg s;
 
 	memset(&s, 0, sizeof(s));
-	s.wall_ns = 1700000000ULL * SEC + t_ms * MS;
-	s.frame = ++cv->frame;
+	s.wall_ns = wall_ns;
+	s.frame = frame;
 	s.family = SEG_IPV4;
 	s.sport = from == C ? 40000 : 9100;
 	s.dport = from == C ? 9100 : 40000;
@@ -69,6 +70,14 @@ static unsigned send_at(struct conv *cv, int from, uint8_t flags,
 	cv->nxt[from] += len + ((flags & SEG_SYN) ? 1 : 0) +
 			 ((flags & SEG_FIN) ? 1 : 0);
 	return feed(cv, &s, from);
+}
+
+/* Send a segment from `from` at t_ms with flags and len payload bytes. */
+static unsigned send_at(struct conv *cv, int from, uint8_t flags,
+			uint32_t len, uint64_t t_ms)
+{
+	return send_seg(cv, from, flags, len,
+			1700000000ULL * SEC + t_ms * MS, ++cv->frame);
 }
 
 /* A segment with explicit seq/ack (retransmissions, reordering). */
@@ -669,26 +678,6 @@ Test(teardown, unanswered_syn_is_not_one_way)
 	cr_assert_eq(r.verdict, VD_FIN_UNACKED);
 }
 
-/* A segment at an exact time and frame (the compact form's limits). */
-static unsigned send_ns(struct conv *cv, int from, uint8_t flags,
-			uint64_t wall_ns, uint64_t frame)
-{
-	struct flow_seg s;
-
-	memset(&s, 0, sizeof(s));
-	s.wall_ns = wall_ns;
-	s.frame = frame;
-	s.family = SEG_IPV4;
-	s.sport = from == C ? 40000 : 9100;
-	s.dport = from == C ? 9100 : 40000;
-	s.seq = cv->nxt[from];
-	s.ack = (flags & SEG_ACK) ? cv->nxt[1 - from] : 0;
-	s.flags = flags;
-	cv->nxt[from] += ((flags & SEG_SYN) ? 1 : 0) +
-			 ((flags & SEG_FIN) ? 1 : 0);
-	return feed(cv, &s, from);
-}
-
 /* Times and frames the compact form cannot hold come back exact: a FIN
  * ACKed 10 s after it was sent, a time before the flow's first (merged
  * files), 100 hours later, frames 2^33 apart. */
@@ -700,19 +689,19 @@ Test(teardown, compact_state_keeps_exact_values_past_its_offsets)
 	struct td_result r;
 
 	conv_init(&cv, 1000, 5000);
-	send_ns(&cv, C, SEG_SYN, t0, 7);
-	send_ns(&cv, S, SEG_SYN | SEG_ACK, t0 + 1, 8);
-	send_ns(&cv, C, SEG_ACK, t0 + 2, 9);
+	send_seg(&cv, C, SEG_SYN, 0, t0, 7);
+	send_seg(&cv, S, SEG_SYN | SEG_ACK, 0, t0 + 1, 8);
+	send_seg(&cv, C, SEG_ACK, 0, t0 + 2, 9);
 	cr_assert_not(cv.st.bits & TD_ST_EXT, "nothing rare yet");
-	send_ns(&cv, S, SEG_FIN | SEG_ACK, t0 + 3, 10);
-	send_ns(&cv, C, SEG_ACK, t0 + 3 + 10 * SEC, 11);
+	send_seg(&cv, S, SEG_FIN | SEG_ACK, 0, t0 + 3, 10);
+	send_seg(&cv, C, SEG_ACK, 0, t0 + 3 + 10 * SEC, 11);
 	cr_assert(cv.st.bits & TD_ST_WIDE, "an ACK 10 s after its FIN");
 	cr_assert_eq(cv.f.dir[S].fin_ns, t0 + 3);
 	cr_assert_eq(cv.f.dir[S].fin_ack_ns, t0 + 3 + 10 * SEC);
 	cr_assert_eq(cv.f.cw_start_ns, t0 + 3 + 10 * SEC);
 	cr_assert(cv.f.in_close_wait);
 
-	send_ns(&cv, C, SEG_FIN | SEG_ACK, t0 + 100 * hours,
+	send_seg(&cv, C, SEG_FIN | SEG_ACK, 0, t0 + 100 * hours,
 		(1ULL << 33) + 5);
 	cr_assert_eq(cv.f.last_ns, t0 + 100 * hours);
 	cr_assert_eq(cv.f.last_frame, (1ULL << 33) + 5);
@@ -725,8 +714,8 @@ Test(teardown, compact_state_keeps_exact_values_past_its_offsets)
 
 	/* Merged files: a RST stamped before the flow's first packet. */
 	conv_init(&cv, 1000, 5000);
-	send_ns(&cv, C, SEG_SYN, t0, 1);
-	send_ns(&cv, S, SEG_RST | SEG_ACK, t0 - 5 * MS, 2);
+	send_seg(&cv, C, SEG_SYN, 0, t0, 1);
+	send_seg(&cv, S, SEG_RST | SEG_ACK, 0, t0 - 5 * MS, 2);
 	cr_assert(cv.st.bits & TD_ST_EXT, "RST times are kept in full");
 	cr_assert_eq(cv.f.dir[S].rst_ns, t0 - 5 * MS);
 	cr_assert_eq(cv.f.dir[S].rst_frame, 2);
@@ -736,8 +725,8 @@ Test(teardown, compact_state_keeps_exact_values_past_its_offsets)
 
 	/* ... and a FIN: its offset would be negative. */
 	conv_init(&cv, 1000, 5000);
-	send_ns(&cv, C, SEG_ACK, t0, 1);
-	send_ns(&cv, S, SEG_FIN | SEG_ACK, t0 - 5 * MS, 2);
+	send_seg(&cv, C, SEG_ACK, 0, t0, 1);
+	send_seg(&cv, S, SEG_FIN | SEG_ACK, 0, t0 - 5 * MS, 2);
 	cr_assert(cv.st.bits & TD_ST_WIDE);
 	cr_assert_eq(cv.f.dir[S].fin_ns, t0 - 5 * MS);
 	cr_assert_eq(cv.f.dir[S].fin_frame, 2);
