@@ -1,10 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Flow table; see flow.h. Flows are found through analysis/index.h (the
- * set of known servers stays on uthash). Besides the index, every flow sits on
- * one of three lists ordered by last packet, so expiry and eviction look
- * only at list heads: the work per segment is O(1) however many flows are
- * tracked.
+ * Flow table; see flow.h. Each flow is a fixed-size record in a slab (one
+ * for IPv4 flows, one for IPv6: the addresses are the record's tail),
+ * named by a 32-bit number: no allocation per flow, no allocator header.
+ * The index (analysis/index.h, idx32) maps a key's hash to that number;
+ * the record holds the key (its tunnel as a number in a small side
+ * table), the compact teardown state (struct td_state), the list links
+ * as numbers; the few flows that need an extension (struct td_ext, its
+ * own slab) find it by record number in a second index. The expanded
+ * struct td_flow and struct flow_key the hooks read are built when a
+ * hook is called.
+ *
+ * The set of known servers stays on uthash. Besides the index, every flow
+ * sits on one of three lists ordered by last packet, so expiry and
+ * eviction look only at list heads: the work per segment is O(1) however
+ * many flows are tracked.
  */
 #include "analysis/flow.h"
 #include "analysis/index.h"
@@ -45,26 +55,123 @@ enum flow_list {
 	LIST__COUNT
 };
 
-struct flow_entry {
-	struct flow_key key;
-	struct td_flow td;
-	uint64_t id;
-	struct flow_entry *prev;
-	struct flow_entry *next;
-	uint8_t list;
-	uint8_t touched;       /* a packet since it was (re)queued */
+/*
+ * Fixed-size records named by numbers from 1 (0 is "none"), in chunks
+ * that never move; a freed record holds the next free number.
+ */
+#define SLAB_SHIFT 12
+#define SLAB_MAX 0x7ffffffeU
+
+struct slab {
+	size_t size;             /* bytes per record */
+	unsigned char **chunks;
+	uint32_t nchunks;
+	uint32_t used;           /* numbers handed out so far, plus one */
+	uint32_t free;           /* first free number, or 0 */
+};
+
+static void *slab_at(const struct slab *s, uint32_t n)
+{
+	return s->chunks[n >> SLAB_SHIFT] +
+	       (size_t)(n & ((1U << SLAB_SHIFT) - 1)) * s->size;
+}
+
+/* A record's number, or 0 when memory (or numbers) ran out. */
+static uint32_t slab_alloc(struct slab *s)
+{
+	uint32_t n = s->free;
+
+	if (n) {
+		memcpy(&s->free, slab_at(s, n), sizeof(s->free));
+		return n;
+	}
+	if (!s->used)
+		s->used = 1;
+	if (s->used > SLAB_MAX)
+		return 0;
+	if (s->used >> SLAB_SHIFT == s->nchunks) {
+		unsigned char **v =
+			realloc(s->chunks, (s->nchunks + 1) * sizeof(*v));
+
+		if (!v)
+			return 0;
+		s->chunks = v;
+		v[s->nchunks] = malloc(s->size << SLAB_SHIFT);
+		if (!v[s->nchunks])
+			return 0;
+		s->nchunks++;
+	}
+	return s->used++;
+}
+
+static void slab_free(struct slab *s, uint32_t n)
+{
+	memcpy(slab_at(s, n), &s->free, sizeof(s->free));
+	s->free = n;
+}
+
+static void slab_release(struct slab *s)
+{
+	for (uint32_t i = 0; i < s->nchunks; i++)
+		free(s->chunks[i]);
+	free(s->chunks);
+}
+
+/*
+ * One flow: 144 bytes for IPv4, 168 for IPv6. Its number in the table
+ * is its slab number, with REC_V6 set for the IPv6 slab. Its ext, when
+ * td.bits has TD_ST_EXT, is found by that number in ext_idx.
+ */
+struct flow_rec {
+	struct td_state td;   /* 112 */
+	uint32_t id_lo;       /* the flow id, 48 bits */
+	uint32_t prev;        /* record numbers on its list, 0: none */
+	uint32_t next;
+	uint32_t tunnel;      /* number in tunnels, 0: not tunnelled */
+	uint16_t port[2];
+	uint16_t id_hi;
+	uint8_t family;
+	uint8_t bits;         /* REC_LIST (enum flow_list), REC_TOUCHED */
+	uint8_t addr[];       /* endpoint 0's address, then endpoint 1's */
+};
+
+#define REC_V6 0x80000000U
+#define REC_LIST 0x03     /* LIST__COUNT: on no list (flushing) */
+#define REC_TOUCHED 0x04  /* a packet since it was (re)queued */
+
+_Static_assert(offsetof(struct flow_rec, addr) == 136,
+	       "an IPv4 record is 144 bytes, an IPv6 one 168");
+
+/* An ext and the record it belongs to. */
+struct ext_rec {
+	struct td_ext x;
+	uint32_t owner;
+};
+
+/* An interned tunnel: its number is its place in flow_table.tunnels. */
+struct tunnel_ent {
+	struct flow_tunnel tun;
+	uint32_t n;
+	UT_hash_handle hh;
 };
 
 struct flow_list_head {
-	struct flow_entry *head;
-	struct flow_entry *tail;
+	uint32_t head;
+	uint32_t tail;
 };
 
 struct flow_table {
 	struct flow_config cfg;
 	struct flow_hooks hooks;
 	void *ctx;
-	struct idx idx;
+	struct idx32 idx;
+	struct slab recs[2];  /* IPv4, IPv6 */
+	struct slab exts;
+	struct idx32 ext_idx; /* record number to ext number */
+	struct tunnel_ent *tunnel_set;
+	struct flow_tunnel *tunnels; /* [0] unused */
+	uint32_t ntunnels;
+	uint32_t tunnels_cap;
 	struct server_ep *servers;
 	unsigned nservers;
 	struct flow_list_head lists[LIST__COUNT];
@@ -75,41 +182,180 @@ struct flow_table {
 
 #define SWEEP_EVERY_NS 1000000000ULL
 
-static void list_unlink(struct flow_table *t, struct flow_entry *e)
+static size_t addr_len(uint8_t family)
 {
-	struct flow_list_head *l = &t->lists[e->list];
-
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		l->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		l->tail = e->prev;
-	e->prev = e->next = NULL;
+	return family == SEG_IPV6 ? 16 : 4;
 }
 
-static void list_append(struct flow_table *t, struct flow_entry *e,
+static struct flow_rec *rec_at(const struct flow_table *t, uint32_t n)
+{
+	return slab_at(&t->recs[n >> 31], n & ~REC_V6);
+}
+
+static uint64_t rec_id(const struct flow_rec *r)
+{
+	return (uint64_t)r->id_hi << 32 | r->id_lo;
+}
+
+static enum flow_list rec_list(const struct flow_rec *r)
+{
+	return (enum flow_list)(r->bits & REC_LIST);
+}
+
+static void rec_set_list(struct flow_rec *r, unsigned list, int touched)
+{
+	r->bits = (uint8_t)(list | (touched ? REC_TOUCHED : 0));
+}
+
+static int ext_eq(const void *ctx, uint32_t e, const void *k)
+{
+	const struct flow_table *t = ctx;
+	const struct ext_rec *er = slab_at(&t->exts, e);
+
+	return er->owner == *(const uint32_t *)k;
+}
+
+/* The ext of record n, or NULL when it has none. */
+static struct td_ext *rec_ext(const struct flow_table *t, uint32_t n)
+{
+	uint32_t e;
+
+	if (!(rec_at(t, n)->td.bits & TD_ST_EXT))
+		return NULL;
+	e = idx32_find(&t->ext_idx, idx_hash(&n, sizeof(n)), &n, ext_eq, t);
+	return e ? &((struct ext_rec *)slab_at(&t->exts, e))->x : NULL;
+}
+
+/* Free the ext of record n, if any. */
+static void ext_drop(struct flow_table *t, uint32_t n)
+{
+	uint32_t e;
+
+	if (!(rec_at(t, n)->td.bits & TD_ST_EXT))
+		return;
+	e = idx32_delete(&t->ext_idx, idx_hash(&n, sizeof(n)), &n, ext_eq, t);
+	if (e)
+		slab_free(&t->exts, e);
+}
+
+/* The full key of record r. */
+static void rec_key(const struct flow_table *t, const struct flow_rec *r,
+		    struct flow_key *k)
+{
+	size_t alen = addr_len(r->family);
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr[0], r->addr, alen);
+	memcpy(k->addr[1], r->addr + alen, alen);
+	k->port[0] = r->port[0];
+	k->port[1] = r->port[1];
+	k->family = r->family;
+	if (r->tunnel)
+		k->tunnel = t->tunnels[r->tunnel];
+}
+
+static uint64_t rec_last_ns(const struct flow_table *t, uint32_t n)
+{
+	const struct flow_rec *r = rec_at(t, n);
+
+	return td_state_last_ns(&r->td, (r->td.bits & TD_ST_WIDE)
+						? rec_ext(t, n)
+						: NULL);
+}
+
+static int tunnel_none(const struct flow_tunnel *tun)
+{
+	static const struct flow_tunnel zero;
+
+	return !memcmp(tun, &zero, sizeof(zero));
+}
+
+static int rec_eq(const void *ctx, uint32_t n, const void *k)
+{
+	const struct flow_table *t = ctx;
+	const struct flow_key *key = k;
+	const struct flow_rec *r = rec_at(t, n);
+	size_t alen = addr_len(key->family);
+
+	if (r->family != key->family || r->port[0] != key->port[0] ||
+	    r->port[1] != key->port[1] ||
+	    memcmp(r->addr, key->addr[0], alen) ||
+	    memcmp(r->addr + alen, key->addr[1], alen))
+		return 0;
+	if (!r->tunnel)
+		return tunnel_none(&key->tunnel);
+	return !memcmp(&t->tunnels[r->tunnel], &key->tunnel,
+		       sizeof(key->tunnel));
+}
+
+/* The number of tunnel tun (0 when not tunnelled), interned on first
+ * sight; tunnels stay until the table is freed. 0 with errno on failure */
+static int tunnel_number(struct flow_table *t, const struct flow_tunnel *tun,
+			 uint32_t *n)
+{
+	struct tunnel_ent *te;
+
+	*n = 0;
+	if (tunnel_none(tun))
+		return 0;
+	HASH_FIND(hh, t->tunnel_set, tun, sizeof(*tun), te);
+	if (te) {
+		*n = te->n;
+		return 0;
+	}
+	if (t->ntunnels + 1 >= t->tunnels_cap) {
+		uint32_t cap = t->tunnels_cap ? 2 * t->tunnels_cap : 16;
+		struct flow_tunnel *v;
+
+		if (cap <= t->tunnels_cap)
+			return -ENOMEM;
+		v = realloc(t->tunnels, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		t->tunnels = v;
+		t->tunnels_cap = cap;
+	}
+	te = calloc(1, sizeof(*te));
+	if (!te)
+		return -ENOMEM;
+	te->tun = *tun;
+	te->n = ++t->ntunnels;
+	t->tunnels[te->n] = *tun;
+	HASH_ADD(hh, t->tunnel_set, tun, sizeof(te->tun), te);
+	*n = te->n;
+	return 0;
+}
+
+static void list_unlink(struct flow_table *t, uint32_t n)
+{
+	struct flow_rec *r = rec_at(t, n);
+	struct flow_list_head *l = &t->lists[rec_list(r)];
+
+	if (r->prev)
+		rec_at(t, r->prev)->next = r->next;
+	else
+		l->head = r->next;
+	if (r->next)
+		rec_at(t, r->next)->prev = r->prev;
+	else
+		l->tail = r->prev;
+	r->prev = r->next = 0;
+}
+
+static void list_append(struct flow_table *t, uint32_t n,
 			enum flow_list which)
 {
 	struct flow_list_head *l = &t->lists[which];
+	struct flow_rec *r = rec_at(t, n);
 
-	e->list = (uint8_t)which;
-	e->next = NULL;
-	e->prev = l->tail;
+	rec_set_list(r, which, r->bits & REC_TOUCHED);
+	r->next = 0;
+	r->prev = l->tail;
 	if (l->tail)
-		l->tail->next = e;
+		rec_at(t, l->tail)->next = n;
 	else
-		l->head = e;
-	l->tail = e;
-}
-
-
-static int entry_eq(const void *e, const void *k)
-{
-	return !memcmp(&((const struct flow_entry *)e)->key, k,
-		       sizeof(struct flow_key));
+		l->head = n;
+	l->tail = n;
 }
 
 struct flow_table *flow_table_new(const struct flow_config *cfg,
@@ -122,23 +368,30 @@ struct flow_table *flow_table_new(const struct flow_config *cfg,
 	t->cfg = *cfg;
 	t->hooks = *hooks;
 	t->ctx = ctx;
+	t->recs[0].size = (offsetof(struct flow_rec, addr) + 2 * 4 + 7) & ~7UL;
+	t->recs[1].size = (offsetof(struct flow_rec, addr) + 2 * 16 + 7) & ~7UL;
+	t->exts.size = sizeof(struct ext_rec);
 	return t;
 }
 
 void flow_table_free(struct flow_table *t)
 {
-	struct flow_entry *e, *tmp;
+	struct server_ep *sv, *stmp;
+	struct tunnel_ent *te, *ttmp;
 
 	if (!t)
 		return;
-	struct server_ep *sv, *stmp;
-
-	for (int l = 0; l < LIST__COUNT; l++)
-		for (e = t->lists[l].head; e; e = tmp) {
-			tmp = e->next;
-			free(e);
-		}
-	idx_free(&t->idx);
+	slab_release(&t->recs[0]);
+	slab_release(&t->recs[1]);
+	slab_release(&t->exts);
+	idx32_free(&t->ext_idx);
+	idx32_free(&t->idx);
+	HASH_ITER(hh, t->tunnel_set, te, ttmp)
+	{
+		HASH_DEL(t->tunnel_set, te);
+		free(te);
+	}
+	free(t->tunnels);
 	HASH_ITER(hh, t->servers, sv, stmp)
 	{
 		HASH_DEL(t->servers, sv);
@@ -213,31 +466,36 @@ char *flow_tunnel_format(const struct flow_tunnel *t, char *buf, size_t n)
 	return buf;
 }
 
-static void finalise(struct flow_table *t, struct flow_entry *e,
-		     enum flow_end why, uint64_t end_ns)
+static void finalise(struct flow_table *t, uint32_t n, enum flow_end why,
+		     uint64_t end_ns)
 {
+	struct flow_rec *r = rec_at(t, n);
+	struct flow_key key;
+	struct td_flow td;
 	struct flow_record rec = {
-		.key = &e->key,
-		.td = &e->td,
-		.id = e->id,
+		.key = &key,
+		.td = &td,
+		.id = rec_id(r),
 		.end = why,
 	};
 
-	rec.res = td_flow_verdict(&e->td, end_ns, t->cfg.linger_ns);
-	if (e->td.in_close_wait) {
+	rec_key(t, r, &key);
+	td_state_view(&r->td, rec_ext(t, n), &td);
+	rec.res = td_flow_verdict(&td, end_ns, t->cfg.linger_ns);
+	if (td.in_close_wait) {
 		t->stats.in_close_wait--;
 		/* A reused 4-tuple proves the lingering socket is gone. */
 		if (why == FLOW_END_REUSED && t->hooks.close_wait)
-			t->hooks.close_wait(t->ctx, &e->key, &e->td, -1,
-					    end_ns);
+			t->hooks.close_wait(t->ctx, &key, &td, -1, end_ns);
 	}
 	t->hooks.done(t->ctx, &rec);
 	t->stats.ended[why]++;
 	t->stats.tracked--;
-	list_unlink(t, e);
-	idx_delete(&t->idx, idx_hash(&e->key, sizeof(e->key)), &e->key,
-		   entry_eq);
-	free(e);
+	if (rec_list(r) < LIST__COUNT)
+		list_unlink(t, n);
+	idx32_delete(&t->idx, idx_hash(&key, sizeof(key)), &key, rec_eq, t);
+	ext_drop(t, n);
+	slab_free(&t->recs[n >> 31], n & ~REC_V6);
 }
 
 /* Finalise what has run out of time; CLOSE_WAIT flows are parked. */
@@ -249,33 +507,35 @@ static void finalise(struct flow_table *t, struct flow_entry *e,
  * A silent flow is thus finalised between one and two timeouts after its
  * last packet.
  */
-static struct flow_entry *untouched_head(struct flow_table *t,
-					 enum flow_list l, size_t max_moves)
+static uint32_t untouched_head(struct flow_table *t, enum flow_list l,
+			       size_t max_moves)
 {
-	struct flow_entry *e;
+	uint32_t n;
 
-	while ((e = t->lists[l].head) && e->touched && max_moves--) {
-		e->touched = 0;
-		list_unlink(t, e);
-		list_append(t, e, l);
+	while ((n = t->lists[l].head) &&
+	       (rec_at(t, n)->bits & REC_TOUCHED) && max_moves--) {
+		rec_at(t, n)->bits &= (uint8_t)~REC_TOUCHED;
+		list_unlink(t, n);
+		list_append(t, n, l);
 	}
-	return e;
+	return n;
 }
 
 static void sweep(struct flow_table *t, uint64_t now)
 {
-	struct flow_entry *e;
+	uint32_t n;
+	uint64_t last;
 
-	while ((e = untouched_head(t, LIST_DONE, SIZE_MAX)) &&
-	       e->td.last_ns + t->cfg.grace_ns <= now)
-		finalise(t, e, FLOW_END_FINISHED, e->td.last_ns);
-	while ((e = untouched_head(t, LIST_ACTIVE, SIZE_MAX)) &&
-	       e->td.last_ns + t->cfg.idle_ns <= now) {
-		if (e->td.in_close_wait) {
-			list_unlink(t, e);
-			list_append(t, e, LIST_PARKED);
+	while ((n = untouched_head(t, LIST_DONE, SIZE_MAX)) &&
+	       (last = rec_last_ns(t, n)) + t->cfg.grace_ns <= now)
+		finalise(t, n, FLOW_END_FINISHED, last);
+	while ((n = untouched_head(t, LIST_ACTIVE, SIZE_MAX)) &&
+	       (last = rec_last_ns(t, n)) + t->cfg.idle_ns <= now) {
+		if (td_state_in_close_wait(&rec_at(t, n)->td)) {
+			list_unlink(t, n);
+			list_append(t, n, LIST_PARKED);
 		} else {
-			finalise(t, e, FLOW_END_IDLE, e->td.last_ns);
+			finalise(t, n, FLOW_END_IDLE, last);
 		}
 	}
 }
@@ -287,38 +547,80 @@ static void evict_one(struct flow_table *t)
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		/* A few second chances, then the head goes regardless. */
-		struct flow_entry *e = untouched_head(t, order[i], 8);
+		uint32_t n = untouched_head(t, order[i], 8);
 
-		if (e) {
-			finalise(t, e, FLOW_END_EVICTED, t->now_ns);
+		if (n) {
+			finalise(t, n, FLOW_END_EVICTED, t->now_ns);
 			return;
 		}
 	}
 }
 
-static void apply(struct flow_table *t, struct flow_entry *e, unsigned ev,
+/* Tell the close_wait hook (if any) about flow n's delta. */
+static void close_wait_hook(struct flow_table *t, uint32_t n, int delta,
+			    uint64_t now)
+{
+	const struct flow_rec *r = rec_at(t, n);
+	struct flow_key key;
+	struct td_flow td;
+
+	if (!t->hooks.close_wait)
+		return;
+	rec_key(t, r, &key);
+	td_state_view(&r->td, rec_ext(t, n), &td);
+	t->hooks.close_wait(t->ctx, &key, &td, delta, now);
+}
+
+static void apply(struct flow_table *t, uint32_t n, unsigned ev,
 		  uint64_t now)
 {
+	struct flow_rec *r;
+
 	if (ev & TD_EV_CW_ENTER) {
 		t->stats.in_close_wait++;
-		if (t->hooks.close_wait)
-			t->hooks.close_wait(t->ctx, &e->key, &e->td, 1, now);
+		close_wait_hook(t, n, 1, now);
 	}
 	if (ev & TD_EV_CW_LEAVE) {
 		t->stats.in_close_wait--;
-		if (t->hooks.close_wait)
-			t->hooks.close_wait(t->ctx, &e->key, &e->td, -1, now);
+		close_wait_hook(t, n, -1, now);
 	}
+	r = rec_at(t, n);
 	enum flow_list want =
-		td_flow_finished(&e->td) ? LIST_DONE : LIST_ACTIVE;
+		td_state_finished(&r->td) ? LIST_DONE : LIST_ACTIVE;
 
-	if (e->list != want) {
-		list_unlink(t, e);
-		list_append(t, e, want);
-		e->touched = 0;
+	if (rec_list(r) != want) {
+		list_unlink(t, n);
+		list_append(t, n, want);
+		rec_set_list(r, want, 0);
 	} else {
-		e->touched = 1;
+		rec_set_list(r, want, 1);
 	}
+}
+
+/*
+ * Attach an ext to record n when seg needs one. Returns 0, or -ENOMEM.
+ */
+static int ensure_ext(struct flow_table *t, uint32_t n,
+		      const struct flow_seg *seg, int from)
+{
+	struct flow_rec *r = rec_at(t, n);
+	struct ext_rec *er;
+	uint32_t e;
+
+	if (!td_state_needs_ext(&r->td, seg, from))
+		return 0;
+	e = slab_alloc(&t->exts);
+	if (!e)
+		return -ENOMEM;
+	er = slab_at(&t->exts, e);
+	memset(er, 0, sizeof(*er));
+	er->owner = n;
+	if (idx32_insert(&t->ext_idx, idx_hash(&n, sizeof(n)), e)) {
+		slab_free(&t->exts, e);
+		return -ENOMEM;
+	}
+	td_state_attach(&r->td);
+	return 0;
 }
 
 static void server_key(const struct flow_key *k, int idx,
@@ -345,27 +647,66 @@ static int server_known(const struct flow_table *t, const struct flow_key *k,
  * first seen mid-stream is oriented toward an endpoint known to be a
  * server (the one shared by many flows) before the port rule applies.
  */
-static void learn_roles(struct flow_table *t, struct flow_entry *e)
+static void learn_roles(struct flow_table *t, struct flow_rec *r,
+			const struct flow_key *key)
 {
-	int server = 1 - e->td.client;
+	int server = 1 - td_state_client(&r->td);
 	struct server_ep *ep;
 
-	if (e->td.roles_inferred) {
-		int k0 = server_known(t, &e->key, 0);
-		int k1 = server_known(t, &e->key, 1);
+	if (r->td.bits & TD_ST_ROLES_INFERRED) {
+		int k0 = server_known(t, key, 0);
+		int k1 = server_known(t, key, 1);
 
 		if (k0 != k1)
-			e->td.client = (int8_t)(k0 ? 1 : 0);
+			td_state_set_client(&r->td, k0 ? 1 : 0);
 		return;
 	}
-	if (t->nservers >= SERVERS_MAX || server_known(t, &e->key, server))
+	if (t->nservers >= SERVERS_MAX || server_known(t, key, server))
 		return;
 	ep = malloc(sizeof(*ep));
 	if (!ep)
 		return;
-	server_key(&e->key, server, ep);
+	server_key(key, server, ep);
 	HASH_ADD(hh, t->servers, addr, offsetof(struct server_ep, hh), ep);
 	t->nservers++;
+}
+
+/*
+ * A new record for key, started from seg (not applied yet), its ext
+ * attached if seg needs one, and indexed under h. Returns its number, or
+ * 0 when memory ran out (nothing is left behind).
+ */
+static uint32_t rec_new(struct flow_table *t, const struct flow_key *key,
+			uint64_t h, const struct flow_seg *seg, int from)
+{
+	int v6 = key->family == SEG_IPV6;
+	size_t alen = addr_len(key->family);
+	uint32_t tunnel, n = slab_alloc(&t->recs[v6]);
+	struct flow_rec *r;
+
+	if (!n)
+		return 0;
+	r = slab_at(&t->recs[v6], n);
+	if (v6)
+		n |= REC_V6;
+	memset(r, 0, sizeof(*r));
+	td_state_init(&r->td, seg, from);
+	if (tunnel_number(t, &key->tunnel, &tunnel) ||
+	    ensure_ext(t, n, seg, from))
+		goto fail;
+	r->tunnel = tunnel;
+	memcpy(r->addr, key->addr[0], alen);
+	memcpy(r->addr + alen, key->addr[1], alen);
+	r->port[0] = key->port[0];
+	r->port[1] = key->port[1];
+	r->family = key->family;
+	if (idx32_insert(&t->idx, h, n))
+		goto fail;
+	return n;
+fail:
+	ext_drop(t, n);
+	slab_free(&t->recs[v6], n & ~REC_V6);
+	return 0;
 }
 
 uint64_t flow_key_hash(const struct flow_key *key)
@@ -376,11 +717,21 @@ uint64_t flow_key_hash(const struct flow_key *key)
 void flow_table_prefetch(const struct flow_table *t, uint64_t hash,
 			 int step)
 {
-	if (step == 0)
-		idx_prefetch(&t->idx, hash);
-	else
-		idx_prefetch_entry(&t->idx, hash,
-				   (sizeof(struct flow_entry) + 63) / 64);
+	const struct idx32_slot *s = idx32_home(&t->idx, hash);
+	const char *r;
+
+	if (!s)
+		return;
+	if (step == 0) {
+		__builtin_prefetch(s);
+		return;
+	}
+	/* the slot is loaded by now: the record it names, if it matches */
+	if (s->h != (uint32_t)hash || !idx32_live(s->e))
+		return;
+	r = (const char *)rec_at(t, s->e);
+	for (size_t off = 0; off < sizeof(struct flow_rec); off += 64)
+		__builtin_prefetch(r + off);
 }
 
 int flow_table_add(struct flow_table *t, const struct flow_seg *seg)
@@ -395,7 +746,8 @@ int flow_table_add_keyed(struct flow_table *t, const struct flow_seg *seg,
 			 const struct flow_key *kp, uint64_t h)
 {
 	const struct flow_key key = *kp;
-	struct flow_entry *e;
+	struct flow_rec *r;
+	uint32_t n;
 	int from = flow_key_from(seg, &key);
 	uint64_t now = seg->wall_ns;
 
@@ -408,73 +760,94 @@ int flow_table_add_keyed(struct flow_table *t, const struct flow_seg *seg,
 	}
 	t->stats.segments++;
 
-	e = idx_find(&t->idx, h, &key, entry_eq);
-	if (e && td_flow_is_new_syn(&e->td, seg, from)) {
-		finalise(t, e, FLOW_END_REUSED, e->td.last_ns);
-		e = NULL;
+	n = idx32_find(&t->idx, h, &key, rec_eq, t);
+	if (n && td_state_is_new_syn(&rec_at(t, n)->td, seg, from)) {
+		finalise(t, n, FLOW_END_REUSED, rec_last_ns(t, n));
+		n = 0;
 	}
-	if (e) {
-		apply(t, e, td_flow_update(&e->td, seg, from), now);
+	if (n) {
+		if (ensure_ext(t, n, seg, from))
+			return -ENOMEM;
+		r = rec_at(t, n);
+		apply(t, n, td_state_update(&r->td, rec_ext(t, n), seg, from),
+		      now);
 		return 0;
 	}
 
 	if (t->cfg.max_flows && t->stats.tracked >= t->cfg.max_flows)
 		evict_one(t);
-	e = malloc(sizeof(*e));
-	if (!e)
+	n = rec_new(t, &key, h, seg, from);
+	if (!n)
 		return -ENOMEM;
-	e->key = key;
-	e->id = ++t->stats.flows;
-	e->prev = e->next = NULL;
-	e->list = LIST_ACTIVE;
-	e->touched = 0;
-	if (idx_insert(&t->idx, h, e)) {
-		free(e);
-		return -ENOMEM;
-	}
+	r = rec_at(t, n);
+	++t->stats.flows;
+	r->id_lo = (uint32_t)t->stats.flows;
+	r->id_hi = (uint16_t)(t->stats.flows >> 32);
 	t->stats.tracked++;
 	if (t->stats.tracked > t->stats.peak_tracked)
 		t->stats.peak_tracked = t->stats.tracked;
-	list_append(t, e, LIST_ACTIVE);
-	apply(t, e, td_flow_init(&e->td, seg, from), now);
-	learn_roles(t, e);
+	list_append(t, n, LIST_ACTIVE);
+	apply(t, n, td_state_update(&r->td, rec_ext(t, n), seg, from), now);
+	learn_roles(t, r, &key);
 	return 0;
 }
 
-static int cmp_entry_id(const void *a, const void *b)
+/* Merge two chains (next links) sorted by id. */
+static uint32_t merge_by_id(const struct flow_table *t, uint32_t a,
+			    uint32_t b)
 {
-	const struct flow_entry *x = *(struct flow_entry *const *)a;
-	const struct flow_entry *y = *(struct flow_entry *const *)b;
+	uint32_t head = 0, *tail = &head;
 
-	return x->id < y->id ? -1 : x->id > y->id;
+	while (a && b) {
+		uint32_t *from =
+			rec_id(rec_at(t, a)) < rec_id(rec_at(t, b)) ? &a : &b;
+
+		*tail = *from;
+		tail = &rec_at(t, *from)->next;
+		*from = *tail;
+	}
+	*tail = a ? a : b;
+	return head;
+}
+
+/* Sort the chain of n records from head by id; returns the new head. */
+static uint32_t sort_by_id(const struct flow_table *t, uint32_t head,
+			   uint64_t n)
+{
+	uint32_t mid = head, rest;
+
+	if (n < 2)
+		return head;
+	for (uint64_t i = 1; i < n / 2; i++)
+		mid = rec_at(t, mid)->next;
+	rest = rec_at(t, mid)->next;
+	rec_at(t, mid)->next = 0;
+	return merge_by_id(t, sort_by_id(t, head, n / 2),
+			   sort_by_id(t, rest, n - n / 2));
 }
 
 void flow_table_flush(struct flow_table *t, uint64_t end_ns)
 {
-	struct flow_entry **v, *e;
-	size_t n = 0;
+	uint32_t head = 0, *tail = &head, n;
 
-	/* Finalise in order of first packet: reports read naturally. */
-	v = malloc((t->stats.tracked ? t->stats.tracked : 1) * sizeof(*v));
-	for (int l = 0; l < LIST__COUNT; l++)
-		for (e = t->lists[l].head; e; e = e->next) {
-			if (!v) {
-				/* No memory to sort: finalise in list order */
-				break;
-			}
-			v[n++] = e;
+	/*
+	 * Finalise in order of first packet: reports read naturally. The
+	 * lists are joined into one chain and sorted in place, so the
+	 * flush needs no memory of its own.
+	 */
+	for (int l = 0; l < LIST__COUNT; l++) {
+		*tail = t->lists[l].head;
+		for (n = t->lists[l].head; n; n = rec_at(t, n)->next) {
+			rec_set_list(rec_at(t, n), LIST__COUNT, 0);
+			tail = &rec_at(t, n)->next;
 		}
-	if (!v) {
-		for (int l = 0; l < LIST__COUNT; l++)
-			while (t->lists[l].head)
-				finalise(t, t->lists[l].head, FLOW_END_INPUT,
-					 end_ns);
-		return;
+		t->lists[l].head = t->lists[l].tail = 0;
 	}
-	qsort(v, n, sizeof(*v), cmp_entry_id);
-	for (size_t i = 0; i < n; i++)
-		finalise(t, v[i], FLOW_END_INPUT, end_ns);
-	free(v);
+	head = sort_by_id(t, head, t->stats.tracked);
+	while ((n = head)) {
+		head = rec_at(t, n)->next;
+		finalise(t, n, FLOW_END_INPUT, end_ns);
+	}
 }
 
 void flow_table_foreach(const struct flow_table *t,
@@ -482,19 +855,26 @@ void flow_table_foreach(const struct flow_table *t,
 				   const struct td_flow *td, uint64_t id),
 			void *arg)
 {
-	const struct flow_entry *e;
+	struct flow_key key;
+	struct td_flow td;
 
 	for (int l = 0; l < LIST__COUNT; l++)
-		for (e = t->lists[l].head; e; e = e->next)
-			fn(arg, &e->key, &e->td, e->id);
+		for (uint32_t n = t->lists[l].head; n;
+		     n = rec_at(t, n)->next) {
+			const struct flow_rec *r = rec_at(t, n);
+
+			rec_key(t, r, &key);
+			td_state_view(&r->td, rec_ext(t, n), &td);
+			fn(arg, &key, &td, rec_id(r));
+		}
 }
 
 uint64_t flow_table_id(const struct flow_table *t, const struct flow_key *key)
 {
-	const struct flow_entry *e =
-		idx_find(&t->idx, idx_hash(key, sizeof(*key)), key, entry_eq);
+	uint32_t n = idx32_find(&t->idx, idx_hash(key, sizeof(*key)), key,
+				rec_eq, t);
 
-	return e ? e->id : 0;
+	return n ? rec_id(rec_at(t, n)) : 0;
 }
 
 const struct flow_stats *flow_table_stats(const struct flow_table *t)

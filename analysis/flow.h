@@ -2,7 +2,9 @@
 /*
  * Flow table: one record per TCP connection (both directions), keyed by
  * the 4-tuple in a canonical order, found through the open-addressing
- * index of analysis/index.h.
+ * index of analysis/index.h. Records are compact (144 bytes for IPv4,
+ * 168 for IPv6, in slabs: docs/architecture.md); the struct flow_key and
+ * struct td_flow the hooks get are built from them for the call.
  *
  * Flows are finalised and freed while the input goes on, so memory follows
  * concurrent flows rather than total flows:
@@ -60,6 +62,7 @@ struct flow_record {
 	const struct rpt_sock *sock;
 };
 
+/* The hooks' key and td are built for the call: valid only during it. */
 struct flow_hooks {
 	/* A flow was finalised (required). */
 	void (*done)(void *ctx, const struct flow_record *rec);
@@ -139,7 +142,7 @@ int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key);
 
 /*
  * Call fn for every tracked flow (live status, alerts); fn must not change
- * the table.
+ * the table. key and td are built for the call (borrowed, valid during it).
  */
 void flow_table_foreach(const struct flow_table *t,
 			void (*fn)(void *arg, const struct flow_key *key,

@@ -67,31 +67,6 @@ int idx_insert(struct idx *x, uint64_t h, void *e);
 /* Remove the entry with hash h and key k; returns it, or NULL. */
 void *idx_delete(struct idx *x, uint64_t h, const void *k, idx_eq_fn eq);
 
-/* Start loading the slots a lookup of hash h reads first (a hint). */
-static inline void idx_prefetch(const struct idx *x, uint64_t h)
-{
-	if (x->cur)
-		__builtin_prefetch(&x->cur[h & x->cur_mask]);
-}
-
-/*
- * The second step, once the slot is loaded: start loading the first
- * `lines` cache lines of the entry in the home slot of hash h when its
- * hash matches. A hint only.
- */
-static inline void idx_prefetch_entry(const struct idx *x, uint64_t h,
-				      unsigned lines)
-{
-	const struct idx_slot *s;
-
-	if (!x->cur)
-		return;
-	s = &x->cur[h & x->cur_mask];
-	if (s->h == h)
-		for (unsigned i = 0; i < lines; i++)
-			__builtin_prefetch((const char *)s->e + 64 * i);
-}
-
 /* Number of entries. */
 static inline size_t idx_count(const struct idx *x)
 {
@@ -100,5 +75,59 @@ static inline size_t idx_count(const struct idx *x)
 
 /* Free the slot arrays (not the entries); the index is empty again. */
 void idx_free(struct idx *x);
+
+/*
+ * The same index over 32-bit entry numbers (0 is never an entry, nor
+ * UINT32_MAX) with the low 32 bits of the hash: 8-byte slots, for a
+ * caller that keeps its entries in numbered records (the flow table).
+ * eq compares entry number e with key k, given the caller's ctx.
+ */
+struct idx32_slot {
+	uint32_t h;
+	uint32_t e;            /* 0: empty; IDX32_GONE: moved or deleted */
+};
+
+struct idx32 {
+	struct idx32_slot *cur;
+	size_t cur_mask;
+	size_t n;
+	struct idx32_slot *old;
+	size_t old_mask;
+	size_t old_pos;
+};
+
+typedef int (*idx32_eq_fn)(const void *ctx, uint32_t e, const void *k);
+
+/* The entry with hash h and key k, or 0. */
+uint32_t idx32_find(const struct idx32 *x, uint64_t h, const void *k,
+		    idx32_eq_fn eq, const void *ctx);
+
+/* Add entry e under hash h. Returns 0 or -ENOMEM (index unchanged). */
+int idx32_insert(struct idx32 *x, uint64_t h, uint32_t e);
+
+/* Remove the entry with hash h and key k; returns it, or 0. */
+uint32_t idx32_delete(struct idx32 *x, uint64_t h, const void *k,
+		      idx32_eq_fn eq, const void *ctx);
+
+/* Free the slot arrays; the index is empty again. */
+void idx32_free(struct idx32 *x);
+
+#define IDX32_GONE UINT32_MAX
+
+/* 1 when slot entry e names an entry (not empty, not moved). */
+static inline int idx32_live(uint32_t e)
+{
+	return e && e != IDX32_GONE;
+}
+
+/*
+ * The slot a lookup of hash h reads first, or NULL when the index is
+ * empty: for a caller that prefetches it, then what it names.
+ */
+static inline const struct idx32_slot *idx32_home(const struct idx32 *x,
+						  uint64_t h)
+{
+	return x->cur ? &x->cur[(uint32_t)h & x->cur_mask] : NULL;
+}
 
 #endif /* FT_ANALYSIS_INDEX_H */

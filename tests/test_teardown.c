@@ -15,7 +15,9 @@
 
 /* A two-party conversation that keeps sequence numbers for its segments */
 struct conv {
-	struct td_flow f;
+	struct td_state st; /* what the flow table keeps */
+	struct td_ext x;    /* attached when the state asks for it */
+	struct td_flow f;   /* the view of st after the last segment */
 	uint32_t nxt[2];   /* next sequence number of each endpoint */
 	uint64_t frame;
 	unsigned ev;       /* TD_EV_* bits of the last segment */
@@ -31,15 +33,33 @@ static void conv_init(struct conv *cv, uint32_t cisn, uint32_t sisn)
 	cv->nxt[S] = sisn;
 }
 
-/* Send a segment from `from` at t_ms with flags and len payload bytes. */
-static unsigned send_at(struct conv *cv, int from, uint8_t flags,
-			uint32_t len, uint64_t t_ms)
+/* Apply s as the flow table does, and refresh the view. */
+static unsigned feed(struct conv *cv, const struct flow_seg *s, int from)
+{
+	struct td_ext *x;
+
+	if (!cv->started) {
+		cv->started = 1;
+		td_state_init(&cv->st, s, from);
+	}
+	if (td_state_needs_ext(&cv->st, s, from))
+		td_state_attach(&cv->st);
+	x = (cv->st.bits & TD_ST_EXT) ? &cv->x : NULL;
+	cv->ev = td_state_update(&cv->st, x, s, from);
+	td_state_view(&cv->st, x, &cv->f);
+	return cv->ev;
+}
+
+/* Send a segment from `from` at wall_ns in frame, with flags and len
+ * payload bytes. */
+static unsigned send_seg(struct conv *cv, int from, uint8_t flags,
+			 uint32_t len, uint64_t wall_ns, uint64_t frame)
 {
 	struct flow_seg s;
 
 	memset(&s, 0, sizeof(s));
-	s.wall_ns = 1700000000ULL * SEC + t_ms * MS;
-	s.frame = ++cv->frame;
+	s.wall_ns = wall_ns;
+	s.frame = frame;
 	s.family = SEG_IPV4;
 	s.sport = from == C ? 40000 : 9100;
 	s.dport = from == C ? 9100 : 40000;
@@ -49,13 +69,15 @@ static unsigned send_at(struct conv *cv, int from, uint8_t flags,
 	s.payload_len = len;
 	cv->nxt[from] += len + ((flags & SEG_SYN) ? 1 : 0) +
 			 ((flags & SEG_FIN) ? 1 : 0);
-	if (!cv->started) {
-		cv->started = 1;
-		cv->ev = td_flow_init(&cv->f, &s, from);
-	} else {
-		cv->ev = td_flow_update(&cv->f, &s, from);
-	}
-	return cv->ev;
+	return feed(cv, &s, from);
+}
+
+/* Send a segment from `from` at t_ms with flags and len payload bytes. */
+static unsigned send_at(struct conv *cv, int from, uint8_t flags,
+			uint32_t len, uint64_t t_ms)
+{
+	return send_seg(cv, from, flags, len,
+			1700000000ULL * SEC + t_ms * MS, ++cv->frame);
 }
 
 /* A segment with explicit seq/ack (retransmissions, reordering). */
@@ -75,13 +97,7 @@ static unsigned send_raw(struct conv *cv, int from, uint8_t flags,
 	s.ack = ack;
 	s.flags = flags;
 	s.payload_len = len;
-	if (!cv->started) {
-		cv->started = 1;
-		cv->ev = td_flow_init(&cv->f, &s, from);
-	} else {
-		cv->ev = td_flow_update(&cv->f, &s, from);
-	}
-	return cv->ev;
+	return feed(cv, &s, from);
 }
 
 static void handshake(struct conv *cv, uint64_t t)
@@ -516,13 +532,13 @@ Test(teardown, new_syn_detection)
 	memset(&s, 0, sizeof(s));
 	s.flags = SEG_SYN;
 	s.seq = 1000;
-	cr_assert_not(td_flow_is_new_syn(&cv.f, &s, C), "retransmitted SYN");
+	cr_assert_not(td_state_is_new_syn(&cv.st, &s, C), "retransmitted SYN");
 	s.seq = 777777;
-	cr_assert(td_flow_is_new_syn(&cv.f, &s, C), "new ISN, new flow");
+	cr_assert(td_state_is_new_syn(&cv.st, &s, C), "new ISN, new flow");
 	s.flags = SEG_SYN | SEG_ACK;
-	cr_assert_not(td_flow_is_new_syn(&cv.f, &s, C));
+	cr_assert_not(td_state_is_new_syn(&cv.st, &s, C));
 	s.flags = SEG_SYN;
-	cr_assert_not(td_flow_is_new_syn(&cv.f, &s, S), "simultaneous open");
+	cr_assert_not(td_state_is_new_syn(&cv.st, &s, S), "simultaneous open");
 }
 
 Test(teardown, sequence_numbers_wrap)
@@ -660,4 +676,81 @@ Test(teardown, unanswered_syn_is_not_one_way)
 	r = verdict_at(&cv, 3000);
 	cr_assert_not(r.one_way);
 	cr_assert_eq(r.verdict, VD_FIN_UNACKED);
+}
+
+/* Times and frames the compact form cannot hold come back exact: a FIN
+ * ACKed 10 s after it was sent, a time before the flow's first (merged
+ * files), 100 hours later, frames 2^33 apart. */
+Test(teardown, compact_state_keeps_exact_values_past_its_offsets)
+{
+	const uint64_t t0 = 1700000000ULL * SEC + 123;
+	const uint64_t hours = 3600ULL * SEC;
+	struct conv cv;
+	struct td_result r;
+
+	conv_init(&cv, 1000, 5000);
+	send_seg(&cv, C, SEG_SYN, 0, t0, 7);
+	send_seg(&cv, S, SEG_SYN | SEG_ACK, 0, t0 + 1, 8);
+	send_seg(&cv, C, SEG_ACK, 0, t0 + 2, 9);
+	cr_assert_not(cv.st.bits & TD_ST_EXT, "nothing rare yet");
+	send_seg(&cv, S, SEG_FIN | SEG_ACK, 0, t0 + 3, 10);
+	send_seg(&cv, C, SEG_ACK, 0, t0 + 3 + 10 * SEC, 11);
+	cr_assert(cv.st.bits & TD_ST_WIDE, "an ACK 10 s after its FIN");
+	cr_assert_eq(cv.f.dir[S].fin_ns, t0 + 3);
+	cr_assert_eq(cv.f.dir[S].fin_ack_ns, t0 + 3 + 10 * SEC);
+	cr_assert_eq(cv.f.cw_start_ns, t0 + 3 + 10 * SEC);
+	cr_assert(cv.f.in_close_wait);
+
+	send_seg(&cv, C, SEG_FIN | SEG_ACK, 0, t0 + 100 * hours,
+		(1ULL << 33) + 5);
+	cr_assert_eq(cv.f.last_ns, t0 + 100 * hours);
+	cr_assert_eq(cv.f.last_frame, (1ULL << 33) + 5);
+	cr_assert_eq(cv.f.dir[C].fin_frame, (1ULL << 33) + 5);
+	cr_assert_eq(cv.f.first_ns, t0);
+	cr_assert_eq(cv.f.first_frame, 7);
+	r = verdict_at(&cv, 0);
+	cr_assert_eq(r.verdict, VD_LATE_CLOSE);
+	cr_assert_eq(r.close_wait_ns, 100 * hours - 3 - 10 * SEC);
+
+	/* Merged files: a RST stamped before the flow's first packet. */
+	conv_init(&cv, 1000, 5000);
+	send_seg(&cv, C, SEG_SYN, 0, t0, 1);
+	send_seg(&cv, S, SEG_RST | SEG_ACK, 0, t0 - 5 * MS, 2);
+	cr_assert(cv.st.bits & TD_ST_EXT, "RST times are kept in full");
+	cr_assert_eq(cv.f.dir[S].rst_ns, t0 - 5 * MS);
+	cr_assert_eq(cv.f.dir[S].rst_frame, 2);
+	cr_assert_eq(cv.f.dir[S].rsts, 1);
+	cr_assert_eq(cv.f.last_ns, t0, "the last time never steps back");
+	cr_assert_eq(verdict_at(&cv, 0).verdict, VD_REFUSED);
+
+	/* ... and a FIN: its offset would be negative. */
+	conv_init(&cv, 1000, 5000);
+	send_seg(&cv, C, SEG_ACK, 0, t0, 1);
+	send_seg(&cv, S, SEG_FIN | SEG_ACK, 0, t0 - 5 * MS, 2);
+	cr_assert(cv.st.bits & TD_ST_WIDE);
+	cr_assert_eq(cv.f.dir[S].fin_ns, t0 - 5 * MS);
+	cr_assert_eq(cv.f.dir[S].fin_frame, 2);
+}
+
+/* A RST needs the extension; a plain clean flow never does. */
+Test(teardown, extension_only_for_rare_fields)
+{
+	struct conv cv;
+
+	conv_init(&cv, 1000, 5000);
+	handshake(&cv, 0);
+	send_at(&cv, C, SEG_FIN | SEG_ACK, 0, 100);
+	send_at(&cv, S, SEG_FIN | SEG_ACK, 0, 110);
+	send_at(&cv, C, SEG_ACK, 0, 120);
+	cr_assert_not(cv.st.bits & TD_ST_EXT);
+	cr_assert_eq(verdict_at(&cv, 200).verdict, VD_CLEAN);
+	cr_assert_eq(cv.f.dir[C].bytes, 100);
+
+	conv_init(&cv, 1000, 5000);
+	handshake(&cv, 0);
+	send_at(&cv, S, SEG_RST, 0, 50);
+	cr_assert(cv.st.bits & TD_ST_EXT);
+	cr_assert_not(cv.st.bits & TD_ST_WIDE);
+	cr_assert_eq(cv.f.dir[S].rst_ns, 1700000000ULL * SEC + 50 * MS);
+	cr_assert_eq(cv.f.dir[S].rst_frame, 6);
 }
