@@ -30,7 +30,11 @@
  * match (a reuse counted for a 4-tuple never reused) is expected about
  * once every 2 * 10^11 SYNs, and only when the SYN falls within the other
  * 4-tuple's interval. The pair of a reuse is found again from the SYN's
- * own key and the two endpoint bits.
+ * own key and the two endpoint bits. Only timestamps that go backwards
+ * could tell this from a record per 4-tuple: a SYN stamped before the
+ * end less time_wait_ns of a 4-tuple given two intervals (a simultaneous
+ * close) but after the later one's start, or before the last tick on a
+ * 4-tuple whose slot that tick made dead.
  *
  * Memory therefore follows the sockets in TIME_WAIT at once (about 40
  * bytes each in the table and 8 per ring they are counted in), plus one
@@ -57,7 +61,7 @@ struct tw_ring {
 	uint32_t cap;
 };
 
-#define TW_RING_MIN 16
+#define TW_RING_MIN 4
 
 enum tw_side { TW_CLIENT = 0, TW_SERVER };
 
