@@ -4,10 +4,41 @@
  *
  * Flows are finalised a grace period after their last packet, so their
  * TIME_WAIT intervals arrive slightly out of start order. They wait in a
- * pending list until the capture clock is horizon_ns past their start,
- * then are counted in start order: per (holder, service) pair a min-heap
- * of the end times of the sockets now in TIME_WAIT gives the count at
- * each start, hence the peak.
+ * pending min-heap on their start (16 bytes each: the start and the
+ * pair's number; every interval lasts time_wait_ns) until the capture
+ * clock is horizon_ns past their start, then are counted in start order.
+ * Per (holder, service) pair, and per client host, the end times of the
+ * intervals counted and not yet over sit in a sorted ring: ends arrive in
+ * start order, hence in end order, so an interval is appended (a late one
+ * slides a few places back) and the ended ones leave from the head. The
+ * ring's length at each start is the count of sockets in TIME_WAIT, hence
+ * the peak. A ring holds 8 bytes per socket of its pair in TIME_WAIT at
+ * the pair's last close (a pair that stops closing keeps those until its
+ * next close) and halves when an eighth of it is in use.
+ *
+ * Reuse detection keeps, per 4-tuple whose TIME_WAIT may not be over, 16
+ * bytes in one flat open-addressing table (linear probing): a 61-bit
+ * fingerprint of the flow key with three flag bits (which endpoint holds
+ * TIME_WAIT, which one is the server, reuse already counted) and the end
+ * of its last interval (its start is the end less time_wait_ns). Slots
+ * whose interval ended before the last tick of the capture clock are
+ * dead: a new 4-tuple takes the first dead slot on its probe path, and
+ * when live and dead slots fill three quarters of the table it is rebuilt
+ * with the live ones only, at most half full. A SYN is matched by its
+ * fingerprint; two different 4-tuples share one with probability 2^-61
+ * per comparison, so among 10^7 4-tuples in TIME_WAIT at once a wrong
+ * match (a reuse counted for a 4-tuple never reused) is expected about
+ * once every 2 * 10^11 SYNs, and only when the SYN falls within the other
+ * 4-tuple's interval. The pair of a reuse is found again from the SYN's
+ * own key and the two endpoint bits. Only timestamps that go backwards
+ * could tell this from a record per 4-tuple: a SYN stamped before the
+ * end less time_wait_ns of a 4-tuple given two intervals (a simultaneous
+ * close) but after the later one's start, or before the last tick on a
+ * 4-tuple whose slot that tick made dead.
+ *
+ * Memory therefore follows the sockets in TIME_WAIT at once (about 40
+ * bytes each in the table and 8 per ring they are counted in), plus one
+ * record per pair, whatever the length of the capture: tw_memory().
  */
 #include "analysis/timewait.h"
 #include "analysis/index.h"
@@ -22,11 +53,15 @@
 
 #define NS ((uint64_t)1000000000)
 
-struct tw_heap {
+/* End times in ascending order from head; cap is 0 or a power of two. */
+struct tw_ring {
 	uint64_t *v;
-	size_t n;
-	size_t cap;
+	uint32_t head;
+	uint32_t n;
+	uint32_t cap;
 };
+
+#define TW_RING_MIN 4
 
 enum tw_side { TW_CLIENT = 0, TW_SERVER };
 
@@ -41,37 +76,42 @@ struct tw_pkey {
 
 struct tw_pair {
 	struct tw_pkey key;
-	struct tw_heap ends;
+	struct tw_ring ends;
 	uint64_t closes;
 	uint64_t peak;
 	uint64_t peak_ns;
 	uint64_t reused;
 	uint64_t sample_gen;   /* the kernel sample sample_n belongs to */
 	uint64_t sample_n;
+	struct tw_pair *host;  /* a client pair's host total, or NULL */
+	uint32_t id;           /* index in tw.pv */
 	uint16_t port_lo;      /* its own port range; 0-0: the tracker's */
 	uint16_t port_hi;
 	uint8_t alerted;       /* on_pressure was called */
 	struct tw_pair *next_all;  /* every pair, for writing and freeing */
 };
 
+/* An interval waiting to be counted; it ends time_wait_ns after start. */
 struct tw_pending {
 	uint64_t start;
-	uint64_t end;
-	struct tw_pair *pair;
-	struct tw_pair *host;  /* per-host total, client holders only */
+	uint32_t pair;         /* tw.pv index; its host total goes along */
 };
 
-/* The last TIME_WAIT interval of a 4-tuple, for reuse detection. */
-struct tw_sock {
-	struct flow_key key;
-	uint64_t start;
+/*
+ * A 4-tuple's last TIME_WAIT interval, for reuse detection: fp is 0 for
+ * an empty slot, else the key's fingerprint (hash bits 3-63, never 0)
+ * with TW_FP_* flags in bits 0-2.
+ */
+struct tw_fp {
+	uint64_t fp;
 	uint64_t end;
-	struct tw_pair *pair;
-	struct tw_pair *host;
-	struct tw_sock *next;  /* FIFO in order of registration */
-	uint8_t reused;
-	uint8_t requeue;       /* its end moved later: not in FIFO order */
 };
+
+#define TW_FP_HOLDER1 1ULL  /* endpoint 1 of the flow key holds it */
+#define TW_FP_SERVER1 2ULL  /* endpoint 1 is the server */
+#define TW_FP_REUSED 4ULL   /* a SYN within the interval was counted */
+#define TW_FP_FLAGS 7ULL
+#define TW_FP_MIN 64        /* slots of the smallest table */
 
 /* Direct-mapped cache in front of the pair table: most flows repeat a
  * (client, service) pair seen a moment ago. */
@@ -81,12 +121,15 @@ struct tw {
 	struct tw_config cfg;
 	struct tw_pair *pairs;      /* list of every pair */
 	size_t npairs;
+	struct tw_pair **pv;        /* every pair by id */
+	size_t cap_pv;
 	struct idx pair_idx;
-	struct idx sock_idx;
 	struct tw_pair *cache[TW_CACHE];
-	struct tw_sock *socks;
-	struct tw_sock *fifo_head;
-	struct tw_sock *fifo_tail;
+	struct tw_fp *fps;          /* reuse table, cap_fp slots */
+	size_t cap_fp;              /* 0 or a power of two */
+	size_t used_fp;             /* slots not empty: live or dead */
+	uint64_t swept_ns;          /* slots ending before this are dead */
+	size_t ring_bytes;          /* capacity of every pair's ring */
 	struct tw_pending *pending;
 	size_t npending;
 	size_t cap_pending;
@@ -115,7 +158,6 @@ struct tw *tw_new(const struct tw_config *cfg)
 void tw_free(struct tw *t)
 {
 	struct tw_pair *p, *ptmp;
-	struct tw_sock *s, *stmp;
 
 	if (!t)
 		return;
@@ -124,14 +166,27 @@ void tw_free(struct tw *t)
 		free(p->ends.v);
 		free(p);
 	}
-	for (s = t->fifo_head; s; s = stmp) {
-		stmp = s->next;
-		free(s);
-	}
 	idx_free(&t->pair_idx);
-	idx_free(&t->sock_idx);
+	free(t->pv);
+	free(t->fps);
 	free(t->pending);
 	free(t);
+}
+
+size_t tw_memory(const struct tw *t)
+{
+	const struct idx *x = &t->pair_idx;
+	size_t n = sizeof(*t);
+
+	n += t->npairs * sizeof(struct tw_pair) + t->ring_bytes;
+	n += t->cap_pv * sizeof(*t->pv);
+	n += t->cap_fp * sizeof(*t->fps);
+	n += t->cap_pending * sizeof(*t->pending);
+	if (x->cur)
+		n += (x->cur_mask + 1) * sizeof(struct idx_slot);
+	if (x->old)
+		n += (x->old_mask + 1) * sizeof(struct idx_slot);
+	return n;
 }
 
 int tw_intervals(const struct td_flow *td, const struct td_result *res,
@@ -169,55 +224,64 @@ int tw_intervals(const struct td_flow *td, const struct td_result *res,
 	return 1;
 }
 
-static int heap_push(struct tw_heap *h, uint64_t v)
+/* The ring's elements in order into a new array of cap slots. */
+static int ring_resize(struct tw *t, struct tw_ring *r, uint32_t cap)
 {
-	size_t i;
+	uint64_t *nv = malloc((size_t)cap * sizeof(*nv));
 
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? 2 * h->cap : 16;
-		uint64_t *nv = realloc(h->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		h->v = nv;
-		h->cap = cap;
-	}
-	i = h->n++;
-	while (i && h->v[(i - 1) / 2] > v) {
-		h->v[i] = h->v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h->v[i] = v;
+	if (!nv)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < r->n; i++)
+		nv[i] = r->v[(r->head + i) & (r->cap - 1)];
+	free(r->v);
+	t->ring_bytes -= (size_t)r->cap * sizeof(*nv);
+	t->ring_bytes += (size_t)cap * sizeof(*nv);
+	r->v = nv;
+	r->cap = cap;
+	r->head = 0;
 	return 0;
 }
 
-static void heap_pop(struct tw_heap *h)
+/* Add an end time in its sorted place: at the tail but for late ones. */
+static int ring_add(struct tw *t, struct tw_ring *r, uint64_t end)
 {
-	uint64_t last = h->v[--h->n];
-	size_t i = 0;
+	uint32_t m, i;
 
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
-			c++;
-		if (h->v[c] >= last)
-			break;
-		h->v[i] = h->v[c];
-		i = c;
+	if (r->n == r->cap) {
+		if (r->cap == UINT32_MAX / 2 + 1)
+			return -ENOMEM;
+		if (ring_resize(t, r, r->cap ? 2 * r->cap : TW_RING_MIN))
+			return -ENOMEM;
 	}
-	if (h->n)
-		h->v[i] = last;
+	m = r->cap - 1;
+	for (i = r->n; i && r->v[(r->head + i - 1) & m] > end; i--)
+		r->v[(r->head + i) & m] = r->v[(r->head + i - 1) & m];
+	r->v[(r->head + i) & m] = end;
+	r->n++;
+	return 0;
+}
+
+/* Drop the end times up to t_ns; give back most of what it outgrew. */
+static void ring_drop(struct tw *t, struct tw_ring *r, uint64_t t_ns)
+{
+	uint32_t m = r->cap - 1;
+
+	while (r->n && r->v[r->head] <= t_ns) {
+		r->head = (r->head + 1) & m;
+		r->n--;
+	}
+	if (r->cap > TW_RING_MIN && r->n < r->cap / 8) {
+		/* A failed shrink keeps the larger array: nothing is lost. */
+		(void)ring_resize(t, r, r->cap / 2);
+	}
 }
 
 /* Count one interval: sockets whose TIME_WAIT ended leave first. */
-static void count(struct tw_pair *p, uint64_t start, uint64_t end)
+static void count(struct tw *t, struct tw_pair *p, uint64_t start,
+		  uint64_t end)
 {
-	while (p->ends.n && p->ends.v[0] <= start)
-		heap_pop(&p->ends);
-	if (heap_push(&p->ends, end))
+	ring_drop(t, &p->ends, start);
+	if (ring_add(t, &p->ends, end))
 		return;
 	if (p->ends.n > p->peak) {
 		p->peak = p->ends.n;
@@ -263,11 +327,19 @@ static void commit(struct tw *t, uint64_t upto)
 {
 	while (t->npending && t->pending[0].start <= upto) {
 		struct tw_pending e = t->pending[0];
+		struct tw_pair *p = t->pv[e.pair];
+		uint64_t end = e.start + t->cfg.time_wait_ns;
 
 		pending_pop(t);
-		count(e.pair, e.start, e.end);
-		if (e.host)
-			count(e.host, e.start, e.end);
+		count(t, p, e.start, end);
+		if (p->host)
+			count(t, p->host, e.start, end);
+	}
+	/* The pending heap of a burst is not kept once it has drained. */
+	if (!t->npending && t->cap_pending > 256) {
+		free(t->pending);
+		t->pending = NULL;
+		t->cap_pending = 0;
 	}
 }
 
@@ -291,71 +363,161 @@ static int pair_eq(const void *e, const void *k)
 		       sizeof(struct tw_pkey));
 }
 
-static int sock_eq(const void *e, const void *k)
+static struct tw_pair *pair_find(struct tw *t, const struct tw_pkey *k)
 {
-	return !memcmp(&((const struct tw_sock *)e)->key, k,
-		       sizeof(struct flow_key));
+	unsigned slot = pkey_slot(k);
+	struct tw_pair *p = t->cache[slot];
+
+	if (p && !memcmp(&p->key, k, sizeof(*k)))
+		return p;
+	p = idx_find(&t->pair_idx, idx_hash(k, sizeof(*k)), k, pair_eq);
+	if (p)
+		t->cache[slot] = p;
+	return p;
 }
 
 static struct tw_pair *pair_get(struct tw *t, const struct tw_pkey *k)
 {
-	unsigned slot = pkey_slot(k);
-	struct tw_pair *p = t->cache[slot];
-	uint64_t h;
+	struct tw_pair *p = pair_find(t, k);
 
-	if (p && !memcmp(&p->key, k, sizeof(*k)))
+	if (p)
 		return p;
-	h = idx_hash(k, sizeof(*k));
-	p = idx_find(&t->pair_idx, h, k, pair_eq);
-	if (p) {
-		t->cache[slot] = p;
-		return p;
+	if (t->npairs == t->cap_pv) {
+		size_t cap = t->cap_pv ? 2 * t->cap_pv : 64;
+		struct tw_pair **nv;
+
+		if (cap > UINT32_MAX)
+			return NULL;
+		nv = realloc(t->pv, cap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		t->pv = nv;
+		t->cap_pv = cap;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->key = *k;
-	if (idx_insert(&t->pair_idx, h, p)) {
+	if (idx_insert(&t->pair_idx, idx_hash(k, sizeof(*k)), p)) {
 		free(p);
 		return NULL;
 	}
+	p->id = (uint32_t)t->npairs;
+	t->pv[t->npairs++] = p;
 	p->next_all = t->pairs;
 	t->pairs = p;
-	t->npairs++;
-	t->cache[slot] = p;
+	t->cache[pkey_slot(k)] = p;
 	return p;
 }
 
-static int remember_sock(struct tw *t, const struct flow_key *key,
-			 const struct tw_pending *e)
+/* The pair key of holder h (endpoint index) when endpoint sv serves. */
+static void pkey_of(struct tw_pkey *pk, const struct flow_key *k, int h,
+		    int sv)
 {
-	uint64_t h = idx_hash(key, sizeof(*key));
-	struct tw_sock *s = idx_find(&t->sock_idx, h, key, sock_eq);
+	memset(pk, 0, sizeof(*pk));
+	memcpy(pk->holder, k->addr[h], 16);
+	pk->family = k->family;
+	pk->side = h == sv ? TW_SERVER : TW_CLIENT;
+	if (pk->side == TW_CLIENT)
+		memcpy(pk->service, k->addr[sv], 16);
+	pk->port = k->port[sv];
+}
 
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		s->key = *key;
-		if (idx_insert(&t->sock_idx, h, s)) {
-			free(s);
-			return -ENOMEM;
-		}
-		if (t->fifo_tail)
-			t->fifo_tail->next = s;
-		else
-			t->fifo_head = s;
-		t->fifo_tail = s;
-	} else if (e->end > s->end) {
-		/* The 4-tuple again: its place in the FIFO is now too early */
-		s->requeue = 1;
+static uint64_t fp_of(const struct flow_key *key)
+{
+	uint64_t fp = idx_hash(key, sizeof(*key)) & ~TW_FP_FLAGS;
+
+	return fp ? fp : TW_FP_FLAGS + 1;
+}
+
+static size_t fp_home(const struct tw *t, uint64_t fp)
+{
+	/* the high bits: the low ones are the flags' place */
+	return (size_t)(fp >> 17 ^ fp >> 40) & (t->cap_fp - 1);
+}
+
+static int fp_live(const struct tw *t, const struct tw_fp *s)
+{
+	return s->fp && s->end >= t->swept_ns;
+}
+
+/*
+ * Rebuild the reuse table with its live slots only, at most half full
+ * with one more, so that dead slots never pile up. Returns 0 or -ENOMEM
+ * (the table is then unchanged).
+ */
+static int fp_rebuild(struct tw *t)
+{
+	size_t live = 0, cap = TW_FP_MIN;
+	struct tw_fp *nv;
+
+	for (size_t i = 0; i < t->cap_fp; i++)
+		live += (size_t)fp_live(t, &t->fps[i]);
+	while (cap < 2 * (live + 1))
+		cap *= 2;
+	nv = calloc(cap, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->cap_fp; i++) {
+		const struct tw_fp *s = &t->fps[i];
+		size_t j;
+
+		if (!fp_live(t, s))
+			continue;
+		j = (size_t)(s->fp >> 17 ^ s->fp >> 40) & (cap - 1);
+		while (nv[j].fp)
+			j = (j + 1) & (cap - 1);
+		nv[j] = *s;
 	}
-	s->start = e->start;
-	if (e->end > s->end)
-		s->end = e->end;
-	s->pair = e->pair;
-	s->host = e->host;
-	s->reused = 0;
+	free(t->fps);
+	t->fps = nv;
+	t->cap_fp = cap;
+	t->used_fp = live;
+	return 0;
+}
+
+/*
+ * The 4-tuple's latest interval, held by endpoint h with sv serving: a
+ * live slot of the same 4-tuple keeps the later end (a simultaneous
+ * close gives two intervals), and its reuse may be counted again.
+ */
+static int remember_sock(struct tw *t, const struct flow_key *key, int h,
+			 int sv, uint64_t end)
+{
+	uint64_t fp = fp_of(key);
+	uint64_t flags = (h ? TW_FP_HOLDER1 : 0) | (sv ? TW_FP_SERVER1 : 0);
+	struct tw_fp *dead = NULL, *s;
+	size_t i;
+
+	if (!t->cap_fp && fp_rebuild(t))
+		return -ENOMEM;
+	for (i = fp_home(t, fp);; i = (i + 1) & (t->cap_fp - 1)) {
+		s = &t->fps[i];
+		if (!s->fp)
+			break;
+		if ((s->fp & ~TW_FP_FLAGS) == fp) {
+			if (fp_live(t, s) && s->end > end)
+				end = s->end;
+			*s = (struct tw_fp){fp | flags, end};
+			return 0;
+		}
+		if (!dead && !fp_live(t, s))
+			dead = s;
+	}
+	if (dead) {
+		*dead = (struct tw_fp){fp | flags, end};
+		return 0;
+	}
+	if (4 * (t->used_fp + 1) > 3 * t->cap_fp) {
+		if (fp_rebuild(t))
+			return -ENOMEM;
+		for (i = fp_home(t, fp); t->fps[i].fp;
+		     i = (i + 1) & (t->cap_fp - 1))
+			;
+		s = &t->fps[i];
+	}
+	*s = (struct tw_fp){fp | flags, end};
+	t->used_fp++;
 	return 0;
 }
 
@@ -368,32 +530,25 @@ int tw_flow_done(struct tw *t, const struct flow_record *rec)
 
 	for (int i = 0; i < n; i++) {
 		struct tw_pkey pk;
-		struct tw_pending e = {.start = iv[i].start_ns,
-				       .end = iv[i].end_ns};
+		struct tw_pending e = {.start = iv[i].start_ns};
+		struct tw_pair *p;
 		int holder = iv[i].holder;
 
-		memset(&pk, 0, sizeof(pk));
-		memcpy(pk.holder, k->addr[holder], 16);
-		pk.family = k->family;
-		pk.side = holder == server ? TW_SERVER : TW_CLIENT;
-		if (pk.side == TW_CLIENT) {
-			memcpy(pk.service, k->addr[server], 16);
-			pk.port = k->port[server];
-		} else {
-			pk.port = k->port[server];
-		}
-		e.pair = pair_get(t, &pk);
-		if (!e.pair)
+		pkey_of(&pk, k, holder, server);
+		p = pair_get(t, &pk);
+		if (!p)
 			return -ENOMEM;
-		e.pair->closes++;
+		p->closes++;
 		if (pk.side == TW_CLIENT) {
 			memset(pk.service, 0, sizeof(pk.service));
 			pk.port = 0;
-			e.host = pair_get(t, &pk);
-			if (!e.host)
+			if (!p->host)
+				p->host = pair_get(t, &pk);
+			if (!p->host)
 				return -ENOMEM;
-			e.host->closes++;
+			p->host->closes++;
 		}
+		e.pair = p->id;
 		if (t->npending == t->cap_pending) {
 			size_t cap = t->cap_pending ? 2 * t->cap_pending : 256;
 			struct tw_pending *np =
@@ -405,10 +560,27 @@ int tw_flow_done(struct tw *t, const struct flow_record *rec)
 			t->cap_pending = cap;
 		}
 		pending_push(t, &e);
-		if (remember_sock(t, k, &e))
+		if (remember_sock(t, k, holder, server, iv[i].end_ns))
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* A SYN on the 4-tuple of slot s, within its interval: count it once. */
+static void count_reuse(struct tw *t, struct tw_fp *s, const struct flow_key *k)
+{
+	struct tw_pkey pk;
+	struct tw_pair *p;
+
+	s->fp |= TW_FP_REUSED;
+	pkey_of(&pk, k, (s->fp & TW_FP_HOLDER1) ? 1 : 0,
+		(s->fp & TW_FP_SERVER1) ? 1 : 0);
+	p = pair_find(t, &pk);
+	if (!p)
+		return;
+	p->reused++;
+	if (p->host)
+		p->host->reused++;
 }
 
 void tw_segment(struct tw *t, const struct flow_seg *seg)
@@ -416,20 +588,24 @@ void tw_segment(struct tw *t, const struct flow_seg *seg)
 	if (seg->wall_ns > t->now_ns)
 		t->now_ns = seg->wall_ns;
 	if ((seg->flags & (SEG_SYN | SEG_ACK | SEG_RST)) == SEG_SYN &&
-	    idx_count(&t->sock_idx)) {
+	    t->used_fp) {
 		struct flow_key key;
-		struct tw_sock *s;
+		uint64_t fp;
 
 		flow_key_from_seg(seg, &key);
-		s = idx_find(&t->sock_idx, idx_hash(&key, sizeof(key)), &key,
-			     sock_eq);
-		/* One count per reuse, not per retransmitted SYN. */
-		if (s && !s->reused && seg->wall_ns >= s->start &&
-		    seg->wall_ns < s->end) {
-			s->reused = 1;
-			s->pair->reused++;
-			if (s->host)
-				s->host->reused++;
+		fp = fp_of(&key);
+		for (size_t i = fp_home(t, fp); t->fps[i].fp;
+		     i = (i + 1) & (t->cap_fp - 1)) {
+			struct tw_fp *s = &t->fps[i];
+
+			if ((s->fp & ~TW_FP_FLAGS) != fp)
+				continue;
+			/* One count per reuse, not per retransmitted SYN. */
+			if (fp_live(t, s) && !(s->fp & TW_FP_REUSED) &&
+			    seg->wall_ns + t->cfg.time_wait_ns >= s->end &&
+			    seg->wall_ns < s->end)
+				count_reuse(t, s, &key);
+			break;
 		}
 	}
 	if (t->now_ns < t->next_commit_ns)
@@ -437,33 +613,9 @@ void tw_segment(struct tw *t, const struct flow_seg *seg)
 	t->next_commit_ns = t->now_ns + NS;
 	if (t->now_ns > t->cfg.horizon_ns)
 		commit(t, t->now_ns - t->cfg.horizon_ns);
-	/*
-	 * Forget sockets whose TIME_WAIT is over. The FIFO is in end order
-	 * but for 4-tuples used again, whose end moved later: those go back
-	 * to the tail once, or they would hold up everything behind them.
-	 */
-	while (t->fifo_head) {
-		struct tw_sock *s = t->fifo_head;
-
-		if (s->end >= t->now_ns && !s->requeue)
-			break;
-		t->fifo_head = s->next;
-		if (!t->fifo_head)
-			t->fifo_tail = NULL;
-		s->next = NULL;
-		if (s->end >= t->now_ns) {
-			s->requeue = 0;
-			if (t->fifo_tail)
-				t->fifo_tail->next = s;
-			else
-				t->fifo_head = s;
-			t->fifo_tail = s;
-			continue;
-		}
-		idx_delete(&t->sock_idx, idx_hash(&s->key, sizeof(s->key)),
-			   &s->key, sock_eq);
-		free(s);
-	}
+	/* Sockets whose TIME_WAIT is over are forgotten: their slots are
+	 * dead from now on, reused or dropped by the next rebuild. */
+	t->swept_ns = t->now_ns;
 }
 
 static unsigned range_size(const struct tw *t, const struct tw_pair *p)
@@ -603,8 +755,9 @@ static uint64_t count_now(const struct tw *t, const struct tw_pair *p)
 
 	if (t->samples)
 		return p->sample_gen == t->samples ? p->sample_n : 0;
-	for (size_t i = 0; i < p->ends.n; i++)
-		n += p->ends.v[i] > t->now_ns;
+	for (uint32_t i = 0; i < p->ends.n; i++)
+		n += p->ends.v[(p->ends.head + i) & (p->ends.cap - 1)] >
+		     t->now_ns;
 	return n;
 }
 

@@ -13,8 +13,11 @@
  * service) pair and per client host over capture time: peak, when, and
  * the share of the ephemeral port range. It also counts SYNs that reuse a
  * 4-tuple still within its TIME_WAIT interval (tcp_tw_reuse, or a peer
- * that ignores TIME_WAIT). No I/O but the writer; memory follows the
- * sockets in TIME_WAIT at once.
+ * that ignores TIME_WAIT). No I/O but the writer. Memory follows the
+ * sockets in TIME_WAIT at once, never the length of the capture: per
+ * socket, 16 bytes in a flat table of 4-tuple fingerprints (for reuse) at
+ * most three quarters full, and 8 bytes in each count it belongs to
+ * (its pair, and its client host); no allocation per socket.
  */
 #ifndef FT_ANALYSIS_TIMEWAIT_H
 #define FT_ANALYSIS_TIMEWAIT_H
@@ -155,6 +158,12 @@ struct tw_now {
  */
 void tw_foreach_now(const struct tw *t,
 		    void (*fn)(void *ctx, const struct tw_now *n), void *ctx);
+
+/*
+ * Bytes the tracker holds now (its arrays and records, as allocated,
+ * without the allocator's own overhead).
+ */
+size_t tw_memory(const struct tw *t);
 
 /* Number of pairs whose peak share reached the configured share. */
 unsigned tw_pressure_count(struct tw *t);

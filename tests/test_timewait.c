@@ -372,3 +372,205 @@ Test(timewait, foreach_now_follows_the_capture_clock)
 	cr_assert_eq(n.count, 0);
 	tw_free(t);
 }
+
+/*
+ * Reuse and memory: connections from client 10.1.<c/256>.<c%256> to
+ * service 10.9.0.<s>:9100, closed first by the client (or the server).
+ */
+static struct flow_seg syn_of(unsigned c, unsigned sv, uint16_t cport,
+			      uint64_t t)
+{
+	struct flow_seg s;
+
+	memset(&s, 0, sizeof(s));
+	s.wall_ns = t;
+	s.family = SEG_IPV4;
+	s.saddr[0] = 10, s.saddr[1] = 1;
+	s.saddr[2] = (uint8_t)(c >> 8), s.saddr[3] = (uint8_t)c;
+	s.daddr[0] = 10, s.daddr[1] = 9, s.daddr[3] = (uint8_t)sv;
+	s.sport = cport;
+	s.dport = 9100;
+	s.flags = SEG_SYN;
+	s.seq = 100;
+	return s;
+}
+
+/* One connection opened at t0 and closed gracefully 21 ms later; its
+ * TIME_WAIT starts at t0 + 21 ms. */
+static void close_one(struct tw *t, unsigned c, unsigned sv, uint16_t cport,
+		      uint64_t t0, int client_first)
+{
+	struct td_flow f;
+	struct flow_record rec;
+	struct flow_key key;
+	struct flow_seg s = syn_of(c, sv, cport, t0);
+
+	close_flow(&f, client_first, t0);
+	f.client = 0;
+	cr_assert_eq(flow_key_from_seg(&s, &key), 0, "the client is 0");
+	memset(&rec, 0, sizeof(rec));
+	rec.key = &key;
+	rec.td = &f;
+	rec.res = td_flow_verdict(&f, t0 + SEC, 5 * SEC);
+	cr_assert_eq(tw_flow_done(t, &rec), 0);
+}
+
+static void syn(struct tw *t, unsigned c, unsigned sv, uint16_t cport,
+		uint64_t at)
+{
+	struct flow_seg s = syn_of(c, sv, cport, at);
+
+	tw_segment(t, &s);
+}
+
+/* The JSON line of one pair ("client" or "server" holder, service). */
+static long long reused_of(struct tw *t, const char *holder,
+			   const char *service)
+{
+	char *buf = NULL, *line, *save = NULL, want[128];
+	size_t len = 0;
+	long long n = -1;
+	FILE *out = open_memstream(&buf, &len);
+
+	tw_write(t, out, RPT_JSON, T0);
+	fclose(out);
+	snprintf(want, sizeof(want), "\"holder\":\"%s\"", holder);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *r = strstr(line, "\"reused_in_time_wait\":");
+
+		if (strstr(line, want) && strstr(line, service) && r)
+			n = atoll(r + strlen("\"reused_in_time_wait\":"));
+	}
+	free(buf);
+	return n;
+}
+
+#define TW_CFG                                                               \
+	{                                                                    \
+		.time_wait_ns = TW_LINUX_NS, .port_lo = 32768,               \
+		.port_hi = 60999, .share_pct = 50, .horizon_ns = 7 * SEC     \
+	}
+
+Test(timewait, reuse_edges_within_after_and_again)
+{
+	struct tw_config cfg = TW_CFG;
+	struct tw *t = tw_new(&cfg);
+	uint64_t s0 = T0 + 21 * MS; /* start of 40000's TIME_WAIT */
+
+	cr_assert_not_null(t);
+	close_one(t, 1, 1, 40000, T0, 1);
+	close_one(t, 1, 1, 40001, T0, 1);
+	close_one(t, 1, 1, 40002, T0, 1);
+	/* the last nanosecond of the interval: a reuse, counted once */
+	syn(t, 1, 1, 40000, s0 + TW_LINUX_NS - 1);
+	syn(t, 1, 1, 40000, s0 + TW_LINUX_NS - 1);
+	syn(t, 1, 1, 40000, s0 + TW_LINUX_NS - 1 + SEC / 2);
+	/* the interval's end itself is after it */
+	syn(t, 1, 1, 40001, s0 + TW_LINUX_NS);
+	/* another client's same port, another service: no 4-tuple of ours */
+	syn(t, 2, 1, 40002, s0 + SEC);
+	syn(t, 1, 2, 40002, s0 + SEC);
+	cr_assert_eq(reused_of(t, "client", "\"10.9.0.1:9100\""), 1);
+	cr_assert_eq(reused_of(t, "client", "\"service\":null"), 1,
+		     "the host total counts it too");
+	/* 40000 closed again: a new interval, whose reuse counts again */
+	close_one(t, 1, 1, 40000, s0 + 70 * SEC, 1);
+	syn(t, 1, 1, 40000, s0 + 80 * SEC);
+	syn(t, 1, 1, 40000, s0 + 80 * SEC + MS);
+	/* long after: nothing */
+	syn(t, 1, 1, 40000, s0 + 300 * SEC);
+	syn(t, 1, 1, 40002, s0 + 300 * SEC);
+	tw_finish(t);
+	cr_assert_eq(reused_of(t, "client", "\"10.9.0.1:9100\""), 2);
+	tw_free(t);
+}
+
+Test(timewait, reuse_of_a_server_held_4_tuple)
+{
+	struct tw_config cfg = TW_CFG;
+	struct tw *t = tw_new(&cfg);
+
+	cr_assert_not_null(t);
+	close_one(t, 3, 4, 41000, T0, 0); /* the server closes first */
+	syn(t, 3, 4, 41000, T0 + 10 * SEC);
+	syn(t, 3, 4, 41000, T0 + 11 * SEC);
+	tw_finish(t);
+	cr_assert_eq(reused_of(t, "server", "\"10.9.0.4:9100\""), 1);
+	cr_assert_eq(reused_of(t, "client", "9100"), -1, "no client pair");
+	tw_free(t);
+}
+
+/*
+ * Many 4-tuples at once: the table grows (and its probe runs wrap past
+ * its last slot) and every one is still found; once their TIME_WAIT is
+ * over a second wave takes their place without growing it further.
+ */
+Test(timewait, fingerprint_table_growth_and_turnover)
+{
+	struct tw_config cfg = TW_CFG;
+	struct tw *t = tw_new(&cfg);
+	const unsigned n = 100000, per = 1000; /* 100 clients of 1000 */
+	size_t one, two;
+
+	cr_assert_not_null(t);
+	for (unsigned wave = 0; wave < 3; wave++) {
+		uint64_t w0 = T0 + wave * 100 * SEC;
+
+		for (unsigned i = 0; i < n; i++)
+			close_one(t, i / per, 1, (uint16_t)(40000 + i % per),
+				  w0 + i * 10000ULL, 1);
+		for (unsigned i = 0; i < n; i++)
+			syn(t, i / per, 1, (uint16_t)(40000 + i % per),
+			    w0 + SEC + i * 10000ULL);
+		/* a retransmission of every SYN counts nothing more */
+		for (unsigned i = 0; i < n; i++)
+			syn(t, i / per, 1, (uint16_t)(40000 + i % per),
+			    w0 + 2 * SEC + i * 10000ULL);
+		if (wave == 1)
+			one = tw_memory(t);
+		if (wave == 2)
+			two = tw_memory(t);
+	}
+	cr_assert_eq(reused_of(t, "client", "\"10.1.0.0\""), 3 * per);
+	cr_assert_eq(reused_of(t, "client", "\"10.1.0.99\""), 3 * per);
+	tw_finish(t);
+	cr_assert(two <= one + one / 20, "memory %zu then %zu", one, two);
+	tw_free(t);
+}
+
+/*
+ * Constant-rate churn (100 closes a second, 64 clients, 4 services,
+ * ports cycling through the ephemeral range): the tracker's memory after
+ * three hours of capture is its memory after one.
+ */
+Test(timewait, memory_flat_over_hours_of_churn, .timeout = 120)
+{
+	struct tw_config cfg = TW_CFG;
+	struct tw *t = tw_new(&cfg);
+	const uint64_t gap = 10 * MS, hour = 3600 * SEC;
+	size_t at[4] = {0};
+	unsigned h = 0;
+
+	cr_assert_not_null(t);
+	for (uint64_t i = 0, now = T0; h < 3; i++, now += gap) {
+		unsigned c = (unsigned)(i % 64), sv = (unsigned)(i / 64 % 4);
+		uint16_t port = (uint16_t)(32768 + (i / 256) % 28232);
+
+		close_one(t, c, sv, port, now, 1);
+		syn(t, c, sv, port, now + gap / 2);
+		if (now - T0 >= (h + 1) * hour) {
+			at[++h] = tw_memory(t);
+			cr_log_info("after %u h: %zu bytes, %.1f per socket "
+				    "in TIME_WAIT (6000)",
+				    h, at[h], at[h] / 6000.0);
+		}
+	}
+	cr_assert(at[3] <= at[1] + at[1] / 50, "1 h: %zu, 3 h: %zu", at[1],
+		  at[3]);
+	cr_assert(at[3] >= at[1] - at[1] / 50, "1 h: %zu, 3 h: %zu", at[1],
+		  at[3]);
+	/* 16 bytes in the table, 16 in two counts, and slack */
+	cr_assert(at[3] / 6000 < 100, "%zu bytes", at[3]);
+	tw_free(t);
+}
