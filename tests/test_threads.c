@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fintrace read gives the same bytes whatever --threads says: on every
- * capture in pcaps/, on captures written by bench's ftgen at test time
- * (every verdict, IPv6, several files merged, flows evicted by
- * --max-flows) and on a capture cut short (the input error, its exit
- * status and the report of what came before).
+ * fintrace read gives the same bytes whatever --threads says, and
+ * whether a file is mapped or piped: on every capture in pcaps/, on
+ * captures written by bench's ftgen at test time (every verdict, IPv6,
+ * several files merged, flows evicted by --max-flows) and on a capture
+ * cut short (the input error, its exit status and the report of what
+ * came before).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -152,4 +153,61 @@ Test(threads, input_cut_short)
 				  "2>/dev/null",
 			 inputs),
 		     2, "a damaged input exits 2");
+}
+
+/*
+ * A plain pcap file on disk is read in place from a memory map; through
+ * a pipe libpcap reads it. Both must give the same report (the inputs'
+ * names and the error's file name aside) and the same exit status: on
+ * every classic pcap in pcaps/, on generated captures with nanosecond
+ * and microsecond timestamps and a snap length, and on a cut one.
+ */
+static void same_mapped_and_piped(const char *path)
+{
+	const char *norm = "jq -c 'del(.inputs) | del(.error)'";
+	int a = run(FINTRACE " read --threads 1 --all --format json %s "
+			     "2>/dev/null | %s > %s/mapped",
+		    path, norm, tmpdir);
+	int b = run("cat %s | " FINTRACE " read --threads 1 --all --format "
+		    "json - 2>/dev/null | %s > %s/piped",
+		    path, norm, tmpdir);
+
+	cr_expect_eq(a, b, "%s: exit %d mapped, %d piped", path, a, b);
+	cr_expect_eq(run("cmp %s/mapped %s/piped >&2", tmpdir, tmpdir), 0,
+		     "%s: the mapped file reads differently", path);
+	cr_expect_gt(lines(slurp("mapped")), 1, "%s", path);
+}
+
+Test(threads, mapped_file_reads_as_libpcap_does)
+{
+	DIR *d = opendir(PCAP_DIR);
+	struct dirent *de;
+	char path[1024];
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d))) {
+		size_t k = strlen(de->d_name);
+
+		if (k < 6 || strcmp(de->d_name + k - 5, ".pcap"))
+			continue;
+		snprintf(path, sizeof(path), "'%s/%s'", PCAP_DIR, de->d_name);
+		same_mapped_and_piped(path);
+		n++;
+	}
+	closedir(d);
+	cr_assert_geq(n, 25, "only %d pcap files", n);
+	cr_assert_eq(run(FTGEN " --flows 3000 --precision micro --snaplen 96 "
+			       "--ipv6 0.3 -o %s/us.pcap --truth /dev/null",
+			 tmpdir),
+		     0);
+	snprintf(path, sizeof(path), "%s/us.pcap", tmpdir);
+	same_mapped_and_piped(path);
+	generate();
+	cr_assert_eq(run("head -c 1000003 %s/a.pcap > %s/cut.pcap", tmpdir,
+			 tmpdir),
+		     0);
+	snprintf(path, sizeof(path), "%s/cut.pcap", tmpdir);
+	same_mapped_and_piped(path);
+	cr_expect(strstr(slurp("mapped"), "\"type\":\"summary\""));
 }
