@@ -23,10 +23,18 @@ struct src_pm {
 	const uint8_t *map;
 	size_t size;
 	size_t pos;
+	size_t dropped; /* pages before this are out of the address space */
 	int swapped;
 	uint32_t ts_scale; /* 1000 for microseconds, 1 for nanoseconds */
 	uint32_t snaplen;  /* libpcap's, for the link type */
 };
+
+/*
+ * Pages read are dropped from the map every this many bytes: the page
+ * cache keeps them, but the process's resident size stays that of its
+ * own memory, not of the file.
+ */
+#define DROP_EVERY (32u << 20)
 
 /* A record above this is damage, not a packet cut to the snap length. */
 #define CAPLEN_MAX (64u << 20)
@@ -101,6 +109,14 @@ int src_pm_next(struct src_pm *pm, struct src_pm_packet *pkt, char *err)
 
 	if (!left)
 		return 0;
+	/* The record handed out before is done with: drop what precedes. */
+	if (pm->pos - pm->dropped >= DROP_EVERY) {
+		size_t upto = pm->pos & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
+
+		madvise((void *)(pm->map + pm->dropped), upto - pm->dropped,
+			MADV_DONTNEED);
+		pm->dropped = upto;
+	}
 	if (left < REC_HDR) {
 		snprintf(err, FT_ERRBUF_SIZE,
 			 "truncated dump file; tried to read %u header bytes, "

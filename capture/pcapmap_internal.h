@@ -7,7 +7,9 @@
  * and gives the link type and snap length); a regular, uncompressed
  * file of this format is then read here, anything else (a pipe,
  * compression, an older version, pcapng) through libpcap or the pcapng
- * reader. Records are what libpcap would hand out: a record longer than
+ * reader. Pages already read leave the map every 32 MiB, so the
+ * resident size does not grow with the file. Records are what libpcap
+ * would hand out: a record longer than
  * the snap length is cut to it, a file cut short is the same one-line
  * error. Internal to capture/.
  */
