@@ -391,6 +391,8 @@ int src_next(struct src_reader *r, struct src_packet *pkt, char *err)
 		in = &r->in[i];
 		r->consumed = (long)i;
 		r->stats.frames++;
+		if (in->pending_ns > r->stats.last_ns)
+			r->stats.last_ns = in->pending_ns;
 		prog = input_prog(in, in->dlt);
 		if (prog && !pcap_offline_filter(prog, &in->hdr, in->data)) {
 			r->stats.filtered++;

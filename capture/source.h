@@ -34,6 +34,7 @@ struct src_stats {
 	uint64_t frames;    /* frames read, filtered or not */
 	uint64_t filtered;  /* frames the filter expression rejected */
 	uint64_t backwards; /* frames whose time went back within one input */
+	uint64_t last_ns;   /* latest time of a frame read, filtered or not */
 };
 
 struct src_reader;

@@ -325,6 +325,8 @@ int cmd_read(int argc, char **argv)
 			 "out of memory after %llu packets (try --max-flows)",
 			 (unsigned long long)pl.frames);
 	pl.filtered = src_get_stats(src)->filtered;
+	/* Frames the filter left out still tell how long the capture ran. */
+	pipeline_note_last(&pl, src_get_stats(src)->last_ns);
 	/* The true end: --capture-end, else what pcapng statistics say. */
 	if (o.capture_end == 1)
 		pipeline_set_end(&pl, o.capture_end_ns);

@@ -260,6 +260,12 @@ int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
 	return 0;
 }
 
+void pipeline_note_last(struct pipeline *pl, uint64_t wall_ns)
+{
+	if (pl->first_ns && wall_ns > pl->last_ns)
+		pl->last_ns = wall_ns;
+}
+
 void pipeline_set_end(struct pipeline *pl, uint64_t end_ns)
 {
 	pl->end_ns = end_ns;

@@ -181,6 +181,14 @@ int pipeline_snapshot(struct pipeline *pl, const char *const *inputs,
  */
 void pipeline_set_end(struct pipeline *pl, uint64_t end_ns);
 
+/*
+ * The input went on until wall_ns with frames the filter expression
+ * left out: the observation lasted that long, so close-waits running to
+ * the end are measured to it (still as lower bounds). Call before
+ * pipeline_flush().
+ */
+void pipeline_note_last(struct pipeline *pl, uint64_t wall_ns);
+
 /* Finalise every flow now, as of the end (the last frame by default). */
 void pipeline_flush(struct pipeline *pl);
 

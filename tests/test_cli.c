@@ -119,6 +119,33 @@ Test(cli, demo_headline_names_the_leak)
 	cr_assert(strstr(t, "frame.number>="));
 }
 
+/*
+ * Frames a filter leaves out still tell how long the capture ran: the
+ * leak that lasts to the end reads the same with "tcp port 9100" as
+ * without (28 never closed, oldest at least 25.852s), not cut at the
+ * last frame the filter kept.
+ */
+Test(cli, filter_keeps_the_capture_end)
+{
+	static const char headline[] =
+		"server 10.77.0.2:9100 never closed 28 of 90 connections "
+		"after the client closed; oldest in CLOSE_WAIT at least "
+		"25.852s at end of capture";
+
+	cr_assert_eq(run("%s read %s/demo-print-server.pcap tcp port 9100 "
+			 "> %s/f.txt",
+			 FINTRACE, PCAP_DIR, tmpdir),
+		     0);
+	cr_assert(strstr(slurp("f.txt"), headline), "%s", slurp("f.txt"));
+	cr_assert(strstr(slurp("f.txt"), ", 26.258s, 973 frames, 699 TCP "
+					 "segments"),
+		  "%s", slurp("f.txt"));
+	cr_assert_eq(run("%s read %s/demo-print-server.pcap > %s/u.txt",
+			 FINTRACE, PCAP_DIR, tmpdir),
+		     0);
+	cr_assert(strstr(slurp("u.txt"), headline), "%s", slurp("u.txt"));
+}
+
 Test(cli, fail_on_exit_status)
 {
 	cr_assert_eq(run("%s read --fail-on never-closed "
