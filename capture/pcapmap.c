@@ -16,8 +16,8 @@
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
-#define FILE_HDR 24
-#define REC_HDR 16
+#define FILE_HDR 24u
+#define REC_HDR 16u
 
 struct src_pm {
 	const uint8_t *map;
