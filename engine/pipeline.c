@@ -185,8 +185,8 @@ void pipeline_evidence(struct pipeline *pl, struct ev *ev, int streaming)
 
 /* A decoded frame, already in the flow table: streaming evidence. */
 static void evidence_frame(struct pipeline *pl, const struct flow_seg *seg,
-			   const uint8_t *data, uint32_t caplen,
-			   uint32_t wirelen, int dlt)
+			   const struct flow_key *key, const uint8_t *data,
+			   uint32_t caplen, uint32_t wirelen, int dlt)
 {
 	struct ev_frame f = {
 		.data = data,
@@ -196,14 +196,12 @@ static void evidence_frame(struct pipeline *pl, const struct flow_seg *seg,
 		.frame = seg->frame,
 		.dlt = dlt,
 	};
-	struct flow_key key;
 	char err[FT_ERRBUF_SIZE] = "";
 	int rc;
 
 	if (pl->ev_err[0])
 		return;
-	flow_key_from_seg(seg, &key);
-	rc = ev_packet(pl->ev, flow_table_id(pl->flows, &key), &f, err);
+	rc = ev_packet(pl->ev, flow_table_id(pl->flows, key), &f, err);
 	if (rc)
 		ev_failed(pl, rc, err);
 }
@@ -256,7 +254,7 @@ int pipeline_frame(struct pipeline *pl, const uint8_t *data, uint32_t caplen,
 	if (pipeline_decoded(pl, st, &seg, &key, h, dlt))
 		return -ENOMEM;
 	if (st == PKT_OK && pl->ev && pl->ev_streaming)
-		evidence_frame(pl, &seg, data, caplen, wirelen, dlt);
+		evidence_frame(pl, &seg, &key, data, caplen, wirelen, dlt);
 	return 0;
 }
 
