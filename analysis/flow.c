@@ -425,20 +425,42 @@ static int flow_key_from(const struct flow_seg *seg, const struct flow_key *key)
 
 int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key)
 {
-	size_t alen = seg->family == SEG_IPV6 ? 16 : 4;
-	int c = addr_cmp(seg->saddr, seg->daddr, alen);
-	int from;
+	/*
+	 * Built as whole words and stored as such: this runs for every
+	 * frame, and its hash reads the key back at once, which stalls
+	 * when a word it loads was stored in pieces.
+	 */
+	struct {
+		uint16_t port[2];
+		uint8_t family, pad[3];
+	} mid = {.family = seg->family};
+	uint64_t w[sizeof(*key) / 8] = {0};
+	const uint8_t *lo = seg->saddr, *hi = seg->daddr;
+	int v6 = seg->family == SEG_IPV6, c, from;
 
-	if (!c)
-		c = (int)seg->sport - (int)seg->dport;
-	from = c <= 0 ? 0 : 1;
-	memset(key, 0, sizeof(*key));
-	memcpy(key->addr[from], seg->saddr, alen);
-	memcpy(key->addr[1 - from], seg->daddr, alen);
-	key->port[from] = seg->sport;
-	key->port[1 - from] = seg->dport;
-	key->family = seg->family;
-	key->tunnel = seg->tunnel;
+	_Static_assert(sizeof(*key) == 56 &&
+			       offsetof(struct flow_key, port) == 32 &&
+			       offsetof(struct flow_key, tunnel) == 40 &&
+			       sizeof(mid) == 8,
+		       "flow_key's layout, word by word");
+	c = v6 ? memcmp(seg->saddr, seg->daddr, 16)
+	       : addr_cmp(seg->saddr, seg->daddr, 4);
+	from = c ? c > 0 : seg->sport > seg->dport;
+	if (from)
+		lo = seg->daddr, hi = seg->saddr;
+	/* fixed sizes: a load and a store each */
+	if (v6) {
+		memcpy(&w[0], lo, 16);
+		memcpy(&w[2], hi, 16);
+	} else {
+		memcpy(&w[0], lo, 4);
+		memcpy(&w[2], hi, 4);
+	}
+	mid.port[from] = seg->sport;
+	mid.port[1 - from] = seg->dport;
+	memcpy(&w[4], &mid, 8);
+	memcpy(&w[5], &seg->tunnel, 16);
+	memcpy(key, w, sizeof(*key));
 	return from;
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "analysis/index.h"
+#include "analysis/lbuf.h"
 
 /* Group keys hash with idx_hash (uthash's Jenkins shows in profiles). */
 #define HASH_FUNCTION(keyptr, keylen, hashv)                                \
@@ -110,8 +111,6 @@ struct rpt {
 	uint64_t drop_last_ns;
 	uint64_t lossy_flows;
 	uint64_t one_way_flows;	 /* flows seen one way only */
-	uint64_t iso_sec;        /* cache of the calendar part of times */
-	char iso_day[32];
 	uint64_t hist[RPT_HIST_BINS][RPT_CW__CLASSES];
 	int has_evidence;
 	struct rpt_evidence ev;
@@ -263,16 +262,23 @@ uint64_t rpt_verdict_count(const struct rpt *r, enum vd_verdict v)
 
 /* ---- formatting ---- */
 
+/* t (NUL-terminated) into buf of n bytes, cut to fit as snprintf cuts */
+static char *copy_cut(char *buf, size_t n, const char *t, size_t len)
+{
+	if (!n)
+		return buf;
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, t, len);
+	buf[len] = '\0';
+	return buf;
+}
+
 char *rpt_fmt_iso(char *buf, size_t n, uint64_t wall_ns)
 {
-	time_t sec = (time_t)(wall_ns / NS);
-	struct tm tm;
-	char day[32];
+	char t[LB_ISO_MAX];
 
-	gmtime_r(&sec, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, n, "%s.%09" PRIu64 "Z", day, wall_ns % NS);
-	return buf;
+	return copy_cut(buf, n, t, lb_fmt_iso(t, wall_ns));
 }
 
 char *rpt_fmt_time(char *buf, size_t n, uint64_t wall_ns, int local)
@@ -324,49 +330,17 @@ char *rpt_fmt_duration(char *buf, size_t n, uint64_t ns)
 static char *fmt_addr(char *buf, size_t n, const uint8_t *addr,
 		      uint8_t family)
 {
-	if (!inet_ntop(family == SEG_IPV6 ? AF_INET6 : AF_INET, addr, buf,
-		       (socklen_t)n))
-		snprintf(buf, n, "?");
-	return buf;
+	char t[LB_ADDR_MAX];
+
+	return copy_cut(buf, n, t, lb_fmt_addr(t, addr, family));
 }
 
 char *rpt_fmt_endpoint(char *buf, size_t n, const uint8_t *addr,
 		       uint8_t family, uint16_t port)
 {
-	char a[INET6_ADDRSTRLEN];
+	char t[LB_ENDPOINT_MAX];
 
-	if (family != SEG_IPV6 && n >= sizeof("255.255.255.255:65535")) {
-		/* IPv4, the common case, without printf: one per flow */
-		char *p = buf;
-
-		for (int i = 0; i < 4; i++) {
-			unsigned v = addr[i];
-
-			if (v >= 100)
-				*p++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*p++ = (char)('0' + v / 10 % 10);
-			*p++ = (char)('0' + v % 10);
-			*p++ = i < 3 ? '.' : ':';
-		}
-		char d[5];
-		int k = 0;
-
-		do {
-			d[k++] = (char)('0' + port % 10);
-			port /= 10;
-		} while (port);
-		while (k)
-			*p++ = d[--k];
-		*p = '\0';
-		return buf;
-	}
-	fmt_addr(a, sizeof(a), addr, family);
-	if (family == SEG_IPV6)
-		snprintf(buf, n, "[%s]:%u", a, port);
-	else
-		snprintf(buf, n, "%s:%u", a, port);
-	return buf;
+	return copy_cut(buf, n, t, lb_fmt_endpoint(t, addr, family, port));
 }
 
 static char *fmt_gkey(char *buf, size_t n, const struct rpt_gkey *k)
@@ -385,16 +359,6 @@ static char *fmt_gkey(char *buf, size_t n, const struct rpt_gkey *k)
 	if (k->side == SIDE_CLIENT)
 		return fmt_addr(buf, n, k->addr, k->family);
 	return rpt_fmt_endpoint(buf, n, k->addr, k->family, k->port);
-}
-
-/* Seconds with ns resolution, signed: "12.000123456". */
-static char *fmt_secs(char *buf, size_t n, uint64_t a, uint64_t b)
-{
-	uint64_t d = a >= b ? a - b : b - a;
-
-	snprintf(buf, n, "%s%" PRIu64 ".%09" PRIu64, a >= b ? "" : "-",
-		 d / NS, d % NS);
-	return buf;
 }
 
 static char *fmt_num(char *buf, size_t n, uint64_t ns)
@@ -453,16 +417,26 @@ static void fmt_filter_tunnel(char *buf, size_t n, const struct flow_tunnel *t)
 static void fmt_filter(char *buf, size_t n, const struct flow_key *k,
 		       uint64_t first_frame, uint64_t last_frame)
 {
-	const char *ip = k->family == SEG_IPV6 ? "ipv6" : "ip";
-	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	const char *ip = k->family == SEG_IPV6 ? "ipv6.addr==" : "ip.addr==";
+	char a[LB_ADDR_MAX];
+	struct lbuf b;
 
-	fmt_addr(a, sizeof(a), k->addr[0], k->family);
-	fmt_addr(b, sizeof(b), k->addr[1], k->family);
-	snprintf(buf, n,
-		 "%s.addr==%s && %s.addr==%s && tcp.port==%u && "
-		 "tcp.port==%u && frame.number>=%" PRIu64
-		 " && frame.number<=%" PRIu64,
-		 ip, a, ip, b, k->port[0], k->port[1], first_frame, last_frame);
+	lb_init(&b, NULL);
+	for (int i = 0; i < 2; i++) {
+		lb_str(&b, ip);
+		lb_raw(&b, a, lb_fmt_addr(a, k->addr[i], k->family));
+		lb_raw(&b, " && ", 4);
+	}
+	for (int i = 0; i < 2; i++) {
+		lb_raw(&b, "tcp.port==", 10);
+		lb_u64(&b, k->port[i]);
+		lb_raw(&b, " && ", 4);
+	}
+	lb_raw(&b, "frame.number>=", 14);
+	lb_u64(&b, first_frame);
+	lb_raw(&b, " && frame.number<=", 18);
+	lb_u64(&b, last_frame);
+	copy_cut(buf, n, b.buf, b.n);
 	fmt_filter_tunnel(buf, n, &k->tunnel);
 }
 
@@ -491,24 +465,20 @@ static const char csv_sock_header[] =
 	"time_wait_time,time_wait_sampled,reset_cause,unread,age,end_lost\n";
 
 /*
- * One output line, built in memory and written with one fwrite: the same
- * calls make a JSON object ("name":value) or a CSV row (value), so both
- * formats list the same fields in the same order. printf is avoided on
- * this path: it runs once per flow.
+ * One output line, built in memory (lbuf) and written in one piece: the
+ * same calls make a JSON object ("name":value) or a CSV row (value), so
+ * both formats list the same fields in the same order. printf is avoided
+ * on this path: it runs once per flow.
  */
 struct line {
-	char buf[2048];
-	size_t n;
+	struct lbuf b;
 	int json;
 	int fields;
 };
 
 static void ln_raw(struct line *l, const char *s, size_t len)
 {
-	if (l->n + len >= sizeof(l->buf))
-		len = sizeof(l->buf) - 1 - l->n;
-	memcpy(l->buf + l->n, s, len);
-	l->n += len;
+	lb_raw(&l->b, s, len);
 }
 
 static void ln_cstr(struct line *l, const char *s)
@@ -527,18 +497,6 @@ static void ln_key(struct line *l, const char *name)
 	}
 }
 
-static void ln_digits(struct line *l, uint64_t v, int width)
-{
-	char d[24];
-	int i = 24;
-
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-		width--;
-	} while (v || width > 0);
-	ln_raw(l, d + i, (size_t)(24 - i));
-}
 
 static void ln_null(struct line *l, const char *name)
 {
@@ -596,7 +554,7 @@ static void ln_str(struct line *l, const char *name, const char *s)
 static void ln_u64(struct line *l, const char *name, uint64_t v)
 {
 	ln_key(l, name);
-	ln_digits(l, v, 1);
+	lb_u64(&l->b, v);
 }
 
 static void ln_bool(struct line *l, const char *name, int v)
@@ -611,9 +569,7 @@ static void ln_secs(struct line *l, const char *name, uint64_t ns, int neg)
 	ln_key(l, name);
 	if (neg)
 		ln_raw(l, "-", 1);
-	ln_digits(l, ns / NS, 1);
-	ln_raw(l, ".", 1);
-	ln_digits(l, ns % NS, 9);
+	lb_ns(&l->b, ns);
 }
 
 /* Offset of wall time t from the capture start; null when t is 0. */
@@ -628,25 +584,15 @@ static void ln_off(struct line *l, const char *name, uint64_t t,
 		ln_secs(l, name, origin - t, 1);
 }
 
-/* Absolute UTC time; the calendar part is cached per second. */
-static void ln_iso(struct rpt *r, struct line *l, const char *name,
-		   uint64_t t)
+/* Absolute UTC time */
+static void ln_iso(struct line *l, const char *name, uint64_t t)
 {
-	if (t / NS != r->iso_sec || !r->iso_day[0]) {
-		time_t sec = (time_t)(t / NS);
-		struct tm tm;
-
-		gmtime_r(&sec, &tm);
-		strftime(r->iso_day, sizeof(r->iso_day), "%Y-%m-%dT%H:%M:%S.",
-			 &tm);
-		r->iso_sec = t / NS;
-	}
 	ln_key(l, name);
 	if (l->json)
 		ln_raw(l, "\"", 1);
-	ln_cstr(l, r->iso_day);
-	ln_digits(l, t % NS, 9);
-	ln_raw(l, l->json ? "Z\"" : "Z", l->json ? 2 : 1);
+	lb_iso(&l->b, t);
+	if (l->json)
+		ln_raw(l, "\"", 1);
 }
 
 static const char *const clock_names[RPT_T__COUNT] = {
@@ -703,7 +649,7 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	struct line l;
 	char ep[64], flt[256];
 
-	l.n = 0;
+	lb_init(&l.b, r->cfg.out);
 	l.fields = 0;
 	l.json = r->cfg.format == RPT_JSON;
 	if (l.json) {
@@ -726,9 +672,9 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	ln_str(&l, "reset_phase", td_phase_name(res->reset_phase));
 	ln_str(&l, "signature", rec->sock ? rec->sock->signature :
 					    td_signature_name(res->signature));
-	ln_iso(r, &l, "start", td->first_ns);
+	ln_iso(&l, "start", td->first_ns);
 	ln_off(&l, "start_offset", td->first_ns, o);
-	ln_iso(r, &l, "end", td->last_ns);
+	ln_iso(&l, "end", td->last_ns);
 	ln_off(&l, "end_offset", td->last_ns, o);
 	ln_secs(&l, "duration", td->last_ns - td->first_ns, 0);
 	if (res->has_close_wait)
@@ -787,7 +733,7 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	if (rec->sock)
 		write_sock(&l, rec->sock);
 	ln_raw(&l, l.json ? "}\n" : "\n", l.json ? 2 : 1);
-	fwrite(l.buf, 1, l.n, r->cfg.out);
+	lb_flush(&l.b);
 }
 
 /* ---- groups ---- */
@@ -1823,75 +1769,123 @@ static void json_verdicts(FILE *f, const uint64_t *v)
 	fputs("}", f);
 }
 
+/* Seconds with ns resolution of a - o, signed: "-12.000123456". */
+static void lb_secs_between(struct lbuf *b, uint64_t a, uint64_t o)
+{
+	if (a < o)
+		lb_ch(b, '-');
+	lb_ns(b, a >= o ? a - o : o - a);
+}
+
 /*
  * One group as a JSON object, without a line end. now_ns (a snapshot):
- * also how many of its sockets are in CLOSE_WAIT at that moment.
+ * also how many of its sockets are in CLOSE_WAIT at that moment. Built
+ * without printf: a capture with many clients has tens of thousands of
+ * groups, each with a timeline.
  */
 static void json_group(struct rpt *r, FILE *f, const struct rpt_group *g,
 		       int nb, uint64_t now_ns)
 {
-	char name[64], b[48];
+	char name[64];
+	struct lbuf b;
 
+	lb_init(&b, f);
 	if (g->key.side == SIDE_PROCESS) {
-		fputs("{\"type\":\"process\",\"pid\":", f);
+		lb_str(&b, "{\"type\":\"process\",\"pid\":");
 		if (g->key.pid) {
-			fprintf(f, "%u,\"comm\":", g->key.pid);
+			lb_u64(&b, g->key.pid);
+			lb_str(&b, ",\"comm\":");
+			lb_flush(&b);
 			rpt_json_string(f, g->key.comm);
 		} else if (g->key.other) {
 			/* the bucket of processes past RPT_GROUPS_MAX */
-			fputs("null,\"comm\":\"other\"", f);
+			lb_str(&b, "null,\"comm\":\"other\"");
 		} else {
-			fputs("null,\"comm\":null", f);
+			lb_str(&b, "null,\"comm\":null");
 		}
-		fprintf(f, ",\"flows\":%" PRIu64 ",\"verdicts\":", g->flows);
 	} else {
-		fprintf(f, "{\"type\":\"service\",\"side\":\"%s\",",
-			g->key.side == SIDE_SERVER ? "server" : "client");
-		fprintf(f, "\"%s\":\"%s\",\"flows\":%" PRIu64 ",\"verdicts\":",
-			g->key.side == SIDE_SERVER ? "service" : "host",
-			fmt_gkey(name, sizeof(name), &g->key), g->flows);
+		lb_str(&b, g->key.side == SIDE_SERVER
+				   ? "{\"type\":\"service\",\"side\":\"server\","
+				     "\"service\":\""
+				   : "{\"type\":\"service\",\"side\":\"client\","
+				     "\"host\":\"");
+		lb_str(&b, fmt_gkey(name, sizeof(name), &g->key));
+		lb_ch(&b, '"');
 	}
-	json_verdicts(f, g->verdicts);
-	if (g->key.side == SIDE_CLIENT)
-		fprintf(f, ",\"toward\":\"%s\",\"toward_many\":%s",
-			rpt_fmt_endpoint(name, sizeof(name), g->peer.addr,
-					 g->peer.family, g->peer.port),
-			g->peer_many ? "true" : "false");
-	else if (g->key.side == SIDE_SERVER)
-		fprintf(f, ",\"client_leaks\":%" PRIu64, g->client_leaks);
-	fprintf(f, ",\"close_wait\":{\"count\":%" PRIu64, g->cw_n);
+	lb_str(&b, ",\"flows\":");
+	lb_u64(&b, g->flows);
+	lb_str(&b, ",\"verdicts\":{");
+	for (int i = 0; i < VD__COUNT; i++) {
+		lb_str(&b, i ? ",\"" : "\"");
+		lb_str(&b, vd_name(i));
+		lb_str(&b, "\":");
+		lb_u64(&b, g->verdicts[i]);
+	}
+	lb_ch(&b, '}');
+	if (g->key.side == SIDE_CLIENT) {
+		lb_str(&b, ",\"toward\":\"");
+		lb_endpoint(&b, g->peer.addr, g->peer.family, g->peer.port);
+		lb_str(&b, g->peer_many ? "\",\"toward_many\":true"
+					: "\",\"toward_many\":false");
+	} else if (g->key.side == SIDE_SERVER) {
+		lb_str(&b, ",\"client_leaks\":");
+		lb_u64(&b, g->client_leaks);
+	}
+	lb_str(&b, ",\"close_wait\":{\"count\":");
+	lb_u64(&b, g->cw_n);
 	if (g->cw_n) {
-		fprintf(f, ",\"p50\":%s", fmt_num(b, 48, pct(g, 50)));
-		fprintf(f, ",\"p90\":%s", fmt_num(b, 48, pct(g, 90)));
-		fprintf(f, ",\"p99\":%s", fmt_num(b, 48, pct(g, 99)));
-		fprintf(f, ",\"max\":%s", fmt_num(b, 48, g->cw_max));
-		fprintf(f, ",\"sampled\":%s",
-			g->hist ? "true" : "false");
+		lb_str(&b, ",\"p50\":");
+		lb_ns(&b, pct(g, 50));
+		lb_str(&b, ",\"p90\":");
+		lb_ns(&b, pct(g, 90));
+		lb_str(&b, ",\"p99\":");
+		lb_ns(&b, pct(g, 99));
+		lb_str(&b, ",\"max\":");
+		lb_ns(&b, g->cw_max);
+		lb_str(&b, g->hist ? ",\"sampled\":true" : ",\"sampled\":false");
 	}
-	fputc('}', f);
-	if (now_ns)
-		fprintf(f, ",\"in_close_wait\":%" PRIu64, g->cw_now);
-	fprintf(f, ",\"in_close_wait_at_end\":%" PRIu64
-		   ",\"oldest_at_end\":%s,\"peak_close_wait\":%" PRIu64,
-		g->at_end, fmt_num(b, 48, g->oldest_at_end), g->cw_peak);
+	lb_ch(&b, '}');
+	if (now_ns) {
+		lb_str(&b, ",\"in_close_wait\":");
+		lb_u64(&b, g->cw_now);
+	}
+	lb_str(&b, ",\"in_close_wait_at_end\":");
+	lb_u64(&b, g->at_end);
+	lb_str(&b, ",\"oldest_at_end\":");
+	lb_ns(&b, g->oldest_at_end);
+	lb_str(&b, ",\"peak_close_wait\":");
+	lb_u64(&b, g->cw_peak);
+	lb_str(&b, ",\"peak_offset\":");
 	if (g->cw_peak)
-		fprintf(f, ",\"peak_offset\":%s",
-			fmt_secs(b, 48, g->cw_peak_ns, r->origin_ns));
+		lb_secs_between(&b, g->cw_peak_ns, r->origin_ns);
 	else
-		fprintf(f, ",\"peak_offset\":null");
-	if (r->span_ns >= RPT_GROWTH_MIN_NS)
-		fprintf(f, ",\"growth_per_hour\":%.1f",
-			growth_per_hour(r, g, nb));
-	else
-		fprintf(f, ",\"growth_per_hour\":null");
-	fprintf(f, ",\"timeline_bucket\":%s,\"timeline\":[",
-		fmt_num(b, 48, r->tl_width));
-	for (int t = 0; g->tl && t < nb; t++)
-		fprintf(f, "%s%" PRIu32, t ? "," : "", g->tl[t]);
-	fprintf(f, "],\"worst_flows\":[");
-	for (unsigned w = 0; w < g->nworst; w++)
-		fprintf(f, "%s%" PRIu64, w ? "," : "", g->worst[w].id);
-	fputs("]}", f);
+		lb_str(&b, "null");
+	if (r->span_ns >= RPT_GROWTH_MIN_NS) {
+		char v[48];
+
+		/* one printf: a rate, once per group */
+		snprintf(v, sizeof(v), ",\"growth_per_hour\":%.1f",
+			 growth_per_hour(r, g, nb));
+		lb_str(&b, v);
+	} else {
+		lb_str(&b, ",\"growth_per_hour\":null");
+	}
+	lb_str(&b, ",\"timeline_bucket\":");
+	lb_ns(&b, r->tl_width);
+	lb_str(&b, ",\"timeline\":[");
+	for (int t = 0; g->tl && t < nb; t++) {
+		if (t)
+			lb_ch(&b, ',');
+		lb_u64(&b, g->tl[t]);
+	}
+	lb_str(&b, "],\"worst_flows\":[");
+	for (unsigned w = 0; w < g->nworst; w++) {
+		if (w)
+			lb_ch(&b, ',');
+		lb_u64(&b, g->worst[w].id);
+	}
+	lb_str(&b, "]}");
+	lb_flush(&b);
 }
 
 static void json_groups(struct rpt *r, struct rpt_group **gs, size_t n,

@@ -41,6 +41,7 @@
  * record per pair, whatever the length of the capture: tw_memory().
  */
 #include "analysis/timewait.h"
+#include "analysis/lbuf.h"
 #include "analysis/index.h"
 
 #include <arpa/inet.h>
@@ -785,12 +786,16 @@ void tw_foreach_now(const struct tw *t,
 
 static char *addr_str(char *buf, size_t n, const uint8_t *a, uint8_t fam)
 {
-	if (!inet_ntop(fam == SEG_IPV6 ? AF_INET6 : AF_INET, a, buf,
-		       (socklen_t)n))
-		snprintf(buf, n, "?");
+	char t[LB_ADDR_MAX];
+	size_t len = lb_fmt_addr(t, a, fam);
+
+	if (n) {
+		len = len < n ? len : n - 1;
+		memcpy(buf, t, len);
+		buf[len] = '\0';
+	}
 	return buf;
 }
-
 static int pair_cmp(const void *a, const void *b)
 {
 	const struct tw_pair *x = *(struct tw_pair *const *)a;
@@ -819,68 +824,89 @@ static void verdict_line(const struct tw *t, const struct tw_pair *p, int local,
 		 100.0 * share(t, p));
 }
 
+/* One row per pair, built without printf: there can be tens of thousands. */
 static void write_json(const struct tw *t, FILE *f, struct tw_pair **v,
 		       size_t n, uint64_t origin)
 {
-	char h[64], svc[80], at[48], line[512];
+	char line[512];
+	struct lbuf b;
 
+	lb_init(&b, f);
 	for (size_t i = 0; i < n; i++) {
 		const struct tw_pair *p = v[i];
 		uint64_t off = p->peak_ns > origin ? p->peak_ns - origin : 0;
 		int client = p->key.side == TW_CLIENT;
 
-		addr_str(h, sizeof(h), p->key.holder, p->key.family);
-		fprintf(f, "{\"type\":\"timewait\",\"holder\":\"%s\",",
-			client ? "client" : "server");
-		if (client && p->key.port)
-			fprintf(f, "\"client\":\"%s\",\"service\":\"%s\",", h,
-				rpt_fmt_endpoint(svc, sizeof(svc),
-						 p->key.service, p->key.family,
-						 p->key.port));
-		else if (client)
-			fprintf(f, "\"client\":\"%s\",\"service\":null,", h);
-		else
-			fprintf(f, "\"client\":null,\"service\":\"%s\",",
-				rpt_fmt_endpoint(svc, sizeof(svc),
-						 p->key.holder, p->key.family,
-						 p->key.port));
-		if (p->key.netns)
-			fprintf(f, "\"netns\":%u,", p->key.netns);
+		lb_str(&b, client ? "{\"type\":\"timewait\",\"holder\":\"client\","
+				  : "{\"type\":\"timewait\",\"holder\":\"server\",");
+		if (client) {
+			lb_str(&b, "\"client\":\"");
+			lb_raw(&b, line,
+			       lb_fmt_addr(line, p->key.holder, p->key.family));
+			lb_str(&b, "\",\"service\":");
+			if (p->key.port) {
+				lb_ch(&b, '"');
+				lb_endpoint(&b, p->key.service, p->key.family,
+					    p->key.port);
+				lb_str(&b, "\",");
+			} else {
+				lb_str(&b, "null,");
+			}
+		} else {
+			lb_str(&b, "\"client\":null,\"service\":\"");
+			lb_endpoint(&b, p->key.holder, p->key.family,
+				    p->key.port);
+			lb_str(&b, "\",");
+		}
+		if (p->key.netns) {
+			lb_str(&b, "\"netns\":");
+			lb_u64(&b, p->key.netns);
+			lb_ch(&b, ',');
+		}
+		lb_str(&b, "\"closes\":");
 		if (t->samples)
-			fprintf(f, "\"closes\":null,\"peak\":%" PRIu64 ",",
-				p->peak);
+			lb_str(&b, "null");
 		else
-			fprintf(f,
-				"\"closes\":%" PRIu64 ",\"peak\":%" PRIu64
-				",",
-				p->closes, p->peak);
-		if (p->peak)
-			fprintf(f,
-				"\"peak_at\":\"%s\",\"peak_offset\":%" PRIu64
-				".%09" PRIu64 ",",
-				rpt_fmt_iso(at, sizeof(at), p->peak_ns),
-				off / NS, off % NS);
-		else
-			fprintf(f, "\"peak_at\":null,\"peak_offset\":null,");
-		fprintf(f,
-			"\"time_wait\":%" PRIu64 ".%09" PRIu64
-			",\"port_range\":[%u,%u],",
-			t->cfg.time_wait_ns / NS, t->cfg.time_wait_ns % NS,
-			p->port_hi ? p->port_lo : t->cfg.port_lo,
-			p->port_hi ? p->port_hi : t->cfg.port_hi);
-		if (client && p->key.port)
-			fprintf(f, "\"share\":%.4f,", share(t, p));
-		else
-			fprintf(f, "\"share\":null,");
-		fprintf(f, "\"reused_in_time_wait\":%" PRIu64 ",\"verdict\":",
-			p->reused);
+			lb_u64(&b, p->closes);
+		lb_str(&b, ",\"peak\":");
+		lb_u64(&b, p->peak);
+		if (p->peak) {
+			lb_str(&b, ",\"peak_at\":\"");
+			lb_iso(&b, p->peak_ns);
+			lb_str(&b, "\",\"peak_offset\":");
+			lb_ns(&b, off);
+			lb_str(&b, ",");
+		} else {
+			lb_str(&b, ",\"peak_at\":null,\"peak_offset\":null,");
+		}
+		lb_str(&b, "\"time_wait\":");
+		lb_ns(&b, t->cfg.time_wait_ns);
+		lb_str(&b, ",\"port_range\":[");
+		lb_u64(&b, p->port_hi ? p->port_lo : t->cfg.port_lo);
+		lb_ch(&b, ',');
+		lb_u64(&b, p->port_hi ? p->port_hi : t->cfg.port_hi);
+		lb_str(&b, "],");
+		if (client && p->key.port) {
+			/* one printf: a fraction, and only for these rows */
+			snprintf(line, sizeof(line), "\"share\":%.4f,",
+				 share(t, p));
+			lb_str(&b, line);
+		} else {
+			lb_str(&b, "\"share\":null,");
+		}
+		lb_str(&b, "\"reused_in_time_wait\":");
+		lb_u64(&b, p->reused);
+		lb_str(&b, ",\"verdict\":");
 		if (pressing(t, p)) {
 			verdict_line(t, p, 0, line, sizeof(line));
-			fprintf(f, "\"%s\"}\n", line);
+			lb_ch(&b, '"');
+			lb_str(&b, line);
+			lb_str(&b, "\"}\n");
 		} else {
-			fputs("null}\n", f);
+			lb_str(&b, "null}\n");
 		}
 	}
+	lb_flush(&b);
 }
 
 static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
