@@ -23,46 +23,68 @@
 /* Frames of a batch looked ahead of to prefetch their index slots. */
 #define PREFETCH_AHEAD 8
 
-/* A bounded queue of batch pointers; it holds every batch of its pool. */
-struct queue {
+/*
+ * The lock and wake-up of one or more queues: a thread that waits on two
+ * queues at once (the reader that also reports) needs both under one.
+ */
+struct qlock {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+};
+
+/* A bounded queue of batch pointers; it holds every batch of its pool. */
+struct queue {
+	struct qlock *lk; /* borrowed */
 	void *v[BATCHES];
 	unsigned head, n;
 };
 
-static void queue_init(struct queue *q)
+static void qlock_init(struct qlock *lk)
 {
-	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
+	pthread_mutex_init(&lk->mu, NULL);
+	pthread_cond_init(&lk->cv, NULL);
+}
+
+static void qlock_destroy(struct qlock *lk)
+{
+	pthread_mutex_destroy(&lk->mu);
+	pthread_cond_destroy(&lk->cv);
+}
+
+static void queue_init(struct queue *q, struct qlock *lk)
+{
+	q->lk = lk;
 	q->head = q->n = 0;
 }
 
-static void queue_destroy(struct queue *q)
+/* With the queue's lock held */
+static void *queue_take(struct queue *q)
 {
-	pthread_mutex_destroy(&q->mu);
-	pthread_cond_destroy(&q->cv);
+	void *b = q->v[q->head];
+
+	q->head = (q->head + 1) % BATCHES;
+	q->n--;
+	return b;
 }
 
 static void queue_push(struct queue *q, void *b)
 {
-	pthread_mutex_lock(&q->mu);
+	pthread_mutex_lock(&q->lk->mu);
 	q->v[(q->head + q->n++) % BATCHES] = b;
-	pthread_cond_signal(&q->cv);
-	pthread_mutex_unlock(&q->mu);
+	/* two threads at most wait under one lock: wake them both */
+	pthread_cond_broadcast(&q->lk->cv);
+	pthread_mutex_unlock(&q->lk->mu);
 }
 
 static void *queue_pop(struct queue *q)
 {
 	void *b;
 
-	pthread_mutex_lock(&q->mu);
+	pthread_mutex_lock(&q->lk->mu);
 	while (!q->n)
-		pthread_cond_wait(&q->cv, &q->mu);
-	b = q->v[q->head];
-	q->head = (q->head + 1) % BATCHES;
-	q->n--;
-	pthread_mutex_unlock(&q->mu);
+		pthread_cond_wait(&q->lk->cv, &q->lk->mu);
+	b = queue_take(q);
+	pthread_mutex_unlock(&q->lk->mu);
 	return b;
 }
 
@@ -108,12 +130,15 @@ struct stages {
 	struct src_reader *src;
 	/* reader */
 	pthread_t reader;
+	struct qlock frames_lk;
 	struct queue frames_full, frames_free;
 	atomic_int stop;              /* the tracker gave up */
 	_Atomic uint64_t progress;    /* fraction read, in 1e-6, +1 */
-	/* reporter, when it has its own thread */
+	/* reporter: its own thread, or the reader's (combined) */
 	pthread_t reporter;
 	int has_reporter;
+	int combined;                 /* the reader reports too */
+	struct qlock events_lk;       /* frames_lk when combined */
 	struct queue events_full, events_free;
 	struct event_batch *events;   /* being filled by the tracker */
 };
@@ -128,54 +153,89 @@ unsigned stages_default_threads(void)
 	else
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 	/*
-	 * Two cores already run three stages better than two: the reader
-	 * and the reporter together weigh about what the tracker does.
+	 * One thread per core: on two, the reader and the reporter
+	 * together weigh about what the tracker does, and three threads
+	 * would take turns on the tracker's core.
 	 */
-	return n >= 2 ? STAGES_MAX : 1;
+	if (n < 2)
+		return 1;
+	return n < STAGES_MAX ? (unsigned)n : STAGES_MAX;
 }
 
+/*
+ * Fill batch b (taken from frames_free) and hand it to the tracker.
+ * Returns 1 to go on, 0 once the last batch went (end, damage, or the
+ * tracker gave up).
+ */
+static int read_batch(struct stages *s, struct frame_batch *b)
+{
+	struct src_packet pkt;
+	int rc = 0;
+	double frac;
+
+	b->n = 0;
+	b->last = 0;
+	b->err[0] = '\0';
+	while (b->n < FRAMES_PER_BATCH &&
+	       (rc = src_next(s->src, &pkt, b->err)) == 1) {
+		struct frame_item *f = &b->it[b->n++];
+
+		f->st = (uint8_t)pkt_decode(pkt.dlt, pkt.data, pkt.caplen,
+					    pkt.wirelen, &f->seg);
+		f->seg.wall_ns = pkt.wall_ns;
+		f->seg.frame = pkt.frame;
+		f->dlt = pkt.dlt;
+		if (f->st == PKT_OK) {
+			flow_key_from_seg(&f->seg, &f->key);
+			f->hash = flow_key_hash(&f->key);
+		}
+	}
+	frac = src_progress(s->src);
+	atomic_store_explicit(&s->progress,
+			      frac < 0 ? 0 : (uint64_t)(frac * 1e6) + 1,
+			      memory_order_relaxed);
+	if (rc != 1 || atomic_load(&s->stop)) {
+		b->last = 1;
+		b->rc = rc == 1 ? 0 : rc;
+		queue_push(&s->frames_full, b);
+		return 0;
+	}
+	queue_push(&s->frames_full, b);
+	return 1;
+}
+
+static int report_batch(struct stages *s, struct event_batch *b);
+
+/*
+ * The reader, and when combined the reporter too: whichever has work,
+ * events first, so that the tracker never waits for a free event batch
+ * while this thread could have emptied one.
+ */
 static void *reader_main(void *arg)
 {
 	struct stages *s = arg;
-	struct src_packet pkt;
-	int rc = 0;
+	int reading = 1, reporting = s->combined;
 
 	pthread_setname_np(pthread_self(), "fintrace-read");
-	for (;;) {
-		struct frame_batch *b = queue_pop(&s->frames_free);
-		double frac;
+	while (reading || reporting) {
+		void *b = NULL;
+		int events;
 
-		b->n = 0;
-		b->last = 0;
-		b->err[0] = '\0';
-		while (b->n < FRAMES_PER_BATCH &&
-		       (rc = src_next(s->src, &pkt, b->err)) == 1) {
-			struct frame_item *f = &b->it[b->n++];
-
-			f->st = (uint8_t)pkt_decode(pkt.dlt, pkt.data,
-						    pkt.caplen, pkt.wirelen,
-						    &f->seg);
-			f->seg.wall_ns = pkt.wall_ns;
-			f->seg.frame = pkt.frame;
-			f->dlt = pkt.dlt;
-			if (f->st == PKT_OK) {
-				flow_key_from_seg(&f->seg, &f->key);
-				f->hash = flow_key_hash(&f->key);
-			}
+		pthread_mutex_lock(&s->frames_lk.mu);
+		for (;;) {
+			events = reporting && s->events_full.n;
+			if (events || (reading && s->frames_free.n))
+				break;
+			pthread_cond_wait(&s->frames_lk.cv, &s->frames_lk.mu);
 		}
-		frac = src_progress(s->src);
-		atomic_store_explicit(
-			&s->progress,
-			frac < 0 ? 0 : (uint64_t)(frac * 1e6) + 1,
-			memory_order_relaxed);
-		if (rc != 1 || atomic_load(&s->stop)) {
-			b->last = 1;
-			b->rc = rc == 1 ? 0 : rc;
-			queue_push(&s->frames_full, b);
-			return NULL;
-		}
-		queue_push(&s->frames_full, b);
+		b = queue_take(events ? &s->events_full : &s->frames_free);
+		pthread_mutex_unlock(&s->frames_lk.mu);
+		if (events)
+			reporting = !report_batch(s, b);
+		else
+			reading = read_batch(s, b);
 	}
+	return NULL;
 }
 
 /* The tracker's end of the reporter hand-over. */
@@ -236,44 +296,47 @@ static void defer_origin(void *ctx, uint64_t wall_ns)
 	event_commit(s);
 }
 
+/* Report the events of b and hand it back; returns 1 after the last. */
+static int report_batch(struct stages *s, struct event_batch *b)
+{
+	int last = b->last;
+
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct event *e = &b->it[i];
+		struct flow_record rec;
+
+		switch (e->kind) {
+		case EV_DONE:
+			rec = (struct flow_record){
+				.key = &e->key,
+				.td = &e->td,
+				.res = e->res,
+				.id = e->id,
+				.end = e->end,
+			};
+			pipeline_report_done(s->pl, &rec);
+			break;
+		case EV_CLOSE_WAIT:
+			pipeline_report_close_wait(s->pl, &e->key, &e->td,
+						   e->delta, e->now_ns);
+			break;
+		default:
+			pipeline_report_origin(s->pl, e->now_ns);
+			break;
+		}
+	}
+	queue_push(&s->events_free, b);
+	return last;
+}
+
 static void *reporter_main(void *arg)
 {
 	struct stages *s = arg;
 
 	pthread_setname_np(pthread_self(), "fintrace-report");
-	for (;;) {
-		struct event_batch *b = queue_pop(&s->events_full);
-		int last = b->last;
-
-		for (unsigned i = 0; i < b->n; i++) {
-			const struct event *e = &b->it[i];
-			struct flow_record rec;
-
-			switch (e->kind) {
-			case EV_DONE:
-				rec = (struct flow_record){
-					.key = &e->key,
-					.td = &e->td,
-					.res = e->res,
-					.id = e->id,
-					.end = e->end,
-				};
-				pipeline_report_done(s->pl, &rec);
-				break;
-			case EV_CLOSE_WAIT:
-				pipeline_report_close_wait(s->pl, &e->key,
-							   &e->td, e->delta,
-							   e->now_ns);
-				break;
-			default:
-				pipeline_report_origin(s->pl, e->now_ns);
-				break;
-			}
-		}
-		queue_push(&s->events_free, b);
-		if (last)
-			return NULL;
-	}
+	while (!report_batch(s, queue_pop(&s->events_full)))
+		;
+	return NULL;
 }
 
 /* Everything on this thread, frame by frame. */
@@ -374,6 +437,7 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 		.origin = defer_origin,
 	};
 	struct stages s;
+	struct event_batch *last;
 	void *frames = NULL, *events = NULL;
 	int rc;
 
@@ -382,62 +446,62 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 	memset(&s, 0, sizeof(s));
 	s.pl = pl;
 	s.src = src;
-	queue_init(&s.frames_full);
-	queue_init(&s.frames_free);
-	queue_init(&s.events_full);
-	queue_init(&s.events_free);
+	/*
+	 * Two threads: the reader reports too, so the tracker has a core of
+	 * its own; three: each stage has its thread.
+	 */
+	s.combined = c->threads == 2;
+	qlock_init(&s.frames_lk);
+	qlock_init(&s.events_lk);
+	queue_init(&s.frames_full, &s.frames_lk);
+	queue_init(&s.frames_free, &s.frames_lk);
+	queue_init(&s.events_full, s.combined ? &s.frames_lk : &s.events_lk);
+	queue_init(&s.events_free, s.combined ? &s.frames_lk : &s.events_lk);
 	frames = alloc_batches(&s.frames_free, sizeof(struct frame_batch));
-	if (c->threads >= 3)
-		events = alloc_batches(&s.events_free,
-				       sizeof(struct event_batch));
-	if (!frames || (c->threads >= 3 && !events)) {
+	events = alloc_batches(&s.events_free, sizeof(struct event_batch));
+	if (!frames || !events) {
 		/* No memory for the batches: one thread needs none. */
 		rc = read_inline(pl, src, c, err);
 		goto out;
 	}
-	if (events) {
-		defer.ctx = &s;
+	if (!s.combined) {
 		if (pthread_create(&s.reporter, NULL, reporter_main, &s)) {
 			rc = read_inline(pl, src, c, err);
 			goto out;
 		}
 		s.has_reporter = 1;
-		pipeline_defer(pl, &defer);
 	}
 	if (pthread_create(&s.reader, NULL, reader_main, &s)) {
-		pipeline_defer(pl, NULL);
 		if (s.has_reporter) {
-			struct event_batch *b = queue_pop(&s.events_free);
-
-			b->n = 0;
-			b->last = 1;
-			queue_push(&s.events_full, b);
+			last = queue_pop(&s.events_free);
+			last->n = 0;
+			last->last = 1;
+			queue_push(&s.events_full, last);
 			pthread_join(s.reporter, NULL);
 		}
 		rc = read_inline(pl, src, c, err);
 		goto out;
 	}
+	defer.ctx = &s;
+	pipeline_defer(pl, &defer);
 	rc = track(&s, c, err);
-	pthread_join(s.reader, NULL);
-	if (s.has_reporter) {
-		struct event_batch *b = s.events;
-
-		if (!b) {
-			b = queue_pop(&s.events_free);
-			b->n = 0;
-		}
-		b->last = 1;
-		queue_push(&s.events_full, b);
-		s.events = NULL;
-		pthread_join(s.reporter, NULL);
-		pipeline_defer(pl, NULL);
+	/* the events not handed over yet, marked as the last */
+	last = s.events;
+	if (!last) {
+		last = queue_pop(&s.events_free);
+		last->n = 0;
 	}
+	last->last = 1;
+	queue_push(&s.events_full, last);
+	s.events = NULL;
+	pthread_join(s.reader, NULL);
+	if (s.has_reporter)
+		pthread_join(s.reporter, NULL);
+	pipeline_defer(pl, NULL);
 out:
 	free(frames);
 	free(events);
-	queue_destroy(&s.frames_full);
-	queue_destroy(&s.frames_free);
-	queue_destroy(&s.events_full);
-	queue_destroy(&s.events_free);
+	qlock_destroy(&s.frames_lk);
+	qlock_destroy(&s.events_lk);
 	return rc;
 }

@@ -12,8 +12,9 @@
  * flow events (tracker to reporter) through bounded queues, in order, so
  * every stage sees exactly the sequence it would see on one thread: the
  * output is the same bytes whatever the number of threads. With two
- * threads the reader has its own and the tracker reports itself; with
- * three or more, each stage has its own.
+ * threads the tracker has one of its own and the other both reads and
+ * reports, taking whichever work is ready; with three or more, each
+ * stage has its own.
  *
  * Streaming evidence (inputs read once, frames buffered) and the
  * evidence pack need every frame's bytes at the tracker: they read on
