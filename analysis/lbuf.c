@@ -36,16 +36,43 @@ void lb_raw_full(struct lbuf *b, const char *s, size_t len)
 	b->n = len;
 }
 
-/* Decimal digits of v, at least width of them, ending at end. */
+static const char pairs[201] = "00010203040506070809"
+				"10111213141516171819"
+				"20212223242526272829"
+				"30313233343536373839"
+				"40414243444546474849"
+				"50515253545556575859"
+				"60616263646566676869"
+				"70717273747576777879"
+				"80818283848586878889"
+				"90919293949596979899";
+
+/*
+ * Decimal digits of v, at least width of them, ending at end; two at a
+ * time, which halves the divisions.
+ */
 static char *digits(char *end, uint64_t v, int width)
 {
 	char *p = end;
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100);
+
+		v /= 100;
+		p -= 2;
+		memcpy(p, pairs + 2 * d, 2);
+		width -= 2;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * v, 2);
+		width -= 2;
+	} else {
+		*--p = (char)('0' + v);
 		width--;
-	} while (v || width > 0);
+	}
+	while (width-- > 0)
+		*--p = '0';
 	return p;
 }
 

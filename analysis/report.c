@@ -486,7 +486,8 @@ static void ln_cstr(struct line *l, const char *s)
 	ln_raw(l, s, strlen(s));
 }
 
-static void ln_key(struct line *l, const char *name)
+/* Inline: names are literals, so their length is known where called. */
+static inline void ln_key(struct line *l, const char *name)
 {
 	if (l->fields++)
 		ln_raw(l, ",", 1);
@@ -549,6 +550,25 @@ static void ln_str(struct line *l, const char *name, const char *s)
 	} else {
 		ln_cstr(l, s);
 	}
+}
+
+/*
+ * A string of fintrace's own that needs no escape in JSON and no quotes
+ * in CSV (a name, an endpoint, a display filter): ln_str() without the
+ * look at every character. NULL or "" is null.
+ */
+static void ln_word(struct line *l, const char *name, const char *s)
+{
+	if (!s || !*s) {
+		ln_null(l, name);
+		return;
+	}
+	ln_key(l, name);
+	if (l->json)
+		ln_raw(l, "\"", 1);
+	ln_cstr(l, s);
+	if (l->json)
+		ln_raw(l, "\"", 1);
 }
 
 static void ln_u64(struct line *l, const char *name, uint64_t v)
@@ -654,22 +674,22 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	l.json = r->cfg.format == RPT_JSON;
 	if (l.json) {
 		ln_raw(&l, "{", 1);
-		ln_str(&l, "type", "flow");
+		ln_word(&l, "type", "flow");
 	} else if (!r->header_done) {
 		fputs(r->cfg.sockets ? csv_sock_header : csv_header,
 		      r->cfg.out);
 		r->header_done = 1;
 	}
 	ln_u64(&l, "id", rec->id);
-	ln_str(&l, "verdict", vd_name(res->verdict));
+	ln_word(&l, "verdict", vd_name(res->verdict));
 	endpoint_of(rec->key, td->client, ep, sizeof(ep));
-	ln_str(&l, "client", ep);
+	ln_word(&l, "client", ep);
 	endpoint_of(rec->key, 1 - td->client, ep, sizeof(ep));
-	ln_str(&l, "server", ep);
-	ln_str(&l, "roles", td->roles_inferred ? "inferred" : "syn");
-	ln_str(&l, "active_closer", role_name(td, res->active));
-	ln_str(&l, "reset_by", role_name(td, res->reset_by));
-	ln_str(&l, "reset_phase", td_phase_name(res->reset_phase));
+	ln_word(&l, "server", ep);
+	ln_word(&l, "roles", td->roles_inferred ? "inferred" : "syn");
+	ln_word(&l, "active_closer", role_name(td, res->active));
+	ln_word(&l, "reset_by", role_name(td, res->reset_by));
+	ln_word(&l, "reset_phase", td_phase_name(res->reset_phase));
 	ln_str(&l, "signature", rec->sock ? rec->sock->signature :
 					    td_signature_name(res->signature));
 	ln_iso(&l, "start", td->first_ns);
@@ -712,7 +732,7 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 		ln_u64(&l, "first_frame", td->first_frame);
 		ln_u64(&l, "last_frame", td->last_frame);
 	}
-	ln_str(&l, "end_reason", flow_end_name(rec->end));
+	ln_word(&l, "end_reason", flow_end_name(rec->end));
 	if (rec->sock) {
 		ln_null(&l, "lossy");
 		ln_null(&l, "filter");
@@ -720,7 +740,7 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 		ln_bool(&l, "lossy", flow_lossy(r, td));
 		fmt_filter(flt, sizeof(flt), rec->key, td->first_frame,
 			   td->last_frame);
-		ln_str(&l, "filter", flt);
+		ln_word(&l, "filter", flt);
 	}
 	ln_bool(&l, "close_wait_at_least",
 		(res->in_close_wait_at_end && !r->end_known) ||
