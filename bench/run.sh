@@ -37,7 +37,7 @@ flat_big=10000000
 flat_small=1000000
 flat_conc=10000
 flat_mix=clean=85,reset=10,refused=5
-tools=fintrace,fintrace-1t,tcpdump,tshark,tcptrace
+tools=fintrace,fintrace-1t,fintrace-3t,tcpdump,tshark,tcptrace
 do_compare=1
 do_memory=1
 do_flat=1
@@ -309,6 +309,7 @@ tool_cmd() {
 	case $tool in
 	fintrace) cmd=("$fintrace" read --format json -o /dev/null "$file") ;;
 	fintrace-1t) cmd=("$fintrace" read --threads 1 --format json -o /dev/null "$file") ;;
+	fintrace-3t) cmd=("$fintrace" read --threads 3 --format json -o /dev/null "$file") ;;
 	tcpdump) cmd=(tcpdump -r "$file" -w /dev/null) ;;
 	tshark) cmd=(tshark -r "$file" -q -z conv,tcp) ;;
 	tcptrace) cmd=(tcptrace -n "$file") ;;
@@ -318,7 +319,7 @@ tool_cmd() {
 
 tool_available() {
 	case $1 in
-	fintrace | fintrace-1t) [[ -n $fintrace ]] ;;
+	fintrace | fintrace-1t | fintrace-3t) [[ -n $fintrace ]] ;;
 	*) command -v "$1" >/dev/null ;;
 	esac
 }
