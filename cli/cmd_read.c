@@ -30,7 +30,34 @@ static double now_s(void)
 struct read_run {
 	struct pack *pack; /* or NULL */
 	double t0;
+	struct pipeline *pl;
+	struct src_reader *src;
+	const struct ft_opts *o;
 };
+
+/*
+ * The inputs have ended: settle when the capture ended, and finalise
+ * the flows still open while the reporter stage, if any, still runs.
+ */
+static void read_end(void *ctx, int rc)
+{
+	const struct read_run *run = ctx;
+	struct pipeline *pl = run->pl;
+	const struct ft_opts *o = run->o;
+	const struct src_stats *st = src_get_stats(run->src);
+
+	pl->filtered = st->filtered;
+	/* Frames the filter left out still tell how long the capture ran. */
+	pipeline_note_last(pl, st->last_ns);
+	/* The true end: --capture-end, else what pcapng statistics say. */
+	if (o->capture_end == 1)
+		pipeline_set_end(pl, o->capture_end_ns);
+	else if (o->capture_end == 2 && pl->first_ns)
+		pipeline_set_end(pl, pl->first_ns + o->capture_end_ns);
+	else if (rc == 0 && src_capture_end_ns(run->src))
+		pipeline_set_end(pl, src_capture_end_ns(run->src));
+	pipeline_flush(pl);
+}
 
 static void show_progress(void *ctx, uint64_t frames, double frac, int final)
 {
@@ -318,22 +345,16 @@ int cmd_read(int argc, char **argv)
 	sc.threads = o.threads ? o.threads : stages_default_threads();
 	sc.frame = packed ? pack_each : NULL;
 	sc.progress = progress ? show_progress : NULL;
+	sc.end = read_end;
 	sc.ctx = &run;
+	run.pl = &pl;
+	run.src = src;
+	run.o = &o;
 	rc = stages_read(&pl, src, &sc, err);
 	if (rc == -ENOMEM)
 		snprintf(err, sizeof(err),
 			 "out of memory after %llu packets (try --max-flows)",
 			 (unsigned long long)pl.frames);
-	pl.filtered = src_get_stats(src)->filtered;
-	/* Frames the filter left out still tell how long the capture ran. */
-	pipeline_note_last(&pl, src_get_stats(src)->last_ns);
-	/* The true end: --capture-end, else what pcapng statistics say. */
-	if (o.capture_end == 1)
-		pipeline_set_end(&pl, o.capture_end_ns);
-	else if (o.capture_end == 2 && pl.first_ns)
-		pipeline_set_end(&pl, pl.first_ns + o.capture_end_ns);
-	else if (rc == 0 && src_capture_end_ns(src))
-		pipeline_set_end(&pl, src_capture_end_ns(src));
 	if (rc < 0) {
 		/* One line now; the report still covers what was read. */
 		fprintf(stderr, "fintrace read: %s\n", err);
@@ -342,7 +363,6 @@ int cmd_read(int argc, char **argv)
 		status = FT_EXIT_INPUT;
 	}
 	if (ev) {
-		pipeline_flush(&pl);
 		if (!streaming && !pl.ev_err[0] &&
 		    evidence_pass(&o, &pl, ev, err))
 			snprintf(pl.ev_err, sizeof(pl.ev_err), "%s", err);

@@ -349,13 +349,17 @@ static int read_inline(struct pipeline *pl, struct src_reader *src,
 	while ((rc = src_next(src, &pkt, err)) == 1) {
 		if (pipeline_frame(pl, pkt.data, pkt.caplen, pkt.wirelen,
 				   pkt.wall_ns, pkt.frame, pkt.dlt) ||
-		    (c->frame && c->frame(c->ctx, &pkt)))
-			return -ENOMEM;
+		    (c->frame && c->frame(c->ctx, &pkt))) {
+			rc = -ENOMEM;
+			break;
+		}
 		if (c->progress && !(pl->frames & 0xffff))
 			c->progress(c->ctx, pl->frames, src_progress(src), 0);
 	}
 	if (c->progress)
 		c->progress(c->ctx, pl->frames, src_progress(src), 1);
+	if (c->end)
+		c->end(c->ctx, rc);
 	return rc;
 }
 
@@ -485,6 +489,8 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 	defer.ctx = &s;
 	pipeline_defer(pl, &defer);
 	rc = track(&s, c, err);
+	if (c->end)
+		c->end(c->ctx, rc);
 	/* the events not handed over yet, marked as the last */
 	last = s.events;
 	if (!last) {

@@ -43,7 +43,15 @@ struct stages_config {
 	 */
 	void (*progress)(void *ctx, uint64_t frames, double fraction,
 			 int final);
-	void *ctx; /* borrowed, passed to frame and progress */
+	/*
+	 * Called once on the tracker's thread when the inputs have ended
+	 * (rc as stages_read() will return it), before the stages stop:
+	 * what it has the flow table finalise (pipeline_flush()) is
+	 * reported by the reporter stage while it finalises the rest, not
+	 * after (may be NULL).
+	 */
+	void (*end)(void *ctx, int rc);
+	void *ctx; /* borrowed, passed to frame, progress and end */
 };
 
 /* Threads beyond this many find no stage to run. */
