@@ -17,54 +17,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/batchq.h"
+
 #define FRAMES_PER_BATCH 512
 #define EVENTS_PER_BATCH 128
 #define BATCHES 8 /* per hand-over */
 /* Frames of a batch looked ahead of to prefetch their index slots. */
 #define PREFETCH_AHEAD 8
 
-/* A bounded queue of batch pointers; it holds every batch of its pool. */
-struct queue {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	void *v[BATCHES];
-	unsigned head, n;
-};
-
-static void queue_init(struct queue *q)
-{
-	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
-	q->head = q->n = 0;
-}
-
-static void queue_destroy(struct queue *q)
-{
-	pthread_mutex_destroy(&q->mu);
-	pthread_cond_destroy(&q->cv);
-}
-
-static void queue_push(struct queue *q, void *b)
-{
-	pthread_mutex_lock(&q->mu);
-	q->v[(q->head + q->n++) % BATCHES] = b;
-	pthread_cond_signal(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-}
-
-static void *queue_pop(struct queue *q)
-{
-	void *b;
-
-	pthread_mutex_lock(&q->mu);
-	while (!q->n)
-		pthread_cond_wait(&q->cv, &q->mu);
-	b = q->v[q->head];
-	q->head = (q->head + 1) % BATCHES;
-	q->n--;
-	pthread_mutex_unlock(&q->mu);
-	return b;
-}
+_Static_assert(BATCHES <= BQ_MAX, "a queue holds its whole pool");
 
 /* Reader to tracker: decoded frames. */
 struct frame_item {
@@ -108,13 +69,13 @@ struct stages {
 	struct src_reader *src;
 	/* reader */
 	pthread_t reader;
-	struct queue frames_full, frames_free;
+	struct bq frames_full, frames_free;
 	atomic_int stop;              /* the tracker gave up */
 	_Atomic uint64_t progress;    /* fraction read, in 1e-6, +1 */
 	/* reporter, when it has its own thread */
 	pthread_t reporter;
 	int has_reporter;
-	struct queue events_full, events_free;
+	struct bq events_full, events_free;
 	struct event_batch *events;   /* being filled by the tracker */
 };
 
@@ -142,7 +103,7 @@ static void *reader_main(void *arg)
 
 	pthread_setname_np(pthread_self(), "fintrace-read");
 	for (;;) {
-		struct frame_batch *b = queue_pop(&s->frames_free);
+		struct frame_batch *b = bq_pop(&s->frames_free);
 		double frac;
 
 		b->n = 0;
@@ -171,10 +132,10 @@ static void *reader_main(void *arg)
 		if (rc != 1 || atomic_load(&s->stop)) {
 			b->last = 1;
 			b->rc = rc == 1 ? 0 : rc;
-			queue_push(&s->frames_full, b);
+			bq_push(&s->frames_full, b);
 			return NULL;
 		}
-		queue_push(&s->frames_full, b);
+		bq_push(&s->frames_full, b);
 	}
 }
 
@@ -182,7 +143,7 @@ static void *reader_main(void *arg)
 static struct event *event_slot(struct stages *s)
 {
 	if (!s->events) {
-		s->events = queue_pop(&s->events_free);
+		s->events = bq_pop(&s->events_free);
 		s->events->n = 0;
 		s->events->last = 0;
 	}
@@ -192,7 +153,7 @@ static struct event *event_slot(struct stages *s)
 static void event_commit(struct stages *s)
 {
 	if (++s->events->n == EVENTS_PER_BATCH) {
-		queue_push(&s->events_full, s->events);
+		bq_push(&s->events_full, s->events);
 		s->events = NULL;
 	}
 }
@@ -242,7 +203,7 @@ static void *reporter_main(void *arg)
 
 	pthread_setname_np(pthread_self(), "fintrace-report");
 	for (;;) {
-		struct event_batch *b = queue_pop(&s->events_full);
+		struct event_batch *b = bq_pop(&s->events_full);
 		int last = b->last;
 
 		for (unsigned i = 0; i < b->n; i++) {
@@ -270,7 +231,7 @@ static void *reporter_main(void *arg)
 				break;
 			}
 		}
-		queue_push(&s->events_free, b);
+		bq_push(&s->events_free, b);
 		if (last)
 			return NULL;
 	}
@@ -296,14 +257,14 @@ static int read_inline(struct pipeline *pl, struct src_reader *src,
 	return rc;
 }
 
-static void *alloc_batches(struct queue *q, size_t size)
+static void *alloc_batches(struct bq *q, size_t size)
 {
 	char *pool = calloc(BATCHES, size);
 
 	if (!pool)
 		return NULL;
 	for (size_t i = 0; i < BATCHES; i++)
-		queue_push(q, pool + i * size);
+		bq_push(q, pool + i * size);
 	return pool;
 }
 
@@ -315,7 +276,7 @@ static int track(struct stages *s, const struct stages_config *c, char *err)
 	uint64_t shown = 0;
 
 	for (;;) {
-		struct frame_batch *b = queue_pop(&s->frames_full);
+		struct frame_batch *b = bq_pop(&s->frames_full);
 		unsigned n = failed ? 0 : b->n;
 
 		for (unsigned i = 0; i < n; i++) {
@@ -343,10 +304,10 @@ static int track(struct stages *s, const struct stages_config *c, char *err)
 			rc = b->rc;
 			if (rc < 0)
 				memcpy(err, b->err, FT_ERRBUF_SIZE);
-			queue_push(&s->frames_free, b);
+			bq_push(&s->frames_free, b);
 			break;
 		}
-		queue_push(&s->frames_free, b);
+		bq_push(&s->frames_free, b);
 		if (c->progress && pl->frames - shown >= 0x10000) {
 			uint64_t p = atomic_load_explicit(
 				&s->progress, memory_order_relaxed);
@@ -382,10 +343,10 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 	memset(&s, 0, sizeof(s));
 	s.pl = pl;
 	s.src = src;
-	queue_init(&s.frames_full);
-	queue_init(&s.frames_free);
-	queue_init(&s.events_full);
-	queue_init(&s.events_free);
+	bq_init(&s.frames_full);
+	bq_init(&s.frames_free);
+	bq_init(&s.events_full);
+	bq_init(&s.events_free);
 	frames = alloc_batches(&s.frames_free, sizeof(struct frame_batch));
 	if (c->threads >= 3)
 		events = alloc_batches(&s.events_free,
@@ -407,11 +368,11 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 	if (pthread_create(&s.reader, NULL, reader_main, &s)) {
 		pipeline_defer(pl, NULL);
 		if (s.has_reporter) {
-			struct event_batch *b = queue_pop(&s.events_free);
+			struct event_batch *b = bq_pop(&s.events_free);
 
 			b->n = 0;
 			b->last = 1;
-			queue_push(&s.events_full, b);
+			bq_push(&s.events_full, b);
 			pthread_join(s.reporter, NULL);
 		}
 		rc = read_inline(pl, src, c, err);
@@ -423,11 +384,11 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 		struct event_batch *b = s.events;
 
 		if (!b) {
-			b = queue_pop(&s.events_free);
+			b = bq_pop(&s.events_free);
 			b->n = 0;
 		}
 		b->last = 1;
-		queue_push(&s.events_full, b);
+		bq_push(&s.events_full, b);
 		s.events = NULL;
 		pthread_join(s.reporter, NULL);
 		pipeline_defer(pl, NULL);
@@ -435,9 +396,9 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 out:
 	free(frames);
 	free(events);
-	queue_destroy(&s.frames_full);
-	queue_destroy(&s.frames_free);
-	queue_destroy(&s.events_full);
-	queue_destroy(&s.events_free);
+	bq_destroy(&s.frames_full);
+	bq_destroy(&s.frames_free);
+	bq_destroy(&s.events_full);
+	bq_destroy(&s.events_free);
 	return rc;
 }
