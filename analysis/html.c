@@ -349,6 +349,9 @@ static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 			" (%" PRIu64 " flows marked lossy: a missing FIN or "
 			"RST can change their verdict)",
 			v->lossy_flows);
+	if (v->queue_drops)
+		fprintf(f, "; %" PRIu64 " of them by fintrace's capture queue",
+			v->queue_drops);
 	fputs("</dd>\n", f);
 flows:
 	fact(f, "fact-flows", kernel ? "Sockets" : "Flows");

@@ -1759,6 +1759,10 @@ static void text_report(struct rpt *r, const struct rpt_facts *x,
 			   "missing FIN or RST can change a verdict (%" PRIu64
 			   " flows marked lossy)",
 			x->drops, r->lossy_flows);
+	if (x->queue_drops)
+		fprintf(f, "; %" PRIu64 " of them by fintrace's capture "
+			   "queue (queue drops: the analysis fell behind)",
+			x->queue_drops);
 skipped_done:
 	fputc('\n', f);
 	if (r->one_way_flows)
@@ -1946,8 +1950,10 @@ static void json_summary_fields(struct rpt *r, FILE *f,
 		fprintf(f, ",\"start\":null,\"end\":null,\"duration\":0");
 	}
 	fprintf(f, ",\"packets\":%" PRIu64 ",\"tcp_segments\":%" PRIu64
-		   ",\"snapped\":%" PRIu64 ",\"drops\":%" PRIu64 ",\"skipped\":{",
-		x->packets, x->tcp_segments, x->snapped, x->drops);
+		   ",\"snapped\":%" PRIu64 ",\"drops\":%" PRIu64
+		   ",\"queue_drops\":%" PRIu64 ",\"skipped\":{",
+		x->packets, x->tcp_segments, x->snapped, x->drops,
+		x->queue_drops);
 	for (size_t i = 0; i < x->nskipped; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "",
 			x->skipped[i].name, x->skipped[i].value);
@@ -2122,6 +2128,7 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 	v->tcp_segments = x->tcp_segments;
 	v->snapped = x->snapped;
 	v->drops = x->drops;
+	v->queue_drops = x->queue_drops;
 	for (size_t i = 0; i < x->nskipped && i < 16; i++)
 		v->skipped[v->nskipped++] = x->skipped[i];
 	snprintf(v->error, sizeof(v->error), "%s", x->error ? x->error : "");

@@ -112,6 +112,8 @@ struct rpt_facts {
 	size_t nskipped;
 	uint64_t snapped;          /* TCP segments cut by the snap length */
 	uint64_t drops;            /* capture drops (live), 0 offline */
+	uint64_t queue_drops;      /* of drops, fintrace's own (live): its
+				    * capture queue was full */
 	const char *error;         /* input error that ended the read, or NULL */
 	const struct flow_stats *flows;
 	/* more named counters for the summary (kernel: events, lost...) */
@@ -331,6 +333,7 @@ struct rpt_view {
 	const char *const *inputs; /* borrowed from the facts */
 	size_t ninputs;
 	uint64_t first_ns, last_ns, packets, tcp_segments, snapped, drops;
+	uint64_t queue_drops;
 	int end_known;	  /* last_ns is the true end (rpt_set_end_known) */
 	int local_time;	  /* show times in local time (rpt_fmt_time) */
 	int no_match;	  /* a filter was given and no flow matched it */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ struct live_counter {
 struct live_cap {
 	pcap_t *p;
 	int fd;
+	int wake_fd; /* live_breakloop() ends a live_wait() with it */
 	int dlt;
 	int nano;
 	char *iface;
@@ -127,12 +129,23 @@ struct live_cap *live_open(const struct live_config *cfg, char *err)
 
 	err[0] = '\0';
 	c = calloc(1, sizeof(*c));
+	if (c)
+		c->wake_fd = -1;
 	if (!c || !(c->iface = strdup(cfg->iface))) {
 		snprintf(err, FT_ERRBUF_SIZE, "out of memory");
 		e = ENOMEM;
 		goto fail;
 	}
 	c->fd = -1;
+	/* A signal interrupts only the thread it lands on: the capture
+	 * may wait on another one, which this descriptor wakes. */
+	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->wake_fd < 0) {
+		e = errno;
+		snprintf(err, FT_ERRBUF_SIZE, "%s: eventfd: %s", cfg->iface,
+			 strerror(e));
+		goto fail;
+	}
 	c->p = pcap_create(cfg->iface, ebuf);
 	if (!c->p) {
 		snprintf(err, FT_ERRBUF_SIZE, "%s: %s", cfg->iface, ebuf);
@@ -200,6 +213,11 @@ const char *live_warning(const struct live_cap *c)
 int live_datalink(const struct live_cap *c)
 {
 	return c->dlt;
+}
+
+const char *live_iface(const struct live_cap *c)
+{
+	return c->iface;
 }
 
 const char *live_datalink_name(const struct live_cap *c)
@@ -283,12 +301,21 @@ int live_write_open(struct live_cap *c, const char *path, char *err)
 
 int live_wait(struct live_cap *c, unsigned timeout_ms)
 {
-	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-	int rc =
-		poll(&pfd, 1, timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms);
+	struct pollfd pfd[2] = {
+		{.fd = c->fd, .events = POLLIN},
+		{.fd = c->wake_fd, .events = POLLIN},
+	};
+	uint64_t v;
+	int rc = poll(pfd, 2, timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms);
 
 	if (rc < 0)
 		return -errno;
+	if (pfd[1].revents & POLLIN) {
+		/* Reset it, or every wait would end at once from now on. */
+		if (read(c->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return -errno;
+		return -EINTR;
+	}
 	return rc > 0;
 }
 
@@ -357,8 +384,16 @@ int live_dispatch(struct live_cap *c, int max, live_packet_fn fn, void *arg,
 
 void live_breakloop(struct live_cap *c)
 {
-	if (c)
-		pcap_breakloop(c->p);
+	uint64_t one = 1;
+	int e = errno; /* a signal handler must leave errno as it was */
+
+	if (!c)
+		return;
+	pcap_breakloop(c->p);
+	/* Fails only when the counter is full: a wake-up is pending. */
+	if (write(c->wake_fd, &one, sizeof(one)) < 0)
+		one = 0;
+	errno = e;
 }
 
 int live_get_stats(struct live_cap *c, struct live_stats *st, char *err)
@@ -419,6 +454,8 @@ void live_free(struct live_cap *c)
 	}
 	if (c->p)
 		pcap_close(c->p);
+	if (c->wake_fd >= 0)
+		close(c->wake_fd);
 	free(c->dump_path);
 	free(c->iface);
 	free(c);

@@ -8,8 +8,16 @@
  * the caller takes is also written to a pcap file (-w).
  *
  * The handle is non-blocking: the caller waits with live_wait() (poll on
- * the capture's descriptor, interrupted by signals) and reads what is
- * there with live_dispatch(). live_breakloop() is async-signal-safe.
+ * the capture's descriptor, interrupted by signals and by
+ * live_breakloop()) and reads what is there with live_dispatch().
+ *
+ * Threads: libpcap's handle is not thread-safe. live_wait(),
+ * live_dispatch(), live_get_stats() and the -w functions must be called
+ * by one thread at a time (fintrace live calls them on its capture
+ * thread, and after joining it on the main thread). live_breakloop() may
+ * be called from any thread and from a signal handler; what live_open()
+ * set and never changes (live_warning(), live_datalink(),
+ * live_datalink_name(), live_iface()) may be read from any thread.
  */
 #ifndef FT_CAPTURE_LIVE_H
 #define FT_CAPTURE_LIVE_H
@@ -73,6 +81,9 @@ const char *live_warning(const struct live_cap *c);
 /* The capture's link type (DLT_* as pcap_datalink() returns it). */
 int live_datalink(const struct live_cap *c);
 
+/* The interface's name, as given to live_open(). */
+const char *live_iface(const struct live_cap *c);
+
 /* pcap's name of the link type, e.g. "EN10MB", "LINUX_SLL". */
 const char *live_datalink_name(const struct live_cap *c);
 
@@ -88,8 +99,8 @@ int live_write_open(struct live_cap *c, const char *path, char *err);
 
 /*
  * Wait until packets may be ready, at most timeout_ms. Returns 1 when the
- * descriptor is readable, 0 on timeout, -EINTR when a signal came, or
- * another -errno.
+ * descriptor is readable, 0 on timeout, -EINTR when a signal came or
+ * live_breakloop() was called (since the last wait), or another -errno.
  */
 int live_wait(struct live_cap *c, unsigned timeout_ms);
 
@@ -105,7 +116,8 @@ int live_dispatch(struct live_cap *c, int max, live_packet_fn fn, void *arg,
 
 /*
  * Make the current live_dispatch() return early (the packets not handed
- * over yet stay for the next call); async-signal-safe.
+ * over yet stay for the next call) and the current or next live_wait()
+ * return -EINTR; async-signal-safe, and callable from any thread.
  */
 void live_breakloop(struct live_cap *c);
 

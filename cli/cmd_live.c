@@ -3,9 +3,14 @@
  * fintrace live: verdicts from a live interface, alerts while the capture
  * runs, and at the end the same report as fintrace read.
  *
- * The loop waits on the capture's descriptor for at most one tick
- * (100 ms), hands whatever is ready to the pipeline, and on every tick
- * looks for sockets whose close-wait has crossed --linger. Sockets in
+ * Two threads: the capture thread (engine/livecap.h) only takes packets
+ * from libpcap, writes the -w file and queues copies in batches; this
+ * thread, the tracker, waits for a batch for at most one tick (100 ms),
+ * hands it to the pipeline, and on every tick looks for sockets whose
+ * close-wait has crossed --linger. A slow report reader, a snapshot or
+ * a burst then delays the tracker only: the capture thread keeps
+ * emptying the kernel's buffer, and what its queue has no room for is
+ * counted as queue drops, reported as the kernel's drops are. Sockets in
  * CLOSE_WAIT are kept on a list ordered by the time they entered it (fed
  * by the flow table's close-wait events), so a tick looks only at the
  * head of that list: the work follows alerts, never the number of flows.
@@ -16,7 +21,8 @@
  * SIGINT, SIGTERM, SIGHUP, --duration and --count end the capture; what the
  * kernel had already captured by then is read (drained) before the
  * report, so a socket that closed just before the stop is not reported
- * as never closed.
+ * as never closed. The end is in order: the capture thread stops, every
+ * packet it queued is tracked, then the report is written.
  */
 #include <errno.h>
 #include <grp.h>
@@ -38,6 +44,7 @@
 #include "cli/opts.h"
 #include "cli/signals.h"
 #include "engine/alerts.h"
+#include "engine/livecap.h"
 #include "engine/output.h"
 #include "engine/pipeline.h"
 #include "capture/evidence.h"
@@ -47,15 +54,11 @@
 #define NS ((uint64_t)1000000000)
 #define TICK_NS (100 * (uint64_t)1000000)
 #define BUFFER_TIMEOUT_MS 100
-#define BATCH 4096	  /* packets per read, between ticks */
-#define DRAIN_WAIT_MS 250 /* > the buffer timeout */
-#define DRAIN_MAX_NS (2 * NS)
-#define DRAIN_ROUNDS 100000
 #define CAP_NET_ADMIN_BIT 12
 #define CAP_NET_RAW_BIT 13
 
 /* Touched by the signal handler, and only there besides setup. */
-static struct live_cap *volatile sig_cap;
+static struct lcap *volatile sig_lc;
 
 /* A passive side in CLOSE_WAIT now. */
 struct cw_entry {
@@ -78,6 +81,7 @@ struct live_ctx {
 	const struct ft_opts *o;
 	struct pipeline pl;
 	struct live_cap *cap;
+	struct lcap *lc; /* the capture thread */
 	FILE *out; /* the report stream (borrowed) */
 	int dlt;
 	struct al *al; /* alerts: on the report stream (JSON), else stderr */
@@ -91,11 +95,9 @@ struct live_ctx {
 	struct cw_entry *cw_pending; /* first entry not alerted yet */
 	/* end of the capture */
 	uint64_t stop_ns; /* packets stamped later are not taken */
-	int past_stop;
-	int count_done;
 	int oom;
 	int out_failed; /* the report stream failed */
-	struct live_stats st;
+	struct lcap_stats st;
 	uint64_t tick_wall_ns;
 	struct em *em; /* --metrics, or NULL */
 	struct pack *pack; /* --evidence DIR/, or NULL */
@@ -110,10 +112,10 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
-/* On SIGINT, SIGTERM or SIGHUP (cli/signals.h): end the capture wait. */
+/* On SIGINT, SIGTERM or SIGHUP (cli/signals.h): end the capture. */
 static void on_stop(void)
 {
-	live_breakloop(sig_cap);
+	lcap_stop(sig_lc);
 }
 
 /* ---- terminal status line ---- */
@@ -151,10 +153,11 @@ static void status_show(struct live_ctx *c, uint64_t wall_ns)
 	}
 	fprintf(stderr,
 		"%s: %" PRIu64 " flows, %" PRIu64 " in CLOSE_WAIT%s, %" PRIu64
-		" packets, %" PRIu64 " kernel drops, %" PRIu64
-		" interface drops",
+		" packets, %" PRIu64 " queue drops, %" PRIu64
+		" kernel drops, %" PRIu64 " interface drops",
 		c->o->iface, fs->tracked, fs->in_close_wait, oldest,
-		c->pl.frames, c->st.kernel_drops, c->st.if_drops);
+		c->pl.frames, c->st.queue_drops, c->st.kernel_drops,
+		c->st.if_drops);
 	fputs(c->status == STATUS_TERMINAL ? " " : "\n", stderr);
 	fflush(stderr);
 }
@@ -408,74 +411,57 @@ static void metrics_update(struct live_ctx *c, uint64_t wall_ns)
 
 /* ---- capture ---- */
 
-static unsigned on_packet(void *arg, const struct live_packet *p)
+/* A batch from the capture thread, through the pipeline. */
+static void track(struct live_ctx *c, const struct lcap_batch *b)
 {
-	struct live_ctx *c = arg;
+	unsigned n = lcap_batch_len(b);
+	struct lcap_frame f;
 
-	if (c->stop_ns && p->wall_ns > c->stop_ns) {
-		c->past_stop = 1;
-		return LIVE_SKIP | LIVE_STOP;
+	for (unsigned i = 0; i < n && !c->oom; i++) {
+		lcap_batch_frame(b, i, &f);
+		if (pipeline_frame(&c->pl, f.data, f.caplen, f.wirelen,
+				   f.wall_ns, f.frame, c->dlt) ||
+		    (c->pack && pack_frame(c->pack, f.data, f.caplen, f.wirelen,
+					   f.wall_ns, f.frame, c->dlt))) {
+			c->oom = 1;
+			lcap_abort(c->lc);
+		}
 	}
-	uint64_t frame = c->pl.frames + 1;
-
-	if (pipeline_frame(&c->pl, p->data, p->caplen, p->wirelen, p->wall_ns,
-			   frame, c->dlt) ||
-	    (c->pack && pack_frame(c->pack, p->data, p->caplen, p->wirelen,
-				   p->wall_ns, frame, c->dlt))) {
-		c->oom = 1;
-		return LIVE_STOP;
-	}
-	if (c->o->count && c->pl.frames >= c->o->count) {
-		c->count_done = 1;
-		return LIVE_STOP;
-	}
-	return 0;
 }
 
-/* Kernel counters: drops mark the flows of their time as lossy. */
+/*
+ * Drop counters, the kernel's and the capture queue's: drops mark the
+ * flows of their time as lossy. The time is when the capture thread read
+ * the counters (wall_ns before its first look).
+ */
 static void update_stats(struct live_ctx *c, uint64_t wall_ns)
 {
-	char err[FT_ERRBUF_SIZE];
-	uint64_t drops;
+	uint64_t drops, open;
 
-	live_get_stats(c->cap, &c->st, err);
-	drops = c->st.kernel_drops + c->st.if_drops;
+	lcap_stats(c->lc, &c->st);
+	if (c->st.wall_ns)
+		wall_ns = c->st.wall_ns;
+	drops = c->st.kernel_drops + c->st.if_drops + c->st.queue_drops;
+	c->pl.queue_drops = c->st.queue_drops;
 	if (drops > c->pl.drops) {
 		/*
 		 * They happened between the previous look and now: open the
 		 * report's drop period at the previous look (as if all but
 		 * one came then) and close it now, so that every flow alive
-		 * in between is marked lossy.
+		 * in between is marked lossy. The queue's first drop has a
+		 * stamp: the tracker may be behind, open the period there
+		 * when it is earlier.
 		 */
-		if (c->tick_wall_ns && drops - 1 > c->pl.drops)
-			rpt_note_drops(c->pl.rpt, drops - 1, c->tick_wall_ns);
+		open = c->tick_wall_ns;
+		if (c->st.queue_drop_first_ns &&
+		    (!open || c->st.queue_drop_first_ns < open))
+			open = c->st.queue_drop_first_ns;
+		if (open && drops - 1 > c->pl.drops)
+			rpt_note_drops(c->pl.rpt, drops - 1, open);
 		rpt_note_drops(c->pl.rpt, drops, wall_ns);
 		c->pl.drops = drops;
 	}
 	c->tick_wall_ns = wall_ns;
-}
-
-/*
- * Read what the kernel captured before the stop: until nothing more
- * comes within one buffer timeout, a packet stamped after the stop shows
- * up, or the bounds are hit. Returns 0 or -errno with err set.
- */
-static int drain(struct live_ctx *c, char *err)
-{
-	uint64_t until = clock_ns(CLOCK_MONOTONIC) + DRAIN_MAX_NS;
-
-	for (int round = 0; round < DRAIN_ROUNDS; round++) {
-		int n = live_dispatch(c->cap, BATCH, on_packet, c, err);
-
-		if (n < 0)
-			return n;
-		if (c->past_stop || c->oom || c->count_done ||
-		    clock_ns(CLOCK_MONOTONIC) >= until)
-			break;
-		if (!n && live_wait(c->cap, DRAIN_WAIT_MS) <= 0)
-			break;
-	}
-	return 0;
 }
 
 /* ---- privileges ---- */
@@ -569,23 +555,25 @@ static void snapshot(struct live_ctx *c, uint64_t wall_ns)
 	c->snap = NULL;
 }
 
-static int run(struct live_ctx *c, char *err)
+/*
+ * The tracker's loop: ticks, and the capture thread's batches until it
+ * has ended (a signal, --duration, --count, an error) and every batch it
+ * queued was tracked. A dead report reader or no memory ends the capture
+ * from here.
+ */
+static void run(struct live_ctx *c)
 {
 	const struct ft_opts *o = c->o;
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
-	uint64_t deadline = o->duration_ns ? t0 + o->duration_ns : 0;
 	uint64_t next_tick = t0, next_status = t0 + o->interval_ns;
 	uint64_t next_snap = t0 + o->snapshot_ns;
+	struct lcap_batch *b;
 
 	for (;;) {
-		uint64_t now = clock_ns(CLOCK_MONOTONIC), wall, wait_ns;
-		int rc;
+		uint64_t now = clock_ns(CLOCK_MONOTONIC), wall;
+		int ending = c->oom || c->out_failed;
 
-		if (sig_stop || c->count_done || c->oom)
-			return 0;
-		if (deadline && now >= deadline)
-			return 0;
-		if (now >= next_tick) {
+		if (now >= next_tick && !ending) {
 			wall = clock_ns(CLOCK_REALTIME);
 			check_alerts(c, wall);
 			update_stats(c, wall);
@@ -597,14 +585,13 @@ static int run(struct live_ctx *c, char *err)
 			 */
 			if (fflush(c->out) || ferror(c->out)) {
 				c->out_failed = 1;
-				return 0;
+				lcap_abort(c->lc);
+				continue;
 			}
 			if (now >= next_status) {
 				status_show(c, wall);
 				metrics_update(c, wall);
-				rc = live_write_flush(c->cap, err);
-				if (rc)
-					return rc;
+				lcap_flush(c->lc);
 				next_status = now + o->interval_ns;
 			}
 			if (c->snap && now >= next_snap) {
@@ -619,19 +606,15 @@ static int run(struct live_ctx *c, char *err)
 			    c->wake_wall_ns - wall < TICK_NS)
 				next_tick = now + (c->wake_wall_ns - wall);
 		}
-		wait_ns = next_tick - now;
-		if (deadline && deadline - now < wait_ns)
-			wait_ns = deadline - now;
-		rc = live_wait(c->cap,
-			       (unsigned)((wait_ns + 999999) / 1000000));
-		if (rc < 0 && rc != -EINTR) {
-			snprintf(err, FT_ERRBUF_SIZE, "%s: poll: %s", o->iface,
-				 strerror(-rc));
-			return rc;
+		b = lcap_next(c->lc, ending ? now + TICK_NS : next_tick);
+		if (b) {
+			/* Without memory the rest is only given back. */
+			if (!c->oom)
+				track(c, b);
+			lcap_release(c->lc, b);
+		} else if (lcap_done(c->lc)) {
+			return;
 		}
-		rc = live_dispatch(c->cap, BATCH, on_packet, c, err);
-		if (rc < 0)
-			return rc;
 	}
 }
 
@@ -817,7 +800,23 @@ int cmd_live(int argc, char **argv)
 		ctx.status =
 			isatty(STDERR_FILENO) ? STATUS_TERMINAL : STATUS_LINES;
 
-	sig_cap = ctx.cap;
+	/* -Z is done: the capture thread starts as that user. */
+	{
+		struct lcap_config qc = {
+			.cap = ctx.cap,
+			.snaplen = o.snaplen,
+			.count = o.count,
+			.duration_ns = o.duration_ns,
+		};
+
+		ctx.lc = lcap_start(&qc, err);
+	}
+	if (!ctx.lc) {
+		fprintf(stderr, "fintrace live: %s\n", err);
+		status = FT_EXIT_INPUT;
+		goto out;
+	}
+	sig_lc = ctx.lc;
 	rc = sig_install(&saved, on_stop);
 	if (rc) {
 		fprintf(stderr, "fintrace live: signals: %s\n", strerror(-rc));
@@ -835,10 +834,13 @@ int cmd_live(int argc, char **argv)
 	    o.write_file ? ", writing to " : "",
 	    o.write_file ? o.write_file : "");
 
-	rc = run(&ctx, err);
-	ctx.stop_ns = clock_ns(CLOCK_REALTIME);
-	if (!rc && !ctx.count_done && !ctx.oom && !ctx.out_failed)
-		rc = drain(&ctx, err);
+	run(&ctx);
+	{
+		struct lcap_end end;
+
+		rc = lcap_finish(ctx.lc, &end, err);
+		ctx.stop_ns = end.stop_ns;
+	}
 	if (ctx.oom) {
 		snprintf(err, sizeof(err),
 			 "out of memory after %" PRIu64
@@ -863,9 +865,10 @@ int cmd_live(int argc, char **argv)
 		"fintrace live: %s: %" PRIu64 " packets captured, %" PRIu64
 		" received by the filter, %" PRIu64
 		" dropped by the kernel, %" PRIu64
-		" dropped by the interface\n",
-		o.iface, ctx.pl.frames, ctx.st.received, ctx.st.kernel_drops,
-		ctx.st.if_drops);
+		" dropped by the interface, %" PRIu64
+		" dropped by fintrace (queue full)\n",
+		o.iface, ctx.st.taken, ctx.st.received, ctx.st.kernel_drops,
+		ctx.st.if_drops, ctx.st.queue_drops);
 	if (live_write_close(ctx.cap, err)) {
 		if (!input_error) {
 			fprintf(stderr, "fintrace live: %s\n", err);
@@ -936,7 +939,8 @@ int cmd_live(int argc, char **argv)
 out:
 	if (signals)
 		sig_restore(&saved);
-	sig_cap = NULL;
+	sig_lc = NULL;
+	lcap_free(ctx.lc);
 	cw_free_all(&ctx);
 	al_free(ctx.al);
 	pipeline_free(&ctx.pl);

@@ -207,6 +207,8 @@ void em_counters(struct em *m, const struct em_counters *c)
 	/* a family this mode does not have is -1: mx_set ignores it */
 	mx_set(m->reg, m->fam[MXT_PACKETS_TOTAL], NULL, (double)c->packets);
 	mx_set(m->reg, m->fam[MXT_KERNEL_DROPS_TOTAL], NULL, (double)c->drops);
+	mx_set(m->reg, m->fam[MXT_QUEUE_DROPS_TOTAL], NULL,
+	       (double)c->queue_drops);
 	mx_set(m->reg, m->fam[MXT_BPF_LOST_RECORDS_TOTAL], NULL,
 	       (double)c->lost);
 	mx_set(m->reg, m->fam[MXT_EVICTED_FLOWS_TOTAL], NULL,

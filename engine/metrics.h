@@ -85,6 +85,7 @@ void em_time_wait(struct em *m, const struct tw *tw);
 struct em_counters {
 	uint64_t packets; /* live: packets captured */
 	uint64_t drops;	  /* live: kernel and interface drops */
+	uint64_t queue_drops; /* live: fintrace's capture queue was full */
 	uint64_t lost;	  /* kernel: BPF records lost */
 	uint64_t evicted; /* flows or sockets evicted from a full table */
 };

@@ -166,7 +166,8 @@ int pipeline_metrics_publish(struct pipeline *pl)
 {
 	struct em_counters c = {
 		.packets = pl->frames,
-		.drops = pl->drops,
+		.drops = pl->drops - pl->queue_drops,
+		.queue_drops = pl->queue_drops,
 		.evicted = flow_table_stats(pl->flows)->ended[FLOW_END_EVICTED],
 	};
 
@@ -353,6 +354,7 @@ static void pl_facts(const struct pipeline *pl, const char *const *inputs,
 	facts->nskipped = n;
 	facts->snapped = pl->snapped;
 	facts->drops = pl->drops;
+	facts->queue_drops = pl->queue_drops;
 	facts->error = error;
 	facts->flows = flow_table_stats(pl->flows);
 }

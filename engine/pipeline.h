@@ -70,6 +70,7 @@ struct pipeline {
 	uint64_t end_ns;             /* true end (pipeline_set_end), or 0 */
 	uint64_t filtered;           /* set by the caller */
 	uint64_t drops;              /* set by the caller (live) */
+	uint64_t queue_drops;        /* of drops, the capture queue's (live) */
 	unsigned fail_on;
 	int tw_nomem; /* the TIME_WAIT tracker ran out */
 	/* borrowed */

@@ -9,6 +9,8 @@
  */
 #include "engine/stages.h"
 
+#include "engine/batchq.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -22,71 +24,6 @@
 #define BATCHES 8 /* per hand-over */
 /* Frames of a batch looked ahead of to prefetch their index slots. */
 #define PREFETCH_AHEAD 8
-
-/*
- * The lock and wake-up of one or more queues: a thread that waits on two
- * queues at once (the reader that also reports) needs both under one.
- */
-struct qlock {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-};
-
-/* A bounded queue of batch pointers; it holds every batch of its pool. */
-struct queue {
-	struct qlock *lk; /* borrowed */
-	void *v[BATCHES];
-	unsigned head, n;
-};
-
-static void qlock_init(struct qlock *lk)
-{
-	pthread_mutex_init(&lk->mu, NULL);
-	pthread_cond_init(&lk->cv, NULL);
-}
-
-static void qlock_destroy(struct qlock *lk)
-{
-	pthread_mutex_destroy(&lk->mu);
-	pthread_cond_destroy(&lk->cv);
-}
-
-static void queue_init(struct queue *q, struct qlock *lk)
-{
-	q->lk = lk;
-	q->head = q->n = 0;
-}
-
-/* With the queue's lock held */
-static void *queue_take(struct queue *q)
-{
-	void *b = q->v[q->head];
-
-	q->head = (q->head + 1) % BATCHES;
-	q->n--;
-	return b;
-}
-
-static void queue_push(struct queue *q, void *b)
-{
-	pthread_mutex_lock(&q->lk->mu);
-	q->v[(q->head + q->n++) % BATCHES] = b;
-	/* two threads at most wait under one lock: wake them both */
-	pthread_cond_broadcast(&q->lk->cv);
-	pthread_mutex_unlock(&q->lk->mu);
-}
-
-static void *queue_pop(struct queue *q)
-{
-	void *b;
-
-	pthread_mutex_lock(&q->lk->mu);
-	while (!q->n)
-		pthread_cond_wait(&q->lk->cv, &q->lk->mu);
-	b = queue_take(q);
-	pthread_mutex_unlock(&q->lk->mu);
-	return b;
-}
 
 /* Reader to tracker: decoded frames. */
 struct frame_item {
@@ -130,16 +67,15 @@ struct stages {
 	struct src_reader *src;
 	/* reader */
 	pthread_t reader;
-	struct qlock frames_lk;
-	struct queue frames_full, frames_free;
+	struct bq frames_full, frames_free;
 	atomic_int stop;              /* the tracker gave up */
 	_Atomic uint64_t progress;    /* fraction read, in 1e-6, +1 */
 	/* reporter: its own thread, or the reader's (combined) */
 	pthread_t reporter;
 	int has_reporter;
 	int combined;                 /* the reader reports too */
-	struct qlock events_lk;       /* frames_lk when combined */
-	struct queue events_full, events_free;
+	/* under the frames' lock when combined */
+	struct bq events_full, events_free;
 	struct event_batch *events;   /* being filled by the tracker */
 };
 
@@ -197,10 +133,10 @@ static int read_batch(struct stages *s, struct frame_batch *b)
 	if (rc != 1 || atomic_load(&s->stop)) {
 		b->last = 1;
 		b->rc = rc == 1 ? 0 : rc;
-		queue_push(&s->frames_full, b);
+		bq_push(&s->frames_full, b);
 		return 0;
 	}
-	queue_push(&s->frames_full, b);
+	bq_push(&s->frames_full, b);
 	return 1;
 }
 
@@ -218,18 +154,11 @@ static void *reader_main(void *arg)
 
 	pthread_setname_np(pthread_self(), "fintrace-read");
 	while (reading || reporting) {
-		void *b = NULL;
-		int events;
+		struct bq *from;
+		void *b = bq_pop_either(&s->events_full, reporting,
+					&s->frames_free, reading, &from);
+		int events = from == &s->events_full;
 
-		pthread_mutex_lock(&s->frames_lk.mu);
-		for (;;) {
-			events = reporting && s->events_full.n;
-			if (events || (reading && s->frames_free.n))
-				break;
-			pthread_cond_wait(&s->frames_lk.cv, &s->frames_lk.mu);
-		}
-		b = queue_take(events ? &s->events_full : &s->frames_free);
-		pthread_mutex_unlock(&s->frames_lk.mu);
 		if (events)
 			reporting = !report_batch(s, b);
 		else
@@ -242,7 +171,7 @@ static void *reader_main(void *arg)
 static struct event *event_slot(struct stages *s)
 {
 	if (!s->events) {
-		s->events = queue_pop(&s->events_free);
+		s->events = bq_pop(&s->events_free);
 		s->events->n = 0;
 		s->events->last = 0;
 	}
@@ -252,7 +181,7 @@ static struct event *event_slot(struct stages *s)
 static void event_commit(struct stages *s)
 {
 	if (++s->events->n == EVENTS_PER_BATCH) {
-		queue_push(&s->events_full, s->events);
+		bq_push(&s->events_full, s->events);
 		s->events = NULL;
 	}
 }
@@ -325,7 +254,7 @@ static int report_batch(struct stages *s, struct event_batch *b)
 			break;
 		}
 	}
-	queue_push(&s->events_free, b);
+	bq_push(&s->events_free, b);
 	return last;
 }
 
@@ -334,7 +263,7 @@ static void *reporter_main(void *arg)
 	struct stages *s = arg;
 
 	pthread_setname_np(pthread_self(), "fintrace-report");
-	while (!report_batch(s, queue_pop(&s->events_full)))
+	while (!report_batch(s, bq_pop(&s->events_full)))
 		;
 	return NULL;
 }
@@ -363,14 +292,14 @@ static int read_inline(struct pipeline *pl, struct src_reader *src,
 	return rc;
 }
 
-static void *alloc_batches(struct queue *q, size_t size)
+static void *alloc_batches(struct bq *q, size_t size)
 {
 	char *pool = calloc(BATCHES, size);
 
 	if (!pool)
 		return NULL;
 	for (size_t i = 0; i < BATCHES; i++)
-		queue_push(q, pool + i * size);
+		bq_push(q, pool + i * size);
 	return pool;
 }
 
@@ -382,7 +311,7 @@ static int track(struct stages *s, const struct stages_config *c, char *err)
 	uint64_t shown = 0;
 
 	for (;;) {
-		struct frame_batch *b = queue_pop(&s->frames_full);
+		struct frame_batch *b = bq_pop(&s->frames_full);
 		unsigned n = failed ? 0 : b->n;
 
 		for (unsigned i = 0; i < n; i++) {
@@ -410,10 +339,10 @@ static int track(struct stages *s, const struct stages_config *c, char *err)
 			rc = b->rc;
 			if (rc < 0)
 				memcpy(err, b->err, FT_ERRBUF_SIZE);
-			queue_push(&s->frames_free, b);
+			bq_push(&s->frames_free, b);
 			break;
 		}
-		queue_push(&s->frames_free, b);
+		bq_push(&s->frames_free, b);
 		if (c->progress && pl->frames - shown >= 0x10000) {
 			uint64_t p = atomic_load_explicit(
 				&s->progress, memory_order_relaxed);
@@ -455,12 +384,17 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 	 * its own; three: each stage has its thread.
 	 */
 	s.combined = c->threads == 2;
-	qlock_init(&s.frames_lk);
-	qlock_init(&s.events_lk);
-	queue_init(&s.frames_full, &s.frames_lk);
-	queue_init(&s.frames_free, &s.frames_lk);
-	queue_init(&s.events_full, s.combined ? &s.frames_lk : &s.events_lk);
-	queue_init(&s.events_free, s.combined ? &s.frames_lk : &s.events_lk);
+	bq_init(&s.frames_full);
+	bq_init(&s.frames_free);
+	if (s.combined) {
+		/* one thread waits for events or free frame batches */
+		bq_init_shared(&s.frames_free, &s.frames_full);
+		bq_init_shared(&s.events_full, &s.frames_full);
+		bq_init_shared(&s.events_free, &s.frames_full);
+	} else {
+		bq_init(&s.events_full);
+		bq_init(&s.events_free);
+	}
 	frames = alloc_batches(&s.frames_free, sizeof(struct frame_batch));
 	events = alloc_batches(&s.events_free, sizeof(struct event_batch));
 	if (!frames || !events) {
@@ -477,10 +411,10 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 	}
 	if (pthread_create(&s.reader, NULL, reader_main, &s)) {
 		if (s.has_reporter) {
-			last = queue_pop(&s.events_free);
+			last = bq_pop(&s.events_free);
 			last->n = 0;
 			last->last = 1;
-			queue_push(&s.events_full, last);
+			bq_push(&s.events_full, last);
 			pthread_join(s.reporter, NULL);
 		}
 		rc = read_inline(pl, src, c, err);
@@ -494,11 +428,11 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 	/* the events not handed over yet, marked as the last */
 	last = s.events;
 	if (!last) {
-		last = queue_pop(&s.events_free);
+		last = bq_pop(&s.events_free);
 		last->n = 0;
 	}
 	last->last = 1;
-	queue_push(&s.events_full, last);
+	bq_push(&s.events_full, last);
 	s.events = NULL;
 	pthread_join(s.reader, NULL);
 	if (s.has_reporter)
@@ -507,7 +441,9 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 out:
 	free(frames);
 	free(events);
-	qlock_destroy(&s.frames_lk);
-	qlock_destroy(&s.events_lk);
+	bq_destroy(&s.events_free);
+	bq_destroy(&s.events_full);
+	bq_destroy(&s.frames_free);
+	bq_destroy(&s.frames_full);
 	return rc;
 }

@@ -95,6 +95,12 @@ static const struct mxt_row table[] = {
 	  .type = MX_COUNTER,
 	  .help = "Packets the kernel or the interface dropped before "
 		  "capture: verdicts are lower bounds when this grows."}},
+	{MXT_QUEUE_DROPS_TOTAL,
+	 MXT_LIVE,
+	 {.name = "fintrace_queue_drops_total",
+	  .type = MX_COUNTER,
+	  .help = "Packets captured but not analysed: fintrace's capture "
+		  "queue was full (the analysis fell behind)."}},
 	{MXT_BPF_LOST_RECORDS_TOTAL,
 	 MXT_KERNEL,
 	 {.name = "fintrace_bpf_lost_records_total",

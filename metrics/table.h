@@ -59,6 +59,8 @@ enum mxt_metric {
 	MXT_PACKETS_TOTAL,
 	/* counter: packets the kernel dropped before capture (live) */
 	MXT_KERNEL_DROPS_TOTAL,
+	/* counter: packets fintrace's capture queue had no room for (live) */
+	MXT_QUEUE_DROPS_TOTAL,
 	/* counter: BPF ring buffer records lost (kernel) */
 	MXT_BPF_LOST_RECORDS_TOTAL,
 	/* counter: flows or sockets evicted from a full table */

@@ -40,7 +40,7 @@ static const char service_keys[] =
 static const char summary_keys[] =
 	"[\"type\",\"version\",\"mode\",\"inputs\",\"linger\",\"start\","
 	"\"end\",\"duration\",\"packets\",\"tcp_segments\",\"snapped\","
-	"\"drops\",\"skipped\",\"flows\",\"verdicts\",\"peak_tracked\","
+	"\"drops\",\"queue_drops\",\"skipped\",\"flows\",\"verdicts\",\"peak_tracked\","
 	"\"evicted\",\"reused\",\"idle_expired\",\"lossy_flows\","
 	"\"one_way_flows\",\"filter\",\"filter_matched\",\"headline\","
 	"\"error\"]";

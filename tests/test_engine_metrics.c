@@ -246,7 +246,8 @@ Test(engine_metrics, counters_of_each_mode)
 {
 	struct em *l = start(MXT_LIVE), *k = start(MXT_KERNEL);
 	struct em_counters c = {
-		.packets = 1234, .drops = 5, .lost = 7, .evicted = 3};
+		.packets = 1234, .drops = 5, .queue_drops = 2, .lost = 7,
+		.evicted = 3};
 	char *t;
 
 	em_counters(l, &c);
@@ -256,12 +257,14 @@ Test(engine_metrics, counters_of_each_mode)
 	t = scrape(em_port(l));
 	cr_assert(strstr(t, "fintrace_packets_total 1234\n"), "%s", t);
 	cr_assert(strstr(t, "fintrace_kernel_drops_total 5\n"));
+	cr_assert(strstr(t, "fintrace_queue_drops_total 2\n"), "%s", t);
 	cr_assert(strstr(t, "fintrace_evicted_flows_total 3\n"));
 	cr_assert_null(strstr(t, "fintrace_bpf_lost_records_total"));
 	free(t);
 	t = scrape(em_port(k));
 	cr_assert(strstr(t, "fintrace_bpf_lost_records_total 7\n"), "%s", t);
 	cr_assert_null(strstr(t, "fintrace_packets_total"));
+	cr_assert_null(strstr(t, "fintrace_queue_drops_total"));
 	free(t);
 	em_stop(l);
 	em_stop(k);

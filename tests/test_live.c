@@ -8,7 +8,9 @@
  * the same run; the linger alert must arrive while the capture runs;
  * SIGINT must give a complete report and a valid -w file. Also: the
  * one-line errors (no capability, no interface, unwritable -w file),
- * -Z, --count, --duration, -i any, and the pipeline's watch hooks.
+ * -Z, --count, --duration, -i any, a report reader that stalls during a
+ * burst (no packet lost; past the capture queue, queue drops counted),
+ * and the pipeline's watch hooks.
  *
  * Everything but the last needs root and network namespaces: by hand
  * without root the tests are skipped with the reason; under CI=true
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -625,6 +628,179 @@ Test(live, kernel_drops_are_counted_and_mark_flows_lossy)
 		    path_in("dr.json")),
 		0, "drops not reported or flow not lossy: %s",
 		slurp("dr.json"));
+}
+
+/*
+ * fintrace live (--format json, 1 MiB kernel buffer, more options in
+ * extra, NULL-terminated) in ns_srv on veth-s, with a server leaking
+ * every connection on 9120 and one closing every connection on 9121.
+ * Its stdout is a pipe of one page whose read end goes to *fd, and the
+ * test leaves it unread: once the 40 leaks' linger alerts (--alert-each)
+ * fill it, the report writer blocks. Returns fintrace's pid.
+ */
+static pid_t start_stalled_capture(int *fd, char *const extra[])
+{
+	/* clang-format off */
+	char *lv[32] = {"ip", "netns", "exec", ns_srv, FINTRACE, "live", "-i",
+			"veth-s", "-B", "1024", "--format", "json",
+			"--linger", "200ms", "--alert-each", "--interval",
+			"500ms", "--duration", "40s"};
+	char *leak_srv[] = {"ip", "netns", "exec", ns_srv, FTPEER, "server",
+			    "-l", SRV_ADDR ":9120", "-n", "0", "--on-eof",
+			    "never", "--exit-after", "40", "-v", NULL};
+	char *leak_cli[] = {"ip", "netns", "exec", ns_cli, FTPEER, "client",
+			    "-c", SRV_ADDR ":9120", "-n", "40", "--interval",
+			    "0", "--send", "100", "--close-after", "100",
+			    "--exit-after", "30", "-v", NULL};
+	char *burst_srv[] = {"ip", "netns", "exec", ns_srv, FTPEER, "server",
+			     "-l", SRV_ADDR ":9121", "-n", "0", "--on-eof",
+			     "close", "--exit-after", "40", "-v", NULL};
+	/* clang-format on */
+	size_t n = 19;
+	uint64_t until;
+	int queued = 0;
+	pid_t live;
+
+	for (size_t i = 0; extra[i]; i++) {
+		cr_assert_lt(n, 31);
+		lv[n++] = extra[i];
+	}
+	lv[n] = NULL;
+	need_veth_pair();
+	/* MTU-sized segments, not 64 KB GSO ones: packets, not bytes */
+	run("ip -n %s link set veth-c gso_max_size 1500 2>/dev/null", ns_cli);
+	spawn(leak_srv, "qls.log", NULL, "qls.err");
+	spawn(burst_srv, "qbs.log", NULL, "qbs.err");
+	cr_assert(wait_for_text("qls.log", " listen ", 5000), "%s",
+		  slurp("qls.err"));
+	cr_assert(wait_for_text("qbs.log", " listen ", 5000), "%s",
+		  slurp("qbs.err"));
+	live = spawn(lv, NULL, fd, "q.err");
+	/* One page: a few alert lines fill it. */
+	cr_assert_geq(fcntl(*fd, F_SETPIPE_SZ, 4096), 4096);
+	cr_assert(wait_for_text("q.err", "listening on veth-s", 5000), "%s",
+		  slurp("q.err"));
+	spawn(leak_cli, "qlc.log", NULL, "qlc.err");
+	until = mono_ms() + 10000;
+	while (mono_ms() < until &&
+	       (ioctl(*fd, FIONREAD, &queued) || queued < 3072))
+		usleep(20000);
+	/* (a write of a line needs room for all of it: a page is full
+	 * before its last bytes are) */
+	cr_assert_geq(queued, 3072,
+		      "the report did not fill the pipe (%d bytes): %s", queued,
+		      slurp("q.err"));
+	usleep(500000);
+	return live;
+}
+
+/*
+ * While the report stays unread: conns connections to 9121 at once,
+ * each sending 100 kB (about a hundred packets with the ACKs) and
+ * closing. Then the reader comes back: it reads a while, ends the
+ * capture with SIGINT and reads the report to its end into q.json.
+ */
+static void burst_then_read(pid_t live, int fd, const char *conns)
+{
+	/* clang-format off */
+	char *cli[] = {"ip", "netns", "exec", ns_cli, FTPEER, "client", "-c",
+		       SRV_ADDR ":9121", "-n", (char *)conns, "--interval",
+		       "0", "--send", "100000", "--close-after", "100",
+		       "--exit-after", "30", "-v", NULL};
+	/* clang-format on */
+	pid_t burst = spawn(cli, "qbc.log", NULL, "qbc.err");
+	int rc = wait_exit(burst, 30000);
+
+	cr_assert_eq(rc, 0, "burst client: exit %d: %s", rc, slurp("qbc.err"));
+	cr_assert_eq(waitpid(live, NULL, WNOHANG), 0,
+		     "the capture ended during the burst: %s", slurp("q.err"));
+	read_until(fd, "q.json", "no such line", NULL, 1500);
+	cr_assert_eq(kill(live, SIGINT), 0);
+	read_until(fd, "q.json", NULL, NULL, 15000);
+	close(fd);
+	rc = wait_exit(live, 15000);
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, slurp("q.err"));
+}
+
+/*
+ * The report reader stalls, the capture does not. 120 connections (about
+ * fourteen thousand packets) run through a 1 MiB kernel buffer, which
+ * holds about five thousand, while the report is unread. The capture
+ * thread empties the kernel's buffer into its own queue meanwhile, so
+ * once the reader is back every connection is reported, with no drop of
+ * any kind and no flow marked lossy. (With the tracker reading the
+ * kernel's buffer itself, the kernel drops more than half the burst.)
+ */
+Test(live, stalled_report_reader_costs_no_packets)
+{
+	char *none[] = {NULL};
+	int fd;
+	pid_t live = start_stalled_capture(&fd, none);
+
+	burst_then_read(live, fd, "120");
+	cr_assert_eq(run("jq -e -s 'last | .type == \"summary\" and "
+			 ".drops == 0' %s >/dev/null",
+			 path_in("q.json")),
+		     0, "packets dropped while the reader stalled: %s",
+		     slurp("q.err"));
+	cr_assert(strstr(slurp("q.err"),
+			 ", 0 dropped by the kernel, 0 dropped by the "
+			 "interface, 0 dropped by fintrace (queue full)\n"),
+		  "%s", slurp("q.err"));
+	/* every connection, with its verdict, none lossy */
+	cr_assert_eq(
+		run("jq -e -s '(last | .queue_drops == 0 and .lossy_flows == 0 "
+		    "and .flows == 160 and .verdicts[\"never-closed\"] == 40 "
+		    "and .verdicts.clean == 120) and "
+		    "([.[] | select(.type == \"flow\" and .server == \"" SRV_ADDR
+		    ":9121\" and .verdict == \"clean\" and (.lossy | not))] "
+		    "| length == 120) and "
+		    "([.[] | select(.type == \"alert\" and .event == "
+		    "\"linger\" and .server == \"" SRV_ADDR ":9120\")] | "
+		    "length == 40)' %s >/dev/null",
+		    path_in("q.json")),
+		0, "not every connection reported: %s",
+		strstr(slurp("q.json"), "\"type\":\"summary\""));
+}
+
+/*
+ * The same stall with a burst larger than fintrace's own queue (32768
+ * packets): what the queue has no room for is dropped by fintrace and
+ * said, counted apart from the kernel's drops (which a loaded machine
+ * may add) on the last line and in the summary, the flows of their time
+ * marked lossy, and every packet taken is still in the -w file (those
+ * analysed and the queue drops).
+ */
+Test(live, queue_overflow_is_counted_as_queue_drops)
+{
+	char *extra[] = {"-w", path_dup("q.pcap"), NULL};
+	int fd;
+	pid_t live = start_stalled_capture(&fd, extra);
+
+	burst_then_read(live, fd, "400");
+	cr_assert_eq(run("grep -Eq '^fintrace live: veth-s: [0-9]+ packets "
+			 "captured, [0-9]+ received by the filter, [0-9]+ "
+			 "dropped by the kernel, [0-9]+ dropped by the "
+			 "interface, [1-9][0-9]* dropped by fintrace "
+			 "\\(queue full\\)$' %s",
+			 path_in("q.err")),
+		     0, "no queue drops on the last line: %s", slurp("q.err"));
+	cr_assert_eq(run("grep -Eq ' packets, [1-9][0-9]* queue drops, [0-9]+ "
+			 "kernel drops, [0-9]+ interface drops$' %s",
+			 path_in("q.err")),
+		     0, "no queue drops on the status lines: %s",
+		     slurp("q.err"));
+	/* the summary names them, and marks the flows of their time */
+	cr_assert_eq(run("jq -e -s 'last | .queue_drops > 0 and .drops >= "
+			 ".queue_drops and .lossy_flows > 0' %s >/dev/null",
+			 path_in("q.json")),
+		     0, "queue drops not in the summary: %s",
+		     strstr(slurp("q.json"), "\"type\":\"summary\""));
+	cr_assert_eq(run("test \"$(%s read --format json %s | "
+			 "jq -s 'last.packets')\" = \"$(jq -s 'last | "
+			 ".packets + .queue_drops' %s)\"",
+			 FINTRACE, path_in("q.pcap"), path_in("q.json")),
+		     0, "the -w file does not hold every packet taken");
 }
 
 Test(live, unprivileged_run_names_the_capability)

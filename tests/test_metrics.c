@@ -426,6 +426,7 @@ Test(metrics, table_modes)
 
 	cr_assert_eq(fam[MXT_PACKETS_TOTAL], -1);
 	cr_assert_eq(fam[MXT_KERNEL_DROPS_TOTAL], -1);
+	cr_assert_eq(fam[MXT_QUEUE_DROPS_TOTAL], -1);
 	cr_assert_geq(fam[MXT_BPF_LOST_RECORDS_TOTAL], 0);
 	cr_assert_eq(mx_add(r, fam[MXT_PACKETS_TOTAL], NULL, 1), -EINVAL);
 	cr_assert_not_null(strstr(
@@ -448,6 +449,7 @@ Test(metrics, table_modes)
 	text = render(r);
 	cr_assert_not_null(strstr(text, "fintrace_packets_total 7\n"));
 	cr_assert_not_null(strstr(text, "fintrace_kernel_drops_total 0\n"));
+	cr_assert_not_null(strstr(text, "fintrace_queue_drops_total 0\n"));
 	free(text);
 	mx_free(r);
 	cr_assert_null(mxt_new((enum mxt_mode)3, fam));
