@@ -617,6 +617,10 @@ live_counts() {
 	case $tool in
 	fintrace)
 		DROPS=$(sed -n 's/.*, \([0-9]*\) dropped by the kernel.*/\1/p' "$res/$tag.err" | tail -1)
+		# packets its capture thread had no room for count as lost too
+		local queue
+		queue=$(sed -n 's/.*, \([0-9]*\) dropped by fintrace (queue full).*/\1/p' "$res/$tag.err" | tail -1)
+		[[ -n $DROPS ]] && DROPS=$((DROPS + ${queue:-0}))
 		CAPTURED=$(sed -n 's/.*: \([0-9]*\) packets captured,.*/\1/p' "$res/$tag.err" | tail -1)
 		FLOWS=$(summary_num "$res/$tag.json" flows)
 		CLEAN=$(sed -n 's/.*"type":"summary".*"clean":\([0-9]*\).*/\1/p' "$res/$tag.json" | head -1)
@@ -665,8 +669,10 @@ live_section() {
 	echo "- fintrace: \`fintrace live -i lo --duration $((live_dur + 3))s --snaplen $snaplen --buffer-size $live_buf --format json -o FILE --no-progress\`"
 	echo "- tcpdump: \`tcpdump -i lo -n -s $snaplen -B $((live_buf * 1024)) -w /dev/null tcp\`, stopped by SIGINT after $((live_dur + 3)) s"
 	echo
-	echo "*kernel drops* is what each tool reports at the end from" \
-		"pcap_stats (fintrace: \"dropped by the kernel\"; tcpdump:" \
+	echo "*drops* is what each tool reports at the end from" \
+		"pcap_stats (fintrace: \"dropped by the kernel\" plus the" \
+		"packets its capture thread found no room for, \"dropped by" \
+		"fintrace (queue full)\"; tcpdump:" \
 		"\"packets dropped by kernel\"). *achieved* is the load's own" \
 		"count of completed connections over $live_dur s; it falls" \
 		"short of the target when the two cores, shared by client," \
@@ -679,7 +685,7 @@ live_section() {
 	echo
 	echo "Load average at the start of this section: $load0."
 	echo
-	echo "| target conn/s | tool | achieved conn/s | packets/s | kernel drops | CPU per packet (µs) | CPU (% of a core) | flows seen (clean) |"
+	echo "| target conn/s | tool | achieved conn/s | packets/s | drops | CPU per packet (µs) | CPU (% of a core) | flows seen (clean) |"
 	echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for rate in "${rates[@]}"; do
 		i=$((i + 1))
@@ -731,7 +737,7 @@ live_section() {
 			[[ -z ${broken[$tool]:-} ]] && best_txt[$tool]+=", the last step: no drop anywhere"
 		fi
 	done
-	echo "Highest step with zero kernel drops at it and at every step" \
+	echo "Highest step with zero drops at it and at every step" \
 		"below: fintrace **${best_txt[fintrace]}**; tcpdump" \
 		"**${best_txt[tcpdump]}**. Target (fintrace sustains at least" \
 		"the rate tcpdump sustains):" \
