@@ -96,16 +96,18 @@ void lb_ns(struct lbuf *b, uint64_t ns)
 void lb_iso(struct lbuf *b, uint64_t wall_ns)
 {
 	char t[LB_ISO_MAX];
+	size_t len = lb_fmt_iso(t, wall_ns);
 
-	lb_raw(b, t, lb_fmt_iso(t, wall_ns));
+	lb_raw(b, t, len);
 }
 
 void lb_endpoint(struct lbuf *b, const uint8_t *addr, uint8_t family,
 		 uint16_t port)
 {
 	char t[LB_ENDPOINT_MAX];
+	size_t len = lb_fmt_endpoint(t, addr, family, port);
 
-	lb_raw(b, t, lb_fmt_endpoint(t, addr, family, port));
+	lb_raw(b, t, len);
 }
 
 static char *put_ipv4(char *p, const uint8_t *a)

@@ -277,8 +277,9 @@ static char *copy_cut(char *buf, size_t n, const char *t, size_t len)
 char *rpt_fmt_iso(char *buf, size_t n, uint64_t wall_ns)
 {
 	char t[LB_ISO_MAX];
+	size_t len = lb_fmt_iso(t, wall_ns);
 
-	return copy_cut(buf, n, t, lb_fmt_iso(t, wall_ns));
+	return copy_cut(buf, n, t, len);
 }
 
 char *rpt_fmt_time(char *buf, size_t n, uint64_t wall_ns, int local)
@@ -331,16 +332,18 @@ static char *fmt_addr(char *buf, size_t n, const uint8_t *addr,
 		      uint8_t family)
 {
 	char t[LB_ADDR_MAX];
+	size_t len = lb_fmt_addr(t, addr, family);
 
-	return copy_cut(buf, n, t, lb_fmt_addr(t, addr, family));
+	return copy_cut(buf, n, t, len);
 }
 
 char *rpt_fmt_endpoint(char *buf, size_t n, const uint8_t *addr,
 		       uint8_t family, uint16_t port)
 {
 	char t[LB_ENDPOINT_MAX];
+	size_t len = lb_fmt_endpoint(t, addr, family, port);
 
-	return copy_cut(buf, n, t, lb_fmt_endpoint(t, addr, family, port));
+	return copy_cut(buf, n, t, len);
 }
 
 static char *fmt_gkey(char *buf, size_t n, const struct rpt_gkey *k)
@@ -423,8 +426,10 @@ static void fmt_filter(char *buf, size_t n, const struct flow_key *k,
 
 	lb_init(&b, NULL);
 	for (int i = 0; i < 2; i++) {
+		size_t len = lb_fmt_addr(a, k->addr[i], k->family);
+
 		lb_str(&b, ip);
-		lb_raw(&b, a, lb_fmt_addr(a, k->addr[i], k->family));
+		lb_raw(&b, a, len);
 		lb_raw(&b, " && ", 4);
 	}
 	for (int i = 0; i < 2; i++) {

@@ -840,9 +840,11 @@ static void write_json(const struct tw *t, FILE *f, struct tw_pair **v,
 		lb_str(&b, client ? "{\"type\":\"timewait\",\"holder\":\"client\","
 				  : "{\"type\":\"timewait\",\"holder\":\"server\",");
 		if (client) {
+			size_t len = lb_fmt_addr(line, p->key.holder,
+						 p->key.family);
+
 			lb_str(&b, "\"client\":\"");
-			lb_raw(&b, line,
-			       lb_fmt_addr(line, p->key.holder, p->key.family));
+			lb_raw(&b, line, len);
 			lb_str(&b, "\",\"service\":");
 			if (p->key.port) {
 				lb_ch(&b, '"');
