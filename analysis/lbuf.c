@@ -93,6 +93,13 @@ void lb_ns(struct lbuf *b, uint64_t ns)
 	lb_raw(b, p, (size_t)(end - p));
 }
 
+void lb_ns_diff(struct lbuf *b, uint64_t a, uint64_t o)
+{
+	if (a < o)
+		lb_ch(b, '-');
+	lb_ns(b, a >= o ? a - o : o - a);
+}
+
 void lb_iso(struct lbuf *b, uint64_t wall_ns)
 {
 	char t[LB_ISO_MAX];

@@ -79,6 +79,9 @@ static inline void lb_u64(struct lbuf *b, uint64_t v)
 /* ns as seconds with nine decimals: "%"PRIu64".%09"PRIu64. */
 void lb_ns(struct lbuf *b, uint64_t ns);
 
+/* a - o in seconds with nine decimals, "-" first when a < o. */
+void lb_ns_diff(struct lbuf *b, uint64_t a, uint64_t o);
+
 /* The text of lb_fmt_iso() (UTC, nanoseconds, "Z"). */
 void lb_iso(struct lbuf *b, uint64_t wall_ns);
 

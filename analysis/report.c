@@ -503,7 +503,6 @@ static inline void ln_key(struct line *l, const char *name)
 	}
 }
 
-
 static void ln_null(struct line *l, const char *name)
 {
 	ln_key(l, name);
@@ -588,12 +587,10 @@ static void ln_bool(struct line *l, const char *name, int v)
 	ln_cstr(l, v ? "true" : "false");
 }
 
-/* Nanoseconds as seconds with nine decimals; negative when neg. */
-static void ln_secs(struct line *l, const char *name, uint64_t ns, int neg)
+/* Nanoseconds as seconds with nine decimals. */
+static void ln_secs(struct line *l, const char *name, uint64_t ns)
 {
 	ln_key(l, name);
-	if (neg)
-		ln_raw(l, "-", 1);
 	lb_ns(&l->b, ns);
 }
 
@@ -601,12 +598,12 @@ static void ln_secs(struct line *l, const char *name, uint64_t ns, int neg)
 static void ln_off(struct line *l, const char *name, uint64_t t,
 		   uint64_t origin)
 {
-	if (!t)
+	if (!t) {
 		ln_null(l, name);
-	else if (t >= origin)
-		ln_secs(l, name, t - origin, 0);
-	else
-		ln_secs(l, name, origin - t, 1);
+		return;
+	}
+	ln_key(l, name);
+	lb_ns_diff(&l->b, t, origin);
 }
 
 /* Absolute UTC time */
@@ -654,13 +651,13 @@ static void write_sock(struct line *l, const struct rpt_sock *s)
 	ln_bool(l, "pre_existing", s->pre_existing);
 	for (int c = 0; c < RPT_T__COUNT; c++)
 		if (s->time_in[c])
-			ln_secs(l, clock_names[c], s->time_in[c], 0);
+			ln_secs(l, clock_names[c], s->time_in[c]);
 		else
 			ln_null(l, clock_names[c]);
 	ln_bool(l, "time_wait_sampled", s->time_wait_sampled);
 	ln_str(l, "reset_cause", s->reset_cause);
 	ln_u64(l, "unread", s->unread);
-	ln_secs(l, "age", s->age_ns, 0);
+	ln_secs(l, "age", s->age_ns);
 	ln_bool(l, "end_lost", s->end_lost);
 }
 
@@ -701,9 +698,9 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	ln_off(&l, "start_offset", td->first_ns, o);
 	ln_iso(&l, "end", td->last_ns);
 	ln_off(&l, "end_offset", td->last_ns, o);
-	ln_secs(&l, "duration", td->last_ns - td->first_ns, 0);
+	ln_secs(&l, "duration", td->last_ns - td->first_ns);
 	if (res->has_close_wait)
-		ln_secs(&l, "close_wait", res->close_wait_ns, 0);
+		ln_secs(&l, "close_wait", res->close_wait_ns);
 	else
 		ln_null(&l, "close_wait");
 	ln_off(&l, "close_wait_start_offset", res->cw_start_ns, o);
@@ -711,7 +708,7 @@ static void write_flow(struct rpt *r, const struct flow_record *rec)
 	       res->has_close_wait ? res->cw_end_ns : 0, o);
 	ln_bool(&l, "in_close_wait_at_end", res->in_close_wait_at_end);
 	if (res->has_fin_wait)
-		ln_secs(&l, "fin_wait", res->fin_wait_ns, 0);
+		ln_secs(&l, "fin_wait", res->fin_wait_ns);
 	else
 		ln_null(&l, "fin_wait");
 	ln_off(&l, "client_fin_offset", cd->fin_ns, o);
@@ -1789,21 +1786,26 @@ skipped_done:
 	}
 }
 
-static void json_verdicts(FILE *f, const uint64_t *v)
+/* The count of each verdict, as a JSON object. */
+static void put_verdicts(struct lbuf *b, const uint64_t *v)
 {
-	fputs("{", f);
-	for (int i = 0; i < VD__COUNT; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "",
-			vd_name(i), v[i]);
-	fputs("}", f);
+	lb_ch(b, '{');
+	for (int i = 0; i < VD__COUNT; i++) {
+		lb_str(b, i ? ",\"" : "\"");
+		lb_str(b, vd_name(i));
+		lb_str(b, "\":");
+		lb_u64(b, v[i]);
+	}
+	lb_ch(b, '}');
 }
 
-/* Seconds with ns resolution of a - o, signed: "-12.000123456". */
-static void lb_secs_between(struct lbuf *b, uint64_t a, uint64_t o)
+static void json_verdicts(FILE *f, const uint64_t *v)
 {
-	if (a < o)
-		lb_ch(b, '-');
-	lb_ns(b, a >= o ? a - o : o - a);
+	struct lbuf b;
+
+	lb_init(&b, f);
+	put_verdicts(&b, v);
+	lb_flush(&b);
 }
 
 /*
@@ -1843,14 +1845,8 @@ static void json_group(struct rpt *r, FILE *f, const struct rpt_group *g,
 	}
 	lb_str(&b, ",\"flows\":");
 	lb_u64(&b, g->flows);
-	lb_str(&b, ",\"verdicts\":{");
-	for (int i = 0; i < VD__COUNT; i++) {
-		lb_str(&b, i ? ",\"" : "\"");
-		lb_str(&b, vd_name(i));
-		lb_str(&b, "\":");
-		lb_u64(&b, g->verdicts[i]);
-	}
-	lb_ch(&b, '}');
+	lb_str(&b, ",\"verdicts\":");
+	put_verdicts(&b, g->verdicts);
 	if (g->key.side == SIDE_CLIENT) {
 		lb_str(&b, ",\"toward\":\"");
 		lb_endpoint(&b, g->peer.addr, g->peer.family, g->peer.port);
@@ -1886,7 +1882,7 @@ static void json_group(struct rpt *r, FILE *f, const struct rpt_group *g,
 	lb_u64(&b, g->cw_peak);
 	lb_str(&b, ",\"peak_offset\":");
 	if (g->cw_peak)
-		lb_secs_between(&b, g->cw_peak_ns, r->origin_ns);
+		lb_ns_diff(&b, g->cw_peak_ns, r->origin_ns);
 	else
 		lb_str(&b, "null");
 	if (r->span_ns >= RPT_GROWTH_MIN_NS) {

@@ -138,7 +138,7 @@ Test(lbuf, utc_times_as_strftime_writes_them)
 Test(lbuf, numbers_and_seconds_as_printf_writes_them)
 {
 	struct lbuf b;
-	char want[64];
+	char want[128];
 	uint64_t s = 99;
 
 	for (int i = 0; i < 20000; i++) {
@@ -151,9 +151,16 @@ Test(lbuf, numbers_and_seconds_as_printf_writes_them)
 		lb_ns(&b, v);
 		lb_ch(&b, ' ');
 		lb_u64w(&b, v % 1000, 9);
+		lb_ch(&b, ' ');
+		lb_ns_diff(&b, v / 2, v / 3); /* never negative */
+		lb_ch(&b, ' ');
+		lb_ns_diff(&b, v / 3, v / 2); /* negative unless 0 */
 		snprintf(want, sizeof(want),
-			 "%" PRIu64 " %" PRIu64 ".%09" PRIu64 " %09" PRIu64, v,
-			 v / NS, v % NS, v % 1000);
+			 "%" PRIu64 " %" PRIu64 ".%09" PRIu64 " %09" PRIu64
+			 " %" PRIu64 ".%09" PRIu64 " %s%" PRIu64 ".%09" PRIu64,
+			 v, v / NS, v % NS, v % 1000, (v / 2 - v / 3) / NS,
+			 (v / 2 - v / 3) % NS, v / 3 < v / 2 ? "-" : "",
+			 (v / 2 - v / 3) / NS, (v / 2 - v / 3) % NS);
 		cr_assert_eq(b.n, strlen(want));
 		cr_assert(!memcmp(b.buf, want, b.n), "%s", want);
 	}
