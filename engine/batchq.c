@@ -91,12 +91,8 @@ void *bq_pop_either(struct bq *a, int use_a, struct bq *b, int use_b,
 		return bq_pop(*from);
 	}
 	pthread_mutex_lock(&a->lk->mu);
-	for (;;) {
-		q = use_a && a->n ? a : use_b && b->n ? b : NULL;
-		if (q)
-			break;
+	while (!(q = a->n ? a : b->n ? b : NULL))
 		pthread_cond_wait(&a->lk->cv, &a->lk->mu);
-	}
 	v = take(q);
 	pthread_mutex_unlock(&a->lk->mu);
 	*from = q;

@@ -106,11 +106,10 @@ unsigned stages_default_threads(void)
 static int read_batch(struct stages *s, struct frame_batch *b)
 {
 	struct src_packet pkt;
-	int rc = 0;
+	int rc = 0, last;
 	double frac;
 
 	b->n = 0;
-	b->last = 0;
 	b->err[0] = '\0';
 	while (b->n < FRAMES_PER_BATCH &&
 	       (rc = src_next(s->src, &pkt, b->err)) == 1) {
@@ -130,14 +129,11 @@ static int read_batch(struct stages *s, struct frame_batch *b)
 	atomic_store_explicit(&s->progress,
 			      frac < 0 ? 0 : (uint64_t)(frac * 1e6) + 1,
 			      memory_order_relaxed);
-	if (rc != 1 || atomic_load(&s->stop)) {
-		b->last = 1;
-		b->rc = rc == 1 ? 0 : rc;
-		bq_push(&s->frames_full, b);
-		return 0;
-	}
-	bq_push(&s->frames_full, b);
-	return 1;
+	last = rc != 1 || atomic_load(&s->stop);
+	b->last = last;
+	b->rc = rc == 1 ? 0 : rc;
+	bq_push(&s->frames_full, b); /* the tracker's from here */
+	return !last;
 }
 
 static int report_batch(struct stages *s, struct event_batch *b);
@@ -176,6 +172,20 @@ static struct event *event_slot(struct stages *s)
 		s->events->last = 0;
 	}
 	return &s->events->it[s->events->n];
+}
+
+/* Hand the reporter the events not handed over yet, marked as the last. */
+static void events_end(struct stages *s)
+{
+	struct event_batch *b = s->events;
+
+	if (!b) {
+		b = bq_pop(&s->events_free);
+		b->n = 0;
+	}
+	b->last = 1;
+	s->events = NULL;
+	bq_push(&s->events_full, b);
 }
 
 static void event_commit(struct stages *s)
@@ -370,7 +380,6 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 		.origin = defer_origin,
 	};
 	struct stages s;
-	struct event_batch *last;
 	void *frames = NULL, *events = NULL;
 	int rc;
 
@@ -411,10 +420,7 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 	}
 	if (pthread_create(&s.reader, NULL, reader_main, &s)) {
 		if (s.has_reporter) {
-			last = bq_pop(&s.events_free);
-			last->n = 0;
-			last->last = 1;
-			bq_push(&s.events_full, last);
+			events_end(&s);
 			pthread_join(s.reporter, NULL);
 		}
 		rc = read_inline(pl, src, c, err);
@@ -425,15 +431,7 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 	rc = track(&s, c, err);
 	if (c->end)
 		c->end(c->ctx, rc);
-	/* the events not handed over yet, marked as the last */
-	last = s.events;
-	if (!last) {
-		last = bq_pop(&s.events_free);
-		last->n = 0;
-	}
-	last->last = 1;
-	bq_push(&s.events_full, last);
-	s.events = NULL;
+	events_end(&s);
 	pthread_join(s.reader, NULL);
 	if (s.has_reporter)
 		pthread_join(s.reporter, NULL);
