@@ -7,12 +7,10 @@
 #include "analysis/report.h"
 #include "analysis/stats.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "analysis/index.h"

@@ -44,12 +44,10 @@
 #include "analysis/lbuf.h"
 #include "analysis/index.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 
 #define NS ((uint64_t)1000000000)
@@ -784,18 +782,6 @@ void tw_foreach_now(const struct tw *t,
 	}
 }
 
-static char *addr_str(char *buf, size_t n, const uint8_t *a, uint8_t fam)
-{
-	char t[LB_ADDR_MAX];
-	size_t len = lb_fmt_addr(t, a, fam);
-
-	if (n) {
-		len = len < n ? len : n - 1;
-		memcpy(buf, t, len);
-		buf[len] = '\0';
-	}
-	return buf;
-}
 static int pair_cmp(const void *a, const void *b)
 {
 	const struct tw_pair *x = *(struct tw_pair *const *)a;
@@ -809,9 +795,9 @@ static int pair_cmp(const void *a, const void *b)
 static void verdict_line(const struct tw *t, const struct tw_pair *p, int local,
 			 char *buf, size_t n)
 {
-	char h[64], svc[80], at[48];
+	char h[LB_ADDR_MAX], svc[80], at[48];
 
-	addr_str(h, sizeof(h), p->key.holder, p->key.family);
+	lb_fmt_addr(h, p->key.holder, p->key.family);
 	rpt_fmt_endpoint(svc, sizeof(svc), p->key.service, p->key.family,
 			 p->key.port);
 	snprintf(buf, n,
@@ -914,7 +900,7 @@ static void write_json(const struct tw *t, FILE *f, struct tw_pair **v,
 static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 		       size_t n)
 {
-	char h[64], svc[80], at[48], line[512];
+	char h[LB_ADDR_MAX], svc[80], at[48], line[512];
 	size_t shown = 0, rows = 0;
 	int own = 0;
 
@@ -952,7 +938,7 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 		if (client && !p->key.port)
 			continue; /* host totals only in JSON */
 		shown++;
-		addr_str(h, sizeof(h), p->key.holder, p->key.family);
+		lb_fmt_addr(h, p->key.holder, p->key.family);
 		if (client)
 			rpt_fmt_endpoint(svc, sizeof(svc), p->key.service,
 					 p->key.family, p->key.port);
