@@ -44,6 +44,7 @@
 #include "cli/opts.h"
 #include "cli/signals.h"
 #include "engine/alerts.h"
+#include "engine/clock.h"
 #include "engine/livecap.h"
 #include "engine/output.h"
 #include "engine/pipeline.h"
@@ -51,7 +52,6 @@
 #include "engine/pack.h"
 #include "analysis/html.h"
 
-#define NS ((uint64_t)1000000000)
 #define TICK_NS (100 * (uint64_t)1000000)
 #define BUFFER_TIMEOUT_MS 100
 #define CAP_NET_ADMIN_BIT 12
@@ -103,14 +103,6 @@ struct live_ctx {
 	struct pack *pack; /* --evidence DIR/, or NULL */
 	struct out_file *snap; /* --snapshot-every, or NULL */
 };
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
 
 /* On SIGINT, SIGTERM or SIGHUP (cli/signals.h): end the capture. */
 static void on_stop(void)

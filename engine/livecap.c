@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "engine/batchq.h"
+#include "engine/clock.h"
 
 #define NS ((uint64_t)1000000000)
 #define WAIT_MS 100	  /* the longest wait without a look around */
@@ -66,14 +67,6 @@ struct lcap {
 	int past_stop, count_done, rc;
 	char err[FT_ERRBUF_SIZE];
 };
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
 
 static void publish(struct lcap *q)
 {
@@ -221,10 +214,8 @@ static int capture(struct lcap *q)
 		if (n < 0)
 			return n;
 		/* An idle tracker gets what there is now. */
-		if (q->cur && q->cur->n && !bq_count(&q->full)) {
-			bq_push(&q->full, q->cur);
-			q->cur = NULL;
-		}
+		if (q->cur && q->cur->n && !bq_count(&q->full))
+			hand_over(q);
 		if (q->count_done)
 			return 0;
 	}

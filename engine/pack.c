@@ -21,6 +21,7 @@
 #include "analysis/json.h"
 #include "analysis/verdict.h"
 #include "engine/analyse.h"
+#include "engine/clock.h"
 
 #define NS ((uint64_t)1000000000)
 #define README_FLOWS 1000 /* flows listed one by one in README.txt */
@@ -41,14 +42,6 @@ __attribute__((format(printf, 2, 3))) static void errf(char *err,
 	va_start(ap, fmt);
 	vsnprintf(err, FT_ERRBUF_SIZE, fmt, ap);
 	va_end(ap);
-}
-
-static uint64_t wall_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
 int pack_is_dir(const char *path)
@@ -96,7 +89,7 @@ int pack_open_dir(struct pack *p, const char *path, int force, const char *mode,
 
 	memset(p, 0, sizeof(*p));
 	p->mode = mode;
-	p->run_start_ns = wall_now_ns();
+	p->run_start_ns = clock_ns(CLOCK_REALTIME);
 	while (n > 1 && path[n - 1] == '/')
 		n--;
 	if (n >= sizeof(p->dir)) {
@@ -487,7 +480,8 @@ static void write_facts(struct pack *p, const struct pack_run *run, FILE *f)
 		u.machine);
 	fprintf(f, "run start: %s\n",
 		rpt_fmt_iso(b, sizeof(b), p->run_start_ns));
-	fprintf(f, "run end: %s\n", rpt_fmt_iso(b, sizeof(b), wall_now_ns()));
+	fprintf(f, "run end: %s\n",
+		rpt_fmt_iso(b, sizeof(b), clock_ns(CLOCK_REALTIME)));
 	if (p->first_ns) {
 		fprintf(f, "%s start: %s\n", run->ev ? "capture" : "tracing",
 			rpt_fmt_iso(b, sizeof(b), p->first_ns));
