@@ -38,7 +38,9 @@
  *
  * Memory therefore follows the sockets in TIME_WAIT at once (about 40
  * bytes each in the table and 8 per ring they are counted in), plus one
- * record per pair, whatever the length of the capture: tw_memory().
+ * record per pair, whatever the length of the capture: tw_memory(). The
+ * pairs of a side (with the client host totals) are at most max_pairs,
+ * plus its `other` row, which takes what the rest would have counted.
  */
 #include "analysis/timewait.h"
 #include "analysis/lbuf.h"
@@ -71,6 +73,8 @@ struct tw_pkey {
 	uint8_t family;
 	uint8_t side;        /* enum tw_side of the holder */
 	uint32_t netns;      /* kernel samples: the holder's namespace */
+	uint8_t other;       /* the side's row past max_pairs: all else 0 */
+	uint8_t pad[3];
 };
 
 struct tw_pair {
@@ -120,6 +124,8 @@ struct tw {
 	struct tw_config cfg;
 	struct tw_pair *pairs;      /* list of every pair */
 	size_t npairs;
+	size_t nside[2];            /* pairs per side, `other` not counted */
+	struct tw_pair *other[2];   /* each side's row past the cap, or NULL */
 	struct tw_pair **pv;        /* every pair by id */
 	size_t cap_pv;
 	struct idx pair_idx;
@@ -145,6 +151,8 @@ struct tw *tw_new(const struct tw_config *cfg)
 	if (!t)
 		return NULL;
 	t->cfg = *cfg;
+	if (!t->cfg.max_pairs)
+		t->cfg.max_pairs = TW_PAIRS_MAX;
 	if (t->cfg.port_hi < t->cfg.port_lo) {
 		uint16_t x = t->cfg.port_lo;
 
@@ -375,12 +383,37 @@ static struct tw_pair *pair_find(struct tw *t, const struct tw_pkey *k)
 	return p;
 }
 
+/* The pair keyed k, or the row it went to past the cap, or NULL. */
+static struct tw_pair *pair_or_other(struct tw *t, const struct tw_pkey *k)
+{
+	struct tw_pair *p = pair_find(t, k);
+
+	return p ? p : t->other[k->side];
+}
+
+/*
+ * The pair keyed k, created when new; past max_pairs on its side, the
+ * side's `other` row. NULL when memory ran out.
+ */
 static struct tw_pair *pair_get(struct tw *t, const struct tw_pkey *k)
 {
 	struct tw_pair *p = pair_find(t, k);
 
 	if (p)
 		return p;
+	if (!k->other && t->nside[k->side] >= t->cfg.max_pairs) {
+		/* A scan or a churn of clients must not grow the tracker:
+		 * the rest of the side shares one row. */
+		struct tw_pkey ok;
+
+		if (t->other[k->side])
+			return t->other[k->side];
+		memset(&ok, 0, sizeof(ok));
+		ok.side = k->side;
+		ok.other = 1;
+		t->other[k->side] = pair_get(t, &ok);
+		return t->other[k->side];
+	}
 	if (t->npairs == t->cap_pv) {
 		size_t cap = t->cap_pv ? 2 * t->cap_pv : 64;
 		struct tw_pair **nv;
@@ -403,6 +436,7 @@ static struct tw_pair *pair_get(struct tw *t, const struct tw_pkey *k)
 	}
 	p->id = (uint32_t)t->npairs;
 	t->pv[t->npairs++] = p;
+	t->nside[k->side] += !k->other;
 	p->next_all = t->pairs;
 	t->pairs = p;
 	t->cache[pkey_slot(k)] = p;
@@ -538,15 +572,21 @@ int tw_flow_done(struct tw *t, const struct flow_record *rec)
 		if (!p)
 			return -ENOMEM;
 		p->closes++;
-		if (pk.side == TW_CLIENT) {
+		if (pk.side == TW_CLIENT && !p->key.other && !p->host) {
+			struct tw_pair *h;
+
 			memset(pk.service, 0, sizeof(pk.service));
 			pk.port = 0;
-			if (!p->host)
-				p->host = pair_get(t, &pk);
-			if (!p->host)
+			h = pair_get(t, &pk);
+			if (!h)
 				return -ENOMEM;
-			p->host->closes++;
+			/* a host past the cap: its pairs' closes are in
+			 * their own rows, not again in `other` */
+			if (!h->key.other)
+				p->host = h;
 		}
+		if (p->host)
+			p->host->closes++;
 		e.pair = p->id;
 		if (t->npending == t->cap_pending) {
 			size_t cap = t->cap_pending ? 2 * t->cap_pending : 256;
@@ -574,7 +614,7 @@ static void count_reuse(struct tw *t, struct tw_fp *s, const struct flow_key *k)
 	s->fp |= TW_FP_REUSED;
 	pkey_of(&pk, k, (s->fp & TW_FP_HOLDER1) ? 1 : 0,
 		(s->fp & TW_FP_SERVER1) ? 1 : 0);
-	p = pair_find(t, &pk);
+	p = pair_or_other(t, &pk);
 	if (!p)
 		return;
 	p->reused++;
@@ -646,6 +686,18 @@ static void sample_one(struct tw *t, struct tw_pair *p, uint64_t now)
 		t->crossed = 1;
 }
 
+/* A socket of pair p in this sample; lo-hi its own port range, lo 0 if
+ * none is known. */
+static void sample_in(struct tw *t, struct tw_pair *p, uint16_t lo,
+		      uint16_t hi, uint64_t now)
+{
+	if (lo && !p->key.other) {
+		p->port_lo = lo;
+		p->port_hi = hi;
+	}
+	sample_one(t, p, now);
+}
+
 /* on_pressure for the pairs that reached the share in this sample. */
 static void alert_crossed(struct tw *t, uint64_t now)
 {
@@ -700,22 +752,17 @@ int tw_sample(struct tw *t, uint64_t now_ns, const struct tw_sock_ep *v,
 		p = pair_get(t, &pk);
 		if (!p)
 			return -ENOMEM;
-		if (own) {
-			p->port_lo = lo;
-			p->port_hi = hi;
-		}
-		sample_one(t, p, now_ns);
-		if (client) {
+		sample_in(t, p, own ? lo : 0, hi, now_ns);
+		if (client && !p->key.other) {
 			memset(pk.service, 0, sizeof(pk.service));
 			pk.port = 0;
 			p = pair_get(t, &pk);
 			if (!p)
 				return -ENOMEM;
-			if (own) {
-				p->port_lo = lo;
-				p->port_hi = hi;
-			}
-			sample_one(t, p, now_ns);
+			/* past the cap, the pair's socket is in `other`
+			 * already */
+			if (!p->key.other)
+				sample_in(t, p, own ? lo : 0, hi, now_ns);
 		}
 	}
 	if (t->crossed)
@@ -825,7 +872,11 @@ static void write_json(const struct tw *t, FILE *f, struct tw_pair **v,
 
 		lb_str(&b, client ? "{\"type\":\"timewait\",\"holder\":\"client\","
 				  : "{\"type\":\"timewait\",\"holder\":\"server\",");
-		if (client) {
+		if (p->key.other) {
+			/* the side's row past the cap */
+			lb_str(&b, client ? "\"client\":\"other\",\"service\":null,"
+					  : "\"client\":null,\"service\":\"other\",");
+		} else if (client) {
 			size_t len = lb_fmt_addr(line, p->key.holder,
 						 p->key.family);
 
@@ -897,6 +948,12 @@ static void write_json(const struct tw *t, FILE *f, struct tw_pair **v,
 	lb_flush(&b);
 }
 
+/* Whether the text lists p: not a client host's total, but `other`. */
+static int listed(const struct tw_pair *p)
+{
+	return p->key.side != TW_CLIENT || p->key.port || p->key.other;
+}
+
 static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 		       size_t n)
 {
@@ -930,16 +987,23 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 	fprintf(f, "  %-22s %-28s %7s %6s %6s %7s  %s\n", "holder", "toward",
 		"closes", "peak", "share", "reused", "peak at");
 	for (size_t i = 0; i < n; i++)
-		rows += v[i]->key.side != TW_CLIENT || v[i]->key.port;
+		rows += listed(v[i]);
 	for (size_t i = 0; i < n && shown < 10; i++) {
 		const struct tw_pair *p = v[i];
 		int client = p->key.side == TW_CLIENT;
 
-		if (client && !p->key.port)
+		if (!listed(p))
 			continue; /* host totals only in JSON */
 		shown++;
 		lb_fmt_addr(h, p->key.holder, p->key.family);
-		if (client)
+		if (p->key.other)
+			snprintf(h, sizeof(h), "%s",
+				 client ? "other clients" : "other servers");
+		if (p->key.other)
+			snprintf(svc, sizeof(svc), "(past %zu %s)",
+				 t->cfg.max_pairs,
+				 client ? "client rows" : "server rows");
+		else if (client)
 			rpt_fmt_endpoint(svc, sizeof(svc), p->key.service,
 					 p->key.family, p->key.port);
 		else
@@ -951,7 +1015,7 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 		else
 			fprintf(f, "  %-22s %-28s %7" PRIu64 " %6" PRIu64, h,
 				svc, p->closes, p->peak);
-		if (client)
+		if (client && p->key.port)
 			fprintf(f, " %5.1f%%", 100.0 * share(t, p));
 		else
 			fprintf(f, " %6s", "-");

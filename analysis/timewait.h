@@ -17,7 +17,10 @@
  * sockets in TIME_WAIT at once, never the length of the capture: per
  * socket, 16 bytes in a flat table of 4-tuple fingerprints (for reuse) at
  * most three quarters full, and 8 bytes in each count it belongs to
- * (its pair, and its client host); no allocation per socket.
+ * (its pair, and its client host); no allocation per socket. Pairs and
+ * host totals are capped per side (max_pairs): past the cap, what a new
+ * pair or host would have counted goes to one `other` row of its side
+ * (the sum of them all, so its peak is theirs together).
  */
 #ifndef FT_ANALYSIS_TIMEWAIT_H
 #define FT_ANALYSIS_TIMEWAIT_H
@@ -30,6 +33,9 @@
 
 #define TW_LINUX_NS (60ULL * 1000000000ULL)
 #define TW_WINDOWS_NS (240ULL * 1000000000ULL)
+
+/* Pairs and client host totals kept per side by default (max_pairs). */
+#define TW_PAIRS_MAX 32768
 
 /*
  * A (client host, service) pair of a kernel sample (tw_sample) whose
@@ -60,6 +66,9 @@ struct tw_config {
 	 * this far past their start (flows finalise after a grace period) */
 	uint64_t horizon_ns;
 	int local_time; /* text times in local time (TZ); JSON stays UTC */
+	/* pairs and host totals kept per side, the side's `other` row not
+	 * counted; 0: TW_PAIRS_MAX */
+	size_t max_pairs;
 	/* called once per pair, from tw_sample(), when a sample's count
 	 * first reaches share_pct; may be NULL */
 	tw_alert_fn on_pressure;

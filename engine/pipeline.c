@@ -131,6 +131,8 @@ int pipeline_init(struct pipeline *pl, const struct pipeline_config *o,
 		.share_pct = o->tw_share,
 		.horizon_ns = o->grace_ns + 2000000000ULL,
 		.local_time = o->local_time,
+		/* a client is a row per service and one for the host */
+		.max_pairs = 2 * o->max_groups,
 	};
 
 	memset(pl, 0, sizeof(*pl));

@@ -11,7 +11,10 @@
  *   (late-close); and a scan (a third of the connections: refused SYNs
  *   to endpoints never probed before) makes a new service on every
  *   probe, and teaches the flow table a new server endpoint until its
- *   bound (65536).
+ *   bound (65536). One connection in ten comes from a client host never
+ *   seen before (65536 of them, then again from the first), so the
+ *   report's client rows and the TIME_WAIT rows of those that close
+ *   first reach their caps too.
  * - kernel (fintrace kernel): the socket tracker (analysis/ksock.c) and
  *   the kernel engine's report (engine/kernel.c) fed what the monitor
  *   feeds them: clean ends counted by the kernel each second, owners
@@ -160,6 +163,7 @@ static void server_closes(struct wire *w, const uint8_t *c, uint16_t cp,
 
 #define WIRE_CONNS 1000000u
 #define WIRE_HOSTS 64u
+#define FRESH_EVERY 10u /* a connection from a new client host */
 #define WIRE_SPACING (48ULL * 3600 * SEC / WIRE_CONNS) /* 172.8 ms */
 #define LATE_EVERY 500u
 #define LATE_NS (120 * SEC)
@@ -202,6 +206,14 @@ Test(churn, packet_pipeline_memory_is_flat, .timeout = 600)
 		uint8_t c[4] = {10, 1, 0, (uint8_t)(i % WIRE_HOSTS)};
 		uint16_t cp = (uint16_t)(32768 + (i / WIRE_HOSTS) % 28000);
 		uint16_t sp = (uint16_t)(8000 + i % 8);
+
+		if (i % FRESH_EVERY == FRESH_EVERY / 2) {
+			uint32_t k = i / FRESH_EVERY;
+
+			c[1] = 2;
+			c[2] = (uint8_t)(k >> 8);
+			c[3] = (uint8_t)k;
+		}
 
 		t += WIRE_SPACING;
 		/* the late closes that are due */

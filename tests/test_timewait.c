@@ -574,3 +574,108 @@ Test(timewait, memory_flat_over_hours_of_churn, .timeout = 120)
 	cr_assert(at[3] / 6000 < 100, "%zu bytes", at[3]);
 	tw_free(t);
 }
+
+/* What tw_write writes, in a buffer to free. */
+static char *written(struct tw *t, enum rpt_format fmt)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	cr_assert_not_null(out);
+	tw_write(t, out, fmt, T0);
+	fclose(out);
+	return buf;
+}
+
+static int lines_with(const char *buf, const char *what)
+{
+	int n = 0;
+
+	for (const char *p = buf; (p = strstr(p, what)); p += strlen(what))
+		n++;
+	return n;
+}
+
+/*
+ * Ten clients close two connections each to one service, all within one
+ * TIME_WAIT interval, with rows for two clients only (a pair and a host
+ * total each): the eight others share the side's `other` row, which
+ * holds their 16 closes, their peak together, and the reuse of one of
+ * their 4-tuples; no client row is written twice.
+ */
+Test(timewait, pairs_past_the_cap_share_one_other_row)
+{
+	struct tw_config cfg = TW_CFG;
+	struct tw *t;
+	char *buf;
+
+	cfg.max_pairs = 4;
+	t = tw_new(&cfg);
+	cr_assert_not_null(t);
+	for (unsigned c = 0; c < 10; c++)
+		for (unsigned k = 0; k < 2; k++)
+			close_one(t, c, 1, (uint16_t)(40000 + k),
+				  T0 + (2 * c + k) * MS, 1);
+	/* the server closes first once: a server row, not capped here */
+	close_one(t, 1, 2, 41000, T0, 0);
+	syn(t, 5, 1, 40001, T0 + 10 * SEC);
+	tw_finish(t);
+	buf = written(t, RPT_JSON);
+	cr_assert(strstr(buf, "{\"type\":\"timewait\",\"holder\":\"client\","
+			      "\"client\":\"other\",\"service\":null,"
+			      "\"closes\":16,\"peak\":16,"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\"reused_in_time_wait\":1,\"verdict\":null}"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\"client\":\"10.1.0.0\",\"service\":"
+			      "\"10.9.0.1:9100\",\"closes\":2,\"peak\":2,"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\"client\":\"10.1.0.1\",\"service\":null,"
+			      "\"closes\":2,"),
+		  "%s", buf);
+	cr_assert_eq(lines_with(buf, "\"holder\":\"client\""), 5, "%s", buf);
+	cr_assert_eq(lines_with(buf, "\"client\":\"10.1.0.5\""), 0, "%s", buf);
+	cr_assert_eq(lines_with(buf, "\"holder\":\"server\""), 1, "%s", buf);
+	free(buf);
+	buf = written(t, RPT_TEXT);
+	cr_assert(strstr(buf, "  other clients          (past 4 client rows)  "
+			      "            16     16      -       1  "),
+		  "%s", buf);
+	free(buf);
+	tw_free(t);
+}
+
+/* The same cap for kernel samples: a socket counted once, in `other`. */
+Test(timewait, kernel_samples_past_the_cap)
+{
+	struct tw_config cfg = {.time_wait_ns = TW_LINUX_NS,
+				.port_lo = 40000, .port_hi = 40199,
+				.share_pct = 50, .horizon_ns = 7 * SEC,
+				.max_pairs = 2};
+	struct tw *t = tw_new(&cfg);
+	struct tw_sock_ep v[30];
+	char *buf;
+
+	cr_assert_not_null(t);
+	memset(v, 0, sizeof(v));
+	for (int i = 0; i < 30; i++) {
+		v[i].family = SEG_IPV4;
+		v[i].laddr[0] = 10, v[i].laddr[3] = (uint8_t)(1 + i / 10);
+		v[i].raddr[0] = 10, v[i].raddr[3] = 200;
+		v[i].lport = (uint16_t)(40000 + i);
+		v[i].rport = 9100;
+	}
+	cr_assert_eq(tw_sample(t, T0, v, 30), 0);
+	cr_assert_eq(tw_sample(t, T0 + SEC, v, 30), 0);
+	buf = written(t, RPT_JSON);
+	cr_assert(strstr(buf, "\"client\":\"10.0.0.1\",\"service\":"
+			      "\"10.0.0.200:9100\",\"closes\":null,\"peak\":10,"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\"client\":\"other\",\"service\":null,"
+			      "\"closes\":null,\"peak\":20,"),
+		  "%s", buf);
+	cr_assert_eq(lines_with(buf, "\"holder\":\"client\""), 3, "%s", buf);
+	free(buf);
+	tw_free(t);
+}
