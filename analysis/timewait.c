@@ -23,8 +23,13 @@
  * of its last interval (its start is the end less time_wait_ns). Slots
  * whose interval ended before the last tick of the capture clock are
  * dead: a new 4-tuple takes the first dead slot on its probe path, and
- * when live and dead slots fill three quarters of the table it is rebuilt
- * with the live ones only, at most half full. A SYN is matched by its
+ * when live and dead slots fill three quarters of the table the dead ones
+ * are emptied in place (backward shift), or, when the live ones fill more
+ * than 60 % of it or less than an eighth, it is rebuilt with the live
+ * ones only, at most half full. At a steady churn the table thus keeps
+ * its size, with no second table beside it while the dead slots go (the
+ * rebuild of a table already large enough had doubled the memory for a
+ * moment and then held twice the slots needed). A SYN is matched by its
  * fingerprint; two different 4-tuples share one with probability 2^-61
  * per comparison, so among 10^7 4-tuples in TIME_WAIT at once a wrong
  * match (a reuse counted for a 4-tuple never reused) is expected about
@@ -510,6 +515,69 @@ static int fp_rebuild(struct tw *t)
 }
 
 /*
+ * Empty slot i, moving back into it each later slot of its cluster that
+ * may sit there (the backward shift of linear probing: Knuth's
+ * Algorithm R), so that no probe path is cut.
+ */
+static void fp_delete(struct tw *t, size_t i)
+{
+	size_t m = t->cap_fp - 1, j = i;
+
+	for (;;) {
+		size_t k;
+
+		j = (j + 1) & m;
+		if (!t->fps[j].fp)
+			break;
+		k = fp_home(t, t->fps[j].fp);
+		/* j stays unless its home is cyclically in (i, j] */
+		if (i <= j ? i < k && k <= j : i < k || k <= j)
+			continue;
+		t->fps[i] = t->fps[j];
+		i = j;
+	}
+	t->fps[i] = (struct tw_fp){0, 0};
+	t->used_fp--;
+}
+
+/*
+ * Empty the dead slots where they are: no second table, so the memory
+ * of a table at its steady size never doubles for a moment.
+ */
+static void fp_purge(struct tw *t)
+{
+	size_t m = t->cap_fp - 1, i = 0;
+
+	/* from an empty slot on: no cluster spans the start of the pass */
+	while (t->fps[i].fp)
+		i = (i + 1) & m;
+	for (size_t n = 0; n < t->cap_fp; n++) {
+		i = (i + 1) & m;
+		/* what the shift brings into i is looked at in its turn */
+		while (t->fps[i].fp && !fp_live(t, &t->fps[i]))
+			fp_delete(t, i);
+	}
+}
+
+/*
+ * Room for one more slot in a table three quarters used: its dead slots
+ * purged in place while the live ones fill at most 60 % of it, else a
+ * table rebuilt to twice them (larger, or smaller after a burst).
+ */
+static int fp_make_room(struct tw *t)
+{
+	size_t live = 0;
+
+	for (size_t i = 0; i < t->cap_fp; i++)
+		live += (size_t)fp_live(t, &t->fps[i]);
+	if (5 * (live + 1) <= 3 * t->cap_fp && 8 * live >= t->cap_fp) {
+		fp_purge(t);
+		return 0;
+	}
+	return fp_rebuild(t);
+}
+
+/*
  * The 4-tuple's latest interval, held by endpoint h with sv serving: a
  * live slot of the same 4-tuple keeps the later end (a simultaneous
  * close gives two intervals), and its reuse may be counted again.
@@ -542,7 +610,7 @@ static int remember_sock(struct tw *t, const struct flow_key *key, int h,
 		return 0;
 	}
 	if (4 * (t->used_fp + 1) > 3 * t->cap_fp) {
-		if (fp_rebuild(t))
+		if (fp_make_room(t))
 			return -ENOMEM;
 		for (i = fp_home(t, fp); t->fps[i].fp;
 		     i = (i + 1) & (t->cap_fp - 1))
@@ -653,7 +721,7 @@ void tw_segment(struct tw *t, const struct flow_seg *seg)
 	if (t->now_ns > t->cfg.horizon_ns)
 		commit(t, t->now_ns - t->cfg.horizon_ns);
 	/* Sockets whose TIME_WAIT is over are forgotten: their slots are
-	 * dead from now on, reused or dropped by the next rebuild. */
+	 * dead from now on, reused, or emptied when the table is full. */
 	t->swept_ns = t->now_ns;
 }
 
