@@ -867,6 +867,7 @@ struct mon *mon_new(const struct mon_opts *o, char *err)
 	twc.port_hi = m->host_hi;
 	twc.share_pct = m->o.tw_share_pct;
 	twc.on_pressure = m->o.on_tw_alert;
+	twc.local_time = m->o.local_time;
 	twc.ctx = m->o.ctx;
 	m->tw = tw_new(&twc);
 	if (!m->tw) {

@@ -42,6 +42,7 @@ struct mon_opts {
 	unsigned tw_share_pct;  /* verdict and alert at this share; 0: 50 */
 	tw_alert_fn on_tw_alert;/* may be NULL; called from mon_step() and
 				 * mon_finish() with ctx, at_ns wall clock */
+	int local_time;         /* the TIME_WAIT text in local time (TZ) */
 };
 
 struct mon;

@@ -92,6 +92,8 @@ static const char usage[] =
 	"                         TIME_WAIT alert and verdict when a client\n"
 	"                         holds this share of its ports toward one\n"
 	"                         service (50)\n"
+	"      --local-time       times in text (alerts, report) and HTML in\n"
+	"                         local time (TZ); JSON stays UTC\n"
 	"      --progress, --no-progress\n"
 	"                         status line (default on: redrawn on a\n"
 	"                         terminal, plain lines otherwise)\n"
@@ -209,7 +211,7 @@ static void on_tw_alert(void *ctx, const struct tw_alert *a)
 		       sizeof(c)))
 		snprintf(c, sizeof(c), "?");
 	rpt_fmt_endpoint(svc, sizeof(svc), a->service, a->family, a->port);
-	rpt_fmt_iso(t, sizeof(t), a->at_ns);
+	rpt_fmt_time(t, sizeof(t), a->at_ns, !json && k->o->local_time);
 	clear_status(k);
 	if (json)
 		fprintf(f,
@@ -454,6 +456,7 @@ int cmd_kernel(int argc, char **argv)
 	mo.port_hi = o.port_hi;
 	mo.tw_share_pct = o.tw_share;
 	mo.on_tw_alert = on_tw_alert;
+	mo.local_time = o.local_time;
 	mo.on_close_wait = on_close_wait;
 	mo.on_forget = on_forget;
 
@@ -518,6 +521,7 @@ int cmd_kernel(int argc, char **argv)
 	kc.top_services = o.top_services;
 	kc.top_clients = o.top_clients;
 	kc.all = o.list_open;
+	kc.local_time = o.local_time;
 	kc.start_ns = (uint64_t)mt.tv_sec * NS + (uint64_t)mt.tv_nsec;
 	kc.wall_off =
 		(uint64_t)rt.tv_sec * NS + (uint64_t)rt.tv_nsec - kc.start_ns;
@@ -532,7 +536,8 @@ int cmd_kernel(int argc, char **argv)
 	/* seeding already feeds the alerts: wall clock until the monitor's */
 	k.wall_off = kc.wall_off;
 	k.al_due = UINT64_MAX;
-	k.al = al_new_watch("kernel", o.format == RPT_JSON, o.alert_each, 0,
+	k.al = al_new_watch("kernel", o.format == RPT_JSON, o.alert_each,
+			    o.local_time,
 			    o.linger_ns, o.interval_ns, out.fp,
 			    clear_for_alert, &k);
 	if (!k.al) {

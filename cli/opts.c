@@ -124,7 +124,7 @@ static const struct opt_def {
 	{"metrics", required_argument, O_METRICS, L | K},
 	{"snapshot-every", required_argument, O_SNAPSHOT_EVERY, L | K},
 	{"snapshot-file", required_argument, O_SNAPSHOT_FILE, L | K},
-	{"local-time", no_argument, O_LOCAL_TIME, R | L},
+	{"local-time", no_argument, O_LOCAL_TIME, R | L | K},
 	{NULL, required_argument, 'r', R},
 	{NULL, no_argument, 'n', R | L},
 	{"help", no_argument, 'h', R | L | K | C},

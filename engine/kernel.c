@@ -68,6 +68,7 @@ struct krep *krep_new(const struct krep_config *c, FILE *out)
 		.list_open = c->all,
 		.out = out,
 		.mode = "kernel",
+		.local_time = c->local_time,
 	};
 	struct krep *k = calloc(1, sizeof(*k));
 

@@ -34,6 +34,7 @@ struct krep_config {
 	size_t ctr_cache;      /* owners whose container is cached (cleared
 				  when full), 0: 4096 */
 	int all;	   /* list clean and open sockets too */
+	int local_time;	   /* text and HTML times in local time (TZ) */
 	uint64_t wall_off; /* wall_ns = mono_ns + wall_off */
 	uint64_t start_ns; /* tracing began, mono */
 	const char *what;  /* what was traced, for the header: "all TCP

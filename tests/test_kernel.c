@@ -1222,6 +1222,81 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 }
 
 /*
+ * --local-time: the text report's and the alert lines' times carry the
+ * offset of TZ (Asia/Kolkata: +05:30, no daylight saving) and no UTC
+ * time is left in them; the JSON report of the same run stays UTC.
+ */
+Test(kernel, fintrace_kernel_local_time_in_text_only)
+{
+	static char out[65536];
+	char portarg[16], jpath[] = "/tmp/ftk-localtime-XXXXXX", *json;
+	struct child c;
+	uint16_t port;
+	int lfd, rc, before, jfd;
+	pid_t runner;
+	FILE *jf;
+	long n;
+
+	need_bpf();
+	need_fintrace();
+	jfd = mkstemp(jpath);
+	cr_assert_geq(jfd, 0);
+	close(jfd);
+	lfd = listener(AF_INET, &port);
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	c = spawn_server(lfd, "ftk-localtime", 2, SRV_LEAK, 0);
+	before = our_programs();
+	runner = connect_later(port, 2, before);
+	setenv("TZ", "Asia/Kolkata", 1);
+	{
+		char dir[64];
+		/* the pack's report.json: the same run in JSON */
+		char *const args[] = {
+			"fintrace",   "kernel",	  "--duration", "2500ms",
+			"--linger",   "400ms",	  "--port",	portarg,
+			"--interval", "500ms",	  "--no-progress",
+			"--local-time", "--evidence", dir, NULL,
+		};
+
+		snprintf(dir, sizeof(dir), "%s.d/", jpath);
+		rc = run_fintrace(FINTRACE, args, out, sizeof(out), 0, 1);
+		snprintf(dir, sizeof(dir), "%s.d/report.json", jpath);
+		jf = fopen(dir, "r");
+	}
+	waitpid(runner, NULL, 0);
+	cr_assert_eq(rc, 0, "exit %d\n%s", rc, out);
+	cr_assert(strstr(out, "\ntraced   20") &&
+			  strstr(out, "+05:30, "),
+		  "no local capture time:\n%s", out);
+	cr_assert(strstr(out, "fintrace kernel: ALERT 20") &&
+			  strstr(strstr(out, "ALERT 20"), "+05:30 pid"),
+		  "no local alert time:\n%s", out);
+	cr_assert_null(strstr(out, "Z "), "a UTC time in the text:\n%s", out);
+	cr_assert_null(strstr(out, "Z,"), "a UTC time in the text:\n%s", out);
+	cr_assert_not_null(jf, "no report.json in the pack:\n%s", out);
+	fseek(jf, 0, SEEK_END);
+	n = ftell(jf);
+	rewind(jf);
+	json = calloc(1, (size_t)n + 1);
+	cr_assert_not_null(json);
+	cr_assert_eq(fread(json, 1, (size_t)n, jf), (size_t)n);
+	fclose(jf);
+	cr_assert(strstr(json, "\"type\":\"summary\"") &&
+			  strstr(json, "Z\",\"end\":\"20"),
+		  "the JSON is not in UTC:\n%s", json);
+	cr_assert_null(strstr(json, "+05:30"), "%s", json);
+	free(json);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s %s.d", jpath, jpath);
+		cr_assert_eq(system(cmd), 0);
+	}
+	reap(&c);
+	close(lfd);
+}
+
+/*
  * 50 sockets of one process cross --linger together: one grouped alert
  * line for the process and its service, with the exact count, while
  * tracing; nothing more in the following intervals.
