@@ -7,14 +7,15 @@
  * pending min-heap on their start (16 bytes each: the start and the
  * pair's number; every interval lasts time_wait_ns) until the capture
  * clock is horizon_ns past their start, then are counted in start order.
- * Per (holder, service) pair, and per client host, the end times of the
- * intervals counted and not yet over sit in a sorted ring: ends arrive in
- * start order, hence in end order, so an interval is appended (a late one
- * slides a few places back) and the ended ones leave from the head. The
- * ring's length at each start is the count of sockets in TIME_WAIT, hence
- * the peak. A ring holds 8 bytes per socket of its pair in TIME_WAIT at
- * the pair's last close (a pair that stops closing keeps those until its
- * next close) and halves when an eighth of it is in use.
+ * Counted intervals not yet over wait in one queue for all pairs, in end
+ * order (start order is end order: an interval is appended), 8 bytes
+ * each (the end as a 32-bit offset in a chunk of 4 KiB, the pair's
+ * number). Before an interval is counted, those that ended by its start
+ * leave the queue and the counts of their pair and its client host; the
+ * count of a pair as its interval joins is its number of sockets in
+ * TIME_WAIT at that start, hence the peak. Intervals that end before the
+ * last one queued (timestamps that go backwards) wait in a min-heap on
+ * their end instead, 16 bytes each.
  *
  * Reuse detection keeps, per 4-tuple whose TIME_WAIT may not be over, 16
  * bytes in one flat open-addressing table (linear probing): a 61-bit
@@ -26,8 +27,10 @@
  * when live and dead slots fill three quarters of the table the dead ones
  * are emptied in place (backward shift), or, when the live ones fill more
  * than 60 % of it or less than an eighth, it is rebuilt with the live
- * ones only, at most half full. At a steady churn the table thus keeps
- * its size, with no second table beside it while the dead slots go (the
+ * ones only, at most half full, the old table's pages given back to
+ * the kernel by the MiB as they are copied (a table of 64 MiB growing
+ * does not hold 96 at once). At a steady churn the table keeps its
+ * size, with no second table beside it while the dead slots go (the
  * rebuild of a table already large enough had doubled the memory for a
  * moment and then held twice the slots needed). A SYN is matched by its
  * fingerprint; two different 4-tuples share one with probability 2^-61
@@ -41,9 +44,9 @@
  * close) but after the later one's start, or before the last tick on a
  * 4-tuple whose slot that tick made dead.
  *
- * Memory therefore follows the sockets in TIME_WAIT at once (about 40
- * bytes each in the table and 8 per ring they are counted in), plus one
- * record per pair, whatever the length of the capture: tw_memory(). The
+ * Memory therefore follows the sockets in TIME_WAIT at once (about 30
+ * bytes each in the table and 8 in the queue), plus one record per pair,
+ * whatever the length of the capture: tw_memory(). The
  * pairs of a side (with the client host totals) are at most max_pairs,
  * plus its `other` row, which takes what the rest would have counted.
  */
@@ -55,19 +58,36 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 
 #define NS ((uint64_t)1000000000)
 
-/* End times in ascending order from head; cap is 0 or a power of two. */
-struct tw_ring {
-	uint64_t *v;
-	uint32_t head;
-	uint32_t n;
-	uint32_t cap;
+/*
+ * The intervals counted and not over, in end order: chunks of TW_CHUNK
+ * entries, each an end as an offset from its chunk's base (a chunk takes
+ * ends less than 2^32 ns past its first) and the number of its pair.
+ * Commit order is start order, hence end order, so an interval is
+ * appended; one that ends before the last appended (timestamps that went
+ * backwards) waits in a small min-heap on its end instead.
+ */
+#define TW_CHUNK 509 /* a chunk is 4 KiB */
+
+struct tw_live {
+	uint32_t off;  /* end - chunk base */
+	uint32_t pair; /* tw.pv index, TW_LIVE_HOST when its host counted it */
 };
 
-#define TW_RING_MIN 4
+#define TW_LIVE_HOST 0x80000000u
+
+struct tw_chunk {
+	struct tw_chunk *next;
+	uint64_t base;
+	uint32_t head; /* entries before head have left */
+	uint32_t n;
+	struct tw_live e[TW_CHUNK];
+};
 
 enum tw_side { TW_CLIENT = 0, TW_SERVER };
 
@@ -84,7 +104,7 @@ struct tw_pkey {
 
 struct tw_pair {
 	struct tw_pkey key;
-	struct tw_ring ends;
+	uint64_t n;            /* its counted intervals not over */
 	uint64_t closes;
 	uint64_t peak;
 	uint64_t peak_ns;
@@ -99,10 +119,20 @@ struct tw_pair {
 	struct tw_pair *next_all;  /* every pair, for writing and freeing */
 };
 
-/* An interval waiting to be counted; it ends time_wait_ns after start. */
-struct tw_pending {
-	uint64_t start;
-	uint32_t pair;         /* tw.pv index; its host total goes along */
+/*
+ * A time and a pair's number, in a binary min-heap on the time: the
+ * intervals waiting to be counted (their start; each ends time_wait_ns
+ * later) and the late ones counted (their end, with TW_LIVE_HOST).
+ */
+struct tw_at {
+	uint64_t at;
+	uint32_t pair;
+};
+
+struct tw_heap {
+	struct tw_at *v;
+	size_t n;
+	size_t cap;
 };
 
 /*
@@ -120,6 +150,7 @@ struct tw_fp {
 #define TW_FP_REUSED 4ULL   /* a SYN within the interval was counted */
 #define TW_FP_FLAGS 7ULL
 #define TW_FP_MIN 64        /* slots of the smallest table */
+#define TW_FP_GIVE 0xffff   /* a rebuild gives back the old slots by 1 MiB */
 
 /* Direct-mapped cache in front of the pair table: most flows repeat a
  * (client, service) pair seen a moment ago. */
@@ -139,10 +170,13 @@ struct tw {
 	size_t cap_fp;              /* 0 or a power of two */
 	size_t used_fp;             /* slots not empty: live or dead */
 	uint64_t swept_ns;          /* slots ending before this are dead */
-	size_t ring_bytes;          /* capacity of every pair's ring */
-	struct tw_pending *pending;
-	size_t npending;
-	size_t cap_pending;
+	struct tw_chunk *live;      /* intervals not over: first chunk */
+	struct tw_chunk *live_tail;
+	struct tw_chunk *spare;     /* an empty chunk kept for the next */
+	size_t nchunks;             /* allocated, the spare included */
+	uint64_t live_last;         /* end of the last appended */
+	struct tw_heap late;        /* counted, ending before live_last */
+	struct tw_heap pending;     /* not counted yet */
 	uint64_t now_ns;
 	uint64_t next_commit_ns;
 	uint64_t samples;      /* kernel samples taken (tw_sample) */
@@ -175,13 +209,20 @@ void tw_free(struct tw *t)
 		return;
 	for (p = t->pairs; p; p = ptmp) {
 		ptmp = p->next_all;
-		free(p->ends.v);
 		free(p);
 	}
+	while (t->live) {
+		struct tw_chunk *c = t->live->next;
+
+		free(t->live);
+		t->live = c;
+	}
+	free(t->spare);
+	free(t->late.v);
 	idx_free(&t->pair_idx);
 	free(t->pv);
 	free(t->fps);
-	free(t->pending);
+	free(t->pending.v);
 	free(t);
 }
 
@@ -190,10 +231,11 @@ size_t tw_memory(const struct tw *t)
 	const struct idx *x = &t->pair_idx;
 	size_t n = sizeof(*t);
 
-	n += t->npairs * sizeof(struct tw_pair) + t->ring_bytes;
+	n += t->npairs * sizeof(struct tw_pair);
+	n += t->nchunks * sizeof(struct tw_chunk);
+	n += (t->late.cap + t->pending.cap) * sizeof(struct tw_at);
 	n += t->cap_pv * sizeof(*t->pv);
 	n += t->cap_fp * sizeof(*t->fps);
-	n += t->cap_pending * sizeof(*t->pending);
 	if (x->cur)
 		n += (x->cur_mask + 1) * sizeof(struct idx_slot);
 	if (x->old)
@@ -236,122 +278,155 @@ int tw_intervals(const struct td_flow *td, const struct td_result *res,
 	return 1;
 }
 
-/* The ring's elements in order into a new array of cap slots. */
-static int ring_resize(struct tw *t, struct tw_ring *r, uint32_t cap)
+/* One interval of pair number pair|host flag, ending at end, is over. */
+static void live_leave(struct tw *t, uint32_t pair)
 {
-	uint64_t *nv = malloc((size_t)cap * sizeof(*nv));
+	struct tw_pair *p = t->pv[pair & ~TW_LIVE_HOST];
 
-	if (!nv)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < r->n; i++)
-		nv[i] = r->v[(r->head + i) & (r->cap - 1)];
-	free(r->v);
-	t->ring_bytes -= (size_t)r->cap * sizeof(*nv);
-	t->ring_bytes += (size_t)cap * sizeof(*nv);
-	r->v = nv;
-	r->cap = cap;
-	r->head = 0;
+	p->n--;
+	if (pair & TW_LIVE_HOST)
+		p->host->n--;
+}
+
+static int heap_push(struct tw_heap *h, uint64_t at, uint32_t pair)
+{
+	size_t i;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 256;
+		struct tw_at *nv = realloc(h->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		h->v = nv;
+		h->cap = cap;
+	}
+	for (i = h->n++; i && h->v[(i - 1) / 2].at > at; i = (i - 1) / 2)
+		h->v[i] = h->v[(i - 1) / 2];
+	h->v[i] = (struct tw_at){at, pair};
 	return 0;
 }
 
-/* Add an end time in its sorted place: at the tail but for late ones. */
-static int ring_add(struct tw *t, struct tw_ring *r, uint64_t end)
+/* Take the first; the heap of a burst is not kept once it drained. */
+static void heap_pop(struct tw_heap *h)
 {
-	uint32_t m, i;
-
-	if (r->n == r->cap) {
-		if (r->cap == UINT32_MAX / 2 + 1)
-			return -ENOMEM;
-		if (ring_resize(t, r, r->cap ? 2 * r->cap : TW_RING_MIN))
-			return -ENOMEM;
-	}
-	m = r->cap - 1;
-	for (i = r->n; i && r->v[(r->head + i - 1) & m] > end; i--)
-		r->v[(r->head + i) & m] = r->v[(r->head + i - 1) & m];
-	r->v[(r->head + i) & m] = end;
-	r->n++;
-	return 0;
-}
-
-/* Drop the end times up to t_ns; give back most of what it outgrew. */
-static void ring_drop(struct tw *t, struct tw_ring *r, uint64_t t_ns)
-{
-	uint32_t m = r->cap - 1;
-
-	while (r->n && r->v[r->head] <= t_ns) {
-		r->head = (r->head + 1) & m;
-		r->n--;
-	}
-	if (r->cap > TW_RING_MIN && r->n < r->cap / 8) {
-		/* A failed shrink keeps the larger array: nothing is lost. */
-		(void)ring_resize(t, r, r->cap / 2);
-	}
-}
-
-/* Count one interval: sockets whose TIME_WAIT ended leave first. */
-static void count(struct tw *t, struct tw_pair *p, uint64_t start,
-		  uint64_t end)
-{
-	ring_drop(t, &p->ends, start);
-	if (ring_add(t, &p->ends, end))
-		return;
-	if (p->ends.n > p->peak) {
-		p->peak = p->ends.n;
-		p->peak_ns = start;
-	}
-}
-
-/* The pending intervals form a binary min-heap on their start. */
-static void pending_push(struct tw *t, const struct tw_pending *e)
-{
-	size_t i = t->npending++;
-
-	while (i && t->pending[(i - 1) / 2].start > e->start) {
-		t->pending[i] = t->pending[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	t->pending[i] = *e;
-}
-
-static void pending_pop(struct tw *t)
-{
-	struct tw_pending last = t->pending[--t->npending];
-	size_t i = 0, n = t->npending;
+	struct tw_at last = h->v[--h->n];
+	size_t i = 0, n = h->n;
 
 	for (;;) {
 		size_t c = 2 * i + 1;
 
 		if (c >= n)
 			break;
-		if (c + 1 < n && t->pending[c + 1].start < t->pending[c].start)
+		if (c + 1 < n && h->v[c + 1].at < h->v[c].at)
 			c++;
-		if (t->pending[c].start >= last.start)
+		if (h->v[c].at >= last.at)
 			break;
-		t->pending[i] = t->pending[c];
+		h->v[i] = h->v[c];
 		i = c;
 	}
-	if (n)
-		t->pending[i] = last;
+	if (n) {
+		h->v[i] = last;
+	} else if (h->cap > 256) {
+		free(h->v);
+		h->v = NULL;
+		h->cap = 0;
+	}
+}
+
+/* The intervals that ended by upto leave the counts of their pairs. */
+static void live_drop(struct tw *t, uint64_t upto)
+{
+	struct tw_chunk *c;
+
+	while ((c = t->live)) {
+		while (c->head < c->n && c->base + c->e[c->head].off <= upto)
+			live_leave(t, c->e[c->head++].pair);
+		if (c->head < c->n)
+			break;
+		/* an emptied chunk: the tail is kept for appending */
+		if (!c->next) {
+			c->head = c->n = 0;
+			break;
+		}
+		t->live = c->next;
+		if (t->spare) {
+			free(c);
+			t->nchunks--;
+		} else {
+			t->spare = c;
+		}
+	}
+	while (t->late.n && t->late.v[0].at <= upto) {
+		live_leave(t, t->late.v[0].pair);
+		heap_pop(&t->late);
+	}
+}
+
+/* Append an interval of pair number pair|host flag, ending at end. */
+static int live_add(struct tw *t, uint64_t end, uint32_t pair)
+{
+	struct tw_chunk *c = t->live_tail;
+
+	if (c && end < t->live_last)
+		return heap_push(&t->late, end, pair);
+	if (!c || c->n == TW_CHUNK || end - c->base > UINT32_MAX) {
+		if (c && c->head == c->n) {
+			/* the tail is empty: start it again from end */
+			c->head = c->n = 0;
+		} else {
+			struct tw_chunk *nc = t->spare;
+
+			if (nc) {
+				t->spare = NULL;
+			} else {
+				nc = malloc(sizeof(*nc));
+				if (!nc)
+					return -ENOMEM;
+				t->nchunks++;
+			}
+			nc->next = NULL;
+			nc->head = nc->n = 0;
+			if (c)
+				c->next = nc;
+			else
+				t->live = nc;
+			t->live_tail = c = nc;
+		}
+		c->base = end;
+	}
+	c->e[c->n++] = (struct tw_live){(uint32_t)(end - c->base), pair};
+	t->live_last = end;
+	return 0;
+}
+
+/* Count one interval of pair p: those that ended by its start leave. */
+static void count(struct tw *t, struct tw_pair *p, uint64_t start,
+		  uint64_t end)
+{
+	struct tw_pair *h = p->host;
+
+	live_drop(t, start);
+	if (live_add(t, end, p->id | (h ? TW_LIVE_HOST : 0)))
+		return;
+	if (++p->n > p->peak) {
+		p->peak = p->n;
+		p->peak_ns = start;
+	}
+	if (h && ++h->n > h->peak) {
+		h->peak = h->n;
+		h->peak_ns = start;
+	}
 }
 
 /* Count, in start order, every pending interval that began by upto. */
 static void commit(struct tw *t, uint64_t upto)
 {
-	while (t->npending && t->pending[0].start <= upto) {
-		struct tw_pending e = t->pending[0];
-		struct tw_pair *p = t->pv[e.pair];
-		uint64_t end = e.start + t->cfg.time_wait_ns;
+	while (t->pending.n && t->pending.v[0].at <= upto) {
+		struct tw_at e = t->pending.v[0];
 
-		pending_pop(t);
-		count(t, p, e.start, end);
-		if (p->host)
-			count(t, p->host, e.start, end);
-	}
-	/* The pending heap of a burst is not kept once it has drained. */
-	if (!t->npending && t->cap_pending > 256) {
-		free(t->pending);
-		t->pending = NULL;
-		t->cap_pending = 0;
+		heap_pop(&t->pending);
+		count(t, t->pv[e.pair], e.at, e.at + t->cfg.time_wait_ns);
 	}
 }
 
@@ -484,10 +559,29 @@ static int fp_live(const struct tw *t, const struct tw_fp *s)
  * with one more, so that dead slots never pile up. Returns 0 or -ENOMEM
  * (the table is then unchanged).
  */
+/*
+ * Give the kernel back the pages wholly inside [from, to) and return
+ * where the next call starts: the old table's, behind the copy, so that
+ * the old table and the new one are never both resident in full.
+ */
+static char *give_back(char *from, char *to)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)from + pg - 1) & ~(pg - 1);
+	uintptr_t b = (uintptr_t)to & ~(pg - 1);
+
+	if (b <= a)
+		return from;
+	/* advice only: a refusal keeps the pages until the free below */
+	(void)madvise((void *)a, b - a, MADV_DONTNEED);
+	return (char *)b;
+}
+
 static int fp_rebuild(struct tw *t)
 {
 	size_t live = 0, cap = TW_FP_MIN;
 	struct tw_fp *nv;
+	char *kept = (char *)t->fps;
 
 	for (size_t i = 0; i < t->cap_fp; i++)
 		live += (size_t)fp_live(t, &t->fps[i]);
@@ -500,6 +594,8 @@ static int fp_rebuild(struct tw *t)
 		const struct tw_fp *s = &t->fps[i];
 		size_t j;
 
+		if ((i & TW_FP_GIVE) == TW_FP_GIVE)
+			kept = give_back(kept, (char *)s);
 		if (!fp_live(t, s))
 			continue;
 		j = (size_t)(s->fp >> 17 ^ s->fp >> 40) & (cap - 1);
@@ -631,7 +727,6 @@ int tw_flow_done(struct tw *t, const struct flow_record *rec)
 
 	for (int i = 0; i < n; i++) {
 		struct tw_pkey pk;
-		struct tw_pending e = {.start = iv[i].start_ns};
 		struct tw_pair *p;
 		int holder = iv[i].holder;
 
@@ -655,19 +750,8 @@ int tw_flow_done(struct tw *t, const struct flow_record *rec)
 		}
 		if (p->host)
 			p->host->closes++;
-		e.pair = p->id;
-		if (t->npending == t->cap_pending) {
-			size_t cap = t->cap_pending ? 2 * t->cap_pending : 256;
-			struct tw_pending *np =
-				realloc(t->pending, cap * sizeof(*np));
-
-			if (!np)
-				return -ENOMEM;
-			t->pending = np;
-			t->cap_pending = cap;
-		}
-		pending_push(t, &e);
-		if (remember_sock(t, k, holder, server, iv[i].end_ns))
+		if (heap_push(&t->pending, iv[i].start_ns, p->id) ||
+		    remember_sock(t, k, holder, server, iv[i].end_ns))
 			return -ENOMEM;
 	}
 	return 0;
@@ -862,29 +946,46 @@ unsigned tw_pressure_count(struct tw *t)
 	return n;
 }
 
-/* Sockets of pair p in TIME_WAIT now (see tw_foreach_now). */
-static uint64_t count_now(const struct tw *t, const struct tw_pair *p)
+/*
+ * Per pair, its counted intervals over by the capture clock, into gone
+ * (npairs counts): the first ones of the chunks and those of the heap.
+ */
+static void tally_over(const struct tw *t, uint32_t *gone)
 {
-	uint64_t n = 0;
+	for (const struct tw_chunk *c = t->live; c; c = c->next) {
+		uint32_t i = c->head;
 
-	if (t->samples)
-		return p->sample_gen == t->samples ? p->sample_n : 0;
-	for (uint32_t i = 0; i < p->ends.n; i++)
-		n += p->ends.v[(p->ends.head + i) & (p->ends.cap - 1)] >
-		     t->now_ns;
-	return n;
+		for (; i < c->n && c->base + c->e[i].off <= t->now_ns; i++)
+			gone[c->e[i].pair & ~TW_LIVE_HOST]++;
+		if (i < c->n)
+			break;
+	}
+	for (size_t i = 0; i < t->late.n; i++)
+		if (t->late.v[i].at <= t->now_ns)
+			gone[t->late.v[i].pair & ~TW_LIVE_HOST]++;
 }
 
 void tw_foreach_now(const struct tw *t,
 		    void (*fn)(void *ctx, const struct tw_now *n), void *ctx)
 {
+	uint32_t *gone = NULL;
+
+	if (!t->samples && t->npairs) {
+		/* without it (no memory), the counts at the last commit */
+		gone = calloc(t->npairs, sizeof(*gone));
+		if (gone)
+			tally_over(t, gone);
+	}
 	for (const struct tw_pair *p = t->pairs; p; p = p->next_all) {
 		struct tw_now n;
 
 		if (p->key.side != TW_CLIENT || !p->key.port)
 			continue;
 		memset(&n, 0, sizeof(n));
-		n.count = count_now(t, p);
+		if (t->samples)
+			n.count = p->sample_gen == t->samples ? p->sample_n : 0;
+		else
+			n.count = p->n - (gone ? gone[p->id] : 0);
 		if (!n.count)
 			continue;
 		n.client = p->key.holder;
@@ -895,6 +996,7 @@ void tw_foreach_now(const struct tw *t,
 		n.share = (double)n.count / range_size(t, p);
 		fn(ctx, &n);
 	}
+	free(gone);
 }
 
 static int pair_cmp(const void *a, const void *b)

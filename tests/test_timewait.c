@@ -570,7 +570,7 @@ Test(timewait, memory_flat_over_hours_of_churn, .timeout = 120)
 		  at[3]);
 	cr_assert(at[3] >= at[1] - at[1] / 50, "1 h: %zu, 3 h: %zu", at[1],
 		  at[3]);
-	/* 16 bytes in the table, 16 in two counts, and slack */
+	/* 16 bytes in the table, 8 in the queue, and slack */
 	cr_assert(at[3] / 6000 < 100, "%zu bytes", at[3]);
 	tw_free(t);
 }
@@ -595,6 +595,50 @@ static int lines_with(const char *buf, const char *what)
 	for (const char *p = buf; (p = strstr(p, what)); p += strlen(what))
 		n++;
 	return n;
+}
+
+/*
+ * A close stamped before one already counted (timestamps that went back
+ * 5 s) ends before it: it is counted at its own start, is in TIME_WAIT
+ * at the clock until its end, and leaves the counts of its pair and of
+ * the client host when it ends, as the others do: four later closes
+ * make a peak of four, not five.
+ */
+Test(timewait, a_late_interval_counts_and_leaves)
+{
+	struct tw_config cfg = TW_CFG;
+	struct tw *t = tw_new(&cfg);
+	struct tw_now n;
+	char *buf;
+
+	cr_assert_not_null(t);
+	close_one(t, 0, 1, 40000, T0, 1);               /* ends at 60 s */
+	syn(t, 9, 9, 50000, T0 + 20 * SEC);             /* counted */
+	close_one(t, 0, 1, 40001, T0 + 10 * SEC, 1);    /* ends at 70 s */
+	syn(t, 9, 9, 50001, T0 + 30 * SEC);
+	close_one(t, 0, 1, 40002, T0 + 5 * SEC, 1);     /* late: 65 s */
+	syn(t, 9, 9, 50002, T0 + 40 * SEC);
+	memset(&n, 0, sizeof(n));
+	tw_foreach_now(t, count_now, &n);
+	cr_assert_eq(n.count, 3);
+	syn(t, 9, 9, 50003, T0 + 66 * SEC);
+	memset(&n, 0, sizeof(n));
+	tw_foreach_now(t, count_now, &n);
+	cr_assert_eq(n.count, 1, "the 4-tuples ended at 60 and 65 s are over");
+	for (unsigned k = 0; k < 4; k++)
+		close_one(t, 0, 1, (uint16_t)(40010 + k), T0 + (80 + k) * SEC,
+			  1);
+	tw_finish(t);
+	buf = written(t, RPT_JSON);
+	cr_assert(strstr(buf, "\"client\":\"10.1.0.0\",\"service\":"
+			      "\"10.9.0.1:9100\",\"closes\":7,\"peak\":4,"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\"client\":\"10.1.0.0\",\"service\":null,"
+			      "\"closes\":7,\"peak\":4,"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "\"peak_offset\":83.021000000,"), "%s", buf);
+	free(buf);
+	tw_free(t);
 }
 
 /*
