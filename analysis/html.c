@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "analysis/states.h"
+#include "analysis/timewait.h"
 
 #define NS ((uint64_t)1000000000)
 #define MAX_SERIES 8
@@ -209,6 +210,7 @@ static const char style[] =
 	"span.v-never-closed{color:var(--bad);font-weight:600}"
 	"span.v-late-close{color:var(--late);font-weight:600}\n"
 	".note{color:var(--muted);font-size:13px}\n"
+	"#timewait p.verdict{color:var(--late);font-weight:600}\n"
 	".legend{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:13px;"
 	"margin:6px 0}\n"
 	".legend i{display:inline-block;width:12px;height:12px;"
@@ -1094,6 +1096,8 @@ int html_write(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 	histogram(f, v);
 	services(f, v);
 	worst(f, v);
+	if (m && m->tw)
+		tw_write_html(m->tw, f);
 	explain(f);
 	fputs("</main>\n<footer>Written by fintrace " FT_VERSION
 	      ". This page is self-contained: no script, no font and no "

@@ -7,7 +7,8 @@
  * It shows the headline verdict, the capture's facts, the number of
  * sockets in CLOSE_WAIT over time per service, a histogram of close-wait
  * times, the service and client-host tables, the worst flows with frame
- * numbers and a Wireshark display filter each, and why a socket stays in
+ * numbers and a Wireshark display filter each, the TIME_WAIT section
+ * (tw_write_html(), when html_meta.tw is set), and why a socket stays in
  * CLOSE_WAIT. The lists are bounded as the text report's are
  * (rpt_config.top, top_services, top_clients), each closed by a note
  * saying how many rows it leaves out.
@@ -25,6 +26,8 @@
 
 #include "analysis/report.h"
 
+struct tw;
+
 /* What an input says about itself (e.g. pcapng comments); borrowed. */
 struct html_input {
 	const char *name;	  /* file name, "-" or interface */
@@ -38,6 +41,7 @@ struct html_meta {
 	const struct html_input *inputs; /* one per view input, or NULL */
 	size_t ninputs;
 	const char *generated; /* when the report was written (borrowed) */
+	struct tw *tw;	       /* TIME_WAIT section (borrowed), or NULL */
 };
 
 /*

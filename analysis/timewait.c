@@ -51,6 +51,7 @@
  * plus its `other` row, which takes what the rest would have counted.
  */
 #include "analysis/timewait.h"
+#include "analysis/html.h"
 #include "analysis/lbuf.h"
 #include "analysis/index.h"
 
@@ -1124,30 +1125,111 @@ static int listed(const struct tw_pair *p)
 	return p->key.side != TW_CLIENT || p->key.port || p->key.other;
 }
 
-static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
-		       size_t n)
+/* What a listed row shows in the text and HTML tables, as text. */
+struct tw_cells {
+	char holder[LB_ADDR_MAX];
+	char toward[80];
+	char closes[24];
+	char peak[24];
+	char share[24];
+	char reused[24];
+	char at[48];
+};
+
+static void row_cells(const struct tw *t, const struct tw_pair *p,
+		      struct tw_cells *c)
 {
-	char h[LB_ADDR_MAX], svc[80], at[48], line[512];
-	size_t shown = 0, rows = 0;
+	int client = p->key.side == TW_CLIENT;
+
+	if (p->key.other) {
+		snprintf(c->holder, sizeof(c->holder), "%s",
+			 client ? "other clients" : "other servers");
+		snprintf(c->toward, sizeof(c->toward), "(past %zu %s)",
+			 t->cfg.max_pairs,
+			 client ? "client rows" : "server rows");
+	} else {
+		lb_fmt_addr(c->holder, p->key.holder, p->key.family);
+		if (client)
+			rpt_fmt_endpoint(c->toward, sizeof(c->toward),
+					 p->key.service, p->key.family,
+					 p->key.port);
+		else
+			snprintf(c->toward, sizeof(c->toward),
+				 "its clients (port %u)", p->key.port);
+	}
+	if (t->samples)
+		snprintf(c->closes, sizeof(c->closes), "-");
+	else
+		snprintf(c->closes, sizeof(c->closes), "%" PRIu64, p->closes);
+	snprintf(c->peak, sizeof(c->peak), "%" PRIu64, p->peak);
+	if (client && p->key.port)
+		snprintf(c->share, sizeof(c->share), "%5.1f%%",
+			 100.0 * share(t, p));
+	else
+		snprintf(c->share, sizeof(c->share), "-");
+	snprintf(c->reused, sizeof(c->reused), "%" PRIu64, p->reused);
+	if (p->peak)
+		rpt_fmt_time(c->at, sizeof(c->at), p->peak_ns,
+			     t->cfg.local_time);
+	else
+		snprintf(c->at, sizeof(c->at), "-");
+}
+
+/* The sentence above the table: the interval and the port range. */
+static void intro(const struct tw *t, struct tw_pair **v, size_t n,
+		  char *buf, size_t len)
+{
 	int own = 0;
 
 	for (size_t i = 0; i < n; i++)
 		own |= v[i]->port_hi && (v[i]->port_lo != t->cfg.port_lo ||
 					 v[i]->port_hi != t->cfg.port_hi);
 	if (own)
-		fprintf(f,
-			"\nTIME_WAIT (the active closer holds each 4-tuple "
-			"%" PRIu64 "s after the last ACK; client ports: each "
-			"namespace's ip_local_port_range, %u-%u here)\n",
-			t->cfg.time_wait_ns / NS, t->cfg.port_lo,
-			t->cfg.port_hi);
+		snprintf(buf, len,
+			 "the active closer holds each 4-tuple %" PRIu64
+			 "s after the last ACK; client ports: each "
+			 "namespace's ip_local_port_range, %u-%u here",
+			 t->cfg.time_wait_ns / NS, t->cfg.port_lo,
+			 t->cfg.port_hi);
 	else
-		fprintf(f,
-			"\nTIME_WAIT (the active closer holds each 4-tuple "
-			"%" PRIu64 "s after the last ACK; client ports %u-%u, "
-			"%u per service)\n",
-			t->cfg.time_wait_ns / NS, t->cfg.port_lo,
-			t->cfg.port_hi, range_size(t, NULL));
+		snprintf(buf, len,
+			 "the active closer holds each 4-tuple %" PRIu64
+			 "s after the last ACK; client ports %u-%u, %u per "
+			 "service",
+			 t->cfg.time_wait_ns / NS, t->cfg.port_lo,
+			 t->cfg.port_hi, range_size(t, NULL));
+}
+
+/* Rows the text and HTML tables list at most; JSON has them all. */
+#define TW_SHOWN 10
+
+/* The rows listed (host totals only in JSON), and how many are shown. */
+static size_t listed_rows(struct tw_pair **v, size_t n, size_t *shown)
+{
+	size_t rows = 0;
+
+	for (size_t i = 0; i < n; i++)
+		rows += listed(v[i]);
+	*shown = rows < TW_SHOWN ? rows : TW_SHOWN;
+	return rows;
+}
+
+static void more_line(size_t rows, size_t shown, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "%zu more TIME_WAIT row%s not listed: past the first %d "
+		 "(--format json lists all)",
+		 rows - shown, rows - shown == 1 ? "" : "s", TW_SHOWN);
+}
+
+static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
+		       size_t n)
+{
+	char line[512];
+	size_t shown, rows = listed_rows(v, n, &shown);
+
+	intro(t, v, n, line, sizeof(line));
+	fprintf(f, "\nTIME_WAIT (%s)\n", line);
 	for (size_t i = 0; i < n; i++)
 		if (pressing(t, v[i])) {
 			verdict_line(t, v[i], t->cfg.local_time, line,
@@ -1156,70 +1238,132 @@ static void write_text(const struct tw *t, FILE *f, struct tw_pair **v,
 		}
 	fprintf(f, "  %-22s %-28s %7s %6s %6s %7s  %s\n", "holder", "toward",
 		"closes", "peak", "share", "reused", "peak at");
-	for (size_t i = 0; i < n; i++)
-		rows += listed(v[i]);
-	for (size_t i = 0; i < n && shown < 10; i++) {
-		const struct tw_pair *p = v[i];
-		int client = p->key.side == TW_CLIENT;
+	for (size_t i = 0, k = 0; i < n && k < shown; i++) {
+		struct tw_cells c;
 
-		if (!listed(p))
-			continue; /* host totals only in JSON */
-		shown++;
-		lb_fmt_addr(h, p->key.holder, p->key.family);
-		if (p->key.other)
-			snprintf(h, sizeof(h), "%s",
-				 client ? "other clients" : "other servers");
-		if (p->key.other)
-			snprintf(svc, sizeof(svc), "(past %zu %s)",
-				 t->cfg.max_pairs,
-				 client ? "client rows" : "server rows");
-		else if (client)
-			rpt_fmt_endpoint(svc, sizeof(svc), p->key.service,
-					 p->key.family, p->key.port);
-		else
-			snprintf(svc, sizeof(svc), "its clients (port %u)",
-				 p->key.port);
-		if (t->samples)
-			fprintf(f, "  %-22s %-28s %7s %6" PRIu64, h, svc, "-",
-				p->peak);
-		else
-			fprintf(f, "  %-22s %-28s %7" PRIu64 " %6" PRIu64, h,
-				svc, p->closes, p->peak);
-		if (client && p->key.port)
-			fprintf(f, " %5.1f%%", 100.0 * share(t, p));
-		else
-			fprintf(f, " %6s", "-");
-		fprintf(f, " %7" PRIu64 "  %s\n", p->reused,
-			p->peak ? rpt_fmt_time(at, sizeof(at), p->peak_ns,
-					       t->cfg.local_time)
-				: "-");
+		if (!listed(v[i]))
+			continue;
+		k++;
+		row_cells(t, v[i], &c);
+		fprintf(f, "  %-22s %-28s %7s %6s %6s %7s  %s\n", c.holder,
+			c.toward, c.closes, c.peak, c.share, c.reused, c.at);
 	}
-	if (rows > shown)
-		fprintf(f,
-			"  ... %zu more TIME_WAIT row%s not listed: past the "
-			"first 10 "
-			"(--format json lists all)\n",
-			rows - shown, rows - shown == 1 ? "" : "s");
+	if (rows > shown) {
+		more_line(rows, shown, line, sizeof(line));
+		fprintf(f, "  ... %s\n", line);
+	}
+}
+
+static void write_html(const struct tw *t, FILE *f, struct tw_pair **v,
+		       size_t n)
+{
+	static const char *const head[] = {"holder", "toward", "closes",
+					   "peak", "share", "reused",
+					   "peak at"};
+	char line[512];
+	size_t shown, rows = listed_rows(v, n, &shown);
+
+	fputs("<section id=\"timewait\"><h2>Sockets in TIME_WAIT</h2>\n"
+	      "<p class=\"note\">",
+	      f);
+	intro(t, v, n, line, sizeof(line));
+	line[0] = (char)(line[0] - 'a' + 'A');
+	html_escape(f, line);
+	fputs(". A client holding many toward one service runs out of "
+	      "ports for it (EADDRNOTAVAIL); reused counts SYNs on a "
+	      "4-tuple still in TIME_WAIT.</p>\n",
+	      f);
+	for (size_t i = 0; i < n; i++)
+		if (pressing(t, v[i])) {
+			verdict_line(t, v[i], t->cfg.local_time, line,
+				     sizeof(line));
+			fputs("<p class=\"verdict\">", f);
+			html_escape(f, line);
+			fputs("</p>\n", f);
+		}
+	fputs("<div class=\"scroll\"><table id=\"timewait-table\">\n"
+	      "<thead><tr>",
+	      f);
+	for (size_t i = 0; i < sizeof(head) / sizeof(*head); i++)
+		fprintf(f, "<th%s>%s</th>", i >= 2 && i <= 5 ? " class=\"n\"" : "",
+			head[i]);
+	fputs("</tr></thead>\n<tbody>\n", f);
+	for (size_t i = 0, k = 0; i < n && k < shown; i++) {
+		struct tw_cells c;
+		const char *cell[7];
+
+		if (!listed(v[i]))
+			continue;
+		k++;
+		row_cells(t, v[i], &c);
+		cell[0] = c.holder, cell[1] = c.toward, cell[2] = c.closes;
+		cell[3] = c.peak, cell[4] = c.share, cell[5] = c.reused;
+		cell[6] = c.at;
+		fprintf(f, "<tr class=\"tw%s\" data-peak=\"%" PRIu64 "\">",
+			pressing(t, v[i]) ? " leak" : "", v[i]->peak);
+		for (size_t j = 0; j < 7; j++) {
+			fputs(j >= 2 && j <= 5 ? "<td class=\"n\">"
+			      : j == 0	   ? "<td class=\"mono name\">"
+			      : j == 1	   ? "<td class=\"mono\">"
+					   : "<td>",
+			      f);
+			/* the share without its padding */
+			html_escape(f, cell[j] + strspn(cell[j], " "));
+			fputs("</td>", f);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody></table></div>\n", f);
+	if (rows > shown) {
+		more_line(rows, shown, line, sizeof(line));
+		fputs("<p class=\"note more\" id=\"timewait-more\">", f);
+		html_escape(f, line);
+		fputs("</p>\n", f);
+	}
+	fputs("</section>\n", f);
+}
+
+/* Every pair, worst first, in an array to free; NULL when none. */
+static struct tw_pair **sorted_pairs(struct tw *t)
+{
+	size_t i = 0;
+	struct tw_pair **v;
+
+	if (!t->npairs)
+		return NULL;
+	v = calloc(t->npairs, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (struct tw_pair *p = t->pairs; p; p = p->next_all)
+		v[i++] = p;
+	qsort(v, t->npairs, sizeof(*v), pair_cmp);
+	return v;
+}
+
+void tw_write_html(struct tw *t, FILE *f)
+{
+	struct tw_pair **v = sorted_pairs(t);
+
+	if (!v)
+		return;
+	write_html(t, f, v, t->npairs);
+	free(v);
 }
 
 unsigned tw_write(struct tw *t, FILE *f, enum rpt_format fmt,
 		  uint64_t origin_ns)
 {
-	size_t n = t->npairs, i = 0;
 	struct tw_pair **v;
 
-	if (!n || fmt == RPT_CSV)
+	if (fmt == RPT_CSV)
 		return tw_pressure_count(t);
-	v = calloc(n, sizeof(*v));
+	v = sorted_pairs(t);
 	if (!v)
 		return tw_pressure_count(t);
-	for (struct tw_pair *p = t->pairs; p; p = p->next_all)
-		v[i++] = p;
-	qsort(v, n, sizeof(*v), pair_cmp);
 	if (fmt == RPT_JSON)
-		write_json(t, f, v, n, origin_ns);
+		write_json(t, f, v, t->npairs, origin_ns);
 	else
-		write_text(t, f, v, n);
+		write_text(t, f, v, t->npairs);
 	free(v);
 	return tw_pressure_count(t);
 }

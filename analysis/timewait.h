@@ -148,6 +148,15 @@ void tw_finish(struct tw *t);
 unsigned tw_write(struct tw *t, FILE *f, enum rpt_format fmt,
 		  uint64_t origin_ns);
 
+/*
+ * The HTML report's TIME_WAIT section (analysis/html.c): the text
+ * section's sentence, verdicts and first rows as a table
+ * (#timewait-table, a row per pair: tr.tw, tr.leak when it reached the
+ * share), and #timewait-more for the rows left out. Nothing when no
+ * socket entered TIME_WAIT.
+ */
+void tw_write_html(struct tw *t, FILE *f);
+
 /* One client host's sockets in TIME_WAIT toward one service now. */
 struct tw_now {
 	const uint8_t *client; /* 16 bytes; IPv4 in the first 4 (borrowed) */

@@ -317,7 +317,8 @@ static int write_pack(struct pack *pack, struct out_file *jout, struct krep *kr,
 				 "write");
 		return rc ? rc : -EIO;
 	}
-	rc = out_html(krep_report(kr), pack->html, &hin, 1, argc, argv, err);
+	rc = out_html(krep_report(kr), mon_tw(m), pack->html, &hin, 1, argc,
+		      argv, err);
 	if (rc)
 		return rc;
 	return pack_finish_kernel(pack, &run, k->start_ns + k->wall_off,
@@ -657,8 +658,8 @@ int cmd_kernel(int argc, char **argv)
 	if (o.report_file) {
 		struct html_input hin = {.name = what, .format = "kernel"};
 
-		if (out_html(krep_report(kr), o.report_file, &hin, 1, argc,
-			     argv, err)) {
+		if (out_html(krep_report(kr), mon_tw(m), o.report_file, &hin,
+			     1, argc, argv, err)) {
 			fprintf(stderr, "fintrace kernel: %s\n", err);
 			status = FT_EXIT_INPUT;
 		}

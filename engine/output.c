@@ -139,12 +139,12 @@ void out_command_line(char *buf, size_t n, int argc, char **argv)
 	}
 }
 
-int out_html(const struct rpt *r, const char *path,
-		  const struct html_input *in, size_t nin, int argc,
-		  char **argv, char *err)
+int out_html(const struct rpt *r, struct tw *tw, const char *path,
+	     const struct html_input *in, size_t nin, int argc, char **argv,
+	     char *err)
 {
 	const struct rpt_view *v = rpt_get_view(r);
-	struct html_meta meta = {.inputs = in, .ninputs = nin};
+	struct html_meta meta = {.inputs = in, .ninputs = nin, .tw = tw};
 	const struct html_meta *m = &meta;
 	char cmd[4096], when[48] = "";
 	time_t now = time(NULL);

@@ -47,14 +47,16 @@ void out_command_line(char *buf, size_t n, int argc, char **argv);
 
 struct rpt;
 struct html_input;
+struct tw;
 
 /*
- * After rpt_finish(r): write the HTML report of r to path, describing the
+ * After rpt_finish(r): write the HTML report of r to path, with the
+ * TIME_WAIT section of tw when not NULL (borrowed), describing the
  * inputs in[0..nin) (borrowed) and the command line argv[0..argc) (the
  * sub-command's). Returns 0, or -errno with one line naming the file in
  * err (FT_ERRBUF_SIZE).
  */
-int out_html(const struct rpt *r, const char *path,
+int out_html(const struct rpt *r, struct tw *tw, const char *path,
 	     const struct html_input *in, size_t nin, int argc, char **argv,
 	     char *err);
 

@@ -331,7 +331,7 @@ int pipeline_html(struct pipeline *pl, const char *path,
 		  const struct html_input *in, size_t nin, int argc,
 		  char **argv, char *err)
 {
-	return out_html(pl->rpt, path, in, nin, argc, argv, err);
+	return out_html(pl->rpt, pl->tw, path, in, nin, argc, argv, err);
 }
 
 /* The summary's facts as of last_ns; skipped holds PKT__COUNT + 1. */

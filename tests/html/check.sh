@@ -150,6 +150,9 @@ check_report() {
 check_report "$PCAPS/demo-print-server.pcap" report 5 5 10
 check_report "$PCAPS/client-never-closes.pcap" client-leak 5 5 10
 check_report "$PCAPS/demo-print-server.pcap" report-top3 3 3 3 --top 3
+# A client out of ports: the TIME_WAIT section, its verdict and row.
+check_report "$PCAPS/timewait-exhaustion.pcap" timewait 5 5 10 \
+	--port-range 40000-40199
 # Many services and client hosts (bench's ftgen, next to fintrace's build):
 # every list cut, quiet rows, timelines left out of the chart.
 FTGEN=$(dirname "$FT")/../bench/ftgen
@@ -183,4 +186,4 @@ for h in "${HOSTILE[@]}"; do
 		<<<"$page" >/dev/null || fail "markup from the input got into $h: $page"
 	wd GET "/session/$SID/screenshot" | jq -r . | base64 -d >"$OUT/hostile-$i.png"
 done
-echo "check.sh: what report.html, client-leak.html, report-top3.html and many.html show agrees with the JSON output; ${#HOSTILE[@]} hostile reports inert; screenshot $OUT/report.png"
+echo "check.sh: what report.html, client-leak.html, report-top3.html, timewait.html and many.html show agrees with the JSON output; ${#HOSTILE[@]} hostile reports inert; screenshot $OUT/report.png"

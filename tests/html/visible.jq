@@ -86,6 +86,55 @@ def diff($what; $shown; $want):
 		"\($s.start) \(ndash) \($s.end) (\($s.duration | secs_dur))")
 	 else empty end),
 
+	# ---- TIME_WAIT: verdicts, the first 10 rows (no host totals) ----
+	([$js[] | select(.type == "timewait") |
+	  select(.holder == "server" or .service != null or
+		 .client == "other")] |
+	 .[0:10]) as $tw |
+	([$js[] | select(.type == "timewait") |
+	  select(.holder == "server" or .service != null or
+		 .client == "other")] | length) as $ntw |
+	(if $ntw == 0 then
+		(if $p.timewait == null then empty
+		 else "a TIME_WAIT table with no timewait line in the JSON" end)
+	 else
+		diff("TIME_WAIT verdicts"; $p.timewaitVerdicts;
+			[$js[] | select(.type == "timewait" and .verdict != null) |
+			 .verdict]),
+		diff("TIME_WAIT head"; $p.timewait.head; ["holder", "toward",
+			"closes", "peak", "share", "reused", "peak at"]),
+		diff("TIME_WAIT rows"; $p.timewait.rows; [$tw | to_entries[] |
+			.key as $i | .value |
+			(.holder == "client") as $c |
+			[if .client == "other" then "other clients"
+			 elif .service == "other" then "other servers"
+			 elif $c then .client
+			 else .service | sub(":[0-9]+$"; "") |
+				sub("^\\[(?<a>.*)\\]$"; "\(.a)") end,
+			 if .client == "other" or .service == "other" then
+				# the cap is not in the JSON: its shape only
+				($p.timewait.rows[$i][1] // "" |
+				 if test("^\\(past [0-9]+ (client|server) rows\\)$")
+				 then . else "(past N rows)" end)
+			 elif $c then .service
+			 else "its clients (port \(.service | sub(".*:"; "")))" end,
+			 if .closes == null then "-" else "\(.closes)" end,
+			 "\(.peak)",
+			 if .share == null then "-" else
+				# as printf's %.1f: from the peak and the range,
+				# not the JSON's rounded share
+				(.peak * 1000 / (.port_range[1] - .port_range[0] + 1) |
+				 round) as $t |
+				"\($t / 10 | floor).\($t % 10)%" end,
+			 "\(.reused_in_time_wait)",
+			 .peak_at // "-"]]),
+		diff("TIME_WAIT more line"; $p.timewaitMore;
+			if $ntw > 10 then "\($ntw - 10) more TIME_WAIT row" +
+				"\(if $ntw == 11 then "" else "s" end) not listed: " +
+				"past the first 10 (--format json lists all)"
+			else null end)
+	 end),
+
 	# ---- the service and client-host tables ----
 	((["server", $p.services, $p.more.services, $top.services, "service",
 	  "services", "--top-services"],
