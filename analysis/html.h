@@ -41,7 +41,7 @@ struct html_meta {
 	const struct html_input *inputs; /* one per view input, or NULL */
 	size_t ninputs;
 	const char *generated; /* when the report was written (borrowed) */
-	struct tw *tw;	       /* TIME_WAIT section (borrowed), or NULL */
+	const struct tw *tw;   /* TIME_WAIT section (borrowed), or NULL */
 };
 
 /*

@@ -46,15 +46,16 @@
  *
  * Memory therefore follows the sockets in TIME_WAIT at once (about 30
  * bytes each in the table and 8 in the queue), plus one record per pair,
- * whatever the length of the capture: tw_memory(). The
- * pairs of a side (with the client host totals) are at most max_pairs,
- * plus its `other` row, which takes what the rest would have counted.
+ * whatever the length of the capture: tw_memory(). The pairs of a side
+ * (with the client host totals) are at most max_pairs, plus its `other`
+ * row, which takes what the rest would have counted.
  */
 #include "analysis/timewait.h"
 #include "analysis/html.h"
 #include "analysis/lbuf.h"
 #include "analysis/index.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -279,7 +280,7 @@ int tw_intervals(const struct td_flow *td, const struct td_result *res,
 	return 1;
 }
 
-/* One interval of pair number pair|host flag, ending at end, is over. */
+/* One interval of pair number pair (TW_LIVE_HOST: its host too) is over. */
 static void live_leave(struct tw *t, uint32_t pair)
 {
 	struct tw_pair *p = t->pv[pair & ~TW_LIVE_HOST];
@@ -556,11 +557,6 @@ static int fp_live(const struct tw *t, const struct tw_fp *s)
 }
 
 /*
- * Rebuild the reuse table with its live slots only, at most half full
- * with one more, so that dead slots never pile up. Returns 0 or -ENOMEM
- * (the table is then unchanged).
- */
-/*
  * Give the kernel back the pages wholly inside [from, to) and return
  * where the next call starts: the old table's, behind the copy, so that
  * the old table and the new one are never both resident in full.
@@ -573,11 +569,16 @@ static char *give_back(char *from, char *to)
 
 	if (b <= a)
 		return from;
-	/* advice only: a refusal keeps the pages until the free below */
+	/* advice only: a refusal keeps them until the old table is freed */
 	(void)madvise((void *)a, b - a, MADV_DONTNEED);
 	return (char *)b;
 }
 
+/*
+ * Rebuild the reuse table with its live slots only, at most half full
+ * with one more, so that dead slots never pile up. Returns 0 or -ENOMEM
+ * (the table is then unchanged).
+ */
 static int fp_rebuild(struct tw *t)
 {
 	size_t live = 0, cap = TW_FP_MIN;
@@ -1267,7 +1268,7 @@ static void write_html(const struct tw *t, FILE *f, struct tw_pair **v,
 	      "<p class=\"note\">",
 	      f);
 	intro(t, v, n, line, sizeof(line));
-	line[0] = (char)(line[0] - 'a' + 'A');
+	line[0] = (char)toupper((unsigned char)line[0]);
 	html_escape(f, line);
 	fputs(". A client holding many toward one service runs out of "
 	      "ports for it (EADDRNOTAVAIL); reused counts SYNs on a "
@@ -1324,7 +1325,7 @@ static void write_html(const struct tw *t, FILE *f, struct tw_pair **v,
 }
 
 /* Every pair, worst first, in an array to free; NULL when none. */
-static struct tw_pair **sorted_pairs(struct tw *t)
+static struct tw_pair **sorted_pairs(const struct tw *t)
 {
 	size_t i = 0;
 	struct tw_pair **v;
@@ -1340,7 +1341,7 @@ static struct tw_pair **sorted_pairs(struct tw *t)
 	return v;
 }
 
-void tw_write_html(struct tw *t, FILE *f)
+void tw_write_html(const struct tw *t, FILE *f)
 {
 	struct tw_pair **v = sorted_pairs(t);
 

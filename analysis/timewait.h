@@ -155,7 +155,7 @@ unsigned tw_write(struct tw *t, FILE *f, enum rpt_format fmt,
  * share), and #timewait-more for the rows left out. Nothing when no
  * socket entered TIME_WAIT.
  */
-void tw_write_html(struct tw *t, FILE *f);
+void tw_write_html(const struct tw *t, FILE *f);
 
 /* One client host's sockets in TIME_WAIT toward one service now. */
 struct tw_now {

@@ -139,7 +139,7 @@ void out_command_line(char *buf, size_t n, int argc, char **argv)
 	}
 }
 
-int out_html(const struct rpt *r, struct tw *tw, const char *path,
+int out_html(const struct rpt *r, const struct tw *tw, const char *path,
 	     const struct html_input *in, size_t nin, int argc, char **argv,
 	     char *err)
 {

@@ -56,7 +56,7 @@ struct tw;
  * sub-command's). Returns 0, or -errno with one line naming the file in
  * err (FT_ERRBUF_SIZE).
  */
-int out_html(const struct rpt *r, struct tw *tw, const char *path,
+int out_html(const struct rpt *r, const struct tw *tw, const char *path,
 	     const struct html_input *in, size_t nin, int argc, char **argv,
 	     char *err);
 
