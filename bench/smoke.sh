@@ -170,6 +170,25 @@ if [[ -n $ftload ]]; then
 	done
 fi
 
+# The row of TOOL at the 500 conn/s step of the live table: no drop,
+# 450 or more connections/s achieved, and (fintrace) "N (N)" flows seen
+# with N of 450 or more.
+live_row_ok() {
+	awk -F'|' -v tool="$1" '
+		$2 == " 500 " && $3 == " " tool " " {
+			found = 1
+			achieved = $4 + 0; drops = $6
+			gsub(/ /, "", drops)
+			if (drops != "0" || achieved < 450) bad = 1
+			if (tool == "fintrace") {
+				if (split($9, f, /[ ()]+/) < 3) bad = 1
+				n = f[2] + 0; clean = f[3] + 0
+				if (n < 450 || clean != n) bad = 1
+			}
+		}
+		END { exit !(found && !bad) }' "$2"
+}
+
 # The live section at one low rate, as root (namespaces, capture).
 if [[ -n $fintrace && -n $ftload && $(id -u) -eq 0 ]] &&
 	command -v tcpdump >/dev/null && command -v ip >/dev/null; then
@@ -181,10 +200,14 @@ if [[ -n $fintrace && -n $ftload && $(id -u) -eq 0 ]] &&
 	else
 		fail "run.sh --live failed: $(tail -3 "$tmp/live.err")"
 	fi
-	check "live: fintrace saw 500 clean flows without drops" \
-		grep -Eq '^\| 500 \| fintrace \| 500 \| [0-9]+ \| 0 \| .* \| 500 \(500\) \|$' "$tmp/live.md"
-	check "live: tcpdump captured without drops" \
-		grep -Eq '^\| 500 \| tcpdump \| 500 \| [0-9]+ \| 0 \|' "$tmp/live.md"
+	# The load, not the tool, sets *achieved*: on two shared cores
+	# (slower still under the sanitizers) it may end a connection or
+	# two short of 500, so the rows must show no drop, at least 450
+	# connections/s, and for fintrace as many clean flows as flows.
+	check "live: fintrace saw 450 or more flows, all clean, without drops" \
+		live_row_ok fintrace "$tmp/live.md"
+	check "live: tcpdump captured 450 or more connections/s without drops" \
+		live_row_ok tcpdump "$tmp/live.md"
 	if ((failed)); then
 		echo "--- live report"
 		cat "$tmp/live.md"

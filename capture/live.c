@@ -148,7 +148,7 @@ struct live_cap *live_open(const struct live_config *cfg, char *err)
 	}
 	c->p = pcap_create(cfg->iface, ebuf);
 	if (!c->p) {
-		snprintf(err, FT_ERRBUF_SIZE, "%s: %s", cfg->iface, ebuf);
+		snprintf(err, FT_ERRBUF_SIZE, "%s: %.200s", cfg->iface, ebuf);
 		goto fail;
 	}
 	if (pcap_set_snaplen(c->p, (int)cfg->snaplen) ||
@@ -188,7 +188,7 @@ struct live_cap *live_open(const struct live_config *cfg, char *err)
 		goto fail;
 	e = EIO;
 	if (pcap_setnonblock(c->p, 1, ebuf)) {
-		snprintf(err, FT_ERRBUF_SIZE, "%s: %s", cfg->iface, ebuf);
+		snprintf(err, FT_ERRBUF_SIZE, "%s: %.200s", cfg->iface, ebuf);
 		goto fail;
 	}
 	c->fd = pcap_get_selectable_fd(c->p);

@@ -177,7 +177,7 @@ static int load(const char *path, const struct ft_opts *o, struct cmp_report *r,
 	if (!rc)
 		rc = cmp_report_finish(r, FT_VERSION, cerr);
 	if (rc && cerr[0])
-		snprintf(err, FT_ERRBUF_SIZE, "%s: %s", path, cerr);
+		snprintf(err, FT_ERRBUF_SIZE, "%s: %.200s", path, cerr);
 	else if (rc == -ENOMEM)
 		snprintf(err, FT_ERRBUF_SIZE, "%s: out of memory", path);
 out:

@@ -181,8 +181,9 @@ Test(compare, bad_lines_name_their_line)
 		"[1,2]",
 		"{\"no\":\"type\"}",
 		"{\"type\":\"service\",\"side\":\"server\",\"service\":\"a\"}",
-		"{\"type\":\"service\",\"side\":\"server\",\"service\":\"a\","
-		"\"flows\":-1}",
+		/* one line, written in two */
+		("{\"type\":\"service\",\"side\":\"server\",\"service\":\"a\","
+		 "\"flows\":-1}"),
 		"{\"type\":\"summary\"}",
 	};
 
