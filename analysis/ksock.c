@@ -1121,8 +1121,7 @@ uint64_t ks_hist_lo(unsigned i)
 	return (uint64_t)(4 + i % 4) << (e - 2);
 }
 
-/* The value a histogram bucket stands for: the middle of its range. */
-static uint64_t hist_mid(unsigned i)
+uint64_t ks_hist_mid(unsigned i)
 {
 	uint64_t lo = ks_hist_lo(i), hi;
 
@@ -1173,6 +1172,8 @@ int ks_add_clean(struct ks_table *t, const struct ks_clean *c)
 		return -ENOMEM;
 	agg_name(a, c->comm);
 	agg_add_clean(a, c);
+	if (t->o.on_clean)
+		t->o.on_clean(t->o.ctx, c);
 	return 0;
 }
 
@@ -1646,7 +1647,7 @@ static uint64_t pct(const uint64_t *v, size_t n, const uint64_t *hist,
 	for (;;) {
 		while (b < KS_HIST_N && !hist[b])
 			b++;
-		mid = b < KS_HIST_N ? hist_mid(b) : UINT64_MAX;
+		mid = b < KS_HIST_N ? ks_hist_mid(b) : UINT64_MAX;
 		if (i < n && v[i] <= mid) {
 			if (++seen >= rank)
 				return v[i];

@@ -235,6 +235,8 @@ typedef void (*ks_alert_fn)(void *ctx, enum ks_alert what,
  */
 #define KS_SETTLED_MAX 4096
 
+struct ks_clean;
+
 struct ks_opts {
 	uint64_t linger_ns;    /* close-wait above this is late (0: 5 s) */
 	size_t max_aggs;       /* per kind; 0: KS_AGGS_MAX */
@@ -250,6 +252,9 @@ struct ks_opts {
 	/* s, settled, is about to be forgotten (not kept for the list):
 	 * the last moment to report it. May be NULL. */
 	void (*on_forget)(void *ctx, const struct ks_sock *s);
+	/* clean ends the kernel counted (ks_add_clean), once added: the
+	 * report's only sight of them. May be NULL. c is borrowed. */
+	void (*on_clean)(void *ctx, const struct ks_clean *c);
 };
 
 struct ks_table;
@@ -270,6 +275,8 @@ int ks_feed(struct ks_table *t, const struct ks_event *ev);
  */
 #define KS_HIST_N 160
 uint64_t ks_hist_lo(unsigned i);
+/* The value bucket i stands for: the middle of its range. */
+uint64_t ks_hist_mid(unsigned i);
 
 /* Clean ends counted by the kernel, not sent one by one. Caller-filled. */
 struct ks_clean {

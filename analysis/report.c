@@ -208,13 +208,20 @@ const struct rpt_view *rpt_get_view(const struct rpt *r)
 	return r->has_view ? &r->view : NULL;
 }
 
+/* The bin of the report's close-wait histogram that holds v ns. */
+static int hist_bin(uint64_t v)
+{
+	int bin = 0;
+
+	while (bin < RPT_HIST_BINS - 1 && v >= rpt_hist_edges[bin])
+		bin++;
+	return bin;
+}
+
 static void hist_add(struct rpt *r, const struct td_result *res)
 {
-	int bin = 0, cls;
+	int bin = hist_bin(res->close_wait_ns), cls;
 
-	while (bin < RPT_HIST_BINS - 1 &&
-	       res->close_wait_ns >= rpt_hist_edges[bin])
-		bin++;
 	switch (res->verdict) {
 	case VD_CLEAN:
 	case VD_HALF_CLOSE:
@@ -965,47 +972,69 @@ static uint64_t cw_bucket_mid(unsigned i)
 	return lo + (hi - lo) / 2;
 }
 
-static void sample_add(struct rpt_group *g, uint64_t v)
+/*
+ * Move the group's exact values into its histogram. 0, or -ENOMEM (the
+ * group is unchanged).
+ */
+static int to_hist(struct rpt_group *g)
 {
+	g->hist = calloc(RPT_CW_BUCKETS, sizeof(*g->hist));
+	if (!g->hist)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < g->nvals; i++)
+		g->hist[cw_bucket(g->vals[i])]++;
+	free(g->vals);
+	g->vals = NULL;
+	g->nvals = 0;
+	g->cap_vals = 0;
+	return 0;
+}
+
+/*
+ * n close-waits of v ns in group g; estimated ones (a bucket's middle)
+ * go to the histogram at once, so that its percentiles say "sampled".
+ */
+static void sample_add_n(struct rpt_group *g, uint64_t v, uint64_t n,
+			 int estimated)
+{
+	if (!n)
+		return;
 	if (!g->cw_n || v < g->cw_min)
 		g->cw_min = v;
-	g->cw_n++;
 	if (v > g->cw_max)
 		g->cw_max = v;
+	if (!g->hist && (estimated || g->nvals + n > RPT_EXACT_VALUES) &&
+	    to_hist(g))
+		return; /* out of memory: not counted */
+	g->cw_n += n;
 	if (g->hist) {
-		g->hist[cw_bucket(v)]++;
+		g->hist[cw_bucket(v)] += n;
 		return;
 	}
-	if (g->nvals == g->cap_vals && g->cap_vals < RPT_EXACT_VALUES) {
+	if (g->nvals + n > g->cap_vals) {
 		/* Grow with the group: most services see a few flows. */
 		uint32_t cap = g->cap_vals ? 2 * g->cap_vals : 16;
-		uint64_t *nv = realloc(g->vals, cap * sizeof(*nv));
+		uint64_t *nv;
 
+		while (cap < g->nvals + n)
+			cap *= 2;
+		nv = realloc(g->vals, cap * sizeof(*nv));
 		if (!nv) {
-			g->cw_n--;
+			g->cw_n -= n;
 			return;
 		}
 		g->vals = nv;
 		g->cap_vals = cap;
 	}
-	if (g->nvals < g->cap_vals) {
+	while (n--)
 		g->vals[g->nvals++] = v;
-		return;
-	}
-	/* Past the exact values, a fixed histogram: memory stays the
-	 * same however long the group lives. */
-	g->hist = calloc(RPT_CW_BUCKETS, sizeof(*g->hist));
-	if (!g->hist) {
-		g->cw_n--;
-		return;
-	}
-	for (uint32_t i = 0; i < g->nvals; i++)
-		g->hist[cw_bucket(g->vals[i])]++;
-	g->hist[cw_bucket(v)]++;
-	free(g->vals);
-	g->vals = NULL;
-	g->nvals = 0;
-	g->cap_vals = 0;
+}
+
+/* Past the exact values, a fixed histogram: memory stays the same
+ * however long the group lives. */
+static void sample_add(struct rpt_group *g, uint64_t v)
+{
+	sample_add_n(g, v, 1, 0);
 }
 
 static void brief_of(const struct flow_record *rec, struct rpt_brief *b)
@@ -1156,6 +1185,43 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 	worst_add(r->worst, &r->nworst, r->cfg.top, &b);
 	if (rec->sock)
 		process_add(r, rec, &b);
+}
+
+void rpt_sock_clean(struct rpt *r, const struct rpt_clean *c)
+{
+	struct rpt_group *svc, *proc;
+	struct rpt_sock sock = {.pid = c->pid, .comm = c->comm};
+	struct rpt_gkey gk;
+
+	if (!c->count)
+		return;
+	r->flows += c->count;
+	r->verdicts[VD_CLEAN] += c->count;
+	memset(&gk, 0, sizeof(gk));
+	memcpy(gk.addr, c->addr, 16);
+	gk.family = c->family;
+	gk.side = SIDE_SERVER;
+	gk.port = c->port;
+	svc = group_find(r, &gk);
+	proc = group_of_process(r, &sock);
+	if (svc) {
+		svc->flows += c->count;
+		svc->verdicts[VD_CLEAN] += c->count;
+	}
+	if (proc) {
+		proc->flows += c->count;
+		proc->verdicts[VD_CLEAN] += c->count;
+	}
+	for (size_t i = 0; i < c->ncw; i++) {
+		if (!c->cw_count[i])
+			continue;
+		r->hist[hist_bin(c->cw_ns[i])][RPT_CW_IN_TIME] +=
+			c->cw_count[i];
+		if (svc && c->server)
+			sample_add_n(svc, c->cw_ns[i], c->cw_count[i], 1);
+		if (proc)
+			sample_add_n(proc, c->cw_ns[i], c->cw_count[i], 1);
+	}
 }
 
 /* ---- summaries ---- */

@@ -166,6 +166,29 @@ void rpt_sock_close_wait(struct rpt *r, const struct flow_key *key,
 			 int delta, uint64_t now_ns);
 
 /*
+ * Clean ends a kernel counted without a record each (kernel mode):
+ * count sockets of the service addr:port, owned by pid (comm), closed
+ * within linger; of them, cw_count[i] had a close-wait of about cw_ns[i]
+ * (a histogram bucket's middle: the percentiles they join are
+ * estimated). A server's close-waits count under its service, a
+ * client's (the server closed first) under no client host: the counter
+ * does not know the client's address. Everything is borrowed.
+ */
+struct rpt_clean {
+	uint8_t family;	    /* SEG_IPV4 or SEG_IPV6, as in flow_key */
+	uint8_t addr[16];   /* the service */
+	uint16_t port;
+	int server;	    /* 1: these sockets are the service's own */
+	uint32_t pid;	    /* owner, 0 unknown */
+	const char *comm;
+	uint64_t count;
+	const uint64_t *cw_ns;
+	const uint64_t *cw_count;
+	size_t ncw;
+};
+void rpt_sock_clean(struct rpt *r, const struct rpt_clean *c);
+
+/*
  * Write the rest of the report (text: all of it; JSON: service and summary
  * lines; CSV: nothing more) and flush. Returns 0, or -EIO when any write
  * of this report failed (disk full, closed pipe).

@@ -906,6 +906,7 @@ struct mon *mon_new(const struct mon_opts *o, char *err)
 	ko.on_alert = m->o.on_alert;
 	ko.on_close_wait = m->o.on_close_wait;
 	ko.on_forget = m->o.on_forget;
+	ko.on_clean = m->o.on_clean;
 	ko.ctx = m->o.ctx;
 	m->ks = ks_new(&ko);
 	if (!m->ks) {

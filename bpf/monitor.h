@@ -27,10 +27,12 @@ struct mon_opts {
 	int keep_clean;         /* see ks_opts */
 	ks_alert_fn on_alert;   /* may be NULL; called from mon_step() */
 	void *ctx;              /* borrowed, passed to every hook */
-	/* the tracker's on_close_wait and on_forget (analysis/ksock.h) */
+	/* the tracker's on_close_wait, on_forget and on_clean
+	 * (analysis/ksock.h) */
 	void (*on_close_wait)(void *ctx, const struct ks_sock *s, int delta,
 			      uint64_t now_ns);
 	void (*on_forget)(void *ctx, const struct ks_sock *s);
+	void (*on_clean)(void *ctx, const struct ks_clean *c);
 	/*
 	 * TIME_WAIT pressure. Clients' ephemeral ports: port_lo-port_hi
 	 * for every namespace, or when 0-0 each namespace's own

@@ -290,6 +290,15 @@ static void on_forget(void *ctx, const struct ks_sock *s)
 		krep_forget(k->kr2, s);
 }
 
+static void on_clean(void *ctx, const struct ks_clean *c)
+{
+	struct kctx *k = ctx;
+
+	krep_clean(k->kr, c);
+	if (k->kr2)
+		krep_clean(k->kr2, c);
+}
+
 /*
  * The evidence pack of a kernel run, once kr's report is written: the
  * same report in JSON (kr2, to jout), the HTML one, then sockets.txt,
@@ -460,6 +469,7 @@ int cmd_kernel(int argc, char **argv)
 	mo.local_time = o.local_time;
 	mo.on_close_wait = on_close_wait;
 	mo.on_forget = on_forget;
+	mo.on_clean = on_clean;
 
 	if (mon_check(&mo, err)) {
 		fprintf(stderr, "fintrace kernel: %s\n", err);

@@ -291,6 +291,32 @@ void krep_forget(void *ctx, const struct ks_sock *s)
 	feed(k, s, s->closed_ns ? s->closed_ns : s->state_ns);
 }
 
+void krep_clean(void *ctx, const struct ks_clean *c)
+{
+	struct krep *k = ctx;
+	uint64_t cw_ns[KS_HIST_N], cw_count[KS_HIST_N];
+	struct rpt_clean rc = {
+		.family = c->family,
+		.port = c->port,
+		.server = c->role == KS_ROLE_SERVER,
+		.pid = c->pid,
+		.comm = c->comm,
+		.count = c->count,
+		.cw_ns = cw_ns,
+		.cw_count = cw_count,
+	};
+
+	memcpy(rc.addr, c->addr, 16);
+	for (unsigned i = 0; i < KS_HIST_N; i++) {
+		if (!c->hist[i])
+			continue;
+		cw_ns[rc.ncw] = ks_hist_mid(i);
+		cw_count[rc.ncw++] = c->hist[i];
+	}
+	rpt_sock_clean(k->rpt, &rc);
+	em_clean(k->em, &rc);
+}
+
 void krep_metrics(struct krep *k, struct em *em)
 {
 	k->em = em;

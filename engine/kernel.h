@@ -45,8 +45,8 @@ struct krep;
 
 /*
  * New report writing to out (borrowed). NULL with errno set on failure.
- * Pass krep_close_wait and krep_forget, with the krep as ctx, to the
- * tracker (struct mon_opts / struct ks_opts).
+ * Pass krep_close_wait, krep_forget and krep_clean, with the krep as
+ * ctx, to the tracker (struct mon_opts / struct ks_opts).
  */
 struct krep *krep_new(const struct krep_config *c, FILE *out);
 
@@ -57,6 +57,7 @@ void krep_free(struct krep *k);
 void krep_close_wait(void *ctx, const struct ks_sock *s, int delta,
 		     uint64_t now_ns);
 void krep_forget(void *ctx, const struct ks_sock *s);
+void krep_clean(void *ctx, const struct ks_clean *c);
 
 /*
  * A snapshot of the report so far (rpt_snapshot) as of now_ns (mono) to

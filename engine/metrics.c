@@ -129,6 +129,28 @@ void em_flow_done(struct em *m, const struct flow_record *rec)
 			   (double)rec->res.close_wait_ns / NS);
 }
 
+void em_clean(struct em *m, const struct rpt_clean *c)
+{
+	char svc[EM_SERVICE_SIZE];
+	struct flow_key key;
+	const char *v[2];
+
+	if (!m || !c->count)
+		return;
+	memset(&key, 0, sizeof(key));
+	memcpy(key.addr[0], c->addr, 16);
+	key.port[0] = c->port;
+	key.family = c->family;
+	em_service(svc, &key, 1);
+	v[0] = vd_name(VD_CLEAN);
+	v[1] = svc;
+	mx_add(m->reg, m->fam[MXT_TEARDOWNS_TOTAL], v, (double)c->count);
+	for (size_t i = 0; i < c->ncw; i++)
+		for (uint64_t n = 0; n < c->cw_count[i]; n++)
+			mx_observe(m->reg, m->fam[MXT_CLOSE_WAIT_SECONDS],
+				   &v[1], (double)c->cw_ns[i] / NS);
+}
+
 void em_cw_begin(struct em *m)
 {
 	if (m)

@@ -60,6 +60,11 @@ void em_service(char buf[EM_SERVICE_SIZE], const struct flow_key *key,
  */
 void em_flow_done(struct em *m, const struct flow_record *rec);
 
+struct rpt_clean;
+
+/* em_flow_done() for clean ends a kernel counted (c borrowed). */
+void em_clean(struct em *m, const struct rpt_clean *c);
+
 /* Start listing the sockets in CLOSE_WAIT now (forgets the last list). */
 void em_cw_begin(struct em *m);
 

@@ -305,6 +305,7 @@ Test(churn, kernel_tracker_memory_is_flat, .timeout = 600)
 		.start_ns = SEC,
 		.on_close_wait = krep_close_wait,
 		.on_forget = krep_forget,
+		.on_clean = krep_clean,
 		.max_aggs = 256,
 		.max_settled = 256,
 	};

@@ -157,6 +157,42 @@ Test(engine_metrics, teardowns_and_close_wait_histogram)
 	em_stop(m);
 }
 
+/* Clean ends a kernel counted join the teardowns of their service and
+ * the close-wait histogram, one observation per end. */
+Test(engine_metrics, clean_ends_counted_by_the_kernel)
+{
+	struct em *m = start(MXT_KERNEL);
+	const uint64_t cw_ns[2] = {SEC / 2, 2 * SEC};
+	const uint64_t cw_count[2] = {3, 1};
+	struct rpt_clean c = {
+		.family = SEG_IPV4,
+		.port = 8080,
+		.server = 1,
+		.count = 6,
+		.cw_ns = cw_ns,
+		.cw_count = cw_count,
+		.ncw = 2,
+	};
+	char *t;
+
+	inet_pton(AF_INET, "10.0.0.2", c.addr);
+	flow(m, VD_CLEAN, 0, 0);
+	em_clean(m, &c);
+	cr_assert_eq(em_publish(m), 0);
+	t = scrape(em_port(m));
+	cr_assert(strstr(t, "fintrace_teardowns_total{verdict=\"clean\","
+			    "service=\"10.0.0.2:8080\"} 7\n"),
+		  "%s", t);
+	cr_assert(strstr(t, "fintrace_close_wait_seconds_count{service="
+			    "\"10.0.0.2:8080\"} 4\n"),
+		  "%s", t);
+	cr_assert(strstr(t, "fintrace_close_wait_seconds_sum{service="
+			    "\"10.0.0.2:8080\"} 3.5\n"),
+		  "%s", t);
+	free(t);
+	em_stop(m);
+}
+
 Test(engine_metrics, close_wait_now_per_service_comm_container)
 {
 	struct em *m = start(MXT_KERNEL);

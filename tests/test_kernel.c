@@ -1140,6 +1140,27 @@ static int jq_holds(const char *json, const char *prog)
 	return st == 0;
 }
 
+/*
+ * Run fintrace with args to its end, its stdout into out (n bytes); the
+ * ids of the BPF programs it held once attached (bounded: 2 s) into
+ * ids[0..*nids), at most 64. Returns its exit status.
+ */
+static int run_traced(char *const args[], char *out, size_t n, uint32_t *ids,
+		      int *nids)
+{
+	int out_fd, st;
+	pid_t ft = spawn_fintrace(FINTRACE, args, &out_fd, 0, 0);
+
+	*nids = 0;
+	for (int i = 0; i < 40 && *nids < 3; i++) {
+		usleep(50000);
+		*nids = held_programs(ft, ids, 64);
+	}
+	read_all(out_fd, out, n);
+	waitpid(ft, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 {
 	static char out[65536];
@@ -1147,8 +1168,8 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	struct child c;
 	uint16_t port;
 	uint32_t ids[64];
-	int lfd, rc, n = 0, out_fd, st, before;
-	pid_t runner, ft;
+	int lfd, rc, n = 0, before;
+	pid_t runner;
 
 	need_bpf();
 	need_fintrace();
@@ -1166,15 +1187,7 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 			"--fail-on", "never-closed", "--alert-each", NULL,
 		};
 
-		ft = spawn_fintrace(FINTRACE, args, &out_fd, 0, 0);
-		/* the programs it holds once attached (bounded: 2 s) */
-		for (int i = 0; i < 40 && n < 3; i++) {
-			usleep(50000);
-			n = held_programs(ft, ids, 64);
-		}
-		read_all(out_fd, out, sizeof(out));
-		waitpid(ft, &st, 0);
-		rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		rc = run_traced(args, out, sizeof(out), ids, &n);
 	}
 	cr_assert_geq(n, 3, "fintrace kernel did not attach");
 	waitpid(runner, NULL, 0);
@@ -1217,6 +1230,76 @@ Test(kernel, fintrace_kernel_reports_the_leak_and_detaches)
 	cr_assert(strstr(out, "\"type\":\"service\""), "%s", out);
 	cr_assert(programs_gone(ids, n),
 		  "BPF programs still loaded after fintrace exited");
+	reap(&c);
+	close(lfd);
+}
+
+/*
+ * The first number after the start of the line that begins with head in
+ * the text report buf, and the one after it; 0 when not found.
+ */
+static int row_counts(const char *buf, const char *head, unsigned long *a,
+		      unsigned long *b)
+{
+	const char *p = buf;
+	size_t n = strlen(head);
+
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, head, n) && (p[n] == ' ' || p[n] == '\t'))
+			return sscanf(p + n, "%lu %lu", a, b) == 2;
+	return 0;
+}
+
+/*
+ * Clean ends are counted in the kernel, not sent one by one: the text
+ * report still counts every one of them, in its headline, its service
+ * and process rows and its socket line, as `ss` would have seen them.
+ */
+Test(kernel, fintrace_kernel_report_counts_clean_ends)
+{
+	static char out[65536];
+	char portarg[16], want[128], row[64];
+	struct child c;
+	unsigned long socks = 0, clean = 0;
+	uint16_t port;
+	int lfd, rc, before, n = 0;
+	uint32_t ids[64];
+	pid_t runner;
+
+	need_bpf();
+	need_fintrace();
+	lfd = listener(AF_INET, &port);
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	/* reads each to end of stream, then closes at once */
+	c = spawn_server(lfd, "ftk-clean", 40, SRV_LATE, 0);
+	before = our_programs();
+	runner = connect_later(port, 40, before);
+	{
+		char *const args[] = {"fintrace", "kernel", "--duration",
+				      "3s",	  "--port", portarg,
+				      NULL};
+
+		rc = run_traced(args, out, sizeof(out), ids, &n);
+	}
+	waitpid(runner, NULL, 0);
+	cr_assert_geq(n, 3, "fintrace kernel did not attach");
+	cr_assert_eq(rc, 0, "exit %d\n%s", rc, out);
+	cr_assert(strstr(out, "no leak: every passive side closed within 5s "
+			      "(80 flows, 80 clean, 0 reset, 0 still open)"),
+		  "headline without the 80 clean sockets:\n%s", out);
+	cr_assert(strstr(out, "\nsockets  80, 80 clean\n"), "%s", out);
+	snprintf(row, sizeof(row), "127.0.0.1:%u", port);
+	cr_assert(row_counts(out, row, &socks, &clean), "no row %s:\n%s", row,
+		  out);
+	cr_assert(socks == 80 && clean == 80, "%s: %lu sockets, %lu clean\n%s",
+		  row, socks, clean, out);
+	snprintf(row, sizeof(row), "pid %d (ftk-clean)", (int)c.pid);
+	cr_assert(row_counts(out, row, &socks, &clean), "no row %s:\n%s", row,
+		  out);
+	cr_assert(socks == 40 && clean == 40, "%s: %lu sockets, %lu clean\n%s",
+		  row, socks, clean, out);
+	snprintf(want, sizeof(want), "kernel   sockets 80,");
+	cr_assert(strstr(out, want), "%s", out);
 	reap(&c);
 	close(lfd);
 }

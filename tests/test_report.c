@@ -159,6 +159,49 @@ Test(report, close_wait_percentiles_exact)
 	fx_free(&fx);
 }
 
+Test(report, kernel_counted_clean_ends)
+{
+	struct fixture fx;
+	const uint64_t cw_ns[1] = {4 * MS};
+	const uint64_t cw_count[1] = {3};
+	struct rpt_clean c = {.family = SEG_IPV4,
+			      .addr = {10, 0, 0, 2},
+			      .port = 9100,
+			      .server = 1,
+			      .pid = 42,
+			      .comm = "printd",
+			      .count = 5,
+			      .cw_ns = cw_ns,
+			      .cw_count = cw_count,
+			      .ncw = 1};
+	const char *out;
+
+	fx_open(&fx, RPT_JSON);
+	for (uint16_t i = 1; i <= 10; i++)
+		conn(fx.t, 1, (uint16_t)(30000 + i), T0 + i * 10 * MS, 1, MS);
+	rpt_sock_clean(fx.r, &c);
+	/* the clients' ends: counted, their close-waits under no service */
+	c.server = 0;
+	c.pid = 43;
+	c.comm = "lpr";
+	rpt_sock_clean(fx.r, &c);
+	out = fx_finish(&fx, NULL, 0, T0 + 10 * SEC);
+	cr_assert(strstr(out, "{\"type\":\"service\",\"side\":\"server\","
+			      "\"service\":\"10.0.0.2:9100\",\"flows\":20,"),
+		  "%s", out);
+	cr_assert(strstr(out, "\"verdicts\":{\"open\":0,\"clean\":20,"), "%s",
+		  out);
+	/* 10 exact values and 3 estimated: sampled */
+	cr_assert(strstr(out, "\"close_wait\":{\"count\":13,"), "%s", out);
+	cr_assert(strstr(out, "\"sampled\":true"), "%s", out);
+	cr_assert(strstr(out, "{\"type\":\"process\",\"pid\":42,\"comm\":"
+			      "\"printd\",\"flows\":5,"),
+		  "%s", out);
+	cr_assert(strstr(out, "(20 flows, 20 clean, 0 reset, 0 still open)"),
+		  "%s", out);
+	fx_free(&fx);
+}
+
 Test(report, large_groups_are_sampled)
 {
 	struct fixture fx;
