@@ -63,6 +63,8 @@ const volatile __u64 wake_bytes = 64 * 1024;
 const volatile __u8 floor_only = 0;
 /* 1: the accept hook is attached and fills `owners`. */
 const volatile __u8 with_accept = 1;
+/* 1: clean ends are records too, not only counted (--all lists them). */
+const volatile __u8 every_end = 0;
 
 /* Entries user space put in `tracked` (sockets found by a dump). */
 __u32 tracked_n = 0;
@@ -495,7 +497,8 @@ static __always_inline void on_end(struct sock *sk, struct trc_sk *st,
 	if (targ_tgid && !matches(sk, st, task))
 		return;
 	/* clean: FINs both ways, no closing state as long as the threshold */
-	if (!(st->flags & (TRC_SK_SENT | TRC_SK_LATE | TRC_SK_RST)) &&
+	if (!every_end &&
+	    !(st->flags & (TRC_SK_SENT | TRC_SK_LATE | TRC_SK_RST)) &&
 	    (oldstate == TCP_LAST_ACK || oldstate == TCP_FIN_WAIT2 ||
 	     oldstate == TCP_TIME_WAIT) &&
 	    now - st->state_ns < linger_ns) {

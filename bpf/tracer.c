@@ -135,6 +135,7 @@ static void set_rodata(struct tracer_bpf *skel, const struct trc_opts *o,
 	floor = getenv("FT_BPF_FLOOR");
 	skel->rodata->floor_only = o->floor || (floor && !strcmp(floor, "1"));
 	skel->rodata->with_accept = !o->no_accept;
+	skel->rodata->every_end = o->every_end ? 1 : 0;
 	skel->rodata->targ_port = o->port;
 	skel->rodata->targ_lport = o->lport;
 	skel->rodata->targ_rport = o->rport;

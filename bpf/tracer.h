@@ -34,6 +34,8 @@ struct trc_opts {
 	uint64_t linger_ns;	/* CLOSE_WAIT past this is late; 0: 5 s */
 	int floor;		/* 1: programs attached but empty (the
 				   benchmark's floor); nothing is reported */
+	int every_end;		/* 1: a clean end is a record too, not only
+				   counted (the list of --all) */
 };
 
 /* Hooks that attached. */

@@ -460,6 +460,7 @@ int cmd_kernel(int argc, char **argv)
 	mo.linger_ns = o.linger_ns;
 	mo.no_seed = o.no_seed;
 	mo.keep_clean = o.list_open;
+	mo.trc.every_end = o.list_open;
 	mo.on_alert = on_alert;
 	mo.ctx = &k;
 	mo.port_lo = o.port_lo;

@@ -1305,6 +1305,49 @@ Test(kernel, fintrace_kernel_report_counts_clean_ends)
 }
 
 /*
+ * --all lists every socket: the clean ends come as records then, each a
+ * flow line, and are not counted twice.
+ */
+Test(kernel, fintrace_kernel_all_lists_clean_ends)
+{
+	static char out[262144];
+	char portarg[16], prog[512];
+	struct child c;
+	uint16_t port;
+	int lfd, rc, before, n = 0;
+	uint32_t ids[64];
+	pid_t runner;
+
+	need_bpf();
+	need_fintrace();
+	lfd = listener(AF_INET, &port);
+	snprintf(portarg, sizeof(portarg), "%u", port);
+	c = spawn_server(lfd, "ftk-clall", 40, SRV_LATE, 0);
+	before = our_programs();
+	runner = connect_later(port, 40, before);
+	{
+		char *const args[] = {"fintrace", "kernel", "--duration", "3s",
+				      "--port",	  portarg,  "--all",	  "--format",
+				      "json",	  NULL};
+
+		rc = run_traced(args, out, sizeof(out), ids, &n);
+	}
+	waitpid(runner, NULL, 0);
+	cr_assert_geq(n, 3, "fintrace kernel did not attach");
+	cr_assert_eq(rc, 0, "exit %d\n%s", rc, out);
+	snprintf(prog, sizeof(prog),
+		 "([.[] | select(.type == \"flow\" and .verdict == \"clean\" "
+		 "and .server == \"127.0.0.1:%u\")] | length) == 80 and "
+		 "([.[] | select(.type == \"summary\")][0] | .flows == 80 "
+		 "and .verdicts.clean == 80)",
+		 port);
+	cr_assert(jq_holds(out, prog), "not 80 clean sockets listed once:\n%s",
+		  out);
+	reap(&c);
+	close(lfd);
+}
+
+/*
  * --local-time: the text report's and the alert lines' times carry the
  * offset of TZ (Asia/Kolkata: +05:30, no daylight saving) and no UTC
  * time is left in them; the JSON report of the same run stays UTC.
