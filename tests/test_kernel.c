@@ -1251,6 +1251,41 @@ static int row_counts(const char *buf, const char *head, unsigned long *a,
 }
 
 /*
+ * fintrace kernel --duration 3s --port PORT, then the args extra (NULL
+ * ended, at most 4), while 40 clients connect to PORT on loopback and
+ * close, and a server named comm reads each connection to its end and
+ * closes it at once. Its stdout into out (n bytes), the port into *port.
+ * Returns fintrace's exit status.
+ */
+static int clean_run(const char *comm, const char *const *extra, char *out,
+		     size_t n, uint16_t *port, pid_t *server)
+{
+	char portarg[16];
+	char *args[12] = {"fintrace", "kernel", "--duration", "3s", "--port",
+			  portarg};
+	struct child c;
+	uint32_t ids[64];
+	int lfd, rc, before, nids = 0, i = 6;
+	pid_t runner;
+
+	for (; *extra && i < 10; extra++)
+		args[i++] = (char *)*extra;
+	args[i] = NULL;
+	lfd = listener(AF_INET, port);
+	snprintf(portarg, sizeof(portarg), "%u", *port);
+	c = spawn_server(lfd, comm, 40, SRV_LATE, 0);
+	*server = c.pid;
+	before = our_programs();
+	runner = connect_later(*port, 40, before);
+	rc = run_traced(args, out, n, ids, &nids);
+	waitpid(runner, NULL, 0);
+	reap(&c);
+	close(lfd);
+	cr_assert_geq(nids, 3, "fintrace kernel did not attach");
+	return rc;
+}
+
+/*
  * Clean ends are counted in the kernel, not sent one by one: the text
  * report still counts every one of them, in its headline, its service
  * and process rows and its socket line, as `ss` would have seen them.
@@ -1258,50 +1293,32 @@ static int row_counts(const char *buf, const char *head, unsigned long *a,
 Test(kernel, fintrace_kernel_report_counts_clean_ends)
 {
 	static char out[65536];
-	char portarg[16], want[128], row[64];
-	struct child c;
+	static const char *const none[] = {NULL};
+	char row[64];
 	unsigned long socks = 0, clean = 0;
 	uint16_t port;
-	int lfd, rc, before, n = 0;
-	uint32_t ids[64];
-	pid_t runner;
+	pid_t srv;
+	int rc;
 
 	need_bpf();
 	need_fintrace();
-	lfd = listener(AF_INET, &port);
-	snprintf(portarg, sizeof(portarg), "%u", port);
-	/* reads each to end of stream, then closes at once */
-	c = spawn_server(lfd, "ftk-clean", 40, SRV_LATE, 0);
-	before = our_programs();
-	runner = connect_later(port, 40, before);
-	{
-		char *const args[] = {"fintrace", "kernel", "--duration",
-				      "3s",	  "--port", portarg,
-				      NULL};
-
-		rc = run_traced(args, out, sizeof(out), ids, &n);
-	}
-	waitpid(runner, NULL, 0);
-	cr_assert_geq(n, 3, "fintrace kernel did not attach");
+	rc = clean_run("ftk-clean", none, out, sizeof(out), &port, &srv);
 	cr_assert_eq(rc, 0, "exit %d\n%s", rc, out);
 	cr_assert(strstr(out, "no leak: every passive side closed within 5s "
 			      "(80 flows, 80 clean, 0 reset, 0 still open)"),
 		  "headline without the 80 clean sockets:\n%s", out);
 	cr_assert(strstr(out, "\nsockets  80, 80 clean\n"), "%s", out);
+	cr_assert(strstr(out, "kernel   sockets 80,"), "%s", out);
 	snprintf(row, sizeof(row), "127.0.0.1:%u", port);
 	cr_assert(row_counts(out, row, &socks, &clean), "no row %s:\n%s", row,
 		  out);
 	cr_assert(socks == 80 && clean == 80, "%s: %lu sockets, %lu clean\n%s",
 		  row, socks, clean, out);
-	snprintf(row, sizeof(row), "pid %d (ftk-clean)", (int)c.pid);
+	snprintf(row, sizeof(row), "pid %d (ftk-clean)", (int)srv);
 	cr_assert(row_counts(out, row, &socks, &clean), "no row %s:\n%s", row,
 		  out);
 	cr_assert(socks == 40 && clean == 40, "%s: %lu sockets, %lu clean\n%s",
 		  row, socks, clean, out);
-	snprintf(want, sizeof(want), "kernel   sockets 80,");
-	cr_assert(strstr(out, want), "%s", out);
-	reap(&c);
-	close(lfd);
 }
 
 /*
@@ -1311,29 +1328,15 @@ Test(kernel, fintrace_kernel_report_counts_clean_ends)
 Test(kernel, fintrace_kernel_all_lists_clean_ends)
 {
 	static char out[262144];
-	char portarg[16], prog[512];
-	struct child c;
+	static const char *const all[] = {"--all", "--format", "json", NULL};
+	char prog[512];
 	uint16_t port;
-	int lfd, rc, before, n = 0;
-	uint32_t ids[64];
-	pid_t runner;
+	pid_t srv;
+	int rc;
 
 	need_bpf();
 	need_fintrace();
-	lfd = listener(AF_INET, &port);
-	snprintf(portarg, sizeof(portarg), "%u", port);
-	c = spawn_server(lfd, "ftk-clall", 40, SRV_LATE, 0);
-	before = our_programs();
-	runner = connect_later(port, 40, before);
-	{
-		char *const args[] = {"fintrace", "kernel", "--duration", "3s",
-				      "--port",	  portarg,  "--all",	  "--format",
-				      "json",	  NULL};
-
-		rc = run_traced(args, out, sizeof(out), ids, &n);
-	}
-	waitpid(runner, NULL, 0);
-	cr_assert_geq(n, 3, "fintrace kernel did not attach");
+	rc = clean_run("ftk-clall", all, out, sizeof(out), &port, &srv);
 	cr_assert_eq(rc, 0, "exit %d\n%s", rc, out);
 	snprintf(prog, sizeof(prog),
 		 "([.[] | select(.type == \"flow\" and .verdict == \"clean\" "
@@ -1343,8 +1346,6 @@ Test(kernel, fintrace_kernel_all_lists_clean_ends)
 		 port);
 	cr_assert(jq_holds(out, prog), "not 80 clean sockets listed once:\n%s",
 		  out);
-	reap(&c);
-	close(lfd);
 }
 
 /*
