@@ -258,7 +258,12 @@ Test(pack, kernel_pack_names_the_lingering_sockets)
 	cr_assert_eq(cmd_run(FINTRACE
 			     " kernel --port %d --duration 5s --linger 1s "
 			     "--no-progress --evidence '%s/' > '%s/k.out' "
-			     "2> '%s/k.err' & k=$!; sleep 1.5; " BUILD_DIR
+			     "2> '%s/k.err' & k=$!; "
+			     /* attached: its BPF links are open (at most
+			      * 10 s), then a moment for the first sample */
+			     "for i in $(seq 100); do [ $(cat /proc/$k/fdinfo/* "
+			     "2>/dev/null | grep -c '^link_type') -ge 2 ] && "
+			     "break; sleep 0.1; done; sleep 0.5; " BUILD_DIR
 			     "/pcaps/ftpeer server -l 127.0.0.1:%d -n 0 "
 			     "--on-eof never --exit-after 10 > /dev/null "
 			     "2>&1 & s=$!; sleep 0.3; " BUILD_DIR
