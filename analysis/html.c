@@ -249,7 +249,8 @@ static void header(FILE *f, const struct rpt_view *v)
 		v->no_match ? " data-no-match=\"1\"" : "");
 	html_escape(f, v->headline);
 	fputs("</h1>\n<ul class=\"tiles\" id=\"verdict-counts\">\n", f);
-	tile(f, "count-flows", "", NULL, v->flows, "TCP flows");
+	tile(f, "count-flows", "", NULL, v->flows,
+	     !strcmp(v->mode, "kernel") ? "TCP sockets" : "TCP flows");
 	tile(f, "count-never-closed", "never", "never-closed",
 	     v->verdicts[VD_NEVER_CLOSED], "never closed");
 	tile(f, "count-late-close", "late", "late-close",

@@ -1217,6 +1217,19 @@ int ks_orphan(struct ks_table *t, const struct ks_orphan *o)
 		e->svc->verdicts[VD_CLEAN]--;
 		t->verdicts[VD_CLEAN]--;
 		t->sockets--;
+		if (t->o.on_clean) {
+			struct ks_clean c;
+
+			memset(&c, 0, sizeof(c));
+			c.netns = e->svc->key.netns;
+			c.family = e->svc->key.family;
+			c.role = e->svc->key.role;
+			memcpy(c.addr, e->svc->key.addr, 16);
+			c.port = e->svc->key.port;
+			c.count = 1;
+			c.moved = 1;
+			t->o.on_clean(t->o.ctx, &c);
+		}
 	}
 	return 0;
 }

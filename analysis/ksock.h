@@ -253,7 +253,8 @@ struct ks_opts {
 	 * the last moment to report it. May be NULL. */
 	void (*on_forget)(void *ctx, const struct ks_sock *s);
 	/* clean ends the kernel counted (ks_add_clean), once added: the
-	 * report's only sight of them. May be NULL. c is borrowed. */
+	 * report's only sight of them; or (c->moved) some of them taken
+	 * back, now sockets of their own. May be NULL. c is borrowed. */
 	void (*on_clean)(void *ctx, const struct ks_clean *c);
 };
 
@@ -290,6 +291,10 @@ struct ks_clean {
 	uint16_t port;
 	uint64_t count;		  /* clean ends since the last call */
 	uint64_t hist[KS_HIST_N]; /* close-waits of the passive ones */
+	/* (on_clean only) 1: count ends counted before that turned out to
+	 * be sockets of their own (orphans found by a dump), taken back
+	 * from the service; pid and comm are unknown, hist is zero */
+	uint8_t moved;
 };
 
 /*

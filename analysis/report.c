@@ -1195,14 +1195,28 @@ void rpt_sock_clean(struct rpt *r, const struct rpt_clean *c)
 
 	if (!c->count)
 		return;
-	r->flows += c->count;
-	r->verdicts[VD_CLEAN] += c->count;
 	memset(&gk, 0, sizeof(gk));
 	memcpy(gk.addr, c->addr, 16);
 	gk.family = c->family;
 	gk.side = SIDE_SERVER;
 	gk.port = c->port;
 	svc = group_find(r, &gk);
+	if (c->moved) {
+		uint64_t n = c->count;
+
+		n = n < r->verdicts[VD_CLEAN] ? n : r->verdicts[VD_CLEAN];
+		r->flows -= n;
+		r->verdicts[VD_CLEAN] -= n;
+		if (svc) {
+			n = n < svc->verdicts[VD_CLEAN] ? n
+							: svc->verdicts[VD_CLEAN];
+			svc->flows -= n;
+			svc->verdicts[VD_CLEAN] -= n;
+		}
+		return;
+	}
+	r->flows += c->count;
+	r->verdicts[VD_CLEAN] += c->count;
 	proc = group_of_process(r, &sock);
 	if (svc) {
 		svc->flows += c->count;

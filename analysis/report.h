@@ -185,6 +185,10 @@ struct rpt_clean {
 	const uint64_t *cw_ns;
 	const uint64_t *cw_count;
 	size_t ncw;
+	/* 1: take count of them back from the totals and the service:
+	 * they turned out to be sockets of their own, reported as such
+	 * (the process keeps them: it is not known) */
+	int moved;
 };
 void rpt_sock_clean(struct rpt *r, const struct rpt_clean *c);
 

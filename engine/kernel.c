@@ -304,6 +304,7 @@ void krep_clean(void *ctx, const struct ks_clean *c)
 		.count = c->count,
 		.cw_ns = cw_ns,
 		.cw_count = cw_count,
+		.moved = c->moved,
 	};
 
 	memcpy(rc.addr, c->addr, 16);

@@ -135,7 +135,8 @@ void em_clean(struct em *m, const struct rpt_clean *c)
 	struct flow_key key;
 	const char *v[2];
 
-	if (!m || !c->count)
+	/* a counter never goes back: ends taken back stay counted */
+	if (!m || !c->count || c->moved)
 		return;
 	memset(&key, 0, sizeof(key));
 	memcpy(key.addr[0], c->addr, 16);

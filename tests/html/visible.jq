@@ -53,6 +53,7 @@ def diff($what; $shown; $want):
 ($js | map(select(.type == "service"))) as $svc |
 ($js | map(select(.type == "flow"))) as $flows |
 {"late-close": 9, "never-closed": 10, "closing": 8} as $rank |
+($s.mode == "kernel") as $kernel |
 
 # ---- headline, tiles, facts ----
 [
@@ -63,9 +64,11 @@ def diff($what; $shown; $want):
 	(if $p.scripts == 0 and $p.handlers == 0 then empty
 	 else "script in the page" end),
 
-	# "117\nTCP flows", "28\nnever closed": number over label
+	# "117\nTCP flows" ("TCP sockets" in kernel mode), "28\nnever
+	# closed": number over label
 	($p.tiles[] | split("\n") as [$n, $lbl] |
-		({"TCP flows": "flows", "never closed": "never-closed",
+		({"TCP flows": "flows", "TCP sockets": "flows",
+		  "never closed": "never-closed",
 		  "closed late": "late-close"}[$lbl] // $lbl) as $v |
 		if $v == "flows" then diff("tile \($lbl)"; $n; "\($s.flows)")
 		elif $s.verdicts[$v] == null then "tile \($lbl): no such verdict"
@@ -77,9 +80,11 @@ def diff($what; $shown; $want):
 		if ($lbls | index($lbl)) then empty
 		else "no tile for \($v) (\($s.verdicts[$v]) flows)" end),
 
-	diff("facts: packets"; $p.facts["Packets"] | split(";")[0];
-		"\($s.packets) frames, \($s.tcp_segments) TCP segments"),
-	diff("facts: flows"; $p.facts["Flows"] | split(" ")[0]; "\($s.flows)"),
+	(if $s.mode == "kernel" then empty
+	 else diff("facts: packets"; $p.facts["Packets"] | split(";")[0];
+		"\($s.packets) frames, \($s.tcp_segments) TCP segments") end),
+	diff("facts: flows"; $p.facts["Flows"] // $p.facts["Sockets"] |
+		split(" ")[0]; "\($s.flows)"),
 	diff("facts: threshold"; $p.facts["Late-close threshold"];
 		"\($s.linger | secs_dur) in CLOSE_WAIT (--linger)"),
 	(if $s.start then diff("facts: time range"; $p.facts["Time range (UTC)"];
@@ -154,7 +159,9 @@ def diff($what; $shown; $want):
 			more_text($rows | length; ($loud | length) - ($rows | length);
 				($all | length) - ($loud | length); $bound; $one; $many;
 				$opt; "")),
-		($t.head // [] | . as $head | $rows[] as $r |
+		# kernel mode counts sockets where the others count flows
+		($t.head // [] | map(if . == "sockets" then "flows" else . end) |
+		 . as $head | $rows[] as $r |
 		 ($r[0] | split("\n")) as $name |
 		 ($all | map(select((.service // .host) == $name[0]))[0]) as $j |
 		 def cell($h): $r[$head | index($h)];
@@ -240,9 +247,18 @@ def diff($what; $shown; $want):
 			"\($f.close_wait | ns // 0 | dur)" +
 			(if $f.in_close_wait_at_end then
 				"\nstill in CLOSE_WAIT at the end" else "" end)),
-		 diff("\($w) frames"; $r[5];
-			"\($f.first_frame)\(ndash)\($f.last_frame)"),
-		 diff("\($w) filter"; $filters[$i]; $f.filter))
+		 # a kernel socket: its owner instead of frames, no filter
+		 (if $kernel then
+			diff("\($w) process"; $r[5];
+				if $f.pid == null then "owner unknown"
+				else "pid \($f.pid) (\($f.comm))" +
+					(if $f.container then " container \($f.container)"
+					 else "" end) end)
+		  else
+			diff("\($w) frames"; $r[5];
+				"\($f.first_frame)\(ndash)\($f.last_frame)"),
+			diff("\($w) filter"; $filters[$i]; $f.filter)
+		  end))
 	)),
 
 	# ---- charts ----
@@ -254,14 +270,20 @@ def diff($what; $shown; $want):
 	([$flows[] | select(.close_wait != null) | (.close_wait | ns) as $c |
 	  [$edges[] | select(. <= $c)] | length] |
 	 reduce .[] as $b ([range(13) | 0]; .[$b] += 1)) as $counts |
-	(if ($counts | add) == 0 then
+	([$edges[] | select(. < ($s.linger | ns))] | length) as $lb |
+	(if ($counts | add) == 0 and ($kernel | not) then
 		(if $p.histogram == null then empty
 		 else "a histogram drawn with no close-wait" end)
+	 elif $kernel then
+		# the clean ends the kernel counted have no line of their own:
+		# the bars from the threshold on (records) only
+		diff("histogram bars from the threshold"; $p.histogramBins[$lb:];
+			[range($lb; 13) as $i | (if $counts[$i] > 0 then
+			 ["\($counts[$i])"] else [] end) + [$bins[$i]]])
 	 else
 		diff("histogram bars"; $p.histogramBins;
 			[range(13) as $i | (if $counts[$i] > 0 then ["\($counts[$i])"]
 			 else [] end) + [$bins[$i]]]),
-		([$edges[] | select(. < ($s.linger | ns))] | length) as $lb |
 		(if $lb < 12 then
 			(if ($p.histogram.all | index("threshold " +
 				(if $edges[$lb] == ($s.linger | ns) then "" else "~" end) +
@@ -282,6 +304,9 @@ def diff($what; $shown; $want):
 	 (map(select(.value.side == "server")) | firsts($top.services)) +
 	 (map(select(.value.side == "client")) | firsts($top.clients)) |
 	 sort_by(.key) | map(.value | select(.peak_close_wait > 0)) |
+	 # then the owning processes (kernel)
+	 . + [$js[] | select(.type == "process" and (quiet | not) and
+		.peak_close_wait > 0)] |
 	 .[0:8]) as $drawn |
 	(if ($drawn | length) == 0 then
 		(if $p.timeline == null then empty
@@ -289,7 +314,8 @@ def diff($what; $shown; $want):
 	 else
 		diff("timeline legend"; $p.timelineLegend;
 			[$drawn[] | "\(if .side == "client" then "client " else "" end)" +
-			 "\(.service // .host) (peak \(.peak_close_wait))"]),
+			 "\(.service // .host // "pid \(.pid) (\(.comm))")" +
+			 " (peak \(.peak_close_wait))"]),
 		(if ($p.timelineNote | contains("per \($drawn[0].timeline_bucket |
 			secs_dur) of the capture")) then empty
 		 else "timeline note: \($p.timelineNote | tojson) does not give " +
