@@ -4,7 +4,9 @@
 # (through chromedriver's WebDriver protocol, with curl and jq), checks that
 # it renders without console errors, reads the text a person sees on the
 # rendered page (tests/html/visible.js) and compares it with the JSON
-# output of the same run (tests/html/visible.jq), and saves a screenshot. Every further argument is a report built from
+# output of the same run (tests/html/visible.jq), and saves a screenshot;
+# as root, the same for a fintrace kernel report of traffic on loopback.
+# Every further argument is a report built from
 # hostile input: it must render with no script, no event handler
 # attribute and no console error, and show the hostile text as text.
 #
