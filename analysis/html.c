@@ -938,12 +938,23 @@ static void worst(FILE *f, const struct rpt_view *v)
 		html_escape(f, w->client);
 		fputs("</td><td class=\"mono\">", f);
 		html_escape(f, w->server);
-		fprintf(f, "</td><td class=\"n\">%s%s%s</td><td class=\"n\">",
-			w->at_end && !v->end_known ? "at least " : "",
-			dur(a, sizeof(a), w->close_wait_ns),
-			w->at_end ? "<div class=\"note\">still in CLOSE_WAIT "
-				    "at the end</div>"
-				  : "");
+		if (w->remote)
+			/* its close-wait is on the other host: what this
+			 * one knows is its own wait for the FIN */
+			fprintf(f,
+				"</td><td class=\"n\">FIN_WAIT2 %s<div "
+				"class=\"note\">the server is on another "
+				"host</div></td><td class=\"n\">",
+				dur(a, sizeof(a), w->fin_wait_ns));
+		else
+			fprintf(f,
+				"</td><td class=\"n\">%s%s%s</td><td "
+				"class=\"n\">",
+				w->at_end && !v->end_known ? "at least " : "",
+				dur(a, sizeof(a), w->close_wait_ns),
+				w->at_end ? "<div class=\"note\">still in "
+					    "CLOSE_WAIT at the end</div>"
+					  : "");
 		if (w->owner[0]) {
 			/* a kernel socket: its owner instead of frames */
 			html_escape(f, w->owner);

@@ -54,6 +54,8 @@ struct rpt_brief {
 	uint8_t roles_inferred;
 	uint8_t lossy;
 	uint8_t sock;          /* a kernel socket: owner below, no frames */
+	uint8_t remote;        /* its passive side is on another host */
+	uint64_t fin_wait_ns;  /* with remote: its wait in FIN_WAIT2 */
 	uint32_t pid;
 	char comm[16];
 	char container[13]; /* the owner's container short id, or "" */
@@ -67,6 +69,10 @@ struct rpt_group {
 	uint64_t cw_n;           /* close-wait values seen */
 	uint64_t cw_max;
 	uint64_t late_max;       /* longest close-wait of a late close */
+	/* kernel: leaks of a passive side on another host, seen from this
+	 * host's sockets, and their longest wait in FIN_WAIT2 */
+	uint64_t remote_leaks;
+	uint64_t remote_wait_max;
 	uint64_t cw_min;
 	uint64_t *vals;          /* exact close-wait values, up to
 				    RPT_EXACT_VALUES; NULL once in hist */
@@ -1051,6 +1057,10 @@ static void brief_of(const struct flow_record *rec, struct rpt_brief *b)
 	b->roles_inferred = rec->td->roles_inferred;
 	if (rec->sock) {
 		b->sock = 1;
+		b->remote = rec->sock->passive &&
+			    !strcmp(rec->sock->passive, "remote");
+		b->fin_wait_ns = rec->res.has_fin_wait ? rec->res.fin_wait_ns
+						       : 0;
 		b->pid = rec->sock->pid;
 		if (rec->sock->comm)
 			snprintf(b->comm, sizeof(b->comm), "%s",
@@ -1140,6 +1150,8 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 	const struct td_result *res = &rec->res;
 	int server = 1 - td->client;
 	int passive = res->active >= 0 ? 1 - res->active : -1;
+	int remote = rec->sock && rec->sock->passive &&
+		     !strcmp(rec->sock->passive, "remote");
 	struct rpt_group *svc, *g;
 	struct rpt_brief b;
 
@@ -1179,11 +1191,18 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 			svc->verdicts[res->verdict]++;
 	}
 	group_count(g, res);
+	if (remote && severity(res->verdict)) {
+		g->remote_leaks++;
+		if (res->has_fin_wait && res->fin_wait_ns > g->remote_wait_max)
+			g->remote_wait_max = res->fin_wait_ns;
+	}
 	brief_of(rec, &b);
 	b.lossy = rec->sock ? 0 : (uint8_t)flow_lossy(r, td);
 	worst_add(g->worst, &g->nworst, RPT_WORST, &b);
 	worst_add(r->worst, &r->nworst, r->cfg.top, &b);
-	if (rec->sock)
+	/* a process whose peer on another host never closed did close():
+	 * the leak is not its own (blame by side) */
+	if (rec->sock && !(remote && severity(res->verdict)))
 		process_add(r, rec, &b);
 }
 
@@ -1370,8 +1389,9 @@ static void headline(const struct rpt *r, struct rpt_group **gs, size_t n,
 		char who[64];
 
 		snprintf(buf + k, len - k,
-			 "; owner %s: %" PRIu64 " never closed, %" PRIu64
+			 "; %s%s: %" PRIu64 " never closed, %" PRIu64
 			 " closed late, %" PRIu64 " in CLOSE_WAIT at the end",
+			 proc->key.pid ? "owner " : "",
 			 fmt_gkey(who, sizeof(who), &proc->key),
 			 proc->verdicts[VD_NEVER_CLOSED],
 			 proc->verdicts[VD_LATE_CLOSE], proc->at_end);
@@ -1432,6 +1452,19 @@ static void headline_of(const struct rpt *r, const struct rpt_group *g,
 				 who, late, total, svc,
 				 rpt_fmt_duration(d1, sizeof(d1), g->late_max),
 				 lg);
+		return;
+	}
+	if (g->remote_leaks && g->remote_leaks == nc + late && !g->cw_n) {
+		/* kernel: every leak is a peer's on another host; what this
+		 * host knows is how long its own sockets waited for it */
+		snprintf(buf, len,
+			 "server %s, on another host, %s %" PRIu64 " of %" PRIu64
+			 " connections after this host's clients closed: they "
+			 "%s up to %s in FIN_WAIT2 for its FIN (threshold %s)",
+			 who, nc ? "never closed" : "closed late", nc ? nc : late,
+			 total, nc ? "have waited" : "waited",
+			 rpt_fmt_duration(d1, sizeof(d1), g->remote_wait_max),
+			 lg);
 		return;
 	}
 	if (nc) {
@@ -1693,6 +1726,19 @@ static void text_worst(struct rpt *r)
 
 		endpoint_of(&b->key, b->client, cli, sizeof(cli));
 		endpoint_of(&b->key, 1 - b->client, srv, sizeof(srv));
+		if (b->sock && b->remote) {
+			char own[64];
+
+			fmt_owner(own, sizeof(own), b);
+			fprintf(f,
+				"  #%-5" PRIu64 " %-12s %s -> %s  FIN_WAIT2 "
+				"%s (the server is on another host)  %s\n",
+				b->id, vd_name(b->verdict), cli, srv,
+				rpt_fmt_duration(cw, sizeof(cw),
+						 b->fin_wait_ns),
+				own);
+			continue;
+		}
 		if (b->sock) {
 			char own[64];
 
@@ -2181,6 +2227,8 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 		endpoint_of(&b->key, 1 - b->client, fv->server,
 			    sizeof(fv->server));
 		fv->close_wait_ns = b->close_wait_ns;
+		fv->remote = b->remote;
+		fv->fin_wait_ns = b->fin_wait_ns;
 		fv->first_frame = b->first_frame;
 		fv->last_frame = b->last_frame;
 		if (b->sock)

@@ -335,6 +335,9 @@ struct rpt_flow_view {
 	int lossy;
 	char filter[256];       /* Wireshark display filter; "" for sockets */
 	char owner[64];         /* kernel: "pid 42 (comm)", "" otherwise */
+	int remote;             /* kernel: the passive side is on another
+				   host; close_wait_ns is unknown (0) */
+	uint64_t fin_wait_ns;   /* with remote: this socket's FIN_WAIT2 */
 };
 
 struct rpt_view {

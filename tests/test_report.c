@@ -207,6 +207,79 @@ Test(report, kernel_counted_clean_ends)
 	fx_free(&fx);
 }
 
+/*
+ * Kernel sockets whose peer on another host never closed: the server is
+ * blamed as seen from here (this host's wait in FIN_WAIT2), and not the
+ * process that did close().
+ */
+Test(report, kernel_peer_on_another_host)
+{
+	struct rpt_config rc = {.format = RPT_TEXT,
+				.sockets = 1,
+				.linger_ns = SEC,
+				.top = 5,
+				.mode = "kernel"};
+	struct rpt_facts facts = {.first_ns = T0, .last_ns = T0 + 6 * SEC};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct rpt *r;
+
+	cr_assert_not_null(out);
+	rc.out = out;
+	r = rpt_new(&rc);
+	rpt_set_origin(r, T0);
+	rpt_set_end_known(r, 1);
+	for (uint16_t i = 0; i < 3; i++) {
+		struct flow_key key;
+		struct td_flow td;
+		struct rpt_sock sock = {.pid = 42,
+					.comm = "lpr",
+					.local = "client",
+					.passive = "remote",
+					.state = "FIN_WAIT2"};
+		struct flow_record rec;
+
+		memset(&key, 0, sizeof(key));
+		memset(&td, 0, sizeof(td));
+		memset(&rec, 0, sizeof(rec));
+		key.family = SEG_IPV4;
+		memcpy(key.addr[0], (uint8_t[4]){10, 0, 0, 1}, 4);
+		memcpy(key.addr[1], (uint8_t[4]){10, 0, 0, 2}, 4);
+		key.port[0] = (uint16_t)(40000 + i);
+		key.port[1] = 9100;
+		td.client = 0;
+		td.active = 0;
+		td.first_ns = T0 + SEC;
+		td.last_ns = T0 + 6 * SEC;
+		rec.key = &key;
+		rec.td = &td;
+		rec.sock = &sock;
+		rec.id = i + 1;
+		rec.res.verdict = VD_NEVER_CLOSED;
+		rec.res.active = 0;
+		rec.res.has_fin_wait = 1;
+		rec.res.fin_wait_ns = (4 + i) * SEC;
+		rpt_flow_done(r, &rec);
+	}
+	cr_assert_eq(rpt_finish(r, &facts), 0);
+	fclose(out);
+	cr_assert(strstr(buf, "server 10.0.0.2:9100, on another host, never "
+			      "closed 3 of 3 connections after this host's "
+			      "clients closed: they have waited up to 6s in "
+			      "FIN_WAIT2 for its FIN (threshold 1s)\n"),
+		  "%s", buf);
+	cr_assert(strstr(buf, "  #3     never-closed 10.0.0.1:40002 -> "
+			      "10.0.0.2:9100  FIN_WAIT2 6s (the server is on "
+			      "another host)  pid 42 (lpr)\n"),
+		  "%s", buf);
+	/* not blamed: pid 42 called close() */
+	cr_assert_null(strstr(buf, "owner pid 42"), "%s", buf);
+	cr_assert_null(strstr(buf, "\npid 42 (lpr) "), "%s", buf);
+	rpt_free(r);
+	free(buf);
+}
+
 Test(report, large_groups_are_sampled)
 {
 	struct fixture fx;

@@ -243,10 +243,14 @@ def diff($what; $shown; $want):
 		 diff("\($w) client"; $r[2]; $f.client),
 		 diff("\($w) server"; $r[3]; $f.server),
 		 diff("\($w) close-wait"; $r[4];
+			if $f.passive == "remote" then
+				"FIN_WAIT2 \($f.fin_wait | ns // 0 | dur)\nthe server " +
+				"is on another host"
+			else
 			(if $f.close_wait_at_least then "at least " else "" end) +
 			"\($f.close_wait | ns // 0 | dur)" +
 			(if $f.in_close_wait_at_end then
-				"\nstill in CLOSE_WAIT at the end" else "" end)),
+				"\nstill in CLOSE_WAIT at the end" else "" end) end),
 		 # a kernel socket: its owner instead of frames, no filter
 		 (if $kernel then
 			diff("\($w) process"; $r[5];
