@@ -1726,31 +1726,28 @@ static void text_worst(struct rpt *r)
 
 		endpoint_of(&b->key, b->client, cli, sizeof(cli));
 		endpoint_of(&b->key, 1 - b->client, srv, sizeof(srv));
-		if (b->sock && b->remote) {
-			char own[64];
-
-			fmt_owner(own, sizeof(own), b);
-			fprintf(f,
-				"  #%-5" PRIu64 " %-12s %s -> %s  FIN_WAIT2 "
-				"%s (the server is on another host)  %s\n",
-				b->id, vd_name(b->verdict), cli, srv,
-				rpt_fmt_duration(cw, sizeof(cw),
-						 b->fin_wait_ns),
-				own);
-			continue;
-		}
 		if (b->sock) {
-			char own[64];
+			char own[64], wait[96];
 
 			fmt_owner(own, sizeof(own), b);
-			fprintf(f,
-				"  #%-5" PRIu64 " %-12s %s -> %s  close-wait "
-				"%s%s  %s\n",
-				b->id, vd_name(b->verdict), cli, srv,
-				rpt_fmt_duration(cw, sizeof(cw),
-						 b->close_wait_ns),
-				b->at_end ? " (still in CLOSE_WAIT at end)" :
-					    "",
+			/* a server on another host: this socket's own wait
+			 * for its FIN, the close-wait being over there */
+			rpt_fmt_duration(cw, sizeof(cw),
+					 b->remote ? b->fin_wait_ns
+						   : b->close_wait_ns);
+			if (b->remote)
+				snprintf(wait, sizeof(wait),
+					 "FIN_WAIT2 %s (the server is on "
+					 "another host)",
+					 cw);
+			else
+				snprintf(wait, sizeof(wait),
+					 "close-wait %s%s", cw,
+					 b->at_end ? " (still in CLOSE_WAIT "
+						     "at end)"
+						   : "");
+			fprintf(f, "  #%-5" PRIu64 " %-12s %s -> %s  %s  %s\n",
+				b->id, vd_name(b->verdict), cli, srv, wait,
 				own);
 			continue;
 		}
