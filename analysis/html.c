@@ -884,12 +884,15 @@ static void worst(FILE *f, const struct rpt_view *v)
 {
 	char a[32];
 
-	fputs("<section id=\"worst\"><h2>Worst flows</h2>\n", f);
+	const char *what = !strcmp(v->mode, "kernel") ? "socket" : "flow";
+
+	fprintf(f, "<section id=\"worst\"><h2>Worst %ss</h2>\n", what);
 	if (!v->nworst) {
 		if (!v->worst_cut.rows)
-			fputs("<p id=\"worst-empty\">No flow was never closed "
-			      "or closed late.</p>\n",
-			      f);
+			fprintf(f,
+				"<p id=\"worst-empty\">No %s was never closed "
+				"or closed late.</p>\n",
+				what);
 		more_note(f, "worst-more", v, &v->worst_cut, RPT_MORE_FLOWS);
 		fputs("</section>\n", f);
 		return;

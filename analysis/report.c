@@ -1418,9 +1418,10 @@ static void headline_of(const struct rpt *r, const struct rpt_group *g,
 		   !g->verdicts[VD_LATE_CLOSE])) {
 		snprintf(buf, len,
 			 "no leak: every passive side closed within %s "
-			 "(%" PRIu64 " flows, %" PRIu64 " clean, %" PRIu64
+			 "(%" PRIu64 " %s, %" PRIu64 " clean, %" PRIu64
 			 " reset, %" PRIu64 " still open)",
-			 lg, r->flows, r->verdicts[VD_CLEAN],
+			 lg, r->flows, r->cfg.sockets ? "sockets" : "flows",
+			 r->verdicts[VD_CLEAN],
 			 r->verdicts[VD_RESET], r->verdicts[VD_OPEN]);
 		return;
 	}

@@ -1305,7 +1305,7 @@ Test(kernel, fintrace_kernel_report_counts_clean_ends)
 	rc = clean_run("ftk-clean", none, out, sizeof(out), &port, &srv);
 	cr_assert_eq(rc, 0, "exit %d\n%s", rc, out);
 	cr_assert(strstr(out, "no leak: every passive side closed within 5s "
-			      "(80 flows, 80 clean, 0 reset, 0 still open)"),
+			      "(80 sockets, 80 clean, 0 reset, 0 still open)"),
 		  "headline without the 80 clean sockets:\n%s", out);
 	cr_assert(strstr(out, "\nsockets  80, 80 clean\n"), "%s", out);
 	cr_assert(strstr(out, "kernel   sockets 80,"), "%s", out);

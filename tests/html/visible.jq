@@ -232,7 +232,8 @@ def diff($what; $shown; $want):
 				 if length > 0 then join(" or ") + " " else "" end)),
 		(if ($cand | length) == 0 then
 			diff("worst flows empty note"; $p.worstEmpty;
-				"No flow was never closed or closed late.")
+				"No \(if $kernel then "socket" else "flow" end) was " +
+				"never closed or closed late.")
 		 else empty end),
 		(range(0; [$frows, $want] | map(length) | min) as $i |
 		 $frows[$i] as $r | $want[$i] as $f | "worst #\($f.id)" as $w |
