@@ -1217,6 +1217,7 @@ int ks_orphan(struct ks_table *t, const struct ks_orphan *o)
 		e->svc->verdicts[VD_CLEAN]--;
 		t->verdicts[VD_CLEAN]--;
 		t->sockets--;
+		s->counted = 1;
 		if (t->o.on_clean) {
 			struct ks_clean c;
 

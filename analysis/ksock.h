@@ -190,6 +190,9 @@ struct ks_sock {
 	uint8_t closed;        /* full socket reached CLOSE */
 	uint8_t end_lost;      /* gone from the kernel, its end never seen
 				  (records lost): verdict "open" */
+	uint8_t counted;       /* an orphan the kernel had counted clean
+				  under its owner: that count moved here,
+				  the owner's process keeps it */
 	uint64_t first_ns;     /* first event (or tracing start if seeded) */
 	uint64_t state_ns;     /* entered state */
 	uint64_t closed_ns;    /* full socket reached CLOSE */

@@ -1201,8 +1201,10 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 	worst_add(g->worst, &g->nworst, RPT_WORST, &b);
 	worst_add(r->worst, &r->nworst, r->cfg.top, &b);
 	/* a process whose peer on another host never closed did close():
-	 * the leak is not its own (blame by side) */
-	if (rec->sock && !(remote && severity(res->verdict)))
+	 * the leak is not its own (blame by side); an orphan whose clean
+	 * count its owner's row has is not counted twice */
+	if (rec->sock && !(remote && severity(res->verdict)) &&
+	    !rec->sock->counted)
 		process_add(r, rec, &b);
 }
 

@@ -71,6 +71,8 @@ struct rpt_sock {
 	uint8_t cw_at_least;     /* close-wait is a lower bound */
 	uint8_t time_wait_sampled;
 	uint8_t end_lost;        /* its end was lost with records */
+	uint8_t counted;         /* its owner's process row has it already
+				    (a clean count that moved, rpt_clean) */
 };
 
 struct rpt_config {
@@ -187,7 +189,7 @@ struct rpt_clean {
 	size_t ncw;
 	/* 1: take count of them back from the totals and the service:
 	 * they turned out to be sockets of their own, reported as such
-	 * (the process keeps them: it is not known) */
+	 * (with rpt_sock.counted: their owner's process row keeps them) */
 	int moved;
 };
 void rpt_sock_clean(struct rpt *r, const struct rpt_clean *c);

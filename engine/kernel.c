@@ -259,6 +259,7 @@ static void krec_of(struct krep *k, const struct ks_sock *s, uint64_t now,
 	r->sock.cw_at_least = s->cw_at_least && s->cw_start_ns;
 	r->sock.time_wait_sampled = s->tw_seen;
 	r->sock.end_lost = s->end_lost;
+	r->sock.counted = s->counted;
 }
 
 void krep_close_wait(void *ctx, const struct ks_sock *s, int delta,

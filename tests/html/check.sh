@@ -219,6 +219,12 @@ EOF
 		.verdicts["never-closed"] == 3' "$WORK/kernel.json" >/dev/null ||
 		fail "fintrace kernel's summary is not 66 sockets, 63 clean," \
 			"3 never closed: $(grep '"type":"summary"' "$WORK/kernel.json")"
+	# one process made every socket: its row has all 66, once each
+	jq -e -s '[.[] | select(.type == "process")] |
+		length == 1 and .[0].flows == 66 and .[0].verdicts.clean == 63' \
+		"$WORK/kernel.json" >/dev/null ||
+		fail "fintrace kernel's process rows are not one of 66 sockets:" \
+			"$(grep '"type":"process"' "$WORK/kernel.json")"
 	cp "$WORK/kernel.json" "$OUT/kernel.json" # beside its page
 	check_page kernel 5 5 10
 	kernel_page=" and kernel.html"
