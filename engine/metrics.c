@@ -147,9 +147,8 @@ void em_clean(struct em *m, const struct rpt_clean *c)
 	v[1] = svc;
 	mx_add(m->reg, m->fam[MXT_TEARDOWNS_TOTAL], v, (double)c->count);
 	for (size_t i = 0; i < c->ncw; i++)
-		for (uint64_t n = 0; n < c->cw_count[i]; n++)
-			mx_observe(m->reg, m->fam[MXT_CLOSE_WAIT_SECONDS],
-				   &v[1], (double)c->cw_ns[i] / NS);
+		mx_observe_n(m->reg, m->fam[MXT_CLOSE_WAIT_SECONDS], &v[1],
+			     (double)c->cw_ns[i] / NS, c->cw_count[i]);
 }
 
 void em_cw_begin(struct em *m)

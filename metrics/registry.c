@@ -317,8 +317,9 @@ static struct mx_family *family(struct mx_registry *r, int fam)
 
 enum op { OP_SET, OP_ADD, OP_OBSERVE, OP_MAX };
 
+/* n: observations of x (OP_OBSERVE); the other ops ignore it */
 static int update(struct mx_registry *r, int fam, const char *const *values,
-		  enum op op, double x)
+		  enum op op, double x, uint64_t n)
 {
 	struct mx_family *f = family(r, fam);
 	struct mx_series *s;
@@ -353,36 +354,42 @@ static int update(struct mx_registry *r, int fam, const char *const *values,
 	case OP_OBSERVE:
 		for (i = 0; i < f->def.nbuckets; i++)
 			if (x <= f->def.buckets[i]) {
-				s->bucket[i]++;
+				s->bucket[i] += n;
 				break;
 			}
-		s->value += x;
-		s->count++;
+		s->value += x * (double)n;
+		s->count += n;
 	}
 	return over;
 }
 
 int mx_set(struct mx_registry *r, int fam, const char *const *values, double v)
 {
-	return update(r, fam, values, OP_SET, v);
+	return update(r, fam, values, OP_SET, v, 0);
 }
 
 int mx_add(struct mx_registry *r, int fam, const char *const *values,
 	   double delta)
 {
-	return update(r, fam, values, OP_ADD, delta);
+	return update(r, fam, values, OP_ADD, delta, 0);
 }
 
 int mx_set_max(struct mx_registry *r, int fam, const char *const *values,
 	       double v)
 {
-	return update(r, fam, values, OP_MAX, v);
+	return update(r, fam, values, OP_MAX, v, 0);
 }
 
 int mx_observe(struct mx_registry *r, int fam, const char *const *values,
 	       double x)
 {
-	return update(r, fam, values, OP_OBSERVE, x);
+	return update(r, fam, values, OP_OBSERVE, x, 1);
+}
+
+int mx_observe_n(struct mx_registry *r, int fam, const char *const *values,
+		 double x, uint64_t n)
+{
+	return update(r, fam, values, OP_OBSERVE, x, n);
 }
 
 void mx_family_clear(struct mx_registry *r, int fam)

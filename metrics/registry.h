@@ -24,6 +24,7 @@
 #define FT_METRICS_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define MX_LABELS_MAX 4
@@ -84,7 +85,8 @@ int mx_family_add(struct mx_registry *r, const struct mx_def *def);
  *   mx_add     gauge or counter: add delta (a counter takes delta >= 0);
  *   mx_set_max gauge: keep the larger of its value (0 when new) and v, so
  *              that tuples sharing an overflow series keep their maximum;
- *   mx_observe histogram: count one observation x.
+ *   mx_observe histogram: count one observation x;
+ *   mx_observe_n histogram: count n observations of x at once.
  * Returns 0, 1 when the values were counted in an overflow series, -EINVAL
  * for a family id out of range (a negative id: a family that this mode
  * does not have, see metrics/table.h), the wrong type or a negative
@@ -97,6 +99,8 @@ int mx_set_max(struct mx_registry *r, int fam, const char *const *values,
 	       double v);
 int mx_observe(struct mx_registry *r, int fam, const char *const *values,
 	       double x);
+int mx_observe_n(struct mx_registry *r, int fam, const char *const *values,
+		 double x, uint64_t n);
 
 /*
  * Remove every series of family fam: gauges that describe the present

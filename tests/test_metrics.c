@@ -80,6 +80,8 @@ Test(metrics, exposition_exact)
 	cr_assert_eq(mx_observe(r, h, a, 0.2), 0);
 	cr_assert_eq(mx_observe(r, h, a, 1), 0);
 	cr_assert_eq(mx_observe(r, h, a, 30), 0);
+	/* two at once, as two observations */
+	cr_assert_eq(mx_observe_n(r, h, b, 0.25, 2), 0);
 	text = render(r);
 	cr_assert_str_eq(
 		text,
@@ -98,7 +100,14 @@ Test(metrics, exposition_exact)
 		"t_wait_seconds_bucket{service=\"10.0.0.1:443\",le=\"+Inf\"} "
 		"3\n"
 		"t_wait_seconds_sum{service=\"10.0.0.1:443\"} 31.2\n"
-		"t_wait_seconds_count{service=\"10.0.0.1:443\"} 3\n");
+		"t_wait_seconds_count{service=\"10.0.0.1:443\"} 3\n"
+		"t_wait_seconds_bucket{service=\"10.0.0.2:80\",le=\"0.5\"} 2\n"
+		"t_wait_seconds_bucket{service=\"10.0.0.2:80\",le=\"1\"} 2\n"
+		"t_wait_seconds_bucket{service=\"10.0.0.2:80\",le=\"10\"} 2\n"
+		"t_wait_seconds_bucket{service=\"10.0.0.2:80\",le=\"+Inf\"} "
+		"2\n"
+		"t_wait_seconds_sum{service=\"10.0.0.2:80\"} 0.5\n"
+		"t_wait_seconds_count{service=\"10.0.0.2:80\"} 2\n");
 	free(text);
 	mx_free(r);
 }
