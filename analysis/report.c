@@ -997,8 +997,10 @@ static int to_hist(struct rpt_group *g)
 }
 
 /*
- * n close-waits of v ns in group g; estimated ones (a bucket's middle)
- * go to the histogram at once, so that its percentiles say "sampled".
+ * n close-waits of v ns in group g. Past the exact values, a fixed
+ * histogram: memory stays the same however long the group lives.
+ * Estimated ones (a bucket's middle) go to the histogram at once, so
+ * that its percentiles say "sampled".
  */
 static void sample_add_n(struct rpt_group *g, uint64_t v, uint64_t n,
 			 int estimated)
@@ -1036,8 +1038,6 @@ static void sample_add_n(struct rpt_group *g, uint64_t v, uint64_t n,
 		g->vals[g->nvals++] = v;
 }
 
-/* Past the exact values, a fixed histogram: memory stays the same
- * however long the group lives. */
 static void sample_add(struct rpt_group *g, uint64_t v)
 {
 	sample_add_n(g, v, 1, 0);
@@ -1150,8 +1150,6 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 	const struct td_result *res = &rec->res;
 	int server = 1 - td->client;
 	int passive = res->active >= 0 ? 1 - res->active : -1;
-	int remote = rec->sock && rec->sock->passive &&
-		     !strcmp(rec->sock->passive, "remote");
 	struct rpt_group *svc, *g;
 	struct rpt_brief b;
 
@@ -1191,19 +1189,19 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 			svc->verdicts[res->verdict]++;
 	}
 	group_count(g, res);
-	if (remote && severity(res->verdict)) {
-		g->remote_leaks++;
-		if (res->has_fin_wait && res->fin_wait_ns > g->remote_wait_max)
-			g->remote_wait_max = res->fin_wait_ns;
-	}
 	brief_of(rec, &b);
+	if (b.remote && severity(res->verdict)) {
+		g->remote_leaks++;
+		if (b.fin_wait_ns > g->remote_wait_max)
+			g->remote_wait_max = b.fin_wait_ns;
+	}
 	b.lossy = rec->sock ? 0 : (uint8_t)flow_lossy(r, td);
 	worst_add(g->worst, &g->nworst, RPT_WORST, &b);
 	worst_add(r->worst, &r->nworst, r->cfg.top, &b);
 	/* a process whose peer on another host never closed did close():
 	 * the leak is not its own (blame by side); an orphan whose clean
 	 * count its owner's row has is not counted twice */
-	if (rec->sock && !(remote && severity(res->verdict)) &&
+	if (rec->sock && !(b.remote && severity(res->verdict)) &&
 	    !rec->sock->counted)
 		process_add(r, rec, &b);
 }
