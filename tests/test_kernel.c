@@ -1250,6 +1250,18 @@ static int row_counts(const char *buf, const char *head, unsigned long *a,
 	return 0;
 }
 
+/* The text report out has a row head of socks sockets, clean clean. */
+static void expect_row(const char *out, const char *head,
+		       unsigned long socks, unsigned long clean)
+{
+	unsigned long s = 0, c = 0;
+
+	cr_assert(row_counts(out, head, &s, &c), "no row %s:\n%s", head, out);
+	cr_assert(s == socks && c == clean,
+		  "%s: %lu sockets, %lu clean, not %lu and %lu\n%s", head, s,
+		  c, socks, clean, out);
+}
+
 /*
  * fintrace kernel --duration 3s --port PORT, then the args extra (NULL
  * ended, at most 4), while 40 clients connect to PORT on loopback and
@@ -1295,7 +1307,6 @@ Test(kernel, fintrace_kernel_report_counts_clean_ends)
 	static char out[65536];
 	static const char *const none[] = {NULL};
 	char row[64];
-	unsigned long socks = 0, clean = 0;
 	uint16_t port;
 	pid_t srv;
 	int rc;
@@ -1310,15 +1321,9 @@ Test(kernel, fintrace_kernel_report_counts_clean_ends)
 	cr_assert(strstr(out, "\nsockets  80, 80 clean\n"), "%s", out);
 	cr_assert(strstr(out, "kernel   sockets 80,"), "%s", out);
 	snprintf(row, sizeof(row), "127.0.0.1:%u", port);
-	cr_assert(row_counts(out, row, &socks, &clean), "no row %s:\n%s", row,
-		  out);
-	cr_assert(socks == 80 && clean == 80, "%s: %lu sockets, %lu clean\n%s",
-		  row, socks, clean, out);
+	expect_row(out, row, 80, 80);
 	snprintf(row, sizeof(row), "pid %d (ftk-clean)", (int)srv);
-	cr_assert(row_counts(out, row, &socks, &clean), "no row %s:\n%s", row,
-		  out);
-	cr_assert(socks == 40 && clean == 40, "%s: %lu sockets, %lu clean\n%s",
-		  row, socks, clean, out);
+	expect_row(out, row, 40, 40);
 }
 
 /*
