@@ -22,6 +22,16 @@ enum trc_kind {
 				least the scan's threshold */
 };
 
+/* Why a record was lost: the index into the `lost` map. */
+enum trc_lost_cause {
+	TRC_LOST_FULL = 0,    /* the ring buffer had no room: user space
+				 fell behind */
+	TRC_LOST_REFUSED = 1, /* the ring had room, its reservation failed
+				 (the kernel's lock gave up) */
+	TRC_LOST_MAP = 2,     /* a clean end found the `clean` map full */
+	TRC_LOST_N = 3,
+};
+
 /* Why a RST was sent, from the kernel's enum sk_rst_reason. */
 enum trc_rst {
 	TRC_RST_NONE = 0,

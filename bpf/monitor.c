@@ -1075,6 +1075,11 @@ uint64_t mon_lost(const struct mon *m)
 	return trc_lost(m->trc);
 }
 
+uint64_t mon_lost_by_cause(const struct mon *m, struct trc_lost *out)
+{
+	return trc_lost_by_cause(m->trc, out);
+}
+
 uint64_t mon_received(const struct mon *m)
 {
 	return trc_received(m->trc);

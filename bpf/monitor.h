@@ -89,8 +89,10 @@ uint64_t mon_start_ns(const struct mon *m);
 /* Now, CLOCK_MONOTONIC ns. */
 uint64_t mon_now_ns(void);
 
-/* Kernel records lost (ring buffer full) and records received. */
+/* Kernel records lost (all causes) and records received. */
 uint64_t mon_lost(const struct mon *m);
+/* The lost records by cause (trc_lost_by_cause()); their sum. */
+uint64_t mon_lost_by_cause(const struct mon *m, struct trc_lost *out);
 uint64_t mon_received(const struct mon *m);
 
 /* Sockets seeded from the start-up dump. */

@@ -74,10 +74,10 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
-/* Reservations that failed because user space fell behind. */
+/* Records lost, by cause (enum trc_lost_cause). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TRC_LOST_N);
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
@@ -147,10 +147,9 @@ struct {
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-static __always_inline void count_lost(void)
+static __always_inline void count_lost(__u32 cause)
 {
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+	__u64 *n = bpf_map_lookup_elem(&lost, &cause);
 
 	if (n)
 		*n += 1;
@@ -312,11 +311,12 @@ static __always_inline __u64 wake_flag(void)
 
 /*
  * One record about sk (a full socket when full), with a copy of its
- * storage st (may be NULL), which is then marked sent.
+ * storage st (may be NULL), which is then marked sent. 0: it was lost
+ * (and counted so).
  */
-static __always_inline void emit(void *sk, struct trc_sk *st, __u8 kind,
-				 __u8 oldstate, __u8 newstate, __u8 rst,
-				 __u8 flags, int full, int task)
+static __always_inline int emit(void *sk, struct trc_sk *st, __u8 kind,
+				__u8 oldstate, __u8 newstate, __u8 rst,
+				__u8 flags, int full, int task)
 {
 	const struct tcp_sock *tp = sk;
 	struct trc_event *e;
@@ -324,8 +324,14 @@ static __always_inline void emit(void *sk, struct trc_sk *st, __u8 kind,
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count_lost();
-		return;
+		/* no room, or the ring's lock refused us with room left */
+		count_lost(bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) +
+					   sizeof(*e) + 8 >
+				   bpf_ringbuf_query(&events,
+						     BPF_RB_RING_SIZE)
+			   ? TRC_LOST_FULL
+			   : TRC_LOST_REFUSED);
+		return 0;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->mono_ns = bpf_ktime_get_ns();
@@ -357,6 +363,7 @@ static __always_inline void emit(void *sk, struct trc_sk *st, __u8 kind,
 		e->flags |= TRC_EVF_SK;
 	}
 	bpf_ringbuf_submit(e, wake_flag());
+	return 1;
 }
 
 /* Bucket of v in the close-wait histogram (see event.h). */
@@ -437,7 +444,7 @@ static __always_inline void count_clean(const struct sock *sk,
 		bpf_map_update_elem(&clean, &k, v, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&clean, &k);
 		if (!v) {
-			count_lost(); /* the map is full */
+			count_lost(TRC_LOST_MAP);
 			return;
 		}
 	}
@@ -471,6 +478,7 @@ static __always_inline void on_end(struct sock *sk, struct trc_sk *st,
 				   int oldstate, int task, __u64 now)
 {
 	__u8 flags = 0;
+	int clean;
 
 	if (oldstate == TCP_SYN_SENT &&
 	    BPF_CORE_READ((struct tcp_sock *)sk, segs_out) == 0)
@@ -497,15 +505,19 @@ static __always_inline void on_end(struct sock *sk, struct trc_sk *st,
 	if (targ_tgid && !matches(sk, st, task))
 		return;
 	/* clean: FINs both ways, no closing state as long as the threshold */
-	if (!every_end &&
-	    !(st->flags & (TRC_SK_SENT | TRC_SK_LATE | TRC_SK_RST)) &&
-	    (oldstate == TCP_LAST_ACK || oldstate == TCP_FIN_WAIT2 ||
-	     oldstate == TCP_TIME_WAIT) &&
-	    now - st->state_ns < linger_ns) {
+	clean = !(st->flags & (TRC_SK_SENT | TRC_SK_LATE | TRC_SK_RST)) &&
+		(oldstate == TCP_LAST_ACK || oldstate == TCP_FIN_WAIT2 ||
+		 oldstate == TCP_TIME_WAIT) &&
+		now - st->state_ns < linger_ns;
+	if (clean && !every_end) {
 		count_clean(sk, st, oldstate == TCP_LAST_ACK, now);
 		return;
 	}
-	emit(sk, st, TRC_EV_STATE, oldstate, TCP_CLOSE, 0, flags, 1, task);
+	/* a record (--all: clean ones too); a lost clean one is counted */
+	if (!emit(sk, st, TRC_EV_STATE, oldstate, TCP_CLOSE, 0, flags, 1,
+		  task) &&
+	    clean)
+		count_clean(sk, st, oldstate == TCP_LAST_ACK, now);
 }
 
 SEC("tp_btf/inet_sock_set_state")

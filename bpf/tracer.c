@@ -418,21 +418,35 @@ static uint64_t recursion_misses(const struct trc *t)
 	return n;
 }
 
-uint64_t trc_lost(const struct trc *t)
+uint64_t trc_lost_by_cause(const struct trc *t, struct trc_lost *out)
 {
-	uint64_t *vals, sum = recursion_misses(t);
-	uint32_t key = 0;
+	uint64_t *vals, sum[TRC_LOST_N] = {0};
+	uint32_t key;
 	int i;
 
+	memset(out, 0, sizeof(*out));
+	out->skipped = recursion_misses(t);
 	vals = calloc((size_t)t->ncpus, sizeof(*vals));
-	if (!vals)
-		return 0;
-	if (bpf_map__lookup_elem(t->skel->maps.lost, &key, sizeof(key), vals,
-				 (size_t)t->ncpus * sizeof(*vals), 0) == 0)
-		for (i = 0; i < t->ncpus; i++)
-			sum += vals[i];
-	free(vals);
-	return sum;
+	if (vals) {
+		for (key = 0; key < TRC_LOST_N; key++)
+			if (bpf_map__lookup_elem(
+				    t->skel->maps.lost, &key, sizeof(key), vals,
+				    (size_t)t->ncpus * sizeof(*vals), 0) == 0)
+				for (i = 0; i < t->ncpus; i++)
+					sum[key] += vals[i];
+		free(vals);
+	}
+	out->full = sum[TRC_LOST_FULL];
+	out->refused = sum[TRC_LOST_REFUSED];
+	out->map = sum[TRC_LOST_MAP];
+	return out->full + out->refused + out->map + out->skipped;
+}
+
+uint64_t trc_lost(const struct trc *t)
+{
+	struct trc_lost l;
+
+	return trc_lost_by_cause(t, &l);
 }
 
 int trc_track(struct trc *t, uint64_t cookie)

@@ -110,11 +110,20 @@ unsigned trc_features(const struct trc *t);
  */
 const char *trc_reduced(const struct trc *t);
 
-/*
- * Records the kernel could not queue (ring buffer full, counter map
- * full), all CPUs, plus program runs the kernel skipped (a hook hit again
- * on a CPU while it ran, bpf_prog_info.recursion_misses).
- */
+/* What was lost, by cause, all CPUs. */
+struct trc_lost {
+	uint64_t full;	  /* the ring buffer had no room */
+	uint64_t refused; /* the ring had room; its reservation failed */
+	uint64_t map;	  /* a clean end found its counter map full */
+	uint64_t skipped; /* program runs the kernel skipped: a hook hit
+			     again on a CPU while it ran
+			     (bpf_prog_info.recursion_misses) */
+};
+
+/* The causes in *out; returns their sum (what trc_lost() says). */
+uint64_t trc_lost_by_cause(const struct trc *t, struct trc_lost *out);
+
+/* Records the kernel could not queue and program runs it skipped. */
 uint64_t trc_lost(const struct trc *t);
 
 /*

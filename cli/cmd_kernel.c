@@ -235,19 +235,26 @@ static void on_tw_alert(void *ctx, const struct tw_alert *a)
 static void status_line(struct kctx *k, struct mon *m, int last)
 {
 	struct ks_totals tot;
-	char b[48];
-	uint64_t now = mon_now_ns();
+	struct trc_lost lc;
+	char b[48], why[160] = "";
+	uint64_t now = mon_now_ns(), lost = mon_lost_by_cause(m, &lc);
 
 	ks_totals(mon_table(m), now, &tot);
+	if (lost)
+		snprintf(why, sizeof(why),
+			 " (%" PRIu64 " ring full, %" PRIu64
+			 " refused by the ring, %" PRIu64
+			 " counter map full, %" PRIu64 " hook runs skipped)",
+			 lc.full, lc.refused, lc.map, lc.skipped);
 	if (k->tty_status)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr,
 		"fintrace kernel: %" PRIu64 " sockets tracked, %" PRIu64
 		" in CLOSE_WAIT (oldest %s), %" PRIu64 " in TIME_WAIT, %" PRIu64
-		" events, %" PRIu64 " lost%s",
+		" events, %" PRIu64 " lost%s%s",
 		tot.tracked, tot.in_close_wait,
 		dur(b, sizeof(b), tot.oldest_cw_ns), mon_time_wait(m, NULL),
-		mon_received(m), mon_lost(m),
+		mon_received(m), lost, why,
 		k->tty_status && !last ? "" : "\n");
 	k->status_shown = k->tty_status && !last;
 	fflush(stderr);
@@ -342,12 +349,17 @@ static void metrics_update(struct kctx *k, struct mon *m)
 	krep_metrics_update(k->kr, mon_table(m), mon_tw(m), &c, mon_now_ns());
 }
 
-#define KCOUNTERS 11
+#define KCOUNTERS 15
 
-/* The tracing's counters for the summary, as of now (mono). */
-static void counters(struct mon *m, uint64_t now,
-		     struct rpt_counter extra[KCOUNTERS])
+/*
+ * The tracing's counters for the summary, as of now (mono); how many.
+ * What was lost is told by cause only when something was.
+ */
+static size_t counters(struct mon *m, uint64_t now,
+		       struct rpt_counter extra[KCOUNTERS])
 {
+	struct trc_lost lc;
+	uint64_t lost = mon_lost_by_cause(m, &lc);
 	struct ks_totals tot;
 	uint64_t tw_now, tw_peak;
 	size_t n = 0;
@@ -357,7 +369,14 @@ static void counters(struct mon *m, uint64_t now,
 	extra[n++] = (struct rpt_counter){"sockets", tot.sockets};
 	extra[n++] = (struct rpt_counter){"pre_existing", tot.pre_existing};
 	extra[n++] = (struct rpt_counter){"events", mon_received(m)};
-	extra[n++] = (struct rpt_counter){"lost_events", mon_lost(m)};
+	extra[n++] = (struct rpt_counter){"lost_events", lost};
+	if (lost) {
+		extra[n++] = (struct rpt_counter){"lost_ring_full", lc.full};
+		extra[n++] = (struct rpt_counter){"lost_refused", lc.refused};
+		extra[n++] = (struct rpt_counter){"lost_map_full", lc.map};
+		extra[n++] =
+			(struct rpt_counter){"lost_skipped_runs", lc.skipped};
+	}
 	extra[n++] = (struct rpt_counter){"dropped_events", tot.dropped};
 	extra[n++] = (struct rpt_counter){"ended_unseen", tot.end_lost};
 	extra[n++] =
@@ -366,8 +385,9 @@ static void counters(struct mon *m, uint64_t now,
 		(struct rpt_counter){"peak_close_wait", tot.peak_close_wait};
 	extra[n++] = (struct rpt_counter){"time_wait_at_end", tw_now};
 	extra[n++] = (struct rpt_counter){"peak_time_wait", tw_peak};
-	extra[n] = (struct rpt_counter){"time_wait_pressure",
-					tw_pressure_count(mon_tw(m))};
+	extra[n++] = (struct rpt_counter){"time_wait_pressure",
+					  tw_pressure_count(mon_tw(m))};
+	return n;
 }
 
 /*
@@ -379,9 +399,9 @@ static void snapshot(struct kctx *k, struct mon *m)
 	struct rpt_counter extra[KCOUNTERS];
 	char err[FT_ERRBUF_SIZE] = "";
 	uint64_t now = mon_now_ns();
+	size_t n = counters(m, now, extra);
 
-	counters(m, now, extra);
-	if (!krep_snapshot(k->kr, now, extra, KCOUNTERS, k->snap->fp))
+	if (!krep_snapshot(k->kr, now, extra, n, k->snap->fp))
 		return;
 	if (!out_close(k->snap, err) || k->snap->quiet_epipe)
 		snprintf(err, sizeof(err), "%s: cannot write a snapshot",
@@ -649,10 +669,9 @@ int cmd_kernel(int argc, char **argv)
 	now = mon_now_ns();
 	{
 		struct rpt_counter extra[KCOUNTERS];
+		size_t nextra = counters(m, now, extra);
 
-		counters(m, now, extra);
-		if (krep_finish(kr, mon_table(m), mon_tw(m), now, extra,
-				sizeof(extra) / sizeof(*extra),
+		if (krep_finish(kr, mon_table(m), mon_tw(m), now, extra, nextra,
 				status == FT_EXIT_OK
 					? NULL
 					: "reading the ring buffer failed"))
@@ -660,7 +679,7 @@ int cmd_kernel(int argc, char **argv)
 		/* the verdicts of the last sockets; gauges as at the end */
 		em_publish(em);
 		if (kr2 && write_pack(&pack, &jout, kr, kr2, m, now, &k, extra,
-				      sizeof(extra) / sizeof(*extra), what,
+				      nextra, what,
 				      argc, argv, err)) {
 			fprintf(stderr, "fintrace kernel: %s\n", err);
 			status = FT_EXIT_INPUT;
