@@ -18,6 +18,11 @@
 #define KS_NS_PER_HOUR 3600e9
 /* TCP_TIMEWAIT_LEN: Linux keeps TIME_WAIT for 60 s. */
 #define KS_TIMEWAIT_LEN_NS (60ull * 1000000000ull)
+/*
+ * A timewait sock gone this long before the expiry its last sample gave
+ * was killed, not timed out (sock_diag rounds the expiry to jiffies).
+ */
+#define KS_TW_EARLY_NS (100ull * 1000000ull)
 
 struct ks_key {
 	uint64_t cookie;
@@ -767,7 +772,17 @@ static void on_close(struct ks_table *t, struct entry *e, uint8_t prev,
 			s->rst_by = KS_SIDE_LOCAL;
 			s->rst_phase = phase_of(prev);
 		}
-		settle(t, e, VD_RESET, now);
+		/*
+		 * An abort after longer than --linger in CLOSE_WAIT closed
+		 * late, as a capture of it reads: the passive side's close
+		 * came late, whether by FIN or by RST.
+		 */
+		settle(t, e,
+		       prev == KS_TCP_CLOSE_WAIT &&
+				       s->close_wait_ns > t->o.linger_ns
+			       ? VD_LATE_CLOSE
+			       : VD_RESET,
+		       now);
 		break;
 	case KS_TCP_LAST_ACK:
 		if (s->rst_by == KS_SIDE_REMOTE) {
@@ -897,8 +912,12 @@ static void on_rst(struct ks_table *t, struct entry *e,
 		s->closer_pid = ev->pid;
 		copy_comm(s->closer_comm, ev->comm);
 	}
-	/* a RST after CLOSE (abort): the socket was reset */
-	if (s->closed && s->verdict != VD_RESET) {
+	/*
+	 * a RST after CLOSE (abort): the socket was reset, unless its
+	 * passive side had already closed late (a late close stays late)
+	 */
+	if (s->closed && s->verdict != VD_RESET &&
+	    s->verdict != VD_LATE_CLOSE) {
 		if (s->timewait) {
 			s->timewait = 0;
 		}
@@ -1255,7 +1274,26 @@ static void tw_ended(struct ks_table *t, struct entry *e, uint64_t now)
 	if (s->tw_expires_ns && s->tw_expires_ns < end &&
 	    s->tw_expires_ns > s->tw_last_ns)
 		end = s->tw_expires_ns;
-	if (s->tw_sub == KS_TCP_FIN_WAIT2) {
+	if (s->tw_sub == KS_TCP_FIN_WAIT2 && s->tw_expires_ns &&
+	    now + KS_TW_EARLY_NS < s->tw_expires_ns) {
+		/*
+		 * Gone before its timer could fire (timers never fire early):
+		 * the peer's RST killed it, which no hook sees on a timewait
+		 * sock. The peer closed, by RST: late past --linger, else a
+		 * reset; not a peer that never closed.
+		 */
+		s->t[KS_T_FIN_WAIT2] += end - s->tw_enter_ns;
+		if (!s->rst_by) {
+			s->rst_by = KS_SIDE_REMOTE;
+			s->rst_phase = phase_of(KS_TCP_FIN_WAIT2);
+		}
+		if (!s->final)
+			settle(t, e,
+			       s->t[KS_T_FIN_WAIT2] > t->o.linger_ns
+				       ? VD_LATE_CLOSE
+				       : VD_RESET,
+			       now);
+	} else if (s->tw_sub == KS_TCP_FIN_WAIT2) {
 		/* the orphan's FIN_WAIT2 timed out: the peer never sent FIN */
 		s->t[KS_T_FIN_WAIT2] += end - s->tw_enter_ns;
 		if (!s->final)

@@ -171,6 +171,7 @@ enum srv_mode {
 	SRV_LEAK,  /* read to EOF, never close */
 	SRV_LATE,  /* read to EOF, close after delay_ms; report measured */
 	SRV_ABORT, /* first conn: SO_LINGER 0 close; second: unread data */
+	SRV_ABORT_LATE, /* read to EOF, SO_LINGER 0 close after delay_ms */
 };
 
 struct child {
@@ -245,6 +246,14 @@ static uint64_t serve(void *arg, int ready)
 			continue;
 		}
 		read_to_eof(conns[i]);
+		if (a->mode == SRV_ABORT_LATE) {
+			struct linger lg = {1, 0};
+
+			usleep(a->delay_ms * 1000);
+			setsockopt(conns[i], SOL_SOCKET, SO_LINGER, &lg,
+				   sizeof(lg));
+			close(conns[i]);
+		}
 		if (a->mode == SRV_LATE) {
 			t0 = now_ns();
 			usleep(a->delay_ms * 1000);
@@ -532,6 +541,43 @@ Test(kernel, abort_and_close_with_unread_data_are_told_apart)
 	mon_free(m);
 	close(fd1);
 	close(fd2);
+	reap(&c);
+	close(lfd);
+}
+
+/*
+ * A server that aborts (SO_LINGER 0) a socket it left in CLOSE_WAIT past
+ * --linger closed it late, by RST, as a capture of it reads; not a mere
+ * reset.
+ */
+Test(kernel, abort_after_the_threshold_in_close_wait_is_a_late_close)
+{
+	const struct ks_sock *s;
+	struct child c;
+	struct mon *m;
+	uint16_t port, cport;
+	int lfd, fd;
+
+	need_bpf();
+	lfd = listener(AF_INET, &port);
+	m = start(port, MS(300), NULL);
+	c = spawn_server(lfd, "ftk-abortlate", 1, SRV_ABORT_LATE, 600);
+	fd = connect_to(port, 0);
+	cr_assert_geq(fd, 0);
+	cport = local_port(fd);
+	close(fd);
+	wait_child(m, &c);
+	pump(m, 300);
+	mon_finish(m);
+	s = find_sock(m, port, cport);
+	cr_assert_not_null(s);
+	cr_assert_eq(s->verdict, VD_LATE_CLOSE, "%s", vd_name(s->verdict));
+	cr_assert_eq(s->rst_by, KS_SIDE_LOCAL);
+	cr_assert_eq(s->rst_cause, KS_RST_ABORT, "cause %s",
+		     ks_rst_name(s->rst_cause));
+	cr_assert_geq(s->close_wait_ns, MS(600));
+	cr_assert_lt(s->close_wait_ns, MS(2000));
+	mon_free(m);
 	reap(&c);
 	close(lfd);
 }

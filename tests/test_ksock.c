@@ -62,6 +62,21 @@ static const struct ks_sock *only_sock(struct ks_table *t)
 	return s;
 }
 
+/* The listed socket with this cookie (it must be listed). */
+static const struct ks_sock *sock_of(struct ks_table *t, uint64_t cookie)
+{
+	const struct ks_sock **v;
+	const struct ks_sock *s = NULL;
+	long n = ks_list(t, &v);
+
+	for (long i = 0; i < n; i++)
+		if (v[i]->cookie == cookie)
+			s = v[i];
+	free(v);
+	cr_assert_not_null(s, "socket %" PRIu64 " not listed", cookie);
+	return s;
+}
+
 static struct ks_agg group(struct ks_table *t, enum ks_group g, uint32_t pid,
 			   uint64_t now)
 {
@@ -416,13 +431,18 @@ Test(ksock, timewait_after_the_peer_closed_late)
 	ks_free(t);
 }
 
-Test(ksock, orphan_fin_wait2_that_times_out_means_the_peer_never_closed)
+/*
+ * A socket closed first at 102 becomes an orphan in FIN_WAIT2, which the
+ * sample at 103 finds with expires_ms left on its timer; the sample at
+ * 105 no longer does. The socket.
+ */
+static const struct ks_sock *orphan_gone(struct ks_table *t,
+					 uint32_t expires_ms)
 {
-	struct ks_table *t = table(0, NULL);
-	const struct ks_sock *s;
-	struct ks_tw tw = { .cookie = 4, .netns = NETNS_A,
-			    .substate = KS_TCP_FIN_WAIT2,
-			    .expires_ms = 1000 };
+	struct ks_tw tw = {.cookie = 4,
+			   .netns = NETNS_A,
+			   .substate = KS_TCP_FIN_WAIT2,
+			   .expires_ms = expires_ms};
 
 	feed(t, ev(S(102), 4, KS_EV_STATE, KS_TCP_ESTABLISHED,
 		   KS_TCP_FIN_WAIT1));
@@ -431,11 +451,75 @@ Test(ksock, orphan_fin_wait2_that_times_out_means_the_peer_never_closed)
 	feed(t, ev(S(102), 4, KS_EV_STATE, KS_TCP_FIN_WAIT2, KS_TCP_CLOSE));
 	ks_tw_sample(t, S(103), &tw, 1);
 	ks_tw_sample(t, S(105), NULL, 0);
-	s = only_sock(t);
+	return only_sock(t);
+}
+
+Test(ksock, orphan_fin_wait2_that_times_out_means_the_peer_never_closed)
+{
+	struct ks_table *t = table(0, NULL);
+	const struct ks_sock *s = orphan_gone(t, 1000);
+
 	cr_assert_eq(s->verdict, VD_NEVER_CLOSED);
 	cr_assert_eq(s->passive, KS_SIDE_REMOTE);
 	cr_assert_eq(s->t[KS_T_FIN_WAIT2], S(2));
 	cr_assert_eq(group(t, KS_BY_PROCESS, 0, S(105)).never_closed, 0);
+	ks_free(t);
+}
+
+/*
+ * The same orphan gone long before its timer could fire: the peer's RST
+ * killed it (no hook sees that on a timewait sock). A reset by the peer,
+ * not a peer that never closed.
+ */
+Test(ksock, orphan_fin_wait2_gone_before_its_timer_was_reset)
+{
+	struct ks_table *t = table(0, NULL);
+	const struct ks_sock *s = orphan_gone(t, 59000);
+
+	cr_assert_eq(s->verdict, VD_RESET, "%s", vd_name(s->verdict));
+	cr_assert_eq(s->rst_by, KS_SIDE_REMOTE);
+	cr_assert_eq(s->t[KS_T_FIN_WAIT2], S(3));
+	cr_assert_eq(group(t, KS_BY_SERVICE, 0, S(105)).verdicts[VD_RESET], 1);
+	cr_assert_eq(
+		group(t, KS_BY_SERVICE, 0, S(105)).verdicts[VD_NEVER_CLOSED], 0);
+	ks_free(t);
+}
+
+/*
+ * An application that aborts a socket in CLOSE_WAIT (SO_LINGER 0) closes
+ * it: late past --linger, as a capture of it reads; a reset before.
+ */
+Test(ksock, abort_from_close_wait_is_late_past_the_threshold)
+{
+	struct ks_table *t = table(1, NULL);
+	const struct ks_sock *s;
+	struct ks_event e;
+	struct ks_agg a;
+
+	server_up(t, S(100), 1, 10, "srv");
+	peer_fin(t, S(101), 1);
+	e = ev(S(101) + S(6), 1, KS_EV_STATE, KS_TCP_CLOSE_WAIT, KS_TCP_CLOSE);
+	task(&e, 10, "srv");
+	feed(t, e);
+	/* the RST the abort sends comes after the close */
+	e = ev(S(101) + S(6), 1, KS_EV_RST_SENT, KS_TCP_CLOSE, KS_TCP_CLOSE);
+	e.rst = KS_RST_ABORT;
+	task(&e, 10, "srv");
+	feed(t, e);
+	server_up(t, S(100), 2, 10, "srv");
+	peer_fin(t, S(101), 2);
+	e = ev(S(101) + S(1), 2, KS_EV_STATE, KS_TCP_CLOSE_WAIT, KS_TCP_CLOSE);
+	task(&e, 10, "srv");
+	feed(t, e);
+	s = sock_of(t, 1);
+	cr_assert_eq(s->verdict, VD_LATE_CLOSE, "%s", vd_name(s->verdict));
+	cr_assert_eq(s->rst_by, KS_SIDE_LOCAL);
+	cr_assert_eq(s->close_wait_ns, S(6));
+	s = sock_of(t, 2);
+	cr_assert_eq(s->verdict, VD_RESET, "%s", vd_name(s->verdict));
+	a = group(t, KS_BY_SERVICE, 0, S(110));
+	cr_assert_eq(a.verdicts[VD_LATE_CLOSE], 1);
+	cr_assert_eq(a.verdicts[VD_RESET], 1);
 	ks_free(t);
 }
 
