@@ -338,13 +338,15 @@ static int scan_cb(void *ctx, const struct sdg_sock *s)
 {
 	struct scan_ctx *c = ctx;
 	const struct trc_opts *f = &c->m->o.trc;
-	const struct trc_sk *st = s->storage;
+	struct trc_sk stc, *st = &stc;
 	struct ks_event ev, *nv;
 	uint64_t since, now;
 
-	if (!st || s->storage_len < sizeof(*st) || s->timewait ||
+	if (!s->storage || s->storage_len < sizeof(*st) || s->timewait ||
 	    !pass_filters(f, s))
 		return 0;
+	/* a netlink attribute is only 4-byte aligned: copy it out */
+	memcpy(&stc, s->storage, sizeof(stc));
 	since = s->state == KS_TCP_CLOSE_WAIT ? st->cw_ns : st->state_ns;
 	now = mon_now_ns();
 	if (!since || now < since || now - since < c->min_ns)

@@ -30,7 +30,8 @@ struct sdg_sock {
 	uint16_t dport;       /* remote port, host order */
 	const void *storage;  /* the socket's value in the BPF socket-storage
 				 map asked for (borrowed, valid during the
-				 callback), or NULL */
+				 callback, only 4-byte aligned: copy it
+				 before reading wider fields), or NULL */
 	uint32_t storage_len;
 };
 

@@ -989,27 +989,43 @@ Test(kernel, lost_events_do_not_invent_leaks)
 /* ---- the command ---- */
 
 /*
+ * The prog_id lines of process pid's descriptors (/proc/PID/fdinfo) into
+ * ids, up to max; how many; the attached links (link_type lines) into
+ * *links when not NULL.
+ */
+static int held(pid_t pid, uint32_t *ids, int max, int *links)
+{
+	char path[64], line[128];
+	int n = 0, fd;
+	uint32_t id;
+	FILE *f;
+
+	if (links)
+		*links = 0;
+	for (fd = 0; fd < 256; fd++) {
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (n < max && sscanf(line, "prog_id: %u", &id) == 1)
+				ids[n++] = id;
+			if (links && !strncmp(line, "link_type:", 10))
+				(*links)++;
+		}
+		fclose(f);
+	}
+	return n;
+}
+
+/*
  * Ids of the BPF programs process pid holds (its program and link
  * descriptors, /proc/PID/fdinfo), up to max. Other work on the machine
  * may load programs of the same names: these are fintrace's own.
  */
 static int held_programs(pid_t pid, uint32_t *ids, int max)
 {
-	char path[64], line[128];
-	int n = 0, fd;
-	FILE *f;
-
-	for (fd = 0; fd < 256 && n < max; fd++) {
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		while (n < max && fgets(line, sizeof(line), f))
-			if (sscanf(line, "prog_id: %u", &ids[n]) == 1)
-				n++;
-		fclose(f);
-	}
-	return n;
+	return held(pid, ids, max, NULL);
 }
 
 /* Number of loaded BPF programs named like ours. */
@@ -1187,19 +1203,20 @@ static int jq_holds(const char *json, const char *prog)
 }
 
 /*
- * Start fintrace with args, its stdout on *out_fd; wait until it holds
- * its BPF programs (bounded: 2 s), their ids into ids[0..*nids), at most
- * 64. Returns its pid.
+ * Start fintrace with args, its stdout on *out_fd; wait until it has
+ * attached its three state and reset hooks (bounded: 4 s), the ids of
+ * the programs it holds into ids[0..*nids), at most 64. Returns its pid.
  */
 static pid_t start_traced(char *const args[], int *out_fd, uint32_t *ids,
 			  int *nids)
 {
 	pid_t ft = spawn_fintrace(FINTRACE, args, out_fd, 0, 0);
+	int links = 0;
 
 	*nids = 0;
-	for (int i = 0; i < 40 && *nids < 3; i++) {
+	for (int i = 0; i < 80 && (*nids < 3 || links < 3); i++) {
 		usleep(50000);
-		*nids = held_programs(ft, ids, 64);
+		*nids = held(ft, ids, 64, &links);
 	}
 	return ft;
 }
@@ -1373,6 +1390,31 @@ static void clean_run(const char *comm, const char *const *extra, int stall,
 }
 
 /*
+ * clean_run() until the JSON summary's cond (a jq expression) holds, at
+ * most 3 times: a run can lose kernel records whatever fintrace does
+ * (the kernel skips a hook's run on a CPU where it is already running;
+ * the summary says so, lost_skipped_runs), and such a run cannot list,
+ * or even count, every socket.
+ */
+static void clean_run_whole(const char *comm, const char *const *extra,
+			    int stall, char *out, size_t n, uint16_t *port,
+			    pid_t *server, const char *cond)
+{
+	char prog[256];
+
+	snprintf(prog, sizeof(prog),
+		 "[.[] | select(.type == \"summary\")][0] | %s", cond);
+	for (int run = 1; run <= 3; run++) {
+		clean_run(comm, extra, stall, out, n, port, server);
+		if (jq_holds(out, prog))
+			return;
+		fprintf(stderr, "run %d: %s does not hold; again\n", run,
+			cond);
+	}
+	cr_assert_fail("%s held in none of 3 runs:\n%s", cond, out);
+}
+
+/*
  * Clean ends are counted in the kernel, not sent one by one: the text
  * report still counts every one of them, in its headline, its service
  * and process rows and its socket line, as `ss` would have seen them.
@@ -1410,17 +1452,9 @@ Test(kernel, fintrace_kernel_all_lists_clean_ends)
 	char prog[512];
 	uint16_t port;
 	pid_t srv;
-	int run;
 
-	for (run = 0; run < 3; run++) {
-		clean_run("ftk-clall", all, 0, out, sizeof(out), &port, &srv);
-		if (jq_holds(out, "[.[] | select(.type == \"summary\")][0] "
-				  "| .lost_events == 0"))
-			break;
-		fprintf(stderr, "kernel records lost in run %d; again\n",
-			run + 1);
-	}
-	cr_assert_lt(run, 3, "records lost in 3 runs:\n%s", out);
+	clean_run_whole("ftk-clall", all, 0, out, sizeof(out), &port, &srv,
+			".lost_events == 0");
 	snprintf(prog, sizeof(prog),
 		 "([.[] | select(.type == \"flow\" and .verdict == \"clean\" "
 		 "and .server == \"127.0.0.1:%u\")] | length) == 80 and "
@@ -1446,13 +1480,16 @@ Test(kernel, fintrace_kernel_all_counts_clean_ends_it_cannot_list)
 	uint16_t port;
 	pid_t srv;
 
-	clean_run("ftk-clstall", all, 1, out, sizeof(out), &port, &srv);
+	/* runs the kernel skipped count nothing: such a run is tried again */
+	clean_run_whole("ftk-clstall", all, 1, out, sizeof(out), &port, &srv,
+			"(.lost_skipped_runs // 0) == 0");
 	snprintf(prog, sizeof(prog),
 		 "([.[] | select(.type == \"flow\")] | length) as $listed | "
 		 "[.[] | select(.type == \"summary\")][0] as $s | "
 		 "$listed < 80 and $s.flows == 80 and $s.verdicts.clean == 80 "
-		 "and $s.lost_events > 0 and $s.lost_ring_full == "
-		 "$s.lost_events and $s.events == $listed and "
+		 "and $s.lost_events > 0 and $s.lost_ring_full + "
+		 "$s.lost_refused == $s.lost_events and $s.lost_ring_full > 0 "
+		 "and $s.events == $listed and "
 		 "$s.events + $s.lost_events == 80 and "
 		 "([.[] | select(.type == \"service\" and .service == "
 		 "\"127.0.0.1:%u\")][0] | .flows == 80)",
