@@ -796,7 +796,7 @@ has_bpf_link() {
 # line), TAG.load.ru (the load's CPU), TAG.ru (the tracer's, with the
 # load inside it for bpftrace), TAG.err, and TAG.bpf for diag runs.
 kernel_run() {
-	local cfg=$1 tag=$2 diag=${3:-} pid child i
+	local cfg=$1 tag=$2 diag=${3:-} pid child i all
 	ns_fresh "$ns_kern" || { log "kernel: cannot create $ns_kern"; return 1; }
 	if [[ -n $diag ]]; then
 		bpftool prog show --json | jq -c '[.[].id]' >"$res/$tag.before"
@@ -806,12 +806,15 @@ kernel_run() {
 		bash "$res/kload.sh" "$res/$tag.load" "$res/$tag.load.ru" \
 			2>"$res/$tag.err" || true
 		;;
-	fintrace | floor)
-		# floor: the same binary and hooks, every program empty
+	fintrace | fintrace-all | floor)
+		# floor: the same binary and hooks, every program empty;
+		# fintrace-all: --all, a record for every socket's end
+		all=
+		[[ $cfg == fintrace-all ]] && all=--all
 		FT_BPF_FLOOR=$([[ $cfg == floor ]] && echo 1 || echo 0) \
 		"$rusage" -o "$res/$tag.ru" -- "$fintrace" kernel \
 			--duration "$((kern_dur + 30))s" --format json \
-			-o /dev/null 2>"$res/$tag.err" &
+			${all:+"$all"} -o /dev/null 2>"$res/$tag.err" &
 		pid=$!
 		# Attached once fintrace holds its BPF links.
 		for ((i = 0; i < 200; i++)); do
@@ -863,8 +866,8 @@ kernel_section() {
 	fi
 	write_kload
 	local cfg r load0
-	local -a cfgs=(untraced fintrace floor bpftrace)
-	local ev
+	local -a cfgs=(untraced fintrace fintrace-all floor bpftrace)
+	local ev ev_all
 	local -A med_cps min_cps max_cps lcpu tcpu
 	load0=$(loadavg)
 	# Interleaved, so that load from elsewhere hits every configuration.
@@ -898,6 +901,9 @@ kernel_section() {
 	ev=$(for ((r = 1; r <= kern_runs; r++)); do
 		sed -n 's/.* \([0-9]*\) events, \([0-9]*\) lost.*/\1 \2/p' "$res/k.fintrace.$r.err" | tail -1
 	done)
+	ev_all=$(for ((r = 1; r <= kern_runs; r++)); do
+		sed -n 's/.* \([0-9]*\) events, \([0-9]*\) lost.*/\1 \2/p' "$res/k.fintrace-all.$r.err" | tail -1
+	done)
 
 	echo "Load: ftload in a network namespace of its own, a closed loop of" \
 		"$kern_conc connections at once for $kern_dur s (the same short" \
@@ -905,11 +911,13 @@ kernel_section() {
 		"changes each, 5 per endpoint), as fast as the machine goes." \
 		"A new namespace for every run, so that each starts without" \
 		"TIME_WAIT sockets. $kern_runs runs per configuration," \
-		"interleaved (untraced, fintrace, bpftrace, then again); the" \
+		"interleaved (untraced, fintrace, fintrace-all, floor, bpftrace," \
+		"then again); the" \
 		"median is reported."
 	echo
 	echo "- untraced: the load alone"
 	echo "- fintrace: \`fintrace kernel --duration $((kern_dur + 30))s --format json -o /dev/null\`, attached before the load starts and stopped (SIGINT) when it ends: all its hooks (state changes, resets, accept), sockets of every namespace, its walk of closing sockets and its 1 s TIME_WAIT sampling"
+	echo "- fintrace-all: the same command with \`--all\`: every socket's end is a record through the ring buffer, clean ones too (without it a clean end is a per-CPU counter)"
 	echo "- floor: the same command with \`FT_BPF_FLOOR=1\`: the same programs on the same hooks, each returning at once: what attaching costs before any work"
 	echo "- bpftrace: \`bpftrace -c LOAD bench/tcpstates.bt > /dev/null\`: bcc's tcpstates in bpftrace (tracepoint \`sock:inet_sock_set_state\`, a map of the last change's time keyed by socket address, one printf per change with the time in the previous state)"
 	echo
@@ -943,8 +951,9 @@ kernel_section() {
 				fo <= 5 ? "met" : "not met", fo, fo < bo ? "met" : "not met", fo, bo }'
 		echo
 	fi
-	echo "fintrace's records and lost records (ring buffer full) per run:" \
-		"$(echo "$ev" | awk 'NF == 2 { printf "%s%s/%s", sep, $1, $2; sep = ", " }')."
+	echo "fintrace's records and lost records per run:" \
+		"$(echo "$ev" | awk 'NF == 2 { printf "%s%s/%s", sep, $1, $2; sep = ", " }');" \
+		"with --all: $(echo "$ev_all" | awk 'NF == 2 { printf "%s%s/%s", sep, $1, $2; sep = ", " }')."
 	echo
 	kernel_diag
 	echo "Load average at the end: $(loadavg)."
@@ -968,12 +977,12 @@ kernel_diag() {
 	echo
 	echo "| configuration | conn/s | BPF program runs per conn | ns per run | BPF µs per conn | tracer CPU per conn (µs) |"
 	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-	for cfg in fintrace floor bpftrace; do
+	for cfg in fintrace fintrace-all floor bpftrace; do
 		tag=k.$cfg.diag
 		log "kernel: $cfg with BPF statistics"
 		kernel_run "$cfg" "$tag" diag
 		case $cfg in
-		fintrace | floor) re='^handle_' ;;
+		fintrace | fintrace-all | floor) re='^handle_' ;;
 		bpftrace) re='^inet_sock_set' ;;
 		esac
 		n=$(kv "$res/$tag.load" completed)
