@@ -397,22 +397,31 @@ const char *trc_reduced(const struct trc *t)
 	return t->reduced;
 }
 
-/* Runs the kernel skipped because the program was already running. */
-static uint64_t recursion_misses(const struct trc *t)
+/*
+ * Runs the kernel skipped because a program was already running on the
+ * CPU: those of the state and reset hooks (records lost) returned, those
+ * of the accept hooks (an owner looked up in /proc instead) in *accept.
+ */
+static uint64_t recursion_misses(const struct trc *t, uint64_t *accept)
 {
 	struct bpf_program *p;
 	struct bpf_prog_info info;
 	uint32_t len;
 	uint64_t n = 0;
 
+	*accept = 0;
 	bpf_object__for_each_program(p, t->skel->obj)
 	{
 		if (bpf_program__fd(p) < 0)
 			continue;
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) ==
-		    0)
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			continue;
+		if (p == t->skel->progs.handle_accept ||
+		    p == t->skel->progs.handle_accept4)
+			*accept += info.recursion_misses;
+		else
 			n += info.recursion_misses;
 	}
 	return n;
@@ -425,7 +434,7 @@ uint64_t trc_lost_by_cause(const struct trc *t, struct trc_lost *out)
 	int i;
 
 	memset(out, 0, sizeof(*out));
-	out->skipped = recursion_misses(t);
+	out->skipped = recursion_misses(t, &out->accept_skipped);
 	vals = calloc((size_t)t->ncpus, sizeof(*vals));
 	if (vals) {
 		for (key = 0; key < TRC_LOST_N; key++)

@@ -115,12 +115,15 @@ struct trc_lost {
 	uint64_t full;	  /* the ring buffer had no room */
 	uint64_t refused; /* the ring had room; its reservation failed */
 	uint64_t map;	  /* a clean end found its counter map full */
-	uint64_t skipped; /* program runs the kernel skipped: a hook hit
-			     again on a CPU while it ran
-			     (bpf_prog_info.recursion_misses) */
+	uint64_t skipped; /* runs of the state and reset hooks the kernel
+			     skipped: a program already running on the
+			     CPU (bpf_prog_info.recursion_misses) */
+	uint64_t accept_skipped; /* the same for the accept hooks: no record
+				    is lost, the owner comes from /proc;
+				    not in the sum */
 };
 
-/* The causes in *out; returns their sum (what trc_lost() says). */
+/* The causes in *out; returns the sum of those that lose records. */
 uint64_t trc_lost_by_cause(const struct trc *t, struct trc_lost *out);
 
 /* Records the kernel could not queue and program runs it skipped. */

@@ -236,7 +236,7 @@ static void status_line(struct kctx *k, struct mon *m, int last)
 {
 	struct ks_totals tot;
 	struct trc_lost lc;
-	char b[48], why[160] = "";
+	char b[48], why[200] = "";
 	uint64_t now = mon_now_ns(), lost = mon_lost_by_cause(m, &lc);
 
 	ks_totals(mon_table(m), now, &tot);
@@ -246,6 +246,10 @@ static void status_line(struct kctx *k, struct mon *m, int last)
 			 " refused by the ring, %" PRIu64
 			 " counter map full, %" PRIu64 " hook runs skipped)",
 			 lc.full, lc.refused, lc.map, lc.skipped);
+	if (lc.accept_skipped)
+		snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			 ", %" PRIu64 " accept hook runs skipped",
+			 lc.accept_skipped);
 	if (k->tty_status)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr,
@@ -349,7 +353,7 @@ static void metrics_update(struct kctx *k, struct mon *m)
 	krep_metrics_update(k->kr, mon_table(m), mon_tw(m), &c, mon_now_ns());
 }
 
-#define KCOUNTERS 15
+#define KCOUNTERS 16
 
 /*
  * The tracing's counters for the summary, as of now (mono); how many.
@@ -377,6 +381,9 @@ static size_t counters(struct mon *m, uint64_t now,
 		extra[n++] =
 			(struct rpt_counter){"lost_skipped_runs", lc.skipped};
 	}
+	if (lc.accept_skipped)
+		extra[n++] = (struct rpt_counter){"accept_runs_skipped",
+						  lc.accept_skipped};
 	extra[n++] = (struct rpt_counter){"dropped_events", tot.dropped};
 	extra[n++] = (struct rpt_counter){"ended_unseen", tot.end_lost};
 	extra[n++] =
