@@ -1899,6 +1899,14 @@ skipped_done:
 		text_evidence(r, f);
 	if (x->error)
 		fprintf(f, "input    stopped early: %s\n", x->error);
+	if (x->lost_records)
+		fprintf(f,
+			"lost     %" PRIu64 " kernel records (the lost_ "
+			"counters below say why): a socket whose end was lost "
+			"counts as open (ended_unseen) and one never seen is "
+			"missing; a lost clean end is still counted, unless "
+			"the kernel skipped its hook run\n",
+			x->lost_records);
 	if (x->nextra) {
 		fputs("kernel  ", f);
 		for (size_t i = 0; i < x->nextra; i++)

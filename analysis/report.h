@@ -121,6 +121,8 @@ struct rpt_facts {
 	/* more named counters for the summary (kernel: events, lost...) */
 	const struct rpt_counter *extra;
 	size_t nextra;
+	uint64_t lost_records;     /* kernel records lost (the text says what
+				    * that means for the counts), 0 else */
 };
 
 struct rpt;

@@ -385,6 +385,9 @@ static void krep_facts(struct krep *k, uint64_t now_ns,
 	x->error = error;
 	x->extra = extra;
 	x->nextra = nextra;
+	for (size_t i = 0; i < nextra; i++)
+		if (!strcmp(extra[i].name, "lost_events"))
+			x->lost_records = extra[i].value;
 }
 
 int krep_snapshot(struct krep *k, uint64_t now_ns,

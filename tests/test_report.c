@@ -208,6 +208,36 @@ Test(report, kernel_counted_clean_ends)
 }
 
 /*
+ * Kernel records lost: the text report says how many and what that
+ * means for its counts, on a line of its own; none lost, no line.
+ */
+Test(report, kernel_lost_records_are_told_in_text)
+{
+	struct fixture fx;
+	struct rpt_facts facts = {.first_ns = T0, .last_ns = T0 + 10 * SEC};
+
+	for (int lost = 0; lost <= 7; lost += 7) {
+		fx_open(&fx, RPT_TEXT);
+		conn(fx.t, 1, 30001, T0, 1, MS);
+		flow_table_flush(fx.t, facts.last_ns);
+		facts.flows = flow_table_stats(fx.t);
+		facts.lost_records = (uint64_t)lost;
+		cr_assert_eq(rpt_finish(fx.r, &facts), 0);
+		fclose(fx.out);
+		if (lost)
+			cr_assert(strstr(fx.buf,
+					 "\nlost     7 kernel records (the "
+					 "lost_ counters below say why): a "
+					 "socket whose end was lost counts as "
+					 "open (ended_unseen)"),
+				  "%s", fx.buf);
+		else
+			cr_assert(!strstr(fx.buf, "\nlost "), "%s", fx.buf);
+		fx_free(&fx);
+	}
+}
+
+/*
  * Kernel sockets whose peer on another host never closed: the server is
  * blamed as seen from here (this host's wait in FIN_WAIT2), and not the
  * process that did close().
