@@ -327,8 +327,19 @@ static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 	} else {
 		fputs(">no packets</dd>\n", f);
 	}
-	if (kernel)
-		goto flows; /* no packets: the kernel's own sockets */
+	if (kernel) {
+		/* no packets: the kernel's own sockets, and its records */
+		fact(f, "fact-lost", "Kernel records lost");
+		fprintf(f, " data-value=\"%" PRIu64 "\">%" PRIu64,
+			v->lost_records, v->lost_records);
+		if (v->lost_records)
+			fputs(" (a socket whose end was lost counts as open, "
+			      "one never seen is missing; the summary's "
+			      "lost_ counters say why)",
+			      f);
+		fputs("</dd>\n", f);
+		goto flows;
+	}
 	fact(f, "fact-packets", "Packets");
 	fprintf(f,
 		" data-value=\"%" PRIu64 "\" data-tcp=\"%" PRIu64 "\">%" PRIu64

@@ -2262,6 +2262,7 @@ static int build_view(struct rpt *r, const struct rpt_facts *x,
 	v->snapped = x->snapped;
 	v->drops = x->drops;
 	v->queue_drops = x->queue_drops;
+	v->lost_records = x->lost_records;
 	for (size_t i = 0; i < x->nskipped && i < 16; i++)
 		v->skipped[v->nskipped++] = x->skipped[i];
 	snprintf(v->error, sizeof(v->error), "%s", x->error ? x->error : "");

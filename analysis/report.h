@@ -368,6 +368,7 @@ struct rpt_view {
 	size_t ninputs;
 	uint64_t first_ns, last_ns, packets, tcp_segments, snapped, drops;
 	uint64_t queue_drops;
+	uint64_t lost_records; /* kernel */
 	int end_known;	  /* last_ns is the true end (rpt_set_end_known) */
 	int local_time;	  /* show times in local time (rpt_fmt_time) */
 	int no_match;	  /* a filter was given and no flow matched it */

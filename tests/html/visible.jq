@@ -80,7 +80,10 @@ def diff($what; $shown; $want):
 		if ($lbls | index($lbl)) then empty
 		else "no tile for \($v) (\($s.verdicts[$v]) flows)" end),
 
-	(if $s.mode == "kernel" then empty
+	(if $s.mode == "kernel"
+	 then diff("facts: kernel records lost";
+		$p.facts["Kernel records lost"] | split(" ")[0];
+		"\($s.lost_events)")
 	 else diff("facts: packets"; $p.facts["Packets"] | split(";")[0];
 		"\($s.packets) frames, \($s.tcp_segments) TCP segments") end),
 	diff("facts: flows"; $p.facts["Flows"] // $p.facts["Sockets"] |
