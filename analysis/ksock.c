@@ -727,6 +727,17 @@ static enum vd_verdict remote_passive_verdict(const struct ks_table *t,
 }
 
 /*
+ * A passive side that closed by RST after waiting wait_ns (in CLOSE_WAIT
+ * here, or the peer's, seen as this side's FIN_WAIT2): late past
+ * --linger, as a capture of it reads, else a reset.
+ */
+static enum vd_verdict rst_close_verdict(const struct ks_table *t,
+					 uint64_t wait_ns)
+{
+	return wait_ns > t->o.linger_ns ? VD_LATE_CLOSE : VD_RESET;
+}
+
+/*
  * Still in FIN_WAIT2 at the end: the peer has not closed, for at least
  * --linger (never-closed) or not yet that long (closing).
  */
@@ -772,15 +783,10 @@ static void on_close(struct ks_table *t, struct entry *e, uint8_t prev,
 			s->rst_by = KS_SIDE_LOCAL;
 			s->rst_phase = phase_of(prev);
 		}
-		/*
-		 * An abort after longer than --linger in CLOSE_WAIT closed
-		 * late, as a capture of it reads: the passive side's close
-		 * came late, whether by FIN or by RST.
-		 */
+		/* an abort from CLOSE_WAIT is the passive side's close */
 		settle(t, e,
-		       prev == KS_TCP_CLOSE_WAIT &&
-				       s->close_wait_ns > t->o.linger_ns
-			       ? VD_LATE_CLOSE
+		       prev == KS_TCP_CLOSE_WAIT
+			       ? rst_close_verdict(t, s->close_wait_ns)
 			       : VD_RESET,
 		       now);
 		break;
@@ -1274,30 +1280,27 @@ static void tw_ended(struct ks_table *t, struct entry *e, uint64_t now)
 	if (s->tw_expires_ns && s->tw_expires_ns < end &&
 	    s->tw_expires_ns > s->tw_last_ns)
 		end = s->tw_expires_ns;
-	if (s->tw_sub == KS_TCP_FIN_WAIT2 && s->tw_expires_ns &&
-	    now + KS_TW_EARLY_NS < s->tw_expires_ns) {
+	if (s->tw_sub == KS_TCP_FIN_WAIT2) {
 		/*
 		 * Gone before its timer could fire (timers never fire early):
 		 * the peer's RST killed it, which no hook sees on a timewait
-		 * sock. The peer closed, by RST: late past --linger, else a
-		 * reset; not a peer that never closed.
+		 * sock; the peer closed. Else the timer ran out: the peer
+		 * never sent FIN.
 		 */
+		int killed = s->tw_expires_ns &&
+			     now + KS_TW_EARLY_NS < s->tw_expires_ns;
+
 		s->t[KS_T_FIN_WAIT2] += end - s->tw_enter_ns;
-		if (!s->rst_by) {
+		if (killed && !s->rst_by) {
 			s->rst_by = KS_SIDE_REMOTE;
 			s->rst_phase = phase_of(KS_TCP_FIN_WAIT2);
 		}
 		if (!s->final)
 			settle(t, e,
-			       s->t[KS_T_FIN_WAIT2] > t->o.linger_ns
-				       ? VD_LATE_CLOSE
-				       : VD_RESET,
+			       killed ? rst_close_verdict(t,
+							  s->t[KS_T_FIN_WAIT2])
+				      : VD_NEVER_CLOSED,
 			       now);
-	} else if (s->tw_sub == KS_TCP_FIN_WAIT2) {
-		/* the orphan's FIN_WAIT2 timed out: the peer never sent FIN */
-		s->t[KS_T_FIN_WAIT2] += end - s->tw_enter_ns;
-		if (!s->final)
-			settle(t, e, VD_NEVER_CLOSED, now);
 	} else if (s->tw_sub == KS_TCP_TIME_WAIT) {
 		s->t[KS_T_TIME_WAIT] = end - s->tw_tw_ns;
 		if (!s->final)
