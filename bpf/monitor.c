@@ -151,6 +151,26 @@ uint64_t mon_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The socket's history kept in the kernel (its storage), into ev. */
+static void history_of(struct ks_event *ev, const struct trc_sk *sk)
+{
+	ev->flags |= KS_EVF_HISTORY;
+	ev->role = sk->role;
+	ev->owner_src = sk->owner_src;
+	ev->passive = sk->passive;
+	ev->start_ns = sk->start_ns;
+	ev->cw_ns = sk->cw_ns;
+	ev->cw_end_ns = sk->cw_end_ns;
+	ev->fin_ns = sk->fin_ns;
+	ev->fw2_ns = sk->fw2_ns;
+	ev->owner_pid = sk->owner_pid;
+	ev->closer_pid = sk->closer_pid;
+	memcpy(ev->owner_comm, sk->owner_comm, KS_COMM_LEN);
+	ev->owner_comm[KS_COMM_LEN - 1] = '\0';
+	memcpy(ev->closer_comm, sk->closer_comm, KS_COMM_LEN);
+	ev->closer_comm[KS_COMM_LEN - 1] = '\0';
+}
+
 /* The tracer's record kinds and reset causes are the tracker's. */
 #define MON_SAME(a, b) ((int)(a) == (int)(b))
 _Static_assert(MON_SAME(TRC_EV_STATE, KS_EV_STATE) &&
@@ -204,23 +224,8 @@ static int on_event(void *ctx, const struct trc_event *te)
 	ev.comm[KS_COMM_LEN - 1] = '\0';
 	if (te->flags & TRC_EVF_NO_SYN)
 		ev.flags |= KS_EVF_NO_SYN;
-	if (te->flags & TRC_EVF_SK) {
-		ev.flags |= KS_EVF_HISTORY;
-		ev.role = te->sk.role;
-		ev.owner_src = te->sk.owner_src;
-		ev.passive = te->sk.passive;
-		ev.start_ns = te->sk.start_ns;
-		ev.cw_ns = te->sk.cw_ns;
-		ev.cw_end_ns = te->sk.cw_end_ns;
-		ev.fin_ns = te->sk.fin_ns;
-		ev.fw2_ns = te->sk.fw2_ns;
-		ev.owner_pid = te->sk.owner_pid;
-		ev.closer_pid = te->sk.closer_pid;
-		memcpy(ev.owner_comm, te->sk.owner_comm, KS_COMM_LEN);
-		ev.owner_comm[KS_COMM_LEN - 1] = '\0';
-		memcpy(ev.closer_comm, te->sk.closer_comm, KS_COMM_LEN);
-		ev.closer_comm[KS_COMM_LEN - 1] = '\0';
-	}
+	if (te->flags & TRC_EVF_SK)
+		history_of(&ev, &te->sk);
 	ks_feed(m->ks, &ev);
 	return 0;
 }
@@ -338,16 +343,16 @@ static int scan_cb(void *ctx, const struct sdg_sock *s)
 {
 	struct scan_ctx *c = ctx;
 	const struct trc_opts *f = &c->m->o.trc;
-	struct trc_sk stc, *st = &stc;
+	struct trc_sk st;
 	struct ks_event ev, *nv;
 	uint64_t since, now;
 
-	if (!s->storage || s->storage_len < sizeof(*st) || s->timewait ||
+	if (!s->storage || s->storage_len < sizeof(st) || s->timewait ||
 	    !pass_filters(f, s))
 		return 0;
 	/* a netlink attribute is only 4-byte aligned: copy it out */
-	memcpy(&stc, s->storage, sizeof(stc));
-	since = s->state == KS_TCP_CLOSE_WAIT ? st->cw_ns : st->state_ns;
+	memcpy(&st, s->storage, sizeof(st));
+	since = s->state == KS_TCP_CLOSE_WAIT ? st.cw_ns : st.state_ns;
 	now = mon_now_ns();
 	if (!since || now < since || now - since < c->min_ns)
 		return 0;
@@ -360,22 +365,8 @@ static int scan_cb(void *ctx, const struct sdg_sock *s)
 	copy_tuple(s, ev.laddr, ev.raddr, &ev.lport, &ev.rport);
 	ev.family = s->family;
 	ev.oldstate = ev.newstate = s->state;
-	ev.flags = KS_EVF_HISTORY;
-	ev.role = st->role;
-	ev.owner_src = st->owner_src;
-	ev.passive = st->passive;
-	ev.start_ns = st->start_ns;
-	ev.cw_ns = st->cw_ns;
-	ev.cw_end_ns = st->cw_end_ns;
-	ev.fin_ns = st->fin_ns;
-	ev.fw2_ns = st->fw2_ns;
-	ev.owner_pid = st->owner_pid;
-	ev.closer_pid = st->closer_pid;
-	memcpy(ev.owner_comm, st->owner_comm, KS_COMM_LEN);
-	ev.owner_comm[KS_COMM_LEN - 1] = '\0';
-	memcpy(ev.closer_comm, st->closer_comm, KS_COMM_LEN);
-	ev.closer_comm[KS_COMM_LEN - 1] = '\0';
-	if (!f->pid || (st->flags & TRC_SK_MATCH) || st->owner_pid == f->pid) {
+	history_of(&ev, &st);
+	if (!f->pid || (st.flags & TRC_SK_MATCH) || st.owner_pid == f->pid) {
 		ks_feed(c->m->ks, &ev);
 		c->fed++;
 		return 0;
