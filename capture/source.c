@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/pcapmap_internal.h"
+#include "capture/pcapfile_internal.h"
 #include "capture/pcapng_internal.h"
 #include "capture/stream_internal.h"
 
@@ -33,7 +33,7 @@ struct src_filter {
 struct src_input {
 	pcap_t *p;			 /* a pcap file, through libpcap */
 	struct src_ng *ng;		 /* or a pcapng file */
-	struct src_pm *pm;		 /* or p's file, mapped: read here */
+	struct src_pf *pf;		 /* or p's file, read here (pcapfile.c) */
 	const struct src_stream *stream; /* of either, borrowed */
 	const char *path;
 	struct src_filter filters[SRC_DLTS_MAX];
@@ -125,21 +125,21 @@ static int advance(struct src_reader *r, size_t i, char *err)
 	struct src_input *in = &r->in[i];
 	int rc;
 
-	if (in->pm) {
-		struct src_pm_packet mp;
+	if (in->pf) {
+		struct src_pf_packet fp;
 		char msg[FT_ERRBUF_SIZE];
 
-		rc = src_pm_next(in->pm, &mp, msg);
+		rc = src_pf_next(in->pf, &fp, msg);
 		if (rc < 0) {
 			set_err(err, in->path, msg);
 			return -EIO;
 		}
 		if (rc == 0)
 			return 0;
-		in->data = mp.data;
-		in->hdr.caplen = mp.caplen;
-		in->hdr.len = mp.wirelen;
-		in->pending_ns = mp.wall_ns;
+		in->data = fp.data;
+		in->hdr.caplen = fp.caplen;
+		in->hdr.len = fp.wirelen;
+		in->pending_ns = fp.wall_ns;
 	} else if (in->ng) {
 		struct src_ng_packet np;
 		char msg[FT_ERRBUF_SIZE];
@@ -285,7 +285,7 @@ static int open_one(struct src_input *in, const char *path, char *err)
 	in->snaplen = (uint32_t)pcap_snapshot(in->p);
 	/* A plain file on disk: libpcap checked its header, read it here. */
 	if (src_stream_codec(s) == SRC_CODEC_NONE && strcmp(path, "-"))
-		in->pm = src_pm_open(path, in->snaplen);
+		in->pf = src_pf_open(path, in->snaplen);
 	return 0;
 }
 
@@ -416,9 +416,9 @@ double src_progress(const struct src_reader *r)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct src_stream *st = r->in[i].stream;
 
-		if (r->in[i].pm) {
-			total += src_pm_size(r->in[i].pm);
-			done += src_pm_pos(r->in[i].pm);
+		if (r->in[i].pf) {
+			total += src_pf_size(r->in[i].pf);
+			done += src_pf_pos(r->in[i].pf);
 			continue;
 		}
 		if (!st || !src_stream_size(st))
@@ -458,7 +458,7 @@ void src_free(struct src_reader *r)
 
 		for (size_t k = 0; k < in->nfilters; k++)
 			pcap_freecode(&in->filters[k].prog);
-		src_pm_free(in->pm);
+		src_pf_free(in->pf);
 		if (in->p)
 			pcap_close(in->p); /* closes the stream too */
 		else if (in->ng)
