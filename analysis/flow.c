@@ -427,44 +427,70 @@ static int flow_key_from(const struct flow_seg *seg, const struct flow_key *key)
 	       key->port[0] != seg->sport;
 }
 
+/* n bytes at p (n at most 8) as the first bytes of a word, as memcpy would. */
+static uint64_t word_at(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, n);
+	return v;
+}
+
+/* The key's word of ports and family: port[0], port[1], family, zeros. */
+static uint64_t ports_word(uint16_t p0, uint16_t p1, uint8_t family)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint64_t)p0 | (uint64_t)p1 << 16 | (uint64_t)family << 32;
+#else
+	return (uint64_t)p0 << 48 | (uint64_t)p1 << 32 |
+	       (uint64_t)family << 24;
+#endif
+}
+
+static void put_word(struct flow_key *key, size_t i, uint64_t v)
+{
+	memcpy((char *)key + 8 * i, &v, 8);
+}
+
 int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key)
 {
 	/*
-	 * Built as whole words and stored as such: this runs for every
-	 * frame, and its hash reads the key back at once, which stalls
-	 * when a word it loads was stored in pieces.
+	 * Built in registers and stored as whole words: this runs for
+	 * every frame, and its hash reads the key back at once, which
+	 * stalls when a word it loads was stored in pieces (the store is
+	 * not forwarded to the load).
 	 */
-	struct {
-		uint16_t port[2];
-		uint8_t family, pad[3];
-	} mid = {.family = seg->family};
-	uint64_t w[sizeof(*key) / 8] = {0};
 	const uint8_t *lo = seg->saddr, *hi = seg->daddr;
 	int v6 = seg->family == SEG_IPV6, c, from;
+	uint16_t p0 = seg->sport, p1 = seg->dport;
 
 	_Static_assert(sizeof(*key) == 56 &&
 			       offsetof(struct flow_key, port) == 32 &&
+			       offsetof(struct flow_key, family) == 36 &&
 			       offsetof(struct flow_key, tunnel) == 40 &&
-			       sizeof(mid) == 8,
+			       sizeof(struct flow_tunnel) == 16,
 		       "flow_key's layout, word by word");
 	c = v6 ? memcmp(seg->saddr, seg->daddr, 16)
 	       : addr_cmp(seg->saddr, seg->daddr, 4);
 	from = c ? c > 0 : seg->sport > seg->dport;
-	if (from)
+	if (from) {
 		lo = seg->daddr, hi = seg->saddr;
-	/* fixed sizes: a load and a store each */
-	if (v6) {
-		memcpy(&w[0], lo, 16);
-		memcpy(&w[2], hi, 16);
-	} else {
-		memcpy(&w[0], lo, 4);
-		memcpy(&w[2], hi, 4);
+		p0 = seg->dport, p1 = seg->sport;
 	}
-	mid.port[from] = seg->sport;
-	mid.port[1 - from] = seg->dport;
-	memcpy(&w[4], &mid, 8);
-	memcpy(&w[5], &seg->tunnel, 16);
-	memcpy(key, w, sizeof(*key));
+	if (v6) {
+		put_word(key, 0, word_at(lo, 8));
+		put_word(key, 1, word_at(lo + 8, 8));
+		put_word(key, 2, word_at(hi, 8));
+		put_word(key, 3, word_at(hi + 8, 8));
+	} else {
+		put_word(key, 0, word_at(lo, 4));
+		put_word(key, 1, 0);
+		put_word(key, 2, word_at(hi, 4));
+		put_word(key, 3, 0);
+	}
+	put_word(key, 4, ports_word(p0, p1, seg->family));
+	put_word(key, 5, word_at((const uint8_t *)&seg->tunnel, 8));
+	put_word(key, 6, word_at((const uint8_t *)&seg->tunnel + 8, 8));
 	return from;
 }
 

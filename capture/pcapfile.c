@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,8 +167,12 @@ int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 {
 	const uint8_t *h;
 	uint64_t left = pf->size - pf->pos;
-	uint32_t caplen, wirelen, sec, frac;
+	uint32_t caplen, wirelen, sec, frac, cut;
+	uint64_t lens;
 
+	_Static_assert(offsetof(struct src_pf_packet, wirelen) ==
+			       offsetof(struct src_pf_packet, caplen) + 4,
+		       "caplen and wirelen make one word");
 	if (!left)
 		return 0;
 	if (left < REC_HDR) {
@@ -201,11 +206,20 @@ int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 	if (fill(pf, REC_HDR + caplen, err))
 		return -EIO;
 	h = pf->buf + pf->at;
-	pkt->data = h + REC_HDR;
 	/* As libpcap: a record longer than the snap length is cut to it. */
-	pkt->caplen = pf->snaplen && caplen > pf->snaplen ? pf->snaplen
-							   : caplen;
-	pkt->wirelen = wirelen;
+	cut = pf->snaplen && caplen > pf->snaplen ? pf->snaplen : caplen;
+	pkt->data = h + REC_HDR;
+	/*
+	 * caplen and wirelen in one store: the caller copies them as one
+	 * word, and a word stored in two halves is not forwarded to its
+	 * load (the load waits for both stores to reach the cache).
+	 */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	lens = (uint64_t)cut | (uint64_t)wirelen << 32;
+#else
+	lens = (uint64_t)cut << 32 | wirelen;
+#endif
+	memcpy(&pkt->caplen, &lens, sizeof(lens));
 	pkt->wall_ns = (uint64_t)sec * 1000000000ULL +
 		       (uint64_t)frac * pf->ts_scale;
 	pf->at += REC_HDR + caplen;
