@@ -25,9 +25,12 @@ struct src_packet {
 	uint32_t caplen;
 	uint32_t wirelen;
 	uint64_t wall_ns;
-	uint64_t frame; /* 1-based, across the merged inputs */
 	int dlt;	/* link type of the input it came from */
 	unsigned input; /* index of that input */
+	/* Not next to wall_ns: a reader copies both into a struct
+	 * flow_seg, where they are neighbours, and a copy of neighbours
+	 * becomes one 16-byte load, which stalls on two 8-byte stores. */
+	uint64_t frame; /* 1-based, across the merged inputs */
 };
 
 struct src_stats {
