@@ -49,18 +49,25 @@ struct frame_batch {
 	struct frame_item it[FRAMES_PER_BATCH];
 };
 
-/* Tracker to reporter: what the flow table's hooks were called with. */
+/*
+ * Tracker to reporter: what the flow table's hooks were called with. A
+ * close-wait change carries only the key and the two roles the report
+ * counts it by (rpt_close_wait: the passive side's row), not the whole
+ * flow: written on the tracker's core and read on the other, every
+ * line of an event costs both, and a flow has two such changes.
+ */
 enum event_kind { EV_DONE, EV_CLOSE_WAIT, EV_ORIGIN };
 
 struct event {
 	uint8_t kind;
 	int8_t delta;
+	int8_t client, active; /* EV_CLOSE_WAIT: td's */
 	enum flow_end end;
 	uint64_t id;
 	uint64_t now_ns;
-	struct td_result res;
 	struct flow_key key;
-	struct td_flow td;
+	struct td_result res;  /* EV_DONE */
+	struct td_flow td;     /* EV_DONE */
 };
 
 struct event_batch {
@@ -226,7 +233,8 @@ static void defer_close_wait(void *ctx, const struct flow_key *key,
 
 	e->kind = EV_CLOSE_WAIT;
 	e->key = *key;
-	e->td = *td;
+	e->client = td->client;
+	e->active = td->active;
 	e->delta = (int8_t)delta;
 	e->now_ns = now_ns;
 	event_commit(s);
@@ -262,10 +270,14 @@ static int report_batch(struct stages *s, struct event_batch *b)
 			};
 			pipeline_report_done(s->pl, &rec);
 			break;
-		case EV_CLOSE_WAIT:
-			pipeline_report_close_wait(s->pl, &e->key, &e->td,
+		case EV_CLOSE_WAIT: {
+			struct td_flow td = {.client = e->client,
+					     .active = e->active};
+
+			pipeline_report_close_wait(s->pl, &e->key, &td,
 						   e->delta, e->now_ns);
 			break;
+		}
 		default:
 			pipeline_report_origin(s->pl, e->now_ns);
 			break;
