@@ -20,7 +20,7 @@
 #define REC_HDR 16u
 
 /*
- * Bytes asked of each read(): large enough that the system calls cost
+ * Bytes asked of each pread(): large enough that the system calls cost
  * nothing next to the records, small enough to stay in the core's
  * cache while the records are decoded.
  */
@@ -36,7 +36,6 @@ struct src_pf {
 	size_t at;         /* the next record's offset in buf */
 	size_t have;       /* bytes of buf read from the file */
 	uint64_t size;     /* of the file when opened: what is read */
-	uint64_t pos;      /* file offset of the next record */
 	uint64_t read_to;  /* file offset of buf + have */
 	int swapped;
 	uint32_t ts_scale; /* 1000 for microseconds, 1 for nanoseconds */
@@ -75,7 +74,6 @@ struct src_pf *src_pf_open(const char *path, uint32_t snaplen)
 	}
 	pf->fd = fd;
 	pf->size = (uint64_t)st.st_size;
-	pf->pos = FILE_HDR;
 	pf->read_to = FILE_HDR;
 	memcpy(&magic, hdr, sizeof(magic));
 	if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS) {
@@ -166,7 +164,7 @@ static int fill(struct src_pf *pf, size_t want, char *err)
 int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 {
 	const uint8_t *h;
-	uint64_t left = pf->size - pf->pos;
+	uint64_t left = pf->size - src_pf_pos(pf);
 	uint32_t caplen, wirelen, sec, frac, cut;
 	uint64_t lens;
 
@@ -223,13 +221,13 @@ int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 	pkt->wall_ns = (uint64_t)sec * 1000000000ULL +
 		       (uint64_t)frac * pf->ts_scale;
 	pf->at += REC_HDR + caplen;
-	pf->pos += REC_HDR + caplen;
 	return 1;
 }
 
+/* The file offset of the next record: what is read, less what is left. */
 uint64_t src_pf_pos(const struct src_pf *pf)
 {
-	return pf->pos;
+	return pf->read_to - (pf->have - pf->at);
 }
 
 uint64_t src_pf_size(const struct src_pf *pf)

@@ -2,7 +2,7 @@
 /*
  * Classic pcap files (version 2.4, either byte order, micro- or
  * nanosecond timestamps) read straight into a buffer of the reader's
- * own: large read() calls, no copy into stdio's buffer and again into
+ * own: large pread() calls, no copy into stdio's buffer and again into
  * libpcap's, no lock per record. A memory map of the file would save
  * the copy but costs a page fault every 64 KiB read, and a fault costs
  * more than the copy (on a paravirtualised guest, several times more);
