@@ -402,7 +402,10 @@ int stages_read(struct pipeline *pl, struct src_reader *src,
 	void *frames = NULL, *events = NULL;
 	int rc;
 
-	if (c->threads < 2 || c->frame || (pl->ev && pl->ev_streaming))
+	/* A watcher (live's alerts) reads more of a close-wait change than
+	 * an event carries: it gets the flow on one thread. */
+	if (c->threads < 2 || c->frame || (pl->ev && pl->ev_streaming) ||
+	    pl->watch.close_wait)
 		return read_inline(pl, src, c, err);
 	memset(&s, 0, sizeof(s));
 	s.pl = pl;

@@ -17,8 +17,9 @@
  * stage has its own.
  *
  * Streaming evidence (inputs read once, frames buffered) and the
- * evidence pack need every frame's bytes at the tracker: they read on
- * one thread.
+ * evidence pack need every frame's bytes at the tracker, and a watcher
+ * of the flow table (pipeline_watch) more of a close-wait change than
+ * the reporter's events carry: they read on one thread.
  */
 #ifndef FT_ENGINE_STAGES_H
 #define FT_ENGINE_STAGES_H
