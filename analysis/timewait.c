@@ -538,11 +538,17 @@ static void pkey_of(struct tw_pkey *pk, const struct flow_key *k, int h,
 	pk->port = k->port[sv];
 }
 
-static uint64_t fp_of(const struct flow_key *key)
+/* The fingerprint of a key whose flow_key_hash() is h. */
+static uint64_t fp_of_hash(uint64_t h)
 {
-	uint64_t fp = idx_hash(key, sizeof(*key)) & ~TW_FP_FLAGS;
+	uint64_t fp = h & ~TW_FP_FLAGS;
 
 	return fp ? fp : TW_FP_FLAGS + 1;
+}
+
+static uint64_t fp_of(const struct flow_key *key)
+{
+	return fp_of_hash(flow_key_hash(key));
 }
 
 static size_t fp_home(const struct tw *t, uint64_t fp)
@@ -776,17 +782,28 @@ static void count_reuse(struct tw *t, struct tw_fp *s, const struct flow_key *k)
 		p->host->reused++;
 }
 
-void tw_segment(struct tw *t, const struct flow_seg *seg)
+/* A segment that may reuse a 4-tuple in TIME_WAIT: a SYN alone. */
+static int tw_syn(const struct tw *t, const struct flow_seg *seg)
+{
+	return (seg->flags & (SEG_SYN | SEG_ACK | SEG_RST)) == SEG_SYN &&
+	       t->used_fp;
+}
+
+void tw_prefetch(const struct tw *t, const struct flow_seg *seg,
+		 uint64_t hash)
+{
+	if (tw_syn(t, seg))
+		__builtin_prefetch(&t->fps[fp_home(t, fp_of_hash(hash))]);
+}
+
+void tw_segment(struct tw *t, const struct flow_seg *seg,
+		const struct flow_key *key, uint64_t hash)
 {
 	if (seg->wall_ns > t->now_ns)
 		t->now_ns = seg->wall_ns;
-	if ((seg->flags & (SEG_SYN | SEG_ACK | SEG_RST)) == SEG_SYN &&
-	    t->used_fp) {
-		struct flow_key key;
-		uint64_t fp;
+	if (tw_syn(t, seg)) {
+		uint64_t fp = fp_of_hash(hash);
 
-		flow_key_from_seg(seg, &key);
-		fp = fp_of(&key);
 		for (size_t i = fp_home(t, fp); t->fps[i].fp;
 		     i = (i + 1) & (t->cap_fp - 1)) {
 			struct tw_fp *s = &t->fps[i];
@@ -797,7 +814,7 @@ void tw_segment(struct tw *t, const struct flow_seg *seg)
 			if (fp_live(t, s) && !(s->fp & TW_FP_REUSED) &&
 			    seg->wall_ns + t->cfg.time_wait_ns >= s->end &&
 			    seg->wall_ns < s->end)
-				count_reuse(t, s, &key);
+				count_reuse(t, s, key);
 			break;
 		}
 	}

@@ -101,11 +101,20 @@ int tw_intervals(const struct td_flow *td, const struct td_result *res,
 int tw_flow_done(struct tw *t, const struct flow_record *rec);
 
 /*
- * A segment was seen (call for every segment, after the flow table): a
- * SYN on a 4-tuple still in TIME_WAIT is counted as reuse; the capture
+ * A segment was seen (call for every segment, after the flow table), of
+ * the flow key (flow_key_from_seg()) key and its hash (flow_key_hash()):
+ * a SYN on a 4-tuple still in TIME_WAIT is counted as reuse; the capture
  * clock advances and intervals old enough are counted.
  */
-void tw_segment(struct tw *t, const struct flow_seg *seg);
+void tw_segment(struct tw *t, const struct flow_seg *seg,
+		const struct flow_key *key, uint64_t hash);
+
+/*
+ * A hint, a few segments ahead of tw_segment() on the same segment and
+ * hash: the reuse table's slot a SYN will probe is fetched into cache.
+ */
+void tw_prefetch(const struct tw *t, const struct flow_seg *seg,
+		 uint64_t hash);
 
 /* One socket in TIME_WAIT found by a kernel dump (sock_diag). */
 struct tw_sock_ep {

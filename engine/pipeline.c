@@ -231,7 +231,7 @@ int pipeline_decoded(struct pipeline *pl, enum pkt_status st,
 	pl->snapped += seg->snapped;
 	if (flow_table_add_keyed(pl->flows, seg, key, hash) || pl->tw_nomem)
 		return -ENOMEM;
-	tw_segment(pl->tw, seg);
+	tw_segment(pl->tw, seg, key, hash);
 	if (pl->ev && !pl->ev_dlt_set) {
 		ev_set_default_dlt(pl->ev, dlt);
 		pl->ev_dlt_set = 1;

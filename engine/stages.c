@@ -347,10 +347,13 @@ static int track(struct stages *s, const struct stages_config *c, char *err)
 			const struct frame_item *f = &b->it[i];
 
 			if (i + PREFETCH_AHEAD < n &&
-			    b->it[i + PREFETCH_AHEAD].st == PKT_OK)
-				flow_table_prefetch(
-					pl->flows,
-					b->it[i + PREFETCH_AHEAD].hash, 0);
+			    b->it[i + PREFETCH_AHEAD].st == PKT_OK) {
+				const struct frame_item *a =
+					&b->it[i + PREFETCH_AHEAD];
+
+				flow_table_prefetch(pl->flows, a->hash, 0);
+				tw_prefetch(pl->tw, &a->seg, a->hash);
+			}
 			if (i + PREFETCH_AHEAD / 2 < n &&
 			    b->it[i + PREFETCH_AHEAD / 2].st == PKT_OK)
 				flow_table_prefetch(
