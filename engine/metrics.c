@@ -116,7 +116,10 @@ void em_flow_done(struct em *m, const struct flow_record *rec)
 	char svc[EM_SERVICE_SIZE];
 	const char *v[2];
 
-	if (!m)
+	/* an orphan whose close the kernel had counted clean (em_clean):
+	 * that count moved to the socket, but a counter never goes back,
+	 * so the socket is not counted a second time */
+	if (!m || (rec->sock && rec->sock->counted))
 		return;
 	em_service(svc, rec->key, rec->td->client);
 	v[0] = vd_name(rec->res.verdict);

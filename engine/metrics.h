@@ -56,7 +56,9 @@ void em_service(char buf[EM_SERVICE_SIZE], const struct flow_key *key,
 /*
  * A flow or socket got its verdict (rec borrowed): one more in
  * fintrace_teardowns_total{verdict,service}, and its close-wait in
- * fintrace_close_wait_seconds{service} when the passive side closed.
+ * fintrace_close_wait_seconds{service} when the passive side closed. A
+ * socket whose clean end em_clean() counted already (rec->sock->counted,
+ * an orphan the kernel's count moved to) is not counted again.
  */
 void em_flow_done(struct em *m, const struct flow_record *rec);
 

@@ -58,8 +58,12 @@ static struct em *start(enum mxt_mode mode)
 	return m;
 }
 
-/* A flow 10.0.0.1:40000 (client) -> 10.0.0.2:8080 with verdict v. */
-static void flow(struct em *m, enum vd_verdict v, uint64_t cw_ns, int at_end)
+/*
+ * A flow 10.0.0.1:40000 (client) -> 10.0.0.2:8080 with verdict v, of
+ * socket sock (NULL: from packets).
+ */
+static void sock_flow(struct em *m, enum vd_verdict v, uint64_t cw_ns,
+		      int at_end, const struct rpt_sock *sock)
 {
 	struct flow_key key;
 	struct td_flow td;
@@ -80,7 +84,13 @@ static void flow(struct em *m, enum vd_verdict v, uint64_t cw_ns, int at_end)
 	rec.res.has_close_wait = cw_ns > 0;
 	rec.res.close_wait_ns = cw_ns;
 	rec.res.in_close_wait_at_end = (uint8_t)at_end;
+	rec.sock = sock;
 	em_flow_done(m, &rec);
+}
+
+static void flow(struct em *m, enum vd_verdict v, uint64_t cw_ns, int at_end)
+{
+	sock_flow(m, v, cw_ns, at_end, NULL);
 }
 
 Test(engine_metrics, bad_address_and_port_in_use)
@@ -175,9 +185,18 @@ Test(engine_metrics, clean_ends_counted_by_the_kernel)
 	};
 	char *t;
 
+	struct rpt_sock orphan = {.pid = 7, .counted = 1};
+
 	inet_pton(AF_INET, "10.0.0.2", c.addr);
 	flow(m, VD_CLEAN, 0, 0);
 	em_clean(m, &c);
+	/* one of the six turns out an orphan (a dump found it): its count
+	 * moves to the socket, which then ends; it stays counted once */
+	c.count = 1;
+	c.moved = 1;
+	c.ncw = 0;
+	em_clean(m, &c);
+	sock_flow(m, VD_CLEAN, SEC, 0, &orphan);
 	cr_assert_eq(em_publish(m), 0);
 	t = scrape(em_port(m));
 	cr_assert(strstr(t, "fintrace_teardowns_total{verdict=\"clean\","
