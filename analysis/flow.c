@@ -884,6 +884,12 @@ struct flush_item {
 	uint32_t n;
 };
 
+/*
+ * Records sorted at once through an array at the flush (512 KiB of it);
+ * more are sorted chunk by chunk and the sorted chains merged.
+ */
+#define FLUSH_CHUNK 32768
+
 static int flush_item_cmp(const void *a, const void *b)
 {
 	uint64_t x = ((const struct flush_item *)a)->id;
@@ -892,37 +898,96 @@ static int flush_item_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void flow_table_flush(struct flow_table *t, uint64_t end_ns)
+/* Sort n > 0 items by id and chain their records so; returns the head. */
+static uint32_t chain_sorted(struct flow_table *t, struct flush_item *v,
+			     size_t n)
 {
-	uint32_t head = 0, *tail = &head, n;
-	uint64_t count = t->stats.tracked, i = 0;
-	struct flush_item *v = count ? malloc(count * sizeof(*v)) : NULL;
+	qsort(v, n, sizeof(*v), flush_item_cmp);
+	for (size_t k = 0; k + 1 < n; k++)
+		rec_at(t, v[k].n)->next = v[k + 1].n;
+	rec_at(t, v[n - 1].n)->next = 0;
+	return v[0].n;
+}
 
-	/*
-	 * Finalise in order of first packet: reports read naturally. The
-	 * records' ids and numbers are sorted in an array, which stays in
-	 * cache; without memory for it, the lists are joined into one
-	 * chain sorted in place (each step of a merge a cache miss).
-	 */
+/* Sorted chains waiting to be merged, larger below (a binary counter). */
+struct flush_runs {
+	struct {
+		uint32_t head;
+		uint64_t n;
+	} r[64];
+	int top;
+};
+
+static void runs_push(struct flow_table *t, struct flush_runs *s,
+		      uint32_t head, uint64_t n)
+{
+	while (s->top && s->r[s->top - 1].n <= n) {
+		s->top--;
+		head = merge_by_id(t, s->r[s->top].head, head);
+		n += s->r[s->top].n;
+	}
+	s->r[s->top].head = head;
+	s->r[s->top].n = n;
+	s->top++;
+}
+
+/*
+ * Every record chained in order of id: the lists' records sorted in
+ * chunks through the array v (cap items), the chunks' chains merged.
+ */
+static uint32_t flush_sorted(struct flow_table *t, struct flush_item *v,
+			     size_t cap)
+{
+	struct flush_runs runs = {.top = 0};
+	uint32_t head = 0, n, next;
+	size_t i = 0;
+
 	for (int l = 0; l < LIST__COUNT; l++) {
-		*tail = t->lists[l].head;
-		for (n = t->lists[l].head; n; n = rec_at(t, n)->next) {
+		for (n = t->lists[l].head; n; n = next) {
+			next = rec_at(t, n)->next;
 			rec_set_list(rec_at(t, n), LIST__COUNT, 0);
-			tail = &rec_at(t, n)->next;
-			if (v && i < count)
-				v[i++] = (struct flush_item){
-					rec_id(rec_at(t, n)), n};
+			v[i++] = (struct flush_item){rec_id(rec_at(t, n)), n};
+			if (i == cap) {
+				runs_push(t, &runs, chain_sorted(t, v, i), i);
+				i = 0;
+			}
 		}
 		t->lists[l].head = t->lists[l].tail = 0;
 	}
+	if (i)
+		runs_push(t, &runs, chain_sorted(t, v, i), i);
+	while (runs.top--)
+		head = merge_by_id(t, runs.r[runs.top].head, head);
+	return head;
+}
+
+void flow_table_flush(struct flow_table *t, uint64_t end_ns)
+{
+	uint32_t head = 0, *tail = &head, n;
+	size_t cap = t->stats.tracked < FLUSH_CHUNK ? t->stats.tracked
+						    : FLUSH_CHUNK;
+	struct flush_item *v = cap ? malloc(cap * sizeof(*v)) : NULL;
+
+	/*
+	 * Finalise in order of first packet: reports read naturally. The
+	 * ids are sorted in a bounded array, which stays in cache (a
+	 * chain's merge sort costs a cache miss a step). Without memory
+	 * for it, the lists are joined into one chain sorted in place.
+	 */
 	if (v) {
-		qsort(v, i, sizeof(*v), flush_item_cmp);
-		for (uint64_t k = 0; k < i; k++)
-			finalise(t, v[k].n, FLOW_END_INPUT, end_ns);
+		head = flush_sorted(t, v, cap);
 		free(v);
-		return;
+	} else {
+		for (int l = 0; l < LIST__COUNT; l++) {
+			*tail = t->lists[l].head;
+			for (n = t->lists[l].head; n; n = rec_at(t, n)->next) {
+				rec_set_list(rec_at(t, n), LIST__COUNT, 0);
+				tail = &rec_at(t, n)->next;
+			}
+			t->lists[l].head = t->lists[l].tail = 0;
+		}
+		head = sort_by_id(t, head, t->stats.tracked);
 	}
-	head = sort_by_id(t, head, count);
 	while ((n = head)) {
 		head = rec_at(t, n)->next;
 		finalise(t, n, FLOW_END_INPUT, end_ns);

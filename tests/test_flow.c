@@ -387,3 +387,81 @@ Test(flow, index_deletes_during_growth)
 	cr_assert_eq(s.n, N);
 	flow_table_free(t);
 }
+
+struct order {
+	uint64_t n;
+	uint64_t last_id;
+	int out_of_order;
+};
+
+/* Client i's address, 10.x.y.z: one of its own per flow. */
+static void client_of(uint8_t c[4], unsigned i)
+{
+	c[0] = 10;
+	c[1] = (uint8_t)(i >> 16);
+	c[2] = (uint8_t)(i >> 8);
+	c[3] = (uint8_t)i;
+}
+
+static void on_done_order(void *ctx, const struct flow_record *r)
+{
+	struct order *o = ctx;
+
+	if (r->id <= o->last_id)
+		o->out_of_order = 1;
+	o->last_id = r->id;
+	o->n++;
+}
+
+/*
+ * The flush finalises in order of first packet whatever the order of
+ * the lists: more flows than one sorting chunk holds, in three states,
+ * touched last to first.
+ */
+Test(flow, flush_finalises_in_order_of_first_packet)
+{
+	struct flow_config cfg = {
+		.linger_ns = 5 * SEC,
+		.grace_ns = 2 * SEC,
+		.idle_ns = 600 * SEC,
+	};
+	struct flow_hooks hooks = {.done = on_done_order};
+	struct order o = {0};
+	struct flow_table *t = flow_table_new(&cfg, &hooks, &o);
+	const unsigned N = 100000;
+	uint8_t c[4] = {10, 0, 0, 1}, sv[4] = {10, 200, 0, 2};
+	struct flow_seg g;
+
+	cr_assert_not_null(t);
+	memset(&g, 0, sizeof(g));
+	g.family = SEG_IPV4;
+	memcpy(g.saddr, c, 4);
+	memcpy(g.daddr, sv, 4);
+	g.sport = 40000;
+	g.dport = 9100;
+	for (unsigned i = 0; i < N; i++) {
+		client_of(c, i);
+		memcpy(g.saddr, c, 4);
+		g.seq = 1000;
+		g.flags = SEG_SYN;
+		g.wall_ns = T0 + i * 1000;
+		cr_assert_eq(flow_table_add(t, &g), 0);
+	}
+	/* last to first: a third get a client FIN, a third an ACK */
+	for (unsigned i = N; i-- > 0;) {
+		if (i % 3 == 0)
+			continue;
+		client_of(c, i);
+		memcpy(g.saddr, c, 4);
+		g.seq = 1001;
+		g.flags = i % 3 == 1 ? (SEG_FIN | SEG_ACK) : SEG_ACK;
+		g.wall_ns = T0 + SEC + (N - i) * 1000;
+		cr_assert_eq(flow_table_add(t, &g), 0);
+	}
+	cr_assert_eq(flow_table_stats(t)->tracked, N);
+	flow_table_flush(t, T0 + 2 * SEC);
+	cr_assert_eq(o.n, N);
+	cr_assert_not(o.out_of_order);
+	cr_assert_eq(o.last_id, N);
+	flow_table_free(t);
+}
