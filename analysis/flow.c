@@ -862,22 +862,6 @@ static uint32_t merge_by_id(const struct flow_table *t, uint32_t a,
 	return head;
 }
 
-/* Sort the chain of n records from head by id; returns the new head. */
-static uint32_t sort_by_id(const struct flow_table *t, uint32_t head,
-			   uint64_t n)
-{
-	uint32_t mid = head, rest;
-
-	if (n < 2)
-		return head;
-	for (uint64_t i = 1; i < n / 2; i++)
-		mid = rec_at(t, mid)->next;
-	rest = rec_at(t, mid)->next;
-	rec_at(t, mid)->next = 0;
-	return merge_by_id(t, sort_by_id(t, head, n / 2),
-			   sort_by_id(t, rest, n - n / 2));
-}
-
 /* A record's id and number, to sort by id. */
 struct flush_item {
 	uint64_t id;
@@ -886,9 +870,11 @@ struct flush_item {
 
 /*
  * Records sorted at once through an array at the flush (512 KiB of it);
- * more are sorted chunk by chunk and the sorted chains merged.
+ * more are sorted chunk by chunk and the sorted chains merged. Without
+ * memory for it, chunks of FLUSH_SMALL on the stack.
  */
 #define FLUSH_CHUNK 32768
+#define FLUSH_SMALL 256
 
 static int flush_item_cmp(const void *a, const void *b)
 {
@@ -963,31 +949,22 @@ static uint32_t flush_sorted(struct flow_table *t, struct flush_item *v,
 
 void flow_table_flush(struct flow_table *t, uint64_t end_ns)
 {
-	uint32_t head = 0, *tail = &head, n;
 	size_t cap = t->stats.tracked < FLUSH_CHUNK ? t->stats.tracked
 						    : FLUSH_CHUNK;
-	struct flush_item *v = cap ? malloc(cap * sizeof(*v)) : NULL;
+	struct flush_item small[FLUSH_SMALL];
+	struct flush_item *v = cap > FLUSH_SMALL ? malloc(cap * sizeof(*v))
+						 : NULL;
+	uint32_t head, n;
 
 	/*
 	 * Finalise in order of first packet: reports read naturally. The
 	 * ids are sorted in a bounded array, which stays in cache (a
-	 * chain's merge sort costs a cache miss a step). Without memory
-	 * for it, the lists are joined into one chain sorted in place.
+	 * chain's merge sort costs a cache miss a step); the flush needs
+	 * no heap memory, only works faster with it.
 	 */
-	if (v) {
-		head = flush_sorted(t, v, cap);
-		free(v);
-	} else {
-		for (int l = 0; l < LIST__COUNT; l++) {
-			*tail = t->lists[l].head;
-			for (n = t->lists[l].head; n; n = rec_at(t, n)->next) {
-				rec_set_list(rec_at(t, n), LIST__COUNT, 0);
-				tail = &rec_at(t, n)->next;
-			}
-			t->lists[l].head = t->lists[l].tail = 0;
-		}
-		head = sort_by_id(t, head, t->stats.tracked);
-	}
+	head = v ? flush_sorted(t, v, cap)
+		 : flush_sorted(t, small, FLUSH_SMALL);
+	free(v);
 	while ((n = head)) {
 		head = rec_at(t, n)->next;
 		finalise(t, n, FLOW_END_INPUT, end_ns);
