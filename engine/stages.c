@@ -254,6 +254,8 @@ static void defer_origin(void *ctx, uint64_t wall_ns)
 static int report_batch(struct stages *s, struct event_batch *b)
 {
 	int last = b->last;
+	/* a close-wait change's flow: its roles, all else zero, set once */
+	struct td_flow cw = {0};
 
 	for (unsigned i = 0; i < b->n; i++) {
 		const struct event *e = &b->it[i];
@@ -270,14 +272,12 @@ static int report_batch(struct stages *s, struct event_batch *b)
 			};
 			pipeline_report_done(s->pl, &rec);
 			break;
-		case EV_CLOSE_WAIT: {
-			struct td_flow td = {.client = e->client,
-					     .active = e->active};
-
-			pipeline_report_close_wait(s->pl, &e->key, &td,
+		case EV_CLOSE_WAIT:
+			cw.client = e->client;
+			cw.active = e->active;
+			pipeline_report_close_wait(s->pl, &e->key, &cw,
 						   e->delta, e->now_ns);
 			break;
-		}
 		default:
 			pipeline_report_origin(s->pl, e->now_ns);
 			break;
