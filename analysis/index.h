@@ -36,32 +36,52 @@ struct idx {
 /* 1 when entry e has key k. */
 typedef int (*idx_eq_fn)(const void *e, const void *k);
 
+/* The two halves of a 64 x 64-bit product, folded together. */
+static inline uint64_t idx_mum(uint64_t a, uint64_t b)
+{
+#ifdef __SIZEOF_INT128__
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+	uint64_t ah = a >> 32, al = (uint32_t)a, bh = b >> 32, bl = (uint32_t)b;
+	uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+	uint64_t mid = (ll >> 32) + (uint32_t)lh + (uint32_t)hl;
+
+	return ((ll & 0xffffffffu) | mid << 32) ^
+	       (hh + (lh >> 32) + (hl >> 32) + (mid >> 32));
+#endif
+}
+
 /*
- * Hash of len bytes at key (a multiply-xorshift mix over 64-bit words).
- * Inline: with a constant len (a key's sizeof) the loop unrolls.
+ * Hash of len bytes at key: each 16 bytes, their two words multiplied
+ * into one value (wyhash's mix) with constants that change from one
+ * block to the next (so that blocks moved around do not hash alike),
+ * the products independent of one another so that they overlap instead
+ * of each waiting for the last. Inline: with a constant len (a key's
+ * sizeof) the loop unrolls.
  */
 static inline uint64_t idx_hash(const void *key, size_t len)
 {
+	const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL,
+		       k2 = 0x8ebc6af09c88c6e3ULL, k3 = 0x589965cc75374cc3ULL;
 	const unsigned char *p = key;
-	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
+	uint64_t h = k0 ^ len, s = k1, w0, w1;
 
-	/*
-	 * Whole words by a fixed-size copy (one load each, the loop
-	 * unrolled); only the tail, if any, copies fewer bytes.
-	 */
-	for (; len >= 8; len -= 8, p += 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
+	for (; len >= 16; len -= 16, p += 16, s += k3) {
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		h ^= idx_mum(w0 ^ s, w1 ^ k2);
 	}
-	if (len) {
-		w = 0;
-		memcpy(&w, p, len);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
+	w0 = w1 = 0;
+	if (len > 8) {
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, len - 8);
+	} else if (len) {
+		memcpy(&w0, p, len);
 	}
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 29);
+	h ^= idx_mum(w0 ^ s, w1 ^ k2);
+	return idx_mum(h ^ k0, h ^ k3);
 }
 
 /* The entry with hash h and key k, or NULL. */

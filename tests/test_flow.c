@@ -4,6 +4,7 @@
  * grace and idle timeouts, CLOSE_WAIT flows kept, --max-flows eviction.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analysis/flow.h"
@@ -287,6 +288,73 @@ Test(flow, midstream_roles_follow_known_server)
 	cr_assert_eq(s.n, 2);
 	cr_assert_eq(s.rec[1].client_port, 40001);
 	flow_table_free(t);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The most keys any one of 65536 buckets of 16 bits of h, from bit at, got. */
+static unsigned fullest_bucket(const uint64_t *h, size_t n, unsigned at)
+{
+	static unsigned count[1 << 16];
+	unsigned most = 0;
+
+	memset(count, 0, sizeof(count));
+	for (size_t i = 0; i < n; i++) {
+		unsigned *c = &count[(h[i] >> at) & 0xffff];
+
+		if (++*c > most)
+			most = *c;
+	}
+	return most;
+}
+
+/*
+ * The flow key's hash, on the keys of an incident: 256 clients in one
+ * /24 with 4096 ports each, towards one service. The index's home slot
+ * is in its low bits, its fingerprint the low 32 bits, the TIME_WAIT
+ * table's the whole 64: no two keys may share a hash, and every 16 bits
+ * must spread (16 keys a bucket on average; a uniform hash puts at most
+ * about 40 in the fullest of 65536). Keys that are the same words in
+ * another order (one address block swapped with the other) differ too.
+ */
+Test(flow, key_hashes_differ_and_spread)
+{
+	enum { N = 1 << 20 };
+	uint64_t *h = malloc(N * sizeof(*h));
+	struct flow_key k, swapped;
+	uint8_t tmp[16];
+
+	cr_assert_not_null(h);
+	for (size_t i = 0; i < N; i++) {
+		memset(&k, 0, sizeof(k));
+		k.family = SEG_IPV4;
+		k.addr[0][0] = 10, k.addr[0][1] = 1, k.addr[0][2] = 0;
+		k.addr[0][3] = (uint8_t)(i >> 12);
+		k.addr[1][0] = 10, k.addr[1][1] = 2, k.addr[1][3] = 1;
+		k.port[0] = (uint16_t)(32768 + (i & 0xfff));
+		k.port[1] = 443;
+		h[i] = flow_key_hash(&k);
+	}
+	for (unsigned at = 0; at <= 48; at += 16)
+		cr_expect_leq(fullest_bucket(h, N, at), 48,
+			      "bits %u to %u of the hash cluster", at, at + 15);
+	qsort(h, N, sizeof(*h), cmp_u64);
+	for (size_t i = 1; i < N; i++)
+		cr_assert_neq(h[i], h[i - 1], "two keys share hash %#llx",
+			      (unsigned long long)h[i]);
+	free(h);
+
+	k.addr[0][15] = 7; /* the two blocks differ in their last word too */
+	swapped = k;
+	memcpy(tmp, swapped.addr[0], 16);
+	memcpy(swapped.addr[0], swapped.addr[1], 16);
+	memcpy(swapped.addr[1], tmp, 16);
+	cr_assert_neq(flow_key_hash(&k), flow_key_hash(&swapped));
 }
 
 /* The index under churn: growth while draining, deletes in both arrays. */
