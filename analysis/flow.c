@@ -17,6 +17,7 @@
  * many flows are tracked.
  */
 #include "analysis/flow.h"
+#include "analysis/bigmem.h"
 #include "analysis/index.h"
 
 #include <errno.h>
@@ -57,9 +58,11 @@ enum flow_list {
 
 /*
  * Fixed-size records named by numbers from 1 (0 is "none"), in chunks
- * that never move; a freed record holds the next free number.
+ * of 16384 that never move; a freed record holds the next free number.
+ * A flow chunk is over 2 MiB, so it gets huge pages (bigmem.h): records
+ * are reached at random, one TLB miss each with small pages.
  */
-#define SLAB_SHIFT 12
+#define SLAB_SHIFT 14
 #define SLAB_MAX 0x7ffffffeU
 
 struct slab {
@@ -96,7 +99,7 @@ static uint32_t slab_alloc(struct slab *s)
 		if (!v)
 			return 0;
 		s->chunks = v;
-		v[s->nchunks] = malloc(s->size << SLAB_SHIFT);
+		v[s->nchunks] = bigmem_zalloc(s->size << SLAB_SHIFT);
 		if (!v[s->nchunks])
 			return 0;
 		s->nchunks++;
@@ -113,7 +116,7 @@ static void slab_free(struct slab *s, uint32_t n)
 static void slab_release(struct slab *s)
 {
 	for (uint32_t i = 0; i < s->nchunks; i++)
-		free(s->chunks[i]);
+		bigmem_free(s->chunks[i], s->size << SLAB_SHIFT);
 	free(s->chunks);
 }
 
@@ -492,6 +495,17 @@ int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key)
 	put_word(key, 5, word_at((const uint8_t *)&seg->tunnel, 8));
 	put_word(key, 6, word_at((const uint8_t *)&seg->tunnel + 8, 8));
 	return from;
+}
+
+void flow_seg_from_key(const struct flow_key *key, int from,
+		       struct flow_seg *seg)
+{
+	seg->family = key->family;
+	memcpy(seg->saddr, key->addr[from], 16);
+	memcpy(seg->daddr, key->addr[!from], 16);
+	seg->sport = key->port[from];
+	seg->dport = key->port[!from];
+	seg->tunnel = key->tunnel;
 }
 
 char *flow_tunnel_format(const struct flow_tunnel *t, char *buf, size_t n)

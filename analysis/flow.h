@@ -141,6 +141,14 @@ char *flow_tunnel_format(const struct flow_tunnel *t, char *buf, size_t n);
 int flow_key_from_seg(const struct flow_seg *seg, struct flow_key *key);
 
 /*
+ * The other way: set the segment's family, addresses, ports and tunnel
+ * from key and the sender's index (what flow_key_from_seg() returned),
+ * as the decoder had set them. The rest of seg is left as it is.
+ */
+void flow_seg_from_key(const struct flow_key *key, int from,
+		       struct flow_seg *seg);
+
+/*
  * Call fn for every tracked flow (live status, alerts); fn must not change
  * the table. key and td are built for the call (borrowed, valid during it).
  */

@@ -4,6 +4,8 @@
  */
 #include "analysis/index.h"
 
+#include "analysis/bigmem.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +95,8 @@
 			if (o->e)                                             \
 				o->e = (GONE);                                \
 			if (++x->old_pos > x->old_mask) {                     \
-				free(x->old);                                 \
+				bigmem_free(x->old, (x->old_mask + 1) *       \
+							    sizeof(S));       \
 				x->old = NULL;                                \
 			}                                                     \
 		}                                                             \
@@ -103,7 +106,7 @@
 	{                                                                     \
 		if (!x->cur || (x->n + 1) * 2 > x->cur_mask + 1) {            \
 			size_t cap = x->cur ? 2 * (x->cur_mask + 1) : IDX_MIN;\
-			S *ns = calloc(cap, sizeof(*ns));                     \
+			S *ns = bigmem_zalloc(cap * sizeof(*ns));             \
                                                                               \
 			if (!ns)                                              \
 				return -ENOMEM;                               \
@@ -147,8 +150,10 @@
                                                                               \
 	static void P##_clear(X *x)                                           \
 	{                                                                     \
-		free(x->cur);                                                 \
-		free(x->old);                                                 \
+		if (x->cur)                                                   \
+			bigmem_free(x->cur, (x->cur_mask + 1) * sizeof(S));   \
+		if (x->old)                                                   \
+			bigmem_free(x->old, (x->old_mask + 1) * sizeof(S));   \
 		memset(x, 0, sizeof(*x));                                     \
 	}
 /* NOLINTEND(bugprone-macro-parentheses) */

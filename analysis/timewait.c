@@ -51,6 +51,7 @@
  * row, which takes what the rest would have counted.
  */
 #include "analysis/timewait.h"
+#include "analysis/bigmem.h"
 #include "analysis/html.h"
 #include "analysis/lbuf.h"
 #include "analysis/index.h"
@@ -223,7 +224,7 @@ void tw_free(struct tw *t)
 	free(t->late.v);
 	idx_free(&t->pair_idx);
 	free(t->pv);
-	free(t->fps);
+	bigmem_free(t->fps, t->cap_fp * sizeof(*t->fps));
 	free(t->pending.v);
 	free(t);
 }
@@ -595,7 +596,7 @@ static int fp_rebuild(struct tw *t)
 		live += (size_t)fp_live(t, &t->fps[i]);
 	while (cap < 2 * (live + 1))
 		cap *= 2;
-	nv = calloc(cap, sizeof(*nv));
+	nv = bigmem_zalloc(cap * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->cap_fp; i++) {
@@ -611,7 +612,7 @@ static int fp_rebuild(struct tw *t)
 			j = (j + 1) & (cap - 1);
 		nv[j] = *s;
 	}
-	free(t->fps);
+	bigmem_free(t->fps, t->cap_fp * sizeof(*t->fps));
 	t->fps = nv;
 	t->cap_fp = cap;
 	t->used_fp = live;
@@ -782,17 +783,15 @@ static void count_reuse(struct tw *t, struct tw_fp *s, const struct flow_key *k)
 		p->host->reused++;
 }
 
-/* A segment that may reuse a 4-tuple in TIME_WAIT: a SYN alone. */
-static int tw_syn(const struct tw *t, const struct flow_seg *seg)
+/* A segment (its flags) that may reuse a 4-tuple in TIME_WAIT: a SYN alone. */
+static int tw_syn(const struct tw *t, uint8_t flags)
 {
-	return (seg->flags & (SEG_SYN | SEG_ACK | SEG_RST)) == SEG_SYN &&
-	       t->used_fp;
+	return (flags & (SEG_SYN | SEG_ACK | SEG_RST)) == SEG_SYN && t->used_fp;
 }
 
-void tw_prefetch(const struct tw *t, const struct flow_seg *seg,
-		 uint64_t hash)
+void tw_prefetch(const struct tw *t, uint8_t flags, uint64_t hash)
 {
-	if (tw_syn(t, seg))
+	if (tw_syn(t, flags))
 		__builtin_prefetch(&t->fps[fp_home(t, fp_of_hash(hash))]);
 }
 
@@ -801,7 +800,7 @@ void tw_segment(struct tw *t, const struct flow_seg *seg,
 {
 	if (seg->wall_ns > t->now_ns)
 		t->now_ns = seg->wall_ns;
-	if (tw_syn(t, seg)) {
+	if (tw_syn(t, seg->flags)) {
 		uint64_t fp = fp_of_hash(hash);
 
 		for (size_t i = fp_home(t, fp); t->fps[i].fp;

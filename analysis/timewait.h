@@ -110,11 +110,11 @@ void tw_segment(struct tw *t, const struct flow_seg *seg,
 		const struct flow_key *key, uint64_t hash);
 
 /*
- * A hint, a few segments ahead of tw_segment() on the same segment and
- * hash: the reuse table's slot a SYN will probe is fetched into cache.
+ * A hint, a few segments ahead of tw_segment() on the same segment (its
+ * SEG_* flags) and hash: the reuse table's slot a SYN will probe is
+ * fetched into cache.
  */
-void tw_prefetch(const struct tw *t, const struct flow_seg *seg,
-		 uint64_t hash);
+void tw_prefetch(const struct tw *t, uint8_t flags, uint64_t hash);
 
 /* One socket in TIME_WAIT found by a kernel dump (sock_diag). */
 struct tw_sock_ep {

@@ -32,13 +32,22 @@
 /* Frames of a batch looked ahead of to prefetch their index slots. */
 #define PREFETCH_AHEAD 8
 
-/* Reader to tracker: decoded frames. */
+/*
+ * Reader to tracker: decoded frames. The segment's addresses, ports and
+ * tunnel travel once, in the key (flow_seg_from_key() rebuilds them):
+ * every line of a batch is written on the reader's core and read on the
+ * tracker's, and a whole segment beside its key took 160 bytes a frame.
+ */
 struct frame_item {
-	struct flow_seg seg; /* wall_ns and frame always set */
-	struct flow_key key; /* when st is PKT_OK */
+	struct flow_key key;    /* when st is PKT_OK, as the rest below */
 	uint64_t hash;
-	int dlt;
-	uint8_t st;          /* enum pkt_status */
+	uint64_t wall_ns, frame; /* always set */
+	uint32_t seq, ack, payload_len;
+	uint16_t window;
+	uint16_t dlt;
+	uint8_t flags, snapped;
+	uint8_t from;           /* flow_key_from_seg()'s */
+	uint8_t st;             /* enum pkt_status */
 };
 
 struct frame_batch {
@@ -112,6 +121,35 @@ unsigned stages_default_threads(void)
 	return n < STAGES_MAX ? (unsigned)n : STAGES_MAX;
 }
 
+/* A decoded segment into frame f (wall_ns, frame and st set apart). */
+static void frame_pack(struct frame_item *f, const struct flow_seg *seg)
+{
+	f->from = (uint8_t)flow_key_from_seg(seg, &f->key);
+	f->hash = flow_key_hash(&f->key);
+	f->seq = seg->seq;
+	f->ack = seg->ack;
+	f->payload_len = seg->payload_len;
+	f->window = seg->window;
+	f->flags = seg->flags;
+	f->snapped = seg->snapped;
+}
+
+/* The segment frame f was packed from (only its times unless decoded). */
+static void frame_unpack(const struct frame_item *f, struct flow_seg *seg)
+{
+	seg->wall_ns = f->wall_ns;
+	seg->frame = f->frame;
+	if (f->st != PKT_OK)
+		return;
+	flow_seg_from_key(&f->key, f->from, seg);
+	seg->seq = f->seq;
+	seg->ack = f->ack;
+	seg->payload_len = f->payload_len;
+	seg->window = f->window;
+	seg->flags = f->flags;
+	seg->snapped = f->snapped;
+}
+
 /*
  * Fill batch b (taken from frames_free) and hand it to the tracker.
  * Returns 1 to go on, 0 once the last batch went (end, damage, or the
@@ -119,27 +157,28 @@ unsigned stages_default_threads(void)
  */
 static int read_batch(struct stages *s, struct frame_batch *b)
 {
+	struct src_reader *src = s->src;
 	struct src_packet pkt;
 	int rc = 0, last;
+	unsigned n = 0;
 	double frac;
 
-	b->n = 0;
 	b->err[0] = '\0';
-	while (b->n < FRAMES_PER_BATCH &&
-	       (rc = src_next(s->src, &pkt, b->err)) == 1) {
-		struct frame_item *f = &b->it[b->n++];
+	while (n < FRAMES_PER_BATCH &&
+	       (rc = src_next(src, &pkt, b->err)) == 1) {
+		struct frame_item *f = &b->it[n++];
+		struct flow_seg seg;
 
 		f->st = (uint8_t)pkt_decode(pkt.dlt, pkt.data, pkt.caplen,
-					    pkt.wirelen, &f->seg);
-		f->seg.wall_ns = pkt.wall_ns;
-		f->seg.frame = pkt.frame;
-		f->dlt = pkt.dlt;
-		if (f->st == PKT_OK) {
-			flow_key_from_seg(&f->seg, &f->key);
-			f->hash = flow_key_hash(&f->key);
-		}
+					    pkt.wirelen, &seg);
+		f->wall_ns = pkt.wall_ns;
+		f->frame = pkt.frame;
+		f->dlt = (uint16_t)pkt.dlt;
+		if (f->st == PKT_OK)
+			frame_pack(f, &seg);
 	}
-	frac = src_progress(s->src);
+	b->n = n;
+	frac = src_progress(src);
 	atomic_store_explicit(&s->progress,
 			      frac < 0 ? 0 : (uint64_t)(frac * 1e6) + 1,
 			      memory_order_relaxed);
@@ -345,6 +384,7 @@ static int track(struct stages *s, const struct stages_config *c, char *err)
 
 		for (unsigned i = 0; i < n; i++) {
 			const struct frame_item *f = &b->it[i];
+			struct flow_seg seg;
 
 			if (i + PREFETCH_AHEAD < n &&
 			    b->it[i + PREFETCH_AHEAD].st == PKT_OK) {
@@ -352,16 +392,16 @@ static int track(struct stages *s, const struct stages_config *c, char *err)
 					&b->it[i + PREFETCH_AHEAD];
 
 				flow_table_prefetch(pl->flows, a->hash, 0);
-				tw_prefetch(pl->tw, &a->seg, a->hash);
+				tw_prefetch(pl->tw, a->flags, a->hash);
 			}
 			if (i + PREFETCH_AHEAD / 2 < n &&
 			    b->it[i + PREFETCH_AHEAD / 2].st == PKT_OK)
 				flow_table_prefetch(
 					pl->flows,
 					b->it[i + PREFETCH_AHEAD / 2].hash, 1);
-			if (pipeline_decoded(pl, (enum pkt_status)f->st,
-					     &f->seg, &f->key, f->hash,
-					     f->dlt)) {
+			frame_unpack(f, &seg);
+			if (pipeline_decoded(pl, (enum pkt_status)f->st, &seg,
+					     &f->key, f->hash, f->dlt)) {
 				failed = 1;
 				atomic_store(&s->stop, 1);
 				break;

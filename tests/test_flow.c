@@ -246,6 +246,39 @@ Test(flow, ipv6_and_key_canonical)
 	cr_assert_eq(ka.port[0], 50000);
 }
 
+/* The key and the sender's index give back the segment's endpoints. */
+Test(flow, segment_endpoints_from_key)
+{
+	struct flow_seg in[2], out;
+	struct flow_key k;
+
+	memset(in, 0, sizeof(in));
+	in[0].family = SEG_IPV6;
+	in[0].saddr[0] = 0xfd, in[0].saddr[15] = 2;
+	in[0].daddr[0] = 0xfd, in[0].daddr[15] = 1;
+	in[0].sport = 9100, in[0].dport = 50000;
+	in[1].family = SEG_IPV4;
+	memcpy(in[1].saddr, (uint8_t[]){10, 0, 0, 1}, 4);
+	memcpy(in[1].daddr, (uint8_t[]){10, 0, 0, 2}, 4);
+	in[1].sport = 40000, in[1].dport = 443;
+	in[1].tunnel.kind = SEG_TUN_VXLAN;
+	in[1].tunnel.id = 42;
+	for (int i = 0; i < 2; i++) {
+		int from = flow_key_from_seg(&in[i], &k);
+
+		cr_assert_eq(from, !i); /* one swapped, one not */
+		memset(&out, 0xa5, sizeof(out));
+		flow_seg_from_key(&k, from, &out);
+		cr_assert_eq(out.family, in[i].family);
+		cr_assert_arr_eq(out.saddr, in[i].saddr, 16);
+		cr_assert_arr_eq(out.daddr, in[i].daddr, 16);
+		cr_assert_eq(out.sport, in[i].sport);
+		cr_assert_eq(out.dport, in[i].dport);
+		cr_assert_arr_eq(&out.tunnel, &in[i].tunnel,
+				 sizeof(out.tunnel));
+	}
+}
+
 Test(flow, free_with_flows_inside)
 {
 	struct sink s;
