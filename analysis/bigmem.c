@@ -60,15 +60,17 @@ void *bigmem_zalloc(size_t bytes)
 
 void bigmem_free(void *p, size_t bytes)
 {
+	size_t len;
+
 	if (!p)
 		return;
 	if (bytes < BIGMEM_MIN) {
 		free(p);
 		return;
 	}
-	munmap(p, map_len(bytes));
-	atomic_fetch_sub_explicit(&mapped, map_len(bytes),
-				  memory_order_relaxed);
+	len = map_len(bytes);
+	munmap(p, len);
+	atomic_fetch_sub_explicit(&mapped, len, memory_order_relaxed);
 }
 
 size_t bigmem_mapped(void)

@@ -150,10 +150,8 @@
                                                                               \
 	static void P##_clear(X *x)                                           \
 	{                                                                     \
-		if (x->cur)                                                   \
-			bigmem_free(x->cur, (x->cur_mask + 1) * sizeof(S));   \
-		if (x->old)                                                   \
-			bigmem_free(x->old, (x->old_mask + 1) * sizeof(S));   \
+		bigmem_free(x->cur, (x->cur_mask + 1) * sizeof(S));           \
+		bigmem_free(x->old, (x->old_mask + 1) * sizeof(S));           \
 		memset(x, 0, sizeof(*x));                                     \
 	}
 /* NOLINTEND(bugprone-macro-parentheses) */

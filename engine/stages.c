@@ -45,10 +45,10 @@ struct frame_item {
 	uint64_t wall_ns, frame; /* always set */
 	uint32_t seq, ack, payload_len;
 	uint16_t window;
-	uint16_t dlt;
 	uint8_t flags, snapped;
 	uint8_t from;           /* flow_key_from_seg()'s */
 	uint8_t st;             /* enum pkt_status */
+	int dlt;
 };
 
 struct frame_batch {
@@ -174,7 +174,7 @@ static int read_batch(struct stages *s, struct frame_batch *b)
 					    pkt.wirelen, &seg);
 		f->wall_ns = pkt.wall_ns;
 		f->frame = pkt.frame;
-		f->dlt = (uint16_t)pkt.dlt;
+		f->dlt = pkt.dlt;
 		if (f->st == PKT_OK)
 			frame_pack(f, &seg);
 	}

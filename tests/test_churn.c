@@ -28,7 +28,8 @@
  *
  * The memory in use is the heap's, mallinfo2()'s (AddressSanitizer's own
  * count under FT_SANITIZE), plus the big tables' own mappings
- * (bigmem_mapped(): index arrays, flow slabs, the TIME_WAIT reuse table). Nothing here is timed but the snapshot figure, which is
+ * (bigmem_mapped(): index arrays, flow slabs, the TIME_WAIT reuse
+ * table). Nothing here is timed but the snapshot figure, which is
  * printed, with a generous bound.
  */
 #include <criterion/criterion.h>
