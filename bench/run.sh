@@ -37,7 +37,7 @@ flat_big=10000000
 flat_small=1000000
 flat_conc=10000
 flat_mix=clean=85,reset=10,refused=5
-tools=fintrace,fintrace-1t,fintrace-3t,tcpdump,tshark,tcptrace
+tools=fintrace,fintrace-1t,fintrace-3t,tcpdump,tshark,tcptrace,fintrace-ng,tcpdump-ng
 do_compare=1
 do_memory=1
 do_flat=1
@@ -310,7 +310,9 @@ tool_cmd() {
 	fintrace) cmd=("$fintrace" read --format json -o /dev/null "$file") ;;
 	fintrace-1t) cmd=("$fintrace" read --threads 1 --format json -o /dev/null "$file") ;;
 	fintrace-3t) cmd=("$fintrace" read --threads 3 --format json -o /dev/null "$file") ;;
+	fintrace-ng) cmd=("$fintrace" read --format json -o /dev/null "${file%.pcap}.pcapng") ;;
 	tcpdump) cmd=(tcpdump -r "$file" -w /dev/null) ;;
+	tcpdump-ng) cmd=(tcpdump -r "${file%.pcap}.pcapng" -w /dev/null) ;;
 	tshark) cmd=(tshark -r "$file" -q -z conv,tcp) ;;
 	tcptrace) cmd=(tcptrace -n "$file") ;;
 	*) die "unknown tool '$tool'" ;;
@@ -320,6 +322,9 @@ tool_cmd() {
 tool_available() {
 	case $1 in
 	fintrace | fintrace-1t | fintrace-3t) [[ -n $fintrace ]] ;;
+	# the same capture as pcapng (dumpcap's format), made by editcap
+	fintrace-ng) [[ -n $fintrace ]] && command -v editcap >/dev/null ;;
+	tcpdump-ng) command -v tcpdump >/dev/null && command -v editcap >/dev/null ;;
 	*) command -v "$1" >/dev/null ;;
 	esac
 }
@@ -353,6 +358,11 @@ compare_section() {
 	gen_capture "$file"
 	n=$(truth_get "$res/compare.truth" packets)
 	size=$(stat -c %s "$file")
+	if [[ ,$tools, == *-ng,* ]] && command -v editcap >/dev/null; then
+		log "converting $file to pcapng (editcap)"
+		editcap -F pcapng "$file" "${file%.pcap}.pcapng"
+		cat "${file%.pcap}.pcapng" >/dev/null
+	fi
 	cat "$file" >/dev/null # every tool starts from a warm page cache
 
 	for ((r = 1; r <= runs; r++)); do
@@ -405,10 +415,13 @@ compare_section() {
 			echo "| $tool | $shown | failed (exit ${status[$tool]}: $(head -c 120 "$res/$tool.1.err" | tr '\n|' '  ')) | | | | | | | |"
 			continue
 		fi
-		local ratios="" base
+		local ratios="" base b
 		for base in tcpdump tshark tcptrace; do
-			if [[ -n ${med_ns[$base]:-} && ${status[$base]:-x} == 0 ]]; then
-				ratios+=" $(awk -v a="${med_ns[$base]}" -v b="${med_ns[$tool]}" 'BEGIN { printf "%.2f", a / b }') |"
+			# a pcapng row is compared with tcpdump on the pcapng
+			b=$base
+			[[ $tool == *-ng ]] && b=$base-ng
+			if [[ -n ${med_ns[$b]:-} && ${status[$b]:-x} == 0 ]]; then
+				ratios+=" $(awk -v a="${med_ns[$b]}" -v b="${med_ns[$tool]}" 'BEGIN { printf "%.2f", a / b }') |"
 			else
 				ratios+=" – |"
 			fi
@@ -416,7 +429,14 @@ compare_section() {
 		echo "| $tool | $shown | $(fmt_s "${med_ns[$tool]}") | $(fmt_s "${min_ns[$tool]}")–$(fmt_s "${max_ns[$tool]}") | $(fmt_s "${cpu_ns[$tool]}") | $(fmt_rate "$n" "${med_ns[$tool]}") | $(fmt_mib "${rss_kib[$tool]}") |$ratios"
 	done
 	echo
-	rm -f "$file"
+	if [[ -n ${med_ns[fintrace-ng]:-} ]]; then
+		echo "The -ng rows read the same packets as pcapng" \
+			"($(awk -v b="$(stat -c %s "${file%.pcap}.pcapng")" 'BEGIN { printf "%.0f MiB", b / 1048576 }')," \
+			"converted by \`editcap -F pcapng\`, dumpcap's format);" \
+			"their \"vs tcpdump\" is tcpdump on that pcapng file."
+		echo
+	fi
+	rm -f "$file" "${file%.pcap}.pcapng"
 }
 
 # ---------------------------------------------------------------- memory

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Minimal pcapng reader: see pcapng_internal.h. Each block is read whole
- * into one growing buffer, its lengths checked (at least 12, a multiple
+ * into a window read from the stream by the MiB (grown for a larger
+ * block) and parsed in place, its lengths checked (at least 12, a multiple
  * of 4, at most SRC_NG_BLOCK_MAX, the trailing copy equal to the leading
  * one) before any field is read, and every field read is inside it.
  * Block and option layouts: draft-ietf-opsawg-pcapng, sections 4 and 3.5.
@@ -35,11 +36,23 @@ struct ng_iface {
 	int64_t offset_s; /* if_tsoffset */
 };
 
+/*
+ * Bytes asked of the stream at a time: blocks are read in place from a
+ * window this large, not copied out one by one (two small reads a packet
+ * cost more than decoding it). As with pcap files (stream.c), a pipe is
+ * read by the MiB.
+ */
+#define SRC_NG_WINDOW (1u << 20)
+
 struct src_ng {
 	struct src_stream *s;
 	int swap;
-	uint8_t *buf;
-	size_t cap;
+	const uint8_t *buf; /* the current block, inside win */
+	uint8_t *win;       /* blocks read ahead */
+	size_t cap;         /* bytes of win */
+	size_t at;          /* the next block's offset in win */
+	size_t have;        /* bytes of win read from the stream */
+	int eof;
 	struct ng_iface *ifaces;
 	size_t nifaces, ifaces_cap;
 	uint64_t end_ns;
@@ -68,54 +81,77 @@ static uint64_t rd_ts(const struct src_ng *ng, const uint8_t *p)
 	return (uint64_t)rd32(ng, p) << 32 | rd32(ng, p + 4);
 }
 
-/* Read exactly n bytes; 1, 0 at a clean end (nothing read), -EIO. */
-static int read_full(struct src_ng *ng, uint8_t *buf, size_t n, char *err)
+/*
+ * Have n bytes from ng->at in the window. Returns 1; 0 when the stream
+ * ended first, with *got the bytes there are; -EIO or -ENOMEM with err
+ * set.
+ */
+static int fill(struct src_ng *ng, size_t n, size_t *got, char *err)
 {
-	size_t got = 0;
+	if (ng->have - ng->at >= n)
+		return 1;
+	if (ng->at) {
+		memmove(ng->win, ng->win + ng->at, ng->have - ng->at);
+		ng->have -= ng->at;
+		ng->at = 0;
+	}
+	if (n > ng->cap) {
+		size_t cap = ng->cap ? ng->cap : SRC_NG_WINDOW;
+		uint8_t *w;
 
-	while (got < n) {
-		long k = src_stream_read(ng->s, buf + got, n - got);
+		while (cap < n)
+			cap *= 2;
+		w = realloc(ng->win, cap);
+		if (!w) {
+			snprintf(err, FT_ERRBUF_SIZE, "out of memory");
+			return -ENOMEM;
+		}
+		ng->win = w;
+		ng->cap = cap;
+	}
+	while (ng->have < n && !ng->eof) {
+		long k = src_stream_read(ng->s, ng->win + ng->have,
+					 ng->cap - ng->have);
 
 		if (k < 0) {
 			snprintf(err, FT_ERRBUF_SIZE, "%s",
 				 src_stream_error(ng->s));
 			return -EIO;
 		}
-		if (k == 0)
-			break;
-		got += (size_t)k;
+		ng->eof = k == 0;
+		ng->have += (size_t)k;
 	}
-	if (got == n)
-		return 1;
-	if (got == 0)
-		return 0;
-	snprintf(err, FT_ERRBUF_SIZE,
-		 "truncated pcapng block (%zu of %zu "
-		 "bytes)",
-		 got, n);
-	return -EIO;
+	*got = ng->have;
+	return ng->have >= n;
 }
 
 /*
- * Read the next block whole into ng->buf. Returns 1 with *type and *len
- * set, 0 at a clean end of file, -EIO with err set.
+ * Read the next block whole: ng->buf points at it in the window until the
+ * next read. Returns 1 with *type and *len set, 0 at a clean end of file,
+ * -EIO with err set.
  */
 static int read_block(struct src_ng *ng, uint32_t *type, uint32_t *len,
 		      char *err)
 {
-	uint8_t h[12];
-	int rc = read_full(ng, h, 8, err);
+	const uint8_t *h;
+	size_t got = 0, need = 8;
+	int rc = fill(ng, need, &got, err);
 
+	if (!rc && !got)
+		return 0;
 	if (rc <= 0)
-		return rc;
+		goto cut;
+	h = ng->win + ng->at;
 	memcpy(type, h, 4);
 	if (*type == SRC_NG_MAGIC) {
 		uint32_t bom;
 
 		/* A new section may change the byte order. */
-		rc = read_full(ng, h + 8, 4, err);
+		need = 12;
+		rc = fill(ng, need, &got, err);
 		if (rc <= 0)
 			goto cut;
+		h = ng->win + ng->at;
 		memcpy(&bom, h + 8, 4);
 		if (bom == SRC_NG_BOM)
 			ng->swap = 0;
@@ -138,21 +174,12 @@ static int read_block(struct src_ng *ng, uint32_t *type, uint32_t *len,
 			 *type, *len);
 		return -EIO;
 	}
-	if (*len > ng->cap) {
-		uint8_t *b = realloc(ng->buf, *len);
-
-		if (!b) {
-			snprintf(err, FT_ERRBUF_SIZE, "out of memory");
-			return -ENOMEM;
-		}
-		ng->buf = b;
-		ng->cap = *len;
-	}
-	memcpy(ng->buf, h, *type == SRC_NG_MAGIC ? 12 : 8);
-	rc = *type == SRC_NG_MAGIC ? 12 : 8;
-	rc = read_full(ng, ng->buf + rc, *len - (uint32_t)rc, err);
+	need = *len;
+	rc = fill(ng, need, &got, err);
 	if (rc <= 0)
 		goto cut;
+	ng->buf = ng->win + ng->at;
+	ng->at += *len;
 	if (rd32(ng, ng->buf + *len - 4) != *len) {
 		snprintf(err, FT_ERRBUF_SIZE,
 			 "pcapng block of type 0x%x: trailing length %u is not "
@@ -163,8 +190,9 @@ static int read_block(struct src_ng *ng, uint32_t *type, uint32_t *len,
 	return 1;
 cut:
 	if (rc == 0)
-		snprintf(err, FT_ERRBUF_SIZE, "truncated pcapng block");
-	return -EIO;
+		snprintf(err, FT_ERRBUF_SIZE,
+			 "truncated pcapng block (%zu of %zu bytes)", got, need);
+	return rc < 0 ? rc : -EIO;
 }
 
 /*
@@ -465,7 +493,7 @@ void src_ng_free(struct src_ng *ng)
 	if (!ng)
 		return;
 	src_stream_free(ng->s);
-	free(ng->buf);
+	free(ng->win);
 	free(ng->ifaces);
 	free(ng);
 }

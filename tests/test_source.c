@@ -274,3 +274,81 @@ Test(source, bad_filter_names_the_file)
 	cr_assert(strstr(err, path) && strstr(err, "filter"), "%s", err);
 	cw_free(&b);
 }
+
+/*
+ * pcapng blocks are read in place from a window of 1 MiB: a file of
+ * several MiB whose blocks end at every offset modulo 4 KiB (padding
+ * blocks of 0 to 2 KiB between the packets), one block of 3 MiB (larger
+ * than the window) and a second section in the other byte order, read
+ * plain and gzip-compressed (a stream that returns short reads): every
+ * packet comes out, in order, with its own port, time and number.
+ */
+#define WIN_PKTS 6000
+
+static void window_file(struct cw_buf *b)
+{
+	static uint8_t pad[3u << 20];
+	uint8_t fr[CW_FRAME_MAX];
+
+	cw_ng_shb(b);
+	idb(b, CW_LT_ETHERNET, 262144, 9);
+	for (int i = 0; i < WIN_PKTS; i++) {
+		size_t n = syn(fr, CW_LT_ETHERNET, (uint16_t)(10000 + i));
+
+		if (i == WIN_PKTS / 2) {
+			/* the rest in the other byte order: a new section */
+			b->swap = !b->swap;
+			cw_ng_shb(b);
+			idb(b, CW_LT_ETHERNET, 262144, 9);
+		}
+		cw_ng_epb(b, 0, T0_S * NS + (uint64_t)i * 1000, (uint32_t)n,
+			  (uint32_t)n, fr);
+		/* a custom block (type 0xbad), skipped by readers */
+		cw_ng_block(b, 0xbad, pad,
+			    i == WIN_PKTS / 4 ? sizeof(pad)
+					      : (size_t)(i * 37 % 2048));
+	}
+}
+
+static void expect_window_read(const char *file)
+{
+	const char *paths[1] = {file};
+	char err[FT_ERRBUF_SIZE];
+	struct src_reader *r = src_open_files(paths, 1, NULL, err);
+	struct src_packet p;
+	int rc, n = 0;
+
+	cr_assert_not_null(r, "%s: %s", file, err);
+	while ((rc = src_next(r, &p, err)) == 1) {
+		struct flow_seg seg;
+
+		cr_assert_lt(n, WIN_PKTS);
+		cr_assert_eq(
+			pkt_decode(p.dlt, p.data, p.caplen, p.wirelen, &seg),
+			PKT_OK, "%s: packet %d", file, n);
+		cr_assert_eq(seg.sport, 10000 + n, "%s: packet %d", file, n);
+		cr_assert_eq(p.wall_ns, T0_S * NS + (uint64_t)n * 1000);
+		cr_assert_eq(p.frame, (uint64_t)n + 1);
+		n++;
+	}
+	cr_assert_eq(rc, 0, "%s: %s", file, err);
+	cr_assert_eq(n, WIN_PKTS, "%s", file);
+	src_free(r);
+}
+
+Test(source, pcapng_blocks_across_the_read_window)
+{
+	struct cw_buf b = {0};
+	char gz[300], cmd[700];
+
+	window_file(&b);
+	cr_assert_gt(b.n, 6u << 20, "several windows: %zu bytes", b.n);
+	cr_assert_eq(cw_save(&b, b.n, path), 0);
+	expect_window_read(path);
+	snprintf(gz, sizeof(gz), "%s.gz", path);
+	snprintf(cmd, sizeof(cmd), "gzip -1 -c '%s' > '%s'", path, gz);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	expect_window_read(gz);
+	unlink(gz);
+	cw_free(&b);
+}
