@@ -30,12 +30,14 @@
 #define CAPLEN_MAX (64u << 20)
 
 struct src_pf {
-	int fd;
+	int fd;            /* a regular file, read by pread(); or -1 */
+	struct src_stream *s; /* else this stream, past the file header */
 	uint8_t *buf;
 	size_t cap;        /* bytes of buf */
 	size_t at;         /* the next record's offset in buf */
 	size_t have;       /* bytes of buf read from the file */
-	uint64_t size;     /* of the file when opened: what is read */
+	uint64_t size;     /* of the file when opened: what is read (0 for
+			      a stream: until its end) */
 	uint64_t read_to;  /* file offset of buf + have */
 	int swapped;
 	uint32_t ts_scale; /* 1000 for microseconds, 1 for nanoseconds */
@@ -50,12 +52,71 @@ static uint32_t rd32(const struct src_pf *pf, const uint8_t *p)
 	return pf->swapped ? __builtin_bswap32(v) : v;
 }
 
+/*
+ * Whether hdr (FILE_HDR bytes) is a file header of version 2.4, and if
+ * so its byte order and the nanoseconds of its timestamps' unit.
+ */
+static int header(const uint8_t *hdr, int *swapped, uint32_t *ts_scale)
+{
+	uint32_t magic;
+	uint16_t major, minor;
+
+	memcpy(&magic, hdr, sizeof(magic));
+	*swapped = magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS;
+	if (*swapped)
+		magic = __builtin_bswap32(magic);
+	if (magic != PCAP_MAGIC_US && magic != PCAP_MAGIC_NS)
+		return 0;
+	*ts_scale = magic == PCAP_MAGIC_NS ? 1 : 1000;
+	/*
+	 * Version 2.4 only: older files (2.2, 2.3) and odd variants keep
+	 * libpcap's own handling of their quirks.
+	 */
+	memcpy(&major, hdr + 4, sizeof(major));
+	memcpy(&minor, hdr + 6, sizeof(minor));
+	if (*swapped) {
+		major = __builtin_bswap16(major);
+		minor = __builtin_bswap16(minor);
+	}
+	return major == 2 && minor == 4;
+}
+
+int src_pf_header_ok(const uint8_t *hdr)
+{
+	uint32_t scale;
+	int swapped;
+
+	return header(hdr, &swapped, &scale);
+}
+
+/* A reader of the records after hdr (header() true), with its buffer. */
+static struct src_pf *pf_new(const uint8_t *hdr, uint32_t snaplen)
+{
+	struct src_pf *pf = calloc(1, sizeof(*pf));
+
+	if (!pf)
+		return NULL;
+	if (!header(hdr, &pf->swapped, &pf->ts_scale)) {
+		free(pf);
+		return NULL;
+	}
+	pf->fd = -1;
+	pf->snaplen = snaplen;
+	pf->read_to = FILE_HDR;
+	pf->cap = BUF_SIZE;
+	pf->buf = malloc(pf->cap);
+	if (!pf->buf) {
+		free(pf);
+		return NULL;
+	}
+	return pf;
+}
+
 struct src_pf *src_pf_open(const char *path, uint32_t snaplen)
 {
 	uint8_t hdr[FILE_HDR];
 	struct src_pf *pf;
 	struct stat st;
-	uint32_t magic;
 	int fd;
 
 	/* never wait on a named pipe whose writer is gone */
@@ -63,61 +124,50 @@ struct src_pf *src_pf_open(const char *path, uint32_t snaplen)
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < FILE_HDR ||
-	    pread(fd, hdr, FILE_HDR, 0) != FILE_HDR) {
-		close(fd);
-		return NULL;
-	}
-	pf = calloc(1, sizeof(*pf));
-	if (!pf) {
+	    pread(fd, hdr, FILE_HDR, 0) != FILE_HDR ||
+	    !(pf = pf_new(hdr, snaplen))) {
 		close(fd);
 		return NULL;
 	}
 	pf->fd = fd;
 	pf->size = (uint64_t)st.st_size;
-	pf->read_to = FILE_HDR;
-	memcpy(&magic, hdr, sizeof(magic));
-	if (magic == PCAP_MAGIC_US || magic == PCAP_MAGIC_NS) {
-		pf->swapped = 0;
-	} else if (__builtin_bswap32(magic) == PCAP_MAGIC_US ||
-		   __builtin_bswap32(magic) == PCAP_MAGIC_NS) {
-		pf->swapped = 1;
-		magic = __builtin_bswap32(magic);
-	} else {
-		src_pf_free(pf);
-		return NULL;
-	}
-	pf->ts_scale = magic == PCAP_MAGIC_NS ? 1 : 1000;
-	/*
-	 * Version 2.4 only: older files (2.2, 2.3) and odd variants keep
-	 * libpcap's own handling of their quirks.
-	 */
-	/* major 2, minor 4: two 16-bit fields read as one word */
-	if (rd32(pf, hdr + 4) != (pf->swapped ? 0x00020004u : 0x00040002u)) {
-		src_pf_free(pf);
-		return NULL;
-	}
-	pf->snaplen = snaplen;
-	pf->cap = BUF_SIZE;
-	pf->buf = malloc(pf->cap);
-	if (!pf->buf) {
-		src_pf_free(pf);
-		return NULL;
-	}
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return pf;
 }
 
-/*
- * Have at least want bytes from the next record on in the buffer (want
- * is never more than the file has left). Returns 0, or -EIO with the
- * cause in err.
- */
-static int fill(struct src_pf *pf, size_t want, char *err)
+struct src_pf *src_pf_open_stream(struct src_stream *s, const uint8_t *hdr,
+				  uint32_t snaplen)
 {
-	if (pf->have - pf->at >= want)
-		return 0;
+	struct src_pf *pf = pf_new(hdr, snaplen);
+
+	if (pf)
+		pf->s = s;
+	return pf;
+}
+
+/* The bytes of the input from the next record on that the buffer holds. */
+static size_t buffered(const struct src_pf *pf)
+{
+	return pf->have - pf->at;
+}
+
+/*
+ * Have want bytes from the next record on in the buffer, or all that the
+ * input has left when that is less. Returns how many there are (at most
+ * want), or -EIO with the cause in err.
+ */
+static long fill(struct src_pf *pf, size_t want, char *err)
+{
+	if (pf->fd >= 0) {
+		uint64_t left = pf->size - src_pf_pos(pf);
+
+		if (want > left)
+			want = (size_t)left;
+	}
+	if (buffered(pf) >= want)
+		return (long)want;
 	/* what is left of the buffer goes to its start */
-	memmove(pf->buf, pf->buf + pf->at, pf->have - pf->at);
+	memmove(pf->buf, pf->buf + pf->at, buffered(pf));
 	pf->have -= pf->at;
 	pf->at = 0;
 	if (want > pf->cap) {
@@ -132,56 +182,69 @@ static int fill(struct src_pf *pf, size_t want, char *err)
 		pf->cap = want;
 	}
 	while (pf->have < want) {
-		uint64_t left = pf->size - pf->read_to;
 		size_t ask = pf->cap - pf->have;
 		ssize_t n;
 
-		if (ask > left)
-			ask = (size_t)left;
-		n = pread(pf->fd, pf->buf + pf->have, ask, (off_t)pf->read_to);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(err, FT_ERRBUF_SIZE, "read error: %s",
-				 strerror(errno));
-			return -EIO;
-		}
-		if (n == 0) {
-			/* the file shrank under us */
-			snprintf(err, FT_ERRBUF_SIZE,
-				 "truncated dump file; the file ended at "
-				 "%llu bytes, %llu when it was opened",
-				 (unsigned long long)pf->read_to,
-				 (unsigned long long)pf->size);
-			return -EIO;
+		if (pf->s) {
+			n = src_stream_read(pf->s, pf->buf + pf->have, ask);
+			if (n < 0) {
+				snprintf(err, FT_ERRBUF_SIZE, "%s",
+					 src_stream_error(pf->s));
+				return -EIO;
+			}
+			if (!n)
+				break; /* the end: the caller tells a cut */
+		} else {
+			uint64_t left = pf->size - pf->read_to;
+
+			if (ask > left)
+				ask = (size_t)left;
+			n = pread(pf->fd, pf->buf + pf->have, ask,
+				  (off_t)pf->read_to);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				snprintf(err, FT_ERRBUF_SIZE,
+					 "read error: %s", strerror(errno));
+				return -EIO;
+			}
+			if (n == 0) {
+				/* the file shrank under us */
+				snprintf(err, FT_ERRBUF_SIZE,
+					 "truncated dump file; the file ended "
+					 "at %llu bytes, %llu when it was "
+					 "opened",
+					 (unsigned long long)pf->read_to,
+					 (unsigned long long)pf->size);
+				return -EIO;
+			}
 		}
 		pf->have += (size_t)n;
 		pf->read_to += (uint64_t)n;
 	}
-	return 0;
+	return (long)(buffered(pf) < want ? buffered(pf) : want);
 }
 
 int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 {
 	const uint8_t *h;
-	uint64_t left = pf->size - src_pf_pos(pf);
 	uint32_t caplen, wirelen, sec, frac, cut;
 	uint64_t lens;
+	long got;
 
 	_Static_assert(offsetof(struct src_pf_packet, wirelen) ==
 			       offsetof(struct src_pf_packet, caplen) + 4,
 		       "caplen and wirelen make one word");
-	if (!left)
-		return 0;
-	if (left < REC_HDR) {
+	got = fill(pf, REC_HDR, err);
+	if (got <= 0)
+		return got < 0 ? -EIO : 0;
+	if (got < REC_HDR) {
 		snprintf(err, FT_ERRBUF_SIZE,
 			 "truncated dump file; tried to read %u header bytes, "
-			 "only got %llu",
-			 REC_HDR, (unsigned long long)left);
+			 "only got %ld",
+			 REC_HDR, got);
 		return -EIO;
 	}
-	if (fill(pf, REC_HDR, err))
-		return -EIO;
 	h = pf->buf + pf->at;
 	sec = rd32(pf, h);
 	frac = rd32(pf, h + 4);
@@ -194,15 +257,16 @@ int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 			 caplen, CAPLEN_MAX);
 		return -EIO;
 	}
-	if (left - REC_HDR < caplen) {
+	got = fill(pf, REC_HDR + caplen, err);
+	if (got < 0)
+		return -EIO;
+	if ((size_t)got < REC_HDR + caplen) {
 		snprintf(err, FT_ERRBUF_SIZE,
 			 "truncated dump file; tried to read %u captured "
-			 "bytes, only got %llu",
-			 caplen, (unsigned long long)(left - REC_HDR));
+			 "bytes, only got %ld",
+			 caplen, got - (long)REC_HDR);
 		return -EIO;
 	}
-	if (fill(pf, REC_HDR + caplen, err))
-		return -EIO;
 	h = pf->buf + pf->at;
 	/* As libpcap: a record longer than the snap length is cut to it. */
 	cut = pf->snaplen && caplen > pf->snaplen ? pf->snaplen : caplen;
@@ -240,6 +304,7 @@ void src_pf_free(struct src_pf *pf)
 	if (!pf)
 		return;
 	free(pf->buf);
-	close(pf->fd);
+	if (pf->fd >= 0)
+		close(pf->fd);
 	free(pf);
 }

@@ -8,9 +8,11 @@
  * more than the copy (on a paravirtualised guest, several times more);
  * the buffer is reused, so the resident size does not grow with the
  * file. libpcap still opens every file first (it checks the header and
- * gives the link type and snap length); a regular, uncompressed file of
- * this format is then read here, anything else (a pipe, compression,
- * an older version, pcapng) through libpcap or the pcapng reader.
+ * gives the link type and snap length); the records of this format are
+ * then read here: from a regular, uncompressed file by pread(), from
+ * anything else (a pipe, compression) by large reads of its stream
+ * (libpcap then checks a copy of the header, not the stream). Older
+ * versions go through libpcap, pcapng through the pcapng reader.
  * Records are what libpcap would hand out: a record longer than the
  * snap length is cut to it, a file cut short is the same one-line
  * error. Internal to capture/.
@@ -21,6 +23,7 @@
 #include <stdint.h>
 
 #include "capture/source.h"
+#include "capture/stream_internal.h"
 
 struct src_pf_packet {
 	const uint8_t *data; /* in the reader's buffer: valid until the
@@ -38,6 +41,17 @@ struct src_pf;
  * through libpcap then).
  */
 struct src_pf *src_pf_open(const char *path, uint32_t snaplen);
+
+/* Whether hdr (24 bytes) is a file header read here: version 2.4. */
+int src_pf_header_ok(const uint8_t *hdr);
+
+/*
+ * Read the records of s (borrowed), a stream whose file header hdr (24
+ * bytes, src_pf_header_ok()) was just read from it; NULL without memory.
+ * Its size is unknown: src_pf_size() is 0.
+ */
+struct src_pf *src_pf_open_stream(struct src_stream *s, const uint8_t *hdr,
+				  uint32_t snaplen);
 
 /*
  * Next record. Returns 1 with *pkt filled, 0 at the end of the file, or

@@ -5,10 +5,12 @@
  * order of the inputs on the command line, like mergecap.
  *
  * Every input is read through a stream (stream.c: plain, gzip, zstd or
- * xz, told apart by magic bytes). pcap files go to libpcap through a
- * stdio cookie; pcapng files to our own reader (pcapng.c), which takes
- * interfaces of any link type and snap length and reads the interface
- * statistics. The filter is compiled once per link type met.
+ * xz, told apart by magic bytes). pcap files of version 2.4 are read by
+ * our own reader (pcapfile.c), libpcap checking their header; older ones
+ * go to libpcap through a stdio cookie; pcapng files to our own reader
+ * (pcapng.c), which takes interfaces of any link type and snap length and
+ * reads the interface statistics. The filter is compiled once per link
+ * type met.
  */
 #include "capture/source.h"
 
@@ -34,7 +36,9 @@ struct src_input {
 	pcap_t *p;			 /* a pcap file, through libpcap */
 	struct src_ng *ng;		 /* or a pcapng file */
 	struct src_pf *pf;		 /* or p's file, read here (pcapfile.c) */
-	const struct src_stream *stream; /* of either, borrowed */
+	const struct src_stream *stream; /* of any, borrowed */
+	struct src_stream *own;		 /* pf's stream, when not libpcap's */
+	uint8_t head[SRC_PEEK];		 /* pf's file header, for libpcap */
 	const char *path;
 	struct src_filter filters[SRC_DLTS_MAX];
 	size_t nfilters;
@@ -131,7 +135,10 @@ static int advance(struct src_reader *r, size_t i, char *err)
 
 		rc = src_pf_next(in->pf, &fp, msg);
 		if (rc < 0) {
-			set_err(err, in->path, msg);
+			const char *cause = src_stream_error(in->stream);
+
+			/* a stream's own error (a cut gzip) says more */
+			set_err(err, in->path, cause[0] ? cause : msg);
 			return -EIO;
 		}
 		if (rc == 0)
@@ -231,14 +238,59 @@ static int input_dlt_filter(struct src_reader *r, struct src_input *in, int dlt,
 	return rc;
 }
 
+/*
+ * A pcap file of version 2.4 on stream s, whose header in->head is: its
+ * records are read here (pcapfile.c), by pread() from a plain file on
+ * disk, else from s; libpcap checks a copy of the header (not the
+ * stream, which stays ours) and gives the link type and snap length.
+ */
+static int open_pcap_here(struct src_input *in, struct src_stream *s,
+			  char *ebuf, char *err)
+{
+	uint8_t skip[SRC_PEEK];
+	FILE *hf;
+
+	in->own = s;
+	hf = fmemopen(in->head, sizeof(in->head), "rb");
+	if (!hf) {
+		set_err(err, in->path, "out of memory");
+		return -ENOMEM;
+	}
+	in->p = pcap_fopen_offline_with_tstamp_precision(
+		hf, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (!in->p) {
+		set_err(err, in->path, ebuf);
+		fclose(hf);
+		return -EINVAL;
+	}
+	in->dlt = pcap_datalink(in->p);
+	in->snaplen = (uint32_t)pcap_snapshot(in->p);
+	if (src_stream_codec(s) == SRC_CODEC_NONE && strcmp(in->path, "-"))
+		in->pf = src_pf_open(in->path, in->snaplen);
+	if (in->pf)
+		return 0;
+	/* past the header, which the peek put back */
+	if (src_stream_read(s, skip, sizeof(skip)) != (long)sizeof(skip)) {
+		set_err(err, in->path, src_stream_error(s));
+		return -EIO;
+	}
+	in->pf = src_pf_open_stream(s, in->head, in->snaplen);
+	if (!in->pf) {
+		set_err(err, in->path, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int open_one(struct src_input *in, const char *path, char *err)
 {
 	char ebuf[PCAP_ERRBUF_SIZE > FT_ERRBUF_SIZE ? PCAP_ERRBUF_SIZE
 						    : FT_ERRBUF_SIZE] = "";
 	struct src_stream *s;
-	uint8_t magic[4];
+	uint8_t head[SRC_PEEK]; /* a pcap file header, or less of a file */
 	uint32_t m = 0;
-	long k;
+	size_t got = 0;
+	long k = 1;
 	FILE *fp;
 
 	in->path = path;
@@ -247,16 +299,23 @@ static int open_one(struct src_input *in, const char *path, char *err)
 		set_err(err, path, ebuf);
 		return -errno;
 	}
-	k = src_stream_read(s, magic, sizeof(magic));
-	if (k < 0) {
-		set_err(err, path, src_stream_error(s));
-		src_stream_free(s);
-		return -EIO;
+	while (got < sizeof(head) && k > 0) {
+		k = src_stream_read(s, head + got, sizeof(head) - got);
+		if (k < 0) {
+			set_err(err, path, src_stream_error(s));
+			src_stream_free(s);
+			return -EIO;
+		}
+		got += (size_t)k;
 	}
-	src_stream_unread(s, magic, (size_t)k);
-	if (k == sizeof(magic))
-		memcpy(&m, magic, sizeof(m));
+	src_stream_unread(s, head, got);
+	if (got >= sizeof(m))
+		memcpy(&m, head, sizeof(m));
 	in->stream = s;
+	if (got == sizeof(head) && src_pf_header_ok(head)) {
+		memcpy(in->head, head, sizeof(head));
+		return open_pcap_here(in, s, ebuf, err);
+	}
 	if (m == SRC_NG_MAGIC) {
 		in->ng = src_ng_open(s, ebuf);
 		if (!in->ng) {
@@ -283,9 +342,6 @@ static int open_one(struct src_input *in, const char *path, char *err)
 	}
 	in->dlt = pcap_datalink(in->p);
 	in->snaplen = (uint32_t)pcap_snapshot(in->p);
-	/* A plain file on disk: libpcap checked its header, read it here. */
-	if (src_stream_codec(s) == SRC_CODEC_NONE && strcmp(path, "-"))
-		in->pf = src_pf_open(path, in->snaplen);
 	return 0;
 }
 
@@ -416,7 +472,7 @@ double src_progress(const struct src_reader *r)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct src_stream *st = r->in[i].stream;
 
-		if (r->in[i].pf) {
+		if (r->in[i].pf && src_pf_size(r->in[i].pf)) {
 			total += src_pf_size(r->in[i].pf);
 			done += src_pf_pos(r->in[i].pf);
 			continue;
@@ -460,9 +516,10 @@ void src_free(struct src_reader *r)
 			pcap_freecode(&in->filters[k].prog);
 		src_pf_free(in->pf);
 		if (in->p)
-			pcap_close(in->p); /* closes the stream too */
+			pcap_close(in->p); /* closes its stream too */
 		else if (in->ng)
 			src_ng_free(in->ng);
+		src_stream_free(in->own);
 	}
 	free(r->in);
 	free(r->heap);

@@ -24,7 +24,6 @@
 #include "capture/source.h"
 
 #define STREAM_INBUF (64 * 1024)
-#define STREAM_PEEK 16
 #define STREAM_FILE_BUF (1024 * 1024)
 
 struct src_stream {
@@ -36,7 +35,7 @@ struct src_stream {
 	uint64_t size;
 	uint8_t in[STREAM_INBUF];
 	size_t in_pos, in_len;
-	uint8_t back[STREAM_PEEK]; /* bytes put back by src_stream_unread */
+	uint8_t back[SRC_PEEK]; /* bytes put back by src_stream_unread */
 	size_t back_pos, back_len;
 	z_stream z;
 	int z_init;

@@ -33,9 +33,12 @@ struct src_stream *src_stream_open(const char *path, char *err);
  */
 long src_stream_read(struct src_stream *s, void *buf, size_t n);
 
+/* Bytes src_stream_unread() can put back: a pcap file header. */
+#define SRC_PEEK 24
+
 /*
- * Put back n <= 16 bytes just read, so that the next read returns them
- * again (to peek at a file's magic).
+ * Put back n <= SRC_PEEK bytes just read, so that the next read returns
+ * them again (to peek at a file's magic and header).
  */
 void src_stream_unread(struct src_stream *s, const void *buf, size_t n);
 
