@@ -31,6 +31,8 @@ struct src_stream {
 	int own_raw; /* 0 for standard input */
 	enum src_codec codec;
 	int raw_eof;
+	uint64_t raw_read; /* bytes read from raw: the position, without
+			      ftell()'s system call each time it is asked */
 	int done; /* decoder saw the end, nothing more */
 	uint64_t size;
 	uint8_t in[STREAM_INBUF];
@@ -72,6 +74,7 @@ static int refill(struct src_stream *s)
 		return 0;
 	n = fread(s->in + s->in_len, 1, sizeof(s->in) - s->in_len, s->raw);
 	s->in_len += n;
+	s->raw_read += n;
 	if (n == 0) {
 		if (ferror(s->raw)) {
 			snprintf(s->err, sizeof(s->err), "read error: %s",
@@ -90,6 +93,7 @@ static long read_none(struct src_stream *s, uint8_t *buf, size_t n)
 	if (s->in_pos == s->in_len && !s->raw_eof) {
 		/* Past the magic: read straight into the caller's buffer. */
 		k = fread(buf, 1, n, s->raw);
+		s->raw_read += k;
 		if (!k && ferror(s->raw)) {
 			snprintf(s->err, sizeof(s->err), "read error: %s",
 				 strerror(errno ? errno : EIO));
@@ -257,9 +261,7 @@ uint64_t src_stream_size(const struct src_stream *s)
 
 uint64_t src_stream_pos(const struct src_stream *s)
 {
-	long pos = ftell(s->raw);
-
-	return pos > 0 ? (uint64_t)pos : 0;
+	return s->raw_read;
 }
 
 /* Start the decoder of s->codec; returns 0 or -errno with err set. */

@@ -316,12 +316,20 @@ static void expect_window_read(const char *file)
 	char err[FT_ERRBUF_SIZE];
 	struct src_reader *r = src_open_files(paths, 1, NULL, err);
 	struct src_packet p;
+	double last = 0, first = -1;
 	int rc, n = 0;
 
 	cr_assert_not_null(r, "%s: %s", file, err);
 	while ((rc = src_next(r, &p, err)) == 1) {
 		struct flow_seg seg;
+		double frac = src_progress(r);
 
+		/* the share of the file read: known and growing */
+		cr_assert(frac >= last && frac <= 1,
+			  "%s: progress %f after %f", file, frac, last);
+		last = frac;
+		if (first < 0)
+			first = frac;
 		cr_assert_lt(n, WIN_PKTS);
 		cr_assert_eq(
 			pkt_decode(p.dlt, p.data, p.caplen, p.wirelen, &seg),
@@ -333,6 +341,8 @@ static void expect_window_read(const char *file)
 	}
 	cr_assert_eq(rc, 0, "%s: %s", file, err);
 	cr_assert_eq(n, WIN_PKTS, "%s", file);
+	cr_assert_lt(first, 1, "%s: all read at the first packet", file);
+	cr_assert_eq(src_progress(r), 1.0, "%s: all read", file);
 	src_free(r);
 }
 
