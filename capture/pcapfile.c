@@ -26,6 +26,13 @@
  */
 #define BUF_SIZE (1u << 20)
 
+/*
+ * The buffer starts this small and doubles at each refill up to BUF_SIZE,
+ * and is freed at the end of the input: of a ring of hundreds of files
+ * merged, only those being read hold a large buffer.
+ */
+#define BUF_FIRST (64u << 10)
+
 /* A record above this is damage, not a packet cut to the snap length. */
 #define CAPLEN_MAX (64u << 20)
 
@@ -103,7 +110,7 @@ static struct src_pf *pf_new(const uint8_t *hdr, uint32_t snaplen)
 	pf->fd = -1;
 	pf->snaplen = snaplen;
 	pf->read_to = FILE_HDR;
-	pf->cap = BUF_SIZE;
+	pf->cap = BUF_FIRST;
 	pf->buf = malloc(pf->cap);
 	if (!pf->buf) {
 		free(pf);
@@ -170,16 +177,20 @@ static long fill(struct src_pf *pf, size_t want, char *err)
 	memmove(pf->buf, pf->buf + pf->at, buffered(pf));
 	pf->have -= pf->at;
 	pf->at = 0;
-	if (want > pf->cap) {
-		uint8_t *nb = realloc(pf->buf, want);
+	if (want > pf->cap || pf->cap < BUF_SIZE) {
+		size_t cap = pf->cap < BUF_SIZE ? 2 * pf->cap : pf->cap;
+		uint8_t *nb;
 
+		if (cap < want)
+			cap = want;
+		nb = realloc(pf->buf, cap);
 		if (!nb) {
 			snprintf(err, FT_ERRBUF_SIZE,
 				 "no memory for a record of %zu bytes", want);
 			return -EIO;
 		}
 		pf->buf = nb;
-		pf->cap = want;
+		pf->cap = cap;
 	}
 	while (pf->have < want) {
 		size_t ask = pf->cap - pf->have;
@@ -235,9 +246,17 @@ int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 	_Static_assert(offsetof(struct src_pf_packet, wirelen) ==
 			       offsetof(struct src_pf_packet, caplen) + 4,
 		       "caplen and wirelen make one word");
+	if (!pf->buf)
+		return 0; /* its end, already seen */
 	got = fill(pf, REC_HDR, err);
-	if (got <= 0)
-		return got < 0 ? -EIO : 0;
+	if (!got) {
+		free(pf->buf);
+		pf->buf = NULL;
+		pf->cap = pf->have = pf->at = 0;
+		return 0;
+	}
+	if (got < 0)
+		return -EIO;
 	if (got < REC_HDR) {
 		snprintf(err, FT_ERRBUF_SIZE,
 			 "truncated dump file; tried to read %u header bytes, "

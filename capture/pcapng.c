@@ -39,10 +39,13 @@ struct ng_iface {
 /*
  * Bytes asked of the stream at a time: blocks are read in place from a
  * window this large, not copied out one by one (two small reads a packet
- * cost more than decoding it). As with pcap files (stream.c), a pipe is
- * read by the MiB.
+ * cost more than decoding it). As with pcap files (pcapfile.c), a pipe
+ * is read by the MiB. The window starts at SRC_NG_FIRST and doubles at
+ * each refill, and is freed at the end of the file: of a ring of hundreds
+ * of files merged, only those being read hold a large window.
  */
 #define SRC_NG_WINDOW (1u << 20)
+#define SRC_NG_FIRST (64u << 10)
 
 struct src_ng {
 	struct src_stream *s;
@@ -95,10 +98,12 @@ static int fill(struct src_ng *ng, size_t n, size_t *got, char *err)
 		ng->have -= ng->at;
 		ng->at = 0;
 	}
-	if (n > ng->cap) {
-		size_t cap = ng->cap ? ng->cap : SRC_NG_WINDOW;
+	if (n > ng->cap || ng->cap < SRC_NG_WINDOW) {
+		size_t cap = ng->cap ? ng->cap : SRC_NG_FIRST / 2;
 		uint8_t *w;
 
+		if (cap < SRC_NG_WINDOW)
+			cap *= 2;
 		while (cap < n)
 			cap *= 2;
 		w = realloc(ng->win, cap);
@@ -137,8 +142,13 @@ static int read_block(struct src_ng *ng, uint32_t *type, uint32_t *len,
 	size_t got = 0, need = 8;
 	int rc = fill(ng, need, &got, err);
 
-	if (!rc && !got)
+	if (!rc && !got) {
+		/* the end: the window is not needed any more */
+		free(ng->win);
+		ng->win = NULL;
+		ng->cap = ng->have = ng->at = 0;
 		return 0;
+	}
 	if (rc <= 0)
 		goto cut;
 	h = ng->win + ng->at;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "capture/pcapfile_internal.h"
 #include "capture/pcapng_internal.h"
@@ -36,7 +37,7 @@ struct src_input {
 	pcap_t *p;			 /* a pcap file, through libpcap */
 	struct src_ng *ng;		 /* or a pcapng file */
 	struct src_pf *pf;		 /* or p's file, read here (pcapfile.c) */
-	const struct src_stream *stream; /* of any, borrowed */
+	const struct src_stream *stream; /* of any but a pf file, borrowed */
 	struct src_stream *own;		 /* pf's stream, when not libpcap's */
 	uint8_t head[SRC_PEEK];		 /* pf's file header, for libpcap */
 	const char *path;
@@ -135,7 +136,8 @@ static int advance(struct src_reader *r, size_t i, char *err)
 
 		rc = src_pf_next(in->pf, &fp, msg);
 		if (rc < 0) {
-			const char *cause = src_stream_error(in->stream);
+			const char *cause =
+				in->stream ? src_stream_error(in->stream) : "";
 
 			/* a stream's own error (a cut gzip) says more */
 			set_err(err, in->path, cause[0] ? cause : msg);
@@ -267,8 +269,13 @@ static int open_pcap_here(struct src_input *in, struct src_stream *s,
 	in->snaplen = (uint32_t)pcap_snapshot(in->p);
 	if (src_stream_codec(s) == SRC_CODEC_NONE && strcmp(in->path, "-"))
 		in->pf = src_pf_open(in->path, in->snaplen);
-	if (in->pf)
+	if (in->pf) {
+		/* read by its own descriptor: one per input, not two */
+		src_stream_free(s);
+		in->own = NULL;
+		in->stream = NULL;
 		return 0;
+	}
 	/* past the header, which the peek put back */
 	if (src_stream_read(s, skip, sizeof(skip)) != (long)sizeof(skip)) {
 		set_err(err, in->path, src_stream_error(s));
@@ -386,6 +393,18 @@ struct src_reader *src_open_files(const char *const *paths, size_t n,
 			goto out;
 		}
 		rc = open_one(&r->in[i], paths[i], err);
+		if (rc == -EMFILE) {
+			struct rlimit rl;
+
+			/* a ring of more files than this process may open */
+			if (!getrlimit(RLIMIT_NOFILE, &rl))
+				snprintf(err, FT_ERRBUF_SIZE,
+					 "%s: too many open files: %zu inputs "
+					 "are read at once, and at most %llu "
+					 "descriptors are allowed (ulimit -n)",
+					 paths[i], n,
+					 (unsigned long long)rl.rlim_cur);
+		}
 		if (rc)
 			goto out;
 	}

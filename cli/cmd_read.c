@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -57,6 +58,25 @@ static void read_end(void *ctx, int rc)
 	else if (rc == 0 && src_capture_end_ns(run->src))
 		pipeline_set_end(pl, src_capture_end_ns(run->src));
 	pipeline_flush(pl);
+}
+
+/*
+ * Room for a descriptor per input: the files of a ring are merged with
+ * every one open, and a ring of a thousand files is common. The soft
+ * limit (often 1024) is raised as far as needed, up to the hard one.
+ */
+static void room_for_inputs(int nfiles)
+{
+	rlim_t need = (rlim_t)nfiles + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need
+			      ? need
+			      : rl.rlim_max;
+	/* refused: the open fails naming the file and the limit */
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static void show_progress(void *ctx, uint64_t frames, double frac, int final)
@@ -257,6 +277,7 @@ int cmd_read(int argc, char **argv)
 	}
 	o.args = files;
 	o.nargs = nfiles;
+	room_for_inputs(nfiles);
 	if (check_outputs(&o, err)) {
 		fprintf(stderr, "fintrace read: %s\n", err);
 		status = FT_EXIT_USAGE;

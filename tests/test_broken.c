@@ -423,6 +423,48 @@ Test(broken, unsupported_link_type)
 	cw_free(&b);
 }
 
+/*
+ * A ring of 200 files merged (the base capture, then empty ones) under a
+ * soft limit of 64 descriptors: fintrace raises it toward the hard limit
+ * (330: one descriptor per input fits, two would not) and reads them
+ * all. Under a hard limit of 100, exit 2 with one line naming a file,
+ * the number of inputs and the limit.
+ */
+#define RING_FILES 200
+
+Test(broken, ring_of_many_files)
+{
+	struct cw_buf b = {0}, empty = {0};
+	char path[256];
+	int st;
+
+	base_pcap(&b, NULL, CW_LT_ETHERNET);
+	cw_pcap_hdr(&empty, CW_PCAP_MAGIC_US, 65535, CW_LT_ETHERNET);
+	for (int i = 0; i < RING_FILES; i++) {
+		const struct cw_buf *f = i ? &empty : &b;
+
+		snprintf(path, sizeof(path), "ring_%03d.pcap", i);
+		cr_assert_eq(cw_save(f, f->n, cmd_path(path)), 0);
+	}
+	st = cmd_run("ulimit -S -n 64 && ulimit -H -n 330 && timeout 60 %s "
+		     "read --format json %s/ring_*.pcap > %s 2> %s",
+		     FINTRACE, cmd_tmp, cmd_path("out"), cmd_path("err"));
+	cr_assert_eq(st, 0, "stderr: %s", cmd_slurp("err"));
+	snprintf(path, sizeof(path), "last | .packets == %d and ", NFRAMES);
+	cr_assert(cmd_jq("out", strcat(path, WHOLE)), "%s", cmd_slurp("out"));
+	st = cmd_run("ulimit -n 100 && timeout 60 %s read --format json "
+		     "%s/ring_*.pcap > %s 2> %s",
+		     FINTRACE, cmd_tmp, cmd_path("out"), cmd_path("err"));
+	cr_assert_eq(st, 2);
+	cr_assert_eq(cmd_lines(cmd_slurp("err")), 1, "%s", cmd_slurp("err"));
+	cr_assert(strstr(cmd_slurp("err"), "ring_") &&
+			  strstr(cmd_slurp("err"), "200 inputs") &&
+			  strstr(cmd_slurp("err"), "at most 100"),
+		  "%s", cmd_slurp("err"));
+	cw_free(&b);
+	cw_free(&empty);
+}
+
 /* A directory given as a capture: exit 2, no report. */
 Test(broken, directory_as_input)
 {
