@@ -473,7 +473,9 @@ static void timeline(FILE *f, const struct rpt_view *v)
 	for (size_t k = 0; k < n; k++)
 		if ((double)v->groups[idx[k]].peak > ymax)
 			ymax = (double)v->groups[idx[k]].peak;
-	if (span < (uint64_t)v->nbuckets * v->bucket_ns)
+	/* the axis ends with the capture, inside its last bucket; whole
+	 * buckets only when that one would not start before the end */
+	if (span <= (uint64_t)(v->nbuckets - 1) * v->bucket_ns)
 		span = (uint64_t)v->nbuckets * v->bucket_ns;
 	dursec = (double)span / 1e9;
 	fprintf(f,

@@ -220,20 +220,45 @@ Test(html, hostile_strings_cannot_inject_markup)
 	free(page);
 }
 
-Test(html, report_without_leak)
+/* The HTML report of pcaps/NAME, read whole (free it). */
+static char *report_of(const char *name)
 {
 	char html[512];
-	char *page;
 
 	snprintf(html, sizeof(html), "%s/r.html", tmpdir);
-	cr_assert_eq(run("%s read %s/refused.pcap --report %s > /dev/null",
-			 FINTRACE, PCAP_DIR, html),
-		     0);
-	page = tu_slurp_path(html);
+	cr_assert_eq(run("%s read %s/%s --report %s > /dev/null", FINTRACE,
+			 PCAP_DIR, name, html),
+		     0, "%s", name);
+	return tu_slurp_path(html);
+}
+
+Test(html, report_without_leak)
+{
+	char *page = report_of("refused.pcap");
+
 	cr_expect_not_null(strstr(page, "id=\"headline\" class=\"noleak\""));
 	cr_expect_not_null(strstr(page, "id=\"timeline-empty\""));
 	cr_expect_not_null(strstr(page, "id=\"worst-empty\""));
 	cr_expect_not_null(strstr(page, "id=\"count-refused\""));
+	free(page);
+}
+
+/*
+ * The CLOSE_WAIT timeline's time axis ends with the capture (7.3 s), not
+ * with its last whole bucket of 1 s: labels up to 7s, none at 8s.
+ */
+Test(html, timeline_axis_ends_with_the_capture)
+{
+	char *page = report_of("server-never-closes.pcap"), *chart, *end;
+
+	cr_assert_not_null(strstr(page, "(7.300s)"), "the capture's length");
+	chart = strstr(page, "id=\"timeline-chart\"");
+	cr_assert_not_null(chart);
+	end = strstr(chart, "</svg>");
+	cr_assert_not_null(end);
+	*end = '\0';
+	cr_expect_not_null(strstr(chart, ">7s</text>"), "%s", chart);
+	cr_expect_null(strstr(chart, ">8s</text>"), "%s", chart);
 	free(page);
 }
 
