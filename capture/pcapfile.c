@@ -4,6 +4,7 @@
  * pcapfile_internal.h.
  */
 #include "capture/pcapfile_internal.h"
+#include "capture/window.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,33 +20,17 @@
 #define FILE_HDR 24u
 #define REC_HDR 16u
 
-/*
- * Bytes asked of each pread(): large enough that the system calls cost
- * nothing next to the records, small enough to stay in the core's
- * cache while the records are decoded.
- */
-#define BUF_SIZE (1u << 20)
-
-/*
- * The buffer starts this small and doubles at each refill up to BUF_SIZE,
- * and is freed at the end of the input: of a ring of hundreds of files
- * merged, only those being read hold a large buffer.
- */
-#define BUF_FIRST (64u << 10)
-
 /* A record above this is damage, not a packet cut to the snap length. */
 #define CAPLEN_MAX (64u << 20)
 
 struct src_pf {
 	int fd;            /* a regular file, read by pread(); or -1 */
 	struct src_stream *s; /* else this stream, past the file header */
-	uint8_t *buf;
-	size_t cap;        /* bytes of buf */
-	size_t at;         /* the next record's offset in buf */
-	size_t have;       /* bytes of buf read from the file */
+	struct src_win w;  /* read ahead (window.h) */
+	int ended;         /* its end was seen: the window is freed */
 	uint64_t size;     /* of the file when opened: what is read (0 for
 			      a stream: until its end) */
-	uint64_t read_to;  /* file offset of buf + have */
+	uint64_t read_to;  /* file offset of w.buf + w.have */
 	int swapped;
 	uint32_t ts_scale; /* 1000 for microseconds, 1 for nanoseconds */
 	uint32_t snaplen;  /* libpcap's, for the link type */
@@ -96,7 +81,7 @@ int src_pf_header_ok(const uint8_t *hdr)
 	return header(hdr, &swapped, &scale);
 }
 
-/* A reader of the records after hdr (header() true), with its buffer. */
+/* A reader of the records after hdr (header() true). */
 static struct src_pf *pf_new(const uint8_t *hdr, uint32_t snaplen)
 {
 	struct src_pf *pf = calloc(1, sizeof(*pf));
@@ -110,12 +95,6 @@ static struct src_pf *pf_new(const uint8_t *hdr, uint32_t snaplen)
 	pf->fd = -1;
 	pf->snaplen = snaplen;
 	pf->read_to = FILE_HDR;
-	pf->cap = BUF_FIRST;
-	pf->buf = malloc(pf->cap);
-	if (!pf->buf) {
-		free(pf);
-		return NULL;
-	}
 	return pf;
 }
 
@@ -152,12 +131,6 @@ struct src_pf *src_pf_open_stream(struct src_stream *s, const uint8_t *hdr,
 	return pf;
 }
 
-/* The bytes of the input from the next record on that the buffer holds. */
-static size_t buffered(const struct src_pf *pf)
-{
-	return pf->have - pf->at;
-}
-
 /*
  * Have want bytes from the next record on in the buffer, or all that the
  * input has left when that is less. Returns how many there are (at most
@@ -171,33 +144,19 @@ static long fill(struct src_pf *pf, size_t want, char *err)
 		if (want > left)
 			want = (size_t)left;
 	}
-	if (buffered(pf) >= want)
+	if (src_win_buffered(&pf->w) >= want)
 		return (long)want;
-	/* what is left of the buffer goes to its start */
-	memmove(pf->buf, pf->buf + pf->at, buffered(pf));
-	pf->have -= pf->at;
-	pf->at = 0;
-	if (want > pf->cap || pf->cap < BUF_SIZE) {
-		size_t cap = pf->cap < BUF_SIZE ? 2 * pf->cap : pf->cap;
-		uint8_t *nb;
-
-		if (cap < want)
-			cap = want;
-		nb = realloc(pf->buf, cap);
-		if (!nb) {
-			snprintf(err, FT_ERRBUF_SIZE,
-				 "no memory for a record of %zu bytes", want);
-			return -EIO;
-		}
-		pf->buf = nb;
-		pf->cap = cap;
+	if (src_win_room(&pf->w, want)) {
+		snprintf(err, FT_ERRBUF_SIZE,
+			 "no memory for a record of %zu bytes", want);
+		return -EIO;
 	}
-	while (pf->have < want) {
-		size_t ask = pf->cap - pf->have;
+	while (pf->w.have < want) {
+		size_t ask = pf->w.cap - pf->w.have;
 		ssize_t n;
 
 		if (pf->s) {
-			n = src_stream_read(pf->s, pf->buf + pf->have, ask);
+			n = src_stream_read(pf->s, pf->w.buf + pf->w.have, ask);
 			if (n < 0) {
 				snprintf(err, FT_ERRBUF_SIZE, "%s",
 					 src_stream_error(pf->s));
@@ -210,7 +169,7 @@ static long fill(struct src_pf *pf, size_t want, char *err)
 
 			if (ask > left)
 				ask = (size_t)left;
-			n = pread(pf->fd, pf->buf + pf->have, ask,
+			n = pread(pf->fd, pf->w.buf + pf->w.have, ask,
 				  (off_t)pf->read_to);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -230,10 +189,12 @@ static long fill(struct src_pf *pf, size_t want, char *err)
 				return -EIO;
 			}
 		}
-		pf->have += (size_t)n;
+		pf->w.have += (size_t)n;
 		pf->read_to += (uint64_t)n;
 	}
-	return (long)(buffered(pf) < want ? buffered(pf) : want);
+	return (long)(src_win_buffered(&pf->w) < want
+			      ? src_win_buffered(&pf->w)
+			      : want);
 }
 
 int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
@@ -246,13 +207,12 @@ int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 	_Static_assert(offsetof(struct src_pf_packet, wirelen) ==
 			       offsetof(struct src_pf_packet, caplen) + 4,
 		       "caplen and wirelen make one word");
-	if (!pf->buf)
-		return 0; /* its end, already seen */
+	if (pf->ended)
+		return 0;
 	got = fill(pf, REC_HDR, err);
 	if (!got) {
-		free(pf->buf);
-		pf->buf = NULL;
-		pf->cap = pf->have = pf->at = 0;
+		pf->ended = 1;
+		src_win_free(&pf->w);
 		return 0;
 	}
 	if (got < 0)
@@ -264,7 +224,7 @@ int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 			 REC_HDR, got);
 		return -EIO;
 	}
-	h = pf->buf + pf->at;
+	h = pf->w.buf + pf->w.at;
 	sec = rd32(pf, h);
 	frac = rd32(pf, h + 4);
 	caplen = rd32(pf, h + 8);
@@ -286,7 +246,7 @@ int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 			 caplen, got - (long)REC_HDR);
 		return -EIO;
 	}
-	h = pf->buf + pf->at;
+	h = pf->w.buf + pf->w.at;
 	/* As libpcap: a record longer than the snap length is cut to it. */
 	cut = pf->snaplen && caplen > pf->snaplen ? pf->snaplen : caplen;
 	pkt->data = h + REC_HDR;
@@ -303,14 +263,14 @@ int src_pf_next(struct src_pf *pf, struct src_pf_packet *pkt, char *err)
 	memcpy(&pkt->caplen, &lens, sizeof(lens));
 	pkt->wall_ns = (uint64_t)sec * 1000000000ULL +
 		       (uint64_t)frac * pf->ts_scale;
-	pf->at += REC_HDR + caplen;
+	pf->w.at += REC_HDR + caplen;
 	return 1;
 }
 
 /* The file offset of the next record: what is read, less what is left. */
 uint64_t src_pf_pos(const struct src_pf *pf)
 {
-	return pf->read_to - (pf->have - pf->at);
+	return pf->read_to - src_win_buffered(&pf->w);
 }
 
 uint64_t src_pf_size(const struct src_pf *pf)
@@ -322,7 +282,7 @@ void src_pf_free(struct src_pf *pf)
 {
 	if (!pf)
 		return;
-	free(pf->buf);
+	src_win_free(&pf->w);
 	if (pf->fd >= 0)
 		close(pf->fd);
 	free(pf);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Minimal pcapng reader: see pcapng_internal.h. Each block is read whole
- * into a window read from the stream by the MiB (grown for a larger
- * block) and parsed in place, its lengths checked (at least 12, a multiple
+ * into a window read from the stream by the MiB (window.h, grown for a
+ * larger block) and parsed in place, its lengths checked (at least 12, a multiple
  * of 4, at most SRC_NG_BLOCK_MAX, the trailing copy equal to the leading
  * one) before any field is read, and every field read is inside it.
  * Block and option layouts: draft-ietf-opsawg-pcapng, sections 4 and 3.5.
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "capture/source.h"
+#include "capture/window.h"
 
 #define SRC_NG_BLOCK_MAX (16u * 1024 * 1024) /* libpcap's limit too */
 #define SRC_NG_IFACES_MAX 65536u
@@ -37,24 +38,15 @@ struct ng_iface {
 };
 
 /*
- * Bytes asked of the stream at a time: blocks are read in place from a
- * window this large, not copied out one by one (two small reads a packet
- * cost more than decoding it). As with pcap files (pcapfile.c), a pipe
- * is read by the MiB. The window starts at SRC_NG_FIRST and doubles at
- * each refill, and is freed at the end of the file: of a ring of hundreds
- * of files merged, only those being read hold a large window.
+ * Blocks are read in place from a window (window.h), not copied out one
+ * by one: two small reads a packet cost more than decoding it. As with
+ * pcap files (pcapfile.c), a pipe is read by the MiB.
  */
-#define SRC_NG_WINDOW (1u << 20)
-#define SRC_NG_FIRST (64u << 10)
-
 struct src_ng {
 	struct src_stream *s;
 	int swap;
-	const uint8_t *buf; /* the current block, inside win */
-	uint8_t *win;       /* blocks read ahead */
-	size_t cap;         /* bytes of win */
-	size_t at;          /* the next block's offset in win */
-	size_t have;        /* bytes of win read from the stream */
+	const uint8_t *buf; /* the current block, inside w */
+	struct src_win w;   /* blocks read ahead */
 	int eof;
 	struct ng_iface *ifaces;
 	size_t nifaces, ifaces_cap;
@@ -85,38 +77,23 @@ static uint64_t rd_ts(const struct src_ng *ng, const uint8_t *p)
 }
 
 /*
- * Have n bytes from ng->at in the window. Returns 1; 0 when the stream
- * ended first, with *got the bytes there are; -EIO or -ENOMEM with err
- * set.
+ * Have n bytes from the next block on in the window. Returns 1; 0 when
+ * the stream ended first, with *got the bytes there are; -EIO or -ENOMEM
+ * with err set.
  */
 static int fill(struct src_ng *ng, size_t n, size_t *got, char *err)
 {
-	if (ng->have - ng->at >= n)
-		return 1;
-	if (ng->at) {
-		memmove(ng->win, ng->win + ng->at, ng->have - ng->at);
-		ng->have -= ng->at;
-		ng->at = 0;
-	}
-	if (n > ng->cap || ng->cap < SRC_NG_WINDOW) {
-		size_t cap = ng->cap ? ng->cap : SRC_NG_FIRST / 2;
-		uint8_t *w;
+	struct src_win *w = &ng->w;
 
-		if (cap < SRC_NG_WINDOW)
-			cap *= 2;
-		while (cap < n)
-			cap *= 2;
-		w = realloc(ng->win, cap);
-		if (!w) {
-			snprintf(err, FT_ERRBUF_SIZE, "out of memory");
-			return -ENOMEM;
-		}
-		ng->win = w;
-		ng->cap = cap;
+	if (src_win_buffered(w) >= n)
+		return 1;
+	if (src_win_room(w, n)) {
+		snprintf(err, FT_ERRBUF_SIZE, "out of memory");
+		return -ENOMEM;
 	}
-	while (ng->have < n && !ng->eof) {
-		long k = src_stream_read(ng->s, ng->win + ng->have,
-					 ng->cap - ng->have);
+	while (w->have < n && !ng->eof) {
+		long k = src_stream_read(ng->s, w->buf + w->have,
+					 w->cap - w->have);
 
 		if (k < 0) {
 			snprintf(err, FT_ERRBUF_SIZE, "%s",
@@ -124,10 +101,10 @@ static int fill(struct src_ng *ng, size_t n, size_t *got, char *err)
 			return -EIO;
 		}
 		ng->eof = k == 0;
-		ng->have += (size_t)k;
+		w->have += (size_t)k;
 	}
-	*got = ng->have;
-	return ng->have >= n;
+	*got = w->have;
+	return w->have >= n;
 }
 
 /*
@@ -144,14 +121,12 @@ static int read_block(struct src_ng *ng, uint32_t *type, uint32_t *len,
 
 	if (!rc && !got) {
 		/* the end: the window is not needed any more */
-		free(ng->win);
-		ng->win = NULL;
-		ng->cap = ng->have = ng->at = 0;
+		src_win_free(&ng->w);
 		return 0;
 	}
 	if (rc <= 0)
 		goto cut;
-	h = ng->win + ng->at;
+	h = ng->w.buf + ng->w.at;
 	memcpy(type, h, 4);
 	if (*type == SRC_NG_MAGIC) {
 		uint32_t bom;
@@ -161,7 +136,7 @@ static int read_block(struct src_ng *ng, uint32_t *type, uint32_t *len,
 		rc = fill(ng, need, &got, err);
 		if (rc <= 0)
 			goto cut;
-		h = ng->win + ng->at;
+		h = ng->w.buf + ng->w.at;
 		memcpy(&bom, h + 8, 4);
 		if (bom == SRC_NG_BOM)
 			ng->swap = 0;
@@ -188,8 +163,8 @@ static int read_block(struct src_ng *ng, uint32_t *type, uint32_t *len,
 	rc = fill(ng, need, &got, err);
 	if (rc <= 0)
 		goto cut;
-	ng->buf = ng->win + ng->at;
-	ng->at += *len;
+	ng->buf = ng->w.buf + ng->w.at;
+	ng->w.at += *len;
 	if (rd32(ng, ng->buf + *len - 4) != *len) {
 		snprintf(err, FT_ERRBUF_SIZE,
 			 "pcapng block of type 0x%x: trailing length %u is not "
@@ -503,7 +478,7 @@ void src_ng_free(struct src_ng *ng)
 	if (!ng)
 		return;
 	src_stream_free(ng->s);
-	free(ng->win);
+	src_win_free(&ng->w);
 	free(ng->ifaces);
 	free(ng);
 }
