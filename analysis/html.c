@@ -483,7 +483,9 @@ static void timeline(FILE *f, const struct rpt_view *v)
 		"client host) that sat in CLOSE_WAIT at once, per %s of the "
 		"capture. A line that only rises is a leak: sockets enter "
 		"CLOSE_WAIT and never leave it.</p>\n",
-		dur(a, sizeof(a), v->bucket_ns));
+		v->bucket_ns < NS ? axis_secs(a, sizeof(a),
+					      (double)v->bucket_ns / 1e9) :
+				    dur(a, sizeof(a), v->bucket_ns));
 	fprintf(f,
 		"<svg id=\"timeline-chart\" viewBox=\"0 0 %.0f %.0f\" "
 		"width=\"100%%\" role=\"img\" aria-label=\"sockets in "

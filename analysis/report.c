@@ -162,7 +162,7 @@ struct rpt *rpt_new(const struct rpt_config *cfg)
 			return NULL;
 		}
 	}
-	r->tl_width = NS;
+	r->tl_width = RPT_TL_FIRST_NS;
 	return r;
 }
 

@@ -23,6 +23,14 @@
 
 #define RPT_EXACT_VALUES 128
 #define RPT_TIMELINE 64
+/*
+ * The timeline's first bucket width, 1/512 s: it doubles (exactly: 3.9,
+ * 7.8, 15.6, 31.25, 62.5, 125, 250, 500 ms, 1 s, 2 s...) until the
+ * capture fits in RPT_TIMELINE buckets, so that a capture of a few
+ * seconds draws a line of several buckets, and from 64 s on the widths
+ * are whole seconds.
+ */
+#define RPT_TL_FIRST_NS (1000000000ull / 512)
 #define RPT_GROUP_WORST 5 /* worst flows kept per group */
 /*
  * Groups kept per side (services, client hosts, processes); past it, the

@@ -245,7 +245,10 @@ Test(html, report_without_leak)
 
 /*
  * The CLOSE_WAIT timeline's time axis ends with the capture (7.3 s), not
- * with its last whole bucket of 1 s: labels up to 7s, none at 8s.
+ * with its last whole bucket: labels up to 7s, none at 8s, and 7s at 7/7.3
+ * of the plot's width (50 + 834 * 7 / 7.3 = 849.6), where an axis of 59
+ * whole buckets of 125 ms (7.375 s) would put it at 841.6 and one of 8
+ * buckets of 1 s at 779.8.
  */
 Test(html, timeline_axis_ends_with_the_capture)
 {
@@ -257,8 +260,29 @@ Test(html, timeline_axis_ends_with_the_capture)
 	end = strstr(chart, "</svg>");
 	cr_assert_not_null(end);
 	*end = '\0';
-	cr_expect_not_null(strstr(chart, ">7s</text>"), "%s", chart);
+	cr_expect_not_null(strstr(chart, "<text x=\"849.6\" y=\"277.0\" "
+					 "text-anchor=\"middle\">7s</text>"),
+			   "%s", chart);
 	cr_expect_null(strstr(chart, ">8s</text>"), "%s", chart);
+	free(page);
+}
+
+/*
+ * A capture of a few seconds gets a timeline of many buckets, not one or
+ * two of a second: 7.3 s in buckets of 125 ms is 59 of them, and the note
+ * above the chart says so.
+ */
+Test(html, short_capture_timeline_has_fine_buckets)
+{
+	char *page = report_of("server-never-closes.pcap"), *chart;
+
+	cr_expect_not_null(strstr(page, "per 125ms of the capture"), "%s",
+			   page);
+	chart = strstr(page, "id=\"timeline-chart\"");
+	cr_assert_not_null(chart);
+	cr_expect_not_null(strstr(chart, "data-bucket=\"0.125000000\" "
+					 "data-buckets=\"59\""),
+			   "%.400s", chart);
 	free(page);
 }
 
