@@ -35,6 +35,7 @@ seed=1
 mem_flows=1000000
 flat_big=10000000
 flat_small=1000000
+flat_mid=3000000
 flat_conc=10000
 flat_mix=clean=85,reset=10,refused=5
 tools=fintrace,fintrace-1t,fintrace-3t,tcpdump,tshark,tcptrace,fintrace-ng,tcpdump-ng
@@ -72,7 +73,9 @@ usage: bench/run.sh [OPTIONS]
   --seed S                ($seed)
   --tools LIST            compared tools ($tools)
   --mem-flows N           tracked flows in the memory experiment ($mem_flows)
-  --flat-flows BIG,SMALL  flows of the two flatness runs ($flat_big,$flat_small)
+  --flat-flows BIG,SMALL[,MIDDLE]
+                          flows of the flatness runs ($flat_big,$flat_small,$flat_mid);
+                          MIDDLE, a capture longer than 60 s, is left out when 0
   --flat-concurrency C    flows open at once in both ($flat_conc)
   --no-compare | --no-memory | --no-flatness   skip a section
   --live                  live capture: fintrace live vs tcpdump on a
@@ -121,6 +124,7 @@ if ((quick)); then
 	mem_flows=50000
 	flat_big=200000
 	flat_small=20000
+	flat_mid=0
 	flat_conc=1000
 	live_rates=1000,max
 	live_dur=2
@@ -143,9 +147,11 @@ while (($#)); do
 	--mem-flows) need_arg "$@"; mem_flows=$2; shift ;;
 	--flat-flows)
 		need_arg "$@"
-		[[ $2 =~ ^([0-9]+),([0-9]+)$ ]] || die "--flat-flows: want BIG,SMALL"
+		[[ $2 =~ ^([0-9]+),([0-9]+)(,([0-9]+))?$ ]] ||
+			die "--flat-flows: want BIG,SMALL[,MIDDLE]"
 		flat_big=${BASH_REMATCH[1]}
 		flat_small=${BASH_REMATCH[2]}
+		flat_mid=${BASH_REMATCH[4]:-0}
 		shift
 		;;
 	--flat-concurrency) need_arg "$@"; flat_conc=$2; shift ;;
@@ -512,6 +518,22 @@ memory_section() {
 	echo
 }
 
+# One flatness run: ftgen FLOWS | fintrace read -, its table row printed
+# by flat_row. Sets RSS (KiB) for the ratios.
+flat_run() {
+	fintrace_stream "flat-$1" --flows "$1" \
+		--concurrency "$flat_conc" --packets-per-flow 1 --mix "$flat_mix" \
+		--ipv6 "$ipv6"
+	stream_failed "flat-$1" && return 1
+	local first last
+	first=$(truth_get "$res/flat-$1.truth" first_ns)
+	last=$(truth_get "$res/flat-$1.truth" last_ns)
+	FLAT_SECS=$(awk -v a="$first" -v b="$last" \
+		'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+	FLAT_ROWS+="| $1 | $PKTS | $FLAT_SECS | $PEAK | $TRACKED | $(fmt_mib "$RSS") | $(fmt_s "$WALL") | $(fmt_rate "$PKTS" "$WALL") |"$'\n'
+	return 0
+}
+
 flat_section() {
 	echo "## Memory flatness over a long capture"
 	echo
@@ -520,17 +542,15 @@ flat_section() {
 		echo
 		return
 	fi
-	local small_rss small_pk small_wall small_peak small_tr
-	fintrace_stream flat-small --flows "$flat_small" \
-		--concurrency "$flat_conc" --packets-per-flow 1 --mix "$flat_mix" \
-		--ipv6 "$ipv6"
-	stream_failed flat-small && return
-	small_rss=$RSS small_pk=$PKTS small_wall=$WALL small_peak=$PEAK
-	small_tr=$TRACKED
-	fintrace_stream flat-big --flows "$flat_big" \
-		--concurrency "$flat_conc" --packets-per-flow 1 --mix "$flat_mix" \
-		--ipv6 "$ipv6"
-	stream_failed flat-big && return
+	local small_rss mid_rss=0 mid_secs=0
+	FLAT_ROWS=
+	flat_run "$flat_small" || return
+	small_rss=$RSS
+	if ((flat_mid)); then
+		flat_run "$flat_mid" || return
+		mid_rss=$RSS mid_secs=$FLAT_SECS
+	fi
+	flat_run "$flat_big" || return
 	echo "Same traffic shape, $flat_conc flows open at once, every flow" \
 		"finishes (\`--mix $flat_mix --packets-per-flow 1\`);" \
 		"only the length of the capture differs. A flow table that forgets" \
@@ -538,13 +558,28 @@ flat_section() {
 		"here include ftgen sharing the CPU and the JSON report going" \
 		"through a pipe: for throughput, see the first table."
 	echo
-	echo "| flows | packets | open at once (ftgen) | peak tracked (fintrace) | peak RSS (MiB) | fintrace wall (s) | packets/s |"
-	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-	echo "| $flat_small | $small_pk | $small_peak | $small_tr | $(fmt_mib "$small_rss") | $(fmt_s "$small_wall") | $(fmt_rate "$small_pk" "$small_wall") |"
-	echo "| $flat_big | $PKTS | $PEAK | $TRACKED | $(fmt_mib "$RSS") | $(fmt_s "$WALL") | $(fmt_rate "$PKTS" "$WALL") |"
+	echo "| flows | packets | capture (s) | open at once (ftgen) | peak tracked (fintrace) | peak RSS (MiB) | fintrace wall (s) | packets/s |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	printf '%s' "$FLAT_ROWS"
 	echo
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 	echo "RSS ratio, $flat_big flows / $flat_small flows:" \
-		"**$(awk -v a="$RSS" -v b="$small_rss" 'BEGIN { printf "%.2f", a / b }')**"
+		"**$(ratio "$RSS" "$small_rss")**"
+	if ((flat_mid)); then
+		echo
+		echo "RSS ratio, $flat_big flows / $flat_mid flows:" \
+			"**$(ratio "$RSS" "$mid_rss")**."
+		echo
+		echo "Every socket that closes cleanly holds TIME_WAIT for 60 s" \
+			"of capture time, and the reuse of a 4-tuple still in" \
+			"TIME_WAIT is found exactly, so a capture shorter than 60 s" \
+			"holds fewer of them at once than a longer one; two captures" \
+			"both longer than 60 s should have the same peak."
+		awk -v s="$mid_secs" 'BEGIN { exit !(s < 60) }' &&
+			echo "Here the $flat_mid-flow capture lasts $mid_secs s," \
+				"shorter than that: a middle run of more flows shows" \
+				"the plateau."
+	fi
 	echo
 }
 
