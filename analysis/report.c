@@ -66,6 +66,9 @@ struct rpt_group {
 	uint64_t flows;
 	uint64_t verdicts[VD__COUNT];
 	uint64_t client_leaks;   /* service: flows a client left open */
+	/* kernel: sockets of the service's own (its server side); with
+	 * both ends on this host, flows counts a connection twice */
+	uint64_t own;
 	uint64_t cw_n;           /* close-wait values seen */
 	uint64_t cw_max;
 	uint64_t late_max;       /* longest close-wait of a late close */
@@ -1168,6 +1171,8 @@ void rpt_flow_done(void *ctx, const struct flow_record *rec)
 	if (!svc)
 		return;
 	svc->flows++;
+	if (rec->sock && rec->sock->local && !strcmp(rec->sock->local, "server"))
+		svc->own++;
 	g = svc;
 	if (passive == td->client && res->has_close_wait) {
 		/* The server closed first: the client side lingers. */
@@ -1231,6 +1236,8 @@ void rpt_sock_clean(struct rpt *r, const struct rpt_clean *c)
 							: svc->verdicts[VD_CLEAN];
 			svc->flows -= n;
 			svc->verdicts[VD_CLEAN] -= n;
+			if (c->server)
+				svc->own -= n < svc->own ? n : svc->own;
 		}
 		return;
 	}
@@ -1240,6 +1247,8 @@ void rpt_sock_clean(struct rpt *r, const struct rpt_clean *c)
 	if (svc) {
 		svc->flows += c->count;
 		svc->verdicts[VD_CLEAN] += c->count;
+		if (c->server)
+			svc->own += c->count;
 	}
 	if (proc) {
 		proc->flows += c->count;
@@ -1428,6 +1437,11 @@ static void headline_of(const struct rpt *r, const struct rpt_group *g,
 	nc = g->verdicts[VD_NEVER_CLOSED];
 	late = g->verdicts[VD_LATE_CLOSE];
 	total = g->flows;
+	/* kernel: a connection is one socket of the server's (the
+	 * client's is here too when it runs on this host) */
+	if (r->cfg.sockets && g->key.side == SIDE_SERVER && g->own >= nc + late &&
+	    g->own)
+		total = g->own;
 	fmt_gkey(who, sizeof(who), &g->key);
 	if (g->key.side == SIDE_CLIENT) {
 		char svc[160];

@@ -592,6 +592,15 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 			st = sk_new(sk, now);
 		if (!st)
 			return 0;
+		/*
+		 * The timewait sock that takes over from FIN_WAIT2 or
+		 * CLOSING copies the socket's cookie when it is made
+		 * (inet_twsk_alloc), before this socket's end is recorded:
+		 * give it its cookie now, or the timewait sock gets
+		 * another one and sock_diag's samples cannot tell it is
+		 * this socket (a FIN_WAIT2 orphan listed twice).
+		 */
+		bpf_get_socket_cookie(sk);
 		st->fin_ns = now;
 		if (!st->passive)
 			st->passive = TRC_SIDE_REMOTE;
