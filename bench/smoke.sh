@@ -125,7 +125,7 @@ fi
 
 # The harness, reduced: one run of each tool on a tiny capture.
 args=(--quick --packets 20000 --runs 1 --mem-flows 5000
-	--flat-flows 20000,5000 --flat-concurrency 500 --workdir "$tmp/bench"
+	--flat-flows 20000,5000,10000 --flat-concurrency 500 --workdir "$tmp/bench"
 	--ftgen "$ftgen" --rusage "$rusage")
 [[ -n $fintrace ]] && args+=(--fintrace "$fintrace")
 if "$here/run.sh" "${args[@]}" >"$tmp/report.md" 2>"$tmp/run.err"; then
@@ -142,7 +142,15 @@ for tool in tcpdump tshark tcptrace ${fintrace:+fintrace}; do
 done
 if [[ -n $fintrace ]]; then
 	check "report has the memory table" grep -q "^| flows in capture |" "$tmp/report.md"
-	check "report has the flatness ratio" grep -q '^RSS ratio' "$tmp/report.md"
+	check "report has the flatness ratio" \
+		grep -q '^RSS ratio, 20000 flows / 5000 flows: \*\*[0-9.]*\*\*' \
+		"$tmp/report.md"
+	check "report has the ratio to the middle flatness run" \
+		grep -q '^RSS ratio, 20000 flows / 10000 flows: \*\*[0-9.]*\*\*' \
+		"$tmp/report.md"
+	check "report has the three flatness rows, with capture lengths" \
+		test "$(sed -n '/^## Memory flatness/,$p' "$tmp/report.md" |
+			grep -Ec '^\| (5000|10000|20000) \| [0-9]+ \| [0-9]+\.[0-9] \|')" = 3
 fi
 if ((failed)); then
 	echo "--- report"
