@@ -892,6 +892,8 @@ static void tl_advance(struct rpt *r, struct rpt_group *g, uint64_t t,
 
 static void cw_count(struct rpt *r, struct rpt_group *g, int delta,
 		     uint64_t now_ns);
+static void cw_join(struct rpt *r, struct rpt_group *g, uint64_t since_ns,
+		    uint64_t now_ns);
 
 void rpt_close_wait(void *ctx, const struct flow_key *key,
 		    const struct td_flow *td, int delta, uint64_t now_ns)
@@ -920,8 +922,53 @@ void rpt_sock_close_wait(struct rpt *r, const struct flow_key *key,
 	if (!sock->pid)
 		return;
 	g = group_of_process(r, sock);
-	if (g)
+	if (!g)
+		return;
+	if (delta > 0 && td->cw_start_ns && td->cw_start_ns < now_ns)
+		cw_join(r, g, td->cw_start_ns, now_ns);
+	else
 		cw_count(r, g, delta, now_ns);
+}
+
+/*
+ * A socket in CLOSE_WAIT since since_ns joins the group's count at now_ns,
+ * its owner found only now (the kernel's walk reads /proc when no accept
+ * hook named it): the timeline's buckets from since_ns on count it too,
+ * so that a process's line rises when its socket entered CLOSE_WAIT, as
+ * its service's does. Exact in every bucket after the one holding
+ * since_ns, which may count it a moment early. The peak: one more at the
+ * old peak's moment when that was since since_ns (the old peak was the
+ * most, and this socket was there); else the most of a bucket that now
+ * passes it, dated from that bucket's start.
+ */
+static void cw_join(struct rpt *r, struct rpt_group *g, uint64_t since_ns,
+		    uint64_t now_ns)
+{
+	int exact = g->cw_peak && g->cw_peak_ns >= since_ns, i0;
+
+	tl_advance(r, g, now_ns, g->cw_now); /* the others, up to now */
+	g->cw_now++;
+	if (exact) {
+		/* the old peak had this socket too, and none passed it */
+		g->cw_peak++;
+	} else if (g->cw_now > g->cw_peak) {
+		g->cw_peak = g->cw_now;
+		g->cw_peak_ns = now_ns;
+	}
+	if (!g->tl || g->tl_last < 0)
+		return;
+	i0 = tl_index(r, since_ns);
+	for (int i = i0; i <= g->tl_last; i++) {
+		uint64_t at = i == i0 ? since_ns
+				      : r->origin_ns + (uint64_t)i * r->tl_width;
+
+		g->tl[i]++;
+		if (!exact && (g->tl[i] > g->cw_peak ||
+			       (g->tl[i] == g->cw_peak && at < g->cw_peak_ns))) {
+			g->cw_peak = g->tl[i];
+			g->cw_peak_ns = at;
+		}
+	}
 }
 
 /* The group's count of sockets in CLOSE_WAIT changes by delta. */

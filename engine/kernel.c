@@ -219,6 +219,7 @@ static void krec_of(struct krep *k, const struct ks_sock *s, uint64_t now,
 		uint64_t cw = ks_close_wait(s, now);
 
 		r->rec.res.has_close_wait = 1;
+		r->td.cw_start_ns = s->cw_start_ns + off;
 		r->rec.res.cw_start_ns = s->cw_start_ns + off;
 		r->rec.res.close_wait_ns = cw;
 		r->rec.res.cw_end_ns = s->cw_start_ns + cw + off;

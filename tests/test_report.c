@@ -207,6 +207,79 @@ Test(report, kernel_counted_clean_ends)
 	fx_free(&fx);
 }
 
+/* The line of out that starts with head holds want. */
+static void expect_in_line(const char *out, const char *head, const char *want)
+{
+	const char *p = strstr(out, head), *nl;
+
+	cr_assert_not_null(p, "no line %s in:\n%s", head, out);
+	nl = strchr(p, '\n');
+	cr_assert_not_null(nl);
+	cr_assert(memmem(p, (size_t)(nl - p), want, strlen(want)),
+		  "%.*s\nhas not %s", (int)(nl - p), p, want);
+}
+
+/*
+ * The kernel's walk finds a socket's owner (from /proc) only once it is
+ * past --linger: the socket entered CLOSE_WAIT with no owner (its
+ * service counted it then), and moves to its process later (-1 from no
+ * owner, +1 to the process). The process row counts it from when it
+ * entered CLOSE_WAIT, as its service does: the same timeline, and its
+ * peak of 2 when the second socket entered, at 2 s, not when its owner
+ * was found.
+ */
+Test(report, kernel_owner_found_late_counts_from_close_wait)
+{
+	struct fixture fx;
+	struct flow_key key = {.addr = {{10, 0, 0, 1}, {10, 0, 0, 2}},
+			       .port = {40001, 9100},
+			       .family = SEG_IPV4};
+	struct td_flow td = {.client = 0, .active = 0};
+	struct rpt_sock none = {0}, owner = {.pid = 42, .comm = "printd"};
+	const char *out, *want = "\"peak_close_wait\":2,\"peak_offset\":"
+				    "2.000000000,\"growth_per_hour\":null,"
+				    "\"timeline_bucket\":0.250000000,"
+				    "\"timeline\":[0,0,0,0,1,1,1,1,2,2,2,2,";
+
+	fx_open(&fx, RPT_JSON);
+	for (int i = 0; i < 2; i++) {
+		uint64_t since = T0 + (uint64_t)(i + 1) * SEC;
+
+		key.port[0] = (uint16_t)(40001 + i);
+		td.cw_start_ns = since;
+		rpt_sock_close_wait(fx.r, &key, &td, &none, 1, since);
+		rpt_sock_close_wait(fx.r, &key, &td, &none, -1,
+				    since + 600 * MS);
+		rpt_sock_close_wait(fx.r, &key, &td, &owner, 1,
+				    since + 600 * MS);
+	}
+	/* their records at the end: both still in CLOSE_WAIT */
+	for (int i = 0; i < 2; i++) {
+		uint64_t since = T0 + (uint64_t)(i + 1) * SEC;
+		struct flow_record rec = {
+			.key = &key,
+			.td = &td,
+			.res = {.verdict = VD_NEVER_CLOSED,
+				.active = 0,
+				.has_close_wait = 1,
+				.cw_start_ns = since,
+				.close_wait_ns = T0 + 10 * SEC - since,
+				.in_close_wait_at_end = 1},
+			.id = (uint64_t)i + 1,
+			.end = FLOW_END_INPUT,
+			.sock = &owner};
+
+		key.port[0] = (uint16_t)(40001 + i);
+		td.cw_start_ns = since;
+		rpt_flow_done(fx.r, &rec);
+	}
+	out = fx_finish(&fx, NULL, 0, T0 + 10 * SEC);
+	expect_in_line(out, "{\"type\":\"process\",\"pid\":42,", want);
+	expect_in_line(out, "{\"type\":\"service\",\"side\":\"server\",",
+		       want);
+	fx_free(&fx);
+}
+
 /*
  * Kernel records lost: the text report says how many and what that
  * means for its counts, on a line of its own; none lost, no line.
