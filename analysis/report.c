@@ -1486,8 +1486,7 @@ static void headline_of(const struct rpt *r, const struct rpt_group *g,
 	total = g->flows;
 	/* kernel: a connection is one socket of the server's (the
 	 * client's is here too when it runs on this host) */
-	if (r->cfg.sockets && g->key.side == SIDE_SERVER && g->own >= nc + late &&
-	    g->own)
+	if (r->cfg.sockets && g->key.side == SIDE_SERVER && g->own >= nc + late)
 		total = g->own;
 	fmt_gkey(who, sizeof(who), &g->key);
 	if (g->key.side == SIDE_CLIENT) {

@@ -270,6 +270,7 @@ median() {
 
 fmt_s() { awk -v ns="$1" 'BEGIN { printf "%.3f", ns / 1e9 }'; }
 fmt_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+fmt_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 fmt_rate() {
 	awk -v p="$1" -v ns="$2" 'BEGIN {
 		r = p / (ns / 1e9);
@@ -427,7 +428,7 @@ compare_section() {
 			b=$base
 			[[ $tool == *-ng ]] && b=$base-ng
 			if [[ -n ${med_ns[$b]:-} && ${status[$b]:-x} == 0 ]]; then
-				ratios+=" $(awk -v a="${med_ns[$b]}" -v b="${med_ns[$tool]}" 'BEGIN { printf "%.2f", a / b }') |"
+				ratios+=" $(fmt_ratio "${med_ns[$b]}" "${med_ns[$tool]}") |"
 			else
 				ratios+=" – |"
 			fi
@@ -518,8 +519,9 @@ memory_section() {
 	echo
 }
 
-# One flatness run: ftgen FLOWS | fintrace read -, its table row printed
-# by flat_row. Sets RSS (KiB) for the ratios.
+# One flatness run: ftgen FLOWS | fintrace read -. Appends its table row
+# to FLAT_ROWS; sets RSS (KiB) for the ratios and FLAT_SECS (the
+# capture's length).
 flat_run() {
 	fintrace_stream "flat-$1" --flows "$1" \
 		--concurrency "$flat_conc" --packets-per-flow 1 --mix "$flat_mix" \
@@ -562,13 +564,12 @@ flat_section() {
 	echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	printf '%s' "$FLAT_ROWS"
 	echo
-	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 	echo "RSS ratio, $flat_big flows / $flat_small flows:" \
-		"**$(ratio "$RSS" "$small_rss")**"
+		"**$(fmt_ratio "$RSS" "$small_rss")**"
 	if ((flat_mid)); then
 		echo
 		echo "RSS ratio, $flat_big flows / $flat_mid flows:" \
-			"**$(ratio "$RSS" "$mid_rss")**."
+			"**$(fmt_ratio "$RSS" "$mid_rss")**."
 		echo
 		echo "Every socket that closes cleanly holds TIME_WAIT for 60 s" \
 			"of capture time, and the reuse of a 4-tuple still in" \
