@@ -144,4 +144,16 @@ struct trc_agg_val {
 	__u64 hist[TRC_HIST_N]; /* close-waits of the passive ones, ns */
 };
 
+/*
+ * Per CPU (the `nest` map): the state change handle_set_state last began,
+ * and the hook's runs handle_set_nested did because the kernel skipped
+ * them for handle_set_state.
+ */
+struct trc_nest {
+	__u64 sk;	/* the socket's address */
+	__u32 newstate; /* its new state */
+	__u32 pad;
+	__u64 caught;
+};
+
 #endif /* FT_BPF_EVENT_H */

@@ -266,6 +266,10 @@ struct trc *trc_new(const struct trc_opts *o, trc_event_fn fn, void *ctx,
 		goto fail;
 	}
 	t->features |= TRC_F_STATE;
+	if (!attach_optional(t->skel->progs.handle_set_nested,
+			     &t->skel->links.handle_set_nested))
+		reduced_add(t, "no second state hook (state changes that come "
+			       "while the first runs on the CPU are lost)");
 	if (attach_optional(t->skel->progs.handle_send_reset,
 			    &t->skel->links.handle_send_reset))
 		t->features |= TRC_F_RST_SENT;
@@ -397,17 +401,38 @@ const char *trc_reduced(const struct trc *t)
 	return t->reduced;
 }
 
+/* Runs of the state hook that handle_set_nested did, all CPUs. */
+static uint64_t nested_caught(const struct trc *t)
+{
+	struct trc_nest *vals;
+	uint32_t key = 0;
+	uint64_t n = 0;
+	int i;
+
+	vals = calloc((size_t)t->ncpus, sizeof(*vals));
+	if (!vals)
+		return 0;
+	if (bpf_map__lookup_elem(t->skel->maps.nest, &key, sizeof(key), vals,
+				 (size_t)t->ncpus * sizeof(*vals), 0) == 0)
+		for (i = 0; i < t->ncpus; i++)
+			n += vals[i].caught;
+	free(vals);
+	return n;
+}
+
 /*
  * Runs the kernel skipped because a program was already running on the
- * CPU: those of the state and reset hooks (records lost) returned, those
- * of the accept hooks (an owner looked up in /proc instead) in *accept.
+ * CPU: those of the state and reset hooks (records lost) returned, but
+ * for the state hook's that handle_set_nested did (its own skipped runs
+ * lose nothing: handle_set_state did them); those of the accept hooks
+ * (an owner looked up in /proc instead) in *accept.
  */
 static uint64_t recursion_misses(const struct trc *t, uint64_t *accept)
 {
 	struct bpf_program *p;
 	struct bpf_prog_info info;
 	uint32_t len;
-	uint64_t n = 0;
+	uint64_t n = 0, caught = 0;
 
 	*accept = 0;
 	bpf_object__for_each_program(p, t->skel->obj)
@@ -421,10 +446,12 @@ static uint64_t recursion_misses(const struct trc *t, uint64_t *accept)
 		if (p == t->skel->progs.handle_accept ||
 		    p == t->skel->progs.handle_accept4)
 			*accept += info.recursion_misses;
-		else
+		else if (p != t->skel->progs.handle_set_nested)
 			n += info.recursion_misses;
 	}
-	return n;
+	if (t->skel->links.handle_set_nested)
+		caught = nested_caught(t);
+	return n > caught ? n - caught : 0;
 }
 
 uint64_t trc_lost_by_cause(const struct trc *t, struct trc_lost *out)

@@ -47,8 +47,9 @@ done
 
 if [[ ! -f $build/compile_commands.json ]]; then
 	cmake -S . -B "$build" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
-	cmake --build "$build" -j"$jobs" >/dev/null
 fi
+# always: an earlier build's generated skeleton may be out of date
+cmake --build "$build" -j"$jobs" >/dev/null
 build=$(cd "$build" && pwd)
 
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
