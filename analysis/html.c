@@ -267,6 +267,12 @@ static void header(FILE *f, const struct rpt_view *v)
 	fputs("</ul>\n</div></header>\n", f);
 }
 
+/* What the report looked at: a capture, or the kernel's trace. */
+static const char *looked_at(const struct rpt_view *v)
+{
+	return strcmp(v->mode, "kernel") ? "capture" : "trace";
+}
+
 static void fact(FILE *f, const char *id, const char *label)
 {
 	fprintf(f, "<dt>%s</dt><dd id=\"%s\"", label, id);
@@ -277,10 +283,12 @@ static void facts(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 	char a[48], b[48], c[32], d[32];
 	int any = 0;
 
-	fputs("<section id=\"capture\"><h2>Capture</h2>\n<dl class=\"facts\">"
-	      "\n",
-	      f);
 	int kernel = !strcmp(v->mode, "kernel");
+
+	fprintf(f,
+		"<section id=\"capture\"><h2>%s</h2>\n<dl class=\"facts\">"
+		"\n",
+		kernel ? "Trace" : "Capture");
 
 	fact(f, "fact-inputs",
 	     kernel			? "Traced" :
@@ -465,9 +473,10 @@ static void timeline(FILE *f, const struct rpt_view *v)
 			more++;
 	more -= n;
 	if (!n) {
-		fputs("<p id=\"timeline-empty\">No socket sat in CLOSE_WAIT "
-		      "during the capture.</p>\n</section>\n",
-		      f);
+		fprintf(f,
+			"<p id=\"timeline-empty\">No socket sat in CLOSE_WAIT "
+			"during the %s.</p>\n</section>\n",
+			looked_at(v));
 		return;
 	}
 	for (size_t k = 0; k < n; k++)
@@ -481,11 +490,13 @@ static void timeline(FILE *f, const struct rpt_view *v)
 	fprintf(f,
 		"<p class=\"note\">The most sockets of each service (or "
 		"client host) that sat in CLOSE_WAIT at once, per %s of the "
-		"capture. A line that only rises is a leak: sockets enter "
-		"CLOSE_WAIT and never leave it.</p>\n",
+		"%s. A "
+		"line that only rises is a leak: sockets enter CLOSE_WAIT "
+		"and never leave it.</p>\n",
 		v->bucket_ns < NS ? axis_secs(a, sizeof(a),
 					      (double)v->bucket_ns / 1e9) :
-				    dur(a, sizeof(a), v->bucket_ns));
+				    dur(a, sizeof(a), v->bucket_ns),
+		looked_at(v));
 	fprintf(f,
 		"<svg id=\"timeline-chart\" viewBox=\"0 0 %.0f %.0f\" "
 		"width=\"100%%\" role=\"img\" aria-label=\"sockets in "
@@ -523,8 +534,10 @@ static void timeline(FILE *f, const struct rpt_view *v)
 		"y2=\"%.1f\"/><line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" "
 		"y1=\"%.1f\" y2=\"%.1f\"/>\n"
 		"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">time "
-		"since the first packet</text>\n",
-		L, L + pw, T + ph, T + ph, L, L, T, T + ph, L + pw / 2, H - 4);
+		"since %s</text>\n",
+		L, L + pw, T + ph, T + ph, L, L, T, T + ph, L + pw / 2, H - 4,
+		strcmp(v->mode, "kernel") ? "the first packet"
+					  : "the trace began");
 	for (size_t k = n; k-- > 0;) {
 		const struct rpt_group_view *g = &v->groups[idx[k]];
 
@@ -602,11 +615,12 @@ static void histogram(FILE *f, const struct rpt_view *v)
 		      f);
 		return;
 	}
-	fputs("<p class=\"note\">Number of connections per close-wait time: "
-	      "from the passive side's ACK of its peer's FIN to its own FIN "
-	      "or RST (or to the end of the capture when it never closed: "
-	      "those bars are lower bounds).</p>\n",
-	      f);
+	fprintf(f,
+		"<p class=\"note\">Number of connections per close-wait "
+		"time: from the passive side's ACK of its peer's FIN to its "
+		"own FIN or RST (or to the end of the %s when it never "
+		"closed: those bars are lower bounds).</p>\n",
+		looked_at(v));
 	fprintf(f,
 		"<svg id=\"histogram-chart\" viewBox=\"0 0 %.0f %.0f\" "
 		"width=\"100%%\" role=\"img\" aria-label=\"histogram of "
@@ -709,9 +723,9 @@ static void mini_spark(FILE *f, const struct rpt_view *v,
 	fprintf(f,
 		"<svg class=\"spark\" width=\"%.0f\" height=\"%.0f\" "
 		"viewBox=\"0 0 %.0f %.0f\" aria-label=\"CLOSE_WAIT over the "
-		"capture\"><polyline fill=\"none\" stroke=\"#c62828\" "
+		"%s\"><polyline fill=\"none\" stroke=\"#c62828\" "
 		"stroke-width=\"1.5\" points=\"",
-		W, H, W, H);
+		W, H, W, H, looked_at(v));
 	for (int i = 0; i < v->nbuckets; i++) {
 		double y = H - 2 - (H - 4) * g->timeline[i] / (double)g->peak;
 
@@ -852,10 +866,11 @@ static void group_table(FILE *f, const struct rpt_view *v, int kind)
 			"class=\"n\">p99</th><th class=\"n\">max</th><th "
 			"class=\"n\">in CLOSE_WAIT at end</th><th "
 			"class=\"n\">peak</th><th class=\"n\">growth "
-			"/h</th><th>over the capture</th></tr></thead>\n"
+			"/h</th><th>over the %s</th></tr></thead>\n"
 			"<tbody>\n",
 			id[kind], col[kind],
-			!strcmp(v->mode, "kernel") ? "sockets" : "flows");
+			!strcmp(v->mode, "kernel") ? "sockets" : "flows",
+			looked_at(v));
 		for (size_t i = 0; i < v->ngroups; i++) {
 			const struct rpt_group_view *g = &v->groups[i];
 			int k = g->process ? 2 : g->client_side;
@@ -1055,7 +1070,7 @@ static void handshake_svg(FILE *f)
 	fputs("</svg>\n", f);
 }
 
-static void explain(FILE *f)
+static void explain(FILE *f, const struct rpt_view *v)
 {
 	static const char *const names[] = {"CLOSE_WAIT", "FIN_WAIT2",
 					    "LAST_ACK", "TIME_WAIT"};
@@ -1074,17 +1089,20 @@ static void explain(FILE *f)
 	      "the process does.</p>\n",
 	      f);
 	handshake_svg(f);
-	fputs("<p>So a socket that lingers in CLOSE_WAIT points at one "
-	      "program: the one on the passive side, which received the end "
-	      "of the stream and did not close its socket. This report "
-	      "measures, from the packets, how long each passive side took "
-	      "between acknowledging the FIN and sending its own. A "
-	      "<b>late close</b> took longer than the threshold; a "
-	      "<b>never closed</b> socket had sent no FIN or RST by the end "
-	      "of the capture. Network devices do not cause this: the ACK "
-	      "proves the FIN arrived, and only the application can send "
-	      "the FIN that is missing.</p>\n<dl class=\"facts\">\n",
-	      f);
+	fprintf(f,
+		"<p>So a socket that lingers in CLOSE_WAIT points at one "
+		"program: the one on the passive side, which received the "
+		"end of the stream and did not close its socket. This report "
+		"measures, from %s, how long each passive side took between "
+		"acknowledging the FIN and sending its own. A <b>late "
+		"close</b> took longer than the threshold; a <b>never "
+		"closed</b> socket had sent no FIN or RST by the end of the "
+		"%s. Network devices do not cause this: the ACK proves the "
+		"FIN arrived, and only the application can send the FIN that "
+		"is missing.</p>\n<dl class=\"facts\">\n",
+		strcmp(v->mode, "kernel") ? "the packets"
+					  : "the kernel's TCP state changes",
+		looked_at(v));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const struct st_state *s = st_find(names[i]);
 
@@ -1128,7 +1146,7 @@ int html_write(FILE *f, const struct rpt_view *v, const struct html_meta *m)
 	worst(f, v);
 	if (m && m->tw)
 		tw_write_html(m->tw, f);
-	explain(f);
+	explain(f, v);
 	fputs("</main>\n<footer>Written by fintrace " FT_VERSION
 	      ". This page is self-contained: no script, no font and no "
 	      "request leaves it.</footer>\n</body>\n</html>\n",

@@ -1759,7 +1759,8 @@ static void text_groups(struct rpt *r, struct rpt_group **gs, size_t n,
 				g->client_leaks,
 				g->client_leaks == 1 ? "" : "s");
 		if (g->tl && g->cw_peak) {
-			fputs("    CLOSE_WAIT over the capture: ", f);
+			fprintf(f, "    CLOSE_WAIT over the %s: ",
+				r->cfg.sockets ? "trace" : "capture");
 			sparkline(f, g, nb);
 			fprintf(f, "  (peak %" PRIu64 ")\n", g->cw_peak);
 		}

@@ -1633,6 +1633,10 @@ Test(kernel, fintrace_kernel_local_time_in_text_only)
 	cr_assert(strstr(out, "fintrace kernel: ALERT 20") &&
 			  strstr(strstr(out, "ALERT 20"), "+05:30 pid"),
 		  "no local alert time:\n%s", out);
+	/* a kernel report's time is the trace's: no capture here */
+	cr_assert(strstr(out, "\n    CLOSE_WAIT over the trace: ") &&
+			  !strstr(out, "capture"),
+		  "a sparkline not over the trace:\n%s", out);
 	cr_assert_null(strstr(out, "Z "), "a UTC time in the text:\n%s", out);
 	cr_assert_null(strstr(out, "Z,"), "a UTC time in the text:\n%s", out);
 	cr_assert_not_null(jf, "no report.json in the pack:\n%s", out);

@@ -210,7 +210,8 @@ def diff($what; $shown; $want):
 				"\(cell("growth /h")), the JSON says " +
 				"\($j.growth_per_hour)" end)
 		  end),
-		 diff("\($w) sparkline"; cell("over the capture");
+		 diff("\($w) sparkline"; cell(if $kernel then "over the trace"
+					 else "over the capture" end);
 			if $j.peak_close_wait > 0 then "" else ndash end)
 		 end)
 	)),
@@ -325,14 +326,17 @@ def diff($what; $shown; $want):
 			 "\(.service // .host // "pid \(.pid) (\(.comm))")" +
 			 " (peak \(.peak_close_wait))"]),
 		(if ($p.timelineNote | contains("per \($drawn[0].timeline_bucket |
-			secs_dur) of the capture")) then empty
+			secs_dur) of the \(if $kernel then "trace"
+				    else "capture" end)")) then empty
 		 else "timeline note: \($p.timelineNote | tojson) does not give " +
 			"the bucket of \($drawn[0].timeline_bucket)s" end),
 		([$p.timeline.axis[] | select(test("^[0-9]+$")) | tonumber]) as $y |
 		(if ($y | max) >= ([$drawn[].peak_close_wait] | max) and
 		    ($y | min) == 0 then empty
 		 else "timeline: y labels \($y) do not span 0 to the peak" end),
-		(if ($p.timeline.all | index("time since the first packet")) then
+		(if ($p.timeline.all | index(if $kernel
+				then "time since the trace began"
+				else "time since the first packet" end)) then
 			empty else "timeline: no x axis title" end),
 		(if $p.timeline.hidden == 0 then empty
 		 else "timeline: \($p.timeline.hidden) labels not rendered" end),
