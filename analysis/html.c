@@ -540,7 +540,14 @@ static void timeline(FILE *f, const struct rpt_view *v)
 					  : "the trace began");
 	for (size_t k = n; k-- > 0;) {
 		const struct rpt_group_view *g = &v->groups[idx[k]];
+		int same = 0;
 
+		/* a line under identical ones (a service and its only
+		 * process) is drawn wider, so that its colour shows */
+		for (size_t j = 0; j < k; j++)
+			same += !memcmp(g->timeline, v->groups[idx[j]].timeline,
+					(size_t)v->nbuckets *
+						sizeof(*g->timeline));
 		fputs("<g class=\"series\" data-name=\"", f);
 		html_escape(f, g->name);
 		fprintf(f,
@@ -551,8 +558,8 @@ static void timeline(FILE *f, const struct rpt_view *v)
 			fprintf(f, "%s%" PRIu32, i ? "," : "", g->timeline[i]);
 		fprintf(f,
 			"\"><polyline fill=\"none\" stroke=\"%s\" "
-			"stroke-width=\"2\" points=\"",
-			series_colour[k]);
+			"stroke-width=\"%d\" points=\"",
+			series_colour[k], 2 + 3 * same);
 		for (int i = 0; i < v->nbuckets; i++) {
 			double x0 =
 				L +

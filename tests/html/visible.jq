@@ -340,6 +340,9 @@ def diff($what; $shown; $want):
 			empty else "timeline: no x axis title" end),
 		(if $p.timeline.hidden == 0 then empty
 		 else "timeline: \($p.timeline.hidden) labels not rendered" end),
+		(if $p.timelineCovered == 0 then empty
+		 else "timeline: \($p.timelineCovered) lines hidden under " +
+			"identical ones" end),
 		([$svc[] | select(.peak_close_wait > 0)] | length) as $peaked |
 		diff("timeline more line"; $p.timelineMore;
 			if $peaked > ($drawn | length) then

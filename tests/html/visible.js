@@ -2,7 +2,8 @@
 // What a reader of fintrace's HTML report sees, as Chromium lays it out:
 // the rendered text (innerText; textContent for SVG labels) of the
 // headline, the tiles, the facts, every table cell, the notes under the
-// lists and the chart labels. Run by tests/html/check.sh through
+// lists and the chart labels, and the chart lines nobody can see (each
+// under an identical one drawn over it). Run by tests/html/check.sh through
 // WebDriver's execute/sync; tests/html/visible.jq compares it with the
 // JSON report of the same run. No data-* attribute is read.
 const q = (s) => document.querySelector(s);
@@ -37,6 +38,15 @@ const labels = (sel) => {
       !(t.getBBox().width > 0 && shown(t))).length
   };
 };
+// Lines of a chart that nobody can see: each under a later-drawn line
+// with the same points and a stroke at least as wide.
+const covered = (sel) => {
+  const ls = Array.from(document.querySelectorAll(sel + ' polyline'));
+  const w = (l) => parseFloat(getComputedStyle(l).strokeWidth);
+  return ls.filter((l, i) => ls.slice(i + 1).some((m) =>
+    m.getAttribute('points') === l.getAttribute('points') &&
+    w(m) >= w(l))).length;
+};
 const headline = q('#headline');
 return {
   title: document.title,
@@ -59,6 +69,7 @@ return {
   timewaitMore: text(q('#timewait-more')),
   timelineNote: text(q('#timeline p.note')),
   timeline: labels('#timeline-chart'),
+  timelineCovered: covered('#timeline-chart'),
   timelineLegend: all('#timeline-legend span').map(text),
   timelineMore: text(q('#timeline-more')),
   histogram: labels('#histogram-chart'),
