@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,21 +402,26 @@ const char *trc_reduced(const struct trc *t)
 	return t->reduced;
 }
 
-/* Runs of the state hook that handle_set_nested did, all CPUs. */
-static uint64_t nested_caught(const struct trc *t)
+/*
+ * The sum over CPUs of the 64-bit counter at offset off in the value
+ * (size bytes) under key of the per-CPU array map; 0 when unreadable.
+ */
+static uint64_t percpu_sum(const struct trc *t, const struct bpf_map *map,
+			   uint32_t key, size_t size, size_t off)
 {
-	struct trc_nest *vals;
-	uint32_t key = 0;
-	uint64_t n = 0;
+	unsigned char *vals;
+	uint64_t n = 0, v;
 	int i;
 
-	vals = calloc((size_t)t->ncpus, sizeof(*vals));
+	vals = calloc((size_t)t->ncpus, size);
 	if (!vals)
 		return 0;
-	if (bpf_map__lookup_elem(t->skel->maps.nest, &key, sizeof(key), vals,
-				 (size_t)t->ncpus * sizeof(*vals), 0) == 0)
-		for (i = 0; i < t->ncpus; i++)
-			n += vals[i].caught;
+	if (bpf_map__lookup_elem(map, &key, sizeof(key), vals,
+				 (size_t)t->ncpus * size, 0) == 0)
+		for (i = 0; i < t->ncpus; i++) {
+			memcpy(&v, vals + (size_t)i * size + off, sizeof(v));
+			n += v;
+		}
 	free(vals);
 	return n;
 }
@@ -423,16 +429,17 @@ static uint64_t nested_caught(const struct trc *t)
 /*
  * Runs the kernel skipped because a program was already running on the
  * CPU: those of the state and reset hooks (records lost) returned, but
- * for the state hook's that handle_set_nested did (its own skipped runs
- * lose nothing: handle_set_state did them); those of the accept hooks
- * (an owner looked up in /proc instead) in *accept.
+ * for those of handle_set_state that handle_set_nested did (counted in
+ * `nest`, taken off handle_set_state's alone; its own skipped runs lose
+ * nothing: handle_set_state did them); those of the accept hooks (an
+ * owner looked up in /proc instead) in *accept.
  */
 static uint64_t recursion_misses(const struct trc *t, uint64_t *accept)
 {
 	struct bpf_program *p;
 	struct bpf_prog_info info;
 	uint32_t len;
-	uint64_t n = 0, caught = 0;
+	uint64_t n = 0, state = 0, caught = 0;
 
 	*accept = 0;
 	bpf_object__for_each_program(p, t->skel->obj)
@@ -446,35 +453,28 @@ static uint64_t recursion_misses(const struct trc *t, uint64_t *accept)
 		if (p == t->skel->progs.handle_accept ||
 		    p == t->skel->progs.handle_accept4)
 			*accept += info.recursion_misses;
+		else if (p == t->skel->progs.handle_set_state)
+			state = info.recursion_misses;
 		else if (p != t->skel->progs.handle_set_nested)
 			n += info.recursion_misses;
 	}
 	if (t->skel->links.handle_set_nested)
-		caught = nested_caught(t);
-	return n > caught ? n - caught : 0;
+		caught = percpu_sum(t, t->skel->maps.nest, 0,
+				    sizeof(struct trc_nest),
+				    offsetof(struct trc_nest, caught));
+	return n + (state > caught ? state - caught : 0);
 }
 
 uint64_t trc_lost_by_cause(const struct trc *t, struct trc_lost *out)
 {
-	uint64_t *vals, sum[TRC_LOST_N] = {0};
-	uint32_t key;
-	int i;
+	const struct bpf_map *lost = t->skel->maps.lost;
 
 	memset(out, 0, sizeof(*out));
 	out->skipped = recursion_misses(t, &out->accept_skipped);
-	vals = calloc((size_t)t->ncpus, sizeof(*vals));
-	if (vals) {
-		for (key = 0; key < TRC_LOST_N; key++)
-			if (bpf_map__lookup_elem(
-				    t->skel->maps.lost, &key, sizeof(key), vals,
-				    (size_t)t->ncpus * sizeof(*vals), 0) == 0)
-				for (i = 0; i < t->ncpus; i++)
-					sum[key] += vals[i];
-		free(vals);
-	}
-	out->full = sum[TRC_LOST_FULL];
-	out->refused = sum[TRC_LOST_REFUSED];
-	out->map = sum[TRC_LOST_MAP];
+	out->full = percpu_sum(t, lost, TRC_LOST_FULL, sizeof(uint64_t), 0);
+	out->refused =
+		percpu_sum(t, lost, TRC_LOST_REFUSED, sizeof(uint64_t), 0);
+	out->map = percpu_sum(t, lost, TRC_LOST_MAP, sizeof(uint64_t), 0);
 	return out->full + out->refused + out->map + out->skipped;
 }
 
