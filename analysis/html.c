@@ -490,9 +490,8 @@ static void timeline(FILE *f, const struct rpt_view *v)
 	fprintf(f,
 		"<p class=\"note\">The most sockets of each service (or "
 		"client host) that sat in CLOSE_WAIT at once, per %s of the "
-		"%s. A "
-		"line that only rises is a leak: sockets enter CLOSE_WAIT "
-		"and never leave it.</p>\n",
+		"%s. A line that only rises is a leak: sockets enter "
+		"CLOSE_WAIT and never leave it.</p>\n",
 		v->bucket_ns < NS ? axis_secs(a, sizeof(a),
 					      (double)v->bucket_ns / 1e9) :
 				    dur(a, sizeof(a), v->bucket_ns),
